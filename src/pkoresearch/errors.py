@@ -1,0 +1,71 @@
+"""One family of exceptions for everything pkoresearch refuses to read or compute.
+
+Every data problem is described by a :class:`Problem` naming the file, the row (the line number in a
+text file, counting the header as line 1; the spreadsheet row in a workbook), the column, the value
+found and what was expected. An error carries all problems found, not only the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file."""
+
+    file: str
+    row: int | None
+    column: str | None
+    found: str
+    expected: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        return f"{', '.join(where)}: found {self.found}; expected {self.expected}"
+
+
+class PkoError(Exception):
+    """Base class of every error raised by pkoresearch."""
+
+
+class DataError(PkoError, ValueError):
+    """An input file or table does not have the expected content.
+
+    ``problems`` lists every :class:`Problem` found (the message shows the first ones).
+    """
+
+    max_shown = 20
+
+    def __init__(self, problems: list[Problem] | Problem, summary: str | None = None):
+        if isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = list(problems)
+        head = summary or f"{len(self.problems)} problem(s) in {self.problems[0].file}"
+        lines = [str(p) for p in self.problems[: self.max_shown]]
+        if len(self.problems) > self.max_shown:
+            lines.append(f"... and {len(self.problems) - self.max_shown} more (see .problems)")
+        super().__init__(head + ":\n  " + "\n  ".join(lines))
+
+
+class DataFileNotFound(PkoError, FileNotFoundError):
+    """A data file named by the caller does not exist."""
+
+
+class SchemaMismatch(DataError):
+    """Columns are missing, extra, or a sheet is not where it should be."""
+
+
+class UnknownDataset(PkoError, KeyError):
+    """``pkoresearch.load`` was asked for a dataset it does not have."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; keep the message readable
+        return str(self.args[0])
+
+
+class ParameterError(PkoError, ValueError):
+    """A notebook or function parameter has a value outside what it accepts."""

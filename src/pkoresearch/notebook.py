@@ -1,0 +1,106 @@
+"""Helpers that check a notebook's parameters and prepare its output folder.
+
+Notebooks call these right after their ``parameters`` cell so that a wrong value fails early with
+a message naming the parameter. Values arrive as JSON types (papermill), so paths are strings and
+years are ints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import paths, results
+from .errors import ParameterError
+
+
+def year_range(start_year: Any, end_year: Any, lo: int = 1948, hi: int = 2030) -> tuple[int, int]:
+    """Check ``start_year <= end_year`` within ``[lo, hi]``; returns them as ints."""
+    for name, v in (("start_year", start_year), ("end_year", end_year)):
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ParameterError(f"parameter {name}: found {v!r}; expected a whole year such as 2010")
+        if not lo <= v <= hi:
+            raise ParameterError(f"parameter {name}: found {v}; expected a year in {lo}-{hi}")
+    if start_year > end_year:
+        raise ParameterError(f"parameters start_year/end_year: found {start_year} > {end_year}; "
+                             "expected start_year <= end_year")
+    return int(start_year), int(end_year)
+
+
+def subset(name: str, values: Any, allowed: Iterable[str]) -> list[str]:
+    """Check that ``values`` is ``None`` (meaning all) or a list drawn from ``allowed``.
+
+    Returns the list of chosen values in the order of ``allowed``.
+    """
+    allowed = list(allowed)
+    if values is None:
+        return allowed
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise ParameterError(f"parameter {name}: found {values!r}; expected a list such as "
+                             f"{allowed[:2]!r}, or None for all")
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise ParameterError(f"parameter {name}: found {unknown!r}; expected values among "
+                             f"{allowed!r}")
+    if not values:
+        raise ParameterError(f"parameter {name}: found an empty list; expected at least one value")
+    return [a for a in allowed if a in set(values)]
+
+
+def choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
+    """Check that ``value`` is one of ``allowed``."""
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ParameterError(f"parameter {name}: found {value!r}; expected one of {allowed!r}")
+    return value
+
+
+def input_file(name: str, value: Any, required: bool = False) -> Path | None:
+    """Resolve an optional input path; ``None``/"" means "use the bundled data"."""
+    if value in (None, ""):
+        if required:
+            raise ParameterError(f"parameter {name}: found no path; expected a file")
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise ParameterError(f"parameter {name}: found {value!r}; expected a path as a string")
+    p = paths.resolve_input(value)
+    if not p.is_file():
+        raise ParameterError(f"parameter {name}: found {str(value)!r}, which is not a file "
+                             f"(looked at {p}); expected a path to an existing file")
+    return p
+
+
+def output_dir(value: Any, notebook: str) -> Path:
+    """Create the output folder, start its results file, and set the plot theme.
+
+    ``value`` None or "" puts output under ``reports/<notebook>`` in the project.
+    """
+    if value in (None, ""):
+        base = paths.project_root() or Path.cwd()
+        out = base / "reports" / notebook
+    elif isinstance(value, (str, os.PathLike)):
+        out = paths.resolve_input(value)
+    else:
+        raise ParameterError(f"parameter output_dir: found {value!r}; expected a folder path")
+    results.start(out, notebook=notebook)
+    return out
+
+
+def display_options() -> None:
+    """Fix pandas display settings so that tables render the same text in every kernel."""
+    import pandas as pd
+
+    pd.set_option("display.width", 120)
+    pd.set_option("display.max_columns", 12)
+    pd.set_option("display.max_colwidth", 60)
+    pd.set_option("display.max_rows", 60)
+    pd.set_option("display.precision", 3)
+
+
+def wrap(text: str, width: int = 100, indent: str = "") -> str:
+    """Wrap a long line of narrative for printing, continuation lines indented."""
+    import textwrap
+
+    return textwrap.fill(text, width=width, subsequent_indent=indent)

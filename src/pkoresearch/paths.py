@@ -1,0 +1,64 @@
+"""Where pkoresearch finds its data and notebooks. The only module that decides paths.
+
+``PKORESEARCH_DATA`` and ``PKORESEARCH_NOTEBOOKS`` override the defaults. Without them, a source
+checkout uses ``data/`` and ``notebooks/`` at the project root; an installed copy uses the curated
+tables shipped inside the package.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+_CHECKOUT_ROOT = PACKAGE_DIR.parents[1]  # src/pkoresearch -> project root
+
+
+def project_root() -> Path | None:
+    """The project checkout this package was imported from, or ``None`` for an installed copy."""
+    if (_CHECKOUT_ROOT / "pyproject.toml").is_file() and (_CHECKOUT_ROOT / "data").is_dir():
+        return _CHECKOUT_ROOT
+    return None
+
+
+def data_dir() -> Path:
+    """Folder holding the curated CSV tables and ``sources.csv``."""
+    env = os.environ.get("PKORESEARCH_DATA")
+    if env:
+        return Path(env).expanduser().resolve()
+    root = project_root()
+    if root is not None:
+        return root / "data"
+    return PACKAGE_DIR / "data"
+
+
+def notebooks_dir() -> Path:
+    """Folder holding the parameterized notebooks and ``runs.yaml``."""
+    env = os.environ.get("PKORESEARCH_NOTEBOOKS")
+    if env:
+        return Path(env).expanduser().resolve()
+    root = project_root()
+    if root is not None:
+        return root / "notebooks"
+    return Path.cwd() / "notebooks"
+
+
+def external_dir() -> Path:
+    """Folder of third-party files used by tests (``../shared/external`` beside the checkout)."""
+    env = os.environ.get("PKORESEARCH_EXTERNAL")
+    if env:
+        return Path(env).expanduser().resolve()
+    root = project_root() or Path.cwd()
+    return (root.parent / "shared" / "external").resolve()
+
+
+def resolve_input(path: str | os.PathLike[str]) -> Path:
+    """Resolve a user-supplied input path: absolute, or relative to the working folder, then to the
+    project root (so a notebook parameter works from papermill's and nbval's working folders alike)."""
+    p = Path(path).expanduser()
+    if p.is_absolute() or p.exists():
+        return p.resolve()
+    root = project_root()
+    if root is not None and (root / p).exists():
+        return (root / p).resolve()
+    return p.resolve()

@@ -1,0 +1,144 @@
+"""One theme and figure functions in the seaborn style: ``data=`` plus column names, optional
+``ax=``, and the Axes returned. :func:`save` writes PNG/SVG/PDF files whose bytes depend only on
+the figure (no dates, no software versions, a fixed SVG hash salt).
+
+matplotlib and seaborn are imported when this module is first used, not by ``import pkoresearch``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+
+
+def _in_jupyter_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+if _in_jupyter_kernel():  # figures show inline even where MPLBACKEND says otherwise
+    matplotlib.use("module://matplotlib_inline.backend_inline")
+elif not os.environ.get("MPLBACKEND"):
+    matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+PALETTE = "colorblind"
+FIGSIZE = (7.0, 4.0)
+DPI = 100
+CONFIDENCE_COLORS = {"high": "#0173b2", "medium": "#de8f05", "low": "#d55e00"}
+
+
+def theme() -> None:
+    """Set fonts, palette, sizes and the settings that make saved files reproducible."""
+    sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE,
+                  font="DejaVu Sans", rc={
+                      "figure.figsize": FIGSIZE,
+                      "figure.dpi": DPI,
+                      "savefig.dpi": DPI,
+                      "savefig.bbox": "tight",
+                      "svg.hashsalt": "pkoresearch",
+                      "svg.fonttype": "path",
+                      "pdf.fonttype": 42,
+                      "axes.titleweight": "bold",
+                      "axes.titlesize": 12,
+                      "axes.labelsize": 10,
+                      "legend.fontsize": 9,
+                  })
+
+
+theme()
+
+_METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+}
+
+
+def save(fig, path: str | os.PathLike[str]) -> Path:
+    """Save a figure so that the same figure always gives the same bytes; returns the path.
+
+    The format follows the suffix (.png, .svg or .pdf). Parent folders are created.
+    """
+    p = Path(path)
+    fmt = p.suffix.lstrip(".").lower()
+    if fmt not in _METADATA:
+        raise ValueError(f"plots.save: {p.name}: expected a .png, .svg or .pdf file name")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context({"svg.hashsalt": "pkoresearch"}):
+        fig.savefig(p, format=fmt, metadata=_METADATA[fmt])
+    return p
+
+
+def _ax(ax):
+    if ax is None:
+        _, ax = plt.subplots(figsize=FIGSIZE)
+    return ax
+
+
+def coverage_heatmap(data: pd.DataFrame, x: str = "year", y: str = "dataset",
+                     value: str = "rows", ax=None, title: str | None = None):
+    """Heat map of how many sourced figures each dataset (rows) holds for each year (columns).
+
+    Example: ``plots.coverage_heatmap(pko.overview.coverage_table(), x="year", y="dataset")``
+    """
+    ax = _ax(ax)
+    grid = data.pivot_table(index=y, columns=x, values=value, aggfunc="sum", fill_value=0,
+                            observed=True)
+    if not grid.empty:
+        full = range(int(min(grid.columns)), int(max(grid.columns)) + 1)
+        grid = grid.reindex(columns=list(full), fill_value=0)
+    sns.heatmap(grid, ax=ax, cmap="Blues", linewidths=0.4, linecolor="white",
+                cbar_kws={"label": value.replace("_", " ")})
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel("")
+    ax.tick_params(axis="x", labelrotation=90)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def grouped_bars(data: pd.DataFrame, x: str, y: str, hue: str | None = None, ax=None,
+                 title: str | None = None, log: bool = False, order: Sequence[str] | None = None):
+    """Bars of ``y`` by ``x`` (and ``hue``), with the value written on each bar.
+
+    Example: ``plots.grouped_bars(df, x="organization", y="value", hue="year")``
+    """
+    ax = _ax(ax)
+    sns.barplot(data=data, x=x, y=y, hue=hue, ax=ax, order=order, errorbar=None)
+    for container in ax.containers:
+        ax.bar_label(container, fmt="{:,.0f}", fontsize=8, padding=2)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel(y.replace("_", " "))
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def confidence_bars(data: pd.DataFrame, x: str = "dataset", y: str = "rows",
+                    hue: str = "confidence", ax=None, title: str | None = None):
+    """Stacked horizontal bars of row counts per dataset by confidence level."""
+    ax = _ax(ax)
+    wide = data.pivot_table(index=x, columns=hue, values=y, aggfunc="sum", fill_value=0,
+                            observed=False)
+    cols = [c for c in CONFIDENCE_COLORS if c in wide.columns]
+    wide[cols].plot.barh(stacked=True, ax=ax, color=[CONFIDENCE_COLORS[c] for c in cols],
+                         width=0.7)
+    ax.set_xlabel(y.replace("_", " "))
+    ax.set_ylabel("")
+    ax.legend(title=hue, loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax
