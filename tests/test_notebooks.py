@@ -74,3 +74,68 @@ def test_overview_other_parameters(tmp_path):
 def test_overview_rejects_a_bad_parameter(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="parameter dataset_names"):
         _run("00_overview", tmp_path, dataset_names=["alegations"])
+
+
+# ---------------------------------------------------------------------------- 01 allegation trends
+
+
+def test_trends_defaults(tmp_path):
+    got = _run("01_allegation_trends", tmp_path)
+    assert got["allegations_by_year"]["2010"] == 85 and got["allegations_by_year"]["2009"] == 112
+    assert got["allegations_total"] == sum(got["allegations_by_year"].values())
+    assert got["rate_ratio"] == round((85 / 98638) / (112 / 98196), 4)
+    assert got["rate_ratio_ci"][0] < got["rate_ratio"] < got["rate_ratio_ci"][1]
+    assert got["trend_model"] == "negative binomial"
+    assert got["irr_per_year_ci"][0] < got["irr_per_year"] < got["irr_per_year_ci"][1]
+    assert (tmp_path / "out" / "segmented.png").is_file()
+
+
+def test_trends_one_mission_on_curated_data(tmp_path):
+    got = _run("01_allegation_trends", tmp_path, missions=["MINUSCA"])
+    import csv
+
+    with open(ROOT / "data" / "allegations_by_mission.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh)
+                if r["mission"] == "MINUSCA" and r["measure"] == "allegations_total"]
+    assert got["allegations_by_year"] == {r["year"]: int(r["value"]) for r in rows}
+    assert len(rows) == 6
+    assert "rate_ratio" not in got  # no personnel by mission: no rate, and the notebook says so
+
+
+def test_trends_year_range(tmp_path):
+    got = _run("01_allegation_trends", tmp_path, start_year=2009, end_year=2016,
+               compare=[[2014, 2016], [2009, 2011]], breakpoints=[2013])
+    assert list(got["allegations_by_year"]) == [str(y) for y in range(2009, 2017)]
+    assert got["allegations_total"] == 112 + 85 + 75 + 60 + 66 + 52 + 69 + 103
+
+
+def test_trends_with_the_real_un_table_and_one_mission(tmp_path):
+    from conftest import external_file
+
+    path = external_file("UN_conduct_table_of_allegations_2024-07.xlsx")
+    got = _run("01_allegation_trends", tmp_path, allegations_table=str(path),
+               start_year=2015, end_year=2023, missions=["MINUSCA"], breakpoints=[])
+    import pandas as pd
+
+    raw = pd.read_excel(path, sheet_name="Export", dtype=str)
+    minusca = raw[raw["Mission"] == "MINUSCA"]["Date"].str.split("/").str[1].astype(int)
+    expected = {str(y): int((minusca == y).sum()) for y in range(2015, 2024)}
+    assert got["allegations_by_year"] == expected
+    assert got["allegations_by_mission"] == {"MINUSCA": sum(expected.values())}
+    assert (tmp_path / "out" / "outcomes.png").is_file()
+
+
+def test_trends_with_the_real_un_table_all_missions(tmp_path):
+    from conftest import external_file
+
+    path = external_file("UN_conduct_table_of_allegations_2024-07.xlsx")
+    got = _run("01_allegation_trends", tmp_path, allegations_table=str(path), start_year=2015,
+               end_year=2023, compare=[2021, 2016])
+    assert list(got["allegations_by_year"].values()) == [69, 104, 63, 56, 80, 66, 75, 79, 100]
+    assert got["revisions"]["2016"] == 1
+    assert 0.2 < got["share_involving_children"] < 0.35
+
+
+def test_trends_rejects_categories_without_a_table(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="parameter personnel_categories"):
+        _run("01_allegation_trends", tmp_path, personnel_categories=["military"])

@@ -24,14 +24,18 @@ _SUBMODULES = {
     "overview": "overview",
     "paths": "paths",
     "plots": "plots",
+    "readers": "readers",
     "results": "results",
     "sources": "sources",
+    "stats": "stats",
+    "trends": "trends",
 }
 
 __all__ = ["__version__", "load", "datasets", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import curated, errors, notebook, overview, paths, plots, results, sources  # noqa: F401
+    from . import (curated, errors, notebook, overview, paths, plots, readers,  # noqa: F401
+                   results, sources, stats, trends)
 
 
 def load(name, preferred=True, path=None):

@@ -69,3 +69,13 @@ class UnknownDataset(PkoError, KeyError):
 
 class ParameterError(PkoError, ValueError):
     """A notebook or function parameter has a value outside what it accepts."""
+
+
+class UnrecognisedValuesWarning(UserWarning):
+    """A reader kept cell values it does not recognise as they were; they are listed in the
+    reader's ``unrecognised`` table. No row is dropped."""
+
+
+class MeasurementBreakWarning(UserWarning):
+    """An analysis places a breakpoint or comparison where the way allegations were counted
+    changed, so part of any change found there may come from counting."""

@@ -104,3 +104,48 @@ def wrap(text: str, width: int = 100, indent: str = "") -> str:
     import textwrap
 
     return textwrap.fill(text, width=width, subsequent_indent=indent)
+
+
+def positive_number(name: str, value: Any) -> float:
+    """Check a positive number (int or float); returns it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ParameterError(f"parameter {name}: found {value!r}; expected a positive number")
+    return value
+
+
+def years_list(name: str, value: Any, lo: int = 1948, hi: int = 2030) -> list[int]:
+    """Check a list of years (possibly empty); returns them sorted."""
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ParameterError(f"parameter {name}: found {value!r}; expected a list of years")
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise ParameterError(f"parameter {name}: found {v!r}; expected years in {lo}-{hi}")
+    return sorted(value)
+
+
+def periods(name: str, value: Any, count: int = 2) -> list[int | list[int]]:
+    """Check a list of ``count`` periods, each a year or a [first, last] pair of years."""
+    if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != count:
+        raise ParameterError(f"parameter {name}: found {value!r}; expected {count} periods, each a "
+                             "year or [first, last], e.g. [2010, 2009]")
+    out: list[int | list[int]] = []
+    for v in value:
+        if isinstance(v, int) and not isinstance(v, bool):
+            out.append(v)
+        elif (isinstance(v, Sequence) and not isinstance(v, str) and len(v) == 2
+              and all(isinstance(x, int) and not isinstance(x, bool) for x in v) and v[0] <= v[1]):
+            out.append([int(v[0]), int(v[1])])
+        else:
+            raise ParameterError(f"parameter {name}: found period {v!r}; expected a year or "
+                                 "[first, last] with first <= last")
+    return out
+
+
+def has_years(frame, periods_: Sequence[int | Sequence[int]], column: str = "year") -> bool:
+    """True when every year of every period is in ``frame[column]``."""
+    have = set(int(y) for y in frame[column])
+    for p in periods_:
+        first, last = (p, p) if isinstance(p, int) else (p[0], p[-1])
+        if not set(range(first, last + 1)) <= have:
+            return False
+    return True

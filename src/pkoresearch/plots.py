@@ -86,19 +86,22 @@ def _ax(ax):
     return ax
 
 
-def coverage_heatmap(data: pd.DataFrame, x: str = "year", y: str = "dataset",
-                     value: str = "rows", ax=None, title: str | None = None):
-    """Heat map of how many sourced figures each dataset (rows) holds for each year (columns).
+def heatmap(data: pd.DataFrame, x: str = "year", y: str = "dataset", value: str = "rows",
+            ax=None, title: str | None = None, annot: bool = False, fmt: str = ".0f",
+            fill_years: bool = True, cmap: str = "Blues"):
+    """Heat map of ``value`` summed over ``y`` (rows) by ``x`` (columns); missing cells are 0.
+    With ``fill_years`` every year between the first and last column is shown.
 
-    Example: ``plots.coverage_heatmap(pko.overview.coverage_table(), x="year", y="dataset")``
+    Example: ``plots.heatmap(pko.overview.coverage_table(), x="year", y="dataset", value="rows")``
     """
     ax = _ax(ax)
     grid = data.pivot_table(index=y, columns=x, values=value, aggfunc="sum", fill_value=0,
                             observed=True)
-    if not grid.empty:
+    if fill_years and not grid.empty:
         full = range(int(min(grid.columns)), int(max(grid.columns)) + 1)
         grid = grid.reindex(columns=list(full), fill_value=0)
-    sns.heatmap(grid, ax=ax, cmap="Blues", linewidths=0.4, linecolor="white",
+    sns.heatmap(grid.astype(float), ax=ax, cmap=cmap, linewidths=0.4, linecolor="white",
+                annot=annot, fmt=fmt, annot_kws={"fontsize": 7},
                 cbar_kws={"label": value.replace("_", " ")})
     ax.set_xlabel(x.replace("_", " "))
     ax.set_ylabel("")
@@ -139,6 +142,58 @@ def confidence_bars(data: pd.DataFrame, x: str = "dataset", y: str = "rows",
     ax.set_xlabel(y.replace("_", " "))
     ax.set_ylabel("")
     ax.legend(title=hue, loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def trend(data: pd.DataFrame, x: str = "year", y: str = "rate", ci_low: str = "ci_low",
+          ci_high: str = "ci_high", breakpoints: Sequence[int] = (), fitted: str | None = None,
+          ax=None, title: str | None = None, ylabel: str | None = None):
+    """A series with its interval band, optional fitted line and dashed breakpoint lines.
+
+    Example: ``plots.trend(rates_df, y="rate", breakpoints=[2008, 2016])``
+    """
+    ax = _ax(ax)
+    d = data.dropna(subset=[y]).sort_values(x)
+    color = sns.color_palette(PALETTE)[0]
+    ax.fill_between(d[x], d[ci_low], d[ci_high], color=color, alpha=0.2, linewidth=0,
+                    label="95% interval")
+    ax.plot(d[x], d[y], marker="o", color=color, label=y.replace("_", " "))
+    if fitted is not None and fitted in d:
+        ax.plot(d[x], d[fitted], color=sns.color_palette(PALETTE)[3], linestyle="-",
+                linewidth=1.5, label="model")
+    for b in breakpoints:
+        ax.axvline(b - 0.5, color="0.4", linestyle="--", linewidth=1)
+        ax.annotate(str(b), (b - 0.5, 1.0), xycoords=("data", "axes fraction"), fontsize=8,
+                    ha="left", va="top", color="0.3")
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel(ylabel or y.replace("_", " "))
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="best")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def stacked_counts(data: pd.DataFrame, x: str = "year", y: str = "allegations",
+                   hue: str = "personnel_category", ax=None, title: str | None = None,
+                   order: Sequence[str] | None = None):
+    """Stacked bars of counts by ``x`` split by ``hue`` (long input, as from ``count_by``).
+
+    Example: ``plots.stacked_counts(trends.count_by(table, "personnel_category"))``
+    """
+    ax = _ax(ax)
+    wide = data.pivot_table(index=x, columns=hue, values=y, aggfunc="sum", fill_value=0,
+                            observed=True)
+    if order is not None:
+        wide = wide.reindex(columns=[c for c in order if c in wide.columns])
+    colors = sns.color_palette(PALETTE, n_colors=max(len(wide.columns), 1))
+    wide.astype(float).plot.bar(stacked=True, ax=ax, color=colors, width=0.8)
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel(y.replace("_", " "))
+    ax.legend(title=hue.replace("_", " "), fontsize=8, loc="upper left")
+    ax.tick_params(axis="x", labelrotation=0)
     if title:
         ax.set_title(title)
     return ax

@@ -1,0 +1,276 @@
+"""Statistical primitives shared by the research-question modules.
+
+Every function is pure and returns a small frozen result object (``estimate``, ``ci_low``,
+``ci_high``, ``p_value``, ``method``, ``.to_frame()``) or a DataFrame, never a bare tuple.
+
+- exact Poisson intervals for a count and a rate (Garwood, via the chi-square quantiles);
+- rate ratio of two Poisson counts with exposure: exact conditional (binomial) test and interval;
+- proportions with Wilson or Clopper-Pearson intervals;
+- Poisson and negative binomial GLMs with a log-exposure offset, an overdispersion test that picks
+  the model and says why, and segmented regression at breakpoints.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from .errors import ParameterError
+
+CI_METHODS = ("wilson", "clopper-pearson")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its interval (and test, where there is one)."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    method: str
+    p_value: float | None = None
+    alpha: float = 0.05
+    detail: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        d = asdict(self)
+        d.update(d.pop("detail"))
+        return pd.DataFrame([d])
+
+    def __str__(self) -> str:  # e.g. "0.76 (95% CI 0.57-1.01)"
+        level = round(100 * (1 - self.alpha))
+        return f"{self.estimate:.3g} ({level}% CI {self.ci_low:.3g}-{self.ci_high:.3g})"
+
+
+def _check_count(name: str, value, allow_zero: bool = True) -> int:
+    if isinstance(value, bool) or value is None or (isinstance(value, float) and math.isnan(value)):
+        raise ParameterError(f"{name}: found {value!r}; expected a whole number >= 0")
+    if float(value) != int(value) or value < 0 or (not allow_zero and value == 0):
+        raise ParameterError(f"{name}: found {value!r}; expected a whole number "
+                             f"{'>= 0' if allow_zero else '> 0'}")
+    return int(value)
+
+
+def _check_positive(name: str, value) -> float:
+    if value is None or not np.isfinite(value) or value <= 0:
+        raise ParameterError(f"{name}: found {value!r}; expected a positive number")
+    return float(value)
+
+
+def _check_alpha(alpha: float) -> float:
+    if not 0 < alpha < 1:
+        raise ParameterError(f"alpha: found {alpha!r}; expected a number between 0 and 1")
+    return alpha
+
+
+# --------------------------------------------------------------------------------------------------
+# counts and rates
+
+
+def poisson_interval(count: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Exact (Garwood) interval for the mean of a Poisson count: chi-square quantiles."""
+    k = _check_count("count", count)
+    _check_alpha(alpha)
+    low = 0.0 if k == 0 else sps.chi2.ppf(alpha / 2, 2 * k) / 2
+    high = sps.chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    return float(low), float(high)
+
+
+def poisson_rate(count: int, exposure: float, per: float = 1000, alpha: float = 0.05) -> Estimate:
+    """Rate of events per ``per`` units of exposure with an exact Poisson interval.
+
+    Units: count / exposure * per, e.g. allegations per 1,000 uniformed personnel.
+    Example: ``poisson_rate(85, 98638)`` -> 0.862 per 1,000 (95% CI 0.688-1.07).
+    """
+    k = _check_count("count", count)
+    e = _check_positive("exposure", exposure)
+    low, high = poisson_interval(k, alpha)
+    return Estimate(k / e * per, low / e * per, high / e * per, "exact Poisson (Garwood)",
+                    alpha=alpha, detail={"count": k, "exposure": e, "per": per})
+
+
+def rate_ratio(count1: int, exposure1: float, count0: int, exposure0: float,
+               alpha: float = 0.05) -> Estimate:
+    """Ratio of two Poisson rates (period 1 over period 0) with the exact conditional test.
+
+    Given the total n = count1 + count0, count1 is binomial with p = RR*e1 / (RR*e1 + e0). The test
+    of RR = 1 is the exact binomial test of p = e1 / (e1 + e0); the interval is the Clopper-Pearson
+    interval of p mapped back to RR. Example: 85 allegations in 2010 (98,638 personnel) against
+    112 in 2009 (98,196): ``rate_ratio(85, 98638, 112, 98196)``.
+    """
+    c1, c0 = _check_count("count1", count1), _check_count("count0", count0)
+    e1, e0 = _check_positive("exposure1", exposure1), _check_positive("exposure0", exposure0)
+    _check_alpha(alpha)
+    n = c1 + c0
+    if n == 0:
+        raise ParameterError("rate_ratio: both counts are 0; expected at least one event")
+    p0 = e1 / (e1 + e0)
+    p_value = float(sps.binomtest(c1, n, p0).pvalue)
+    lo_p = 0.0 if c1 == 0 else sps.beta.ppf(alpha / 2, c1, n - c1 + 1)
+    hi_p = 1.0 if c1 == n else sps.beta.ppf(1 - alpha / 2, c1 + 1, n - c1)
+
+    def to_rr(p: float) -> float:
+        return math.inf if p >= 1 else p / (1 - p) * e0 / e1
+
+    rr = math.inf if c0 == 0 else (c1 / e1) / (c0 / e0)
+    return Estimate(rr, to_rr(lo_p), to_rr(hi_p), "exact conditional (binomial)", p_value,
+                    alpha, {"count1": c1, "exposure1": e1, "count0": c0, "exposure0": e0})
+
+
+# --------------------------------------------------------------------------------------------------
+# proportions
+
+
+def proportion(successes: int, n: int, method: str = "wilson", alpha: float = 0.05) -> Estimate:
+    """A proportion with a Wilson or Clopper-Pearson interval.
+
+    Example: ``proportion(29, 74)`` -> 0.392 (Wilson 95% CI 0.288-0.506).
+    """
+    if method not in CI_METHODS:
+        raise ParameterError(f"ci_method: found {method!r}; expected one of {list(CI_METHODS)}")
+    k = _check_count("successes", successes)
+    m = _check_count("n", n, allow_zero=False)
+    if k > m:
+        raise ParameterError(f"proportion: found {k} successes out of {m}; expected successes "
+                             "<= n")
+    _check_alpha(alpha)
+    p = k / m
+    if method == "wilson":
+        z = sps.norm.ppf(1 - alpha / 2)
+        denom = 1 + z * z / m
+        centre = (p + z * z / (2 * m)) / denom
+        half = z * math.sqrt(p * (1 - p) / m + z * z / (4 * m * m)) / denom
+        low, high = centre - half, centre + half
+    else:
+        low = 0.0 if k == 0 else sps.beta.ppf(alpha / 2, k, m - k + 1)
+        high = 1.0 if k == m else sps.beta.ppf(1 - alpha / 2, k + 1, m - k)
+    return Estimate(p, float(max(low, 0.0)), float(min(high, 1.0)), method, alpha=alpha,
+                    detail={"successes": k, "n": m})
+
+
+# --------------------------------------------------------------------------------------------------
+# count models
+
+
+@dataclass(frozen=True)
+class CountModel:
+    """A fitted count GLM with exposure offset: IRRs, the dispersion test and the model choice."""
+
+    family: str  # "poisson" or "negative binomial"
+    irr: pd.DataFrame  # term, irr, ci_low, ci_high, p_value
+    dispersion: float  # Pearson chi2 / residual df of the Poisson fit
+    dispersion_p_value: float  # one-sided test of Var > mean (Cameron-Trivedi auxiliary regression)
+    reason: str
+    n: int
+    alpha_nb: float | None = None
+    fitted: pd.DataFrame | None = None  # year/x, fitted count, fitted rate
+
+    def to_frame(self) -> pd.DataFrame:
+        out = self.irr.copy()
+        out.insert(0, "model", self.family)
+        return out
+
+
+def _design(df: pd.DataFrame, terms: Sequence[str]) -> pd.DataFrame:
+    import statsmodels.api as sm
+
+    return sm.add_constant(df[list(terms)].astype(float), has_constant="add")
+
+
+def overdispersion_test(y: np.ndarray, mu: np.ndarray) -> tuple[float, float]:
+    """Cameron & Trivedi (1990) test of Var(y) = mu + a*mu^2 against a = 0 (one-sided).
+
+    Regresses ((y - mu)^2 - y) / mu on mu without a constant; returns (t statistic, p-value).
+    """
+    import statsmodels.api as sm
+
+    aux = ((y - mu) ** 2 - y) / mu
+    fit = sm.OLS(aux, mu).fit()
+    t = float(fit.tvalues[0])
+    return t, float(sps.t.sf(t, fit.df_resid))
+
+
+def count_model(data: pd.DataFrame, count: str, exposure: str | None, terms: Sequence[str],
+                family: str = "auto", alpha: float = 0.05, level: float = 0.05,
+                keep: Sequence[str] = ()) -> CountModel:
+    """Fit a Poisson or negative binomial GLM of ``count`` on ``terms`` with offset log(exposure).
+
+    family: "poisson", "negbin" or "auto" (default): a Poisson fit first; if the overdispersion test
+    rejects equidispersion at ``level`` the model is refitted as negative binomial (NB2, with its
+    dispersion estimated by maximum likelihood) and ``reason`` says so.
+    Returns IRRs (exp of the coefficients) with Wald intervals at ``alpha``; ``fitted`` holds the
+    rows used, the ``keep`` columns (e.g. year) and the fitted counts.
+    Example: ``count_model(df, "allegations", "personnel", ["year_c"])``
+    """
+    import statsmodels.api as sm
+
+    if family not in ("auto", "poisson", "negbin"):
+        raise ParameterError(f"family: found {family!r}; expected 'auto', 'poisson' or 'negbin'")
+    cols = [count, *terms] + ([exposure] if exposure else [])
+    d = data[list(dict.fromkeys([*keep, *cols]))].dropna(subset=cols)
+    if len(d) <= len(terms) + 1:
+        raise ParameterError(f"count_model: {len(d)} complete rows for {len(terms) + 1} "
+                             "parameters; expected more rows than parameters")
+    y = d[count].astype(float).to_numpy()
+    X = _design(d, terms)
+    offset = np.log(d[exposure].astype(float).to_numpy()) if exposure else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pois = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
+    dispersion = float(pois.pearson_chi2 / pois.df_resid) if pois.df_resid > 0 else float("nan")
+    t, p_disp = overdispersion_test(y, pois.mu)
+    use_nb = family == "negbin" or (family == "auto" and p_disp < level)
+    alpha_nb = None
+    if use_nb:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nb = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(disp=0,
+                                                                                      maxiter=200)
+        alpha_nb = float(nb.params.iloc[-1] if hasattr(nb.params, "iloc") else nb.params[-1])
+        fit = nb
+        params = pd.Series(np.asarray(nb.params)[:-1], index=X.columns)
+        bse = pd.Series(np.asarray(nb.bse)[:-1], index=X.columns)
+        pvals = pd.Series(np.asarray(nb.pvalues)[:-1], index=X.columns)
+        fam = "negative binomial"
+        mu = np.asarray(fit.predict(X, offset=offset)) if offset is not None else np.asarray(
+            fit.predict(X))
+    else:
+        params, bse, pvals = pois.params, pois.bse, pois.pvalues
+        params.index = bse.index = pvals.index = X.columns
+        fam = "poisson"
+        mu = np.asarray(pois.mu)
+    if family == "auto":
+        verdict = "rejects" if use_nb else "does not reject"
+        reason = (f"Pearson dispersion {dispersion:.2f}; the Cameron-Trivedi test {verdict} "
+                  f"equidispersion (t = {t:.2f}, one-sided p = {p_disp:.3g}) at {level}: "
+                  f"{fam} model")
+    else:
+        reason = f"{fam} model requested (Pearson dispersion {dispersion:.2f}, p = {p_disp:.3g})"
+    z = sps.norm.ppf(1 - alpha / 2)
+    irr = pd.DataFrame({
+        "term": list(X.columns),
+        "irr": np.exp(params.to_numpy()),
+        "ci_low": np.exp(params.to_numpy() - z * bse.to_numpy()),
+        "ci_high": np.exp(params.to_numpy() + z * bse.to_numpy()),
+        "p_value": pvals.to_numpy(),
+    })
+    fitted = d.copy()
+    fitted["fitted"] = mu
+    return CountModel(fam, irr, dispersion, p_disp, reason, len(d), alpha_nb, fitted)
+
+
+def segmented_design(years: pd.Series, breakpoints: Sequence[int]) -> pd.DataFrame:
+    """Columns for segmented regression: ``year_c`` (years since the first), and for each
+    breakpoint B ``level_B`` (1 from B on) and ``slope_B`` (years since B, 0 before)."""
+    y = years.astype(int)
+    out = pd.DataFrame({"year_c": y - y.min()}, index=years.index)
+    for b in breakpoints:
+        out[f"level_{b}"] = (y >= b).astype(int)
+        out[f"slope_{b}"] = ((y - b).clip(lower=0)).astype(int)
+    return out
