@@ -139,3 +139,36 @@ def test_trends_with_the_real_un_table_all_missions(tmp_path):
 def test_trends_rejects_categories_without_a_table(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="parameter personnel_categories"):
         _run("01_allegation_trends", tmp_path, personnel_categories=["military"])
+
+
+# ---------------------------------------------------------------------- 02 women's participation
+
+
+def test_participation_defaults(tmp_path):
+    got = _run("02_womens_participation", tmp_path)
+    assert got["growth_2005_2010_ratio"] == round(3332 / 1016, 3)
+    assert got["latest_share_pct"]["all_uniformed"] == 7.9
+    assert got["projections"]["military_contingents_2028"].startswith("20")
+    assert got["top_contributors"]["Ethiopia"] == 708  # January 2021, the latest curated date
+
+
+def test_participation_contributor_subset(tmp_path):
+    got = _run("02_womens_participation", tmp_path, contributors=["Ghana", "India"])
+    assert list(got["top_contributors"]) == ["Ghana", "India"]
+    assert got["top5_share_of_women_pct"] == 100.0
+
+
+def test_participation_with_the_real_gender_statistics(tmp_path):
+    from conftest import external_file
+
+    path = external_file("IPIDataLab_TCC-DataScraper_Gender.Full.csv")
+    got = _run("02_womens_participation", tmp_path, gender_statistics=str(path),
+               start="2010-01", end="2013-12", contributors=["Ghana", "India"])
+    assert list(got["top_contributors"]) == ["Ghana", "India"]
+    assert got["top_contributors"]["Ghana"] == 300  # December 2013, as in the curated table
+    assert (tmp_path / "out" / "mission_year_share.png").is_file()
+
+
+def test_participation_rejects_missions_without_a_file(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="parameter missions"):
+        _run("02_womens_participation", tmp_path, missions=["UNMIL"])

@@ -22,6 +22,7 @@ _SUBMODULES = {
     "errors": "errors",
     "notebook": "notebook",
     "overview": "overview",
+    "participation": "participation",
     "paths": "paths",
     "plots": "plots",
     "readers": "readers",
@@ -34,8 +35,8 @@ _SUBMODULES = {
 __all__ = ["__version__", "load", "datasets", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import (curated, errors, notebook, overview, paths, plots, readers,  # noqa: F401
-                   results, sources, stats, trends)
+    from . import (curated, errors, notebook, overview, participation, paths,  # noqa: F401
+                   plots, readers, results, sources, stats, trends)
 
 
 def load(name, preferred=True, path=None):

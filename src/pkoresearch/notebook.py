@@ -149,3 +149,19 @@ def has_years(frame, periods_: Sequence[int | Sequence[int]], column: str = "yea
         if not set(range(first, last + 1)) <= have:
             return False
     return True
+
+
+def month(name: str, value: Any, end: bool = False):
+    """Parse a month given as "YYYY-MM" (or a full date); returns a pandas Timestamp at the first
+    day of that month, or its last day when ``end``."""
+    import pandas as pd
+
+    if not isinstance(value, str):
+        raise ParameterError(f"parameter {name}: found {value!r}; expected a month as 'YYYY-MM'")
+    try:
+        ts = pd.Timestamp(value)
+    except ValueError:
+        raise ParameterError(f"parameter {name}: found {value!r}; expected a month as 'YYYY-MM'"
+                             ) from None
+    first = ts.to_period("M").to_timestamp()
+    return first + pd.offsets.MonthEnd(0) if end else first

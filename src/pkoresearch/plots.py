@@ -197,3 +197,62 @@ def stacked_counts(data: pd.DataFrame, x: str = "year", y: str = "allegations",
     if title:
         ax.set_title(title)
     return ax
+
+
+def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
+                    hue: str = "category", targets: pd.DataFrame | None = None, ax=None,
+                    title: str | None = None, ylabel: str = "women, % of personnel"):
+    """Women's share over time, one line per ``hue``, with parity targets drawn as markers in the
+    same colour (``targets``: ``category, year, target_share_pct``).
+
+    Example: ``plots.share_over_time(shares, targets=pko.load("parity_targets"))``
+    """
+    ax = _ax(ax)
+    levels = list(dict.fromkeys(data[hue].astype(str)))
+    colors = dict(zip(levels, sns.color_palette(PALETTE, n_colors=max(len(levels), 1))))
+    for level in levels:
+        d = data[data[hue].astype(str) == level].sort_values(x)
+        ax.plot(d[x], d[y], marker="o", markersize=3, color=colors[level],
+                label=level.replace("_", " "))
+    if targets is not None:
+        t = targets.dropna(subset=["target_share_pct"])
+        t = t[t["category"].astype(str).isin(levels)]
+        for r in t.itertuples():
+            ax.scatter([r.year], [r.target_share_pct], marker="*", s=90,
+                       color=colors[str(r.category)], edgecolor="black", linewidth=0.5, zorder=3)
+        if len(t):
+            ax.scatter([], [], marker="*", s=90, color="white", edgecolor="black",
+                       label="parity target")
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, loc="upper left")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def dot_shares(data: pd.DataFrame, x: str = "share_pct", y: str = "country",
+               ci_low: str = "ci_low", ci_high: str = "ci_high", ax=None,
+               title: str | None = None, reference: float | None = None):
+    """Dot plot of shares with interval whiskers, one row per ``y`` in the order given;
+    ``reference`` draws a vertical line (e.g. the overall share).
+
+    Example: ``plots.dot_shares(ranking, y="contributor", reference=3.8)``
+    """
+    ax = _ax(ax)
+    d = data.reset_index(drop=True)
+    pos = list(range(len(d)))[::-1]
+    color = sns.color_palette(PALETTE)[0]
+    ax.hlines(pos, d[ci_low], d[ci_high], color=color, alpha=0.6, linewidth=2)
+    ax.plot(d[x], pos, "o", color=color)
+    ax.set_yticks(pos)
+    ax.set_yticklabels(d[y].astype(str))
+    if reference is not None:
+        ax.axvline(reference, color="0.4", linestyle="--", linewidth=1)
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel("")
+    ax.set_xlim(left=0)
+    if title:
+        ax.set_title(title)
+    return ax

@@ -50,8 +50,9 @@ def _plain(value: Any) -> Any:
                          "number, string, list or dict")
 
 
-def record(name: str, value: Any, unit: str | None = None) -> Any:
-    """Record one headline number (or list/dict of numbers) under ``name``; returns ``value``.
+def record(name: str, value: Any, unit: str | None = None) -> None:
+    """Record one headline number (or list/dict of numbers) under ``name``. Returns nothing, so
+    that a notebook cell ending with a record shows no output.
 
     Example: ``pko.results.record("rate_ratio_2010_vs_2009", 0.76, unit="ratio")``
     """
@@ -62,7 +63,6 @@ def record(name: str, value: Any, unit: str | None = None) -> Any:
         entry["unit"] = unit
     _state["values"][name] = entry
     _write()
-    return value
 
 
 def recorded() -> dict[str, Any]:

@@ -1,0 +1,113 @@
+"""Reader for the UN monthly gender statistics: the real IPI file and a hand-made fixture."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pkoresearch.errors import DataError, DataFileNotFound, SchemaMismatch
+from pkoresearch.readers.un_gender import (COLUMNS, InconsistentTotalsWarning,
+                                           read_gender_statistics)
+from conftest import ROOT, external_file
+
+REAL = "IPIDataLab_TCC-DataScraper_Gender.Full.csv"
+FIXTURE = ROOT / "tests" / "fixtures" / "gender_statistics_small.csv"
+
+
+@pytest.fixture(scope="module")
+def real():
+    path = external_file(REAL)
+    return read_gender_statistics(path), pd.read_csv(path)
+
+
+def test_real_august_2010_is_the_tip_report_figure(real):
+    g, _ = real
+    t = g.totals(["date"]).set_index("date")
+    assert t.loc["2010-08-31", "women"] == 3332 and t.loc["2010-08-31", "personnel"] == 99920
+    assert round(100 * 3332 / 99920, 2) == 3.33
+    assert t.loc["2013-12-31", "women"] == 3753 and t.loc["2013-12-31", "personnel"] == 98200
+    assert len(t) == 52
+
+
+def test_real_category_sums_equal_the_file_total_columns(real):
+    g, raw = real
+    mine = g.totals(["date"]).set_index("date")
+    raw["Date"] = pd.to_datetime(raw["Date"])
+    theirs = raw.groupby("Date")[["Total Female", "Total Total"]].sum()
+    assert (mine["women"].to_numpy() == theirs["Total Female"].to_numpy()).all()
+    assert (mine["personnel"].to_numpy() == theirs["Total Total"].to_numpy()).all()
+    by_cat = g.totals(["category"]).set_index("category")
+    assert by_cat.loc["troops", "personnel"] == raw["Troops Total"].sum()
+    assert by_cat.loc["experts_on_mission", "women"] == raw["Experts on Mission Female"].sum()
+
+
+def test_real_file_shape_and_checks(real):
+    g, raw = real
+    assert g.report == {"rows_in_file": 29115, "duplicate_rows_removed": 0,
+                        "aggregate_rows_removed": 0, "rows_used": 29115}
+    assert len(g.counts) == 29115 * 4 * 2
+    assert g.inconsistent.empty
+    assert g.counts["contributor"].nunique() == 135 and g.counts["mission"].nunique() == 25
+
+
+def test_fixture_duplicates_aggregates_and_broken_totals():
+    with pytest.warns(InconsistentTotalsWarning, match="4 total.s. disagree"):
+        g = read_gender_statistics(FIXTURE)
+    assert g.report == {"rows_in_file": 7, "duplicate_rows_removed": 1,
+                        "aggregate_rows_removed": 1, "rows_used": 5}
+    assert g.duplicates["source_row"].tolist() == [5]
+    assert g.aggregates["source_row"].tolist() == [6]
+    assert g.aggregates["contributor"].tolist() == ["all"]
+    bad = g.inconsistent
+    assert set(bad["source_row"]) == {7}
+    ip = bad[bad["column"] == "Individual Police Total"].iloc[0]
+    assert (ip.found, ip.expected) == (25, 24)
+    t = g.totals(["date"]).set_index("date")
+    # Ghana UNMIL 46 + Ghana UNOCI 22 + India 111 women, counted once despite the repeat and the
+    # "all" row
+    assert t.loc["2010-08-31", "women"] == 179 and t.loc["2010-08-31", "personnel"] == 5072
+    assert t.loc["2010-12-31", "women"] == 6 + 1 + 42 + 2 + 101 + 1 + 12
+
+
+def test_conflicting_rows_for_one_key_are_an_error(tmp_path):
+    df = pd.read_csv(FIXTURE, dtype=str, keep_default_na=False)
+    df.loc[3, "Troops Male"] = "3499"
+    df.loc[3, "Troops Total"] = "3509"
+    p = tmp_path / "clash.csv"
+    df.to_csv(p, index=False)
+    with pytest.raises(DataError, match=r"clash.csv, row 4, column 'Date, Contributor, Mission': "
+                                        r"found a second, different row"):
+        read_gender_statistics(p)
+
+
+def test_missing_column(tmp_path):
+    df = pd.read_csv(FIXTURE, dtype=str, keep_default_na=False).drop(columns=["Troops Female"])
+    p = tmp_path / "g.csv"
+    df.to_csv(p, index=False)
+    with pytest.raises(SchemaMismatch, match=r"g.csv, row 1, column 'Troops Female': found no such "
+                                             r"column"):
+        read_gender_statistics(p)
+
+
+def test_negative_count_and_bad_date(tmp_path):
+    df = pd.read_csv(FIXTURE, dtype=str, keep_default_na=False)
+    df.loc[0, "Troops Female"] = "-4"
+    df.loc[1, "Date"] = "31/08/2010"
+    df.loc[2, "Formed Police Units Male"] = "12a"
+    p = tmp_path / "g.csv"
+    df.to_csv(p, index=False)
+    with pytest.raises(DataError) as info:
+        read_gender_statistics(p)
+    msg = str(info.value)
+    assert "g.csv, row 2, column 'Troops Female': found '-4'; expected a whole number of persons" in msg
+    assert "row 3, column 'Date': found '31/08/2010'; expected a date as YYYY-MM-DD" in msg
+    assert "row 4, column 'Formed Police Units Male': found '12a'" in msg
+
+
+def test_missing_and_empty_file(tmp_path):
+    with pytest.raises(DataFileNotFound):
+        read_gender_statistics(tmp_path / "none.csv")
+    (tmp_path / "e.csv").write_text("")
+    with pytest.raises(SchemaMismatch, match="found an empty file"):
+        read_gender_statistics(tmp_path / "e.csv")
+    assert len(COLUMNS) == 19
