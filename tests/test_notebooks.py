@@ -172,3 +172,39 @@ def test_participation_with_the_real_gender_statistics(tmp_path):
 def test_participation_rejects_missions_without_a_file(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="parameter missions"):
         _run("02_womens_participation", tmp_path, missions=["UNMIL"])
+
+
+# ------------------------------------------------------------------------ 03 TCC response rates
+
+
+def test_response_defaults(tmp_path):
+    got = _run("03_tcc_response_rates", tmp_path)
+    assert got["followups_answered"]["2010"] == [29, 74, round(29 / 74, 4)]
+    assert got["followups_2012_minus_2010"] == round(27 / 47 - 29 / 74, 4)
+    assert "nio_appointed_overall" not in got
+
+
+def test_response_clopper_pearson(tmp_path):
+    got = _run("03_tcc_response_rates", tmp_path, ci_method="clopper-pearson", alpha=0.1)
+    assert got["followups_answered"]["2012"] == [27, 47, round(27 / 47, 4)]
+
+
+def test_response_with_the_real_table_and_a_contributor_subset(tmp_path):
+    from conftest import external_file
+
+    path = external_file("UN_conduct_table_of_allegations_2024-07.xlsx")
+    got = _run("03_tcc_response_rates", tmp_path, allegations_table=str(path),
+               contributors=["South Africa", "Morocco"], ci_method="clopper-pearson")
+    import pandas as pd
+
+    raw = pd.read_excel(path, sheet_name="Export", dtype=str, keep_default_na=False)
+    sub = raw[raw["Nationality"].str.split("\n\n").map(lambda v: bool({"South Africa", "Morocco"} & set(v)))]
+    k = int((sub["NIO appointed"] == "Yes").sum())
+    n = int(sub["NIO appointed"].isin(["Yes", "No (no response)", "No (declined)"]).sum())
+    assert got["nio_appointed_overall"][:2] == [k, n]
+    assert (tmp_path / "out" / "investigation_durations.png").is_file()
+
+
+def test_response_rejects_a_bad_ci_method(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="parameter ci_method: found 'wald'"):
+        _run("03_tcc_response_rates", tmp_path, ci_method="wald")

@@ -26,6 +26,7 @@ _SUBMODULES = {
     "paths": "paths",
     "plots": "plots",
     "readers": "readers",
+    "response": "response",
     "results": "results",
     "sources": "sources",
     "stats": "stats",
@@ -36,7 +37,7 @@ __all__ = ["__version__", "load", "datasets", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import (curated, errors, notebook, overview, participation, paths,  # noqa: F401
-                   plots, readers, results, sources, stats, trends)
+                   plots, readers, response, results, sources, stats, trends)
 
 
 def load(name, preferred=True, path=None):

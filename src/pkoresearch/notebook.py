@@ -165,3 +165,10 @@ def month(name: str, value: Any, end: bool = False):
                              ) from None
     first = ts.to_period("M").to_timestamp()
     return first + pd.offsets.MonthEnd(0) if end else first
+
+
+def probability(name: str, value: Any) -> float:
+    """Check a number strictly between 0 and 1 (e.g. alpha)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise ParameterError(f"parameter {name}: found {value!r}; expected a number between 0 and 1")
+    return float(value)

@@ -256,3 +256,64 @@ def dot_shares(data: pd.DataFrame, x: str = "share_pct", y: str = "country",
     if title:
         ax.set_title(title)
     return ax
+
+
+def funnel(data: pd.DataFrame, limits: pd.DataFrame, x: str = "decided", y: str = "rate",
+           label: str | None = None, p0: float | None = None, ax=None, title: str | None = None,
+           label_outside: bool = True):
+    """Funnel plot: each unit's rate against its number of cases, with binomial control limits
+    (``limits`` from ``response.funnel_limits``) and the overall rate ``p0``. Units outside the
+    outer limits are labelled with ``label``.
+
+    Example: ``plots.funnel(table, response.funnel_limits(0.6, 100), label="nationality", p0=0.6)``
+    """
+    ax = _ax(ax)
+    pal = sns.color_palette(PALETTE)
+    bands = [c.removeprefix("lower_") for c in limits.columns if c.startswith("lower_")]
+    for style, tag in zip(["--", ":"], bands):
+        ax.step(limits["n"], limits[f"lower_{tag}"], where="mid", color="0.35", linestyle=style,
+                linewidth=1, label=f"{tag}% limits")
+        ax.step(limits["n"], limits[f"upper_{tag}"], where="mid", color="0.35", linestyle=style,
+                linewidth=1)
+    if p0 is not None:
+        ax.axhline(p0, color=pal[3], linewidth=1, label="overall rate")
+    ax.scatter(data[x], data[y], color=pal[0], s=22, zorder=3)
+    if label is not None and label_outside and bands:
+        outer = bands[-1]
+        lim = limits.set_index("n")
+        for r in data.itertuples():
+            n = int(getattr(r, x))
+            if n in lim.index:
+                lo, hi = lim.at[n, f"lower_{outer}"], lim.at[n, f"upper_{outer}"]
+                if getattr(r, y) < lo or getattr(r, y) > hi:
+                    ax.annotate(str(getattr(r, label)), (n, getattr(r, y)), fontsize=7,
+                                xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel(y.replace("_", " "))
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8, loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def survival(curves: dict[str, pd.DataFrame], ax=None, title: str | None = None,
+             xlabel: str = "days since the allegation was reported"):
+    """Kaplan-Meier step curves, one per key (``time`` and ``survival`` columns), censoring
+    times marked with ticks."""
+    ax = _ax(ax)
+    colors = sns.color_palette(PALETTE, n_colors=max(len(curves), 1))
+    for (name, t), color in zip(curves.items(), colors):
+        times = [0.0, *t["time"].tolist()]
+        surv = [1.0, *t["survival"].tolist()]
+        ax.step(times, surv, where="post", color=color, label=str(name).replace("_", " "))
+        cens = t[t["censored"] > 0]
+        ax.plot(cens["time"], cens["survival"], "|", color=color, markersize=6)
+    ax.axhline(0.5, color="0.6", linewidth=0.8, linestyle=":")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("share still under investigation")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
