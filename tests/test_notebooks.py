@@ -29,7 +29,9 @@ def test_committed_notebook_is_ready_for_nbval(path):
     assert "parameters" in code[0].metadata.get("tags", []), "first code cell must be `parameters`"
     for line in code[0].source.splitlines():
         if line.strip() and not line.startswith("#"):
-            assert re.match(r"^\w+: [\w| \[\],]+ = .+  # .+", line), f"untyped or uncommented: {line}"
+            # papermill's inspection reads `name: type = value  # help`; Optional[...] is quoted
+            assert re.match(r"^\w+: (\w+|\"Optional\[\w+\]\") = .+  # .+", line), \
+                f"untyped or uncommented: {line}"
     counts = [c.execution_count for c in code]
     assert counts == list(range(1, len(code) + 1)), f"not run top to bottom in order: {counts}"
     outputs = [o for c in code for o in c.outputs]

@@ -28,6 +28,7 @@ _SUBMODULES = {
     "readers": "readers",
     "response": "response",
     "results": "results",
+    "runner": "runner",
     "sources": "sources",
     "stats": "stats",
     "trends": "trends",
@@ -37,7 +38,7 @@ __all__ = ["__version__", "load", "datasets", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import (curated, errors, notebook, overview, participation, paths,  # noqa: F401
-                   plots, readers, response, results, sources, stats, trends)
+                   plots, readers, response, results, runner, sources, stats, trends)
 
 
 def load(name, preferred=True, path=None):

@@ -1,0 +1,250 @@
+"""The batch runner and the `pkoresearch` command: run matrix, parameter checks before execution,
+real papermill batches, safe failure, Dask, and hostile names and values."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from pkoresearch import cli, results, runner
+from pkoresearch.runner import Run, RunConfigError
+from conftest import ROOT
+
+TINY = '''import pkoresearch as pko
+from pkoresearch import notebook as nb
+out = nb.output_dir(output_dir, "tiny")
+if fail:
+    raise RuntimeError("made to fail")
+pko.results.record("label", label)
+pko.results.record("double", 2 * value)
+print(label)'''
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch) -> Path:
+    """A folder with one small parameterized notebook, used as the notebooks folder."""
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nb = new_notebook(cells=[
+        new_code_cell('label: str = "x"  # a label\nvalue: int = 1  # a number\n'
+                      'fail: bool = False  # make the run fail\n'
+                      'data_file: str = ""  # path to an input file\n'
+                      'output_dir: str = ""  # output folder', metadata={"tags": ["parameters"]}),
+        new_code_cell(TINY)],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}})
+    nbformat.write(nb, folder / "tiny.ipynb")
+    monkeypatch.setenv("PKORESEARCH_NOTEBOOKS", str(folder))
+    return folder
+
+
+def test_runs_yaml_expands_sweeps(tmp_path):
+    p = tmp_path / "runs.yaml"
+    p.write_text("runs:\n"
+                 "  - {name: a, notebook: x.ipynb}\n"
+                 "  - name: t-{m}-{y}\n    notebook: x.ipynb\n    parameters: {k: 1}\n"
+                 "    sweep: {m: [[A], [B, C]], y: [1, 2]}\n")
+    runs = runner.load_runs(p)
+    assert [r.name for r in runs] == ["a", "t-A-1", "t-A-2", "t-B+C-1", "t-B+C-2"]
+    assert runs[3].parameters == {"k": 1, "m": ["B", "C"], "y": 1}
+
+
+def test_committed_runs_yaml_is_valid():
+    runs = runner.load_runs(ROOT / "notebooks" / "runs.yaml")
+    assert {r.notebook for r in runs} == {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert [r.parameters.get("missions") for r in runs if "missions" in r.parameters] == [
+        ["MINUSCA"], ["MONUSCO"], ["UNMISS"]]
+    runner.check_runs(runs, ROOT / "notebooks")  # every parameter declared, right type
+
+
+def test_yaml_is_read_safely(tmp_path):
+    p = tmp_path / "runs.yaml"
+    p.write_text("runs:\n  - name: a\n    notebook: x.ipynb\n"
+                 "    parameters: {x: !!python/object/apply:os.system [echo hacked]}\n")
+    with pytest.raises(RunConfigError, match="not valid YAML"):
+        runner.load_runs(p)
+    p.write_text("runs:\n  - {name: a, notebook: x.ipynb, colour: red}\n")
+    with pytest.raises(RunConfigError, match=r"found key\(s\) \['colour'\]"):
+        runner.load_runs(p)
+
+
+def test_unknown_parameter_fails_before_execution(tiny, tmp_path, capsys):
+    out = tmp_path / "reports"
+    code = cli.main(["run", "tiny.ipynb", "-p", "lable", "oops", "-o", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "run 'tiny': unknown parameter 'lable'" in err and "nothing was run" in err
+    assert not out.exists()  # nothing executed, nothing written
+
+
+def test_wrong_type_and_missing_file_fail_before_execution(tiny):
+    problems = runner.check_run(Run("r1", "tiny.ipynb", {"value": "three", "data_file": "no.csv",
+                                                         "fail": 1}), tiny)
+    assert problems == [
+        "run 'r1': parameter 'value' = 'three' is a str; tiny.ipynb declares int",
+        "run 'r1': parameter 'data_file': input file 'no.csv' not found",
+        "run 'r1': parameter 'fail' = 1 is a int; tiny.ipynb declares bool",
+    ]
+    assert runner.check_run(Run("r2", "nope.ipynb", {}), tiny)[0].startswith(
+        "run 'r2': notebook 'nope.ipynb' not found")
+
+
+def test_failed_run_keeps_the_last_good_report(tiny, tmp_path, capsys):
+    out = tmp_path / "reports"
+    assert cli.main(["run", "tiny.ipynb", "-p", "label", "good", "-o", str(out), "--no-html"]) == 0
+    good = out / "runs" / "tiny" / "results.json"
+    assert results.read(good) == {"label": "good", "double": 2}
+    code = cli.main(["run", "tiny.ipynb", "-p", "label", "bad", "-p", "fail", "true",
+                     "-o", str(out), "--no-html"])
+    assert code == 1
+    assert results.read(good) == {"label": "good", "double": 2}  # untouched
+    failed_nb = nbformat.read(out / "failed" / "tiny" / "notebook.ipynb", as_version=4)
+    assert any(o.get("ename") == "RuntimeError" for c in failed_nb.cells for o in c.get("outputs", []))
+    manifest = json.loads((out / "manifest.json").read_text())
+    err = manifest["runs"][0]["error"]
+    # execution count in the executed notebook: parameters, papermill's injected cell, then ours
+    assert manifest["failed"] == 1 and err["ename"] == "RuntimeError" and err["exec_count"] == 3
+    assert "made to fail" in capsys.readouterr().err
+    assert not [p for p in out.iterdir() if p.name.startswith((".tmp-", ".old-"))]
+
+
+def test_escaping_names_and_values(tiny, tmp_path):
+    out = tmp_path / "reports"
+    before = sorted(p.name for p in tmp_path.iterdir())
+    runs = [Run("../escape", "tiny.ipynb", {"label": "<script>alert(1)</script>"}),
+            Run("/abs/x", "tiny.ipynb", {"label": "a&b"})]
+    manifest = runner.run_batch(runs, output=out, jobs=2, html_report=False, notebooks=tiny,
+                                progress=runner.Progress(2, io.StringIO()))
+    assert manifest["failed"] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(before + ["reports"])
+    for f in out.rglob("*"):
+        assert f.resolve().is_relative_to(out.resolve())
+    folders = sorted(p.name for p in (out / "runs").iterdir())
+    assert all(not f.startswith(".") and "/" not in f for f in folders) and len(folders) == 2
+    page = (out / "index.html").read_text()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert html_escaped_name_present(page, "../escape")
+    r = results.read(out / "runs" / runner.safe_folder_name("../escape"))
+    assert r["label"] == "<script>alert(1)</script>"  # reached the notebook as data
+
+
+def html_escaped_name_present(page: str, name: str) -> bool:
+    import html
+
+    return f"<td>{html.escape(name)}</td>" in page
+
+
+def test_safe_folder_names():
+    assert runner.safe_folder_name("overview") == "overview"
+    for hostile in ["../x", "/abs", "..", "a/../../b", "~root", "x\x00y", "   "]:
+        f = runner.safe_folder_name(hostile)
+        assert "/" not in f and not f.startswith(".") and f
+    assert runner.safe_folder_name("a b") != runner.safe_folder_name("a_b")
+
+
+def test_progress_plain_lines_when_not_a_terminal():
+    stream = io.StringIO()
+    p = runner.Progress(2, stream)
+    p.start()
+    p.finished({"name": "a", "status": "ok", "duration_s": 1.0})
+    p.finished({"name": "b", "status": "failed", "duration_s": 2.0,
+                "error": {"exec_count": 3, "message": "ValueError: x"}})
+    assert stream.getvalue().splitlines() == [
+        "running 2 notebook run(s)", "    ok  a  (1.0 s)",
+        "failed  b  (2.0 s) - cell 3: ValueError: x"]
+
+
+def test_dask_local_cluster(tiny, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        runs = [Run(f"d{i}", "tiny.ipynb", {"value": i}) for i in range(3)]
+        manifest = runner.run_batch(runs, output=tmp_path / "out", html_report=False,
+                                    executor=client.get_executor(), notebooks=tiny,
+                                    progress=runner.Progress(3, io.StringIO()))
+    assert manifest["failed"] == 0
+    assert [results.read(tmp_path / "out" / "runs" / f"d{i}")["double"] for i in range(3)] == [0, 2, 4]
+
+
+def test_data_check_command(tmp_path, capsys):
+    assert cli.main(["data", "check", str(ROOT / "data" / "followups.csv")]) == 0
+    assert "OK as followups: 42 rows" in capsys.readouterr().out
+    bad = tmp_path / "followups.csv"
+    text = (ROOT / "data" / "followups.csv").read_text().splitlines()
+    text[1] = text[1].replace(",319,", ",-319,")
+    text[2] = text[2].replace(",144,", ",lots,")
+    bad.write_text("\n".join(text) + "\n")
+    assert cli.main(["data", "check", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "1 problem(s)" in out and "row 3, column 'value': found 'lots'" in out
+    fixture = ROOT / "tests" / "fixtures" / "table_of_allegations_small.csv"
+    assert cli.main(["data", "check", str(fixture)]) == 0
+    out = capsys.readouterr().out
+    assert "OK as un_table_of_allegations: 5 allegations" in out and "9 cell value(s)" in out
+    gender = ROOT / "tests" / "fixtures" / "gender_statistics_small.csv"
+    assert cli.main(["data", "check", str(gender)]) == 0
+    assert "4 total(s) disagree" in capsys.readouterr().out
+
+
+def test_list_command_shows_types_defaults_and_help(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "01_allegation_trends.ipynb" in out
+    assert "  missions: Optional[list] = None" in out
+    assert "      mission acronyms such as" in out
+
+
+def test_real_batch_every_notebook_and_a_mission_sweep(tmp_path):
+    """The committed runs.yaml, --jobs 2, through the installed command."""
+    out = tmp_path / "reports"
+    proc = subprocess.run([sys.executable, "-m", "pkoresearch.cli", "run", "--jobs", "2",
+                           "-o", str(out)], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "PKORESEARCH_NOTEBOOKS": str(ROOT / "notebooks")})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    names = [r["name"] for r in manifest["runs"]]
+    assert names == [r.name for r in runner.load_runs(ROOT / "notebooks" / "runs.yaml")]
+    assert len(names) == 7 and manifest["failed"] == 0
+    page = (out / "index.html").read_text()
+    for n in names:
+        assert f"<td>{n}</td>" in page
+        assert (out / "runs" / runner.safe_folder_name(n) / "notebook.html").is_file()
+    trends = results.read(out / "runs" / "allegation-trends")
+    assert trends["allegations_by_year"]["2010"] == 85
+    minusca = results.read(out / "runs" / "allegation-trends-MINUSCA")
+    assert minusca["allegations_by_year"]["2015"] == 22
+    assert results.read(out / "runs" / "tcc-response-rates")["followups_answered"]["2010"][:2] == [29, 74]
+    assert manifest["data_checksums"]["data/allegations.csv"]
+    assert manifest["packages"]["papermill"] and manifest["python"]
+
+
+def test_kernel_install_and_run_with_it(tmp_path):
+    assert cli.main(["kernel", "install", "--prefix", str(tmp_path)]) == 0
+    spec = json.loads((tmp_path / "share" / "jupyter" / "kernels" / "pkoresearch" /
+                       "kernel.json").read_text())
+    assert spec["display_name"] == "Python (pkoresearch)"
+    import papermill as pm
+
+    env_before = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = str(tmp_path / "share" / "jupyter")
+    try:
+        pm.execute_notebook(str(ROOT / "notebooks" / "00_overview.ipynb"),
+                            str(tmp_path / "o.ipynb"), kernel_name="pkoresearch",
+                            parameters={"output_dir": str(tmp_path / "o"),
+                                        "dataset_names": ["followups"]}, progress_bar=False)
+    finally:
+        if env_before is None:
+            os.environ.pop("JUPYTER_PATH")
+        else:
+            os.environ["JUPYTER_PATH"] = env_before
+    assert results.read(tmp_path / "o")["datasets"] == 1
