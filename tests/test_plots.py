@@ -13,38 +13,11 @@ import pytest
 
 from conftest import ROOT
 
-SCRIPT = r"""
-import sys
-import matplotlib.pyplot as plt
-import pandas as pd
-from pkoresearch import plots
-
-out = sys.argv[1]
-years = list(range(2010, 2016))
-rates = pd.DataFrame({"year": years, "rate": [1.1, 0.9, 0.8, 0.85, 0.6, 0.7],
-                      "ci_low": [0.9, 0.7, 0.6, 0.65, 0.45, 0.5],
-                      "ci_high": [1.3, 1.1, 1.0, 1.05, 0.8, 0.9],
-                      "fitted_rate": [1.0, 0.93, 0.86, 0.8, 0.74, 0.69]})
-long = pd.DataFrame({"year": years * 2, "group": ["a"] * 6 + ["b"] * 6,
-                     "allegations": [3, 4, 2, 5, 1, 0, 1, 1, 2, 0, 3, 4]})
-figs = {
-    "trend": lambda ax: plots.trend(rates, y="rate", fitted="fitted_rate", breakpoints=[2013], ax=ax,
-                                    title="trend"),
-    "stacked": lambda ax: plots.stacked_counts(long, hue="group", ax=ax, title="stacked"),
-    "heatmap": lambda ax: plots.heatmap(long, x="year", y="group", value="allegations", annot=True,
-                                        ax=ax, title="heat"),
-    "bars": lambda ax: plots.grouped_bars(long, x="group", y="allegations", ax=ax, title="bars"),
-    "confidence": lambda ax: plots.confidence_bars(
-        pd.DataFrame({"dataset": ["x", "x", "y"], "confidence": ["high", "low", "medium"],
-                      "rows": [3, 1, 2]}), ax=ax),
-}
-for name, draw in figs.items():
-    fig, ax = plt.subplots()
-    assert draw(ax) is ax
-    for ext in ("png", "svg", "pdf"):
-        plots.save(fig, f"{out}/{name}.{ext}")
-    plt.close(fig)
-"""
+SCRIPT = (
+    "import sys; sys.path.insert(0, sys.argv[2]); "
+    "from plot_cases import draw_all; draw_all(sys.argv[1], ('png', 'svg', 'pdf'))"
+)
+BASELINE = ROOT / "tests" / "baseline"
 
 
 def _digests(folder) -> dict[str, str]:
@@ -56,10 +29,10 @@ def test_each_plot_returns_its_axes_and_saves_identical_bytes_across_processes(t
     for i in range(2):
         out = tmp_path / f"run{i}"
         out.mkdir()
-        subprocess.run([sys.executable, "-c", SCRIPT, str(out)], check=True, cwd=ROOT,
-                       env={**os.environ, "PYTHONHASHSEED": str(i)})
+        subprocess.run([sys.executable, "-c", SCRIPT, str(out), str(ROOT / "tests")], check=True,
+                       cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": str(i)})
         runs.append(_digests(out))
-    assert len(runs[0]) == 15
+    assert len(runs[0]) == 27
     assert runs[0] == runs[1]
     svg = (tmp_path / "run0" / "trend.svg").read_text()
     assert "<dc:date>" not in svg  # no timestamp in the file
@@ -87,3 +60,18 @@ def test_plot_uses_its_data_argument():
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels == ["2010", "2011", "2012"]  # the missing year is filled in
     plt.close(fig)
+
+
+def test_each_plot_matches_its_committed_baseline(tmp_path):
+    """Image regression: every plot function against tests/baseline/ (regenerate with
+    `python tests/plot_cases.py tests/baseline` after a deliberate change)."""
+    from matplotlib.testing.compare import compare_images
+
+    from plot_cases import draw_all
+
+    written = draw_all(tmp_path)
+    assert {p.name for p in written} == {p.name for p in BASELINE.glob("*.png")}
+    for p in written:
+        # tol is an RMS over 0-255 pixel values: anti-aliasing noise passes, a moved line fails
+        diff = compare_images(str(BASELINE / p.name), str(p), tol=3)
+        assert diff is None, diff

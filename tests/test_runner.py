@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -204,12 +205,17 @@ def test_list_command_shows_types_defaults_and_help(capsys):
     assert "      mission acronyms such as" in out
 
 
-def test_real_batch_every_notebook_and_a_mission_sweep(tmp_path):
-    """The committed runs.yaml, --jobs 2, through the installed command."""
-    out = tmp_path / "reports"
-    proc = subprocess.run([sys.executable, "-m", "pkoresearch.cli", "run", "--jobs", "2",
-                           "-o", str(out)], cwd=tmp_path, capture_output=True, text=True,
+def _batch(out: Path, cwd: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pkoresearch.cli", "run", "--jobs", "2",
+                           "-o", str(out), *extra], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, "PKORESEARCH_NOTEBOOKS": str(ROOT / "notebooks")})
+
+
+def test_real_batch_every_notebook_and_a_mission_sweep(tmp_path):
+    """The committed runs.yaml, --jobs 2, through the command; run twice, the same results and
+    the same figure files."""
+    out = tmp_path / "reports"
+    proc = _batch(out, tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     manifest = json.loads((out / "manifest.json").read_text())
     names = [r["name"] for r in manifest["runs"]]
@@ -226,6 +232,29 @@ def test_real_batch_every_notebook_and_a_mission_sweep(tmp_path):
     assert results.read(out / "runs" / "tcc-response-rates")["followups_answered"]["2010"][:2] == [29, 74]
     assert manifest["data_checksums"]["data/allegations.csv"]
     assert manifest["packages"]["papermill"] and manifest["python"]
+
+    again = tmp_path / "again"
+    assert _batch(again, tmp_path, "--no-html").returncode == 0
+    compared = 0
+    for f in sorted((out / "runs").rglob("*")):
+        if f.suffix in (".json", ".png"):
+            twin = again / f.relative_to(out)
+            assert twin.read_bytes() == f.read_bytes(), f"{f.relative_to(out)} differs"
+            compared += 1
+    assert compared >= 7 + 8  # every results.json and every figure of the default runs
+
+
+def test_manifest_checksums_show_a_changed_data_file(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    runs = [Run("overview", "00_overview.ipynb", {})]
+    monkeypatch.setenv("PKORESEARCH_DATA", str(data))
+    before = runner.data_checksums(runs, ROOT / "notebooks")
+    text = (data / "followups.csv").read_text().replace(",74,", ",75,", 1)
+    (data / "followups.csv").write_text(text)
+    after = runner.data_checksums(runs, ROOT / "notebooks")
+    changed = sorted(k for k in before if before[k] != after[k])
+    assert changed == ["data/followups.csv"]
 
 
 def test_kernel_install_and_run_with_it(tmp_path):

@@ -86,6 +86,14 @@ def _ax(ax):
     return ax
 
 
+def _whole_years(ax, x: str) -> None:
+    """Years on the x axis get whole-number ticks (no 2012.5)."""
+    if x == "year":
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def heatmap(data: pd.DataFrame, x: str = "year", y: str = "dataset", value: str = "rows",
             ax=None, title: str | None = None, annot: bool = False, fmt: str = ".0f",
             fill_years: bool = True, cmap: str = "Blues"):
@@ -170,6 +178,7 @@ def trend(data: pd.DataFrame, x: str = "year", y: str = "rate", ci_low: str = "c
     ax.set_xlabel(x.replace("_", " "))
     ax.set_ylabel(ylabel or y.replace("_", " "))
     ax.set_ylim(bottom=0)
+    _whole_years(ax, x)
     ax.legend(loc="best")
     if title:
         ax.set_title(title)
@@ -226,6 +235,7 @@ def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
     ax.set_xlabel(x.replace("_", " "))
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
+    _whole_years(ax, x)
     ax.legend(fontsize=8, loc="upper left")
     if title:
         ax.set_title(title)

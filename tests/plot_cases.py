@@ -1,0 +1,78 @@
+"""Every plot function drawn on small fixed data: shared by the determinism test (two processes)
+and the image regression test (against the PNGs in tests/baseline/).
+
+Regenerate the baselines after a deliberate change to a plot:  python tests/plot_cases.py tests/baseline
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+YEARS = list(range(2010, 2016))
+RATES = pd.DataFrame({"year": YEARS, "rate": [1.1, 0.9, 0.8, 0.85, 0.6, 0.7],
+                      "ci_low": [0.9, 0.7, 0.6, 0.65, 0.45, 0.5],
+                      "ci_high": [1.3, 1.1, 1.0, 1.05, 0.8, 0.9],
+                      "fitted_rate": [1.0, 0.93, 0.86, 0.8, 0.74, 0.69]})
+LONG = pd.DataFrame({"year": YEARS * 2, "group": ["a"] * 6 + ["b"] * 6,
+                     "allegations": [3, 4, 2, 5, 1, 0, 1, 1, 2, 0, 3, 4]})
+SHARES = pd.DataFrame({"year": YEARS * 2, "category": ["military_contingents"] * 6 +
+                       ["formed_police_units"] * 6,
+                       "share_pct": [2.4, 2.4, 2.7, 2.8, 2.8, 3.0, 4.5, 4.7, 6.0, 5.6, 6.2, 6.2]})
+TARGETS = pd.DataFrame({"year": [2014, 2015], "category": ["military_contingents",
+                                                           "formed_police_units"],
+                        "target_share_pct": [10.0, 15.0]})
+DOTS = pd.DataFrame({"country": ["A", "B", "C"], "share_pct": [10.0, 4.0, 16.6],
+                     "ci_low": [8.9, 3.5, 14.5], "ci_high": [11.1, 4.6, 19.0]})
+FUNNEL = pd.DataFrame({"nationality": ["A", "B", "C", "D"], "decided": [40, 12, 5, 30],
+                       "rate": [0.6, 0.25, 1.0, 0.9]})
+KM = pd.DataFrame({"time": [3.0, 5.0, 6.0, 8.0, 10.0, 12.0], "at_risk": [7, 6, 5, 3, 2, 1],
+                   "events": [1, 0, 2, 0, 1, 0], "censored": [0, 1, 0, 1, 0, 1],
+                   "survival": [6 / 7, 6 / 7, 18 / 35, 18 / 35, 9 / 35, 9 / 35]})
+
+
+def cases():
+    from pkoresearch import plots, response
+
+    return {
+        "trend": lambda ax: plots.trend(RATES, y="rate", fitted="fitted_rate", breakpoints=[2013],
+                                        ax=ax, title="trend"),
+        "stacked": lambda ax: plots.stacked_counts(LONG, hue="group", ax=ax, title="stacked"),
+        "heatmap": lambda ax: plots.heatmap(LONG, x="year", y="group", value="allegations",
+                                            annot=True, ax=ax, title="heat"),
+        "bars": lambda ax: plots.grouped_bars(LONG, x="group", y="allegations", ax=ax,
+                                              title="bars"),
+        "confidence": lambda ax: plots.confidence_bars(
+            pd.DataFrame({"dataset": ["x", "x", "y"], "confidence": ["high", "low", "medium"],
+                          "rows": [3, 1, 2]}), ax=ax),
+        "share_over_time": lambda ax: plots.share_over_time(SHARES, targets=TARGETS, ax=ax,
+                                                            title="shares"),
+        "dot_shares": lambda ax: plots.dot_shares(DOTS, reference=8.0, ax=ax, title="dots"),
+        "funnel": lambda ax: plots.funnel(FUNNEL, response.funnel_limits(0.7, 45),
+                                          label="nationality", p0=0.7, ax=ax, title="funnel"),
+        "survival": lambda ax: plots.survival({"tcc": KM}, ax=ax, title="survival"),
+    }
+
+
+def draw_all(out: Path, exts=("png",)) -> list[Path]:
+    """Draw every case into ``out``; returns the files written."""
+    import matplotlib.pyplot as plt
+
+    from pkoresearch import plots
+
+    written = []
+    for name, draw in cases().items():
+        fig, ax = plt.subplots()
+        assert draw(ax) is ax, f"{name} must return the Axes it drew on"
+        for ext in exts:
+            written.append(plots.save(fig, Path(out) / f"{name}.{ext}"))
+        plt.close(fig)
+    return written
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "baseline")
+    for p in draw_all(target):
+        print(p)
