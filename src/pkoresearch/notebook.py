@@ -172,3 +172,15 @@ def probability(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
         raise ParameterError(f"parameter {name}: found {value!r}; expected a number between 0 and 1")
     return float(value)
+
+
+def print_sources(frames, extra: Sequence[str] = ()) -> None:
+    """Print the sources cited by the rows of ``frames`` (each with a ``source_id`` column), one
+    citation a line with the number of rows citing it, then any ``extra`` lines (e.g. a file the
+    researcher supplied)."""
+    from .overview import sources_table
+
+    for s in sources_table(list(frames)).itertuples():
+        print(wrap(f"[{s.source_id}] ({s.rows} rows) {s.citation}", indent="    "))
+    for line in extra:
+        print(line)

@@ -48,13 +48,8 @@ def add_share(df: pd.DataFrame, women: str = "women", personnel: str = "personne
     The interval is a binomial (Wilson by default) interval: the figures are a census, so it says
     how precisely a share is pinned down by the number deployed, useful for comparing small
     contributors or missions, not a sampling error."""
-    out = df.copy()
-    est = [stats.proportion(int(w), int(n), method, alpha) if n and n > 0 else None
-           for w, n in zip(out[women], out[personnel])]
-    out["share_pct"] = [100 * e.estimate if e else np.nan for e in est]
-    out["ci_low"] = [100 * e.ci_low if e else np.nan for e in est]
-    out["ci_high"] = [100 * e.ci_high if e else np.nan for e in est]
-    return out
+    return stats.proportion_table(df, women, personnel, method, alpha, scale=100,
+                                  prefix="share_pct")
 
 
 # --------------------------------------------------------------------------------------------------

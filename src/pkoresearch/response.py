@@ -50,24 +50,14 @@ UNIFORMED = ("military", "police")
 NIO_DECIDED = ("yes", "no_response", "declined")
 
 
-def _rates(frame: pd.DataFrame, k: str, n: str, method: str, alpha: float) -> pd.DataFrame:
-    out = frame.copy()
-    est = [stats.proportion(int(a), int(b), method, alpha) if b > 0 else None
-           for a, b in zip(out[k], out[n])]
-    out["rate"] = [e.estimate if e else np.nan for e in est]
-    out["ci_low"] = [e.ci_low if e else np.nan for e in est]
-    out["ci_high"] = [e.ci_high if e else np.nan for e in est]
-    out["ci_method"] = method
-    return out
-
-
 def rate_table(frame: pd.DataFrame, successes: str, n: str, method: str = "wilson",
                alpha: float = 0.05, definition: str | None = None) -> pd.DataFrame:
     """Add ``rate, ci_low, ci_high, ci_method`` (and ``definition``) to a table of counts.
     Raises ParameterError for a row with more successes than cases or a negative count."""
     if method not in stats.CI_METHODS:
         raise ParameterError(f"ci_method: found {method!r}; expected one of {list(stats.CI_METHODS)}")
-    out = _rates(frame, successes, n, method, alpha)
+    out = stats.proportion_table(frame, successes, n, method, alpha)
+    out["ci_method"] = method
     if definition is not None:
         out["definition"] = definition
     return out

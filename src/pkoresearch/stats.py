@@ -154,6 +154,22 @@ def proportion(successes: int, n: int, method: str = "wilson", alpha: float = 0.
                     detail={"successes": k, "n": m})
 
 
+def proportion_table(frame: pd.DataFrame, successes: str, n: str, method: str = "wilson",
+                     alpha: float = 0.05, scale: float = 1.0, prefix: str = "rate"
+                     ) -> pd.DataFrame:
+    """Add ``<prefix>, ci_low, ci_high`` (times ``scale``, e.g. 100 for percent) to a table of
+    counts, one :func:`proportion` per row; rows with ``n`` = 0 get missing values.
+    Example: ``proportion_table(df, "appointed", "decided", method="clopper-pearson")``
+    """
+    out = frame.copy()
+    est = [proportion(int(k), int(m), method, alpha) if m > 0 else None
+           for k, m in zip(out[successes], out[n])]
+    out[prefix] = [scale * e.estimate if e else np.nan for e in est]
+    out["ci_low"] = [scale * e.ci_low if e else np.nan for e in est]
+    out["ci_high"] = [scale * e.ci_high if e else np.nan for e in est]
+    return out
+
+
 # --------------------------------------------------------------------------------------------------
 # count models
 

@@ -383,11 +383,7 @@ def child_share(table: AllegationTable, method: str = "wilson", alpha: float = 0
     a = table.allegations
     g = a.groupby("report_year").agg(with_child=("involves_child", "sum"),
                                      allegations=("allegation_id", "size")).reset_index()
-    rows = [stats.proportion(int(r.with_child), int(r.allegations), method, alpha)
-            for r in g.itertuples()]
-    g["share"] = [e.estimate for e in rows]
-    g["ci_low"] = [e.ci_low for e in rows]
-    g["ci_high"] = [e.ci_high for e in rows]
+    g = stats.proportion_table(g, "with_child", "allegations", method, alpha, prefix="share")
     return g.rename(columns={"report_year": "year"}).astype({"year": int})
 
 
