@@ -154,3 +154,15 @@ def test_data_matches_the_reference_facts(reference_dir, tmp_path):
     assert built  # the script wrote something
     for name in built:
         assert (tmp_path / name).read_bytes() == (ROOT / "data" / name).read_bytes(), name
+
+
+def test_data_readme_row_counts_are_true():
+    import re
+
+    text = (ROOT / "data" / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `(\w+)`[^|]*\| (\d+) \|", text, flags=re.M))
+    assert set(rows) == set(SPECS)
+    for name, count in rows.items():
+        assert len(pko.load(name, preferred=False)) == int(count), name
+    m = re.search(r"^\| sources.csv \| (\d+) \|", text, flags=re.M)
+    assert int(m.group(1)) == len(pko.sources.catalogue())
