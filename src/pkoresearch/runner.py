@@ -245,6 +245,28 @@ def _error_summary(exc: BaseException) -> dict[str, Any]:
     return out
 
 
+class _KernelStderr:
+    """Send file descriptor 2 to a file while a run executes, so that the kernel process (which
+    inherits it) logs there instead of interleaving its warnings with the batch's progress."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        sys.stderr.flush()
+        self.fh = open(self.path, "ab")
+        self.saved = os.dup(2)
+        os.dup2(self.fh.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc):
+        sys.stderr.flush()
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        self.fh.close()
+        return False
+
+
 def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: bool,
                 timeout: float | None, kernel: str = KERNEL) -> dict[str, Any]:
     """Execute one run; returns a summary dict. Module-level so that it pickles for any executor.
@@ -266,11 +288,12 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
                                "start": started.isoformat(timespec="seconds")}
     executed = tmp / "notebook.ipynb"
     try:
-        pm.execute_notebook(
-            str(Path(notebooks) / run["notebook"]), str(executed),
-            parameters={**run["parameters"], "output_dir": str(tmp)},
-            kernel_name=kernel, cwd=notebooks, progress_bar=False, log_output=False,
-            execution_timeout=timeout, request_save_on_cell_execute=False)
+        with _KernelStderr(tmp / "kernel-stderr.log"):
+            pm.execute_notebook(
+                str(Path(notebooks) / run["notebook"]), str(executed),
+                parameters={**run["parameters"], "output_dir": str(tmp)},
+                kernel_name=kernel, cwd=notebooks, progress_bar=False, log_output=False,
+                execution_timeout=timeout, request_save_on_cell_execute=False)
         if html_report:
             from nbconvert import HTMLExporter
 
@@ -292,8 +315,9 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
         failed = _inside(out_root, out_root / "failed" / folder)
         shutil.rmtree(failed, ignore_errors=True)
         failed.mkdir(parents=True)
-        if executed.is_file():
-            shutil.copy2(executed, failed / "notebook.ipynb")
+        for name in ("notebook.ipynb", "kernel-stderr.log"):
+            if (tmp / name).is_file():
+                shutil.copy2(tmp / name, failed / name)
         shutil.rmtree(tmp, ignore_errors=True)
         summary["files"] = [str(p.relative_to(out_root)) for p in failed.rglob("*") if p.is_file()]
     summary["duration_s"] = round(time.perf_counter() - t0, 2)
