@@ -71,15 +71,10 @@ def shares_by(counts: pd.DataFrame, by: Sequence[str] = ("date", "group"),
             raise ParameterError(f"groups: found {group!r}; expected one of {list(GROUPS)}")
         part = counts[counts["category"].isin(GROUPS[group])].assign(group=group)
         frames.append(part)
-    c = pd.concat(frames, ignore_index=True)
-    keys = list(by)
-    w = c.pivot_table(index=keys, columns="sex", values="count", aggfunc="sum", fill_value=0,
-                      observed=True)
-    out = pd.DataFrame({"women": w.get("female", 0)})
-    out["personnel"] = w.get("female", 0) + w.get("male", 0)
-    out = out.reset_index()
-    out["women"] = out["women"].astype(int)
-    out["personnel"] = out["personnel"].astype(int)
+    from .readers.un_gender import sum_by_sex
+
+    out = sum_by_sex(pd.concat(frames, ignore_index=True), by).drop(columns="men")
+    out = out.astype({"women": int, "personnel": int})
     return add_share(out, method=method)
 
 

@@ -24,6 +24,7 @@ failed run leaves the last good report in place and its executed notebook under 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import hashlib
 import html
 import itertools
@@ -163,12 +164,19 @@ _TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), 
 
 
 def declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
-    """The notebook's parameters as papermill inspects them: name -> type, default, help."""
+    """The notebook's parameters as papermill inspects them: name -> type, default, help.
+    Inspected once per notebook file version (a batch asks for each run)."""
+    p = Path(notebook).resolve()
+    return _inspect(str(p), p.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _inspect(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
     import papermill as pm
 
     return {name: {"type": p.get("inferred_type_name"), "default": p.get("default"),
                    "help": p.get("help", "")}
-            for name, p in pm.inspect_notebook(str(notebook)).items()}
+            for name, p in pm.inspect_notebook(path).items()}
 
 
 def _type_ok(value: Any, type_name: str | None) -> bool:

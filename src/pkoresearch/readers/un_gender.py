@@ -78,11 +78,17 @@ class GenderStatistics:
         c = self.counts
         if categories is not None:
             c = c[c["category"].isin(list(categories))]
-        w = c.pivot_table(index=list(by), columns="sex", values="count", aggfunc="sum",
-                          fill_value=0, observed=True)
-        out = pd.DataFrame({"women": w.get("female", 0), "men": w.get("male", 0)})
-        out["personnel"] = out["women"] + out["men"]
-        return out.reset_index().astype({"women": "Int64", "men": "Int64", "personnel": "Int64"})
+        return sum_by_sex(c, by)
+
+
+def sum_by_sex(counts: pd.DataFrame, by) -> pd.DataFrame:
+    """Women, men and personnel summed over a tidy ``counts`` table by the columns ``by``:
+    ``*by, women, men, personnel``."""
+    w = counts.pivot_table(index=list(by), columns="sex", values="count", aggfunc="sum",
+                           fill_value=0, observed=True)
+    out = pd.DataFrame({"women": w.get("female", 0), "men": w.get("male", 0)})
+    out["personnel"] = out["women"] + out["men"]
+    return out.reset_index().astype({"women": "Int64", "men": "Int64", "personnel": "Int64"})
 
 
 def _read(path: Path) -> pd.DataFrame:
