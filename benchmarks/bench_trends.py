@@ -15,17 +15,15 @@ import statistics
 import time
 import tracemalloc
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pkoresearch import trends
+from pkoresearch import paths, trends
 from pkoresearch.readers.un_conduct import NIO_CATEGORIES, PERSONNEL_CATEGORIES, RESULT_ORDER
 from pkoresearch.readers.un_conduct import read_table_of_allegations
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "external" / \
-    "UN_conduct_table_of_allegations_2024-07.xlsx"
+REAL = paths.external_dir() / "UN_conduct_table_of_allegations_2024-07.xlsx"
 
 
 def timed(fn, repeat: int):

@@ -3,13 +3,14 @@ compares (stderr, HTML and widget outputs are skipped; text/plain and stdout are
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from pkoresearch import paths
+
 ROOT = Path(__file__).resolve().parents[1]
-EXTERNAL = Path(os.environ.get("PKORESEARCH_EXTERNAL", ROOT.parent / "shared" / "external"))
+EXTERNAL = paths.external_dir()
 REFERENCE = ROOT.parent / "shared" / "reference"
 
 

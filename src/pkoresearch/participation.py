@@ -29,7 +29,7 @@ CURATED_CATEGORIES = ["all_uniformed", "military", "military_contingents",
                       "formed_police_units"]
 DEFAULT_CATEGORIES = ["all_uniformed", "military_contingents", "staff_officers_experts",
                       "individual_police", "formed_police_units"]
-# gender-statistics categories -> curated categories (see readers.un_gender.CURATED_CATEGORY)
+# curated categories -> the gender-statistics categories they sum
 GROUPS = {
     "all_uniformed": ["individual_police", "formed_police_units", "experts_on_mission", "troops"],
     "military": ["experts_on_mission", "troops"],

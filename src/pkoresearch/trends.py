@@ -39,7 +39,6 @@ COUNTING_CHANGES = {
 SCOPE_UNTIL_2016, SCOPE_FROM_2017 = "peacekeeping", "peacekeeping_and_spm"
 GROUPINGS = ("mission", "personnel_category", "personnel_subtype", "allegation_kind",
              "nationality", "nio_appointed", "result")
-PERSONNEL_FOR_CATEGORY = {"all": "all_uniformed", "military": "military", "police": "police"}
 
 
 # --------------------------------------------------------------------------------------------------

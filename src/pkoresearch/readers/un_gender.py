@@ -41,13 +41,6 @@ CATEGORIES = {
     "Experts on Mission": "experts_on_mission",
     "Troops": "troops",
 }
-# the curated tables' names for the same groups
-CURATED_CATEGORY = {
-    "individual_police": "individual_police",
-    "formed_police_units": "formed_police_units",
-    "experts_on_mission": "staff_officers_experts",
-    "troops": "military_contingents",
-}
 SEXES = {"Male": "male", "Female": "female"}
 KEY_COLUMNS = ["Date", "Contributor", "Contributor ISO-3", "Mission"]
 COUNT_COLUMNS = [f"{c} {s}" for c in [*CATEGORIES, "Total"] for s in ["Male", "Female", "Total"]]
