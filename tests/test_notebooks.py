@@ -44,6 +44,17 @@ def test_committed_notebook_is_ready_for_nbval(path):
     assert str(ROOT) not in shown, "an absolute path is shown in an output"
 
 
+def test_every_notebook_matches_its_py_source():
+    # the py:percent file is the reviewed source; the .ipynb must be built from it
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("refresh", ROOT / "tools" / "refresh_notebooks.py")
+    refresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(refresh)
+    assert refresh.out_of_step() == []
+    assert len(NOTEBOOKS) == len(list((ROOT / "notebooks").glob("*.py")))
+
+
 def _run(name: str, tmp_path: Path, **parameters) -> dict:
     out_dir = tmp_path / "out"
     pm.execute_notebook(

@@ -1,36 +1,95 @@
-"""Re-execute the committed notebooks in place with their default parameters, so that the outputs
-nbval compares are fresh. Run after any change to a helper a notebook uses:
+"""Rebuild the committed notebooks from their py:percent sources and execute them, so that the
+outputs nbval compares are fresh. Run after editing a notebook's ``.py`` or a helper it uses:
 
-    python tools/refresh_notebooks.py                 # every notebook in notebooks/
-    python tools/refresh_notebooks.py notebooks/00_overview.ipynb
+    python tools/refresh_notebooks.py                       # every notebook in notebooks/
+    python tools/refresh_notebooks.py notebooks/01_allegation_trends.py   # one (.py or .ipynb)
+    python tools/refresh_notebooks.py --check               # only check .py and .ipynb agree
 
-Notebooks run in their own folder with the kernel ``python3`` (as nbval runs them); the execution
-timestamps nbclient adds are removed so that a refresh changes only what the notebook shows.
+The ``.py`` file (jupytext py:percent) is the reviewed source; the ``.ipynb`` beside it is built
+from it with kernelspec ``python3``, executed in the notebook's folder (as nbval runs it), and
+written without execution timestamps, so a refresh changes only what the notebook shows.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
-def refresh(path: Path) -> None:
-    nb = nbformat.read(path, as_version=4)
+def cells_of(nb) -> list[tuple[str, str, tuple[str, ...]]]:
+    """What must agree between the two files: each cell's type, source and tags."""
+    return [(c.cell_type, c.source.strip("\n"), tuple(c.metadata.get("tags", []))) for c in nb.cells]
+
+
+def build(py: Path) -> nbformat.NotebookNode:
+    """The notebook described by a py:percent file, with the project's kernelspec."""
+    nb = jupytext.read(py)
+    nb.metadata = nbformat.from_dict({
+        "kernelspec": KERNELSPEC,
+        "jupytext": {"formats": "ipynb,py:percent"},
+        "language_info": {"name": "python"},
+    })
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:02d}"  # stable ids: a refresh does not churn them
+        cell.metadata = nbformat.from_dict(
+            {"tags": cell.metadata["tags"]} if cell.metadata.get("tags") else {})
+    return nb
+
+
+def refresh(py: Path) -> Path:
+    nb = build(py)
     NotebookClient(nb, kernel_name="python3", timeout=1200,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+                   resources={"metadata": {"path": str(py.parent)}}).execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nb.metadata.pop("papermill", None)
-    nbformat.write(nb, path)
-    print(f"refreshed {path.relative_to(ROOT)}")
+    target = py.with_suffix(".ipynb")
+    tmp = target.with_suffix(".ipynb.tmp")
+    nbformat.write(nb, tmp)
+    tmp.replace(target)  # a failed execution above leaves the committed notebook untouched
+    print(f"refreshed {target.relative_to(ROOT)}")
+    return target
+
+
+def out_of_step() -> list[str]:
+    """Notebooks whose .ipynb cells differ from their .py source (or lack one of the two)."""
+    problems = []
+    pys = {p.stem for p in NOTEBOOKS.glob("*.py")}
+    ipynbs = {p.stem for p in NOTEBOOKS.glob("*.ipynb")}
+    for stem in sorted(pys ^ ipynbs):
+        problems.append(f"{stem}: only one of .py and .ipynb exists")
+    for stem in sorted(pys & ipynbs):
+        built = cells_of(build(NOTEBOOKS / f"{stem}.py"))
+        stored = cells_of(nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4))
+        if built != stored:
+            problems.append(f"{stem}: the .ipynb cells differ from {stem}.py; run "
+                            f"`python tools/refresh_notebooks.py notebooks/{stem}.py`")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("notebooks", nargs="*", type=Path)
+    ap.add_argument("--check", action="store_true", help="only report .py/.ipynb disagreements")
+    args = ap.parse_args(argv)
+    if args.check:
+        problems = out_of_step()
+        print("\n".join(problems) or "every .ipynb matches its .py")
+        return 1 if problems else 0
+    targets = [p.resolve().with_suffix(".py") for p in args.notebooks] or sorted(NOTEBOOKS.glob("*.py"))
+    for t in targets:
+        refresh(t)
+    return 0
 
 
 if __name__ == "__main__":
-    targets = [Path(a).resolve() for a in sys.argv[1:]] or sorted((ROOT / "notebooks").glob("*.ipynb"))
-    for t in targets:
-        refresh(t)
+    sys.exit(main())
