@@ -50,6 +50,14 @@ def test_real_counts_by_reporting_year_equal_the_un_totals(real):
     assert table.as_of == pd.Timestamp("2024-07-01")
 
 
+def test_real_coverage_is_first_to_last_reporting_month(real):
+    cov = real[0].coverage
+    assert (str(cov.first), str(cov.last), cov.gaps) == ("2015-01", "2024-07", frozenset())
+    years = cov.years().set_index("year")
+    assert years.loc[2024, "months_covered"] == 7 and not years.loc[2024, "complete"]
+    assert years.loc[2015:2023, "complete"].all()
+
+
 def test_real_category_counts_equal_a_crosstab_of_the_raw_column(real):
     table, raw = real
     # independent: split the raw cell on blank lines, take the word before " (", once per row

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..coverage import Coverage
 from ..errors import (DataError, DataFileNotFound, Problem, SchemaMismatch,
                       UnrecognisedValuesWarning)
 
@@ -127,6 +128,15 @@ class AllegationTable:
         a = self.allegations
         last = a.loc[a["report_date"].idxmax()]
         return pd.Timestamp(year=int(last["report_year"]), month=int(last["report_month"]), day=1)
+
+    @property
+    def coverage(self) -> Coverage:
+        """The reporting months the export covers: its first to its last reporting month. Counts
+        outside are missing, not 0; a year ending before December is partial (the last month
+        itself may be incomplete: the export was taken during it)."""
+        a = self.allegations
+        return Coverage.between(f"UN table of allegations ({self.path.name})",
+                                a["report_date"].min(), self.as_of)
 
 
 # --------------------------------------------------------------------------------------------------
