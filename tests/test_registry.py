@@ -181,10 +181,13 @@ def test_fetch_checks_the_pinned_checksum_and_records_the_source(server, cache):
     from pkoresearch.readers.un_conduct import read_table_of_allegations
 
     assert len(read_table_of_allegations(got.path).allegations) == 753
-    # cached: a second fetch does not download again
+    # cached: a second fetch does not download again, unless the cached file was changed
     n = len(server.requests)
     assert registry.fetch_one("un_allegations", base_url=f"{server.base}/good") == got
     assert len(server.requests) == n
+    got.path.write_bytes(b"changed")
+    again = registry.fetch_one("un_allegations", base_url=f"{server.base}/good")
+    assert len(server.requests) == n + 1 and _sha(again.path) == got.sha256
 
 
 def test_a_wrong_checksum_names_both_and_caches_nothing(server, cache, tmp_path):
@@ -394,3 +397,16 @@ def test_a_cached_file_changed_on_disk_is_refused(cache, odp_file):
     path.write_text(path.read_text() + "Ghana,GHA,UNIFIL,Troops,1,1,31-Dec-20\n")
     with pytest.raises(ParameterError, match="fetch --force un_contributions_odp"):
         notebook.dataset_input("c", "auto", "un_contributions_odp")
+
+
+def test_data_command_lists_bundled_tables_then_real_files(cache, capsys):
+    registry.import_dir(EXTERNAL, ["owid_peacekeeping"])
+    assert cli.main(["data"]) == 0
+    out = capsys.readouterr().out
+    assert "allegations_by_mission" in out  # the bundled tables, as before
+    lines = {ln.split()[0]: ln for ln in out.splitlines()[out.splitlines().index(
+        "Real data files (pkoresearch data fetch NAME | import DIR | status):") + 1:]}
+    assert list(lines) == registry.names()
+    assert "not cached" in lines["un_allegations"]
+    if registry.cached("owid_peacekeeping"):
+        assert " cached " in lines["owid_peacekeeping"]

@@ -200,6 +200,17 @@ def test_data_check_command(tmp_path, capsys):
     assert "4 total(s) disagree" in capsys.readouterr().out
 
 
+def test_list_and_run_with_a_notebooks_folder(tiny, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("PKORESEARCH_NOTEBOOKS")
+    assert cli.main(["list", "--notebooks", str(tiny)]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0] == "tiny.ipynb" and listed[1].startswith("  label: str = ")
+    out = tmp_path / "reports"
+    assert cli.main(["run", "tiny.ipynb", "--notebooks", str(tiny), "-p", "value", "4",
+                     "-o", str(out), "--no-html"]) == 0
+    assert results.read(out / "runs" / "tiny")["double"] == 8
+
+
 def test_list_command_shows_types_defaults_and_help(capsys):
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out

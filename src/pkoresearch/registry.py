@@ -399,8 +399,8 @@ def fetch_one(name: str, base_url: str | None = None, retries: int = 3, force: b
 
     entry = get(name)
     have = cached(name)
-    if have is not None and not force and (not entry.pinned or have.sha256 == entry.sha256):
-        return have
+    if have is not None and not force and sha256_of(have.path) == (entry.sha256 or have.sha256):
+        return have  # cached and intact
     url = entry.url_from(base_url)
     staging = _staging()
     logger, level = _pooch_quiet()
