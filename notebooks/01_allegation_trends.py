@@ -9,14 +9,14 @@
 
 # %% tags=["parameters"]
 # Parameters (papermill injects overrides after this cell)
-start_year: int = 2007  # first reporting year (the UN tracking system starts in 2008, a few entries in 2007)
+start_year: int = 2015  # first reporting year (the UN table of allegations starts in 2015; the curated series in 2004, the UN tracking system in 2008)
 end_year: int = 2024  # last reporting year
 missions: "Optional[list]" = None  # mission acronyms such as ["MINUSCA"]; None for all missions
 personnel_categories: "Optional[list]" = None  # "military", "police", "civilian"; None for all; needs allegations_table
-breakpoints: list = [2016]  # years where the segmented model allows a change in level and slope (two years of data before each needed)
+breakpoints: list = [2017]  # years where the segmented model allows a change in level and slope (two years of data before each needed)
 rate_per: int = 1000  # rates are allegations per this many uniformed personnel
-compare: list = [2010, 2009]  # rate ratio of the first year over the second (each a year or [first, last])
-allegations_table: str = ""  # path to a UN table of allegations export (.xlsx or .csv); "" uses the bundled curated series
+compare: list = [2021, 2016]  # rate ratio of the first year over the second (each a year or [first, last])
+allegations_table: str = "auto"  # UN table of allegations: a path (.xlsx or .csv), a registry name (un_allegations), "auto" (the cached un_allegations, else the bundled curated series) or "bundled"
 output_dir: str = ""  # folder for figures and results.json; "" means reports/01_allegation_trends
 
 # %%
@@ -31,7 +31,7 @@ from pkoresearch import plots, trends
 from pkoresearch.readers.un_conduct import read_table_of_allegations
 
 start_year, end_year = nb.year_range(start_year, end_year, lo=2003, hi=2030)
-table_path = nb.input_file("allegations_table", allegations_table)
+table_path = nb.dataset_input("allegations_table", allegations_table, "un_allegations")
 rate_per = nb.positive_number("rate_per", rate_per)
 compare = nb.periods("compare", compare, count=2)
 breakpoints = nb.years_list("breakpoints", breakpoints)
@@ -43,6 +43,10 @@ categories = None if personnel_categories is None else nb.subset(
     "personnel_categories", personnel_categories, ["military", "police", "civilian"])
 out = nb.output_dir(output_dir, "01_allegation_trends")
 nb.display_options()
+print(nb.data_used("allegations_table", "yearly counts and every section below, including by category, mission, "
+                   "outcome, children, reporting lag and revisions",
+                   "yearly counts from the bundled curated series; the sections by category, mission, outcome, "
+                   "children, reporting lag and revisions need the table"))
 
 # %% [markdown]
 # ## How to read these counts

@@ -17,7 +17,7 @@ end: str = "2025-12"  # last month (YYYY-MM)
 categories: "Optional[list]" = None  # all_uniformed, military_contingents, staff_officers_experts, individual_police, formed_police_units, military, police; None for the main five
 missions: "Optional[list]" = None  # mission acronyms such as ["UNMIL"]; None for all; needs gender_statistics
 contributors: "Optional[list]" = None  # contributing countries such as ["Ghana", "India"]; None for all
-gender_statistics: str = ""  # path to UN monthly gender statistics (IPI Gender.Full.csv layout); "" uses the bundled curated data
+gender_statistics: str = "auto"  # UN monthly gender statistics (IPI Gender.Full.csv layout): a path, a registry name (un_gender_ipi), "auto" (the cached un_gender_ipi, else the bundled curated data) or "bundled"
 top_n: int = 10  # contributors shown in the ranking
 horizon: int = 2060  # last year a projection may reach before it says "not reached by"
 output_dir: str = ""  # folder for figures and results.json; "" means reports/02_womens_participation
@@ -36,7 +36,7 @@ first_month, last_month = nb.month("start", start), nb.month("end", end, end=Tru
 if first_month > last_month:
     raise pko.errors.ParameterError(f"parameters start/end: found {start} after {end}; expected start <= end")
 cats = nb.subset("categories", categories if categories is not None else pa.DEFAULT_CATEGORIES, pa.CURATED_CATEGORIES)
-gs_path = nb.input_file("gender_statistics", gender_statistics)
+gs_path = nb.dataset_input("gender_statistics", gender_statistics, "un_gender_ipi")
 if missions is not None and gs_path is None:
     raise pko.errors.ParameterError("parameter missions: the curated data have no mission split; "
                                     "expected None, or a gender_statistics file")
@@ -45,6 +45,9 @@ horizon = nb.year_range(first_month.year, horizon, hi=2200)[1]
 out = nb.output_dir(output_dir, "02_womens_participation")
 nb.display_options()
 targets = pko.load("parity_targets")
+print(nb.data_used("gender_statistics", "monthly shares by category, contributor and mission, and the mission-year "
+                   "association; the growth 2005-2010 and the targets are curated",
+                   "yearly shares and contributors from the bundled curated data; the mission sections need the file"))
 
 # %% [markdown]
 # ## Reading these shares

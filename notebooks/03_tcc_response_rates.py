@@ -25,7 +25,7 @@ contributors: "Optional[list]" = None  # contributing countries (nationality in 
 ci_method: str = "wilson"  # interval for rates: "wilson" or "clopper-pearson"
 alpha: float = 0.05  # 1 - confidence level of every interval
 min_cases: int = 5  # contributors with fewer decided NIO requests get a small-numbers caution
-allegations_table: str = ""  # path to a UN table of allegations export (.xlsx or .csv); "" uses only the bundled curated series
+allegations_table: str = "auto"  # UN table of allegations: a path (.xlsx or .csv), a registry name (un_allegations), "auto" (the cached un_allegations, else the bundled curated series) or "bundled"
 output_dir: str = ""  # folder for figures and results.json; "" means reports/03_tcc_response_rates
 
 # %%
@@ -42,13 +42,16 @@ alpha = nb.probability("alpha", alpha)
 min_cases = int(nb.positive_number("min_cases", min_cases))
 categories = nb.subset("personnel_categories", personnel_categories, ["military", "police"])
 chosen_years = None if years is None else nb.years_list("years", years)
-table_path = nb.input_file("allegations_table", allegations_table)
+table_path = nb.dataset_input("allegations_table", allegations_table, "un_allegations")
 if contributors is not None and table_path is None:
     raise pko.errors.ParameterError("parameter contributors: the curated series are not split by "
                                     "contributor; expected None, or an allegations_table")
 out = nb.output_dir(output_dir, "03_tcc_response_rates")
 nb.display_options()
 level = f"{100 * (1 - alpha):g}%"
+print(nb.data_used("allegations_table", "NIO appointment by year and contributor, outcomes and national actions, "
+                   "investigation durations and the logistic model; the follow-up series are curated",
+                   "only the curated follow-up series; the NIO, outcome, duration and model sections need the table"))
 
 # %% [markdown]
 # ## Follow-up messages answered (curated, 2010-2012)

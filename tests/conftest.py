@@ -1,17 +1,62 @@
-"""Shared test set-up: the external-data location, and what nbval
-compares (stderr, HTML and widget outputs are skipped; text/plain and stdout are compared exactly)."""
+"""Shared test set-up: the external-data location, the real-data cache the notebooks read, and
+what nbval compares (stderr, HTML and widget outputs are skipped; text/plain and stdout are
+compared exactly).
+
+The committed notebooks' outputs come from the pinned real files. Every test process (each xdist
+worker too) points ``PKORESEARCH_CACHE`` at a fresh temporary folder filled from
+``../shared/external`` by the same code as ``pkoresearch data import`` (so kernels started by nbval
+and papermill inherit it); ``tools/refresh_notebooks.py`` does the same. Where those files are
+absent, nbval skips the notebooks whose data parameters default to ``"auto"``, saying why.
+"""
 
 from __future__ import annotations
 
+import re
+import shutil
+from functools import cache
 from pathlib import Path
 
 import pytest
 
-from pkoresearch import paths
+from pkoresearch import paths, registry
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = paths.external_dir()
 REFERENCE = ROOT.parent / "shared" / "reference"
+_CACHE: dict[str, object] = {}
+
+
+def pytest_configure(config):
+    folder, _ = registry.fill_temporary_cache(EXTERNAL)
+    _CACHE.update(folder=folder, missing=registry.pinned_missing())
+
+
+def pytest_unconfigure(config):
+    if _CACHE.get("folder"):
+        shutil.rmtree(_CACHE["folder"], ignore_errors=True)
+
+
+@cache
+def uses_real_data(notebook: Path) -> bool:
+    """True when a notebook has a data parameter defaulting to "auto" (its committed outputs
+    then come from the real files)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    params = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+    return params is not None and re.search(r'^\w+: str = "auto"', params.source, re.M) is not None
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = _CACHE.get("missing")
+    if not missing:
+        return
+    reason = (f"nbval: the committed outputs come from the pinned real files; {', '.join(missing)} "
+              f"not found in {EXTERNAL} (import them with `pkoresearch data import DIR`; CI "
+              "provides ../shared/external)")
+    for item in items:
+        if type(item).__name__ == "IPyNbCell" and uses_real_data(Path(item.path)):
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def pytest_collectstart(collector):
@@ -27,6 +72,15 @@ def external_file(name: str) -> Path:
     if not p.is_file():
         pytest.skip(f"needs the third-party file {name} in {EXTERNAL} (not committed: it is "
                     "published by others; CI provides ../shared/external)")
+    return p
+
+
+def cached_real_file(name: str) -> Path:
+    """The session cache's copy of registry dataset ``name``, or skip saying why it is needed."""
+    p = registry.cached_path(name)
+    if p is None:
+        pytest.skip(f"needs {registry.get(name).filename} ({name}) in {EXTERNAL}, imported into "
+                    "the test cache (CI provides ../shared/external)")
     return p
 
 

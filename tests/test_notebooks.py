@@ -1,5 +1,8 @@
 """The notebooks: committed outputs that nbval can compare, and real papermill runs with a real
-kernel, from a folder other than the project, with defaults and other parameters."""
+kernel, from a folder other than the project, with defaults and other parameters.
+
+Data parameters default to "auto": with the test session's cache (filled from ../shared/external,
+see conftest.py) the defaults read the real files; tests of the curated path pass "bundled"."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import papermill as pm
 import pytest
 
 from pkoresearch import results
-from conftest import ROOT
+from conftest import ROOT, cached_real_file
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -92,8 +95,9 @@ def test_overview_rejects_a_bad_parameter(tmp_path):
 # ---------------------------------------------------------------------------- 01 allegation trends
 
 
-def test_trends_defaults(tmp_path):
-    got = _run("01_allegation_trends", tmp_path)
+def test_trends_curated(tmp_path):
+    got = _run("01_allegation_trends", tmp_path, allegations_table="bundled", start_year=2007,
+               compare=[2010, 2009], breakpoints=[2016])
     assert got["allegations_by_year"]["2010"] == 85 and got["allegations_by_year"]["2009"] == 112
     assert got["allegations_total"] == sum(got["allegations_by_year"].values())
     assert got["rate_ratio"] == round((85 / 98638) / (112 / 98196), 4)
@@ -103,8 +107,23 @@ def test_trends_defaults(tmp_path):
     assert (tmp_path / "out" / "segmented.png").is_file()
 
 
+def test_trends_defaults_read_the_cached_un_table(tmp_path):
+    import pandas as pd
+
+    path = cached_real_file("un_allegations")
+    got = _run("01_allegation_trends", tmp_path)
+    raw = pd.read_excel(path, sheet_name="Export", dtype=str)
+    years = raw["Date"].str.split("/").str[1].astype(int)
+    assert got["allegations_by_year"] == {str(y): int((years == y).sum()) for y in range(2015, 2025)}
+    assert list(got["allegations_by_year"].values())[:9] == [69, 104, 63, 56, 80, 66, 75, 79, 100]
+    assert (tmp_path / "out" / "by_category.png").is_file()
+    used = json.loads((tmp_path / "out" / "inputs.json").read_text())["allegations_table"]
+    assert used["dataset"] == "un_allegations" and used["how"] == "auto"
+
+
 def test_trends_one_mission_on_curated_data(tmp_path):
-    got = _run("01_allegation_trends", tmp_path, missions=["MINUSCA"])
+    got = _run("01_allegation_trends", tmp_path, missions=["MINUSCA"], allegations_table="bundled",
+               start_year=2007)
     import csv
 
     with open(ROOT / "data" / "allegations_by_mission.csv", newline="") as fh:
@@ -117,7 +136,7 @@ def test_trends_one_mission_on_curated_data(tmp_path):
 
 def test_trends_year_range(tmp_path):
     got = _run("01_allegation_trends", tmp_path, start_year=2009, end_year=2016,
-               compare=[[2014, 2016], [2009, 2011]], breakpoints=[2013])
+               compare=[[2014, 2016], [2009, 2011]], breakpoints=[2013], allegations_table="")
     assert list(got["allegations_by_year"]) == [str(y) for y in range(2009, 2017)]
     assert got["allegations_total"] == 112 + 85 + 75 + 60 + 66 + 52 + 69 + 103
 
@@ -151,22 +170,38 @@ def test_trends_with_the_real_un_table_all_missions(tmp_path):
 
 def test_trends_rejects_categories_without_a_table(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="parameter personnel_categories"):
-        _run("01_allegation_trends", tmp_path, personnel_categories=["military"])
+        _run("01_allegation_trends", tmp_path, personnel_categories=["military"],
+             allegations_table="bundled")
 
 
 # ---------------------------------------------------------------------- 02 women's participation
 
 
-def test_participation_defaults(tmp_path):
-    got = _run("02_womens_participation", tmp_path)
+def test_participation_curated(tmp_path):
+    got = _run("02_womens_participation", tmp_path, gender_statistics="bundled")
     assert got["growth_2005_2010_ratio"] == round(3332 / 1016, 3)
     assert got["latest_share_pct"]["all_uniformed"] == 7.9
     assert got["projections"]["military_contingents_2028"].startswith("20")
     assert got["top_contributors"]["Ethiopia"] == 708  # January 2021, the latest curated date
 
 
+def test_participation_defaults_read_the_cached_gender_statistics(tmp_path):
+    import pandas as pd
+
+    path = cached_real_file("un_gender_ipi")
+    got = _run("02_womens_participation", tmp_path)
+    raw = pd.read_csv(path)
+    last = raw[raw["Date"] == raw["Date"].max()]
+    women = last.groupby("Contributor")["Total Female"].sum().sort_values(ascending=False)
+    assert got["top_contributors"] == {c: int(v) for c, v in women.head(10).items()}
+    assert got["latest_share_pct"]["all_uniformed"] == round(
+        100 * last["Total Female"].sum() / last["Total Total"].sum(), 2)
+    assert (tmp_path / "out" / "mission_year_share.png").is_file()
+
+
 def test_participation_contributor_subset(tmp_path):
-    got = _run("02_womens_participation", tmp_path, contributors=["Ghana", "India"])
+    got = _run("02_womens_participation", tmp_path, contributors=["Ghana", "India"],
+               gender_statistics="bundled")
     assert list(got["top_contributors"]) == ["Ghana", "India"]
     assert got["top5_share_of_women_pct"] == 100.0
 
@@ -184,21 +219,22 @@ def test_participation_with_the_real_gender_statistics(tmp_path):
 
 def test_participation_rejects_missions_without_a_file(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="parameter missions"):
-        _run("02_womens_participation", tmp_path, missions=["UNMIL"])
+        _run("02_womens_participation", tmp_path, missions=["UNMIL"], gender_statistics="bundled")
 
 
 # ------------------------------------------------------------------------ 03 TCC response rates
 
 
-def test_response_defaults(tmp_path):
-    got = _run("03_tcc_response_rates", tmp_path)
+def test_response_curated(tmp_path):
+    got = _run("03_tcc_response_rates", tmp_path, allegations_table="bundled")
     assert got["followups_answered"]["2010"] == [29, 74, round(29 / 74, 4)]
     assert got["followups_2012_minus_2010"] == round(27 / 47 - 29 / 74, 4)
     assert "nio_appointed_overall" not in got
 
 
 def test_response_clopper_pearson(tmp_path):
-    got = _run("03_tcc_response_rates", tmp_path, ci_method="clopper-pearson", alpha=0.1)
+    got = _run("03_tcc_response_rates", tmp_path, ci_method="clopper-pearson", alpha=0.1,
+               allegations_table="bundled")
     assert got["followups_answered"]["2012"] == [27, 47, round(27 / 47, 4)]
 
 
@@ -216,6 +252,19 @@ def test_response_with_the_real_table_and_a_contributor_subset(tmp_path):
     n = int(sub["NIO appointed"].isin(["Yes", "No (no response)", "No (declined)"]).sum())
     assert got["nio_appointed_overall"][:2] == [k, n]
     assert (tmp_path / "out" / "investigation_durations.png").is_file()
+
+
+def test_response_defaults_read_the_cached_un_table(tmp_path):
+    import pandas as pd
+
+    path = cached_real_file("un_allegations")
+    got = _run("03_tcc_response_rates", tmp_path, years=[2019, 2020, 2021])
+    raw = pd.read_excel(path, sheet_name="Export", dtype=str, keep_default_na=False)
+    raw = raw[raw["Date"].str.split("/").str[1].astype(int).isin([2019, 2020, 2021])]
+    uniformed = raw["Personnel Type"].str.contains("Military|Police")
+    nio = raw.loc[uniformed, "NIO appointed"]
+    assert got["nio_appointed_overall"][:2] == [
+        int((nio == "Yes").sum()), int(nio.isin(["Yes", "No (no response)", "No (declined)"]).sum())]
 
 
 def test_response_rejects_a_bad_ci_method(tmp_path):

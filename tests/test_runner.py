@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from pkoresearch import cli, results, runner
+from pkoresearch import cli, registry, results, runner
 from pkoresearch.runner import Run, RunConfigError
 from conftest import ROOT
 
@@ -63,6 +63,9 @@ def test_committed_runs_yaml_is_valid():
     assert {r.notebook for r in runs} == {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
     assert [r.parameters.get("missions") for r in runs if "missions" in r.parameters] == [
         ["MINUSCA"], ["MONUSCO"], ["UNMISS"]]
+    # the sweep reads the UN table when it is cached (curated per-mission figures otherwise)
+    assert {r.parameters.get("allegations_table") for r in runs if "missions" in r.parameters} == {
+        "auto"}
     runner.check_runs(runs, ROOT / "notebooks")  # every parameter declared, right type
 
 
@@ -197,6 +200,17 @@ def test_data_check_command(tmp_path, capsys):
     assert "4 total(s) disagree" in capsys.readouterr().out
 
 
+def test_list_and_run_with_a_notebooks_folder(tiny, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("PKORESEARCH_NOTEBOOKS")
+    assert cli.main(["list", "--notebooks", str(tiny)]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0] == "tiny.ipynb" and listed[1].startswith("  label: str = ")
+    out = tmp_path / "reports"
+    assert cli.main(["run", "tiny.ipynb", "--notebooks", str(tiny), "-p", "value", "4",
+                     "-o", str(out), "--no-html"]) == 0
+    assert results.read(out / "runs" / "tiny")["double"] == 8
+
+
 def test_list_command_shows_types_defaults_and_help(capsys):
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
@@ -206,14 +220,17 @@ def test_list_command_shows_types_defaults_and_help(capsys):
 
 
 def _batch(out: Path, cwd: Path, *extra: str) -> subprocess.CompletedProcess:
+    # an empty cache: "auto" falls back to the bundled data (the real-data batch is tested from a
+    # wheel in test_packaging.py)
     return subprocess.run([sys.executable, "-m", "pkoresearch.cli", "run", "--jobs", "2",
                            "-o", str(out), *extra], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "PKORESEARCH_NOTEBOOKS": str(ROOT / "notebooks")})
+                          env={**os.environ, "PKORESEARCH_NOTEBOOKS": str(ROOT / "notebooks"),
+                               "PKORESEARCH_CACHE": str(cwd / "empty-cache")})
 
 
-def test_real_batch_every_notebook_and_a_mission_sweep(tmp_path):
-    """The committed runs.yaml, --jobs 2, through the command; run twice, the same results and
-    the same figure files."""
+def test_real_batch_every_notebook_and_a_mission_sweep_on_bundled_data(tmp_path):
+    """The committed runs.yaml, --jobs 2, through the command, nothing fetched; run twice, the same
+    results and the same figure files."""
     out = tmp_path / "reports"
     proc = _batch(out, tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -226,9 +243,10 @@ def test_real_batch_every_notebook_and_a_mission_sweep(tmp_path):
         assert f"<td>{n}</td>" in page
         assert (out / "runs" / runner.safe_folder_name(n) / "notebook.html").is_file()
     trends = results.read(out / "runs" / "allegation-trends")
-    assert trends["allegations_by_year"]["2010"] == 85
+    assert trends["allegations_by_year"]["2015"] == 69 and trends["allegations_by_year"]["2016"] == 103
     minusca = results.read(out / "runs" / "allegation-trends-MINUSCA")
     assert minusca["allegations_by_year"]["2015"] == 22
+    assert manifest["real_data"] == []  # nothing fetched: every notebook used the bundled data
     assert results.read(out / "runs" / "tcc-response-rates")["followups_answered"]["2010"][:2] == [29, 74]
     assert manifest["data_checksums"]["data/allegations.csv"]
     assert manifest["packages"]["papermill"] and manifest["python"]
@@ -242,6 +260,71 @@ def test_real_batch_every_notebook_and_a_mission_sweep(tmp_path):
             assert twin.read_bytes() == f.read_bytes(), f"{f.relative_to(out)} differs"
             compared += 1
     assert compared >= 7 + 8  # every results.json and every figure of the default runs
+
+
+DATA_NB = '''import pkoresearch as pko
+from pkoresearch import notebook as nb
+path = nb.dataset_input("contributions", contributions, "un_contributions_odp")
+out = nb.output_dir(output_dir, "uses_data")
+pko.results.record("lines", 0 if path is None else len(path.read_text().splitlines()))
+print(nb.data_used("contributions", "read", "bundled"))'''
+
+
+@pytest.fixture
+def data_notebook(tmp_path, monkeypatch) -> Path:
+    """A notebook with one data parameter ("auto"), and a cache holding a small unpinned file."""
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nb = new_notebook(cells=[
+        new_code_cell('contributions: str = "auto"  # a path, a registry name, "auto" or "bundled"\n'
+                      'output_dir: str = ""  # output folder', metadata={"tags": ["parameters"]}),
+        new_code_cell(DATA_NB)],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}})
+    nbformat.write(nb, folder / "uses_data.ipynb")
+    monkeypatch.setenv("PKORESEARCH_CACHE", str(tmp_path / "cache"))
+    src = tmp_path / "download"
+    src.mkdir()
+    (src / "odp_contributionsbygender.csv").write_text(
+        "Contributing_Country,ISOCode3,Mission_Acronym,Personnel_Type,Female_Personnel,"
+        "Male_Personnel,Last_Reporting_Date\nGhana,GHA,UNIFIL,Troops,61,808,30-Nov-20\n")
+    return folder
+
+
+def test_manifest_records_the_real_data_files_used(data_notebook, tmp_path):
+    runs = [Run("before", "uses_data.ipynb", {})]
+    # checked before anything runs: a registry name that is not cached
+    assert runner.check_run(Run("x", "uses_data.ipynb", {"contributions": "un_contributions_odp"}),
+                            data_notebook) == [
+        "run 'x': parameter 'contributions': registry dataset 'un_contributions_odp' is not in the "
+        "cache; run `pkoresearch data fetch un_contributions_odp` (or offline `pkoresearch data "
+        "import DIR`)"]
+    assert runner.check_run(Run("y", "uses_data.ipynb", {"contributions": "auto"}),
+                            data_notebook) == []
+    quiet = runner.Progress(1, io.StringIO())
+    m0 = runner.run_batch(runs, output=tmp_path / "r0", html_report=False, notebooks=data_notebook,
+                          progress=quiet)
+    assert m0["failed"] == 0 and m0["real_data"] == []
+    assert results.read(tmp_path / "r0" / "runs" / "before")["lines"] == 0
+
+    registry.import_dir(tmp_path / "download")
+    cachedfile = registry.cached("un_contributions_odp")
+    runs = [Run("auto", "uses_data.ipynb", {}),
+            Run("named", "uses_data.ipynb", {"contributions": "un_contributions_odp"}),
+            Run("bundled", "uses_data.ipynb", {"contributions": "bundled"})]
+    m = runner.run_batch(runs, output=tmp_path / "r1", html_report=False, notebooks=data_notebook,
+                         progress=runner.Progress(3, io.StringIO()))
+    assert m["failed"] == 0
+    assert m["real_data"] == [{
+        "dataset": "un_contributions_odp", "file": "odp_contributionsbygender.csv",
+        "sha256": cachedfile.sha256, "pinned": False, "method": "import",
+        "source": str(tmp_path / "download" / "odp_contributionsbygender.csv"),
+        "retrieved": cachedfile.retrieved, "runs": ["auto", "named"],
+        "parameters": ["contributions"]}]
+    assert m["data_checksums"]["un_contributions_odp/odp_contributionsbygender.csv"] == \
+        cachedfile.sha256
+    assert results.read(tmp_path / "r1" / "runs" / "auto")["lines"] == 2
+    assert results.read(tmp_path / "r1" / "runs" / "bundled")["lines"] == 0
 
 
 def test_manifest_checksums_show_a_changed_data_file(tmp_path, monkeypatch):

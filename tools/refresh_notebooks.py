@@ -8,11 +8,18 @@ outputs nbval compares are fresh. Run after editing a notebook's ``.py`` or a he
 The ``.py`` file (jupytext py:percent) is the reviewed source; the ``.ipynb`` beside it is built
 from it with kernelspec ``python3``, executed in the notebook's folder (as nbval runs it), and
 written without execution timestamps, so a refresh changes only what the notebook shows.
+
+The notebooks run against a temporary real-data cache filled from ``../shared/external`` (or
+``PKORESEARCH_EXTERNAL``) exactly as ``tests/conftest.py`` fills it for nbval, so the committed
+outputs come from the pinned real files; without them a notebook whose data parameters default to
+``"auto"`` is not refreshed.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -76,6 +83,11 @@ def out_of_step() -> list[str]:
     return problems
 
 
+def uses_real_data(py: Path) -> bool:
+    """A notebook whose data parameters default to "auto" (same rule as tests/conftest.py)."""
+    return re.search(r'^\w+: str = "auto"', py.read_text(encoding="utf-8"), re.M) is not None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*", type=Path)
@@ -86,8 +98,21 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(problems) or "every .ipynb matches its .py")
         return 1 if problems else 0
     targets = [p.resolve().with_suffix(".py") for p in args.notebooks] or sorted(NOTEBOOKS.glob("*.py"))
-    for t in targets:
-        refresh(t)
+    from pkoresearch import registry
+
+    cache, _ = registry.fill_temporary_cache()  # the same cache the test suite's nbval reads
+    try:
+        missing = registry.pinned_missing()
+        blocked = [t.name for t in targets if missing and uses_real_data(t)]
+        if blocked:
+            print(f"not refreshed: {', '.join(blocked)} read the pinned real files and "
+                  f"{', '.join(missing)} are not in {registry.paths.external_dir()}",
+                  file=sys.stderr)
+            return 1
+        for t in targets:
+            refresh(t)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
     return 0
 
 

@@ -1,5 +1,5 @@
 """The ``pkoresearch`` command: run notebooks in batch, list their parameters, list and check data,
-register the Jupyter kernel."""
+fetch or import the real data files, copy the notebooks out, register the Jupyter kernel."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _parse_overrides(pairs: list[list[str]] | None) -> dict:
 def _cmd_run(args: argparse.Namespace) -> int:
     from . import runner
 
-    nb_dir = paths.notebooks_dir()
+    nb_dir = _notebooks(args)
     overrides = _parse_overrides(args.parameter)
     if args.notebooks:
         runs = runner.runs_for([Path(n).name for n in args.notebooks], overrides)
@@ -62,10 +62,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _notebooks(args: argparse.Namespace) -> Path:
+    return Path(args.notebooks_dir).resolve() if args.notebooks_dir else paths.notebooks_dir()
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from .runner import declared_parameters
 
-    nb_dir = paths.notebooks_dir()
+    nb_dir = _notebooks(args)
     for nb in sorted(nb_dir.glob("*.ipynb")):
         print(nb.name)
         for name, p in declared_parameters(nb).items():
@@ -76,17 +80,112 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
+    """``pkoresearch data``: the bundled datasets, then the registry's real data files."""
     import pandas as pd
 
-    if args.action == "check":
-        if not args.path:
-            print("pkoresearch data check: expected a PATH", file=sys.stderr)
-            return 2
-        return _check(Path(args.path), args.dataset)
+    from . import registry
     from .curated import datasets
 
     with pd.option_context("display.width", 160, "display.max_colwidth", 70):
         print(datasets().to_string(index=False))
+    print("\nReal data files (pkoresearch data fetch NAME | import DIR | status):")
+    for e in registry.ENTRIES:
+        state = "cached" if registry.cached(e.name) else "not cached"
+        print(f"  {e.name:<32} {state:<11} {e.title}")
+    return 0
+
+
+def _cmd_data_check(args: argparse.Namespace) -> int:
+    return _check(Path(args.path), args.dataset)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
+def _describe(c) -> str:
+    check = "pinned sha256 verified" if c.pinned else "unpinned: sha256 recorded"
+    return (f"{c.name}: {c.path.name} ({_size(c.size)}), sha256 {c.sha256} ({check}); "
+            f"{c.method}ed from {c.source}, {c.retrieved}")
+
+
+def _cmd_data_fetch(args: argparse.Namespace) -> int:
+    from . import registry
+
+    if not args.names and not args.all:
+        print("pkoresearch data fetch: name the datasets to fetch, or --all; the registry has: "
+              + ", ".join(registry.names()), file=sys.stderr)
+        return 2
+    chosen = registry.names() if args.all else [registry.get(n).name for n in args.names]
+    failed = 0
+    for name in chosen:
+        try:
+            c = registry.fetch_one(name, retries=args.retries, force=args.force)
+        except registry.RegistryError as exc:
+            print(f"FAILED {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        print(_describe(c))
+    print(f"cache: {paths.cache_dir()}")
+    return 1 if failed else 0
+
+
+def _cmd_data_import(args: argparse.Namespace) -> int:
+    from . import registry
+
+    report = registry.import_dir(args.folder, args.names or None)
+    for c in report.imported:
+        print("imported " + _describe(c))
+    for c in report.already:
+        print(f"already cached {c.name}: {c.path.name}, sha256 {c.sha256}")
+    for problem in report.rejected:
+        print(f"REJECTED {problem}", file=sys.stderr)
+    if report.missing:
+        print(f"not in {report.folder}: {', '.join(report.missing)}")
+    print(f"cache: {paths.cache_dir()}")
+    if report.rejected:
+        return 1
+    if not report.imported and not report.already:
+        print(f"pkoresearch data import: no registry file found in {report.folder}; expected "
+              "files such as " + ", ".join(e.filename for e in registry.ENTRIES[:2]),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_data_status(args: argparse.Namespace) -> int:
+    from . import registry
+
+    print(f"cache: {paths.cache_dir()}")
+    for row in registry.status():
+        e = registry.get(row["name"])
+        pin = "pinned" if e.pinned else "unpinned"
+        if not row["cached"]:
+            print(f"{row['name']}: not cached ({pin}; {e.filename})")
+            continue
+        print(f"{row['name']}: {row['state']}; {e.filename} ({_size(row['size'])}, {pin})")
+        print(f"    sha256 {row['sha256']}")
+        print(f"    {row['method']}ed {row['retrieved']} from {row['source']}")
+    return 0
+
+
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    """Copy the shipped notebooks and runs.yaml into a folder of the researcher's own."""
+    import shutil
+
+    src = paths.packaged_notebooks_dir()
+    files = sorted(src.glob("*.ipynb")) + [src / "runs.yaml"]
+    dest = Path(args.folder).expanduser().resolve()
+    clash = [f.name for f in files if (dest / f.name).exists()]
+    if clash and not args.force:
+        print(f"pkoresearch notebooks: {dest} already has {', '.join(clash)}; expected an empty "
+              "or new folder (or --force to overwrite)", file=sys.stderr)
+        return 2
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copyfile(f, dest / f.name)
+    print(f"copied {len(files) - 1} notebooks and runs.yaml to {dest}")
+    print(f"run them with: pkoresearch run --notebooks {dest}   (or open them in jupyter lab)")
     return 0
 
 
@@ -157,6 +256,37 @@ def _cmd_kernel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_parser(sub) -> argparse._SubParsersAction:
+    """``pkoresearch data [ACTION]``: one sub-command per action, each with its own function."""
+    p = sub.add_parser("data", help="bundled datasets and real data files: check, fetch, import, "
+                                    "status")
+    p.set_defaults(func=_cmd_data)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+
+    a = actions.add_parser("check", help="validate a curated copy or a UN file; every problem")
+    a.add_argument("path", help="file to check")
+    a.add_argument("--dataset", help="curated dataset name or UN format the file should match")
+    a.set_defaults(func=_cmd_data_check)
+
+    a = actions.add_parser("fetch", help="download real data files into the cache, checking "
+                                         "their sha256")
+    a.add_argument("names", nargs="*", metavar="NAME", help="registry datasets (see `data status`)")
+    a.add_argument("--all", action="store_true", help="every dataset in the registry")
+    a.add_argument("--force", action="store_true", help="download again even when cached")
+    a.add_argument("--retries", type=int, default=3, help="retries after a failed transfer")
+    a.set_defaults(func=_cmd_data_fetch)
+
+    a = actions.add_parser("import", help="offline: copy real data files from a folder into the "
+                                          "cache, checking their sha256")
+    a.add_argument("folder", metavar="DIR", help="folder holding downloaded files")
+    a.add_argument("names", nargs="*", metavar="NAME", help="only these datasets")
+    a.set_defaults(func=_cmd_data_import)
+
+    a = actions.add_parser("status", help="what is cached, from where, when, and its sha256")
+    a.set_defaults(func=_cmd_data_status)
+    return actions
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pkoresearch", description=__doc__)
     parser.add_argument("--version", action="version", version=f"pkoresearch {__version__}")
@@ -166,6 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
                    help="notebook file names in notebooks/ (default: every run in --runs)")
     p.add_argument("--runs", help="run matrix (default notebooks/runs.yaml)")
+    p.add_argument("--notebooks", dest="notebooks_dir", metavar="DIR",
+                   help="folder of the notebooks (default: the checkout's or the shipped ones)")
     p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="set a parameter for every run (VALUE read as YAML data)")
     p.add_argument("--jobs", "-j", type=int, default=1, help="runs executed at once")
@@ -178,13 +310,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("list", help="show each notebook's parameters")
+    p.add_argument("--notebooks", dest="notebooks_dir", metavar="DIR",
+                   help="folder of the notebooks (default: the checkout's or the shipped ones)")
     p.set_defaults(func=_cmd_list)
 
-    p = sub.add_parser("data", help="list the bundled datasets, or check a file")
-    p.add_argument("action", nargs="?", choices=["check"], help="check PATH")
-    p.add_argument("path", nargs="?", help="file to check")
-    p.add_argument("--dataset", help="curated dataset name or UN format the file should match")
-    p.set_defaults(func=_cmd_data)
+    _data_parser(sub)
+
+    p = sub.add_parser("notebooks", help="copy the notebooks and runs.yaml into a folder")
+    p.add_argument("folder", nargs="?", default="notebooks", help="where (default ./notebooks)")
+    p.add_argument("--force", action="store_true", help="overwrite files already there")
+    p.set_defaults(func=_cmd_notebooks)
 
     p = sub.add_parser("kernel", help="register the Jupyter kernel 'Python (pkoresearch)'")
     p.add_argument("action", choices=["install"])

@@ -72,6 +72,87 @@ def input_file(name: str, value: Any, required: bool = False) -> Path | None:
     return p
 
 
+INPUTS_FILENAME = "inputs.json"
+_inputs: dict[str, dict[str, Any]] = {}  # data parameters resolved in this kernel, for the runner
+_out: dict[str, Path | None] = {"dir": None}
+
+
+def dataset_input(name: str, value: Any, registry_name: str) -> Path | None:
+    """Resolve a data parameter; returns the file to read, or ``None`` for the bundled curated data.
+
+    ``value`` is a path, a registry name of the same layout as ``registry_name`` (see
+    ``pkoresearch data status``), ``"auto"`` (the cached ``registry_name`` when it has been fetched
+    or imported, else the bundled data), or ``"bundled"`` (also ``""``: the bundled curated data).
+    The file used (dataset, sha256, when it was retrieved) is written to ``inputs.json`` in the
+    output folder, which the batch runner copies into its manifest.
+
+    Example: ``table_path = nb.dataset_input("allegations_table", "auto", "un_allegations")``
+    """
+    from . import registry
+
+    r = registry.resolve(value, registry_name, parameter=name)
+    entry: dict[str, Any] = {"value": value, "how": r.how, "dataset": r.dataset,
+                             "default_dataset": registry_name}
+    if r.path is not None:
+        c = registry.cached(r.dataset) if r.dataset else None
+        sha = registry.sha256_of(r.path)
+        if c is not None and r.how in ("auto", "registry"):
+            expected = registry.get(r.dataset).sha256 or c.sha256
+            if sha != expected:
+                raise ParameterError(f"parameter {name}: the cached {r.dataset} ({c.path}) has "
+                                     f"sha256 {sha}; expected {expected}. Fetch it again: "
+                                     f"`pkoresearch data fetch --force {r.dataset}`")
+            entry.update(c.manifest())
+        else:
+            entry.update(file=r.path.name, sha256=sha, source=str(r.path), method="path")
+        entry["path"] = str(r.path)
+    _inputs[name] = entry
+    _write_inputs()
+    return r.path
+
+
+def data_used(name: str, uses: str, otherwise: str) -> str:
+    """One sentence saying what a data parameter resolved to and which sections use it (or what
+    the notebook does without it); call after :func:`dataset_input`. Shows no path and no date,
+    so the text is the same on every machine with the same files.
+
+    Example: ``print(nb.data_used("allegations_table", "counts by category", "curated series"))``
+    """
+    from . import registry
+
+    entry = _inputs.get(name)
+    if entry is None:
+        raise ParameterError(f"data_used: parameter {name} was not resolved with dataset_input")
+    how, dataset = entry["how"], entry["dataset"]
+    if how in ("auto", "registry"):
+        what = f"{registry.get(dataset).title} [{dataset}]"
+    elif how == "path":
+        what = f"the file {entry['file']}" + (f" [{dataset}]" if dataset else "")
+    elif how == "auto-missing":
+        what = (f"no file (\"auto\": {dataset} is not fetched; `pkoresearch data fetch {dataset}` "
+                "or `pkoresearch data import DIR`)")
+    else:
+        what = "no file (\"bundled\")"
+    text = f"{name}: {what}; " + (uses if entry.get("path") else otherwise)
+    return wrap(text, indent="    ")
+
+
+def inputs() -> dict[str, dict[str, Any]]:
+    """The data parameters resolved so far in this kernel: name -> how, dataset, file, sha256."""
+    return {k: dict(v) for k, v in _inputs.items()}
+
+
+def _write_inputs() -> None:
+    import json
+
+    out = _out["dir"]
+    if out is None:
+        return
+    tmp = out / (INPUTS_FILENAME + ".tmp")
+    tmp.write_text(json.dumps(_inputs, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(out / INPUTS_FILENAME)
+
+
 def output_dir(value: Any, notebook: str) -> Path:
     """Create the output folder, start its results file, and set the plot theme.
 
@@ -85,6 +166,8 @@ def output_dir(value: Any, notebook: str) -> Path:
     else:
         raise ParameterError(f"parameter output_dir: found {value!r}; expected a folder path")
     results.start(out, notebook=notebook)
+    _out["dir"] = out
+    _write_inputs()
     return out
 
 

@@ -1,8 +1,10 @@
-"""Where pkoresearch finds its data and notebooks. The only module that decides paths.
+"""Where pkoresearch finds its data, notebooks and cache. The only module that decides paths.
 
-``PKORESEARCH_DATA`` and ``PKORESEARCH_NOTEBOOKS`` override the defaults. Without them, a source
-checkout uses ``data/`` and ``notebooks/`` at the project root; an installed copy uses the curated
-tables shipped inside the package.
+``PKORESEARCH_DATA``, ``PKORESEARCH_NOTEBOOKS`` and ``PKORESEARCH_CACHE`` override the defaults.
+Without them, a source checkout uses ``data/`` and ``notebooks/`` at the project root; an installed
+copy uses the curated tables and the notebooks shipped inside the package (or ``./notebooks`` when
+it holds a ``runs.yaml``, e.g. after ``pkoresearch notebooks``). Real data files fetched from their
+publishers go to the user's cache folder (platformdirs).
 """
 
 from __future__ import annotations
@@ -33,14 +35,36 @@ def data_dir() -> Path:
 
 
 def notebooks_dir() -> Path:
-    """Folder holding the parameterized notebooks and ``runs.yaml``."""
+    """Folder holding the parameterized notebooks and ``runs.yaml``: ``PKORESEARCH_NOTEBOOKS``, the
+    checkout's ``notebooks/``, ``./notebooks`` when it holds a ``runs.yaml``, else the copies
+    shipped inside the package."""
     env = os.environ.get("PKORESEARCH_NOTEBOOKS")
     if env:
         return Path(env).expanduser().resolve()
     root = project_root()
     if root is not None:
         return root / "notebooks"
-    return Path.cwd() / "notebooks"
+    here = Path.cwd() / "notebooks"
+    if (here / "runs.yaml").is_file():
+        return here.resolve()
+    return packaged_notebooks_dir()
+
+
+def packaged_notebooks_dir() -> Path:
+    """The notebooks and ``runs.yaml`` shipped inside the package (``pkoresearch notebooks DIR``
+    copies them out)."""
+    return PACKAGE_DIR / "notebooks"
+
+
+def cache_dir() -> Path:
+    """Folder of the real data files fetched or imported (``pkoresearch data fetch/import``):
+    ``PKORESEARCH_CACHE``, else the user's cache folder (``~/.cache/pkoresearch`` on Linux)."""
+    env = os.environ.get("PKORESEARCH_CACHE")
+    if env:
+        return Path(env).expanduser().resolve()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("pkoresearch", appauthor=False))
 
 
 def external_dir() -> Path:

@@ -216,14 +216,32 @@ def check_run(run: Run, notebooks: Path) -> list[str]:
             problems.append(f"run {run.name!r}: parameter {name!r} = {value!r} is a "
                             f"{type(value).__name__}; {run.notebook} declares "
                             f"{declared[name]['type']}")
-        elif ("path" in (declared[name]["help"] or "").lower() and isinstance(value, str)
-              and value and not paths.resolve_input(value).is_file()):
-            problems.append(f"run {run.name!r}: parameter {name!r}: input file {value!r} not found")
+        elif "path" in (declared[name]["help"] or "").lower() and isinstance(value, str):
+            problem = _input_problem(value)
+            if problem:
+                problems.append(f"run {run.name!r}: parameter {name!r}: {problem}")
     try:
         json.dumps(run.parameters)
     except TypeError as exc:
         problems.append(f"run {run.name!r}: parameters are not JSON data ({exc})")
     return problems
+
+
+def _input_problem(value: str) -> str | None:
+    """What is wrong with a data parameter's value (a path, a registry name, "auto", "bundled"),
+    or None. The notebook checks the rest (e.g. a registry name of another layout)."""
+    from . import registry
+
+    if value in ("", registry.AUTO, registry.BUNDLED):
+        return None
+    if value in registry.REGISTRY:
+        if registry.cached(value) is None:
+            return (f"registry dataset {value!r} is not in the cache; run `pkoresearch data fetch "
+                    f"{value}` (or offline `pkoresearch data import DIR`)")
+        return None
+    if not paths.resolve_input(value).is_file():
+        return f"input file {value!r} not found"
+    return None
 
 
 def check_runs(runs: Sequence[Run], notebooks: Path) -> None:
@@ -308,6 +326,7 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
             body, _ = HTMLExporter().from_filename(str(executed))
             (tmp / "notebook.html").write_text(body, encoding="utf-8")
         summary["results"] = results.read(tmp) if (tmp / results.FILENAME).is_file() else {}
+        summary["inputs"] = _read_inputs(tmp)
         old = out_root / f".old-{folder}-{uuid.uuid4().hex[:8]}"
         if final.exists():
             final.rename(old)
@@ -320,6 +339,7 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, the batch goes on
         summary["status"] = "failed"
         summary["error"] = _error_summary(exc)
+        summary["inputs"] = _read_inputs(tmp)
         failed = _inside(out_root, out_root / "failed" / folder)
         shutil.rmtree(failed, ignore_errors=True)
         failed.mkdir(parents=True)
@@ -332,8 +352,39 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
     return summary
 
 
+def _read_inputs(folder: Path) -> dict[str, Any]:
+    """The data files a run's notebook resolved (``inputs.json``, written by
+    ``pkoresearch.notebook.dataset_input``); empty when it wrote none."""
+    from .notebook import INPUTS_FILENAME
+
+    try:
+        return json.loads((folder / INPUTS_FILENAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 # --------------------------------------------------------------------------------------------------
 # the batch
+
+
+def real_data_files(summaries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every real data file the runs read, once per file and sha256: registry dataset, file,
+    sha256, pinned or not, where it came from and when it was downloaded or imported, and which
+    runs and parameters used it."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for s in summaries:
+        for param, used in sorted((s.get("inputs") or {}).items()):
+            if not used.get("sha256"):
+                continue
+            key = (used.get("dataset") or used.get("file") or "", used["sha256"])
+            item = merged.setdefault(key, {
+                k: used.get(k) for k in ("dataset", "file", "sha256", "pinned", "source",
+                                         "method", "retrieved")} | {"runs": [], "parameters": []})
+            if s["name"] not in item["runs"]:
+                item["runs"].append(s["name"])
+            if param not in item["parameters"]:
+                item["parameters"].append(param)
+    return [merged[k] for k in sorted(merged)]
 
 
 def _sha256(path: Path) -> str:
@@ -345,15 +396,24 @@ def _sha256(path: Path) -> str:
 
 
 def data_checksums(runs: Sequence[Run], notebooks: Path) -> dict[str, str]:
-    """sha256 of the bundled data files and of every input file a run names (path parameters)."""
+    """sha256 of the bundled data files and of every input file a run names (path parameters,
+    or registry names: keyed ``<dataset>/<file>``). Files that notebooks resolved themselves
+    (``"auto"``) are in the manifest's ``real_data``."""
     out = {}
     data = paths.data_dir()
     for f in sorted(data.glob("*.csv")):
         out[f"data/{f.name}"] = _sha256(f)
+    from . import registry
+
     for r in runs:
         declared = declared_parameters(notebooks / r.notebook)
         for k, v in r.parameters.items():
             if isinstance(v, str) and v and "path" in (declared.get(k, {}).get("help") or "").lower():
+                if registry.is_data_keyword(v):
+                    c = registry.cached(v) if v in registry.REGISTRY else None
+                    if c is not None:
+                        out[f"{v}/{c.path.name}"] = _sha256(c.path)
+                    continue
                 p = paths.resolve_input(v)
                 if p.is_file():
                     out[str(p)] = _sha256(p)
@@ -521,6 +581,7 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
         "packages": _versions(),
         "kernel": kernel,
         "data_checksums": data_checksums(runs, nb_dir),
+        "real_data": real_data_files(ordered),
         "start": started.isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - t0, 2),
         "failed": sum(s["status"] != "ok" for s in ordered),
@@ -546,8 +607,8 @@ def dask_executor(scheduler: str) -> tuple[cf.Executor, Callable[[], None]]:
     """An executor that submits to a Dask distributed scheduler, and a function that closes it."""
     try:
         from dask.distributed import Client
-    except ImportError as exc:  # pragma: no cover - dask is a test dependency
+    except ImportError as exc:  # pragma: no cover - dask is an optional extra
         raise ParameterError("--executor dask needs dask.distributed: pip install "
-                             "'dask[distributed]'") from exc
+                             "'pkoresearch[dask]'") from exc
     client = Client(scheduler)
     return client.get_executor(), client.close
