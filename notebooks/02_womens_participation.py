@@ -30,6 +30,7 @@ import pkoresearch as pko
 from pkoresearch import notebook as nb
 from pkoresearch import participation as pa
 from pkoresearch import plots
+from pkoresearch.coverage import Coverage
 from pkoresearch.readers.un_gender import read_gender_statistics
 
 first_month, last_month = nb.month("start", start), nb.month("end", end, end=True)
@@ -55,51 +56,76 @@ print(nb.data_used("gender_statistics", "monthly shares by category, contributor
 # - The figures are a **census** of everyone deployed, not a sample. The intervals shown are binomial
 #   (Wilson) intervals: they say how far a share rests on few people (a small contributor or mission),
 #   and help compare, but there is no sampling error to estimate.
-# - **Staff officers appear inside "troops"** in the UN gender statistics before about 2017, so the
-#   troop and staff-officer shares before and after are not strictly comparable.
+# - **One definition per series.** Until 2016 the UN counted staff officers inside "Troops": the
+#   `staff_officers_experts` figures of 2009-2014 are military experts on mission only, those from
+#   2019 staff officers and experts together, and `military_contingents` includes the staff officers
+#   up to 2016. Each definition is its own series: its own line (earlier definitions dashed), its
+#   own column in the tables, its own fit. The 2022 total includes justice and corrections personnel
+#   and is kept apart from the uniformed total.
+# - **Year-end or not.** A yearly figure is the year's December figure where the source has one.
+#   The UN monthly statistics bundled here end in February 2014, so "2014" is February 2014, not the
+#   year-end; such figures are drawn hollow, marked with their month in the tables ("n.m.": the
+#   source gives no month) and recorded apart from year-end figures.
 # - The curated yearly figures mix sources: the UN monthly statistics (2009-2014), then UN pages and
-#   secondary reports (medium or low confidence). Each figure's source is listed at the end.
+#   secondary reports (medium or low confidence, often rounded). Each figure's source is listed at
+#   the end.
 
 # %%
 if gs_path is not None:
     g = read_gender_statistics(gs_path)
     print(f"{g.report['rows_in_file']} rows in the file; {g.report['duplicate_rows_removed']} duplicate(s) "
           f"and {g.report['aggregate_rows_removed']} aggregate row(s) set aside; "
-          f"{len(g.inconsistent)} inconsistent total(s)")
+          f"{len(g.inconsistent)} inconsistent total(s); {g.report['iso3_disagreements']} contributor "
+          f"name(s) whose ISO-3 code differs from the country crosswalk")
     counts = g.counts[g.counts["date"].between(first_month, last_month)]
+    coverage = Coverage.of_months("The UN monthly gender statistics", counts["date"].unique())
+    print(nb.wrap(coverage.describe(first_month.year, last_month.year) + ".", indent="    "))
     chosen_missions = None if missions is None else nb.subset("missions", missions, sorted(counts["mission"].unique()))
     if chosen_missions is not None:
         counts = counts[counts["mission"].isin(chosen_missions)]
-    chosen = None if contributors is None else nb.subset("contributors", contributors, sorted(counts["contributor"].unique()))
+    chosen = None if contributors is None else pa.contributor_codes(contributors, counts)  # matched by ISO3
     if chosen is not None:
-        counts = counts[counts["contributor"].isin(chosen)]
+        counts = counts[counts["iso3"].isin(chosen)]
     monthly = pa.shares_by(counts, ["date", "group"], cats).rename(columns={"group": "category"})
     yearly = pa.year_end(monthly)
     series, x = monthly, "date"
     print(f"{monthly['date'].nunique()} months, {monthly['date'].min():%b %Y} - {monthly['date'].max():%b %Y}")
 else:
-    countries = sorted(pko.load("personnel_by_country")["country"].unique())
-    chosen = None if contributors is None else nb.subset("contributors", contributors, countries)
+    chosen = None if contributors is None else pa.contributor_codes(contributors, pko.load("personnel_by_country"))
     yearly = pa.curated_shares(cats, first_month.year, last_month.year)
     series, x = yearly, "year"
     print(f"curated yearly shares: {len(yearly)} figures, {yearly['year'].min()}-{yearly['year'].max()}")
-latest = yearly.sort_values("year").groupby("category").tail(1).set_index("category")
-pko.results.record("latest_share_pct", {c: round(float(v), 2) for c, v in latest["share_pct"].items()})
-latest[["year", "share_pct"]]
+latest = pa.latest_figures(yearly)
+pko.results.record("latest_share_pct", {r.definition: round(float(r.share_pct), 2) for r in latest.itertuples()})
+pko.results.record("latest_share_period", {r.definition: r.period for r in latest.itertuples()})
+split = pa.year_end_split(yearly)
+pko.results.record("share_pct_year_end", split["year_end"])
+pko.results.record("share_pct_not_year_end", split["not_year_end"])
+latest.round(2)
 
 # %% [markdown]
 # ## Share over time, with the parity targets
 #
 # Stars mark the targets in each category's colour: the 2009 Global Effort (2014), and the Uniformed
-# Gender Parity Strategy (2021, 2025, 2028).
+# Gender Parity Strategy (2021, 2025, 2028). A line never joins two definitions of a category; hollow
+# markers are not year-end figures. The tables give one column per definition (the first says which
+# category each belongs to), each figure marked with its month where it is not December.
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4.2))
-title = "Women's share of uniformed personnel" + ("" if chosen is None else f" ({', '.join(chosen)})")
-plots.share_over_time(series, x=x, hue="category", targets=targets if x == "year" else None, ax=ax, title=title)
+subset = "" if chosen is None or gs_path is None else f" ({', '.join(contributors)})"
+title = "Women's share of uniformed personnel" + subset
+source = ("Source: UN monthly gender statistics (UN DPKO, scraped by IPI)" if gs_path is not None
+          else "Sources: UN gender statistics 2009-2014, then UN pages and secondary reports (listed at the end)")
+plots.share_over_time(series, x=x, hue="category", targets=targets if x == "year" else None, ax=ax,
+                      title=title, caption=source)
 plots.save(fig, out / "share_over_time.png")
 plt.show()
-yearly.pivot_table(index="year", columns="category", values="share_pct").round(2)
+defined = pa.series_table(yearly)
+for r in defined.itertuples():
+    print(nb.wrap(f"{r.category} = {r.definition}: {r.description} ({r.figures} figure(s), {r.first} - "
+                  f"{r.last}; {r.not_year_end} not a year-end figure)", indent="    "))
+pa.share_table(yearly)
 
 # %% [markdown]
 # ## Growth named in the 2011 report
@@ -117,44 +143,96 @@ pko.results.record("growth_2005_2010_ratio", round(grew.estimate, 3))
 # %% [markdown]
 # ## Gap to the targets and projected year of reaching them
 #
-# The gap is the target minus the share observed (for past target years, the last share up to that
-# year). The projection extends each category's linear trend in the years shown; it says "not reached
-# by" where the trend never gets to the target before the horizon.
+# Each target is checked against the figures of its category counted under the target's own
+# definition (the 2014 troop target counts staff officers inside troops; the Uniformed Gender Parity
+# Strategy targets count them apart), in every category that has a target. The status rests on the
+# last figure up to the end of the target year: "met"; "not met" only where that figure is the
+# target year's December figure; "below target at last figure" where it is an earlier month (so the
+# deadline itself is not observed); "open" for targets after the data. The note after each says
+# when the status rests on a rounded figure from a secondary source, and whether it holds within
+# the rounding.
+#
+# The projection fits the trend of one definition only, and only from 3 figures: fitted across the
+# 2014-2019 change of definition, the staff officer series would seem to reach 25% by 2028, a trend
+# made by the change of counting. The main model is linear in the logit of the share (a share stays
+# between 0 and 100%, and at these low shares the model is one of steady relative growth); a straight
+# line is shown beside it, since a handful of figures cannot tell the two apart. The interval is a
+# 95% **prediction** interval for the year: the years in which a single yearly figure could be at
+# the target given the scatter of the figures around the trend, not only the uncertainty of the
+# line. Few figures give wide intervals; "already" means the interval reaches back into the data.
 
 # %%
-gap = pa.parity_gap(yearly, targets)
-display(gap.round(2))
-proj = pa.projections(yearly, targets, horizon)
-for r in proj.itertuples():
-    print(f"{r.category}: {r.target_pct:.0f}% target for {r.target_year} -> {r.projected} "
-          f"(trend {r.slope_pp_per_year:+.2f} points a year, {r.n} years)")
-pko.results.record("projections", {f"{r.category}_{r.target_year}": r.projected for r in proj.itertuples()})
+if gs_path is not None:
+    at_targets = pa.year_end(pa.shares_by(counts, ["date", "group"], pa.CURATED_CATEGORIES)
+                             .rename(columns={"group": "category"}))
+else:
+    at_targets = pa.curated_shares(pa.CURATED_CATEGORIES, first_month.year, last_month.year)
+gap = pa.parity_gap(at_targets, targets)
+for r in gap.itertuples():
+    seen = [] if r.status == "no figure" else [f"{r.observed_pct:.2f}% in {r.observed_period}"]
+    seen += [] if pd.isna(r.next_pct) else [f"next figure {r.next_pct:g}% in {r.next_period}"]
+    print(nb.wrap(f"{r.category} {r.target_pct:g}% by {r.target_year} [{r.definition}]: {r.status}"
+                  + (f" ({'; '.join(seen)})" if seen else "") + (f". {r.basis[0].upper()}{r.basis[1:]}" if r.basis else ""),
+                  indent="    "))
+rounded = gap[gap["rests_on_rounded_secondary"]]
+print(nb.wrap("Statuses that rest on a rounded figure from a secondary source: " +
+              (", ".join(f"{r.category} {r.target_year} ({r.observed_pct:g}%, {r.source_id})" for r in rounded.itertuples()) or "none")))
+pko.results.record("targets", {f"{r.category}_{r.target_year}": r.status for r in gap.itertuples()})
+pko.results.record("targets_resting_on_rounded_secondary",
+                   [f"{r.category}_{r.target_year}" for r in rounded.itertuples()])
+
+doubling = pa.doubling_target(pa.curated_counts("all_uniformed"))
+print(nb.wrap("Resolution 2242 (S/RES/2242 (2015)), doubling the women in military and police contingents "
+              f"from {doubling.baseline_month} to {doubling.deadline_month}: {doubling.text} The curated counts "
+              f"are of all uniformed women ({doubling.definition}), a wider group than the contingents the "
+              "resolution names.", indent="    "))
+pko.results.record("resolution_2242_doubling", {"status": doubling.status, "ratio": round(doubling.ratio, 3),
+                                                "from": [doubling.baseline_period, doubling.baseline],
+                                                "to": [doubling.end_period, doubling.end]})
+
+proj = pa.projections(at_targets, targets, horizon, models=("logit", "linear"))
+for (cat, year), rows in proj.groupby(["category", "target_year"], sort=False):
+    r, fit = rows.iloc[0], rows.set_index("model")["projected"]
+    used = f"{r.n} figure(s), {r.first} - {r.last}" if r.n else "no figure"
+    told = fit["logit"] if r.n < 3 else f"logit {fit['logit']}; linear {fit['linear']}"
+    print(nb.wrap(f"{cat} {r.target_pct:g}% by {year} [{r.definition}; {used}; {r.left_out} figure(s) of other "
+                  f"definitions left out]: {told}", indent="    "))
+pko.results.record("projections", {f"{r.category}_{r.target_year}": r.projected
+                                   for r in proj[proj["model"] == "logit"].itertuples()})
+pko.results.record("projections_linear", {f"{r.category}_{r.target_year}": r.projected
+                                          for r in proj[proj["model"] == "linear"].itertuples()})
 
 # %% [markdown]
 # ## Contributors
 #
 # Who deploys the most women, each contributor's own share (with intervals that widen for small
-# contingents), and how concentrated women's deployment is.
+# contingents), and how concentrated women's deployment is. Both are counts on one date (the last
+# date with contributor figures in the chosen months), of all uniformed personnel; contributors are
+# matched by ISO3 code, so a country spelled two ways is one contributor.
 
 # %%
 if gs_path is not None:
     when = counts["date"].max()
-    ranking = pa.contributor_ranking(counts, when, top_n=top_n).rename(columns={"contributor": "country"})
-    everyone = pa.shares_by(counts[counts["date"] == when], ["contributor"], ["all_uniformed"])
-    label = f"{when:%d %b %Y}"
+    everyone = pa.contributor_ranking(counts, when, top_n=None).rename(columns={"contributor": "country"})
+    label, source = f"{when:%d %b %Y}", "UN monthly gender statistics (UN DPKO, scraped by IPI)"
+    basis = "all uniformed personnel: troops with staff officers, military experts on mission and police"
 else:
     year, month = pa.curated_contributor_dates(first_month.year, last_month.year)[-1]
-    everyone = pa.curated_contributors(year, month, contributors=chosen)
-    ranking = everyone.head(top_n)
-    label = f"{year}-{month:02d}"
+    everyone = pa.curated_contributors(year, month, contributors=contributors)
+    label, source = pd.Timestamp(year=year, month=month, day=1).strftime("%b %Y"), ", ".join(everyone["source_id"].unique())
+    basis = "all uniformed personnel by contributing country"
+ranking = everyone.head(top_n)
 top5 = pa.concentration(everyone["women"], 5)
-print(f"{label}: {len(everyone)} contributors; the top 5 deploy {top5:.1f}% of all women")
+print(nb.wrap(f"{label} (the last date with contributor figures in {first_month:%b %Y} - {last_month:%b %Y}), "
+              f"{basis}; source {source}: {len(everyone)} contributors; the top 5 deploy {top5:.1f}% of all women"))
+pko.results.record("contributors_date", label)
 pko.results.record("top5_share_of_women_pct", round(top5, 2))
 pko.results.record("top_contributors", {r.country: int(r.women) for r in ranking.itertuples()})
-fig, ax = plt.subplots(figsize=(7, 0.35 * len(ranking) + 1.5))
+fig, ax = plt.subplots(figsize=(7, 0.35 * len(ranking) + 1.8))
 overall = 100 * everyone["women"].sum() / everyone["personnel"].sum()
 plots.dot_shares(ranking, y="country", ax=ax, reference=overall,
-                 title=f"Women's share by contributor, {label} (dashed: all shown)")
+                 title=f"Women's share by contributor, {label} (dashed: all shown)",
+                 caption=f"{basis}; source: {source}")
 plots.save(fig, out / "contributors.png")
 plt.show()
 ranking[["country", "women", "personnel", "share_pct", "ci_low", "ci_high"]].round(2)
@@ -162,17 +240,27 @@ ranking[["country", "women", "personnel", "share_pct", "ci_low", "ci_high"]].rou
 # %% [markdown]
 # ## Missions
 #
-# Women's share by mission and year (year-end), from the monthly statistics.
+# Women's share by mission and year at each year's last month in the monthly statistics (December,
+# except February for 2014, marked `*`). A mission with nobody deployed then (not yet started, or
+# closed: MINURCAT after 2010, UNMIS after July 2011) is missing, drawn hatched, never 0; a 0 is a
+# mission with personnel and no women.
 
 # %%
 if gs_path is not None:
     by_mission = pa.year_end(pa.shares_by(counts, ["date", "mission"], ["all_uniformed"]))
-    keep = by_mission.groupby("mission")["personnel"].sum().sort_values(ascending=False).head(15).index
-    fig, ax = plt.subplots(figsize=(8, 5))
-    plots.heatmap(by_mission[by_mission["mission"].isin(keep)], x="year", y="mission", value="share_pct",
-                  annot=True, fmt=".1f", ax=ax, title="Women, % of uniformed personnel, by mission (year end)")
+    grid = pa.mission_year_shares(counts)
+    keep = grid.groupby("mission")["personnel"].sum().sort_values(ascending=False).head(15).index
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    plots.share_heatmap(grid[grid["mission"].isin(keep)], ax=ax,
+                        title="Women, % of uniformed personnel, by mission (year end)",
+                        caption="source: UN monthly gender statistics (UN DPKO, scraped by IPI)")
     plots.save(fig, out / "mission_year_share.png")
     plt.show()
+    gaps = grid[~grid["deployed"]].groupby("mission")["year"].agg(lambda y: ", ".join(map(str, y)))
+    print(nb.wrap(f"{len(grid)} mission-years; {int((~grid['deployed']).sum())} missing (no personnel at the "
+                  "year's last month): " + "; ".join(f"{m} {y}" for m, y in gaps.items()), indent="    "))
+    pko.results.record("mission_years", {"shown": int(grid["deployed"].sum()), "missing": int((~grid["deployed"]).sum()),
+                                         "not_year_end": int((grid["deployed"] & ~grid["complete"]).sum())})
 else:
     by_mission = None
     print("mission x year: needs gender_statistics (the curated data have no mission split)")
@@ -203,8 +291,8 @@ else:
 # ## Sources
 
 # %%
-cited = [targets]
+cited = [targets, pd.DataFrame({"source_id": list(doubling.source_ids)})]
 if gs_path is None:
-    cited.append(yearly.dropna(subset=["source_id"]))
+    cited.append(at_targets.dropna(subset=["source_id"]))
     cited.append(everyone)
 nb.print_sources(cited, [] if gs_path is None else [f"UN monthly gender statistics: {gs_path.name}"])

@@ -20,7 +20,18 @@ LONG = pd.DataFrame({"year": YEARS * 2, "group": ["a"] * 6 + ["b"] * 6,
                      "allegations": [3, 4, 2, 5, 1, 0, 1, 1, 2, 0, 3, 4]})
 SHARES = pd.DataFrame({"year": YEARS * 2, "category": ["military_contingents"] * 6 +
                        ["formed_police_units"] * 6,
-                       "share_pct": [2.4, 2.4, 2.7, 2.8, 2.8, 3.0, 4.5, 4.7, 6.0, 5.6, 6.2, 6.2]})
+                       "share_pct": [2.4, 2.4, 2.7, 2.8, 4.8, 5.0, 4.5, 4.7, 6.0, 5.6, 6.2, 6.2],
+                       # a change of definition in 2014 (drawn as two lines, the first dashed)
+                       "definition": ["a"] * 4 + ["b"] * 2 + ["c"] * 6,
+                       # 2015 is not a year-end figure (hollow markers)
+                       "complete": pd.array([True] * 5 + [False] + [True] * 5 + [None],
+                                            dtype="boolean")})
+MISSION_SHARES = pd.DataFrame({"year": [2012, 2013, 2014] * 3,
+                               "mission": ["M1"] * 3 + ["M2"] * 3 + ["M3"] * 3,
+                               # M2 closed after 2012 (missing, not 0); M3 has no women in 2013
+                               "share_pct": [3.1, 3.4, 3.5, 2.0, None, None, 1.2, 0.0, 0.5],
+                               "complete": [True, True, False] * 3,
+                               "period": ["Dec 2012", "Dec 2013", "Feb 2014"] * 3})
 TARGETS = pd.DataFrame({"year": [2014, 2015], "category": ["military_contingents",
                                                            "formed_police_units"],
                         "target_share_pct": [10.0, 15.0]})
@@ -49,7 +60,10 @@ def cases():
                           "rows": [3, 1, 2]}), ax=ax),
         "share_over_time": lambda ax: plots.share_over_time(SHARES, targets=TARGETS, ax=ax,
                                                             title="shares"),
-        "dot_shares": lambda ax: plots.dot_shares(DOTS, reference=8.0, ax=ax, title="dots"),
+        "dot_shares": lambda ax: plots.dot_shares(DOTS, reference=8.0, ax=ax, title="dots",
+                                                  caption="31 Dec 2013; all uniformed; source"),
+        "share_heatmap": lambda ax: plots.share_heatmap(MISSION_SHARES, ax=ax, title="missions",
+                                                        caption="source"),
         "funnel": lambda ax: plots.funnel(FUNNEL, response.funnel_limits(0.7, 45),
                                           label="nationality", p0=0.7, ax=ax, title="funnel"),
         "survival": lambda ax: plots.survival({"tcc": KM}, ax=ax, title="survival"),

@@ -180,8 +180,21 @@ def test_trends_rejects_categories_without_a_table(tmp_path):
 def test_participation_curated(tmp_path):
     got = _run("02_womens_participation", tmp_path, gender_statistics="bundled")
     assert got["growth_2005_2010_ratio"] == round(3332 / 1016, 3)
-    assert got["latest_share_pct"]["all_uniformed"] == 7.9
+    # one latest figure per definition: the 2022 total with justice and corrections stays apart
+    assert got["latest_share_pct"]["all_uniformed"] == 7.03
+    assert got["latest_share_period"]["all_uniformed"] == "Jan 2021"
+    assert got["latest_share_pct"]["uniformed_with_justice_corrections"] == 7.9
+    # February 2014 is kept apart from the year-end figures
+    assert "2014" not in got["share_pct_year_end"]["all_uniformed"]
+    assert got["share_pct_year_end"]["all_uniformed"]["2013"] == 3.82
+    assert got["share_pct_not_year_end"]["all_uniformed"]["Feb 2014"] == 3.82
+    assert got["targets"]["police_2014"] == "below target at last figure"
+    assert got["targets"]["staff_officers_experts_2025"] == "met"
+    assert "staff_officers_experts_2025" in got["targets_resting_on_rounded_secondary"]
+    assert got["resolution_2242_doubling"]["ratio"] == round(5763 / 3758, 3)
     assert got["projections"]["military_contingents_2028"].startswith("20")
+    assert "prediction interval" in got["projections_linear"]["formed_police_units_2028"]
+    assert got["contributors_date"] == "Jan 2021"
     assert got["top_contributors"]["Ethiopia"] == 708  # January 2021, the latest curated date
 
 
@@ -214,7 +227,38 @@ def test_participation_with_the_real_gender_statistics(tmp_path):
                start="2010-01", end="2013-12", contributors=["Ghana", "India"])
     assert list(got["top_contributors"]) == ["Ghana", "India"]
     assert got["top_contributors"]["Ghana"] == 300  # December 2013, as in the curated table
+    assert got["contributors_date"] == "31 Dec 2013"
     assert (tmp_path / "out" / "mission_year_share.png").is_file()
+    import pandas as pd
+
+    raw = pd.read_csv(path)
+    dec = raw[(raw["Date"] == "2013-12-31") & raw["Contributor ISO-3"].isin(["GHA", "IND"])]
+    share = round(100 * dec["Total Female"].sum() / dec["Total Total"].sum(), 2)
+    assert got["share_pct_year_end"]["all_uniformed"]["2013"] == share
+    assert got["share_pct_not_year_end"] == {}
+
+
+def test_participation_real_gender_statistics_to_february_2014(tmp_path):
+    from conftest import external_file
+
+    path = external_file("IPIDataLab_TCC-DataScraper_Gender.Full.csv")
+    # "Tanzania" matches the file's "Tanzania" and "Tanzania, United Republic of" by ISO3 code
+    got = _run("02_womens_participation", tmp_path, gender_statistics=str(path),
+               contributors=["Tanzania"])
+    import pandas as pd
+
+    raw = pd.read_csv(path)
+    tza = raw[raw["Contributor ISO-3"] == "TZA"]
+    feb = tza[tza["Date"] == "2014-02-28"]
+    assert got["top_contributors"] == {"Tanzania": int(feb["Total Female"].sum())}
+    assert got["contributors_date"] == "28 Feb 2014"
+    assert got["latest_share_period"]["all_uniformed"] == "Feb 2014"
+    assert "2014" not in got["share_pct_year_end"]["all_uniformed"]
+    assert got["share_pct_not_year_end"]["all_uniformed"] == {
+        "Feb 2014": round(100 * feb["Total Female"].sum() / feb["Total Total"].sum(), 2)}
+    assert got["targets"]["police_2014"] == "below target at last figure"
+    # mission-years at February 2014: every mission with Tanzanian personnel then, flagged
+    assert got["mission_years"]["not_year_end"] == feb.loc[feb["Total Total"] > 0, "Mission"].nunique()
 
 
 def test_participation_rejects_missions_without_a_file(tmp_path):

@@ -32,7 +32,7 @@ def test_each_plot_returns_its_axes_and_saves_identical_bytes_across_processes(t
         subprocess.run([sys.executable, "-c", SCRIPT, str(out), str(ROOT / "tests")], check=True,
                        cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": str(i)})
         runs.append(_digests(out))
-    assert len(runs[0]) == 27
+    assert len(runs[0]) == 30
     assert runs[0] == runs[1]
     svg = (tmp_path / "run0" / "trend.svg").read_text()
     assert "<dc:date>" not in svg  # no timestamp in the file
@@ -75,3 +75,41 @@ def test_each_plot_matches_its_committed_baseline(tmp_path):
         # tol is an RMS over 0-255 pixel values: anti-aliasing noise passes, a moved line fails
         diff = compare_images(str(BASELINE / p.name), str(p), tol=3)
         assert diff is None, diff
+
+
+def test_share_heatmap_shows_missing_as_missing_not_zero():
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    from plot_cases import MISSION_SHARES
+    from pkoresearch import plots
+
+    fig, ax = plt.subplots()
+    plots.share_heatmap(MISSION_SHARES, ax=ax)
+    *cells, note = [t.get_text() for t in ax.texts]
+    # 7 figures written (the true 0 of M3 in 2013 among them); the 2 missing cells get no number
+    assert sorted(cells) == sorted(["3.1", "3.4", "3.5", "2.0", "1.2", "0.0", "0.5"])
+    assert note == "hatched: no personnel: missing, not 0; * not a year-end figure (Feb 2014)"
+    hatched = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_hatch() == "///"]
+    assert sorted((p.get_x(), p.get_y()) for p in hatched) == [(1, 1), (2, 1)]  # M2 2013, 2014
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2012", "2013", "2014*"]
+    with pytest.raises(ValueError):  # a repeated mission-year is not summed
+        plots.share_heatmap(pd.concat([MISSION_SHARES, MISSION_SHARES.head(1)]), ax=ax)
+    plt.close(fig)
+
+
+def test_share_over_time_never_joins_two_definitions():
+    import matplotlib.pyplot as plt
+
+    from plot_cases import SHARES
+    from pkoresearch import plots
+
+    fig, ax = plt.subplots()
+    plots.share_over_time(SHARES, ax=ax)
+    lines = [ln for ln in ax.get_lines() if ln.get_linestyle() in ("-", "--") and len(ln.get_xdata())]
+    spans = sorted((ln.get_linestyle(), list(ln.get_xdata())) for ln in lines)
+    assert ("--", [2010, 2011, 2012, 2013]) in spans and ("-", [2014, 2015]) in spans
+    hollow = [ln for ln in ax.get_lines() if ln.get_markerfacecolor() == "white"
+              and len(ln.get_xdata())]
+    assert sorted(x for ln in hollow for x in ln.get_xdata()) == [2015, 2015]
+    plt.close(fig)

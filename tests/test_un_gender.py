@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from pkoresearch.errors import DataError, DataFileNotFound, SchemaMismatch
-from pkoresearch.readers.un_gender import (COLUMNS, InconsistentTotalsWarning,
-                                           read_gender_statistics)
+from pkoresearch.readers.un_gender import (COLUMNS, CountryCodeWarning,
+                                           InconsistentTotalsWarning, read_gender_statistics)
 from conftest import ROOT, external_file
 
 REAL = "IPIDataLab_TCC-DataScraper_Gender.Full.csv"
@@ -44,17 +44,56 @@ def test_real_category_sums_equal_the_file_total_columns(real):
 def test_real_file_shape_and_checks(real):
     g, raw = real
     assert g.report == {"rows_in_file": 29115, "duplicate_rows_removed": 0,
-                        "aggregate_rows_removed": 0, "rows_used": 29115}
+                        "aggregate_rows_removed": 0, "rows_used": 29115,
+                        "iso3_disagreements": 0, "iso3_filled_from_crosswalk": 0}
     assert len(g.counts) == 29115 * 4 * 2
     assert g.inconsistent.empty
     assert g.counts["contributor"].nunique() == 135 and g.counts["mission"].nunique() == 25
+
+
+def test_real_iso3_column_agrees_with_the_crosswalk(real):
+    g, raw = real
+    c = g.countries
+    # 135 spellings of 130 countries; every file code equals the crosswalk's code for its name
+    assert len(c) == 135 and c["iso3_file"].nunique() == 130
+    assert (c["status"] == "agrees").all()
+    assert c["rows"].sum() == len(raw)
+    truncated = c.set_index("contributor").loc["The former Yugoslav Republic o"]
+    assert (truncated.iso3_file, truncated.iso3_crosswalk) == ("MKD", "MKD")
+    two_ways = c.groupby("iso3_file")["contributor"].apply(sorted)
+    assert two_ways["TZA"] == ["Tanzania", "Tanzania, United Republic of"]
+    assert two_ways["USA"] == ["United States", "United States of America"]
+    assert two_ways["MDA"] == ["Moldova", "Moldova, Republic of"]
+    assert len(two_ways["MKD"]) == 3
+    assert g.counts["iso3"].notna().all()
+
+
+def test_a_code_that_differs_from_the_crosswalk_is_reported_and_a_missing_one_filled(tmp_path):
+    df = pd.read_csv(FIXTURE, dtype=str, keep_default_na=False)
+    df.loc[0, "Contributor ISO-3"] = "GHN"  # Ghana, UNMIL, August 2010: a wrong code
+    df.loc[2, "Contributor ISO-3"] = ""  # India, MONUSCO: no code
+    df.loc[3, "Contributor ISO-3"] = ""  # its exact repeat
+    df.loc[6, "Contributor ISO-3"] = ""
+    p = tmp_path / "codes.csv"
+    df.to_csv(p, index=False)
+    with pytest.warns(CountryCodeWarning, match=r"1 contributor name.*row 2 'Ghana': file 'GHN', "
+                                                r"crosswalk 'GHA'"):
+        g = read_gender_statistics(p)
+    c = g.countries.set_index(["contributor", "iso3_file"])
+    assert c.loc[("Ghana", "GHN"), "status"] == "differs"
+    assert c.loc[("India", ""), "status"] == "file code missing"
+    assert g.report["iso3_disagreements"] == 1 and g.report["iso3_filled_from_crosswalk"] == 1
+    rows = g.counts.drop_duplicates("source_row").set_index("source_row")["iso3"]
+    assert rows[2] == "GHN"  # the file's own code is kept, and reported
+    assert rows[4] == "IND" and rows[8] == "IND"  # filled from the crosswalk
 
 
 def test_fixture_duplicates_aggregates_and_broken_totals():
     with pytest.warns(InconsistentTotalsWarning, match="4 total.s. disagree"):
         g = read_gender_statistics(FIXTURE)
     assert g.report == {"rows_in_file": 7, "duplicate_rows_removed": 1,
-                        "aggregate_rows_removed": 1, "rows_used": 5}
+                        "aggregate_rows_removed": 1, "rows_used": 5,
+                        "iso3_disagreements": 0, "iso3_filled_from_crosswalk": 0}
     assert g.duplicates["source_row"].tolist() == [5]
     assert g.aggregates["source_row"].tolist() == [6]
     assert g.aggregates["contributor"].tolist() == ["all"]

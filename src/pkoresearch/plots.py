@@ -29,6 +29,7 @@ if _in_jupyter_kernel():  # figures show inline even where MPLBACKEND says other
 elif not os.environ.get("MPLBACKEND"):
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
@@ -208,21 +209,52 @@ def stacked_counts(data: pd.DataFrame, x: str = "year", y: str = "allegations",
     return ax
 
 
+def _caption(ax, text: str | None) -> None:
+    """A small note under the axes (the source, or what the figures count)."""
+    if text:
+        ax.annotate(text, (0, 0), xycoords=("axes fraction", ax.xaxis.label), xytext=(0, -4),
+                    textcoords="offset points", fontsize=7, color="0.35", va="top", ha="left")
+
+
 def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
                     hue: str = "category", targets: pd.DataFrame | None = None, ax=None,
-                    title: str | None = None, ylabel: str = "women, % of personnel"):
-    """Women's share over time, one line per ``hue``, with parity targets drawn as markers in the
+                    title: str | None = None, ylabel: str = "women, % of personnel",
+                    complete: str | None = "complete", definition: str | None = "definition",
+                    caption: str | None = None):
+    """Women's share over time, one line per ``hue``, with parity targets drawn as stars in the
     same colour (``targets``: ``category, year, target_share_pct``).
+
+    Where ``data`` has a ``definition`` column, a line never joins figures of two definitions:
+    each definition is its own line, all but the one with the latest figure dashed. Where it has a
+    ``complete`` column, figures that are not a year-end figure (False: another month, such as
+    February 2014; <NA>: no month given) are drawn as hollow markers. ``caption`` is written under
+    the axes.
 
     Example: ``plots.share_over_time(shares, targets=pko.load("parity_targets"))``
     """
     ax = _ax(ax)
     levels = list(dict.fromkeys(data[hue].astype(str)))
     colors = dict(zip(levels, sns.color_palette(PALETTE, n_colors=max(len(levels), 1))))
+    has_def = definition is not None and definition in data
+    has_complete = complete is not None and complete in data
+    dashed = hollow = False
     for level in levels:
         d = data[data[hue].astype(str) == level].sort_values(x)
-        ax.plot(d[x], d[y], marker="o", markersize=3, color=colors[level],
-                label=level.replace("_", " "))
+        parts = list(d.groupby(definition, sort=False)) if has_def else [(None, d)]
+        for i, (_, part) in enumerate(parts):
+            style = "--" if i < len(parts) - 1 else "-"
+            dashed = dashed or style == "--"
+            ax.plot(part[x], part[y], linestyle=style, color=colors[level], linewidth=1.5,
+                    label=level.replace("_", " ") if i == len(parts) - 1 else None)
+            full = (part[complete].fillna(False).astype(bool) if has_complete
+                    else pd.Series(True, index=part.index))
+            ax.plot(part.loc[full, x], part.loc[full, y], "o", markersize=3.5,
+                    color=colors[level])
+            if (~full).any():
+                hollow = True
+                ax.plot(part.loc[~full, x], part.loc[~full, y], "o", markersize=5,
+                        markerfacecolor="white", markeredgecolor=colors[level],
+                        markeredgewidth=1.2)
     if targets is not None:
         t = targets.dropna(subset=["target_share_pct"])
         t = t[t["category"].astype(str).isin(levels)]
@@ -232,11 +264,63 @@ def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
         if len(t):
             ax.scatter([], [], marker="*", s=90, color="white", edgecolor="black",
                        label="parity target")
+    if hollow:
+        ax.plot([], [], "o", markersize=5, markerfacecolor="white", markeredgecolor="0.3",
+                label="not a year-end figure")
+    if dashed:
+        ax.plot([], [], linestyle="--", color="0.3", label="earlier or other definition")
     ax.set_xlabel(x.replace("_", " "))
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     _whole_years(ax, x)
     ax.legend(fontsize=8, loc="upper left")
+    _caption(ax, caption)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def share_heatmap(data: pd.DataFrame, x: str = "year", y: str = "mission",
+                  value: str = "share_pct", complete: str | None = "complete", ax=None,
+                  title: str | None = None, fmt: str = ".1f", cmap: str = "Blues",
+                  missing_label: str = "no personnel: missing, not 0",
+                  caption: str | None = None):
+    """Heat map of a share, one cell per row of ``data`` (shares are not summed: a repeated
+    ``x``/``y`` pair is an error). A missing value is drawn as a hatched grey cell, never as 0;
+    columns with a figure that is not a year-end figure (``complete`` False, e.g. February 2014)
+    are marked ``*`` and named in a note under the axes.
+
+    Example: ``plots.share_heatmap(participation.mission_year_shares(g.counts))``
+    """
+    from matplotlib.patches import Rectangle
+
+    ax = _ax(ax)
+    grid = data.pivot(index=y, columns=x, values=value).astype(float)
+    sns.heatmap(grid, ax=ax, cmap=cmap, mask=grid.isna(), linewidths=0.4, linecolor="white",
+                annot=True, fmt=fmt, annot_kws={"fontsize": 7},
+                cbar_kws={"label": value.replace("_", " ")})
+    for i, j in zip(*np.where(grid.isna().to_numpy())):
+        ax.add_patch(Rectangle((j, i), 1, 1, facecolor="0.93", edgecolor="0.7", hatch="///",
+                               linewidth=0))
+    labels = [str(c) for c in grid.columns]
+    partial = []
+    if complete is not None and complete in data:
+        flags = data.assign(_c=data[complete].fillna(False).astype(bool)).groupby(x)["_c"].all()
+        partial = [c for c in grid.columns if not flags.get(c, True)]
+        labels = [f"{c}*" if c in partial else str(c) for c in grid.columns]
+    ax.set_xticks(np.arange(len(labels)) + 0.5)
+    ax.set_xticklabels(labels, rotation=0 if len(labels) <= 10 else 90)
+    ax.tick_params(axis="y", labelrotation=0)
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel("")
+    note = [f"hatched: {missing_label}"]
+    if partial:
+        periods = ""
+        if "period" in data:
+            ps = data[data[x].isin(partial)]["period"].dropna().unique()
+            periods = f" ({', '.join(map(str, ps))})"
+        note.append(f"* not a year-end figure{periods}")
+    _caption(ax, "; ".join(note + ([caption] if caption else [])))
     if title:
         ax.set_title(title)
     return ax
@@ -244,9 +328,11 @@ def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
 
 def dot_shares(data: pd.DataFrame, x: str = "share_pct", y: str = "country",
                ci_low: str = "ci_low", ci_high: str = "ci_high", ax=None,
-               title: str | None = None, reference: float | None = None):
+               title: str | None = None, reference: float | None = None,
+               caption: str | None = None):
     """Dot plot of shares with interval whiskers, one row per ``y`` in the order given;
-    ``reference`` draws a vertical line (e.g. the overall share).
+    ``reference`` draws a vertical line (e.g. the overall share); ``caption`` (the date, what is
+    counted and the source) is written under the axes.
 
     Example: ``plots.dot_shares(ranking, y="contributor", reference=3.8)``
     """
@@ -263,6 +349,7 @@ def dot_shares(data: pd.DataFrame, x: str = "share_pct", y: str = "country",
     ax.set_xlabel(x.replace("_", " "))
     ax.set_ylabel("")
     ax.set_xlim(left=0)
+    _caption(ax, caption)
     if title:
         ax.set_title(title)
     return ax

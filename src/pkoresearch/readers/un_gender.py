@@ -15,7 +15,12 @@ the two sexes (totals are sums of these). The file's own totals are checked, not
 - a row repeated exactly is counted once (the copies are listed in ``duplicates``); two different
   rows for the same date, contributor and mission raise an error, since neither can be chosen;
 - aggregate rows (a contributor or mission named "all" or "total") are set aside in ``aggregates``
-  and never added to the country rows.
+  and never added to the country rows;
+- the file's own ISO-3 column is checked against the project's crosswalk of country names
+  (:mod:`pkoresearch.countries`): ``countries`` lists every contributor name with both codes, and
+  names whose codes differ are reported in one warning. ``iso3`` in ``counts`` is the file's code,
+  or the crosswalk's where the file has none, so contributors spelled differently across months
+  or sources ("Tanzania", "Tanzania, United Republic of") are one code.
 
 >>> g = read_gender_statistics("Gender.Full.csv")          # doctest: +SKIP
 >>> g.totals(["date"]).set_index("date").loc["2010-08-31", "women"]   # doctest: +SKIP
@@ -30,6 +35,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import (DataError, DataFileNotFound, Problem, SchemaMismatch,
@@ -53,6 +59,11 @@ class InconsistentTotalsWarning(UnrecognisedValuesWarning):
     """Rows whose male + female counts differ from their totals (listed, kept as given)."""
 
 
+class CountryCodeWarning(UnrecognisedValuesWarning):
+    """Contributors whose ISO-3 code in the file differs from the crosswalk's, or whose name the
+    crosswalk cannot resolve (listed in ``countries``; the file's code is kept)."""
+
+
 @dataclass
 class GenderStatistics:
     """The parsed file: tidy ``counts`` and what was set aside or found inconsistent."""
@@ -63,6 +74,7 @@ class GenderStatistics:
     aggregates: pd.DataFrame
     path: Path
     report: dict[str, int] = field(default_factory=dict)
+    countries: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def totals(self, by: list[str] | tuple[str, ...] = ("date",), categories=None
                ) -> pd.DataFrame:
@@ -185,6 +197,10 @@ def read_gender_statistics(path: str | os.PathLike[str]) -> GenderStatistics:
             f"{path}: {len(inconsistent)} total(s) disagree with their parts; the male and female "
             f"counts are used as given (see .inconsistent): {shown}"), stacklevel=2)
 
+    df, codes = _check_codes(df, path)
+    report["iso3_disagreements"] = int((codes["status"] == "differs").sum())
+    report["iso3_filled_from_crosswalk"] = int((codes["status"] == "file code missing").sum())
+
     long = []
     for label, cat in CATEGORIES.items():
         for sex_label, sex in SEXES.items():
@@ -202,4 +218,40 @@ def read_gender_statistics(path: str | os.PathLike[str]) -> GenderStatistics:
     counts = counts.sort_values(["date", "contributor", "mission", "category", "sex"],
                                 ignore_index=True)
     return GenderStatistics(counts=counts, inconsistent=inconsistent.reset_index(drop=True),
-                            duplicates=duplicates, aggregates=aggregates, path=path, report=report)
+                            duplicates=duplicates, aggregates=aggregates, path=path, report=report,
+                            countries=codes)
+
+
+ISO3 = re.compile(r"^[A-Z]{3}$")
+
+
+def _check_codes(df: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Compare the file's ISO-3 column with the crosswalk of contributor names. Returns the rows
+    with ``iso3`` filled from the crosswalk where the file has no valid code, and one row per
+    contributor name and file code: ``contributor, iso3_file, iso3_crosswalk, status, rows,
+    first_row`` (status: agrees, differs, file code missing, name unresolved)."""
+    from .. import countries
+
+    pairs = (df.reset_index().groupby(["contributor", "iso3"], sort=True)["source_row"]
+             .agg(rows="size", first_row="min").reset_index())
+    pairs = pairs.rename(columns={"iso3": "iso3_file"})
+    pairs.insert(2, "iso3_crosswalk", countries.to_iso3(pairs["contributor"]).to_numpy())
+    valid = pairs["iso3_file"].str.match(ISO3)
+    known = pairs["iso3_crosswalk"].notna()
+    pairs.insert(3, "status", np.select(
+        [valid & known & (pairs["iso3_file"] == pairs["iso3_crosswalk"]), valid & known,
+         ~valid & known], ["agrees", "differs", "file code missing"], "name unresolved"))
+    pairs = pairs.astype({"contributor": "string", "iso3_file": "string",
+                          "iso3_crosswalk": "string", "status": "string"})
+    bad = pairs[pairs["status"].isin(["differs", "name unresolved"])]
+    if len(bad):
+        shown = "; ".join(f"row {r.first_row} {r.contributor!r}: file {r.iso3_file!r}, crosswalk "
+                          f"{'none' if pd.isna(r.iso3_crosswalk) else repr(r.iso3_crosswalk)}"
+                          for r in bad.head(10).itertuples())
+        warnings.warn(CountryCodeWarning(
+            f"{path}: {len(bad)} contributor name(s) whose ISO-3 code in the file is not the "
+            f"crosswalk's; the file's code is kept (see .countries): {shown}"), stacklevel=3)
+    crosswalk = dict(zip(pairs["contributor"], pairs["iso3_crosswalk"]))
+    file_ok = df["iso3"].str.match(ISO3).fillna(False).astype(bool)
+    df = df.assign(iso3=df["iso3"].where(file_ok, df["contributor"].map(crosswalk)))
+    return df, pairs.reset_index(drop=True)
