@@ -327,3 +327,35 @@ def survival(curves: dict[str, pd.DataFrame], ax=None, title: str | None = None,
     if title:
         ax.set_title(title)
     return ax
+
+
+def coefficients(data: pd.DataFrame, x: str = "irr", y: str = "specification",
+                 ci_low: str = "ci_low", ci_high: str = "ci_high", reference: float = 1.0,
+                 log: bool = True, ax=None, title: str | None = None,
+                 xlabel: str = "incidence rate ratio per percentage point of women"):
+    """Coefficient plot: one row per ``y`` (in the order given, top to bottom), the estimate as a
+    dot with its interval as a line, and a dashed line at ``reference`` (1: no association).
+    A log axis (``log``) keeps ratios symmetric.
+
+    Example: ``plots.coefficients(panel.fit_models(p).to_frame())``
+    """
+    ax = _ax(ax)
+    d = data.reset_index(drop=True)
+    pos = list(range(len(d)))[::-1]
+    color = sns.color_palette(PALETTE)[0]
+    ax.hlines(pos, d[ci_low], d[ci_high], color=color, linewidth=2)
+    ax.plot(d[x], pos, "o", color=color, markersize=7)
+    ax.axvline(reference, color="0.4", linestyle="--", linewidth=1)
+    if log:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_yticks(pos)
+    ax.set_yticklabels(d[y].astype(str))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("")
+    if title:
+        ax.set_title(title)
+    return ax
