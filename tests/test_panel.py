@@ -166,6 +166,23 @@ def test_panel_from_the_un_layout_fixture():
     assert troops.loc[("UNMISS", 2020), "personnel_mean"] == 2500
 
 
+def test_shares_by_year_by_hand(mission_month):
+    s = P.shares_by_year(mission_month).set_index("year")
+    assert s.loc[2021, "share_pct"] == pytest.approx(100 * 67444 / 929046)  # 12 months summed
+    assert s.loc[2017, "months_covered"] == 5 and not s.loc[2017, "complete"]
+    assert s.loc[2018, "complete"]
+    c = read_contributions_by_gender(ROOT / "tests" / "fixtures" / "odp_contributionsbygender_small.csv")
+    f = P.shares_by_year(c, ["police", "military_contingents"], ["mission"])
+    f = f.set_index(["category", "mission", "year"])
+    # UNMISS police, November and December 2020: Rwanda's FPU 60 of 160, Ghana's police 15 of 40
+    assert f.loc[("police", "UNMISS", 2020), "share_pct"] == pytest.approx(100 * 150 / 400)
+    assert f.loc[("police", "UNMISS", 2020), "personnel"] == 200
+    assert f.loc[("military_contingents", "MINUSCA", 2020), "share_pct"] == pytest.approx(
+        100 * 102 / 4000)
+    with pytest.raises(ParameterError, match="all uniformed personnel only"):
+        P.shares_by_year(mission_month, ["police"])
+
+
 def test_personnel_types_need_a_split_file(mission_month):
     with pytest.raises(ParameterError, match="does not split personnel types"):
         P.personnel_by_mission_year(mission_month, personnel_types=["troops"])

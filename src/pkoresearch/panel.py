@@ -153,6 +153,53 @@ def personnel_by_mission_year(contributions, successors: bool = False,
     return out.sort_values(["mission", "year"]).reset_index(drop=True)
 
 
+def shares_by_year(contributions, groups: Sequence[str] = ("all_uniformed",),
+                   by: Sequence[str] = ()) -> pd.DataFrame:
+    """Women's share by year (and ``by``, e.g. ``["mission"]``) for each group of personnel types
+    (all_uniformed, military, military_contingents, staff_officers_experts, police,
+    formed_police_units, individual_police) from a monthly file: ``year, *by, category, women,
+    personnel, share_pct, months_covered, complete``. Women and personnel are means over the months
+    the source has that year (a month in which a mission of ``by`` had nobody counts 0); the share
+    is women over personnel in those months, in percent.
+    ``complete`` is False for a year the source covers for fewer than 12 months. A file that does
+    not split personnel types (the mission x month ``.dta``) gives all_uniformed only; asking it for
+    another group raises ParameterError.
+    Example: ``shares_by_year(read_mission_month(path))``"""
+    from .readers.un_contributions import PERSONNEL_GROUPS
+
+    if getattr(contributions, "period", "month") != "month":
+        raise ParameterError("shares_by_year: expected a monthly file; found yearly means")
+    unknown = [g for g in groups if g not in PERSONNEL_GROUPS]
+    if unknown:
+        raise ParameterError(f"groups: found {unknown!r}; expected values among "
+                             f"{list(PERSONNEL_GROUPS)}")
+    if not contributions.split_by_type and list(groups) != ["all_uniformed"]:
+        raise ParameterError(f"groups: {contributions.path.name} gives all uniformed personnel "
+                             "only (no personnel types); expected ['all_uniformed']")
+    counts = contributions.counts.assign(
+        mission=missions.harmonise(contributions.counts["mission"]).to_numpy(),
+        year=contributions.counts["month"].dt.year)
+    cov = contributions.coverage.years().set_index("year")
+    by = list(by)
+    frames = []
+    for group in groups:
+        part = counts if not contributions.split_by_type else counts[
+            counts["personnel_type"].isin(PERSONNEL_GROUPS[group])]
+        g = part.groupby(["year", *by], observed=True)[["women", "total"]].sum().reset_index()
+        g["category"] = group
+        frames.append(g)
+    out = pd.concat(frames, ignore_index=True)
+    out = out[out["total"] > 0]
+    out["months_covered"] = out["year"].map(cov["months_covered"]).astype(int)
+    out["women"] = out["women"] / out["months_covered"]
+    out["personnel"] = out["total"] / out["months_covered"]
+    out["share_pct"] = 100 * out["women"] / out["personnel"]
+    out["complete"] = out["months_covered"] == 12
+    cols = ["year", *by, "category", "women", "personnel", "share_pct", "months_covered",
+            "complete"]
+    return out[cols].sort_values(["category", *by, "year"]).reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------------------------------
 # allegations
 
@@ -335,8 +382,8 @@ def build_panel(contributions, table=None, start_year: int | None = None,
                           "mission", "reason"]].reset_index(drop=True)
         renamed = al.loc[al["mission"] != al["mission_in_source"], "mission_in_source"]
         if len(renamed):
-            notes.append(f"{len(renamed)} allegations filed under a former name counted with the "
-                         "renamed mission (" + ", ".join(
+            notes.append(f"{len(renamed)} allegation(s) filed under a former name counted with "
+                         "the renamed mission (" + ", ".join(
                              f"{k} -> {missions.harmonise([k]).iloc[0]}: {v}"
                              for k, v in renamed.value_counts().sort_index().items()) + ")")
 
@@ -622,7 +669,9 @@ class ModelTable:
                 s.share.replace("share_pct_lag", "") + " year(s) earlier",
                 "Year effects": "yes",
                 "Mission fixed effects": "yes" if s.mission_fe else "no",
-                "Left out": ", ".join(s.leave_out + r.dropped_all_zero) or "-",
+                "Left out": ", ".join([*s.leave_out] + ([f"{len(r.dropped_all_zero)} without "
+                                                         "allegations"]
+                                                        if r.dropped_all_zero else [])) or "-",
                 "Model": {"negbin": "NB2", "poisson": "Poisson QL"}[s.family],
                 "NB alpha": "-" if r.alpha_nb is None else f"{r.alpha_nb:.2f}",
                 "Mission-years": f"{r.n}",

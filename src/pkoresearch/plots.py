@@ -347,11 +347,16 @@ def coefficients(data: pd.DataFrame, x: str = "irr", y: str = "specification",
     ax.plot(d[x], pos, "o", color=color, markersize=7)
     ax.axvline(reference, color="0.4", linestyle="--", linewidth=1)
     if log:
-        from matplotlib.ticker import FuncFormatter
+        from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
         ax.set_xscale("log")
+        lo = min(float(d[ci_low].min()), reference)
+        hi = max(float(d[ci_high].max()), reference)
+        ticks = [t for t in (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2, 3,
+                             4, 5, 10) if lo / 1.05 <= t <= hi * 1.05]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_yticks(pos)
     ax.set_yticklabels(d[y].astype(str))
     ax.set_xlabel(xlabel)
