@@ -63,8 +63,9 @@ if not ready:
 # - **Women's share**: women over uniformed personnel in the months present, in percent. The
 #   mission x month file sums all uniformed types, so the share and the exposure are for all uniformed
 #   personnel whatever the outcome; the UN's own file splits types.
-# - **Exposure**: person-years of uniformed personnel. Months absent from the source (eleven between
-#   2013 and 2017) count at the mean of the months present where the mission was active on both sides;
+# - **Exposure**: person-years of uniformed personnel. Months absent from the source (in the mission x
+#   month file, eleven between 2013 and 2017) count at the mean of the months present where the mission
+#   was active on both sides;
 #   where a mission began or ended inside such a gap its exposure is unknown and it is not modelled.
 # - **Allegations** by reporting year from the UN table of allegations: zero where the mission existed
 #   and the export covers the year, missing outside its coverage (before 2015; curated per-mission counts
@@ -112,6 +113,10 @@ if ready:
 # the chosen `model`: (4) the share `lag` years earlier, (5) military allegations only, (6) without the
 # mission with the most person-years. The IRR is the multiplicative difference in the allegation rate
 # per extra percentage point of women; 1 means no association.
+#
+# Only peacekeeping operations are modelled by default (`mission_kinds`): special political missions
+# have a few dozen uniformed personnel at most, so allegations against their civilian staff would sit on
+# tiny exposures. Mission-years without any allegation stay in the sample.
 
 # %%
 if ready:
