@@ -18,6 +18,7 @@ categories: "Optional[list]" = None  # all_uniformed, military_contingents, staf
 missions: "Optional[list]" = None  # mission acronyms such as ["UNMIL"]; None for all; needs gender_statistics
 contributors: "Optional[list]" = None  # contributing countries such as ["Ghana", "India"]; None for all
 gender_statistics: str = "auto"  # UN monthly gender statistics (IPI Gender.Full.csv layout): a path, a registry name (un_gender_ipi), "auto" (the cached un_gender_ipi, else the bundled curated data) or "bundled"
+contributions_mission_month: str = "auto"  # UN contributions by gender by month for 2010-2021 (mission x month .dta or odp_contributionsbygender.csv): a path, a registry name (un_contributions_mission_month), "auto" (the cached file, else the section is skipped) or "bundled"
 top_n: int = 10  # contributors shown in the ranking
 horizon: int = 2060  # last year a projection may reach before it says "not reached by"
 output_dir: str = ""  # folder for figures and results.json; "" means reports/02_womens_participation
@@ -38,6 +39,7 @@ if first_month > last_month:
     raise pko.errors.ParameterError(f"parameters start/end: found {start} after {end}; expected start <= end")
 cats = nb.subset("categories", categories if categories is not None else pa.DEFAULT_CATEGORIES, pa.CURATED_CATEGORIES)
 gs_path = nb.dataset_input("gender_statistics", gender_statistics, "un_gender_ipi")
+mm_path = nb.dataset_input("contributions_mission_month", contributions_mission_month, "un_contributions_mission_month")
 if missions is not None and gs_path is None:
     raise pko.errors.ParameterError("parameter missions: the curated data have no mission split; "
                                     "expected None, or a gender_statistics file")
@@ -46,9 +48,11 @@ horizon = nb.year_range(first_month.year, horizon, hi=2200)[1]
 out = nb.output_dir(output_dir, "02_womens_participation")
 nb.display_options()
 targets = pko.load("parity_targets")
-print(nb.data_used("gender_statistics", "monthly shares by category, contributor and mission, and the mission-year "
-                   "association; the growth 2005-2010 and the targets are curated",
+print(nb.data_used("gender_statistics", "monthly shares by category, contributor and mission; the growth "
+                   "2005-2010 and the targets are curated",
                    "yearly shares and contributors from the bundled curated data; the mission sections need the file"))
+print(nb.data_used("contributions_mission_month", "the 2010-2021 shares by year and mission",
+                   "the 2010-2021 section is skipped"))
 
 # %% [markdown]
 # ## Reading these shares
@@ -268,24 +272,66 @@ else:
 # %% [markdown]
 # ## Women's share and allegations across mission-years
 #
-# In the spirit of Karim & Beardsley (2016): a negative binomial model of allegations with offset
-# log(personnel) on women's share. It is an **association**: missions with more women differ in many
-# other ways. It is fitted only where enough mission-years have both a share and an allegation count.
+# The association of women's share with allegations is in notebook `04_women_and_allegations`: a full
+# mission-year panel from the UN contributions by gender and the UN table of allegations, in which
+# mission-years without allegations stay in (a panel of only the mission-years with allegations would
+# select on the outcome).
+
+# %% [markdown]
+# ## Women's share 2010-2021 from the UN contributions by gender
+#
+# The UN's open data on uniformed personnel by sex (Department of Peace Operations), month by month,
+# close the gap between the monthly gender statistics (to February 2014) and the later curated figures.
+# Yearly shares are women over personnel in the months the file has that year (2013-2016 lack one
+# month each, 2017 has five). The mission x month file sums all uniformed types: it gives **all
+# uniformed personnel only, not categories**; the UN's own `odp_contributionsbygender.csv` splits them.
 
 # %%
-if by_mission is not None:
-    alleg = pko.trends.curated_mission_series()
-    panel = pa.mission_year_panel(by_mission, alleg)
-    print(f"{panel.attrs['mission_years_with_shares']} mission-years with shares, "
-          f"{panel.attrs['mission_years_with_allegations']} with curated allegation counts, {len(panel)} with both")
-    if len(panel) >= 8:
-        model = pa.association_model(panel)
-        display(model.irr.round(3))
-    else:
-        print("too few mission-years with both to fit the model; give a gender-statistics file that "
-              "overlaps the allegation data (the UN table of allegations starts in 2015)")
+if mm_path is not None:
+    from pkoresearch import panel as pn
+    from pkoresearch.readers.un_contributions import read_monthly
+
+    monthly_un = read_monthly(mm_path)
+    un_groups = cats if monthly_un.split_by_type else ["all_uniformed"]
+    if not monthly_un.split_by_type:
+        print(f"{mm_path.name} gives all uniformed personnel only: categories are not split in this file")
+    un_years = pn.shares_by_year(monthly_un, un_groups)
+    un_years = un_years[un_years["year"].between(max(first_month.year, 2010), min(last_month.year, 2021))]
+    partial = un_years.loc[~un_years["complete"], ["year", "months_covered"]].drop_duplicates()
+    print("months covered, partial years: " + ", ".join(f"{r.year} ({r.months_covered})" for r in partial.itertuples()))
+    combined = pd.concat([yearly[["year", "category", "share_pct"]].assign(category=lambda d: d["category"] + (" (curated)" if gs_path is None else " (gender statistics)")),
+                          un_years[["year", "category", "share_pct"]].assign(category=lambda d: d["category"] + " (UN contributions)")],
+                         ignore_index=True)
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    plots.share_over_time(combined, x="year", hue="category", ax=ax,
+                          title="Women's share of uniformed personnel: curated figures and UN contributions by gender")
+    plots.save(fig, out / "share_over_time_un_contributions.png")
+    plt.show()
+    pko.results.record("share_by_year_un_contributions",
+                       {f"{r.category} {r.year}": round(r.share_pct, 2) for r in un_years.itertuples()})
+    display(un_years.pivot_table(index="year", columns="category", values="share_pct").round(2))
 else:
-    print("association model: needs gender_statistics")
+    print("2010-2021 shares by year and mission: needs contributions_mission_month")
+
+# %% [markdown]
+# Women's share by mission and year (mean of the months present), for the ten missions with the most
+# uniformed personnel; a blank cell is a year in which the mission had no personnel, not a zero.
+
+# %%
+if mm_path is not None:
+    per_mission = pn.personnel_by_mission_year(monthly_un)
+    per_mission = per_mission[per_mission["year"].between(max(first_month.year, 2010), min(last_month.year, 2021))]
+    chosen_un = None if missions is None else nb.subset("missions", missions, sorted(per_mission["mission"].unique()))
+    if chosen_un is None:
+        chosen_un = per_mission.groupby("mission")["exposure"].sum().sort_values(ascending=False).head(10).index.tolist()
+    shown = per_mission[per_mission["mission"].isin(chosen_un)]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    plots.share_over_time(shown, x="year", hue="mission", ax=ax,
+                          title="Women's share of uniformed personnel by mission (UN contributions by gender)")
+    plots.save(fig, out / "mission_share_un_contributions.png")
+    plt.show()
+    display(shown.pivot_table(index="mission", columns="year", values="share_pct").round(1))
+    print(f"Source: UN Department of Peace Operations, uniformed personnel contributions by gender ({mm_path.name})")
 
 # %% [markdown]
 # ## Sources

@@ -314,3 +314,64 @@ def test_response_defaults_read_the_cached_un_table(tmp_path):
 def test_response_rejects_a_bad_ci_method(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="parameter ci_method: found 'wald'"):
         _run("03_tcc_response_rates", tmp_path, ci_method="wald")
+
+
+def test_participation_with_the_un_contributions_by_gender(tmp_path):
+    from conftest import external_file
+
+    path = external_file("UN_contributions_by_gender_mission_month_2010-2022.dta")
+    got = _run("02_womens_participation", tmp_path, contributions_mission_month=str(path))
+    shares = got["share_by_year_un_contributions"]
+    assert list(shares) == [f"all_uniformed {y}" for y in range(2010, 2022)]  # 2014-2019 included
+    assert shares["all_uniformed 2021"] == round(100 * 67444 / 929046, 2)
+    assert (tmp_path / "out" / "mission_share_un_contributions.png").is_file()
+
+
+# ------------------------------------------------------------------ 04 women and allegations
+
+DTA = "UN_contributions_by_gender_mission_month_2010-2022.dta"
+XLSX = "UN_conduct_table_of_allegations_2024-07.xlsx"
+
+
+def _real_files() -> dict:
+    from conftest import external_file
+
+    return {"allegations_table": str(external_file(XLSX)),
+            "contributions_mission_month": str(external_file(DTA))}
+
+
+def test_women_and_allegations_on_bundled_data_says_what_it_needs(tmp_path):
+    got = _run("04_women_and_allegations", tmp_path, allegations_table="bundled",
+               contributions_mission_month="bundled")
+    assert got == {"ready": False}
+    executed = (tmp_path / "04_women_and_allegations.ipynb").read_text()
+    assert "Needs allegations_table" in executed and "Traceback" not in executed
+
+
+def test_women_and_allegations_defaults_on_the_real_files(tmp_path):
+    got = _run("04_women_and_allegations", tmp_path, **_real_files())
+    import pandas as pd
+
+    raw = pd.read_excel(_real_files()["allegations_table"], sheet_name="Export", dtype=str)
+    years = raw["Date"].str.split("/").str[1].astype(int)
+    assert got["allegations_in_years"] == int(years.between(2015, 2021).sum()) == 513
+    assert got["unmatched_allegations"] == 16 and got["mission_years_modelled"] == 102
+    irr = got["irr_per_point"]
+    assert set(irr) == {"NB", "Poisson QL", "Mission FE (Poisson QL)", "Share t-1 (NB)",
+                        "Military allegations (NB)", "Without MONUSCO (NB)"}
+    assert all(lo < est < hi for est, lo, hi in irr.values())
+    assert (tmp_path / "out" / "coefficients.png").stat().st_size > 10_000
+
+
+def test_women_and_allegations_military_outcome(tmp_path):
+    got = _run("04_women_and_allegations", tmp_path, outcome="military", model="poisson",
+               leave_out=["MINUSCA"], **_real_files())
+    irr = got["irr_per_point"]
+    assert "Military allegations (Poisson QL)" not in irr  # the outcome already is military
+    assert "Without MONUSCO (Poisson QL)" in irr and len(irr) == 5
+    assert got["mission_years_modelled"] == 102 - 7  # MINUSCA's seven years left out
+
+
+def test_women_and_allegations_rejects_a_bad_outcome(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="parameter outcome: found 'civilian'"):
+        _run("04_women_and_allegations", tmp_path, outcome="civilian")

@@ -20,8 +20,10 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "curated": "curated",
     "errors": "errors",
+    "missions": "missions",
     "notebook": "notebook",
     "overview": "overview",
+    "panel": "panel",
     "participation": "participation",
     "paths": "paths",
     "plots": "plots",
@@ -37,8 +39,9 @@ _SUBMODULES = {
 __all__ = ["__version__", "load", "datasets", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import (curated, errors, notebook, overview, participation, paths,  # noqa: F401
-                   plots, readers, response, results, runner, sources, stats, trends)
+    from . import (curated, errors, missions, notebook, overview, panel,  # noqa: F401
+                   participation, paths, plots, readers, response, results, runner, sources,
+                   stats, trends)
 
 
 def load(name, preferred=True, path=None):

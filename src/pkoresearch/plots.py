@@ -414,3 +414,40 @@ def survival(curves: dict[str, pd.DataFrame], ax=None, title: str | None = None,
     if title:
         ax.set_title(title)
     return ax
+
+
+def coefficients(data: pd.DataFrame, x: str = "irr", y: str = "specification",
+                 ci_low: str = "ci_low", ci_high: str = "ci_high", reference: float = 1.0,
+                 log: bool = True, ax=None, title: str | None = None,
+                 xlabel: str = "incidence rate ratio per percentage point of women"):
+    """Coefficient plot: one row per ``y`` (in the order given, top to bottom), the estimate as a
+    dot with its interval as a line, and a dashed line at ``reference`` (1: no association).
+    A log axis (``log``) keeps ratios symmetric.
+
+    Example: ``plots.coefficients(panel.fit_models(p).to_frame())``
+    """
+    ax = _ax(ax)
+    d = data.reset_index(drop=True)
+    pos = list(range(len(d)))[::-1]
+    color = sns.color_palette(PALETTE)[0]
+    ax.hlines(pos, d[ci_low], d[ci_high], color=color, linewidth=2)
+    ax.plot(d[x], pos, "o", color=color, markersize=7)
+    ax.axvline(reference, color="0.4", linestyle="--", linewidth=1)
+    if log:
+        from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+        ax.set_xscale("log")
+        lo = min(float(d[ci_low].min()), reference)
+        hi = max(float(d[ci_high].max()), reference)
+        ticks = [t for t in (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2, 3,
+                             4, 5, 10) if lo / 1.05 <= t <= hi * 1.05]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_yticks(pos)
+    ax.set_yticklabels(d[y].astype(str))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("")
+    if title:
+        ax.set_title(title)
+    return ax

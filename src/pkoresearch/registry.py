@@ -173,7 +173,7 @@ ENTRIES: tuple[Entry, ...] = (
         url=("https://data.humdata.org/dataset/76d1790e-1303-4284-a245-e9093419e357/resource/"
              "ee990c5a-f9c0-418c-bc1c-de4d90b60544/download/odp_contributionsbygender.csv"),
         filename="odp_contributionsbygender.csv",
-        reader="pandas.read_csv (a reader in pkoresearch.readers is planned)",
+        reader="pkoresearch.readers.un_contributions.read_contributions_by_gender",
         format="un_contributions_odp",
         coverage="contributor x mission x personnel type x month, from 2009 to the latest month",
         columns=("contributing_country", "mission_acronym", "personnel_type",
@@ -195,7 +195,7 @@ ENTRIES: tuple[Entry, ...] = (
         path="numperson.dta",
         filename="UN_contributions_by_gender_mission_month_2010-2022.dta",
         sha256="e323af73049743f4a54e98d1a0dfe751a6a3dcfeb95af76c1921eed92a15e55c",
-        reader="pandas.read_stata",
+        reader="pkoresearch.readers.un_contributions.read_mission_month",
         format="un_contributions_mission_month",
         coverage="37 missions, January 2010 - January 2022, monthly (11 months absent)",
     ),
@@ -204,8 +204,9 @@ ENTRIES: tuple[Entry, ...] = (
         title="UN contributions by gender averaged to contributor x mission x year, 2010-2021",
         description=("The UN open-data contributions by gender averaged over the 12 months of each "
                      "year per contributor and mission (57,425 rows), months absent from the UN "
-                     "file counted as zero: 2010 and 2015-2017 are understated, 2021 holds January "
-                     "only."),
+                     "file counted as zero. Checked against the mission x month file, only some "
+                     "years are true annual means: the reader marks each year complete, corrected "
+                     "(the months present are known) or unusable (2010-2012, 2021: January only)."),
         publisher=("United Nations Department of Peace Operations (figures); averaged by a public "
                    "analysis repository (corinnee/UN_Peacekeeping_Analytics)"),
         terms=f"MIT licence (the repository); the figures are the UN's ({_UN_TERMS})",
@@ -215,7 +216,7 @@ ENTRIES: tuple[Entry, ...] = (
         path="CountryByYear.csv",
         filename="UN_contributions_by_gender_country_mission_year_2010-2021.csv",
         sha256="42dc93f83b58223f48fa4a2b88a8f8a825d66667599196eb9015e9cbb4e80807",
-        reader="pandas.read_csv",
+        reader="pkoresearch.readers.un_contributions.read_country_mission_year",
         format="un_contributions_country_year",
         coverage="contributor x mission x year, 2010-2021 (2010, 2015-2017 understated; 2021 "
                  "January only)",

@@ -10,8 +10,18 @@ Every reader returns a :class:`Contributions`: one tidy ``counts`` table
 
 - :func:`read_mission_month` reads the mission x month aggregate (Stata ``.dta``: ``mission,
   female_personnel, male_personnel, yearmo``).
+- :func:`read_contributions_by_gender` reads the UN's own published layout,
+  ``odp_contributionsbygender.csv`` (contributor x mission x personnel type x month; column names
+  in upper or lower case).
+- :func:`read_country_mission_year` reads the contributor x mission x year means made from the UN
+  file, in which every value is the sum over the months present divided by 12: it flags the
+  understated years, corrects a year only where the months present are known and the correction
+  reproduces the mission x month file, and marks the other years unusable.
+- :func:`read_monthly` reads either monthly file (the ``.dta`` or the UN layout), for notebook
+  parameters that accept both.
 
-Months absent from a file stay absent: nothing is interpolated.
+Months absent from a file stay absent: nothing is interpolated. Contributors get ISO 3166 alpha-3
+codes from :mod:`pkoresearch.countries`; names it cannot resolve are listed in ``unresolved``.
 
 >>> c = read_mission_month("numperson.dta")                          # doctest: +SKIP
 >>> c.totals(["month"]).set_index("month").loc["2010-12-01", ["women", "total"]].tolist()  # doctest: +SKIP
@@ -21,17 +31,51 @@ Months absent from a file stay absent: nothing is interpolated.
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from .. import countries
 from ..coverage import Coverage
-from ..errors import DataError, DataFileNotFound, Problem, SchemaMismatch
+from ..errors import (DataError, DataFileNotFound, ParameterError, Problem, SchemaMismatch,
+                      UnrecognisedValuesWarning)
 
 COUNTS_COLUMNS = ["mission", "contributor", "iso3", "month", "personnel_type", "women", "men",
                   "total", "source_row"]
 DTA_COLUMNS = ["mission", "female_personnel", "male_personnel", "yearmo"]
+# the UN's published layout (odp_contributionsbygender.csv); some releases use lower-case names
+ODP_COLUMNS = ["Contributing_Country", "ISOCode3", "Mission_Acronym", "Personnel_Type",
+               "Female_Personnel", "Male_Personnel", "Last_Reporting_Date"]
+PERSONNEL_TYPES = {
+    "troops": "troops",
+    "staff officer": "staff_officers",
+    "staff officers": "staff_officers",
+    "experts on mission": "experts_on_mission",
+    "formed police units": "formed_police_units",
+    "individual police": "individual_police",
+}
+# personnel types of the UN layout -> the groups researchers compare
+PERSONNEL_GROUPS = {
+    "all_uniformed": ["troops", "staff_officers", "experts_on_mission", "formed_police_units",
+                      "individual_police"],
+    "military": ["troops", "staff_officers", "experts_on_mission"],
+    "military_contingents": ["troops"],
+    "staff_officers_experts": ["staff_officers", "experts_on_mission"],
+    "police": ["formed_police_units", "individual_police"],
+    "formed_police_units": ["formed_police_units"],
+    "individual_police": ["individual_police"],
+}
+YEAR_COLUMNS = ["Year", "Country", "Mission", "Female", "Male", "Total"]
+YEAR_COUNTS_COLUMNS = ["mission", "contributor", "iso3", "year", "personnel_type", "women", "men",
+                       "total", "months_covered", "status", "women_in_file", "men_in_file",
+                       "total_in_file", "source_row"]
+# months each year of the contributor x mission x year file was made from, where documented by
+# its provenance rather than by the mission x month file (../shared/external/README.md: "2021
+# holds January only")
+MONTHS_KNOWN = {2021: (1,)}
 
 
 @dataclass
@@ -42,6 +86,14 @@ class Contributions:
     coverage: Coverage
     path: Path
     report: dict[str, int] = field(default_factory=dict)
+    period: str = "month"  # "month": one row per month; "year": yearly means (``year`` column)
+    unresolved: list[str] = field(default_factory=list)  # contributor names without an ISO3 code
+    years: pd.DataFrame | None = None  # for yearly means: each year's months, status and check
+
+    @property
+    def split_by_type(self) -> bool:
+        """Whether the file gives personnel types (troops, police, ...) or only their sum."""
+        return bool(self.counts["personnel_type"].notna().any())
 
     def totals(self, by: list[str] | tuple[str, ...] = ("month",)) -> pd.DataFrame:
         """Women, men and total summed by ``by``: ``*by, women, men, total``."""
@@ -53,6 +105,9 @@ class Contributions:
         the file covers that year the mission had uniformed personnel (total > 0). A mission-year
         absent here had no personnel in any covered month; a year the file does not cover at all
         is unknown, not inactive."""
+        if self.period != "month":
+            raise ParameterError(f"mission_activity: {self.path.name} holds yearly means; "
+                                 "expected a monthly file")
         m = self.totals(["mission", "month"])
         m = m[m["total"] > 0]
         act = (m.assign(year=m["month"].dt.year).groupby(["mission", "year"]).size()
@@ -137,3 +192,338 @@ def read_mission_month(path: str | os.PathLike[str]) -> Contributions:
                                   counts["month"])
     return Contributions(counts=counts[COUNTS_COLUMNS], coverage=coverage, path=path,
                          report={"rows_in_file": len(raw), "missions": int(names.nunique())})
+
+
+# --------------------------------------------------------------------------------------------------
+# the UN's published layout: odp_contributionsbygender.csv
+
+
+def _read_text_table(path: Path, what: str) -> pd.DataFrame:
+    """Every cell as text, empty cells as "", rows numbered as lines of the file (header = 1)."""
+    _check_file(path, what)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+    except pd.errors.EmptyDataError:
+        raise SchemaMismatch(Problem(str(path), None, None, "an empty file", what)) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise SchemaMismatch(Problem(str(path), None, None,
+                                     f"a file pandas cannot read as CSV ({exc})", what)) from None
+    df.index = pd.RangeIndex(2, len(df) + 2, name="source_row")
+    return df
+
+
+def _rename_columns(df: pd.DataFrame, path: Path, expected: Sequence[str], what: str
+                    ) -> pd.DataFrame:
+    """Match the expected columns whatever their case; raise naming every one missing."""
+    by_lower = {str(c).strip().lower(): c for c in df.columns}
+    missing = [c for c in expected if c.lower() not in by_lower]
+    if missing:
+        raise SchemaMismatch([Problem(str(path), 1, c, "no such column in the header", what)
+                              for c in missing],
+                             f"{path} is missing {len(missing)} column(s): {missing}")
+    return df[[by_lower[c.lower()] for c in expected]].set_axis(list(expected), axis=1)
+
+
+def _whole_numbers(raw: pd.Series, path: Path, column: str, problems: list[Problem]) -> pd.Series:
+    v = pd.to_numeric(raw.str.strip().replace("", None), errors="coerce")
+    bad = v.isna() | (v < 0) | (v % 1 != 0)
+    problems += [Problem(str(path), int(r), column, repr(raw.at[r]) if raw.at[r] == "" else
+                         str(raw.at[r]), "a whole number of persons >= 0") for r in raw.index[bad]]
+    return v
+
+
+DATE_FORMATS = ("%d-%b-%y", "%d-%b-%Y", "%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S")
+
+
+def _reporting_months(raw: pd.Series, path: Path, column: str, problems: list[Problem]
+                      ) -> pd.Series:
+    """First day of the reporting month of each date (``30-Nov-20``, ``2020-11-30``, ...)."""
+    parsed: dict[str, pd.Timestamp | None] = {}
+    for value in raw.unique():
+        parsed[value] = None
+        for fmt in DATE_FORMATS:
+            try:
+                parsed[value] = pd.to_datetime(value.strip(), format=fmt).to_period("M"
+                                                                                    ).to_timestamp()
+                break
+            except (ValueError, TypeError):
+                continue
+    out = raw.map(parsed)
+    problems += [Problem(str(path), int(r), column, repr(raw.at[r]),
+                         "a date such as 30-Nov-20 or 2020-11-30") for r in raw.index[out.isna()]]
+    return out
+
+
+def _iso3(names: pd.Series, file_codes: pd.Series | None = None) -> tuple[pd.Series, list[str]]:
+    """ISO3 from the country crosswalk; where it fails, a well-formed code given by the file."""
+    codes = countries.to_iso3(names)
+    if file_codes is not None:
+        given = file_codes.str.strip().str.upper()
+        given = given.where(given.str.fullmatch(r"[A-Z]{3}"), pd.NA)
+        codes = codes.fillna(given.astype("string"))
+    unresolved = sorted(set(names[codes.isna()].dropna().astype(str)))
+    return codes.astype("string"), unresolved
+
+
+def read_contributions_by_gender(path: str | os.PathLike[str]) -> Contributions:
+    """Read the UN's published ``odp_contributionsbygender.csv`` (one row per contributing
+    country x mission x personnel type x month) into the tidy :class:`Contributions` ``counts``.
+
+    Columns (upper- or lower-case names; others are ignored): Contributing_Country, ISOCode3,
+    Mission_Acronym, Personnel_Type (Troops, Staff Officer, Experts on Mission, Formed Police Units,
+    Individual Police), Female_Personnel, Male_Personnel, Last_Reporting_Date (``30-Nov-20``).
+    ``personnel_type`` becomes snake_case (``staff_officers``, ...); a type not in
+    :data:`PERSONNEL_TYPES` is kept as written, listed in ``report`` and warned about.
+    ``iso3`` comes from :mod:`pkoresearch.countries` (the file's own code where a name does not
+    resolve); names resolving neither way are in ``unresolved``.
+    Raises DataFileNotFound, SchemaMismatch (missing column) and DataError (a count that is not a
+    whole number >= 0, a date that cannot be read, an empty name, the same contributor, mission,
+    type and month twice), naming file, line and column.
+    Example: ``read_contributions_by_gender("odp_contributionsbygender.csv").totals(["month"])``
+    """
+    path = Path(path)
+    what = "the UN layout of odp_contributionsbygender.csv with the columns " + ", ".join(ODP_COLUMNS)
+    raw = _rename_columns(_read_text_table(path, what), path, ODP_COLUMNS, what)
+    problems: list[Problem] = []
+    for col in ("Contributing_Country", "Mission_Acronym", "Personnel_Type"):
+        empty = raw[col].str.strip() == ""
+        problems += [Problem(str(path), int(r), col, "an empty cell", "a value")
+                     for r in raw.index[empty]]
+    women = _whole_numbers(raw["Female_Personnel"], path, "Female_Personnel", problems)
+    men = _whole_numbers(raw["Male_Personnel"], path, "Male_Personnel", problems)
+    month = _reporting_months(raw["Last_Reporting_Date"], path, "Last_Reporting_Date", problems)
+    if problems:
+        raise DataError(problems, f"{len(problems)} value(s) of {path} cannot be read")
+
+    types_raw = raw["Personnel_Type"].str.strip()
+    types = types_raw.str.lower().map(PERSONNEL_TYPES)
+    unknown = sorted(set(types_raw[types.isna()]))
+    if unknown:
+        warnings.warn(UnrecognisedValuesWarning(
+            f"{path}: personnel type(s) {unknown} not recognised, kept as written; expected "
+            f"{sorted(set(PERSONNEL_TYPES.values()))}"), stacklevel=2)
+        types = types.fillna(types_raw)
+    contributor = raw["Contributing_Country"].str.strip().astype("string")
+    iso3, unresolved = _iso3(contributor, raw["ISOCode3"])
+    counts = pd.DataFrame({
+        "mission": raw["Mission_Acronym"].str.strip().astype("string"),
+        "contributor": contributor,
+        "iso3": iso3,
+        "month": month.astype("datetime64[us]"),
+        "personnel_type": types.astype("string"),
+        "women": women.astype("int64").astype("Int64"),
+        "men": men.astype("int64").astype("Int64"),
+    })
+    counts["total"] = counts["women"] + counts["men"]
+    counts["source_row"] = raw.index.to_numpy()
+    key = ["contributor", "mission", "personnel_type", "month"]
+    clash = counts.duplicated(key, keep=False)
+    if clash.any():
+        raise DataError([Problem(str(path), int(r), "Contributing_Country, Mission_Acronym, "
+                                 "Personnel_Type, Last_Reporting_Date",
+                                 f"a second row for {counts.at[r, 'contributor']}, "
+                                 f"{counts.at[r, 'mission']}, {counts.at[r, 'personnel_type']}, "
+                                 f"{counts.at[r, 'month']:%Y-%m}",
+                                 "one row per contributor, mission, type and month")
+                         for r in counts.index[clash]])
+    counts = counts.sort_values(["month", "mission", "contributor", "personnel_type"]
+                                ).reset_index(drop=True)
+    coverage = Coverage.of_months(f"UN contributions by gender ({path.name})", counts["month"])
+    report = {"rows_in_file": len(raw), "missions": int(counts["mission"].nunique()),
+              "contributors": int(counts["contributor"].nunique()),
+              "unrecognised_personnel_types": len(unknown)}
+    return Contributions(counts=counts[COUNTS_COLUMNS], coverage=coverage, path=path,
+                         report=report, unresolved=unresolved)
+
+
+def read_monthly(path: str | os.PathLike[str]) -> Contributions:
+    """Read a monthly file of the UN contributions by gender: the mission x month ``.dta``
+    aggregate or the UN's own ``odp_contributionsbygender.csv``, told apart by suffix and header.
+    The contributor x mission x year means are refused with a message pointing to
+    :func:`read_country_mission_year` (they are not monthly)."""
+    path = Path(path)
+    if path.suffix.lower() == ".dta":
+        return read_mission_month(path)
+    what = ("the mission x month .dta file or the UN's odp_contributionsbygender.csv "
+            "(columns " + ", ".join(ODP_COLUMNS) + ")")
+    _check_file(path, what)
+    try:
+        header = {str(c).strip().lower() for c in pd.read_csv(path, nrows=0).columns}
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):
+        raise SchemaMismatch(Problem(str(path), None, None, "a file that is not a readable CSV",
+                                     what)) from None
+    if "mission_acronym" in header:
+        return read_contributions_by_gender(path)
+    if {"year", "country", "mission"} <= header:
+        raise SchemaMismatch(Problem(str(path), 1, None, "yearly means per contributor and "
+                                     "mission (read them with read_country_mission_year)", what))
+    raise SchemaMismatch(Problem(str(path), 1, None, f"the columns {sorted(header)}", what))
+
+
+# --------------------------------------------------------------------------------------------------
+# contributor x mission x year means
+
+
+def read_country_mission_year(path: str | os.PathLike[str],
+                              mission_month: Contributions | None = None,
+                              months_known: Mapping[int, Sequence[int]] | None = None,
+                              max_total_diff_pct: float = 1.0,
+                              max_share_diff_pp: float = 0.1) -> Contributions:
+    """Read the contributor x mission x year means of the UN contributions by gender (columns
+    ``Year, Country, Mission, Female, Male, Total``; a leading unnamed row id is ignored).
+
+    Each value in that file is the sum over the months present in the UN file divided by 12 and
+    rounded, so a year with months missing is understated. Which months a year was made from is
+    taken from ``months_known`` (default :data:`MONTHS_KNOWN`: 2021 holds January only), otherwise
+    from the coverage of ``mission_month`` (the mission x month file read by
+    :func:`read_mission_month`). A year is then checked against ``mission_month``: the file's
+    yearly sum x 12 must reproduce the personnel of those months within ``max_total_diff_pct``
+    percent and their women's share within ``max_share_diff_pp`` points. Each year gets a
+    ``status``:
+
+    - ``complete``: 12 months, check passed; values are annual means;
+    - ``corrected``: fewer months, check passed; values are multiplied by 12 / months (the mean over
+      the months present; the rounding error grows by the same factor);
+    - ``unusable``: the check failed (the understatement is not explained by the months known, or
+      rounding each value to whole persons lost too much): corrected values are ``<NA>``;
+    - ``unverified``: no ``mission_month`` given, so no year can be checked: values are ``<NA>``.
+
+    ``counts`` has ``year`` (not ``month``), the corrected ``women, men, total`` (Float64), the
+    file's values (``*_in_file``), ``months_covered`` and ``status``; ``years`` has the check for
+    each year. Nothing is interpolated.
+    Example: ``read_country_mission_year("CountryByYear.csv", read_mission_month("numperson.dta"))``
+    """
+    path = Path(path)
+    what = "contributor x mission x year means with the columns " + ", ".join(YEAR_COLUMNS)
+    raw = _rename_columns(_read_text_table(path, what), path, YEAR_COLUMNS, what)
+    problems: list[Problem] = []
+    year = pd.to_numeric(raw["Year"].str.strip(), errors="coerce")
+    bad_year = year.isna() | (year % 1 != 0) | ~year.between(1948, 2100)
+    problems += [Problem(str(path), int(r), "Year", repr(raw.at[r, "Year"]), "a year such as 2018")
+                 for r in raw.index[bad_year]]
+    for col in ("Country", "Mission"):
+        problems += [Problem(str(path), int(r), col, "an empty cell", "a value")
+                     for r in raw.index[raw[col].str.strip() == ""]]
+    values = {c: _whole_numbers(raw[c], path, c, problems) for c in ("Female", "Male", "Total")}
+    if problems:
+        raise DataError(problems, f"{len(problems)} value(s) of {path} cannot be read")
+    contributor = raw["Country"].str.strip().astype("string")
+    iso3, unresolved = _iso3(contributor)
+    counts = pd.DataFrame({
+        "mission": raw["Mission"].str.strip().astype("string"),
+        "contributor": contributor,
+        "iso3": iso3,
+        "year": year.astype(int),
+        "personnel_type": pd.Series(pd.NA, index=raw.index, dtype="string"),
+        "women_in_file": values["Female"].astype("int64").astype("Int64"),
+        "men_in_file": values["Male"].astype("int64").astype("Int64"),
+        "total_in_file": values["Total"].astype("int64").astype("Int64"),
+        "source_row": raw.index.to_numpy(),
+    })
+    clash = counts.duplicated(["year", "contributor", "mission"], keep=False)
+    if clash.any():
+        raise DataError([Problem(str(path), int(r), "Year, Country, Mission",
+                                 f"a second row for {counts.at[r, 'contributor']}, "
+                                 f"{counts.at[r, 'mission']}, {counts.at[r, 'year']}",
+                                 "one row per year, country and mission")
+                         for r in counts.index[clash]])
+
+    years = _check_years(counts, mission_month,
+                         MONTHS_KNOWN if months_known is None else months_known,
+                         max_total_diff_pct, max_share_diff_pp)
+    y = years.set_index("year")
+    counts["months_covered"] = counts["year"].map(y["months_covered"]).astype("Int64")
+    counts["status"] = counts["year"].map(y["status"]).astype("string")
+    usable = counts["status"].isin(["complete", "corrected"])
+    factor = 12 / counts["months_covered"].astype("Float64")
+    for c in ("women", "men", "total"):
+        counts[c] = (counts[f"{c}_in_file"].astype("Float64") * factor).where(usable, pd.NA)
+    counts = counts.sort_values(["year", "mission", "contributor"]).reset_index(drop=True)
+    used = [pd.Period(year=int(r.year), month=int(m), freq="M")
+            for r in years[years["status"].isin(["complete", "corrected"])].itertuples()
+            for m in r.months]
+    source = f"UN contributions by gender, contributor x mission x year means ({path.name})"
+    coverage = (Coverage.of_months(source, used) if used
+                else Coverage.of_years(source, years["year"]))
+    report = {"rows_in_file": len(raw), "missions": int(counts["mission"].nunique()),
+              "contributors": int(counts["contributor"].nunique()),
+              "years_usable": int(years["status"].isin(["complete", "corrected"]).sum()),
+              "years_unusable": int((~years["status"].isin(["complete", "corrected"])).sum())}
+    return Contributions(counts=counts[YEAR_COUNTS_COLUMNS], coverage=coverage, path=path,
+                         report=report, period="year", unresolved=unresolved, years=years)
+
+
+def _month_list(months: Sequence[int]) -> str:
+    return ", ".join(pd.Timestamp(2000, m, 1).strftime("%b") for m in months)
+
+
+def _check_years(counts: pd.DataFrame, mission_month: Contributions | None,
+                 months_known: Mapping[int, Sequence[int]], max_total_diff_pct: float,
+                 max_share_diff_pp: float) -> pd.DataFrame:
+    """One row per year: which months it was made from, and whether it reproduces the monthly
+    file (see :func:`read_country_mission_year`)."""
+    if mission_month is not None and mission_month.period != "month":
+        raise ParameterError("mission_month: expected the monthly file read by read_mission_month")
+    sums = counts.groupby("year")[["women_in_file", "total_in_file"]].sum()
+    monthly = None
+    if mission_month is not None:
+        monthly = mission_month.totals(["month"]).set_index("month")
+        present = mission_month.coverage.months()
+    rows = []
+    for yr, s in sums.iterrows():
+        row: dict = {"year": int(yr), "women_in_file": int(s["women_in_file"]),
+                     "total_in_file": int(s["total_in_file"])}
+        if yr in months_known:
+            months = sorted(int(m) for m in months_known[yr])
+            basis = "documented by the file's provenance"
+        elif monthly is not None:
+            months = sorted(int(p.month) for p in present if p.year == yr)
+            basis = "months present in the mission x month file"
+        else:
+            months, basis = [], ""
+        row["months"] = tuple(months)
+        row["months_covered"] = len(months) if months else pd.NA
+        if monthly is None or not months:
+            row.update(reference_total=pd.NA, reference_women=pd.NA, total_diff_pct=pd.NA,
+                       share_diff_pp=pd.NA, status="unverified",
+                       reason="no mission x month file to check the months against"
+                       if monthly is None else "the mission x month file does not cover the year")
+            rows.append(row)
+            continue
+        stamps = [pd.Timestamp(int(yr), m, 1) for m in months]
+        ref = monthly.reindex(stamps)
+        if ref["total"].isna().any():
+            row.update(reference_total=pd.NA, reference_women=pd.NA, total_diff_pct=pd.NA,
+                       share_diff_pp=pd.NA, status="unusable",
+                       reason="the months named are not all in the mission x month file")
+            rows.append(row)
+            continue
+        ref_total, ref_women = int(ref["total"].sum()), int(ref["women"].sum())
+        diff = 100 * (12 * s["total_in_file"] / ref_total - 1)
+        share_diff = (100 * s["women_in_file"] / s["total_in_file"]
+                      - 100 * ref_women / ref_total) if s["total_in_file"] else float("nan")
+        ok = abs(diff) <= max_total_diff_pct and abs(share_diff) <= max_share_diff_pp
+        if ok:
+            status = "complete" if len(months) == 12 else "corrected"
+            reason = (f"12 months ({basis}); reproduces the monthly file" if len(months) == 12 else
+                      f"{len(months)} months ({_month_list(months)}; {basis}); x 12/{len(months)}"
+                      " reproduces the monthly file")
+        else:
+            status = "unusable"
+            reason = (f"with {len(months)} months ({basis}) the yearly sum x 12 differs from the "
+                      f"monthly file by {diff:+.1f}% in personnel and {share_diff:+.2f} points in "
+                      "women's share: the understatement is not explained by the months known "
+                      "(or rounding to whole persons lost too much)")
+        row.update(reference_total=ref_total, reference_women=ref_women,
+                   total_diff_pct=round(float(diff), 3), share_diff_pp=round(float(share_diff), 3),
+                   status=status, reason=reason)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["months_covered"] = out["months_covered"].astype("Int64")
+    for c in ("reference_total", "reference_women"):
+        out[c] = out[c].astype("Int64")
+    for c in ("total_diff_pct", "share_diff_pp"):
+        out[c] = out[c].astype("Float64")
+    return out[["year", "months", "months_covered", "women_in_file", "total_in_file",
+                "reference_women", "reference_total", "total_diff_pct", "share_diff_pp",
+                "status", "reason"]]

@@ -1,0 +1,697 @@
+"""The mission-year panel of women's share and allegations, and count models of their association
+in the spirit of Karim & Beardsley (2016).
+
+**Panel** (:func:`build_panel`): one row per mission and year in which the mission had uniformed
+personnel in the UN contributions-by-gender data, with
+
+- ``women_mean``, ``personnel_mean``: means over the months present in which the mission had
+  personnel; ``share_pct`` = women / personnel over those months, in percent;
+- ``exposure``: person-years of uniformed personnel, the mean monthly personnel over the calendar
+  year (a month in which the mission did not exist counts 0; a month absent from the source inside
+  the mission's active span counts at the mean of the months present);
+  ``exposure_known`` is False where a month absent from the source lies at the start or end of the
+  mission's activity, so that whether the mission existed then is unknown;
+- allegations by reporting year from the UN table of allegations, for all personnel, uniformed
+  (military or police), military and police: 0 where the mission existed and the export covers the
+  year, ``<NA>`` outside its coverage, ``allegations_complete`` False for a partly covered year;
+  before the export, the curated per-mission counts where a source gives one (all personnel
+  only), otherwise ``<NA>``.
+
+Mission names are harmonised with :func:`pkoresearch.missions.harmonise` (MONUC -> MONUSCO).
+Every allegation of the export in the chosen years is either counted in the panel or listed in
+``MissionPanel.unmatched`` with the reason (no personnel data for the mission, no personnel that
+year, year not covered by the personnel data).
+
+**Models** (:func:`fit_models`): counts of allegations with offset log(exposure) on women's share
+(per percentage point) and year effects, standard errors clustered by mission: negative binomial
+(NB2) and Poisson quasi-likelihood; robustness: mission fixed effects, the share of an earlier
+year, military allegations only, without the largest mission. Results are associations across
+mission-years, not effects of deploying women.
+
+>>> from pkoresearch import panel                                               # doctest: +SKIP
+>>> p = panel.build_panel(read_mission_month("numperson.dta"), table, 2015, 2021)  # doctest: +SKIP
+>>> panel.fit_models(p).table()                                                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from . import curated, missions
+from .errors import ParameterError
+
+OUTCOMES = {"all": "allegations_all", "uniformed": "allegations_uniformed",
+            "military": "allegations_military", "police": "allegations_police"}
+OUTCOME_TEXT = {"all": "allegations against any personnel (uniformed and civilian)",
+                "uniformed": "allegations against uniformed personnel (military or police)",
+                "military": "allegations against military personnel",
+                "police": "allegations against police"}
+FAMILIES = {"negbin": "negative binomial (NB2)", "poisson": "Poisson quasi-likelihood"}
+EXPORT_SOURCE = "UN table of allegations"
+
+REASON_NO_MISSION = "no mission named"
+REASON_NO_PERSONNEL_DATA = "no personnel data for this mission (special political missions and others)"
+REASON_NO_PERSONNEL_YEAR = "the mission had no uniformed personnel in the personnel data that year"
+REASON_YEAR_NOT_COVERED = "the personnel data do not cover the year"
+
+PANEL_COLUMNS = ["mission", "kind", "year", "months_in_source", "months_with_personnel",
+                 "months_gap_active", "months_unknown", "women_mean", "personnel_mean",
+                 "share_pct", "exposure", "exposure_known", "allegations_all",
+                 "allegations_uniformed", "allegations_military", "allegations_police",
+                 "allegations_source", "allegations_months", "allegations_complete"]
+
+
+# --------------------------------------------------------------------------------------------------
+# personnel by mission-year
+
+
+def personnel_by_mission_year(contributions, successors: bool = False,
+                              personnel_types: Sequence[str] | None = None) -> pd.DataFrame:
+    """Uniformed personnel and women by mission and year from a monthly
+    :class:`~pkoresearch.readers.un_contributions.Contributions` (summed over contributors and
+    personnel types; ``personnel_types`` keeps only those types, where the file splits them).
+
+    Returns ``mission, kind, year, months_in_source, months_with_personnel, months_gap_active,
+    months_unknown, women_mean, personnel_mean, share_pct, exposure, exposure_known`` for every
+    mission-year with personnel in at least one month present. A month absent from the source counts
+    as active (``months_gap_active``) where the mission had personnel in the nearest months present
+    before and after it, as inactive where it had none in either, and as unknown
+    (``months_unknown``) otherwise or where one side lies beyond the source. No count is
+    interpolated: ``exposure`` = ``personnel_mean`` x (months with personnel + gap months active)
+    / 12, in person-years.
+    Example: ``personnel_by_mission_year(read_mission_month("numperson.dta"))``
+    """
+    if getattr(contributions, "period", "month") != "month":
+        raise ParameterError("personnel_by_mission_year: expected a monthly file (the mission x "
+                             "month .dta or the UN's odp_contributionsbygender.csv); found yearly "
+                             "means")
+    counts = contributions.counts
+    if personnel_types is not None:
+        if not contributions.split_by_type:
+            raise ParameterError(f"personnel_types: {contributions.path.name} does not split "
+                                 "personnel types; expected None (all uniformed personnel)")
+        counts = counts[counts["personnel_type"].isin(list(personnel_types))]
+    m = counts.assign(mission=missions.harmonise(counts["mission"]).to_numpy() if not successors
+                      else missions.harmonise(counts["mission"], successors=True).to_numpy())
+    m = (m.groupby(["mission", "month"], observed=True)[["women", "total"]].sum()
+         .astype("int64").reset_index())
+    m = m[m["total"] > 0]
+    source = contributions.coverage.months()
+    years = np.arange(source.year.min(), source.year.max() + 1)
+    calendar = pd.period_range(f"{years[0]}-01", f"{years[-1]}-12", freq="M")
+    in_source = calendar.isin(source)
+    names = np.array(sorted(m["mission"].unique()), dtype=object)
+    row = np.searchsorted(names, m["mission"].to_numpy(dtype=object))
+    col = calendar.get_indexer(m["month"].dt.to_period("M"))
+    shape = (len(names), len(calendar))
+    active = np.zeros(shape)
+    women, total = np.zeros(shape), np.zeros(shape)
+    active[row, col] = 1
+    women[row, col] = m["women"].to_numpy()
+    total[row, col] = m["total"].to_numpy()
+    state = pd.DataFrame(np.where(in_source[None, :], active, np.nan))
+    before = state.ffill(axis=1).to_numpy()
+    after = state.bfill(axis=1).to_numpy()
+    gap = ~in_source[None, :]
+    gap_active = gap & (before == 1) & (after == 1)
+    gap_unknown = gap & ~gap_active & ~((np.nan_to_num(before) == 0) & (np.nan_to_num(after) == 0))
+
+    def per_year(a: np.ndarray) -> np.ndarray:  # (missions, months) -> (missions, years)
+        return a.reshape(len(names), len(years), 12).sum(axis=2)
+
+    out = pd.DataFrame({
+        "mission": np.repeat(names, len(years)),
+        "year": np.tile(years, len(names)),
+        "months_in_source": np.tile(per_year(np.broadcast_to(in_source, shape).astype(int))[0],
+                                    len(names)),
+        "months_with_personnel": per_year(active).ravel().astype(int),
+        "months_gap_active": per_year(gap_active.astype(int)).ravel(),
+        "months_unknown": per_year(gap_unknown.astype(int)).ravel(),
+        "women": per_year(women).ravel(),
+        "total": per_year(total).ravel(),
+    })
+    out = out[out["months_with_personnel"] > 0].reset_index(drop=True)
+    n = out["months_with_personnel"]
+    out["women_mean"] = out["women"] / n
+    out["personnel_mean"] = out["total"] / n
+    out["share_pct"] = 100 * out["women"] / out["total"]
+    out["exposure"] = out["personnel_mean"] * (n + out["months_gap_active"]) / 12
+    out["exposure_known"] = out["months_unknown"] == 0
+    out["kind"] = missions.kind_of(out["mission"]).to_numpy()
+    cols = ["mission", "kind", "year", "months_in_source", "months_with_personnel",
+            "months_gap_active", "months_unknown", "women_mean", "personnel_mean", "share_pct",
+            "exposure", "exposure_known"]
+    out = out[cols].astype({"mission": "string", "kind": "string", "year": int})
+    return out.sort_values(["mission", "year"]).reset_index(drop=True)
+
+
+def shares_by_year(contributions, groups: Sequence[str] = ("all_uniformed",),
+                   by: Sequence[str] = ()) -> pd.DataFrame:
+    """Women's share by year (and ``by``, e.g. ``["mission"]``) for each group of personnel types
+    (all_uniformed, military, military_contingents, staff_officers_experts, police,
+    formed_police_units, individual_police) from a monthly file: ``year, *by, category, women,
+    personnel, share_pct, months_covered, complete``. Women and personnel are means over the months
+    the source has that year (a month in which a mission of ``by`` had nobody counts 0); the share
+    is women over personnel in those months, in percent.
+    ``complete`` is False for a year the source covers for fewer than 12 months. A file that does
+    not split personnel types (the mission x month ``.dta``) gives all_uniformed only; asking it for
+    another group raises ParameterError.
+    Example: ``shares_by_year(read_mission_month(path))``"""
+    from .readers.un_contributions import PERSONNEL_GROUPS
+
+    if getattr(contributions, "period", "month") != "month":
+        raise ParameterError("shares_by_year: expected a monthly file; found yearly means")
+    unknown = [g for g in groups if g not in PERSONNEL_GROUPS]
+    if unknown:
+        raise ParameterError(f"groups: found {unknown!r}; expected values among "
+                             f"{list(PERSONNEL_GROUPS)}")
+    if not contributions.split_by_type and list(groups) != ["all_uniformed"]:
+        raise ParameterError(f"groups: {contributions.path.name} gives all uniformed personnel "
+                             "only (no personnel types); expected ['all_uniformed']")
+    counts = contributions.counts.assign(
+        mission=missions.harmonise(contributions.counts["mission"]).to_numpy(),
+        year=contributions.counts["month"].dt.year)
+    cov = contributions.coverage.years().set_index("year")
+    by = list(by)
+    frames = []
+    for group in groups:
+        part = counts if not contributions.split_by_type else counts[
+            counts["personnel_type"].isin(PERSONNEL_GROUPS[group])]
+        g = part.groupby(["year", *by], observed=True)[["women", "total"]].sum().reset_index()
+        g["category"] = group
+        frames.append(g)
+    out = pd.concat(frames, ignore_index=True)
+    out = out[out["total"] > 0]
+    out["months_covered"] = out["year"].map(cov["months_covered"]).astype(int)
+    out["women"] = out["women"] / out["months_covered"]
+    out["personnel"] = out["total"] / out["months_covered"]
+    out["share_pct"] = 100 * out["women"] / out["personnel"]
+    out["complete"] = out["months_covered"] == 12
+    cols = ["year", *by, "category", "women", "personnel", "share_pct", "months_covered",
+            "complete"]
+    return out[cols].sort_values(["category", *by, "year"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# allegations
+
+
+def allegations_by_category(table, successors: bool = False) -> pd.DataFrame:
+    """One row per allegation of a UN table of allegations: ``allegation_id, report_year,
+    report_month, mission_in_source, mission, military, police, uniformed`` (whether any line of
+    its "Personnel Type" names that category; an allegation naming military and police counts in
+    both, as the UN counts)."""
+    a = table.allegations
+    pers = table.personnel
+    flags = pd.DataFrame({"allegation_id": pers["allegation_id"],
+                          "military": pers["category"] == "military",
+                          "police": pers["category"] == "police"})
+    flags = flags.groupby("allegation_id")[["military", "police"]].any()
+    out = pd.DataFrame({
+        "allegation_id": a["allegation_id"].to_numpy(),
+        "report_year": a["report_year"].astype("Int64").to_numpy(),
+        "report_month": a["report_month"].astype("Int64").to_numpy(),
+        "mission_in_source": a["mission"].astype("string").to_numpy(),
+        "mission": missions.harmonise(a["mission"], successors=successors).to_numpy(),
+    })
+    out = out.join(flags, on="allegation_id")
+    out[["military", "police"]] = out[["military", "police"]].fillna(False).astype(bool)
+    out["uniformed"] = out["military"] | out["police"]
+    return out
+
+
+@dataclass
+class MissionPanel:
+    """The mission-year panel (``data``), with the personnel of every year the source covers
+    (``personnel``, for lags), the export's allegations that are not in the panel
+    (``unmatched``, one row each with its reason) and the curated per-mission rows not used
+    (``curated_skipped``)."""
+
+    data: pd.DataFrame
+    personnel: pd.DataFrame
+    unmatched: pd.DataFrame
+    curated_skipped: pd.DataFrame
+    start_year: int
+    end_year: int
+    personnel_source: str
+    allegations_source: str | None
+    allegations_in_years: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def unmatched_summary(self) -> pd.DataFrame:
+        """Unmatched allegations counted by mission and reason: ``mission, reason, allegations,
+        years`` (most first)."""
+        u = self.unmatched
+        if u.empty:
+            return pd.DataFrame(columns=["mission", "reason", "allegations", "years"])
+        g = u.groupby(["mission_in_source", "reason"], dropna=False)
+        out = g.agg(allegations=("allegation_id", "size"),
+                    years=("report_year", lambda s: ", ".join(str(y) for y in sorted(set(s)))))
+        out = out.reset_index().rename(columns={"mission_in_source": "mission"})
+        return out.sort_values(["allegations", "mission"], ascending=[False, True]
+                               ).reset_index(drop=True)
+
+    def by_year(self) -> pd.DataFrame:
+        """Per year: mission-years, those with an allegation count (zero or more), with zero,
+        with missing counts, their allegations, women's share of all person-years of the year's
+        missions (percent) and the allegation source."""
+        d = self.data
+        g = d.groupby("year")
+        out = pd.DataFrame({
+            "mission_years": g.size(),
+            "counted": g["allegations_all"].count(),
+            "zero": g["allegations_all"].apply(lambda s: int((s == 0).sum())),
+            "missing": g["allegations_all"].apply(lambda s: int(s.isna().sum())),
+            "allegations": g["allegations_all"].sum(min_count=1).astype("Int64"),
+            "share_pct": (d["share_pct"] * d["exposure"]).groupby(d["year"]).sum()
+            / g["exposure"].sum(),
+            "source": g["allegations_source"].agg(
+                lambda s: "; ".join(sorted(set(s.dropna()))) or "none"),
+        })
+        return out.reset_index()
+
+    def describe(self) -> list[str]:
+        """Sentences on what the panel holds (for a notebook to print)."""
+        d = self.data
+        lines = [f"{len(d)} mission-years with uniformed personnel in {self.start_year}-"
+                 f"{self.end_year} ({d['mission'].nunique()} missions), from "
+                 f"{self.personnel_source}"]
+        counted = d["allegations_all"].notna()
+        lines.append(f"{int(counted.sum())} with an allegation count ({int((d['allegations_all'] == 0).sum())} "
+                     f"of them zero), {int((~counted).sum())} missing (outside the sources' coverage)")
+        if self.allegations_source is not None:
+            lines.append(f"{self.allegations_in_years} allegations of the export reported in these "
+                         f"years: {int(d.loc[d['allegations_source'] == EXPORT_SOURCE, 'allegations_all'].sum())} "
+                         f"in the panel, {len(self.unmatched)} unmatched (listed)")
+        return lines + self.notes
+
+
+def _curated_counts(personnel_missions: set[str], start_year: int, end_year: int
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Curated per-mission yearly totals usable in the panel, and the rows skipped with why."""
+    c = curated.load("allegations_by_mission")
+    c = c[c["measure"] == "allegations_total"]
+    rows, skipped = [], []
+    for r in c.itertuples():
+        name, year = str(r.mission), int(r.year)
+        reason = None
+        if not missions.is_single_acronym(name):
+            reason = "not a single mission acronym (an aggregate or a note), never a mission"
+        elif missions.harmonise([name]).iloc[0] not in personnel_missions:
+            reason = "mission not in the personnel data"
+        elif not start_year <= year <= end_year:
+            reason = "year outside the panel's years"
+        if reason is None:
+            rows.append({"mission": missions.harmonise([name]).iloc[0], "year": year,
+                         "allegations_all": int(r.value), "source_id": str(r.source_id)})
+        else:
+            skipped.append({"mission": name, "year": year, "allegations": int(r.value),
+                            "source_id": str(r.source_id), "reason": reason})
+    used = pd.DataFrame(rows, columns=["mission", "year", "allegations_all", "source_id"])
+    return used, pd.DataFrame(skipped, columns=["mission", "year", "allegations", "source_id",
+                                                "reason"])
+
+
+def build_panel(contributions, table=None, start_year: int | None = None,
+                end_year: int | None = None, use_curated: bool = True,
+                successors: bool = False) -> MissionPanel:
+    """The mission-year panel for ``start_year..end_year`` (default: the years of the personnel
+    data): personnel from ``contributions`` (a monthly file), allegations from ``table`` (a UN
+    table of allegations, or None) and, for years the export does not cover, the curated
+    per-mission totals (``use_curated``). See the module text for every column's definition.
+    Example: ``build_panel(read_mission_month(path), read_table_of_allegations(xlsx), 2015, 2021)``
+    """
+    personnel = personnel_by_mission_year(contributions, successors=successors)
+    source_years = sorted(set(contributions.coverage.months().year))
+    start_year = source_years[0] if start_year is None else int(start_year)
+    end_year = source_years[-1] if end_year is None else int(end_year)
+    if start_year > end_year:
+        raise ParameterError(f"build_panel: found start_year {start_year} > end_year {end_year}; "
+                             "expected start_year <= end_year")
+    data = personnel[personnel["year"].between(start_year, end_year)].copy()
+    for c in ("allegations_all", "allegations_uniformed", "allegations_military",
+              "allegations_police", "allegations_months"):
+        data[c] = pd.Series(pd.NA, index=data.index, dtype="Int64")
+    data["allegations_source"] = pd.Series(pd.NA, index=data.index, dtype="string")
+    data["allegations_complete"] = pd.Series(pd.NA, index=data.index, dtype="boolean")
+    key = pd.MultiIndex.from_frame(data[["mission", "year"]])
+    known = set(personnel["mission"])
+    notes: list[str] = []
+
+    unmatched = pd.DataFrame(columns=["allegation_id", "report_year", "report_month",
+                                      "mission_in_source", "mission", "reason"])
+    export_years: set[int] = set()
+    in_years = 0
+    if table is not None:
+        cov = table.coverage.years().set_index("year")
+        export_years = set(cov.index)
+        al = allegations_by_category(table, successors=successors)
+        al = al[al["report_year"].between(start_year, end_year)]
+        in_years = len(al)
+        counts = al.groupby(["mission", "report_year"]).agg(
+            allegations_all=("allegation_id", "size"), allegations_uniformed=("uniformed", "sum"),
+            allegations_military=("military", "sum"), allegations_police=("police", "sum"))
+        counts.index.names = ["mission", "year"]
+        covered = data["year"].isin(export_years).to_numpy()
+        for c in counts.columns:
+            v = counts[c].reindex(key).fillna(0).astype("int64").to_numpy()
+            data[c] = pd.array(np.where(covered, v, 0), dtype="Int64")
+            data.loc[~covered, c] = pd.NA
+        data.loc[covered, "allegations_source"] = EXPORT_SOURCE
+        data.loc[covered, "allegations_months"] = data.loc[covered, "year"].map(
+            cov["months_covered"]).astype("Int64")
+        data.loc[covered, "allegations_complete"] = data.loc[covered, "year"].map(
+            cov["complete"]).astype("boolean")
+        pairs = pd.MultiIndex.from_arrays([al["mission"], al["report_year"]])
+        lost = al[~pairs.isin(key)].copy()
+        years_with_data = set(source_years)
+        lost["reason"] = np.select(
+            [lost["mission"].isna(), ~lost["mission"].isin(known),
+             ~lost["report_year"].isin(years_with_data)],
+            [REASON_NO_MISSION, REASON_NO_PERSONNEL_DATA, REASON_YEAR_NOT_COVERED],
+            REASON_NO_PERSONNEL_YEAR)
+        unmatched = lost[["allegation_id", "report_year", "report_month", "mission_in_source",
+                          "mission", "reason"]].reset_index(drop=True)
+        renamed = al.loc[al["mission"] != al["mission_in_source"], "mission_in_source"]
+        if len(renamed):
+            notes.append(f"{len(renamed)} allegation(s) filed under a former name counted with "
+                         "the renamed mission (" + ", ".join(
+                             f"{k} -> {missions.harmonise([k]).iloc[0]}: {v}"
+                             for k, v in renamed.value_counts().sort_index().items()) + ")")
+
+    skipped = pd.DataFrame(columns=["mission", "year", "allegations", "source_id", "reason"])
+    if use_curated:
+        used, skipped = _curated_counts(known, start_year, end_year)
+        superseded = used["year"].isin(export_years)
+        skipped = pd.concat([skipped, used[superseded].rename(
+            columns={"allegations_all": "allegations"}).assign(
+            reason="year covered by the UN table of allegations (used instead)")],
+            ignore_index=True)
+        used = used[~superseded].set_index(["mission", "year"])
+        hit = key.isin(used.index)
+        absent = used.index[~used.index.isin(key)]
+        if len(absent):
+            extra = used.loc[absent].reset_index().rename(
+                columns={"allegations_all": "allegations"}).assign(
+                reason="the mission had no uniformed personnel in the personnel data that year")
+            skipped = pd.concat([skipped, extra], ignore_index=True)
+        if hit.any():
+            data.loc[hit, "allegations_all"] = used["allegations_all"].reindex(key[hit]).to_numpy()
+            data.loc[hit, "allegations_source"] = used["source_id"].reindex(key[hit]).to_numpy()
+            data.loc[hit, "allegations_months"] = 12
+            data.loc[hit, "allegations_complete"] = True
+    skipped = skipped.sort_values(["year", "mission"]).reset_index(drop=True)
+    data = data[PANEL_COLUMNS].sort_values(["year", "mission"]).reset_index(drop=True)
+    return MissionPanel(data=data, personnel=personnel, unmatched=unmatched,
+                        curated_skipped=skipped, start_year=start_year, end_year=end_year,
+                        personnel_source=contributions.coverage.source,
+                        allegations_source=None if table is None else table.coverage.source,
+                        allegations_in_years=in_years, notes=notes)
+
+
+# --------------------------------------------------------------------------------------------------
+# the sample a model is fitted on
+
+
+def with_lagged_share(panel: MissionPanel, lag: int) -> pd.DataFrame:
+    """``panel.data`` with ``share_pct_lag{lag}``: the same mission's share ``lag`` years earlier
+    (``<NA>`` where the mission had no personnel then or the source does not cover that year)."""
+    if isinstance(lag, bool) or not isinstance(lag, int) or lag < 1:
+        raise ParameterError(f"lag: found {lag!r}; expected a whole number of years >= 1")
+    prev = panel.personnel[["mission", "year", "share_pct"]].assign(
+        year=lambda d: d["year"] + lag).rename(columns={"share_pct": f"share_pct_lag{lag}"})
+    return panel.data.merge(prev, on=["mission", "year"], how="left")
+
+
+def model_sample(panel: MissionPanel, outcome: str = "uniformed", start_year: int | None = None,
+                 end_year: int | None = None, leave_out: Sequence[str] = (),
+                 kinds: Sequence[str] = (missions.PEACEKEEPING,), lag: int = 1
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The mission-years a model may use, and how many each rule keeps: ``(sample, steps)``.
+
+    Rules, in order: years in ``start_year..end_year``; mission kind in ``kinds``; mission not in
+    ``leave_out``; allegations counted from the UN table of allegations (one definition: curated
+    counts are shown in the panel, never modelled with the export's); the reporting year complete
+    (a partial year is never modelled as a full one); exposure known. Zero-allegation mission-years
+    stay in: dropping them would select on the outcome. ``sample`` has ``share_pct_lag{lag}``.
+    """
+    if outcome not in OUTCOMES:
+        raise ParameterError(f"outcome: found {outcome!r}; expected one of {list(OUTCOMES)}")
+    bad = [k for k in kinds if k not in missions.KINDS]
+    if bad or not kinds:
+        raise ParameterError(f"kinds: found {list(kinds)!r}; expected values among "
+                             f"{list(missions.KINDS)}")
+    d = with_lagged_share(panel, lag)
+    lo = panel.start_year if start_year is None else int(start_year)
+    hi = panel.end_year if end_year is None else int(end_year)
+    steps = [("mission-years in the panel", len(d))]
+    rules = [
+        (f"years {lo}-{hi}", d["year"].between(lo, hi)),
+        ("kind: " + ", ".join(kinds), d["kind"].isin(list(kinds))),
+        ("missions left out: " + (", ".join(leave_out) or "none"),
+         ~d["mission"].isin(list(leave_out))),
+        ("allegations from the UN table of allegations",
+         (d["allegations_source"] == EXPORT_SOURCE).fillna(False)),
+        ("reporting year complete (12 months)", d["allegations_complete"].fillna(False)),
+        ("exposure known (no month of unknown activity)", d["exposure_known"]),
+    ]
+    keep = pd.Series(True, index=d.index)
+    for label, rule in rules:
+        keep &= rule.astype(bool).to_numpy()
+        steps.append((label, int(keep.sum())))
+    steps_df = pd.DataFrame(steps, columns=["rule", "mission_years"])
+    return d[keep].reset_index(drop=True), steps_df
+
+
+# --------------------------------------------------------------------------------------------------
+# models
+
+
+@dataclass(frozen=True)
+class Specification:
+    """One column of the regression table."""
+
+    name: str
+    label: str
+    family: str  # "negbin" or "poisson"
+    outcome: str  # key of OUTCOMES
+    share: str = "share_pct"  # or share_pct_lag{k}
+    mission_fe: bool = False
+    leave_out: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """The women's-share term of one specification: IRR per percentage point with its interval."""
+
+    spec: Specification
+    irr: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    coef: float
+    se: float
+    n: int
+    n_missions: int
+    alpha_nb: float | None
+    dispersion: float | None  # Pearson chi2 / df of a Poisson fit
+    converged: bool
+    dropped_all_zero: tuple[str, ...] = ()
+    alpha: float = 0.05
+    method: str = ""
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"specification": self.spec.label, "model": FAMILIES[self.spec.family],
+                              "outcome": self.spec.outcome, "irr": self.irr,
+                              "ci_low": self.ci_low, "ci_high": self.ci_high,
+                              "p_value": self.p_value, "n": self.n, "missions": self.n_missions,
+                              "alpha_nb": self.alpha_nb, "dispersion": self.dispersion,
+                              "converged": self.converged}])
+
+
+def design(sample: pd.DataFrame, share: str, mission_fe: bool = False) -> pd.DataFrame:
+    """Design matrix: constant, the share (per percentage point), one indicator per year but the
+    first, and with ``mission_fe`` one per mission but the first (sorted)."""
+    blocks = [np.ones((len(sample), 1)), sample[share].astype(float).to_numpy()[:, None]]
+    names = ["const", share]
+    year = sample["year"].to_numpy()
+    years = np.unique(year)[1:]
+    blocks.append((year[:, None] == years[None, :]).astype(float))
+    names += [f"year_{y}" for y in years]
+    if mission_fe:
+        mission = sample["mission"].astype(str).to_numpy()
+        others = np.unique(mission)[1:]
+        blocks.append((mission[:, None] == others[None, :]).astype(float))
+        names += [f"mission_{m}" for m in others]
+    return pd.DataFrame(np.hstack(blocks), columns=names, index=sample.index)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> ModelResult:
+    """Fit one specification with statsmodels: NB2 (``statsmodels.discrete.NegativeBinomial``,
+    dispersion by maximum likelihood) or Poisson quasi-likelihood (``GLM`` Poisson), offset
+    log(exposure), year indicators (and mission indicators for ``mission_fe``), standard errors
+    clustered by mission (statsmodels' cluster-robust sandwich with its small-sample correction).
+    The interval and p-value use the t distribution with (missions - 1) degrees of freedom, as
+    advised with few clusters. With mission fixed effects, missions without any allegation are left
+    out (they carry no within-mission information) and named in ``dropped_all_zero``."""
+    import statsmodels.api as sm
+
+    outcome = OUTCOMES[spec.outcome]
+    d = sample[~sample["mission"].isin(list(spec.leave_out))]
+    d = d.dropna(subset=[outcome, spec.share, "exposure"])
+    dropped: tuple[str, ...] = ()
+    if spec.mission_fe:
+        any_alleg = d.groupby("mission")[outcome].transform("sum") > 0
+        dropped = tuple(sorted(set(d.loc[~any_alleg, "mission"])))
+        d = d[any_alleg]
+    d = d.reset_index(drop=True)
+    X = design(d, spec.share, spec.mission_fe)
+    if len(d) <= X.shape[1] + 1:
+        raise ParameterError(f"{spec.label}: {len(d)} mission-years for {X.shape[1]} parameters; "
+                             "expected more mission-years than parameters")
+    y = d[outcome].astype(float).to_numpy()
+    offset = np.log(d["exposure"].astype(float).to_numpy())
+    groups = pd.factorize(d["mission"])[0]
+    n_groups = int(groups.max()) + 1
+    if n_groups < 2:
+        raise ParameterError(f"{spec.label}: {n_groups} mission; expected at least 2 to cluster")
+    cov = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
+    # one BLAS thread: these matrices are small, and a threaded BLAS on a busy machine is ten
+    # times slower and not bit-for-bit reproducible
+    with _blas().limit(limits=1, user_api="blas"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pois = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(**cov)
+        dispersion = float(pois.pearson_chi2 / pois.df_resid) if pois.df_resid > 0 else None
+        alpha_nb = None
+        if spec.family == "negbin":
+            res = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(
+                start_params=np.append(pois.params.to_numpy(), 0.5), method="newton",
+                maxiter=200, disp=0, **cov)
+            converged = bool(res.mle_retvals.get("converged", True))
+            alpha_nb = float(res.params["alpha"])
+            dispersion = None
+        elif spec.family == "poisson":
+            res = pois
+            converged = bool(getattr(res, "converged", True))
+        else:
+            raise ParameterError(f"family: found {spec.family!r}; expected one of {list(FAMILIES)}")
+    converged = converged and not any("converge" in str(w.message).lower() for w in caught)
+    b, se = float(res.params[spec.share]), float(res.bse[spec.share])
+    q = sps.t.ppf(1 - alpha / 2, n_groups - 1)
+    p = float(2 * sps.t.sf(abs(b / se), n_groups - 1)) if se > 0 else float("nan")
+    method = (f"{FAMILIES[spec.family]}, offset log(person-years), year indicators"
+              + (", mission indicators" if spec.mission_fe else "")
+              + f"; SE clustered by mission ({n_groups} clusters), t({n_groups - 1}) interval")
+    return ModelResult(spec=spec, irr=math.exp(b), ci_low=math.exp(b - q * se),
+                       ci_high=math.exp(b + q * se), p_value=p, coef=b, se=se, n=len(d),
+                       n_missions=n_groups, alpha_nb=alpha_nb, dispersion=dispersion,
+                       converged=converged, dropped_all_zero=dropped, alpha=alpha, method=method)
+
+
+def largest_mission(sample: pd.DataFrame) -> str:
+    """The mission with the most person-years in the sample."""
+    if sample.empty:
+        raise ParameterError("largest_mission: the sample is empty")
+    return str(sample.groupby("mission")["exposure"].sum().idxmax())
+
+
+def specifications(outcome: str = "uniformed", family: str = "negbin", lag: int = 1,
+                   largest: str | None = None) -> list[Specification]:
+    """The columns of the regression table: (1) negative binomial and (2) Poisson quasi-likelihood
+    with year effects; robustness in ``family``: (3) mission fixed effects (always Poisson: its
+    fixed-effects estimator is consistent, a negative binomial with mission indicators is not),
+    (4) the share ``lag`` years earlier, (5) military allegations only (left out when the outcome
+    already is military), (6) without the ``largest`` mission."""
+    if family not in FAMILIES:
+        raise ParameterError(f"model: found {family!r}; expected one of {list(FAMILIES)}")
+    short = {"negbin": "NB", "poisson": "Poisson QL"}[family]
+    specs = [
+        Specification("negbin", "NB", "negbin", outcome),
+        Specification("poisson", "Poisson QL", "poisson", outcome),
+        Specification("mission_fe", "Mission FE (Poisson QL)", "poisson", outcome,
+                      mission_fe=True),
+        Specification("lagged", f"Share t-{lag} ({short})", family, outcome,
+                      share=f"share_pct_lag{lag}"),
+    ]
+    if outcome != "military":
+        specs.append(Specification("military", f"Military allegations ({short})", family,
+                                   "military"))
+    if largest is not None:
+        specs.append(Specification("without_largest", f"Without {largest} ({short})", family,
+                                   outcome, leave_out=(largest,)))
+    return specs
+
+
+@dataclass
+class ModelTable:
+    """Every specification fitted on one sample: ``results`` in column order, the ``sample`` and
+    the ``steps`` that made it."""
+
+    results: list[ModelResult]
+    sample: pd.DataFrame
+    steps: pd.DataFrame
+    outcome: str
+    alpha: float = 0.05
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per specification: ``specification, model, outcome, irr, ci_low, ci_high,
+        p_value, n, missions, alpha_nb, dispersion, converged``."""
+        return pd.concat([r.to_frame() for r in self.results], ignore_index=True)
+
+    def table(self, digits: int = 3) -> pd.DataFrame:
+        """The regression table as papers print it: one column per specification, the IRR per
+        percentage point of women with its interval in brackets underneath, then what differs."""
+        level = round(100 * (1 - self.alpha))
+        cols = {}
+        for i, r in enumerate(self.results, start=1):
+            s = r.spec
+            cols[f"({i}) {s.label}"] = {
+                "Women's share, IRR per point": f"{r.irr:.{digits}f}",
+                f"  {level}% CI": f"[{r.ci_low:.{digits}f}, {r.ci_high:.{digits}f}]",
+                "  p-value": f"{r.p_value:.3f}",
+                "Outcome": s.outcome,
+                "Share measured": "same year" if s.share == "share_pct" else
+                s.share.replace("share_pct_lag", "") + " year(s) earlier",
+                "Year effects": "yes",
+                "Mission fixed effects": "yes" if s.mission_fe else "no",
+                "Left out": ", ".join([*s.leave_out] + ([f"{len(r.dropped_all_zero)} without "
+                                                         "allegations"]
+                                                        if r.dropped_all_zero else [])) or "-",
+                "Model": {"negbin": "NB2", "poisson": "Poisson QL"}[s.family],
+                "NB alpha": "-" if r.alpha_nb is None else f"{r.alpha_nb:.2f}",
+                "Mission-years": f"{r.n}",
+                "Missions (clusters)": f"{r.n_missions}",
+                "Converged": "yes" if r.converged else "NO",
+            }
+        return pd.DataFrame(cols)
+
+
+def fit_models(panel: MissionPanel, outcome: str = "uniformed", start_year: int | None = None,
+               end_year: int | None = None, family: str = "negbin", lag: int = 1,
+               leave_out: Sequence[str] = (), kinds: Sequence[str] = (missions.PEACEKEEPING,),
+               alpha: float = 0.05) -> ModelTable:
+    """Every specification of :func:`specifications` on the sample of :func:`model_sample`.
+    Example: ``fit_models(panel, "uniformed", 2015, 2021).table()``"""
+    sample, steps = model_sample(panel, outcome, start_year, end_year, leave_out, kinds, lag)
+    if sample.empty:
+        raise ParameterError("fit_models: no mission-year left to model (see the sample steps); "
+                             "expected years covered by both the personnel data and the UN table "
+                             "of allegations")
+    specs = specifications(outcome, family, lag, largest_mission(sample))
+    results = [fit(sample, s, alpha) for s in specs]
+    return ModelTable(results=results, sample=sample, steps=steps, outcome=outcome, alpha=alpha)
