@@ -26,6 +26,7 @@ ci_method: str = "wilson"  # interval for rates: "wilson" or "clopper-pearson"
 alpha: float = 0.05  # 1 - confidence level of every interval
 min_cases: int = 5  # contributors with fewer decided NIO requests get a small-numbers caution
 allegations_table: str = "auto"  # UN table of allegations: a path (.xlsx or .csv), a registry name (un_allegations), "auto" (the cached un_allegations, else the bundled curated series) or "bundled"
+as_of: str = ""  # day pending cases are censored on, "YYYY-MM-DD" or "YYYY-MM"; "" = first day of the export's last reporting month
 output_dir: str = ""  # folder for figures and results.json; "" means reports/03_tcc_response_rates
 
 # %%
@@ -46,6 +47,9 @@ table_path = nb.dataset_input("allegations_table", allegations_table, "un_allega
 if contributors is not None and table_path is None:
     raise pko.errors.ParameterError("parameter contributors: the curated series are not split by "
                                     "contributor; expected None, or an allegations_table")
+if not isinstance(as_of, str) or (as_of.strip() and table_path is None):
+    raise pko.errors.ParameterError(f"parameter as_of: found {as_of!r}; expected a date string, and "
+                                    "an allegations_table to apply it to (\"\" for the export's own date)")
 out = nb.output_dir(output_dir, "03_tcc_response_rates")
 nb.display_options()
 level = f"{100 * (1 - alpha):g}%"
@@ -55,12 +59,18 @@ print(nb.data_used("allegations_table", "NIO appointment by year and contributor
 
 # %% [markdown]
 # ## Follow-up messages answered (curated, 2010-2012)
+#
+# The follow-ups are not independent trials: the UN sends several to one country and about one case,
+# and a country that answers one tends to answer the others. The Wilson (or Clopper-Pearson)
+# intervals assume independence and are therefore optimistic (too narrow), and so are the comparison
+# between years and its test. "Countries replying" covers January-June 2010 only (`complete` False).
 
 # %%
 followups = response.curated_series("followups_answered", ci_method, alpha)
 if chosen_years is not None:
     followups = followups[followups["year"].isin(chosen_years)]
 print(nb.wrap("Definition: " + response.DEFINITIONS["followups_answered"]))
+print(nb.wrap("Caveat: " + followups["caveat"].iloc[0] + "." if len(followups) else ""))
 pko.results.record("followups_answered", {str(r.year): [int(r.responses), int(r.requests), round(r.rate, 4)] for r in followups.itertuples()})
 fig, ax = plt.subplots(figsize=(6, 3.6))
 plots.trend(followups.assign(rate=100 * followups["rate"], ci_low=100 * followups["ci_low"], ci_high=100 * followups["ci_high"]),
@@ -68,51 +78,86 @@ plots.trend(followups.assign(rate=100 * followups["rate"], ci_low=100 * followup
             title=f"Follow-ups answered, {ci_method} {level} intervals")
 plots.save(fig, out / "followups_answered.png")
 plt.show()
-followups[["year", "responses", "requests", "rate", "ci_low", "ci_high", "source_id"]]
+followups[["year", "responses", "requests", "rate", "ci_low", "ci_high", "complete", "source_id"]]
 
 # %%
 if nb.has_years(followups, [2010, 2012]):
     first, last = followups.set_index("year").loc[2010], followups.set_index("year").loc[2012]
-    diff = response.compare(int(last.responses), int(last.requests), int(first.responses), int(first.requests), alpha)
-    print(f"2012 against 2010: {diff.estimate:+.3f} (Newcombe {level} CI {diff.ci_low:+.3f} to {diff.ci_high:+.3f}); "
-          f"Fisher's exact test p = {diff.p_value:.3f}")
+    diff = response.compare(int(last.responses), int(last.requests), int(first.responses), int(first.requests), alpha,
+                            clustered_by=response.CLUSTERED["followups_answered"])
+    print(nb.wrap("2012 against 2010. " + response.explain_comparison(diff)))
     pko.results.record("followups_2012_minus_2010", round(diff.estimate, 4))
     pko.results.record("followups_2012_minus_2010_ci", [round(diff.ci_low, 4), round(diff.ci_high, 4)])
 replying = response.curated_series("countries_replying", ci_method, alpha)
 print(nb.wrap("Another definition, not comparable with the series above: " + response.DEFINITIONS["countries_replying"]))
-replying[["period", "responses", "requests", "rate", "ci_low", "ci_high", "source_id"]]
+replying[["period", "responses", "requests", "rate", "ci_low", "ci_high", "complete", "source_id"]]
 
 # %% [markdown]
 # ## From the UN table of allegations
 #
 # NIO appointment by year and by contributor, national outcomes and actions, and the time
-# investigations take. Counted on allegations involving the chosen uniformed categories; an allegation
-# naming two contributors counts once for each contributor.
+# investigations take. Counted on allegations involving the chosen uniformed categories.
+#
+# Every date is the export's own. Pending requests, outcomes and investigations are censored on one
+# day, `as_of`: by default the first day of the export's last reporting month (the export does not
+# say on which day it was taken, only that it was during that month; a later day can be given, e.g.
+# the download date), the same day whatever subset is analysed. The export's last year is partial
+# (2024: January-July in the July 2024 export): it is flagged (`complete` False), drawn apart and
+# kept out of the yearly model.
+#
+# An NIO request still **pending** on that day is a state of its own. A "yes" is recorded quickly,
+# while a "no response" can only be recorded once time has passed, so among recent allegations the
+# requests already decided are mostly the ones that got an NIO: the rate among decided requests is
+# biased upward there. The table shows it beside a sensitivity counting pending requests as not
+# appointed (and the upper bound counting them as appointed).
 
 # %%
 table = None
 if table_path is not None:
     raw = read_table_of_allegations(table_path)
     table = trends.select(raw, personnel_categories=categories)
-    uni = response.uniformed(table, categories)
+    censor = response.censoring_date(raw, as_of)
+    uni = response.uniformed(raw, categories)
     if chosen_years is not None:
         uni = uni[uni["report_year"].isin(chosen_years)]
     if contributors is not None:
-        uni = uni[uni["nationality"].isin(nb.subset("contributors", contributors, sorted(uni["nationality"].unique())))]
-    print(f"{raw.counts['rows_in_file']} allegations in the export (to {raw.as_of:%B %Y}); "
-          f"{uni['allegation_id'].nunique()} involve {' or '.join(categories)} personnel in the selection")
+        uni = response.select_contributors(uni, contributors)
+    print(nb.wrap(f"{raw.counts['rows_in_file']} allegations in the export; "
+                  + raw.coverage.describe(int(raw.coverage.first.year), int(raw.coverage.last.year))
+                  + f". {uni['allegation_id'].nunique()} involve {' or '.join(categories)} personnel in the selection."))
+    print(f"Censoring day for pending cases: {censor.date()} "
+          + ("(parameter as_of)" if as_of.strip() else "(first day of the export's last reporting month)"))
     print(nb.wrap("Definition: " + response.DEFINITIONS["nio_appointed"]))
     nio = response.nio_rates(uni, "report_year", ci_method, alpha)
-    overall = response.rate_table(pd.DataFrame({"k": [nio["appointed"].sum()], "n": [nio["decided"].sum()]}), "k", "n", ci_method, alpha).iloc[0]
-    print(f"all years: {overall.k} of {overall.n} ({overall.rate:.1%}, {level} CI {overall.ci_low:.1%}-{overall.ci_high:.1%})")
-    pko.results.record("nio_appointed_overall", [int(overall.k), int(overall.n), round(float(overall.rate), 4)])
-    pko.results.record("nio_appointed_by_year", {str(r.report_year): [int(r.appointed), int(r.decided)] for r in nio.itertuples()})
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    plots.trend(nio.rename(columns={"report_year": "year"}), y="rate", ax=ax, ylabel="share with an NIO appointed",
-                title=f"NIO appointed, {ci_method} {level} intervals")
-    plots.save(fig, out / "nio_by_year.png")
+    totals = response.nio_totals(uni, ci_method, alpha).iloc[0]
+    print(nb.wrap(f"All reporting months, each allegation once: {totals.appointed} of {totals.decided} decided requests "
+                  f"({totals.rate:.1%}, {level} CI {totals.ci_low:.1%}-{totals.ci_high:.1%}); {totals.pending} pending. "
+                  f"Pending counted as not appointed: {totals.appointed} of {totals.asked} ({totals.rate_pending_as_not:.1%}, "
+                  f"{totals.ci_low_pending_as_not:.1%}-{totals.ci_high_pending_as_not:.1%})."))
+    pko.results.record("nio_appointed_overall", [int(totals.appointed), int(totals.decided), round(float(totals.rate), 4)])
+    pko.results.record("nio_pending_as_not_appointed", [int(totals.appointed), int(totals.asked), round(float(totals.rate_pending_as_not), 4)])
+    pko.results.record("nio_appointed_by_year", {str(r.report_year): {"appointed": int(r.appointed), "decided": int(r.decided),
+                                                                      "pending": int(r.pending), "complete": bool(r.complete)}
+                                                 for r in nio.itertuples()})
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    plots.stacked_counts(response.nio_state_counts(nio), x="label", y="allegations", hue="state", ax=ax,
+                         order=["appointed", "no response", "declined", "pending"],
+                         title="NIO requests by reporting year and state on the export date")
+    ax.set_xlabel("reporting year")
+    ax.legend(title="state", fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    plots.save(fig, out / "nio_states_by_year.png")
     plt.show()
-    display(nio[["report_year", "appointed", "decided", "pending", "rate", "ci_low", "ci_high"]])
+    whole = nio[nio["complete"].fillna(False).astype(bool)]
+    if len(whole):
+        fig, ax = plt.subplots(figsize=(7, 3.6))
+        plots.trend(whole.rename(columns={"report_year": "year"}), y="rate", ax=ax, ylabel="share with an NIO appointed",
+                    title=f"NIO appointed among decided requests, complete years, {ci_method} {level} intervals")
+        plots.save(fig, out / "nio_by_year.png")
+        plt.show()
+    display(nio[["report_year", "complete", "appointed", "no_response", "declined", "pending", "rate", "ci_low", "ci_high",
+                 "rate_pending_as_not", "ci_low_pending_as_not", "ci_high_pending_as_not"]])
+    for r in nio[nio["caveat"] != ""].itertuples():
+        print(nb.wrap(f"{r.report_year}: {r.caveat}", indent="    "))
 else:
     print("NIO, outcomes and durations need allegations_table. The bundled curated data hold one "
           "NIO figure without a denominator:")
@@ -120,27 +165,72 @@ else:
     for r in f.itertuples():
         print(nb.wrap(f"  {r.period}: {r.value:.1f}% ({r.denominator_note}; {r.confidence} confidence, {r.source_id})"))
 
+# %% [markdown]
+# ### By contributor
+#
+# Contributors are matched by ISO 3166 code, so spelling variants of one country meet. The export
+# records one NIO status per allegation: an allegation naming several contributors is assigned to each
+# of them (open circles in the funnel plot, column `shared`), so the contributor rows add up to more
+# than the allegations; the totals count each allegation once.
+
 # %%
 if table is not None:
     contrib = response.contributor_table(uni, min_cases, ci_method, alpha)
-    p0 = overall.rate
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    p0 = float(totals.rate)
+    fig, ax = plt.subplots(figsize=(7, 4.6))
     plots.funnel(contrib, response.funnel_limits(p0, max(int(contrib["decided"].max()), 2)), x="decided", y="rate",
-                 label="nationality", p0=p0, ax=ax, title="NIO appointment by contributor (funnel plot)")
+                 label="nationality", p0=p0, ax=ax, shared="shared", title="NIO appointment by contributor (funnel plot)",
+                 note=f"{contrib.attrs['shared_allegations']} allegation(s) name several contributors and count for each "
+                      "(open circles); the overall rate counts each allegation once. "
+                      f"Source: UN Conduct in UN Field Missions, table of allegations ({table_path.name}).")
     plots.save(fig, out / "nio_funnel.png")
     plt.show()
+    print(nb.wrap(contrib.attrs["note"]))
+    if contrib.attrs["unresolved"]:
+        print(nb.wrap("Not a country, so in the totals but in no contributor row: "
+                      + ", ".join(f"{k} ({v} allegations)" for k, v in contrib.attrs["unresolved"].items())))
     print(f"{(contrib['caution'] != '').sum()} of {len(contrib)} contributors have fewer than {min_cases} decided requests: "
           "their rates are shown but should not be ranked")
-    display(contrib.head(15)[["nationality", "appointed", "decided", "rate", "ci_low", "ci_high", "caution"]])
+    t = contrib.attrs["totals"].iloc[0]
+    pko.results.record("nio_totals_each_allegation_once", {"allegations": int(t.allegations), "appointed": int(t.appointed),
+                                                           "decided": int(t.decided), "pending": int(t.pending)})
+    display(contrib.head(15)[["nationality", "nationality_iso3", "appointed", "decided", "pending", "rate", "ci_low", "ci_high",
+                              "rate_pending_as_not", "shared", "caution"]])
 else:
     print("contributor table and funnel plot: need allegations_table")
+
+# %% [markdown]
+# ### Time from report to a national outcome
+#
+# The share of allegations whose national outcome has been reported falls from about 85% for 2015 to
+# 0% for 2024: recent allegations have simply had less time. The export gives no date for an outcome,
+# only whether one was reported by the export date; each allegation is seen once, some time after its
+# report ("current-status" data: a pending outcome is censored on the censoring day). Kaplan-Meier
+# needs event dates, so the curve below is the nonparametric maximum likelihood estimate for such
+# data; the bounds use only binomial counts. It assumes the time to an outcome has not changed across
+# reporting years: with a single export, a change of behaviour cannot be told apart from follow-up
+# time (a later export of the same allegations would tell).
 
 # %%
 if table is not None:
     print(nb.wrap("Definition: " + response.DEFINITIONS["outcome_reported"]))
-    reported = response.outcome_reported(table, uni, "report_year", ci_method, alpha)
-    display(reported[["report_year", "reported", "with_national_line", "rate", "ci_low", "ci_high"]])
-    actions = response.national_actions(table, uni["allegation_id"].unique())
+    times = response.outcome_times(raw, uni, censor)
+    tto = response.time_to_outcome(times["followup_days"], times["reported"], alpha, method=ci_method)
+    print(nb.wrap(f"{tto.n} allegations with a national action line, {tto.reported} with an outcome reported by {censor.date()}. "
+                  f"Median time from the reporting month to a reported outcome: "
+                  + ("not reached" if pd.isna(tto.median) else f"{tto.median:.0f} days")
+                  + f" ({level} interval {tto.ci_low:.0f} to "
+                  + ("beyond the longest follow-up" if pd.isna(tto.ci_high) else f"{tto.ci_high:.0f} days") + ")."))
+    pko.results.record("outcome_median_days", None if pd.isna(tto.median) else float(tto.median))
+    fig, ax = plt.subplots()
+    plots.survival({"national outcome": tto.table.rename(columns={"still_open": "survival"})}, ax=ax,
+                   xlabel="days since the first day of the reporting month", ylabel="share without a reported outcome",
+                   title="Time to a reported national outcome (current-status NPMLE)",
+                   note=f"Source: UN Conduct in UN Field Missions, table of allegations ({table_path.name}).")
+    plots.save(fig, out / "time_to_outcome.png")
+    plt.show()
+    display(response.outcome_horizons(tto).round(3))
+    actions = response.national_actions(raw, uni["allegation_id"].unique())
     print("National governments' final actions (one line per action and allegation; persons in parentheses in the export):")
     display(actions)
     pko.results.record("national_actions", {r.action: int(r.lines) for r in actions.itertuples()})
@@ -150,22 +240,30 @@ else:
 # %% [markdown]
 # ## How long investigations take
 #
-# Durations by investigating entity. Pending investigations count as open from their reporting month
-# to the export's date (right-censored). The naive median of finished investigations is shown beside
-# the Kaplan-Meier median to make the bias visible.
+# Durations by investigating entity, in days from the first day of the allegation's reporting month.
+# Pending investigations are open from that day to the censoring day (right-censored), the same day
+# for every subset, so a filter that keeps an entity's cases does not move its median. Finished ones
+# have the days the export gives, which the UN counts from the start of the investigation; the export
+# publishes no start date, so both are taken to start in the reporting month. The naive median of
+# finished investigations is shown beside the Kaplan-Meier median to make the bias visible.
 
 # %%
 if table is not None:
-    durations = response.investigation_durations(table)
-    durations = durations[durations["allegation_id"].isin(uni["allegation_id"])]
-    print(f"{len(durations)} investigations ({int((durations['event'] == 0).sum())} still open on {durations.attrs['as_of']}); "
-          f"{durations.attrs['not_applicable']} marked N/A left out")
+    durations = response.investigation_durations(raw, censor, ids=uni["allegation_id"])
+    print(nb.wrap(f"{len(durations)} investigations ({int((durations['event'] == 0).sum())} still open on {durations.attrs['as_of']}); "
+                  f"{durations.attrs['not_applicable']} marked N/A left out. {durations.attrs['started_before_report']} finished "
+                  "investigations took longer than the time from their reporting month to the censoring day: they began before the "
+                  "allegation was reported, so for them the origin is earlier than the reporting month."))
     by_entity = response.durations_by_entity(durations, min_n=min_cases, alpha=alpha)
     pko.results.record("km_median_days", {r.entity: (None if pd.isna(r.km_median) else float(r.km_median)) for r in by_entity.itertuples()})
+    pko.results.record("censoring_day", durations.attrs["as_of"])
     curves = {e: response.kaplan_meier(d["days"], d["event"], alpha).table
               for e, d in durations.groupby("entity") if e in set(by_entity["entity"])}
     fig, ax = plt.subplots()
-    plots.survival(curves, ax=ax, title="Investigations still open (Kaplan-Meier)")
+    plots.survival(curves, ax=ax, xlabel="days since the first day of the reporting month",
+                   title="Investigations still open (Kaplan-Meier)",
+                   note=f"Pending investigations censored on {durations.attrs['as_of']}. Source: UN Conduct in UN "
+                        f"Field Missions, table of allegations ({table_path.name}).")
     plots.save(fig, out / "investigation_durations.png")
     plt.show()
     display(by_entity.round(1))
@@ -175,15 +273,24 @@ else:
 # %% [markdown]
 # ## NIO appointment over the years: a logistic model
 #
-# Odds of an NIO being appointed per reporting year (``year_c``). Contributor characteristics (say a
-# gender-equality index, or troop numbers) can be added with `response.nio_logit(uni,
-# contributor_attributes=df, terms=[...])` where `df` has a `nationality` column.
+# Odds of an NIO being appointed per reporting year (``year_c``), one row per allegation, complete years
+# only, with standard errors clustered by contributor (one country's decisions are not independent).
+# Pending requests are left out, and in a sensitivity counted as not appointed. Contributor
+# characteristics (say a gender-equality index, or troop numbers) can be added with
+# `response.nio_logit(uni, contributor_attributes=df, terms=[...])` where `df` has a `nationality`
+# column (matched through ISO3 codes).
 
 # %%
 if table is not None and uni["nio_appointed"].isin(["yes"]).any() and uni["report_year"].nunique() > 2:
     logit = response.nio_logit(uni, alpha=alpha)
-    print(f"{logit.attrs['n']} allegation-contributor rows with a decided NIO request")
+    logit_pending = response.nio_logit(uni, alpha=alpha, pending="not_appointed")
+    left_out = ", ".join(map(str, logit.attrs["years_left_out"])) or "none"
+    print(nb.wrap(f"{logit.attrs['n']} allegations with a decided NIO request in {logit.attrs['clusters']} contributor clusters; "
+                  f"partial years left out: {left_out}. Method: {logit.attrs['method']}."))
     year_or = logit.set_index("term").loc["year_c"]
+    year_or_p = logit_pending.set_index("term").loc["year_c"]
+    print(f"odds ratio per year: {year_or.odds_ratio:.3f} ({level} CI {year_or.ci_low:.3f}-{year_or.ci_high:.3f}); "
+          f"pending counted as not appointed: {year_or_p.odds_ratio:.3f} ({year_or_p.ci_low:.3f}-{year_or_p.ci_high:.3f})")
     pko.results.record("nio_odds_ratio_per_year", round(float(year_or.odds_ratio), 4))
     display(logit.round(3))
 else:

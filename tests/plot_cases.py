@@ -38,7 +38,7 @@ TARGETS = pd.DataFrame({"year": [2014, 2015], "category": ["military_contingents
 DOTS = pd.DataFrame({"country": ["A", "B", "C"], "share_pct": [10.0, 4.0, 16.6],
                      "ci_low": [8.9, 3.5, 14.5], "ci_high": [11.1, 4.6, 19.0]})
 FUNNEL = pd.DataFrame({"nationality": ["A", "B", "C", "D"], "decided": [40, 12, 5, 30],
-                       "rate": [0.6, 0.25, 1.0, 0.9]})
+                       "rate": [0.6, 0.25, 1.0, 0.9], "shared": [0, 2, 0, 0]})
 KM = pd.DataFrame({"time": [3.0, 5.0, 6.0, 8.0, 10.0, 12.0], "at_risk": [7, 6, 5, 3, 2, 1],
                    "events": [1, 0, 2, 0, 1, 0], "censored": [0, 1, 0, 1, 0, 1],
                    "survival": [6 / 7, 6 / 7, 18 / 35, 18 / 35, 9 / 35, 9 / 35]})
@@ -65,8 +65,11 @@ def cases():
         "share_heatmap": lambda ax: plots.share_heatmap(MISSION_SHARES, ax=ax, title="missions",
                                                         caption="source"),
         "funnel": lambda ax: plots.funnel(FUNNEL, response.funnel_limits(0.7, 45),
-                                          label="nationality", p0=0.7, ax=ax, title="funnel"),
-        "survival": lambda ax: plots.survival({"tcc": KM}, ax=ax, title="survival"),
+                                          label="nationality", p0=0.7, ax=ax, title="funnel",
+                                          shared="shared", note="B shares 2 cases with others"),
+        "survival": lambda ax: plots.survival({"tcc": KM}, ax=ax, title="survival",
+                                              xlabel="days since the reporting month",
+                                              note="Source: a hand-worked example"),
     }
 
 

@@ -311,6 +311,39 @@ def test_response_defaults_read_the_cached_un_table(tmp_path):
         int((nio == "Yes").sum()), int(nio.isin(["Yes", "No (no response)", "No (declined)"]).sum())]
 
 
+def test_response_with_the_real_table_and_an_as_of_date(tmp_path):
+    from conftest import external_file
+
+    from pkoresearch import response
+    from pkoresearch.readers.un_conduct import read_table_of_allegations
+
+    path = external_file("UN_conduct_table_of_allegations_2024-07.xlsx")
+    got = _run("03_tcc_response_rates", tmp_path, allegations_table=str(path), as_of="2024-07-31")
+    assert got["censoring_day"] == "2024-07-31"
+    t = read_table_of_allegations(path)
+    uni = response.uniformed(t)
+    direct = response.durations_by_entity(
+        response.investigation_durations(t, "2024-07-31", ids=uni["allegation_id"]), min_n=5)
+    assert got["km_median_days"] == {r.entity: (None if r.km_median != r.km_median else r.km_median)
+                                     for r in direct.itertuples()}
+    # each allegation once in the totals; pending shown beside the decided requests
+    assert got["nio_totals_each_allegation_once"] == {"allegations": 572, "appointed": 291,
+                                                      "decided": 431, "pending": 18}
+    assert got["nio_pending_as_not_appointed"][:2] == [291, 449]
+    assert got["nio_appointed_by_year"]["2024"] == {"appointed": 20, "decided": 21, "pending": 12,
+                                                   "complete": False}
+    times = response.outcome_times(t, uni, "2024-07-31")
+    assert got["outcome_median_days"] == response.time_to_outcome(
+        times["followup_days"], times["reported"]).median
+    for name in ("nio_states_by_year.png", "time_to_outcome.png", "nio_funnel.png"):
+        assert (tmp_path / "out" / name).is_file()
+
+
+def test_response_rejects_as_of_without_a_table(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="parameter as_of: found '2024-07-01'"):
+        _run("03_tcc_response_rates", tmp_path, as_of="2024-07-01", allegations_table="bundled")
+
+
 def test_response_rejects_a_bad_ci_method(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="parameter ci_method: found 'wald'"):
         _run("03_tcc_response_rates", tmp_path, ci_method="wald")

@@ -357,10 +357,13 @@ def dot_shares(data: pd.DataFrame, x: str = "share_pct", y: str = "country",
 
 def funnel(data: pd.DataFrame, limits: pd.DataFrame, x: str = "decided", y: str = "rate",
            label: str | None = None, p0: float | None = None, ax=None, title: str | None = None,
-           label_outside: bool = True):
+           label_outside: bool = True, shared: str | None = None, note: str | None = None):
     """Funnel plot: each unit's rate against its number of cases, with binomial control limits
     (``limits`` from ``response.funnel_limits``) and the overall rate ``p0``. Units outside the
-    outer limits are labelled with ``label``.
+    outer limits are labelled with ``label``. ``shared`` names a column counting cases a unit
+    shares with other units (an allegation naming several contributors counts for each): those
+    units are drawn as open circles. ``note`` is written under the plot (e.g. how shared cases
+    are counted).
 
     Example: ``plots.funnel(table, response.funnel_limits(0.6, 100), label="nationality", p0=0.6)``
     """
@@ -374,7 +377,15 @@ def funnel(data: pd.DataFrame, limits: pd.DataFrame, x: str = "decided", y: str 
                 linewidth=1)
     if p0 is not None:
         ax.axhline(p0, color=pal[3], linewidth=1, label="overall rate")
-    ax.scatter(data[x], data[y], color=pal[0], s=22, zorder=3)
+    if shared is not None and shared in data:
+        own = data[data[shared].fillna(0) == 0]
+        both = data[data[shared].fillna(0) > 0]
+        ax.scatter(own[x], own[y], color=pal[0], s=22, zorder=3)
+        if len(both):
+            ax.scatter(both[x], both[y], facecolors="white", edgecolors=pal[0], s=30,
+                       linewidths=1.2, zorder=3, label="includes shared allegations")
+    else:
+        ax.scatter(data[x], data[y], color=pal[0], s=22, zorder=3)
     if label is not None and label_outside and bands:
         outer = bands[-1]
         lim = limits.set_index("n")
@@ -389,28 +400,47 @@ def funnel(data: pd.DataFrame, limits: pd.DataFrame, x: str = "decided", y: str 
     ax.set_ylabel(y.replace("_", " "))
     ax.set_ylim(-0.02, 1.02)
     ax.legend(fontsize=8, loc="lower right")
+    _note(ax, note)
     if title:
         ax.set_title(title)
     return ax
 
 
+def _note(ax, note: str | None) -> None:
+    """Write ``note`` (a source, how cases are counted) in small type under the axes."""
+    if note:
+        import textwrap
+
+        ax.annotate(textwrap.fill(note, 110), (0, 0), xycoords="axes fraction",
+                    xytext=(0, -40), textcoords="offset points", fontsize=7, va="top",
+                    color="0.3")
+
+
 def survival(curves: dict[str, pd.DataFrame], ax=None, title: str | None = None,
-             xlabel: str = "days since the allegation was reported"):
-    """Kaplan-Meier step curves, one per key (``time`` and ``survival`` columns), censoring
-    times marked with ticks."""
+             xlabel: str = "days", ylabel: str = "share still under investigation",
+             note: str | None = None):
+    """Step curves, one per key (``time`` and ``survival`` columns, e.g. Kaplan-Meier tables),
+    censoring times marked with ticks where a ``censored`` column is above 0. Label the axes
+    with what the time counts from and what the curve shows (``xlabel``, ``ylabel``); ``note``
+    is written under the plot (e.g. the source).
+
+    Example: ``plots.survival({"tcc": km.table}, xlabel="days since the reporting month")``
+    """
     ax = _ax(ax)
     colors = sns.color_palette(PALETTE, n_colors=max(len(curves), 1))
     for (name, t), color in zip(curves.items(), colors):
         times = [0.0, *t["time"].tolist()]
         surv = [1.0, *t["survival"].tolist()]
         ax.step(times, surv, where="post", color=color, label=str(name).replace("_", " "))
-        cens = t[t["censored"] > 0]
-        ax.plot(cens["time"], cens["survival"], "|", color=color, markersize=6)
+        if "censored" in t:
+            cens = t[t["censored"] > 0]
+            ax.plot(cens["time"], cens["survival"], "|", color=color, markersize=6)
     ax.axhline(0.5, color="0.6", linewidth=0.8, linestyle=":")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("share still under investigation")
+    ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=8)
+    _note(ax, note)
     if title:
         ax.set_title(title)
     return ax

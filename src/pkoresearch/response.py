@@ -5,6 +5,10 @@ investigations take. Pure functions.
 "Response rate" has several definitions; each series here carries its ``definition`` and series
 with different definitions are never put in one table row, line or model.
 
+Dates from a UN export are the export's own: pending cases are censored on :func:`censoring_date`
+(the first day of the export's last reporting month, or a date the caller gives), the same day
+for every subset, and yearly rates carry a ``complete`` flag from the export's coverage.
+
 >>> from pkoresearch import response
 >>> r = response.curated_series("followups_answered")
 >>> r.set_index("year").loc[2010, ["responses", "requests"]].tolist()
@@ -21,7 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from . import curated, stats
+from . import countries, curated, stats
+from .coverage import Coverage
 from .errors import ParameterError
 from .readers.un_conduct import AllegationTable
 
@@ -36,18 +41,114 @@ DEFINITIONS = {
     "nio_appointed": (
         "allegations with a national investigation officer appointed, among allegations against "
         "uniformed personnel where the contributor was asked and answered or failed to answer "
-        "(yes / no response / declined); pending requests and 'not applicable' are left out"),
+        "(yes / no response / declined); requests still pending on the export date are shown "
+        "apart (and in a sensitivity counted as not appointed); 'not applicable' is left out"),
     "outcome_reported": (
         "allegations against uniformed personnel for which the national government reported a "
         "final action other than 'pending'"),
 }
-# curated measures: definition -> (successes measure, denominator measure)
+# the curated follow-up counts are not independent trials: the caveat travels with the series
+CLUSTERED = {
+    "followups_answered": "contributing country and case (several follow-ups per country and per "
+                          "case)",
+}
+CLUSTER_CAVEAT = ("the units are clustered by {by}, not independent: the binomial interval assumes "
+                  "independent units and is too narrow (optimistic)")
+# curated measures: definition -> (successes measure, denominator measure, whole year covered)
 CURATED_MEASURES = {
-    "followups_answered": ("responses_received", "followups_sent"),
-    "countries_replying": ("tccs_responded_h1", "tccs_notified_of_allegations_h1"),
+    "followups_answered": ("responses_received", "followups_sent", True),
+    "countries_replying": ("tccs_responded_h1", "tccs_notified_of_allegations_h1", False),
 }
 UNIFORMED = ("military", "police")
 NIO_DECIDED = ("yes", "no_response", "declined")
+NIO_STATES = (*NIO_DECIDED, "pending")
+ORIGIN = (
+    "Durations are in days from the first day of the allegation's reporting month, for finished "
+    "and pending cases alike. Pending (censored) cases: from that day to the censoring day (the "
+    "first day of the export's last reporting month unless as_of is given), a whole number of "
+    "months. Finished cases: the export's 'Investigation (days)', which the UN counts from the "
+    "start of the investigation; the export publishes no start date, so both are counted from "
+    "the reporting month on the assumption that an investigation starts when its allegation is "
+    "reported (it fails for allegations recorded long after an investigation began: "
+    "started_before_report counts the finished ones whose days exceed the time from their "
+    "reporting month to the censoring day).")
+AS_OF_RULE = (
+    "Censoring day: the first day of the export's last reporting month. The export does not "
+    "state the day it was taken; it was taken during its last month (the July 2024 export holds "
+    "1 allegation of July against 6 to 17 in each earlier month of 2024), so the first day of that "
+    "month never credits a pending case with time the export did not see, and with the origin "
+    "also on the first day of a month the elapsed time is a whole number of months. Give as_of "
+    "to use another day (e.g. the download date).")
+
+
+# --------------------------------------------------------------------------------------------------
+# the export's own dates
+
+
+def _is_whole_export(table: AllegationTable) -> bool:
+    rows = table.counts.get("rows_in_file")
+    return "selected" not in table.counts and (rows is None or rows == len(table.allegations))
+
+
+def censoring_date(table: AllegationTable, as_of: object = None) -> pd.Timestamp:
+    """The day pending cases are censored on, the same for every subset of one export.
+
+    ``as_of`` None or "" gives the first day of the export's last reporting month
+    (``AllegationTable.as_of``; see :data:`AS_OF_RULE`); it must then be the whole export, since a
+    subset's last reporting month need not be the export's. A date (``"2024-07-19"``) or a month
+    (``"2024-07"``, its first day) overrides it; it may not fall before the first day of the
+    table's last reporting month (a pending case reported then would have negative elapsed time).
+    Raises ParameterError otherwise.
+    Example: ``censoring_date(read_table_of_allegations("export.xlsx"))`` -> 2024-07-01
+    """
+    last = table.as_of
+    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+        if not _is_whole_export(table):
+            raise ParameterError(
+                f"as_of: found none for a subset of {len(table.allegations)} of "
+                f"{table.counts.get('rows_in_file')} allegations of {table.path.name}; its last "
+                "reporting month need not be the export's. Expected as_of from the whole export: "
+                "response.censoring_date(whole_table)")
+        return last
+    try:
+        day = pd.Timestamp(str(as_of).strip() if isinstance(as_of, str) else as_of)
+    except (ValueError, TypeError):
+        day = pd.NaT
+    if pd.isna(day):
+        raise ParameterError(f"as_of: found {as_of!r}; expected a date such as '2024-07-01' or a "
+                             "month such as '2024-07'")
+    day = day.normalize()
+    if day < last:
+        raise ParameterError(f"as_of: found {day.date()}, before the table's last reporting month "
+                             f"({last:%B %Y}); expected a day on or after {last.date()}")
+    return day
+
+
+def export_coverage(table: AllegationTable, coverage: Coverage | None = None) -> Coverage:
+    """The reporting months of the whole export (``AllegationTable.coverage``), or ``coverage``
+    if given. A subset's own first and last months are not the export's: it raises
+    ParameterError for a subset without ``coverage``."""
+    if coverage is not None:
+        return coverage
+    if not _is_whole_export(table):
+        raise ParameterError(
+            f"coverage: found none for a subset of {len(table.allegations)} of "
+            f"{table.counts.get('rows_in_file')} allegations of {table.path.name}; expected "
+            "coverage=whole_table.coverage")
+    return table.coverage
+
+
+def _complete_years(coverage: Coverage) -> dict[int, bool]:
+    y = coverage.years()
+    return dict(zip(y["year"].astype(int), y["complete"].astype(bool)))
+
+
+def _origin_days(report_date: pd.Series | pd.DatetimeIndex, day: pd.Timestamp) -> np.ndarray:
+    return np.asarray((day - pd.DatetimeIndex(report_date)).days, dtype=float)
+
+
+# --------------------------------------------------------------------------------------------------
+# curated series
 
 
 def rate_table(frame: pd.DataFrame, successes: str, n: str, method: str = "wilson",
@@ -66,15 +167,17 @@ def rate_table(frame: pd.DataFrame, successes: str, n: str, method: str = "wilso
 def curated_series(definition: str = "followups_answered", method: str = "wilson",
                    alpha: float = 0.05) -> pd.DataFrame:
     """A curated response series as rates with intervals: ``year, period, responses, requests,
-    rate, ci_low, ci_high, ci_method, definition, source_id``.
+    rate, ci_low, ci_high, ci_method, complete, caveat, definition, source_id``.
 
-    ``definition`` is "followups_answered" (2010 29/74, 2011 26/60, 2012 27/47) or
-    "countries_replying" (13 of 39 contributors for January-June 2010).
+    ``definition`` is "followups_answered" (2010 29/74, 2011 26/60, 2012 27/47: calendar years,
+    ``complete`` True) or "countries_replying" (13 of 39 contributors for January-June 2010:
+    ``complete`` False). ``caveat`` says where the binomial interval is optimistic because the
+    units are clustered (follow-ups: by country and case, see :data:`CLUSTERED`).
     """
     if definition not in CURATED_MEASURES:
         raise ParameterError(f"definition: found {definition!r}; expected one of "
                              f"{list(CURATED_MEASURES)}")
-    k, n = CURATED_MEASURES[definition]
+    k, n, whole_year = CURATED_MEASURES[definition]
     f = curated.load("followups")
     f = f[f["measure"].isin([k, n])]
     wide = f.pivot_table(index=["year_start", "period"], columns="measure", values="value",
@@ -85,42 +188,203 @@ def curated_series(definition: str = "followups_answered", method: str = "wilson
         "responses": wide[k].astype(int), "requests": wide[n].astype(int),
     })
     out["source_id"] = out["period"].map(src)
-    return rate_table(out, "responses", "requests", method, alpha, DEFINITIONS[definition])
+    out = rate_table(out, "responses", "requests", method, alpha, DEFINITIONS[definition])
+    out["complete"] = whole_year
+    out["caveat"] = (CLUSTER_CAVEAT.format(by=CLUSTERED[definition]) if definition in CLUSTERED
+                     else "")
+    front = ["year", "period", "responses", "requests", "rate", "ci_low", "ci_high", "ci_method",
+             "complete", "caveat", "definition", "source_id"]
+    return out[front]
 
 
 # --------------------------------------------------------------------------------------------------
 # from the allegation-level table
 
 
-def uniformed(table: AllegationTable, categories: Sequence[str] = UNIFORMED) -> pd.DataFrame:
-    """Allegations involving the given personnel categories (default military and police), one row
-    each, with ``nationality`` split into one row per contributor named."""
+def uniformed(table: AllegationTable, categories: Sequence[str] = UNIFORMED,
+              coverage: Coverage | None = None) -> pd.DataFrame:
+    """Allegations involving the given personnel categories (default military and police), with
+    ``nationality`` split into one row per contributor named. Added columns:
+    ``nationality_iso3`` (ISO 3166 alpha-3 from :mod:`pkoresearch.countries`, so that spelling
+    variants meet; ``<NA>`` for "Unknown" and "not published"), ``contributors_named`` (how many
+    contributors the allegation names: its NIO status and outcome are recorded once per
+    allegation and so belong to each of them) and ``year_complete`` (the export covers all 12
+    months of the reporting year; from ``coverage``, by default the table's, which must then be
+    the whole export).
+    Example: ``uni = uniformed(read_table_of_allegations("export.xlsx"))``"""
+    cov = export_coverage(table, coverage)
     ids = table.personnel.loc[table.personnel["category"].isin(list(categories)), "allegation_id"]
     a = table.allegations[table.allegations["allegation_id"].isin(ids)].copy()
     a["nationality"] = a["nationality"].fillna("not published").str.split("; ")
-    return a.explode("nationality").reset_index(drop=True)
+    a = a.explode("nationality").reset_index(drop=True)
+    a["nationality"] = a["nationality"].astype("string")
+    a["nationality_iso3"] = countries.to_iso3(a["nationality"]).to_numpy()
+    a["contributors_named"] = a.groupby("allegation_id")["nationality"].transform("size")
+    a["year_complete"] = a["report_year"].map(_complete_years(cov)).astype("boolean")
+    return a
+
+
+def select_contributors(allegations: pd.DataFrame, names: Sequence[str],
+                        parameter: str = "contributors") -> pd.DataFrame:
+    """The rows of :func:`uniformed` for the contributors ``names``, matched through ISO3 codes
+    (so "Congo (Republic of)" finds the export's "Congo"). Raises ParameterError naming every
+    name that is not a country or has no allegation in the table."""
+    if isinstance(names, str) or not isinstance(names, Sequence) or not names:
+        raise ParameterError(f"parameter {parameter}: found {names!r}; expected a non-empty list "
+                             "of contributing countries")
+    codes = countries.to_iso3(list(names))
+    iso = (allegations["nationality_iso3"] if "nationality_iso3" in allegations
+           else countries.to_iso3(allegations["nationality"]))
+    present = set(iso.dropna())
+    bad = [n for n, c in zip(names, codes) if pd.isna(c) or c not in present]
+    if bad:
+        shown = sorted(set(allegations["nationality"].dropna().astype(str)))
+        raise ParameterError(f"parameter {parameter}: found {bad}, not a contributor named in the "
+                             f"table; expected names among {shown}")
+    return allegations[iso.isin(set(codes)).to_numpy()].reset_index(drop=True)
+
+
+def nio_state_counts(nio: pd.DataFrame, by: str = "report_year") -> pd.DataFrame:
+    """Long table of a :func:`nio_rates` table for a stacked bar chart: ``label, state,
+    allegations`` with states yes / no response / declined / pending (pending is a state of its
+    own, not a missing value). A year flagged ``complete`` False is labelled "YYYY\n(partial)"."""
+    label = nio[by].astype(str)
+    if "complete" in nio:
+        label = label.where(nio["complete"].fillna(True).astype(bool), label + "\n(partial)")
+    wide = pd.DataFrame({"label": label, "appointed": nio["appointed"],
+                         "no response": nio["no_response"], "declined": nio["declined"],
+                         "pending": nio["pending"]})
+    out = wide.melt(id_vars="label", var_name="state", value_name="allegations")
+    out["state"] = pd.Categorical(out["state"], ["appointed", "no response", "declined", "pending"])
+    return out
 
 
 def nio_counts(allegations: pd.DataFrame, by: str = "report_year") -> pd.DataFrame:
-    """Allegations by ``by`` and NIO status (wide, every status a column, zeros kept)."""
-    a = allegations.drop_duplicates(["allegation_id", by]) if by != "nationality" else allegations
+    """Allegations by ``by`` and NIO status (wide, every status a column, zeros kept). An
+    allegation counts once in each group of ``by`` it belongs to (once per year; once for each
+    contributor it names)."""
+    a = allegations.drop_duplicates(["allegation_id", by])
     out = pd.crosstab(a[by], a["nio_appointed"], dropna=False)
     out.columns = [str(c) for c in out.columns]
     return out
 
 
-def nio_rates(allegations: pd.DataFrame, by: str = "report_year", method: str = "wilson",
-              alpha: float = 0.05) -> pd.DataFrame:
-    """NIO appointment rate by ``by`` (report_year or nationality): ``*by, appointed, decided,
-    pending, rate, ci_low, ci_high, ci_method, definition``. See ``DEFINITIONS["nio_appointed"]``."""
-    c = nio_counts(allegations, by)
-    for col in (*NIO_DECIDED, "pending"):
+def _nio_frame(c: pd.DataFrame, method: str, alpha: float) -> pd.DataFrame:
+    """Rates, the pending sensitivity and the caveat from NIO counts (``yes`` ... columns)."""
+    for col in (*NIO_STATES, "not_applicable"):
         if col not in c:
             c[col] = 0
-    out = pd.DataFrame({"appointed": c["yes"], "decided": c[list(NIO_DECIDED)].sum(axis=1),
-                        "pending": c["pending"]}).reset_index()
-    out = out[out["decided"] > 0]
-    return rate_table(out, "appointed", "decided", method, alpha, DEFINITIONS["nio_appointed"])
+    out = pd.DataFrame({"appointed": c["yes"], "no_response": c["no_response"],
+                        "declined": c["declined"], "pending": c["pending"],
+                        "not_applicable": c["not_applicable"]}).reset_index()
+    out["decided"] = out[["appointed", "no_response", "declined"]].sum(axis=1)
+    out["asked"] = out["decided"] + out["pending"]
+    out = rate_table(out, "appointed", "decided", method, alpha, None)
+    sens = stats.proportion_table(out[["appointed", "asked"]], "appointed", "asked", method, alpha)
+    out["rate_pending_as_not"] = sens["rate"].to_numpy()
+    out["ci_low_pending_as_not"] = sens["ci_low"].to_numpy()
+    out["ci_high_pending_as_not"] = sens["ci_high"].to_numpy()
+    asked = out["asked"].where(out["asked"] > 0, 1)
+    out["rate_pending_as_yes"] = np.where(out["asked"] > 0,
+                                          (out["appointed"] + out["pending"]) / asked, np.nan)
+    out["share_pending"] = np.where(out["asked"] > 0, out["pending"] / asked, np.nan)
+    out["caveat"] = [
+        (f"{r.pending} of {r.asked} requests pending on the export date: a 'no response' is "
+         f"recorded only after time passes, so the rate among decided requests "
+         f"({r.rate:.0%}) is biased upward; pending counted as not appointed "
+         f"{r.rate_pending_as_not:.0%}, as appointed {r.rate_pending_as_yes:.0%}")
+        if r.pending > 0 and r.decided > 0 else
+        (f"all {r.pending} requests pending on the export date" if r.pending > 0 else "")
+        for r in out.itertuples()]
+    return out
+
+
+def nio_rates(allegations: pd.DataFrame, by: str = "report_year", method: str = "wilson",
+              alpha: float = 0.05) -> pd.DataFrame:
+    """NIO appointment by ``by`` (report_year, nationality_iso3, ...), each allegation once per
+    group, with pending requests as their own state and a sensitivity for them:
+
+    ``*by, appointed, no_response, declined, pending, not_applicable, decided, asked, rate,
+    ci_low, ci_high`` (rate = appointed / decided, the requests answered or failed),
+    ``rate_pending_as_not, ci_low_pending_as_not, ci_high_pending_as_not`` (appointed / asked:
+    pending counted as not appointed), ``rate_pending_as_yes`` (the upper bound), ``share_pending``,
+    ``caveat`` (where requests are pending: a "no response" is recorded only after time passes,
+    so recent rates among decided requests are biased upward), ``ci_method, definition``; and
+    for ``report_year`` with ``year_complete`` in the input (from :func:`uniformed`), ``complete``.
+    Groups where no NIO was asked (only "not applicable" or blank) are left out and counted in
+    ``.attrs["not_asked"]``. See ``DEFINITIONS["nio_appointed"]``.
+    """
+    out = _nio_frame(nio_counts(allegations, by), method, alpha)
+    not_asked = out[out["asked"] == 0]
+    out = out[out["asked"] > 0].reset_index(drop=True)
+    if by == "report_year" and "year_complete" in allegations:
+        flag = allegations.drop_duplicates("report_year").set_index("report_year")["year_complete"]
+        out["complete"] = out["report_year"].map(flag).astype("boolean")
+        partial = ~out["complete"].fillna(False)
+        text = "partial year; " + out.loc[partial, "caveat"]
+        out.loc[partial, "caveat"] = text.str.rstrip("; ")
+    out["definition"] = DEFINITIONS["nio_appointed"]
+    out.attrs["not_asked"] = not_asked[by].tolist()
+    return out
+
+
+def nio_totals(allegations: pd.DataFrame, method: str = "wilson", alpha: float = 0.05
+               ) -> pd.DataFrame:
+    """One row counting each allegation once, whatever the number of contributors it names:
+    ``allegations`` (distinct), then the columns of :func:`nio_rates`.
+    Example: ``nio_totals(uniformed(table))["allegations"]`` equals the distinct allegation ids."""
+    a = allegations.drop_duplicates("allegation_id").assign(total="all allegations")
+    out = _nio_frame(nio_counts(a, "total"), method, alpha)
+    out.insert(1, "allegations", a["allegation_id"].nunique())
+    out["definition"] = DEFINITIONS["nio_appointed"]
+    return out
+
+
+def contributor_table(allegations: pd.DataFrame, min_cases: int = 5, method: str = "wilson",
+                      alpha: float = 0.05) -> pd.DataFrame:
+    """NIO appointment by contributor with intervals and a small-numbers caution:
+    ``nationality, nationality_iso3, appointed, decided, pending, rate, ci_low, ci_high, shared,
+    caution`` and the pending columns of :func:`nio_rates`.
+
+    Contributors are grouped by ISO3 code (:mod:`pkoresearch.countries`), so spelling variants
+    meet; ``nationality`` is the export's name. An allegation naming several contributors has one
+    NIO status, recorded for the allegation: it counts once for *each* contributor named
+    (``shared`` counts those allegations per contributor), so the rows sum to more than the
+    allegations. ``.attrs["totals"]`` counts each allegation once (:func:`nio_totals`);
+    ``.attrs["unresolved"]`` lists the names that are not a country ("Unknown", "not published")
+    with their allegations; ``.attrs["note"]`` says all this in a sentence.
+    """
+    a = allegations.copy()
+    if "nationality_iso3" not in a:
+        a["nationality_iso3"] = countries.to_iso3(a["nationality"]).to_numpy()
+    a = a.drop_duplicates(["allegation_id", "nationality_iso3", "nationality"])
+    if "contributors_named" not in a:
+        a["contributors_named"] = a.groupby("allegation_id")["nationality"].transform("size")
+    known = a[a["nationality_iso3"].notna()]
+    t = nio_rates(known, "nationality_iso3", method, alpha)
+    names = known.groupby("nationality_iso3")["nationality"].agg(
+        lambda s: " / ".join(sorted(set(s.astype(str)))))
+    shared = known[known["contributors_named"] > 1].groupby("nationality_iso3")[
+        "allegation_id"].nunique()
+    t.insert(0, "nationality", t["nationality_iso3"].map(names).astype("string"))
+    t["shared"] = t["nationality_iso3"].map(shared).fillna(0).astype(int)
+    t["caution"] = np.where(t["decided"] < min_cases,
+                            f"fewer than {min_cases} decided requests: do not rank", "")
+    t = t.sort_values(["decided", "nationality"], ascending=[False, True]).reset_index(drop=True)
+    unknown = a[a["nationality_iso3"].isna()].groupby("nationality")["allegation_id"].nunique()
+    totals = nio_totals(a, method, alpha)
+    n_shared = int(a.loc[a["contributors_named"] > 1, "allegation_id"].nunique())
+    t.attrs["totals"] = totals
+    t.attrs["unresolved"] = {str(k): int(v) for k, v in unknown.items()}
+    t.attrs["shared_allegations"] = n_shared
+    t.attrs["note"] = (
+        f"{n_shared} allegation(s) name more than one contributor; the export records one NIO "
+        "status per allegation, so it is assigned to every contributor named and such an "
+        "allegation counts once for each (column 'shared'). Totals count each allegation once: "
+        f"{int(totals['allegations'].iloc[0])} allegations, {int(totals['appointed'].iloc[0])} "
+        f"with an NIO appointed of {int(totals['decided'].iloc[0])} decided "
+        f"({int(totals['pending'].iloc[0])} pending).")
+    return t
 
 
 def national_actions(table: AllegationTable, ids: Sequence[int] | None = None) -> pd.DataFrame:
@@ -134,19 +398,34 @@ def national_actions(table: AllegationTable, ids: Sequence[int] | None = None) -
     return out.sort_values(["lines", "persons"], ascending=False).reset_index()
 
 
+def _national_outcome(table: AllegationTable) -> pd.Series:
+    """Per allegation with a national-government final action line: whether some line reports an
+    outcome (anything but "Pending")."""
+    a = table.actions
+    ng = a[(a["stage"] == "final") & (a["actor"] == "national_government")]
+    return ng.groupby("allegation_id")["action"].agg(lambda s: bool((s != "Pending").any()))
+
+
 def outcome_reported(table: AllegationTable, allegations: pd.DataFrame, by: str = "report_year",
                      method: str = "wilson", alpha: float = 0.05) -> pd.DataFrame:
     """Share of allegations with a national-government final action line whose national outcome is
-    reported (some line other than "Pending"), by ``by``: ``*by, reported, with_national_line, ...``.
+    reported (some line other than "Pending"), by ``by``: ``*by, reported, with_national_line,
+    rate, ci_low, ci_high, ...`` (and ``complete`` by report_year where ``year_complete`` is given).
+
+    By reporting year this share mostly measures follow-up time (recent allegations have had less
+    time), not behaviour: use :func:`outcome_times` and :func:`time_to_outcome` for the time from
+    report to outcome.
     """
-    a = table.actions
-    ng = a[(a["stage"] == "final") & (a["actor"] == "national_government")]
-    per = ng.groupby("allegation_id")["action"].agg(lambda s: bool((s != "Pending").any()))
-    d = allegations[["allegation_id", by]].drop_duplicates()
-    d = d[d["allegation_id"].isin(per.index)]
+    per = _national_outcome(table)
+    cols = ["allegation_id", by] + (["year_complete"] if "year_complete" in allegations else [])
+    d = allegations[cols].drop_duplicates(["allegation_id", by])
+    d = d[d["allegation_id"].isin(per.index)].copy()
     d["reported"] = d["allegation_id"].map(per).astype(int)
     out = d.groupby(by).agg(reported=("reported", "sum"),
                             with_national_line=("allegation_id", "size")).reset_index()
+    if by == "report_year" and "year_complete" in d:
+        flag = d.drop_duplicates("report_year").set_index("report_year")["year_complete"]
+        out["complete"] = out["report_year"].map(flag).astype("boolean")
     return rate_table(out, "reported", "with_national_line", method, alpha,
                       DEFINITIONS["outcome_reported"])
 
@@ -155,33 +434,47 @@ def outcome_reported(table: AllegationTable, allegations: pd.DataFrame, by: str 
 # durations
 
 
-def investigation_durations(table: AllegationTable, as_of: pd.Timestamp | None = None
-                            ) -> pd.DataFrame:
-    """One row per allegation with an investigation: ``allegation_id, entity, days, event``.
+def investigation_durations(table: AllegationTable, as_of: object = None,
+                            ids: Sequence[int] | None = None) -> pd.DataFrame:
+    """One row per allegation with an investigation: ``allegation_id, entity, report_date, days,
+    event, started_before_report``.
 
-    Completed investigations (``event`` 1) have the days the export gives. Pending ones (``event``
-    0, right-censored) are open from the reporting month (its first day) up to ``as_of`` (default:
-    the last day of the table's latest reporting month). Investigations marked N/A are left out
-    and counted in ``.attrs["not_applicable"]``.
+    Completed investigations (``event`` 1) have the days the export gives. Pending ones
+    (``event`` 0, right-censored) are open from the first day of their reporting month to the
+    censoring day (:func:`censoring_date`: the first day of the export's last reporting month,
+    or ``as_of``), the same day whatever subset is analysed; see :data:`ORIGIN` and
+    :data:`AS_OF_RULE`. Pass the whole export and choose allegations with ``ids`` (or pass a
+    subset with ``as_of`` from the whole export). ``started_before_report`` marks finished
+    investigations whose days exceed the time from their reporting month to the censoring day.
+    Investigations marked N/A are left out and counted in ``.attrs["not_applicable"]``, finished
+    ones without a number of days in ``.attrs["no_days"]``.
+    Example: ``investigation_durations(table, ids=uniformed(table)["allegation_id"])``
     """
+    day = censoring_date(table, as_of)
     inv = table.investigations.drop_duplicates("allegation_id")
+    if ids is not None:
+        inv = inv[inv["allegation_id"].isin(list(ids))]
     a = table.allegations.set_index("allegation_id")
-    end = (table.as_of + pd.offsets.MonthEnd(0)) if as_of is None else pd.Timestamp(as_of)
-    done = inv["status"] == "completed"
-    pending = inv["status"] == "pending"
-    opened = a.loc[inv["allegation_id"], "report_date"].to_numpy()
-    open_days = (end - pd.DatetimeIndex(opened)).days.to_numpy()
+    done = (inv["status"] == "completed").to_numpy()
+    pending = (inv["status"] == "pending").to_numpy()
+    report = a.loc[inv["allegation_id"], "report_date"]
+    elapsed = _origin_days(report, day)
+    given = inv["days"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     out = pd.DataFrame({
         "allegation_id": inv["allegation_id"].to_numpy(),
         "entity": inv["entity"].astype("string").to_numpy(),
-        "days": np.where(done, inv["days"].astype("Float64").fillna(np.nan).to_numpy(dtype=float),
-                         open_days.astype(float)),
-        "event": done.astype(int).to_numpy(),
+        "report_date": report.to_numpy(),
+        "days": np.where(done, given, elapsed),
+        "event": done.astype(int),
     })
-    keep = (done | pending).to_numpy() & ~np.isnan(out["days"].to_numpy())
+    out["started_before_report"] = done & (given > elapsed)
+    keep = (done | pending) & ~np.isnan(out["days"].to_numpy())
     out = out[keep].reset_index(drop=True)
     out.attrs["not_applicable"] = int((inv["status"] == "not_applicable").sum())
-    out.attrs["as_of"] = str(end.date())
+    out.attrs["no_days"] = int((done & np.isnan(given)).sum())
+    out.attrs["as_of"] = str(day.date())
+    out.attrs["started_before_report"] = int(out["started_before_report"].sum())
+    out.attrs["origin"] = ORIGIN
     return out
 
 
@@ -244,10 +537,13 @@ def durations_by_entity(durations: pd.DataFrame, min_n: int = 5, alpha: float = 
                         ) -> pd.DataFrame:
     """Kaplan-Meier median days by investigating entity, beside the naive median of the finished
     ones (which understates durations while many are still open):
-    ``entity, n, completed, pending, km_median, ci_low, ci_high, naive_median_completed``."""
-    rows = []
+    ``entity, n, completed, pending, km_median, ci_low, ci_high, naive_median_completed``.
+    Entities with fewer than ``min_n`` investigations are left out and listed in
+    ``.attrs["too_few"]``; ``.attrs["as_of"]`` is the censoring day of ``durations``."""
+    rows, too_few = [], {}
     for entity, d in durations.groupby("entity"):
         if len(d) < min_n:
+            too_few[str(entity)] = len(d)
             continue
         km = kaplan_meier(d["days"], d["event"], alpha)
         done = d.loc[d["event"] == 1, "days"]
@@ -255,16 +551,170 @@ def durations_by_entity(durations: pd.DataFrame, min_n: int = 5, alpha: float = 
                      "pending": int((d["event"] == 0).sum()), "km_median": km.median,
                      "ci_low": km.ci_low, "ci_high": km.ci_high,
                      "naive_median_completed": float(done.median()) if len(done) else math.nan})
-    return pd.DataFrame(rows).sort_values("n", ascending=False).reset_index(drop=True)
+    out = pd.DataFrame(rows).sort_values("n", ascending=False).reset_index(drop=True)
+    out.attrs["too_few"] = too_few
+    out.attrs["as_of"] = durations.attrs.get("as_of")
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# time from report to a national outcome (current-status data)
+
+
+def outcome_times(table: AllegationTable, allegations: pd.DataFrame | None = None,
+                  as_of: object = None) -> pd.DataFrame:
+    """Each allegation with a national-government final action line, once:
+    ``allegation_id, report_year, followup_days, reported``.
+
+    The export has no date for a national outcome, only its state on the export date: whether
+    an outcome (a line other than "Pending") has been reported ``followup_days`` after the first
+    day of the reporting month (to :func:`censoring_date`). Such "current-status" data give the
+    time from report to outcome through :func:`time_to_outcome`. ``allegations`` (e.g. from
+    :func:`uniformed`) chooses the allegations; ``table`` is the whole export (or give ``as_of``).
+    """
+    day = censoring_date(table, as_of)
+    per = _national_outcome(table)
+    a = table.allegations if allegations is None else allegations
+    d = a[["allegation_id", "report_year", "report_date"]].drop_duplicates("allegation_id")
+    d = d[d["allegation_id"].isin(per.index)].copy()
+    d["followup_days"] = _origin_days(d["report_date"], day)
+    d["reported"] = d["allegation_id"].map(per).astype(int)
+    out = d[["allegation_id", "report_year", "followup_days", "reported"]].reset_index(drop=True)
+    out.attrs["as_of"] = str(day.date())
+    return out
+
+
+def _pava(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted least-squares non-decreasing fit (pool adjacent violators)."""
+    values: list[float] = []
+    weights: list[float] = []
+    sizes: list[int] = []
+    for yi, wi in zip(y, w):
+        values.append(float(yi))
+        weights.append(float(wi))
+        sizes.append(1)
+        while len(values) > 1 and values[-2] > values[-1]:
+            v, wt, s = values.pop(), weights.pop(), sizes.pop()
+            values[-1] = (values[-1] * weights[-1] + v * wt) / (weights[-1] + wt)
+            weights[-1] += wt
+            sizes[-1] += s
+    return np.repeat(values, sizes)
+
+
+@dataclass(frozen=True)
+class CurrentStatus:
+    """Time to an event seen only as "happened yet or not" at one follow-up time per case."""
+
+    table: pd.DataFrame  # time, n, reported, share_reported (NPMLE of F), still_open, low, high
+    median: float  # the first follow-up time where the NPMLE reaches 0.5 (nan if it never does)
+    ci_low: float  # first time whose upper bound reaches 0.5 (nan: not found)
+    ci_high: float  # first time whose lower bound reaches 0.5 (nan: not reached in the data)
+    n: int
+    reported: int
+    window: float
+    alpha: float = 0.05
+    method: str = (
+        "current-status data: nonparametric maximum likelihood estimate of the share with an "
+        "outcome by time since report (isotonic regression; Groeneboom & Wellner 1992); "
+        "pointwise bounds from the binomial share of the cases followed up to `window` days less "
+        "(lower bound) or more (upper bound) than t, valid because that share cannot fall with "
+        "follow-up time (the binomial idea of Kim, Fay & Proschan, arXiv:1805.06488); the median's "
+        "interval is where those bounds cross 0.5")
+
+    def at(self, days: float) -> float:
+        """The estimated share with an outcome ``days`` after the report (NPMLE; 0 before the
+        first follow-up time)."""
+        t = self.table
+        before = t[t["time"] <= days]
+        return float(before["share_reported"].iloc[-1]) if len(before) else 0.0
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"n": self.n, "reported": self.reported, "median": self.median,
+                              "ci_low": self.ci_low, "ci_high": self.ci_high}])
+
+
+def _first(times: pd.Series, hit: pd.Series) -> float:
+    return float(times[hit].iloc[0]) if hit.any() else math.nan
+
+
+def time_to_outcome(followup_days: Sequence[float], reported: Sequence[int],
+                    alpha: float = 0.05, window: float = 365, method: str = "wilson",
+                    horizons: Sequence[float] = ()) -> CurrentStatus:
+    """Distribution of the time from report to outcome when each case is seen once, at
+    ``followup_days``, with ``reported`` 1 if its outcome was in by then and 0 if still pending.
+
+    The pending cases are right-censored at their follow-up time and the reported ones
+    left-censored (the outcome came some time before). Kaplan-Meier needs the event times, which
+    the export does not give; the nonparametric maximum likelihood estimate (NPMLE) for these
+    data is the non-decreasing (isotonic) fit of ``reported`` on follow-up time, and its median
+    is the first follow-up time where the share reaches 0.5. Bounds at each time t: the
+    ``method`` interval's lower limit for the share reported among cases followed t - ``window``
+    to t days, its upper limit among cases followed t to t + ``window`` days (each a one-sided
+    1 - alpha/2 bound whatever the distribution; conservative). Assumes the time to outcome does
+    not depend on the reporting year: with one export, a change of behaviour across years cannot
+    be told apart from follow-up time.
+    Example: ``time_to_outcome([100, 400, 900, 1500], [0, 1, 0, 1]).median`` -> 400.0
+    """
+    c = np.asarray(followup_days, dtype=float)
+    r = np.asarray(reported, dtype=int)
+    if len(c) == 0 or len(c) != len(r):
+        raise ParameterError(f"time_to_outcome: found {len(c)} follow-up times and {len(r)} "
+                             "outcomes; expected the same number, at least one")
+    if np.isnan(c).any() or (c < 0).any() or not set(np.unique(r)) <= {0, 1}:
+        raise ParameterError("time_to_outcome: expected follow-up days >= 0 and outcomes of 0 "
+                             "or 1")
+    if not window > 0:
+        raise ParameterError(f"window: found {window!r}; expected a positive number of days")
+    g = pd.DataFrame({"time": c, "reported": r}).groupby("time")["reported"].agg(["size", "sum"])
+    g = g.rename(columns={"size": "n", "sum": "reported"}).reset_index()
+    g["share_reported"] = _pava((g["reported"] / g["n"]).to_numpy(), g["n"].to_numpy())
+    g["still_open"] = 1 - g["share_reported"]
+
+    def bound(t: float, lower: bool) -> float:
+        inside = (c >= t - window) & (c <= t) if lower else (c >= t) & (c <= t + window)
+        if not inside.any():
+            return 0.0 if lower else 1.0
+        e = stats.proportion(int(r[inside].sum()), int(inside.sum()), method, alpha)
+        return e.ci_low if lower else e.ci_high
+
+    g["low"] = [bound(t, True) for t in g["time"]]
+    g["high"] = [bound(t, False) for t in g["time"]]
+    median = _first(g["time"], g["share_reported"] >= 0.5)
+    ci_low = _first(g["time"], g["high"] >= 0.5)
+    ci_high = _first(g["time"], g["low"] >= 0.5)
+    return CurrentStatus(g, median, ci_low, ci_high, len(c), int(r.sum()), float(window), alpha)
+
+
+def outcome_horizons(result: CurrentStatus, years: Sequence[float] = (1, 2, 3, 4, 5)
+                     ) -> pd.DataFrame:
+    """The share with an outcome 1, 2, ... years after the report: ``years, days,
+    share_reported, low, high`` (NPMLE and the bounds of :func:`time_to_outcome` at the last
+    follow-up time on or before that day; ``<NA>`` beyond the longest follow-up)."""
+    t = result.table
+    rows = []
+    for y in years:
+        days = 365.25 * y
+        before = t[t["time"] <= days]
+        if len(before) == 0 or days > t["time"].max():
+            rows.append({"years": y, "days": days, "share_reported": np.nan, "low": np.nan,
+                         "high": np.nan})
+            continue
+        last = before.iloc[-1]
+        rows.append({"years": y, "days": days, "share_reported": last["share_reported"],
+                     "low": last["low"], "high": last["high"]})
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------------------------------
 # comparisons and models
 
 
-def compare(k1: int, n1: int, k0: int, n0: int, alpha: float = 0.05) -> stats.Estimate:
+def compare(k1: int, n1: int, k0: int, n0: int, alpha: float = 0.05,
+            clustered_by: str | None = None) -> stats.Estimate:
     """Difference of two proportions (p1 - p0) with Newcombe's hybrid score interval (from the
-    two Wilson intervals) and Fisher's exact test (two-sided).
+    two Wilson intervals) and Fisher's exact test (two-sided). ``clustered_by`` names how the
+    units are clustered, if they are: the method text then says both are optimistic.
+    :func:`explain_comparison` puts the result in words.
     Example: ``compare(27, 47, 29, 74)`` (2012 against 2010 follow-ups answered)."""
     e1 = stats.proportion(k1, n1, "wilson", alpha)
     e0 = stats.proportion(k0, n0, "wilson", alpha)
@@ -273,52 +723,127 @@ def compare(k1: int, n1: int, k0: int, n0: int, alpha: float = 0.05) -> stats.Es
     low = d - math.sqrt((p1 - e1.ci_low) ** 2 + (e0.ci_high - p0) ** 2)
     high = d + math.sqrt((e1.ci_high - p1) ** 2 + (p0 - e0.ci_low) ** 2)
     p = float(sps.fisher_exact([[k1, n1 - k1], [k0, n0 - k0]]).pvalue)
-    return stats.Estimate(d, low, high, "Newcombe hybrid score interval; Fisher's exact test", p,
-                          alpha, {"p1": p1, "p0": p0, "k1": k1, "n1": n1, "k0": k0, "n0": n0})
+    method = "Newcombe hybrid score interval; Fisher's exact test"
+    if clustered_by:
+        method += ("; both assume independent units, but these are clustered by "
+                   f"{clustered_by}: the interval is too narrow and p too small")
+    return stats.Estimate(d, low, high, method, p, alpha,
+                          {"p1": p1, "p0": p0, "k1": k1, "n1": n1, "k0": k0, "n0": n0,
+                           "clustered_by": clustered_by})
+
+
+def explain_comparison(est: stats.Estimate) -> str:
+    """One paragraph on a :func:`compare` result that says what the interval and the test mean
+    together, and why they disagree when they do (the interval excludes 0 but p >= alpha, or the
+    reverse): they are different procedures, not inversions of one test, so near the boundary
+    one can fall on each side."""
+    level = f"{100 * (1 - est.alpha):g}%"
+    p = est.p_value
+    excludes = est.ci_low > 0 or est.ci_high < 0
+    significant = p is not None and p < est.alpha
+    near = est.ci_low if est.ci_low > 0 or (est.ci_high >= 0 and abs(est.ci_low) < abs(
+        est.ci_high)) else est.ci_high
+    head = (f"Difference {est.estimate:+.3f} (Newcombe {level} CI {est.ci_low:+.3f} to "
+            f"{est.ci_high:+.3f}); Fisher's exact test p = {p:.3f}.")
+    if excludes and significant:
+        body = (f"The interval excludes 0 and the test rejects equality at {est.alpha:g}: both "
+                "point to a difference.")
+    elif not excludes and not significant:
+        body = (f"The interval includes 0 and the test does not reject equality at {est.alpha:g}: "
+                "the data are compatible with no difference.")
+    else:
+        which = ("the interval excludes 0 (by {:.3f}) while the test does not reject equality"
+                 if excludes else
+                 "the test rejects equality while the interval includes 0 (its nearer bound is "
+                 "{:+.3f})").format(abs(near) if excludes else near)
+        body = (f"Here {which} at {est.alpha:g}. They are different procedures: Newcombe's "
+                "interval combines the two groups' Wilson score intervals (an approximation), "
+                "while Fisher's test conditions on both margins and is exact but conservative "
+                "with counts this small. They are not inversions of one test, so near the "
+                "boundary they can fall on either side of it: the evidence for a difference is "
+                "borderline, neither established nor ruled out.")
+    out = f"{head} {body}"
+    clustered = est.detail.get("clustered_by")
+    if clustered:
+        out += (f" Both treat the units as independent, but they are clustered by {clustered}: "
+                "the real uncertainty is larger than either shows.")
+    return out
 
 
 def nio_logit(allegations: pd.DataFrame, contributor_attributes: pd.DataFrame | None = None,
-              terms: Sequence[str] = (), alpha: float = 0.05) -> pd.DataFrame:
+              terms: Sequence[str] = (), alpha: float = 0.05, include_partial: bool = False,
+              pending: str = "exclude") -> pd.DataFrame:
     """Logistic GLM of NIO appointment (yes against no response/declined) on reporting year
     (``year_c``, years since the first) and on contributor attributes the user supplies
-    (``contributor_attributes`` keyed by ``nationality``, columns named in ``terms``).
-    Returns ``term, odds_ratio, ci_low, ci_high, p_value`` with ``.attrs["n"]``."""
+    (``contributor_attributes`` with a ``nationality`` column, matched through ISO3 codes so that
+    spelling variants meet, and the columns named in ``terms``).
+
+    Rows: without attributes one per allegation (each allegation once); with attributes one per
+    allegation and contributor named. Standard errors are clustered by contributor (decisions
+    of one country are not independent). Years the export covers only in part are left out
+    unless ``include_partial`` (needs ``year_complete`` from :func:`uniformed`). ``pending``:
+    "exclude" (default) or "not_appointed" (the sensitivity of :func:`nio_rates`).
+    Returns ``term, odds_ratio, ci_low, ci_high, p_value`` with ``.attrs``: ``n``, ``clusters``,
+    ``unit``, ``years_left_out``, ``method``.
+    """
     import statsmodels.api as sm
 
-    d = allegations[allegations["nio_appointed"].isin(NIO_DECIDED)].copy()
+    if pending not in ("exclude", "not_appointed"):
+        raise ParameterError(f"pending: found {pending!r}; expected 'exclude' or 'not_appointed'")
+    states = NIO_DECIDED + (("pending",) if pending == "not_appointed" else ())
+    d = allegations[allegations["nio_appointed"].isin(states)].copy()
+    left_out: list[int] = []
+    if not include_partial:
+        if "year_complete" not in d:
+            raise ParameterError("nio_logit: found no year_complete column; expected the frame "
+                                 "from response.uniformed, or include_partial=True")
+        partial = ~d["year_complete"].fillna(False).astype(bool)
+        left_out = sorted(int(y) for y in set(d.loc[partial, "report_year"]))
+        d = d[~partial]
+    if "nationality_iso3" not in d:
+        d["nationality_iso3"] = countries.to_iso3(d["nationality"]).to_numpy()
     d["appointed"] = (d["nio_appointed"] == "yes").astype(float)
     d["year_c"] = (d["report_year"] - d["report_year"].min()).astype(float)
+    d["cluster"] = d["nationality_iso3"].fillna(d["nationality"].astype("string")).astype(str)
     cols = ["year_c"]
     if contributor_attributes is not None and terms:
         missing = [t for t in terms if t not in contributor_attributes]
         if missing:
             raise ParameterError(f"terms: found {missing} not in contributor_attributes columns "
                                  f"{list(contributor_attributes.columns)}")
-        d = d.merge(contributor_attributes[["nationality", *terms]], on="nationality", how="inner")
+        att = contributor_attributes.copy()
+        if "nationality_iso3" not in att:
+            att["nationality_iso3"] = countries.to_iso3(att["nationality"]).to_numpy()
+        twice = att["nationality_iso3"].notna() & att.duplicated("nationality_iso3", keep=False)
+        dup = att.loc[twice, "nationality"]
+        if len(dup):
+            raise ParameterError(f"contributor_attributes: found {sorted(dup.astype(str))} for one "
+                                 "country; expected one row per country")
+        d = d.merge(att.loc[att["nationality_iso3"].notna(), ["nationality_iso3", *terms]],
+                    on="nationality_iso3", how="inner")
         cols += list(terms)
+        unit = "allegation and contributor named"
+    else:
+        d = d.drop_duplicates("allegation_id")
+        unit = "allegation"
     d = d.dropna(subset=cols)
     if len(d) <= len(cols) + 1 or d["appointed"].nunique() < 2:
         raise ParameterError(f"nio_logit: {len(d)} allegations with a decided NIO request; "
                              "expected more rows than parameters and both outcomes")
     X = sm.add_constant(d[cols].astype(float))
-    fit = sm.GLM(d["appointed"], X, family=sm.families.Binomial()).fit()
+    groups = pd.factorize(d["cluster"])[0]
+    fit = sm.GLM(d["appointed"].to_numpy(), X, family=sm.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds={"groups": groups})
     ci = fit.conf_int(alpha)
     out = pd.DataFrame({"term": X.columns, "odds_ratio": np.exp(fit.params.to_numpy()),
                         "ci_low": np.exp(ci[0].to_numpy()), "ci_high": np.exp(ci[1].to_numpy()),
                         "p_value": fit.pvalues.to_numpy()})
-    out.attrs["n"] = len(d)
+    treated = "excluded" if pending == "exclude" else "counted as not appointed"
+    out.attrs.update(n=len(d), clusters=int(groups.max() + 1), unit=unit,
+                     years_left_out=left_out,
+                     method=("logistic GLM; Wald intervals with standard errors clustered by "
+                             f"contributor; pending requests {treated}"))
     return out
-
-
-def contributor_table(allegations: pd.DataFrame, min_cases: int = 5, method: str = "wilson",
-                      alpha: float = 0.05) -> pd.DataFrame:
-    """NIO appointment by contributor (nationality) with intervals and a small-numbers caution:
-    ``nationality, appointed, decided, pending, rate, ci_low, ci_high, caution``."""
-    t = nio_rates(allegations, "nationality", method, alpha)
-    t = t[t["nationality"] != "not published"]
-    t["caution"] = np.where(t["decided"] < min_cases,
-                            f"fewer than {min_cases} allegations: do not rank", "")
-    return t.sort_values(["decided", "nationality"], ascending=[False, True]).reset_index(drop=True)
 
 
 def funnel_limits(p0: float, n_max: int, levels: Sequence[float] = (0.95, 0.998)
