@@ -78,6 +78,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_data(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    if args.action == "cite":
+        return _cite(args.path, args.format)
     if args.action == "check":
         if not args.path:
             print("pkoresearch data check: expected a PATH", file=sys.stderr)
@@ -87,6 +89,27 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
     with pd.option_context("display.width", 160, "display.max_colwidth", 70):
         print(datasets().to_string(index=False))
+    return 0
+
+
+def _cite(name: str | None, style: str) -> int:
+    """Print the citations of every source behind a bundled dataset (or of one source id),
+    primary documents first."""
+    from . import sources
+    from .curated import SPECS, load
+
+    if not name:
+        print("pkoresearch data cite: expected a dataset name or a source id", file=sys.stderr)
+        return 2
+    if name in SPECS:
+        cited = [load(name, preferred=False)]
+    elif name in set(sources.catalogue()["source_id"]):
+        cited = [name]
+    else:
+        print(f"pkoresearch data cite: found {name!r}; expected a dataset ({', '.join(SPECS)}) "
+              "or a source id from sources.csv", file=sys.stderr)
+        return 2
+    sys.stdout.write(sources.export(cited, style=style))
     return 0
 
 
@@ -180,9 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="show each notebook's parameters")
     p.set_defaults(func=_cmd_list)
 
-    p = sub.add_parser("data", help="list the bundled datasets, or check a file")
-    p.add_argument("action", nargs="?", choices=["check"], help="check PATH")
-    p.add_argument("path", nargs="?", help="file to check")
+    p = sub.add_parser("data", help="list the bundled datasets, check a file, cite sources")
+    p.add_argument("action", nargs="?", choices=["check", "cite"],
+                   help="check PATH; cite NAME (a dataset or a source id)")
+    p.add_argument("path", nargs="?", help="file to check, or dataset/source to cite")
+    p.add_argument("--format", choices=["text", "bibtex", "csl-json"], default="text",
+                   help="citation format for `data cite` (default text)")
     p.add_argument("--dataset", help="curated dataset name or UN format the file should match")
     p.set_defaults(func=_cmd_data)
 
