@@ -175,6 +175,15 @@ def confidence_from_note(note: str) -> str:
     return m.group(1)
 
 
+# decisions taken here about a reference row, appended to its note (see data/README.md)
+NOTE_ADDITIONS = {
+    ("2016", "peacekeeping", "allegations_total", "103"):
+        "DECISION: the fact sheet counts UN field missions (peacekeeping and special political "
+        "missions), the coverage of A/72/751's 104: 103 -> 104 is a revision, not a difference of "
+        "scope; labelled peacekeeping to keep the yearly series (data/README.md)",
+}
+
+
 # --------------------------------------------------------------------------------------------------
 # figures that secondary sources attribute to a named report (un_sg_report_mentions.csv)
 
@@ -423,9 +432,13 @@ def main(ref: Path) -> None:
                     confidence=pv.confidence(conf or r["confidence"], rec))
 
     tables: dict[str, list[dict]] = {}
+    def note(r: dict) -> str:
+        extra = NOTE_ADDITIONS.get((r["year"], r["scope"], r["measure"], intval(r["value"])))
+        return "; ".join(filter(None, [r["note"], extra]))
+
     tables["allegations"] = [
         dict(year=r["year"], scope=r["scope"], measure=r["measure"], value=intval(r["value"]),
-             **prov(r, r["locator"]), note=r["note"])
+             **prov(r, r["locator"]), note=note(r))
         for r in files["allegations_by_year.csv"] if r["source"] != "no source found"]
     tables["allegations_by_mission"] = [
         dict(year=r["year"], mission=r["mission"], scope=r["scope"], measure=r["measure"],
