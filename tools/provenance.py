@@ -17,12 +17,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlparse
 
-SOURCE_TYPES = ("un_document", "un_data", "un_news", "government_report", "academic",
-                "ngo_report", "press_agency", "newspaper", "web_mirror")
-# Types whose documents are primary (official) sources; the others are secondary.
-PRIMARY_TYPES = ("un_document", "un_data", "un_news", "government_report")
+# The record types (SOURCE_TYPES) and the preference among pages (VIA_RANK) are defined once, in
+# pkoresearch.curated, beside the schema of sources.csv.
 
-ODS = "https://docs.un.org/en/"  # the UN Official Documents System: ODS + symbol (spaces removed)
+from pkoresearch.curated import ODS_PREFIX as ODS  # noqa: E402  UN Official Documents System
 
 UN_TERMS = "UN terms of use (https://www.un.org/en/about-us/terms-of-use); figures quoted as facts"
 US_GOV = "US government work (public domain in the United States)"
