@@ -73,8 +73,12 @@ years_with_data
 # %% [markdown]
 # ## Provenance and confidence
 #
-# `high`: read in the publisher's own text or data file; `medium`: a secondary source quoting the UN;
-# `low`: weak or unconfirmed. Every row carries `source_id`, `locator` and `confidence`.
+# Every row carries `source_id`, `locator` and `confidence`. `high`: read in the publisher's own text
+# or data file; `medium`: a secondary source quoting the UN (or an uploaded copy of the document);
+# `low`: weak, derived or unconfirmed, or read only on a copy page (a mirror or spam copy of someone
+# else's article). Confidence is shown dataset by dataset: one share over all rows would be driven by
+# the 2,106 personnel-by-country rows of the UN gender statistics, while the headline allegation
+# counts are mostly `medium`.
 
 # %%
 confidence = overview.confidence_table(names, preferred=preferred_only)
@@ -82,20 +86,56 @@ fig, ax = plt.subplots(figsize=(7, 3.6))
 plots.confidence_bars(confidence, ax=ax, title="Rows by confidence")
 plots.save(fig, out / "confidence.png")
 plt.show()
-share_high = confidence.query("confidence == 'high'")["rows"].sum() / confidence["rows"].sum()
-pko.results.record("share_rows_high_confidence", round(float(share_high), 4))
-print(f"{share_high:.1%} of the rows shown are high confidence")
+by_dataset = overview.confidence_by_dataset(names, preferred=preferred_only)
+pko.results.record("share_high_confidence_by_dataset",
+                   {r.dataset: round(float(r.share_high), 4) for r in by_dataset.itertuples()})
+by_dataset.round(3)
+
+# %% [markdown]
+# ### Where the figures come from
+#
+# `sources.csv` holds one record per cited document. `type` says what the document is
+# (`un_document`, `un_data`, `un_news`, `government_report` are official publications; `academic`,
+# `ngo_report`, `press_agency`, `newspaper`, `web_mirror` are secondary). A UN document is cited by its
+# `document_symbol` with its `official_url` in the UN Official Documents System; where the figure was
+# read on another page (a news story quoting the report), that page is the `via_url`, with its
+# `via_type`. The preferred value of a figure never rests on a `web_mirror` where another source gives
+# it. Below: the records cited by the tables shown, by type.
+
+# %%
+frames = [pko.load(n, preferred=preferred_only) for n in names]
+by_type = overview.sources_by_type(frames)
+pko.results.record("sources_by_type", dict(zip(by_type["type"], by_type["sources"].astype(int))))
+by_type
 
 # %% [markdown]
 # ### Revisions: the same figure, different values
 #
 # Each Secretary-General report revises earlier counts. All values are kept; the preferred one (first
-# in each group) has the higher confidence, then comes from the later UN report.
+# in each group) is never read only on a copy page where another source gives it, then has the
+# higher confidence, then comes from the later UN report.
 
 # %%
 revisions = overview.revisions("allegations")
 pko.results.record("allegation_figures_revised", int(revisions[["year", "scope", "measure"]].drop_duplicates().shape[0]))
 revisions.query("measure == 'allegations_total'")
+
+# %% [markdown]
+# The yearly headline count as **first published** and as **last revised**, with the document that
+# published each (the UN's peacekeeping count up to 2016, peacekeeping and special political missions
+# from 2017; the two labels are compared as one series). For 2016 the first figure, 103, is the UN
+# conduct fact sheet's count for field missions quoted in April 2017; A/72/751 gives 104 for the same
+# coverage: a revision, not a difference of scope (see `data/README.md`).
+
+# %%
+if "allegations" in names:
+    headline = pko.curated.revisions(start_year, end_year)
+    pko.results.record("headline_years_revised",
+                       [int(y) for y in headline.loc[headline["revised"], "year"]])
+    display(headline[["year", "first_value", "first_document", "first_date", "latest_value",
+                      "latest_document", "latest_date", "preferred_value"]])
+else:
+    print("first published and latest counts: needs the allegations dataset")
 
 # %% [markdown]
 # ## The UN, NATO and OSCE in the 2011 report
@@ -129,9 +169,10 @@ for topic, row in comparison.iterrows():
 # %% [markdown]
 # ## Sources
 #
-# Every source cited by the tables shown above, with the number of rows citing it.
+# Every source cited by the tables shown above, with the number of rows citing it: primary documents
+# (UN documents by symbol, UN data and pages, government reports) first, then secondary sources. Export
+# them with `pkoresearch data cite DATASET --format bibtex` (or `csl-json`).
 
 # %%
-frames = [pko.load(n, preferred=preferred_only) for n in names]
 pko.results.record("sources_cited", len(overview.sources_table(frames)))
 nb.print_sources(frames)

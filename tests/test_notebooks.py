@@ -74,8 +74,12 @@ def _run(name: str, tmp_path: Path, **parameters) -> dict:
 def test_overview_defaults(tmp_path):
     got = _run("00_overview", tmp_path)
     assert got["datasets"] == 9
-    assert got["curated_rows"] == 188 + 40 + 27 + 42 + 35 + 378 + 2106 + 18 + 12
-    assert got["allegation_figures_revised"] == 14
+    # allegations: 188 reference rows + 14 figures from the report mentions (data/README.md)
+    assert got["curated_rows"] == 202 + 40 + 27 + 42 + 35 + 378 + 2106 + 18 + 12
+    assert got["allegation_figures_revised"] == 15  # + 2016 non-UN forces: 20 (AP) vs 18
+    assert got["headline_years_revised"] == [2011, 2012, 2014, 2016, 2017, 2018]
+    assert got["share_high_confidence_by_dataset"]["personnel_by_country"] == 1
+    assert got["share_high_confidence_by_dataset"]["allegations"] < 0.05
     assert (tmp_path / "out" / "coverage.png").stat().st_size > 10_000
 
 
@@ -83,8 +87,10 @@ def test_overview_other_parameters(tmp_path):
     got = _run("00_overview", tmp_path, dataset_names=["allegations", "followups"],
                start_year=2003, end_year=2015, preferred_only=False)
     assert got["datasets"] == 2
-    assert got["curated_rows"] == 188 + 42
-    assert got["sources_cited"] == 40 + 15 - 1  # the seed report is cited by both
+    assert got["curated_rows"] == 202 + 42
+    # 44 sources behind allegations, 15 behind followups, 4 behind both (the seed and three
+    # report records: A/70/729, A/72/751 and A/78/774 read on the same pages)
+    assert got["sources_cited"] == 44 + 15 - 4
 
 
 def test_overview_rejects_a_bad_parameter(tmp_path):
@@ -138,7 +144,8 @@ def test_trends_year_range(tmp_path):
     got = _run("01_allegation_trends", tmp_path, start_year=2009, end_year=2016,
                compare=[[2014, 2016], [2009, 2011]], breakpoints=[2013], allegations_table="")
     assert list(got["allegations_by_year"]) == [str(y) for y in range(2009, 2017)]
-    assert got["allegations_total"] == 112 + 85 + 75 + 60 + 66 + 52 + 69 + 103
+    # 2012: 61 (A/67/766, read in Fox News) is preferred over 60, read only on a copy page
+    assert got["allegations_total"] == 112 + 85 + 75 + 61 + 66 + 52 + 69 + 103
 
 
 def test_trends_with_the_real_un_table_and_one_mission(tmp_path):

@@ -189,6 +189,27 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cite(name: str | None, style: str) -> int:
+    """Print the citations of every source behind a bundled dataset (or of one source id),
+    primary documents first."""
+    from . import sources
+    from .curated import SPECS, load
+
+    if not name:
+        print("pkoresearch data cite: expected a dataset name or a source id", file=sys.stderr)
+        return 2
+    if name in SPECS:
+        cited = [load(name, preferred=False)]
+    elif name in set(sources.catalogue()["source_id"]):
+        cited = [name]
+    else:
+        print(f"pkoresearch data cite: found {name!r}; expected a dataset ({', '.join(SPECS)}) "
+              "or a source id from sources.csv", file=sys.stderr)
+        return 2
+    sys.stdout.write(sources.export(cited, style=style))
+    return 0
+
+
 def _check(path: Path, dataset: str | None) -> int:
     """Validate a researcher's file: a curated table, a UN table of allegations export, or UN
     gender statistics; print every problem found."""
@@ -259,7 +280,7 @@ def _cmd_kernel(args: argparse.Namespace) -> int:
 def _data_parser(sub) -> argparse._SubParsersAction:
     """``pkoresearch data [ACTION]``: one sub-command per action, each with its own function."""
     p = sub.add_parser("data", help="bundled datasets and real data files: check, fetch, import, "
-                                    "status")
+                                    "status, cite")
     p.set_defaults(func=_cmd_data)
     actions = p.add_subparsers(dest="action", metavar="ACTION")
 
@@ -284,6 +305,13 @@ def _data_parser(sub) -> argparse._SubParsersAction:
 
     a = actions.add_parser("status", help="what is cached, from where, when, and its sha256")
     a.set_defaults(func=_cmd_data_status)
+
+    a = actions.add_parser("cite", help="citations of the sources behind a dataset (or of one "
+                                        "source id), primary documents first")
+    a.add_argument("name", metavar="NAME", help="a bundled dataset or a source id")
+    a.add_argument("--format", choices=["text", "bibtex", "csl-json"], default="text",
+                   help="citation format (default text)")
+    a.set_defaults(func=lambda args: _cite(args.name, args.format))
     return actions
 
 

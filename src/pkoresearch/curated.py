@@ -43,6 +43,19 @@ PERSONNEL_CATEGORIES = [
     "formed_police_units",
 ]
 PROVENANCE = ["source_id", "locator", "confidence"]
+# What a source record is (sources.csv `type` and `via_type`). The first four are official
+# publications (primary sources); the others are secondary.
+SOURCE_TYPES = ["un_document", "un_data", "un_news", "government_report", "academic",
+                "ngo_report", "press_agency", "newspaper", "web_mirror"]
+PRIMARY_TYPES = SOURCE_TYPES[:4]
+# the preference among pages that give the same figure: UN publications, then wire services,
+# then other pages, then copies (mirrors and spam copies)
+VIA_RANK = {"un_document": 0, "un_data": 0, "un_news": 0, "press_agency": 1,
+            "government_report": 2, "academic": 2, "ngo_report": 2, "newspaper": 2,
+            "web_mirror": 3}
+DATE_PATTERN = r"\d{4}(-\d{2}(-\d{2})?)?"
+URL_PATTERN = r"https?://\S+"
+ODS_PREFIX = "https://docs.un.org/en/"  # UN Official Documents System; + symbol without spaces
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,7 @@ class Column:
     max: float | None = None
     categories: tuple[str, ...] | None = None
     description: str = ""
+    pattern: str | None = None  # a regular expression the whole value must match
 
 
 @dataclass(frozen=True)
@@ -264,6 +278,46 @@ SPECS: dict[str, DatasetSpec] = {
 }
 
 
+SOURCES_SPEC = DatasetSpec(
+    "sources",
+    "sources.csv",
+    "The source catalogue: one record per cited document, primary document first, with the page "
+    "the figure was read on",
+    (
+        Column("source_id", "str", pattern=r"[a-z0-9][a-z0-9-]*",
+               description="key used by the tables' source_id column"),
+        Column("type", "category", categories=tuple(SOURCE_TYPES),
+               description="what the cited document is; un_document, un_data, un_news and "
+                           "government_report are official (primary) publications"),
+        Column("title", "str", description="title; in [brackets] where supplied by us"),
+        Column("author", "str", nullable=True, description="author or issuing body"),
+        Column("publisher", "str", description="publisher of the cited document"),
+        Column("date", "str", nullable=True, pattern=DATE_PATTERN,
+               description="date of the cited document (YYYY, YYYY-MM or YYYY-MM-DD)"),
+        Column("document_symbol", "str", nullable=True,
+               description="UN document symbol (e.g. A/73/744)"),
+        Column("official_url", "str", nullable=True, pattern=re.escape(ODS_PREFIX) + r"\S+",
+               description="address of the symbol in the UN Official Documents System"),
+        Column("url", "str", nullable=True, pattern=URL_PATTERN,
+               description="address of the cited document when it has no UN symbol"),
+        Column("via_type", "category", nullable=True, categories=tuple(SOURCE_TYPES),
+               description="what the page the figure was read on is"),
+        Column("via_publisher", "str", nullable=True,
+               description="publisher of the page the figure was read on"),
+        Column("via_url", "str", nullable=True, pattern=URL_PATTERN,
+               description="address of the page the figure was read on"),
+        Column("via_date", "str", nullable=True, pattern=DATE_PATTERN,
+               description="date of that page"),
+        Column("accessed", "str", nullable=True, pattern=DATE_PATTERN,
+               description="date the page was read; blank where not recorded"),
+        Column("licence", "str", description="terms of use of the cited document or data"),
+        Column("note", "str", nullable=True, description="what else a reader must know"),
+    ),
+    key=("source_id",),
+    year_column=None,
+)
+
+
 # --------------------------------------------------------------------------------------------------
 # reading and validating
 
@@ -358,6 +412,8 @@ def pandera_schema(spec: DatasetSpec):
             checks.append(pa.Check.le(col.max))
         if col.categories is not None:
             checks.append(pa.Check.isin(list(col.categories)))
+        if col.pattern is not None:
+            checks.append(pa.Check.str_matches(f"^(?:{col.pattern})$"))
         dtype = {"int": "Int64", "float": "Float64", "str": "string", "category": None}[col.kind]
         cols[col.name] = pa.Column(dtype, checks=checks, nullable=col.nullable,
                                    description=col.description or None)
@@ -385,7 +441,46 @@ def _expected_text(check: str, spec: DatasetSpec, column: str | None) -> str:
         return f"a value <= {m.group(1)}"
     if check in ("field_uniqueness", "multiple_fields_uniqueness"):
         return f"a unique combination of {list(spec.key)}"
+    if check.startswith("str_matches") and col is not None and col.pattern:
+        return f"a value matching {col.pattern!r}"
     return check
+
+
+FRICTIONLESS_TYPES = {"int": "integer", "float": "number", "str": "string", "category": "string",
+                      "bool": "boolean"}
+
+
+def table_schema(spec: DatasetSpec) -> dict:
+    """The Frictionless Table Schema of a dataset, from the same specification as
+    :func:`pandera_schema` (types, required, minimum/maximum, enum, pattern, primary key, and the
+    foreign key of ``source_id`` into the ``sources`` resource).
+
+    Example: ``table_schema(SPECS["allegations"])["primaryKey"]``
+    """
+    fields = []
+    for col in spec.columns:
+        f: dict = {"name": col.name, "type": FRICTIONLESS_TYPES[col.kind]}
+        if col.description:
+            f["description"] = col.description
+        constraints: dict = {}
+        if not col.nullable:
+            constraints["required"] = True
+        if col.min is not None:
+            constraints["minimum"] = int(col.min) if float(col.min).is_integer() else col.min
+        if col.max is not None:
+            constraints["maximum"] = int(col.max) if float(col.max).is_integer() else col.max
+        if col.categories is not None:
+            constraints["enum"] = list(col.categories)
+        if col.pattern is not None:
+            constraints["pattern"] = col.pattern
+        if constraints:
+            f["constraints"] = constraints
+        fields.append(f)
+    schema: dict = {"fields": fields, "missingValues": [""], "primaryKey": list(spec.key)}
+    if spec is not SOURCES_SPEC and "source_id" in spec.column_names:
+        schema["foreignKeys"] = [{"fields": ["source_id"],
+                                  "reference": {"resource": "sources", "fields": ["source_id"]}}]
+    return schema
 
 
 def _validate(df: pd.DataFrame, spec: DatasetSpec, shown: str) -> None:
@@ -428,25 +523,51 @@ def _finish_types(df: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # the preferred value among revisions
 
-_UN_SESSION = re.compile(r"\bA/(\d{2})/")
+
+def date_key(date: str | None) -> int:
+    """A sortable number for a date given as ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; a missing
+    month or day sorts after every known one of the same year (the date is not known to be earlier).
+    Blank dates give 99999999."""
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", (date or "").strip())
+    if not m:
+        return 99999999
+    year = int(m.group(1))
+    month = int(m.group(2)) if m.group(2) else 13
+    day = int(m.group(3)) if m.group(3) else 32
+    return year * 10000 + month * 100 + day
 
 
-def mark_preferred(df: pd.DataFrame, spec: DatasetSpec, titles: dict[str, str]) -> pd.Series:
+def rests_on(catalogue: pd.DataFrame) -> pd.Series:
+    """The type of what each source's figures were read in: the ``via`` page where there is one,
+    otherwise the cited document itself."""
+    via = catalogue["via_type"].astype("string").fillna("")
+    return via.where(via != "", catalogue["type"].astype("string")).astype(str)
+
+
+def mark_preferred(df: pd.DataFrame, spec: DatasetSpec, catalogue: pd.DataFrame) -> pd.Series:
     """Mark one row per figure as preferred when several sources give a value.
 
-    Rule, applied in order until one row stands out:
-    1. the higher confidence (high > medium > low);
-    2. the source listed first in the dataset's ``source_priority`` (for personnel: the UN monthly
+    ``catalogue`` is the source catalogue (:func:`pkoresearch.sources.catalogue`). Rule, applied
+    in order until one row stands out:
+    1. never a row read only on a copy page (``web_mirror``) when another source gives the figure;
+    2. the higher confidence (high > medium > low);
+    3. the source listed first in the dataset's ``source_priority`` (for personnel: the UN monthly
        gender statistics as scraped by IPI, then Our World in Data's year-end totals);
-    3. the later UN Secretary-General report (higher General Assembly session in its symbol
-       A/SS/NNN): each year's report revises the previous year's counts;
-    4. the row that comes first in the file.
+    4. a UN report before other sources, the later report first (each year's report revises the
+       previous year's counts);
+    5. the page it was read on: a UN publication, then a wire service, then other pages;
+    6. the row that comes first in the file.
     Rows of a figure given by one source only are always preferred.
     """
     if not spec.figure:
         return pd.Series(True, index=df.index)
-    conf_rank = df["confidence"].astype(str).map({c: i for i, c in enumerate(CONFIDENCE)})
-    title = df["source_id"].astype(str).map(titles).fillna("")
+    cat = catalogue.set_index("source_id")
+    sid = df["source_id"].astype(str)
+    on = rests_on(catalogue.reset_index(drop=True)).set_axis(catalogue["source_id"].to_numpy())
+    kind = sid.map(on).fillna("")
+    text = sid.map((cat["title"].astype(str) + " " + cat["publisher"].astype(str) + " "
+                    + cat["url"].astype(str) + " " + cat["via_url"].astype(str) + " "
+                    + cat["via_publisher"].astype(str)).to_dict()).fillna("")
 
     def priority(t: str) -> int:
         for i, pat in enumerate(spec.source_priority):
@@ -454,15 +575,21 @@ def mark_preferred(df: pd.DataFrame, spec: DatasetSpec, titles: dict[str, str]) 
                 return i
         return len(spec.source_priority)
 
-    session = title.map(lambda t: -int(m.group(1)) if (m := _UN_SESSION.search(t)) else 0)
+    doc_type = sid.map(cat["type"].astype(str).to_dict()).fillna("")
+    doc_date = sid.map(cat["date"].astype(str).to_dict()).fillna("")
+    report = [(-date_key(d) if t == "un_document" and d else 1)
+              for t, d in zip(doc_type, doc_date)]
     order = pd.DataFrame({
-        "conf": conf_rank,
-        "prio": title.map(priority),
-        "session": session,
+        "mirror": (kind == "web_mirror").astype(int),
+        "conf": df["confidence"].astype(str).map({c: i for i, c in enumerate(CONFIDENCE)}),
+        "prio": text.map(priority),
+        "report": report,
+        "via": kind.map(VIA_RANK).fillna(len(VIA_RANK)),
         "pos": range(len(df)),
     }, index=df.index)
     keys = df[list(spec.figure)].astype("string").fillna("<NA>")
-    ranked = pd.concat([keys, order], axis=1).sort_values(["conf", "prio", "session", "pos"])
+    ranked = pd.concat([keys, order], axis=1).sort_values(
+        ["mirror", "conf", "prio", "report", "via", "pos"])
     first = ~ranked.duplicated(list(spec.figure), keep="first")
     return first.reindex(df.index).astype(bool)
 
@@ -514,8 +641,7 @@ def load(name: str, preferred: bool = True, path: str | os.PathLike[str] | None 
         rows = df.index[df["source_id"].isin(unknown)]
         raise DataError([Problem(shown, int(i) + 2, "source_id", repr(df.at[i, "source_id"]),
                                  "a source_id listed in sources.csv") for i in rows])
-    titles = dict(zip(catalogue["source_id"], catalogue["title"]))
-    df["preferred"] = mark_preferred(df, spec, titles)
+    df["preferred"] = mark_preferred(df, spec, catalogue)
     if preferred:
         df = df[df["preferred"]].reset_index(drop=True)
     df.attrs.update({"dataset": name, "file": str(file), "preferred_only": preferred})
@@ -555,3 +681,118 @@ def coverage(name: str, preferred: bool = True) -> pd.DataFrame:
              .rename("rows").reset_index().rename(columns={spec.year_column: "year"}))
     out["dataset"] = name
     return out[["dataset", "year", "confidence", "rows"]]
+
+
+# --------------------------------------------------------------------------------------------------
+# revisions of the headline yearly count
+
+HEADLINE_MEASURE = "allegations_total"
+# The UN's headline count: peacekeeping operations up to the 2016 data, peacekeeping and special
+# political missions together from the 2017 data (the scope the yearly series takes each year).
+HEADLINE_SCOPES = ("peacekeeping", "peacekeeping_and_spm")
+COMBINED_SCOPE_FROM = 2017
+
+
+def _published(catalogue: pd.DataFrame) -> pd.Series:
+    """When each source made its figures public: the cited document's date, or else the date of
+    the page they were read on."""
+    date = catalogue["date"].astype(str).where(catalogue["date"].astype(str) != "",
+                                               catalogue["via_date"].astype(str))
+    return pd.Series(date.to_numpy(), index=catalogue["source_id"].to_numpy())
+
+
+def revisions(start_year: int | None = None, end_year: int | None = None,
+              table: pd.DataFrame | None = None, last_complete: int | None = None
+              ) -> pd.DataFrame:
+    """The yearly headline count of allegations as first published, as last revised, and as the
+    curated series uses it: one row per year with a sourced total.
+
+    Rows of ``allegations`` with measure ``allegations_total`` and scope ``peacekeeping`` or
+    ``peacekeeping_and_spm`` are the candidates for a year (the two scope labels are the same UN
+    series where sources disagree on the label, e.g. 2018: 54 in A/73/744, 56 in A/74/705).
+    The document of a value is its UN symbol, or else the publisher of the cited document.
+    *First published* is the value with the earliest publication date (the cited document's date,
+    or the date of the page it was read on; a date known only to the year counts as the end of that
+    year); *latest* the value with the latest date; *preferred* the value the curated series uses
+    (the preferred row of ``peacekeeping`` up to 2016, ``peacekeeping_and_spm`` from 2017).
+
+    Columns: ``year, first_value, first_document, first_date, first_source_id, latest_value,
+    latest_document, latest_date, latest_source_id, preferred_value, preferred_scope,
+    preferred_source_id, revised`` (first and latest differ), ``values`` (every value in order of
+    publication, e.g. ``"62 -> 63"``). With ``table`` (``year, allegations``, e.g. counts from the
+    UN table of allegations): also ``table, table_minus_first, table_minus_latest`` and, with
+    ``last_complete``, ``table_complete`` (False for years the table covers in part).
+
+    Example: ``revisions(2015, 2023).set_index("year").loc[2018, ["first_value", "latest_value"]]``
+    """
+    from . import sources
+
+    df = load("allegations", preferred=False)
+    df = df[(df["measure"] == HEADLINE_MEASURE) & df["scope"].isin(HEADLINE_SCOPES)].copy()
+    if start_year is not None:
+        df = df[df["year"] >= start_year]
+    if end_year is not None:
+        df = df[df["year"] <= end_year]
+    cat = sources.catalogue()
+    published = _published(cat)
+    label = {}
+    for r in cat.itertuples():
+        if r.document_symbol:
+            label[r.source_id] = r.document_symbol
+        elif r.type == "un_document" and r.title.startswith("Special measures"):
+            label[r.source_id] = f"SG report of {r.date[:4]} (symbol not known)"
+        else:
+            label[r.source_id] = r.publisher
+    df["pos"] = range(len(df))
+    df["published"] = df["source_id"].astype(str).map(published).fillna("")
+    df["key"] = df["published"].map(date_key)
+    df["document"] = df["source_id"].astype(str).map(label)
+    rows = []
+    for year, g in df.groupby("year", sort=True):
+        dated = g[g["key"] < 99999999] if (g["key"] < 99999999).any() else g
+        ordered = dated.sort_values(["key", "pos"])
+        first, latest = ordered.iloc[0], ordered.sort_values(["key", "pos"],
+                                                             ascending=[False, True]).iloc[0]
+        scope = HEADLINE_SCOPES[1] if year >= COMBINED_SCOPE_FROM else HEADLINE_SCOPES[0]
+        pref = g[g["preferred"] & (g["scope"] == scope)]
+        if pref.empty:
+            pref = g[g["preferred"]]
+        pref = pref.iloc[0]
+        values = []
+        for v in ordered["value"]:
+            if not values or values[-1] != v:
+                values.append(v)
+        rows.append({
+            "year": int(year),
+            "first_value": first["value"], "first_document": first["document"],
+            "first_date": first["published"], "first_source_id": first["source_id"],
+            "latest_value": latest["value"], "latest_document": latest["document"],
+            "latest_date": latest["published"], "latest_source_id": latest["source_id"],
+            "preferred_value": pref["value"], "preferred_scope": str(pref["scope"]),
+            "preferred_source_id": pref["source_id"],
+            "revised": bool(first["value"] != latest["value"]),
+            "values": " -> ".join(f"{v:g}" for v in values),
+        })
+    out = pd.DataFrame(rows, columns=[
+        "year", "first_value", "first_document", "first_date", "first_source_id",
+        "latest_value", "latest_document", "latest_date", "latest_source_id", "preferred_value",
+        "preferred_scope", "preferred_source_id", "revised", "values"])
+    for c in ("first_value", "latest_value", "preferred_value"):
+        out[c] = pd.to_numeric(out[c]).round().astype("Int64")
+    for c in ("first_document", "first_date", "first_source_id", "latest_document",
+              "latest_date", "latest_source_id", "preferred_scope", "preferred_source_id",
+              "values"):
+        out[c] = out[c].astype(str)
+    out["year"] = out["year"].astype(int)
+    if table is not None:
+        t = table[["year", "allegations"]].rename(columns={"allegations": "table"})
+        out = out.merge(t.astype({"year": int}), on="year", how="left")
+        out["table"] = out["table"].astype("Int64")
+        out["table_minus_first"] = (out["table"] - out["first_value"]).astype("Int64")
+        out["table_minus_latest"] = (out["table"] - out["latest_value"]).astype("Int64")
+        if last_complete is not None:
+            out["table_complete"] = out["table"].notna() & (out["year"] <= last_complete)
+    out.attrs["definition"] = (f"{HEADLINE_MEASURE}, scope {HEADLINE_SCOPES[0]} up to "
+                               f"{COMBINED_SCOPE_FROM - 1}, {HEADLINE_SCOPES[1]} from "
+                               f"{COMBINED_SCOPE_FROM}")
+    return out

@@ -258,12 +258,29 @@ def probability(name: str, value: Any) -> float:
 
 
 def print_sources(frames, extra: Sequence[str] = ()) -> None:
-    """Print the sources cited by the rows of ``frames`` (each with a ``source_id`` column), one
-    citation a line with the number of rows citing it, then any ``extra`` lines (e.g. a file the
-    researcher supplied)."""
+    """Print the sources cited by the rows of ``frames`` (each with a ``source_id`` column),
+    primary documents first: official publications (UN documents by symbol, UN data and pages,
+    government reports) with any ``extra`` lines (e.g. a UN export the researcher supplied), then
+    secondary sources; one citation a line with the number of rows citing it."""
+    import textwrap
+
     from .overview import sources_table
 
-    for s in sources_table(list(frames)).itertuples():
-        print(wrap(f"[{s.source_id}] ({s.rows} rows) {s.citation}", indent="    "))
-    for line in extra:
-        print(line)
+    def show(text: str) -> None:  # addresses are never split across lines
+        print(textwrap.fill(text, width=100, subsequent_indent="    ", break_long_words=False,
+                            break_on_hyphens=False))
+
+    table = sources_table(list(frames))
+    for primary, heading in ((True, "Primary sources (UN documents, UN data and pages, government "
+                                    "reports)"),
+                             (False, "Secondary sources")):
+        group = table[table["primary"] == primary]
+        lines = list(extra) if primary else []
+        if group.empty and not lines:
+            continue
+        print(heading)
+        for line in lines:
+            show(f"- {line}")
+        for s in group.itertuples():
+            rows = f"{s.rows} row" + ("s" if s.rows != 1 else "")
+            show(f"- [{s.source_id}] ({rows}) {s.citation}")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from . import curated, sources
-from .curated import CONFIDENCE, SPECS
+from .curated import CONFIDENCE, SOURCE_TYPES, SPECS
 
 CAVEATS = [
     ("unit", "An allegation is one report of an incident, not a victim and not a perpetrator; a "
@@ -17,7 +17,10 @@ CAVEATS = [
              "for each."),
     ("revisions", "Each year's Secretary-General report revises the previous year's counts, "
                   "usually upward. Conflicting values are all kept; one is marked preferred "
-                  "(higher confidence, then the later UN report)."),
+                  "(never one read only on a copy page where another source gives the figure, "
+                  "then higher confidence, then the later UN report). A comparison with the "
+                  "figure 'as first published' must use the first published value "
+                  "(pko.curated.revisions), not the preferred one."),
     ("scope", "Up to 2016 the UN reported peacekeeping operations separately; from the 2017 data "
               "on it reports peacekeeping and special political missions together "
               "(scope peacekeeping_and_spm). Do not join the two into one series without saying so."),
@@ -66,6 +69,54 @@ def confidence_table(names: Sequence[str] | None = None, preferred: bool = True)
     return pd.DataFrame(rows)
 
 
+def confidence_by_dataset(names: Sequence[str] | None = None, preferred: bool = True
+                          ) -> pd.DataFrame:
+    """Rows per confidence level for each dataset, with the share of each level within the
+    dataset: ``dataset, rows, high, medium, low, share_high, share_medium, share_low``.
+
+    A share over all rows together would be driven by the largest table (2,106 rows of personnel
+    by country, all high): read confidence dataset by dataset.
+    Example: ``confidence_by_dataset(["allegations", "personnel"])``
+    """
+    long = confidence_table(names, preferred=preferred)
+    wide = long.pivot(index="dataset", columns="confidence", values="rows")
+    wide = wide.reindex(index=list(dict.fromkeys(long["dataset"])), columns=CONFIDENCE)
+    wide.columns = list(wide.columns)
+    wide.insert(0, "rows", wide.sum(axis=1))
+    for c in CONFIDENCE:
+        wide[f"share_{c}"] = wide[c] / wide["rows"]
+    wide.index.name = "dataset"
+    return wide.reset_index()
+
+
+def sources_by_type(frames: Sequence[pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The source records cited by ``frames`` (default: every bundled table), by type of the cited
+    document: ``type, primary, sources, with_symbol, with_official_url, read_elsewhere,
+    read_in_copy, rows`` (``read_elsewhere``: records whose figures were read on another page,
+    ``read_in_copy``: of those, on a copy page; ``rows``: table rows citing them).
+
+    Example: ``sources_by_type([pko.load("allegations")])``
+    """
+    if frames is None:
+        frames = [curated.load(n, preferred=False) for n in SPECS]
+    b = sources.bibliography(list(frames)).set_index("source_id")
+    cat = sources.catalogue().set_index("source_id").loc[b.index]
+    cat["rows"] = b["rows"]
+    g = cat.groupby("type", observed=True)
+    out = pd.DataFrame({
+        "sources": g.size(),
+        "with_symbol": g["document_symbol"].apply(lambda s: int((s != "").sum())),
+        "with_official_url": g["official_url"].apply(lambda s: int((s != "").sum())),
+        "read_elsewhere": g["via_type"].apply(lambda s: int((s != "").sum())),
+        "read_in_copy": g["via_type"].apply(lambda s: int((s == "web_mirror").sum())),
+        "rows": g["rows"].sum(),
+    })
+    out = out.reindex([t for t in SOURCE_TYPES if t in out.index])
+    out.insert(0, "primary", [t in curated.PRIMARY_TYPES for t in out.index])
+    out.index.name = "type"
+    return out.reset_index()
+
+
 def revisions(name: str = "allegations") -> pd.DataFrame:
     """Figures given with different values by different sources, the preferred one first."""
     spec = SPECS[name]
@@ -102,7 +153,7 @@ def organization_figures(year: int | None = 2011) -> pd.DataFrame:
 
 
 def sources_table(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Every source cited by the rows of ``frames``: id, rows cited, citation."""
-    ids = pd.concat([f[["source_id"]].astype(str) for f in frames], ignore_index=True)
-    out = sources.of(ids)
-    return out[["source_id", "rows", "citation"]]
+    """Every source cited by the rows of ``frames``, primary documents first: ``source_id, rows,
+    primary, citation`` (see :func:`pkoresearch.sources.bibliography`)."""
+    out = sources.bibliography(list(frames))
+    return out[["source_id", "rows", "primary", "citation"]]
