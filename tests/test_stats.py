@@ -185,3 +185,11 @@ def test_quasi_poisson_never_narrows_the_poisson_intervals():
     assert q.ci_high - q.ci_low >= (p.irr.set_index("term").loc["year_c", "ci_high"]
                                     - p.irr.set_index("term").loc["year_c", "ci_low"])
     assert "floored at 1" in m.reason
+
+
+def test_collinear_terms_are_refused_not_split_arbitrarily():
+    d = _synthetic(years=8)
+    d["a"] = (d["year_c"] >= 4).astype(int)
+    d["b"] = d["a"]  # the same indicator twice: any split between them is arbitrary
+    with pytest.raises(ParameterError, match=r"terms \['a', 'b'\] are collinear"):
+        stats.count_model(d, "allegations", "personnel", ["year_c", "a", "b"])

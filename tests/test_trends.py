@@ -77,8 +77,9 @@ def test_trend_irr_matches_an_independent_glm(rated):
 
 @pytest.mark.filterwarnings("ignore:breakpoint 2016 is one year before")
 def test_segmented_warns_at_counting_changes(rated):
+    longer = trends.rates(trends.yearly(2004, 2021), trends.personnel_by_year())
     with pytest.warns(MeasurementBreakWarning, match="breakpoint 2008 coincides"):
-        m = trends.segmented(rated, [2008, 2016])
+        m = trends.segmented(longer, [2008, 2016])
     # the level change at 2008 cannot be told from the counting change: one term, named for it
     assert set(m.irr["term"]) == {"const", "year_c", "counting_2008", "slope_2008", "level_2016",
                                   "slope_2016", "counting_2017"}
@@ -92,6 +93,9 @@ def test_segmented_warns_at_counting_changes(rated):
 def test_segmented_rejects_breakpoints_outside_the_data(rated):
     with pytest.raises(ParameterError, match="breakpoints: found 2023"):
         trends.segmented(rated, [2023])
+    with pytest.raises(ParameterError, match="breakpoints: found 2008; expected years with at "
+                                             "least two years of data before them"):
+        trends.segmented(rated, [2008])  # one year (2007) before: level and slope not estimable
     # 2 + 2 x 7 parameters, plus the two counting indicators (2008, 2017)
     with pytest.raises(ParameterError, match="7 breakpoint.s. need more than 18 years"):
         trends.segmented(rated, [2009, 2010, 2011, 2012, 2013, 2014, 2018])
@@ -307,14 +311,18 @@ def test_leave_one_out_matches_separate_fits(rated):
     full = trends.segmented(r, [2016]).irr.set_index("term")
     all_years = loo[loo["left_out"].isna()].set_index("term")
     assert all_years.loc["level_2016", "irr"] == pytest.approx(full.loc["level_2016", "irr"])
-    without = trends.segmented(r[r["year"] != 2016], [2016]).irr.set_index("term")
-    row = loo[(loo["left_out"] == 2016) & (loo["term"] == "level_2016")].iloc[0]
+    without = trends.segmented(r[r["year"] != 2015], [2016]).irr.set_index("term")
+    row = loo[(loo["left_out"] == 2015) & (loo["term"] == "level_2016")].iloc[0]
     assert row.irr == pytest.approx(without.loc["level_2016", "irr"])
     assert set(loo["term"]) == {"level_2016", "slope_2016"}
     assert set(loo["left_out"].dropna()) == set(range(2007, 2022))
+    # without 2016 no year lies between the breakpoint and the 2017 counting change: the level
+    # change is not estimable (before, the fit split it arbitrarily between two equal columns)
+    gone = loo[(loo["left_out"] == 2016) & (loo["term"] == "level_2016")].iloc[0]
+    assert np.isnan(gone.irr) and "cannot be told apart from counting_2017" in gone.note
     summary = trends.leave_one_out_range(loo)
     lvl = summary.set_index("term").loc["level_2016"]
-    assert lvl.irr_min <= row.irr <= lvl.irr_max
+    assert lvl.irr_min <= row.irr <= lvl.irr_max and lvl.left_out_min != 2016
 
 
 def test_leave_one_out_reproduces_the_2016_level_change_on_the_curated_series(rated):

@@ -249,6 +249,13 @@ def count_model(data: pd.DataFrame, count: str, exposure: str | None, terms: Seq
                              "parameters; expected more rows than parameters")
     y = d[count].astype(float).to_numpy()
     X = _design(d, terms)
+    rank = np.linalg.matrix_rank(X.to_numpy())
+    if rank < X.shape[1]:
+        dup = [c for i, c in enumerate(X.columns)
+               if np.linalg.matrix_rank(X.drop(columns=c).to_numpy()) == rank]
+        raise ParameterError(f"count_model: the terms {dup} are collinear in these {len(d)} rows "
+                             f"(rank {rank} for {X.shape[1]} parameters); expected terms that "
+                             "the data can tell apart: drop one")
     offset = np.log(d[exposure].astype(float).to_numpy()) if exposure else None
     glm = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset)
     with warnings.catch_warnings():

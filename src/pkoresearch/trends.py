@@ -945,9 +945,10 @@ def segmented(counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int] | 
         breakpoints = [b for b in POLICY_DATES if years[0] + 2 <= b <= years[-1] - 1]
     breakpoints = sorted(int(b) for b in breakpoints)
     for b in breakpoints:
-        if not years[0] < b <= years[-1]:
-            raise ParameterError(f"breakpoints: found {b}; expected years after {years[0]} and up "
-                                 f"to {years[-1]} (the years with both counts and personnel)")
+        if sum(y < b for y in years) < 2 or not b <= years[-1]:
+            raise ParameterError(f"breakpoints: found {b}; expected years with at least two years "
+                                 f"of data before them, up to {years[-1]} (the years with counts "
+                                 f"and personnel start in {years[0]})")
     C, changes = _counting_terms(d, counting)
     X = stats.segmented_design(d["year"], breakpoints)
     later = sorted(int(c.removeprefix("counting_")) for c in C.columns)
@@ -957,12 +958,19 @@ def segmented(counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int] | 
             warnings.warn(MeasurementBreakWarning(
                 f"breakpoint {b} is one year before a change in counting ({after[0]}): its "
                 f"level change rests on {b} alone"), stacklevel=2)
+        same = [c for c in C.columns if C[c].to_numpy().tolist() == X[f"level_{b}"].tolist()]
         if f"counting_{b}" in C.columns:
             X = X.drop(columns=f"level_{b}")
             warnings.warn(MeasurementBreakWarning(
                 f"breakpoint {b} coincides with a change in counting ({changes[b]}): its level "
                 f"change cannot be told apart from it and is reported as counting_{b}; only the "
                 "slope change is estimated"), stacklevel=2)
+        elif same:
+            X = X.drop(columns=f"level_{b}")
+            warnings.warn(MeasurementBreakWarning(
+                f"breakpoint {b}: no year in the data lies between it and the counting change "
+                f"{same[0].removeprefix('counting_')}, so its level change cannot be told apart "
+                f"from {same[0]}; only the slope change is estimated"), stacklevel=2)
         elif b in COUNTING_CHANGES and not changes:
             warnings.warn(MeasurementBreakWarning(
                 f"breakpoint {b} coincides with a change in counting: {COUNTING_CHANGES[b]}"),
@@ -983,35 +991,45 @@ def leave_one_out(counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int
                   include_partial: bool = False, counting: bool = True) -> pd.DataFrame:
     """Sensitivity of the segmented model's level and slope changes to any single year:
     ``left_out, term, irr, ci_low, ci_high, n, note`` with one row per term for the fit on all
-    years (``left_out`` missing) and for each fit without one year. A fit that cannot be made
-    without a year (e.g. too few years left after a breakpoint) has missing values and a note.
+    years (``left_out`` missing) and for each fit without one year. A term that cannot be
+    estimated without a year (too few years left after a breakpoint, or no year left between a
+    breakpoint and a counting change) has missing values and a note saying why.
     Example: ``leave_one_out(rates_df, [2016])``
     """
     d = _model_rows(counts_with_personnel, include_partial)
+    pattern = r"^(level|slope|counting)_(" + "|".join(str(int(b)) for b in breakpoints) + r")$"
 
-    def fit(frame: pd.DataFrame, left_out) -> list[dict]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MeasurementBreakWarning)
+    def fit(frame: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", MeasurementBreakWarning)
             try:
                 m = segmented(frame, breakpoints, family, alpha, include_partial, counting)
             except ParameterError as exc:
-                return [{"left_out": left_out, "term": None, "irr": np.nan, "ci_low": np.nan,
-                         "ci_high": np.nan, "n": len(frame), "note": str(exc)}]
-        t = m.irr[m.irr["term"].str.match(r"^(level|slope|counting)_\d{4}$")]
-        t = t[t["term"].str.extract(r"_(\d{4})$")[0].astype(int).isin(breakpoints)]
-        return [{"left_out": left_out, "term": r.term, "irr": r.irr, "ci_low": r.ci_low,
-                 "ci_high": r.ci_high, "n": m.n, "note": ""} for r in t.itertuples()]
+                return None, str(exc)
+        said = "; ".join(str(w.message) for w in caught
+                         if "cannot be told apart" in str(w.message))
+        return m.irr[m.irr["term"].str.match(pattern)].set_index("term"), said
 
-    rows = fit(d, pd.NA)
-    terms = [r["term"] for r in rows if r["term"]]
-    for y in d["year"].astype(int):
-        got = fit(d[d["year"] != y], y)
-        if got and got[0]["term"] is None:
-            got = [{**got[0], "term": t} for t in terms]
-        rows += got
+    full, note = fit(d)
+    if full is None:
+        raise ParameterError(f"leave_one_out: the model on all years cannot be fitted ({note})")
+    terms = list(full.index)
+    rows = []
+    for left_out, frame in [(pd.NA, d)] + [(int(y), d[d["year"] != y]) for y in d["year"]]:
+        got, note = (full, "") if left_out is pd.NA else fit(frame)
+        for t in terms:
+            if got is not None and t in got.index:
+                r = got.loc[t]
+                rows.append({"left_out": left_out, "term": t, "irr": r["irr"],
+                             "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                             "n": len(frame), "note": ""})
+            else:
+                rows.append({"left_out": left_out, "term": t, "irr": np.nan, "ci_low": np.nan,
+                             "ci_high": np.nan, "n": len(frame),
+                             "note": note or f"{t} cannot be estimated without {left_out}"})
     out = pd.DataFrame(rows)
     out["left_out"] = out["left_out"].astype("Int64")
-    return out[out["term"].isin(terms)].reset_index(drop=True)
+    return out
 
 
 def leave_one_out_table(loo: pd.DataFrame) -> pd.DataFrame:
