@@ -323,6 +323,7 @@ def test_leave_one_out_matches_separate_fits(rated):
     summary = trends.leave_one_out_range(loo)
     lvl = summary.set_index("term").loc["level_2016"]
     assert lvl.irr_min <= row.irr <= lvl.irr_max and lvl.left_out_min != 2016
+    assert lvl.not_estimable_without == "2016"
 
 
 def test_leave_one_out_reproduces_the_2016_level_change_on_the_curated_series(rated):

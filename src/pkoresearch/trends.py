@@ -1045,17 +1045,25 @@ def leave_one_out_table(loo: pd.DataFrame) -> pd.DataFrame:
 
 def leave_one_out_range(loo: pd.DataFrame) -> pd.DataFrame:
     """Per term: the IRR with all years and the lowest and highest IRR when one year is left
-    out, with the year left out for each: ``term, irr_all_years, irr_min, left_out_min, irr_max,
-    left_out_max``."""
+    out, with the year left out for each, and the years without which the term cannot be
+    estimated: ``term, irr_all_years, irr_min, left_out_min, irr_max, left_out_max,
+    not_estimable_without``."""
     rows = []
     for term, g in loo.groupby("term", sort=False):
         all_years = g[g["left_out"].isna()]["irr"]
-        one = g[g["left_out"].notna()].dropna(subset=["irr"])
-        lo, hi = one.loc[one["irr"].idxmin()], one.loc[one["irr"].idxmax()]
+        one = g[g["left_out"].notna()]
+        ok = one.dropna(subset=["irr"])
+        lo = ok.loc[ok["irr"].idxmin()] if len(ok) else None
+        hi = ok.loc[ok["irr"].idxmax()] if len(ok) else None
         rows.append({"term": term, "irr_all_years": float(all_years.iloc[0]),
-                     "irr_min": float(lo["irr"]), "left_out_min": int(lo["left_out"]),
-                     "irr_max": float(hi["irr"]), "left_out_max": int(hi["left_out"])})
-    return pd.DataFrame(rows)
+                     "irr_min": np.nan if lo is None else float(lo["irr"]),
+                     "left_out_min": pd.NA if lo is None else int(lo["left_out"]),
+                     "irr_max": np.nan if hi is None else float(hi["irr"]),
+                     "left_out_max": pd.NA if hi is None else int(hi["left_out"]),
+                     "not_estimable_without": ", ".join(
+                         str(int(y)) for y in one.loc[one["irr"].isna(), "left_out"])})
+    out = pd.DataFrame(rows)
+    return out.astype({"left_out_min": "Int64", "left_out_max": "Int64"})
 
 
 # --------------------------------------------------------------------------------------------------
