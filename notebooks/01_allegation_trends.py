@@ -259,9 +259,10 @@ if table is not None:
     print(nb.wrap(trends.mission_activity_note(mission_month)))
     display(trends.mission_year_display(by_mission, list(top)))
     totals = trends.mission_totals(covered)
-    pko.results.record("allegations_by_mission", dict(zip(totals["mission"], totals["allegations_complete_years"])))
+    pko.results.record("allegations_by_mission", {
+        r.mission: r.allegations_complete_years for r in totals.itertuples() if pd.notna(r.allegations_complete_years)})
     pko.results.record("allegations_by_mission_partial_years", {
-        r.mission: r.allegations_partial_years for r in totals.itertuples() if r.allegations_partial_years})
+        r.mission: r.allegations_partial_years for r in totals.itertuples() if pd.notna(r.allegations_partial_years)})
 else:
     print("mission x year: needs allegations_table")
 

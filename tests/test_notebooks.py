@@ -176,6 +176,10 @@ def test_trends_with_the_real_un_table_and_every_other_default(tmp_path):
     assert got["trend_model"] == "quasi-Poisson" and got["trend_years"] == list(range(2015, 2022))
     assert got["trend_dispersion"] > 1
     assert "2024" not in got["revisions"]
+    # UNITAD's only allegation is in 2024: no complete-year total (not 0), one partial-year one
+    assert "UNITAD" not in got["allegations_by_mission"]
+    assert got["allegations_by_mission_partial_years"]["UNITAD"] == 1
+    assert sum(got["allegations_by_mission"].values()) == 692
     executed = json.loads((tmp_path / "01_allegation_trends.ipynb").read_text())
     shown = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
                     for c in executed["cells"] if c["cell_type"] == "code" for o in c["outputs"])

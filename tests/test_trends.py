@@ -486,5 +486,6 @@ def test_mission_totals_keep_partial_years_apart():
                       "allegations": pd.array([2, pd.NA, 5, 1], dtype="Int64"),
                       "complete": [True, True, False, False]})
     t = trends.mission_totals(f).set_index("mission")
-    assert t.loc["A"].tolist() == [2, 5] and t.loc["B"].tolist() == [0, 1]
+    assert t.loc["A"].tolist() == [2, 5] and t.loc["B", "allegations_partial_years"] == 1
+    assert pd.isna(t.loc["B", "allegations_complete_years"])  # no count behind it: not 0
     assert list(t.index) == ["A", "B"]

@@ -592,15 +592,20 @@ def mission_activity_note(contributions: Contributions | None) -> str:
 def mission_totals(frame: pd.DataFrame, by: str = "mission") -> pd.DataFrame:
     """Totals per ``by`` from a table with ``year, allegations, complete`` (e.g.
     :func:`mission_year`), complete and partial years kept apart:
-    ``mission, allegations_complete_years, allegations_partial_years``, largest first."""
+    ``mission, allegations_complete_years, allegations_partial_years``, largest first. A total
+    with no count behind it (e.g. a mission whose only allegations fall in a partial year) is
+    ``<NA>``, not 0.
+    Example: ``mission_totals(mission_year(table, 2015, 2024))``
+    """
     f = frame.dropna(subset=["allegations"])
     done = f["complete"].astype("boolean").fillna(True).astype(bool)
-    a = f[done].groupby(by)["allegations"].sum().rename("allegations_complete_years")
-    b = f[~done].groupby(by)["allegations"].sum().rename("allegations_partial_years")
-    out = pd.concat([a, b], axis=1).fillna(0).astype(int).reset_index()
+    a = f[done].groupby(by)["allegations"].sum(min_count=1).rename("allegations_complete_years")
+    b = f[~done].groupby(by)["allegations"].sum(min_count=1).rename("allegations_partial_years")
+    out = pd.concat([a, b], axis=1).astype("Int64").reset_index()
     out = out.rename(columns={"index": by})
     return out.sort_values(["allegations_complete_years", "allegations_partial_years", by],
-                           ascending=[False, False, True]).reset_index(drop=True)
+                           ascending=[False, False, True], na_position="last"
+                           ).reset_index(drop=True)
 
 
 def mission_year_display(frame: pd.DataFrame, missions: Sequence[str] | None = None
