@@ -3,20 +3,23 @@
 #
 # How many allegations of sexual exploitation and abuse were reported against UN peacekeeping
 # personnel each year, at what rate per uniformed personnel, how the rate changed between two periods,
-# and whether it moved at the policy dates. Without `allegations_table` the notebook uses the bundled
+# and whether it moved around the policy dates. Without `allegations_table` the notebook uses the bundled
 # curated yearly series (2004-2024); with a UN "table of allegations" export it counts the allegations
-# themselves (from 2015) by category, mission, outcome and children involved.
+# themselves (from 2015) by category, mission, outcome and children involved. The two are never joined
+# into one series.
 
 # %% tags=["parameters"]
 # Parameters (papermill injects overrides after this cell)
-start_year: int = 2015  # first reporting year (the UN table of allegations starts in 2015; the curated series in 2004, the UN tracking system in 2008)
+start_year: int = 2008  # first reporting year (2008: the UN tracking system starts; earlier counts were compiled differently)
 end_year: int = 2024  # last reporting year
 missions: "Optional[list]" = None  # mission acronyms such as ["MINUSCA"]; None for all missions
 personnel_categories: "Optional[list]" = None  # "military", "police", "civilian"; None for all; needs allegations_table
-breakpoints: list = [2017]  # years where the segmented model allows a change in level and slope (two years of data before each needed)
+breakpoints: list = [2016]  # years where the segmented model allows a change in level and slope (two years of data before each needed)
 rate_per: int = 1000  # rates are allegations per this many uniformed personnel
 compare: list = [2021, 2016]  # rate ratio of the first year over the second (each a year or [first, last])
 allegations_table: str = "auto"  # UN table of allegations: a path (.xlsx or .csv), a registry name (un_allegations), "auto" (the cached un_allegations, else the bundled curated series) or "bundled"
+contributions_mission_month: str = "auto"  # UN contributions by gender, mission x month (monthly denominators, mission activity): a path, a registry name (un_contributions_mission_month), "auto" (the cached file, else year-end denominators and mission activity unknown) or "bundled"
+model_family: str = "quasipoisson"  # count model: "quasipoisson" (default, safe with few years), "negbin", "poisson" or "auto" (a dispersion test picks)
 output_dir: str = ""  # folder for figures and results.json; "" means reports/01_allegation_trends
 
 # %%
@@ -29,9 +32,13 @@ import pkoresearch as pko
 from pkoresearch import notebook as nb
 from pkoresearch import plots, trends
 from pkoresearch.readers.un_conduct import read_table_of_allegations
+from pkoresearch.readers.un_contributions import read_mission_month
 
 start_year, end_year = nb.year_range(start_year, end_year, lo=2003, hi=2030)
 table_path = nb.dataset_input("allegations_table", allegations_table, "un_allegations")
+mission_month_path = nb.dataset_input("contributions_mission_month", contributions_mission_month,
+                                      "un_contributions_mission_month")
+model_family = nb.choice("model_family", model_family, ["quasipoisson", "negbin", "poisson", "auto"])
 rate_per = nb.positive_number("rate_per", rate_per)
 compare = nb.periods("compare", compare, count=2)
 breakpoints = nb.years_list("breakpoints", breakpoints)
@@ -47,6 +54,8 @@ print(nb.data_used("allegations_table", "yearly counts and every section below, 
                    "outcome, children, reporting lag and revisions",
                    "yearly counts from the bundled curated series; the sections by category, mission, outcome, "
                    "children, reporting lag and revisions need the table"))
+print(nb.data_used("contributions_mission_month", "monthly-mean denominators and which missions had personnel "
+                   "each year", "year-end denominators; whether a mission had personnel in a year is unknown"))
 
 # %% [markdown]
 # ## How to read these counts
@@ -58,6 +67,12 @@ print(nb.data_used("allegations_table", "yearly counts and every section below, 
 # - Up to 2016 the UN reported peacekeeping operations; from the 2017 data on, peacekeeping and special
 #   political missions together. The curated series follows the UN and says which scope each year has.
 # - The UN tracking system starts in 2008: earlier counts were compiled differently.
+# - **Coverage.** A count exists only inside its source's coverage (the export: its first to last
+#   reporting month; the curated series: the years with a sourced figure). Outside it the count is
+#   missing (`<NA>`), never 0. A year covered in part (the export's last months) has `complete` False,
+#   is drawn as an open marker, and stays out of totals, rate ratios and models.
+# - **One definition per series.** Each series says what it counts (`definition`); where the definition
+#   changes inside the window (2008, 2017) the models carry an indicator for the change.
 
 # %%
 table = None
@@ -71,36 +86,52 @@ if table_path is not None:
           f"(filters: {', '.join(f'{k} {v}' for k, v in table.counts.items() if k.startswith('after'))})")
     print(f"{len(raw_table.unrecognised)} cell value(s) not recognised (kept raw)")
 else:
-    chosen = None if missions is None else nb.subset(
-        "missions", missions, sorted(pko.load("allegations_by_mission")["mission"].unique()))
+    chosen = None if missions is None else nb.subset("missions", missions, trends.mission_choices())
     print("Bundled curated series (no allegations_table given)")
+mission_month = None if mission_month_path is None else read_mission_month(mission_month_path)
 counts = trends.yearly(start_year, end_year, chosen, table)
-shown_counts = counts[["year", "allegations", "source"]]
-pko.results.record("allegations_by_year", dict(zip(counts["year"].astype(str), counts["allegations"])))
-pko.results.record("allegations_total", int(counts["allegations"].sum()))
-shown_counts
+coverage = trends.coverage_of(chosen, table)
+summary = trends.year_summary(counts)
+print(nb.wrap(coverage.describe(start_year, end_year)))
+for d in trends.definitions(counts).itertuples():
+    print(nb.wrap(f"{d.first_year}-{d.last_year}: {d.definition}", indent="    "))
+print(f"total of the {len(summary['by_year'])} complete years: {summary['total_complete']:,}"
+      + "".join(f"; kept apart, {y} ({p['months_covered']} months, partial): {p['allegations']}"
+                for y, p in summary["partial"].items()))
+pko.results.record("allegations_by_year", {str(y): n for y, n in summary["by_year"].items()})
+pko.results.record("allegations_total", summary["total_complete"])
+pko.results.record("allegations_partial_years", {str(y): p for y, p in summary["partial"].items()})
+pko.results.record("years_not_covered", summary["not_covered"])
+counts[["year", "allegations", "months_covered", "complete"]]
 
 # %% [markdown]
 # ## Rates per uniformed personnel
 #
-# Exact Poisson intervals; the count stays beside the rate. Personnel are the bundled year-end
-# totals (1992-2021): later years keep their count without a rate.
+# Exact Poisson intervals; the count stays beside the rate. The numerator and the denominator should
+# count the same people: with a UN export the rate uses the allegations naming uniformed personnel
+# (military or police) over uniformed personnel; the curated headline figure also counts civilians (and
+# from 2017 special political missions), which the cell says. Personnel are the curated year-end totals
+# (1992-2021), or, with `contributions_mission_month`, the mean of the months available each year
+# (2010-2022). A partial year's rate uses the months it covers and is drawn as an open marker.
 
 # %%
-personnel, denominator = trends.exposure_for(categories, chosen)
-print(nb.wrap(denominator))
+basis = trends.rate_basis(start_year, end_year, chosen, categories, table, mission_month)
+print(nb.wrap(basis.numerator))
+print(nb.wrap(basis.denominator))
 rated = None
-if personnel is not None:
-    rated = trends.rates(counts, personnel, per=rate_per)
+if basis.personnel is not None:
+    rated = trends.rates(basis.counts, basis.personnel, per=rate_per)
     shown = rated.dropna(subset=["rate"])
     print(f"{len(shown)} years with a rate, {shown['year'].min()}-{shown['year'].max()}")
     fig, ax = plt.subplots()
     plots.trend(rated, y="rate", breakpoints=breakpoints, ax=ax,
-                ylabel=f"allegations per {rate_per:,.0f} personnel",
+                counting_changes=list(trends.counting_changes(rated)),
+                ylabel=f"allegations per {rate_per:,.0f} personnel-years",
                 title="Allegations per uniformed personnel, exact 95% intervals")
     plots.save(fig, out / "rate_trend.png")
     plt.show()
-    display(rated[["year", "allegations", "personnel", "rate", "ci_low", "ci_high"]])
+    months = ["personnel_months"] if "personnel_months" in rated else []  # months averaged, with a mission x month file
+    display(rated.dropna(subset=["allegations"])[["year", "allegations", "personnel", *months, "rate", "ci_low", "ci_high", "complete"]])
 
 # %% [markdown]
 # ## Change between two periods
@@ -109,7 +140,8 @@ if personnel is not None:
 # allegations split between them compared with the split of personnel.
 
 # %%
-if rated is not None and nb.has_years(rated.dropna(subset=["rate"]), compare):
+why = "no rate" if rated is None else trends.change_unavailable(rated, compare[0], compare[1], coverage)
+if why is None:
     rr = trends.change(rated, compare[0], compare[1])
     print(f"rate ratio {rr.detail['period1']} vs {rr.detail['period0']}: {rr} "
           f"(exact conditional test p = {rr.p_value:.3f}); counts {rr.detail['count1']} vs {rr.detail['count0']}")
@@ -117,56 +149,95 @@ if rated is not None and nb.has_years(rated.dropna(subset=["rate"]), compare):
     pko.results.record("rate_ratio_ci", [round(rr.ci_low, 4), round(rr.ci_high, 4)])
     pko.results.record("rate_ratio_p_value", round(rr.p_value, 4))
 else:
-    print(f"rate ratio {compare[0]} vs {compare[1]}: not available (needs counts and personnel for both periods)")
+    note = (f"rate ratio {compare[0]} vs {compare[1]}: not computed: {why}. Set compare to complete "
+            "years with a count and personnel.")
+    print(nb.wrap(note))
+    pko.results.record("rate_ratio_note", note)
 
 # %% [markdown]
-# ## Trend and policy dates
+# ## Trend and changes around policy dates
 #
-# A log-linear count model with offset log(personnel): the year IRR is the yearly multiplicative change
-# in the rate. The overdispersion test picks Poisson or negative binomial. The segmented model adds a
-# change of level and of slope at each breakpoint; it warns where a breakpoint coincides with a change
-# in counting, because part of a jump there can come from counting rather than behaviour.
+# A log-linear count model with offset log(personnel-years): the year IRR is the yearly multiplicative
+# change in the rate. By default a quasi-Poisson model (Poisson mean, variance scaled by the Pearson
+# dispersion, t intervals): with a handful of yearly points a test cannot reliably choose between Poisson
+# and negative binomial, and a Poisson fit on overdispersed counts gives intervals that are too narrow.
+# Partial years are left out. Where the series' definition changes inside the window (the tracking
+# system in 2008, special political missions added from the 2017 data) the models carry a level
+# indicator for the change, so that a jump in counting is not read as a trend.
+#
+# The segmented model adds a change of level and of slope at each breakpoint. These describe how the
+# rate changed **around** the policy dates; they are associations in time, not effects of the policies
+# (other things changed in the same years, and one year can drive a level change: see the leave-one-out
+# table). A breakpoint needs two complete years with rates before it: where the series above starts too
+# late (the UN export starts in 2015), the segmented model is fitted on the curated headline series
+# instead, on its own, and the cell says so.
 
 # %%
-if rated is not None and rated["rate"].notna().sum() > 2:
-    model = trends.trend(rated)
+model_years = [] if rated is None else trends.model_years(rated)
+if len(model_years) > 2:
+    model = trends.trend(rated, family=model_family)
     year_irr = model.irr.set_index("term").loc["year_c"]
     print(nb.wrap(model.reason))
     print(f"IRR per year {year_irr.irr:.3f} (95% CI {year_irr.ci_low:.3f}-{year_irr.ci_high:.3f}), "
-          f"{model.n} years")
+          f"{model.n} complete years {model.fitted['year'].min()}-{model.fitted['year'].max()}")
     pko.results.record("irr_per_year", round(float(year_irr.irr), 4))
     pko.results.record("irr_per_year_ci", [round(float(year_irr.ci_low), 4), round(float(year_irr.ci_high), 4)])
     pko.results.record("trend_model", model.family)
-    kept, dropped = trends.usable_breakpoints(rated, breakpoints)
-    if dropped:
-        print(f"breakpoints {dropped} left out: outside the years with rates (two years before needed)")
-    if kept and rated["rate"].notna().sum() > 2 + 2 * len(kept):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", pko.errors.MeasurementBreakWarning)
-            seg = trends.segmented(rated, kept)
-        for w in caught:
-            print("caution:", w.message)
-        print(nb.wrap(seg.reason))
-        display(seg.irr.round(3))
-        fitted = rated.merge(seg.fitted[["year", "fitted"]], on="year", how="left")
-        fitted["fitted_rate"] = fitted["fitted"] / fitted["personnel"] * rate_per
-        fig, ax = plt.subplots()
-        plots.trend(fitted, y="rate", fitted="fitted_rate", breakpoints=kept, ax=ax,
-                    ylabel=f"allegations per {rate_per:,.0f} personnel",
-                    title=f"Segmented {seg.family} model, breakpoints {', '.join(map(str, kept))}")
-        plots.save(fig, out / "segmented.png")
-        plt.show()
-    else:
-        print("segmented model: not fitted (no usable breakpoint, or too few years for its parameters)")
+    pko.results.record("trend_dispersion", round(model.dispersion, 3))
+    pko.results.record("trend_years", [int(y) for y in model.fitted["year"]])
 else:
-    print("trend models: not fitted (needs a denominator and more years than model parameters)")
+    print("trend model: not fitted (needs a denominator and more complete years than model parameters)")
+
+# %%
+pick = trends.series_for_breakpoints(rated, breakpoints, start_year, end_year, chosen, categories, per=rate_per)
+seg_rated, kept = pick.rated, pick.kept
+if kept:
+    print(nb.wrap(f"segmented model on {pick.text}"))
+if pick.dropped:
+    print(f"breakpoints {pick.dropped} left out: outside the complete years with rates (two years before needed)")
+seg = None
+if kept:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pko.errors.MeasurementBreakWarning)
+        try:
+            seg = trends.segmented(seg_rated, kept, family=model_family)
+        except pko.errors.ParameterError as exc:
+            print(nb.wrap(f"segmented model: not fitted ({exc})"))
+if seg is not None:
+    for w in caught:
+        print(nb.wrap(f"caution: {w.message}"))
+    print(nb.wrap(seg.reason))
+    display(seg.irr.round(3))
+    pko.results.record("segmented_irr", {r.term: [round(r.irr, 4), round(r.ci_low, 4), round(r.ci_high, 4)]
+                                         for r in seg.irr.itertuples() if r.term != "const"})
+    fitted = seg_rated.merge(seg.fitted[["year", "fitted"]], on="year", how="left")
+    fitted["fitted_rate"] = fitted["fitted"] / fitted["exposure"] * rate_per
+    fig, ax = plt.subplots()
+    plots.trend(fitted, y="rate", fitted="fitted_rate", breakpoints=kept, ax=ax,
+                counting_changes=list(trends.counting_changes(seg_rated)),
+                ylabel=f"allegations per {rate_per:,.0f} personnel-years",
+                title=f"Segmented {seg.family} model, breakpoints {', '.join(map(str, kept))}")
+    plots.save(fig, out / "segmented.png")
+    plt.show()
+    loo = trends.leave_one_out(seg_rated, kept, family=model_family)
+    print("Leave one year out: the level and slope IRRs refitted without each year in turn")
+    display(trends.leave_one_out_table(loo).round(3))
+    spread = trends.leave_one_out_range(loo)
+    display(spread.round(3))
+    pko.results.record("leave_one_out_range", {r.term: [round(r.irr_min, 4), round(r.irr_max, 4)]
+                                               for r in spread.itertuples()})
+    pko.results.record("leave_one_out_not_estimable", {r.term: r.not_estimable_without
+                                                       for r in spread.itertuples() if r.not_estimable_without})
+elif not kept:
+    print("segmented model: not fitted (no usable breakpoint)")
 
 # %% [markdown]
 # ## What the allegation-level table adds
 #
 # With a UN export: allegations by personnel category and mission, outcomes as of the table's date
 # (recent years hold more pending cases), the share involving children, how long after the incident
-# allegations are reported, and how the table's counts differ from the figures first published.
+# allegations are reported, and how the table's counts differ from the figures first published. Every
+# table by year carries `complete` (False: the export covers only part of that year).
 
 # %%
 if table is not None:
@@ -177,22 +248,33 @@ if table is not None:
                          title="Allegations by personnel category (counted once per category)")
     plots.save(fig, out / "by_category.png")
     plt.show()
-    display(by_category.pivot(index="year", columns="personnel_category", values="allegations").fillna(0).astype(int))
-else:
-    print("by personnel category: needs allegations_table")
+    wide = by_category.pivot(index="year", columns="personnel_category", values="allegations").fillna(0).astype(int)
+    display(trends.with_coverage(wide.reset_index(), coverage))
+
+# %% [markdown]
+# A mission-year shows 0 only where the mission had uniformed personnel that year (from
+# `contributions_mission_month`) and the export covers the year. "-": no uniformed personnel in the
+# personnel file that year (not yet deployed, closed, or a political mission without uniformed personnel
+# then); "?": unknown (no personnel file, a year after it ends, or a mission it does not list). Years
+# the export does not cover are left out. Allegations reported after a mission closed stay counted.
 
 # %%
 if table is not None:
-    by_mission = trends.count_by(table, "mission")
-    top = by_mission.groupby("mission")["allegations"].sum().sort_values(ascending=False).head(12).index
+    by_mission = trends.mission_year(table, start_year, end_year, mission_month)
+    covered = by_mission[by_mission["status"] != "not covered"]
+    top = trends.mission_totals(covered).head(12)["mission"]
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    plots.heatmap(by_mission[by_mission["mission"].isin(top)], x="year", y="mission",
-                  value="allegations", annot=True, ax=ax, title="Allegations by mission and year (12 largest)")
+    plots.heatmap(covered[covered["mission"].isin(top)], x="year", y="mission", value="allegations",
+                  annot=True, note="mark", ax=ax, title="Allegations by mission and year (12 largest)")
     plots.save(fig, out / "mission_year.png")
     plt.show()
-    pko.results.record("allegations_by_mission", {m: int(v) for m, v in by_mission.groupby("mission")["allegations"].sum().items()})
-else:
-    print("mission x year: needs allegations_table")
+    print(nb.wrap(trends.mission_activity_note(mission_month)))
+    display(trends.mission_year_display(by_mission, list(top)))
+    totals = trends.mission_totals(covered)
+    pko.results.record("allegations_by_mission", {
+        r.mission: r.allegations_complete_years for r in totals.itertuples() if pd.notna(r.allegations_complete_years)})
+    pko.results.record("allegations_by_mission_partial_years", {
+        r.mission: r.allegations_partial_years for r in totals.itertuples() if pd.notna(r.allegations_partial_years)})
 
 # %%
 if table is not None:
@@ -203,31 +285,38 @@ if table is not None:
                          title=f"Investigation outcome as of {raw_table.as_of:%B %Y}")
     plots.save(fig, out / "outcomes.png")
     plt.show()
-    display(outcomes)
-    children = trends.child_share(table)
+    display(trends.with_coverage(outcomes.reset_index(), coverage))
+    children = trends.with_coverage(trends.child_share(table), coverage)
     display(children.round(3))
-    pko.results.record("share_involving_children", round(float(children["with_child"].sum() / children["allegations"].sum()), 4))
-    lags = trends.lag_summary(trends.report_lag(table))
+    done = children[children["complete"].fillna(False).astype(bool)]
+    pko.results.record("share_involving_children", round(float(done["with_child"].sum() / done["allegations"].sum()), 4))
+    lags = trends.with_coverage(trends.lag_summary(trends.report_lag(table)), coverage)
     display(lags.round(3))
-else:
-    print("outcomes, children, reporting lag: need allegations_table")
 
 # %%
 if table is not None and missions is None and categories is None:
-    rev = trends.revisions(counts, trends.curated_series(start_year, end_year),
-                           last_complete=trends.last_complete_year(raw_table))
-    print("Table counts against the figure first published for each year "
-          "(table_complete False: the export covers only part of that year)")
-    display(rev)
-    pko.results.record("revisions", dict(zip(rev["year"].astype(str), rev["difference"].astype(int))))
-else:
-    print("revisions: need allegations_table with all missions and categories")
+    rev = pko.curated.revisions(start_year, end_year, table=counts).dropna(subset=["table"])
+    print(nb.wrap("Each year's count as first published (the earliest report or page giving it) and as "
+                  "last revised, against the table's count now (table_complete False: the export covers "
+                  "only part of that year). " + rev.attrs["definition"] + "."))
+    display(rev[["year", "first_value", "first_document", "first_date", "latest_value", "latest_document",
+                 "table", "table_minus_first", "table_minus_latest", "table_complete"]])
+    rev_done = rev[rev["table_complete"]]
+    pko.results.record("revisions", {str(r.year): int(r.table_minus_first) for r in rev_done.itertuples()})
+elif table is not None:
+    print("revisions: shown for all missions and categories only (the published figures are totals)")
 
 # %% [markdown]
 # ## Sources
 
 # %%
 cited = [counts["source_id"].dropna().str.split("; ").explode().to_frame()]
-if personnel is not None:
-    cited.append(personnel[personnel["year"].between(start_year, end_year)])
-nb.print_sources(cited, [] if table_path is None else [f"UN Conduct in UN Field Missions, table of allegations export: {table_path.name}"])
+if basis.personnel is not None and "source_id" in basis.personnel:
+    cited.append(basis.personnel[basis.personnel["year"].between(start_year, end_year)])
+if seg is not None and seg_rated is not rated:  # the segmented model's own (curated) series
+    cited.append(seg_rated["source_id"].dropna().str.split("; ").explode().to_frame())
+    cited.append(trends.personnel_by_year().query("year in @trends.model_years(@seg_rated)"))
+extra = [] if table_path is None else [f"UN Conduct in UN Field Missions, table of allegations export: {table_path.name}"]
+if mission_month_path is not None:
+    extra.append(f"UN Peacekeeping open data, uniformed personnel contributions by gender, mission x month: {mission_month_path.name}")
+nb.print_sources(cited, extra)

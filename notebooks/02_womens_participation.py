@@ -267,7 +267,6 @@ if gs_path is not None:
                                          "not_year_end": int((grid["deployed"] & ~grid["complete"]).sum())})
 else:
     by_mission = None
-    print("mission x year: needs gender_statistics (the curated data have no mission split)")
 
 # %% [markdown]
 # ## Women's share and allegations across mission-years
@@ -310,8 +309,6 @@ if mm_path is not None:
     pko.results.record("share_by_year_un_contributions",
                        {f"{r.category} {r.year}": round(r.share_pct, 2) for r in un_years.itertuples()})
     display(un_years.pivot_table(index="year", columns="category", values="share_pct").round(2))
-else:
-    print("2010-2021 shares by year and mission: needs contributions_mission_month")
 
 # %% [markdown]
 # Women's share by mission and year (mean of the months present), for the ten missions with the most

@@ -159,8 +159,7 @@ if table_path is not None:
     for r in nio[nio["caveat"] != ""].itertuples():
         print(nb.wrap(f"{r.report_year}: {r.caveat}", indent="    "))
 else:
-    print("NIO, outcomes and durations need allegations_table. The bundled curated data hold one "
-          "NIO figure without a denominator:")
+    print("The bundled curated data hold one NIO figure, without a denominator:")
     f = pko.load("followups").query("measure == 'nio_appointed_pct'")
     for r in f.itertuples():
         print(nb.wrap(f"  {r.period}: {r.value:.1f}% ({r.denominator_note}; {r.confidence} confidence, {r.source_id})"))
@@ -196,8 +195,6 @@ if table is not None:
                                                            "decided": int(t.decided), "pending": int(t.pending)})
     display(contrib.head(15)[["nationality", "nationality_iso3", "appointed", "decided", "pending", "rate", "ci_low", "ci_high",
                               "rate_pending_as_not", "shared", "caution"]])
-else:
-    print("contributor table and funnel plot: need allegations_table")
 
 # %% [markdown]
 # ### Time from report to a national outcome
@@ -234,8 +231,6 @@ if table is not None:
     print("National governments' final actions (one line per action and allegation; persons in parentheses in the export):")
     display(actions)
     pko.results.record("national_actions", {r.action: int(r.lines) for r in actions.itertuples()})
-else:
-    print("outcomes and national actions: need allegations_table")
 
 # %% [markdown]
 # ## How long investigations take
@@ -267,8 +262,6 @@ if table is not None:
     plots.save(fig, out / "investigation_durations.png")
     plt.show()
     display(by_entity.round(1))
-else:
-    print("durations: need allegations_table")
 
 # %% [markdown]
 # ## NIO appointment over the years: a logistic model
@@ -293,8 +286,8 @@ if table is not None and uni["nio_appointed"].isin(["yes"]).any() and uni["repor
           f"pending counted as not appointed: {year_or_p.odds_ratio:.3f} ({year_or_p.ci_low:.3f}-{year_or_p.ci_high:.3f})")
     pko.results.record("nio_odds_ratio_per_year", round(float(year_or.odds_ratio), 4))
     display(logit.round(3))
-else:
-    print("logistic model: needs allegations_table and at least three reporting years")
+elif table is not None:
+    print("logistic model: not fitted (needs at least three reporting years with an NIO appointed)")
 
 # %% [markdown]
 # ## Sources

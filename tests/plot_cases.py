@@ -15,9 +15,15 @@ YEARS = list(range(2010, 2016))
 RATES = pd.DataFrame({"year": YEARS, "rate": [1.1, 0.9, 0.8, 0.85, 0.6, 0.7],
                       "ci_low": [0.9, 0.7, 0.6, 0.65, 0.45, 0.5],
                       "ci_high": [1.3, 1.1, 1.0, 1.05, 0.8, 0.9],
-                      "fitted_rate": [1.0, 0.93, 0.86, 0.8, 0.74, 0.69]})
+                      "fitted_rate": [1.0, 0.93, 0.86, 0.8, 0.74, 0.69],
+                      "complete": [True] * 5 + [False]})  # the last year is partial
 LONG = pd.DataFrame({"year": YEARS * 2, "group": ["a"] * 6 + ["b"] * 6,
                      "allegations": [3, 4, 2, 5, 1, 0, 1, 1, 2, 0, 3, 4]})
+# a heat map with a cell absent (b 2012) and one missing with a note (b 2013: "?")
+HEAT = LONG[~((LONG["group"] == "b") & (LONG["year"] == 2012))].assign(
+    allegations=lambda d: d["allegations"].astype("Int64").mask(
+        (d["group"] == "b") & (d["year"] == 2013)),
+    note=lambda d: ["?" if (g, y) == ("b", 2013) else None for g, y in zip(d["group"], d["year"])])
 SHARES = pd.DataFrame({"year": YEARS * 2, "category": ["military_contingents"] * 6 +
                        ["formed_police_units"] * 6,
                        "share_pct": [2.4, 2.4, 2.7, 2.8, 4.8, 5.0, 4.5, 4.7, 6.0, 5.6, 6.2, 6.2],
@@ -49,10 +55,10 @@ def cases():
 
     return {
         "trend": lambda ax: plots.trend(RATES, y="rate", fitted="fitted_rate", breakpoints=[2013],
-                                        ax=ax, title="trend"),
+                                        counting_changes=[2012], ax=ax, title="trend"),
         "stacked": lambda ax: plots.stacked_counts(LONG, hue="group", ax=ax, title="stacked"),
-        "heatmap": lambda ax: plots.heatmap(LONG, x="year", y="group", value="allegations",
-                                            annot=True, ax=ax, title="heat"),
+        "heatmap": lambda ax: plots.heatmap(HEAT, x="year", y="group", value="allegations",
+                                            annot=True, note="note", ax=ax, title="heat"),
         "bars": lambda ax: plots.grouped_bars(LONG, x="group", y="allegations", ax=ax,
                                               title="bars"),
         "confidence": lambda ax: plots.confidence_bars(

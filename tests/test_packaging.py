@@ -86,9 +86,7 @@ def test_notebooks_command_copies_the_shipped_notebooks(tmp_path, capsys):
 
 
 def _placeholders(executed: Path) -> list[str]:
-    """Lines of an executed notebook's outputs saying a section needs a data file. (A
-    single-mission run's "revisions: need allegations_table with all missions and categories" is
-    about the selection, not about a missing file, and is not counted.)"""
+    """Lines of an executed notebook's outputs saying a section needs a data file."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
@@ -97,8 +95,8 @@ def _placeholders(executed: Path) -> list[str]:
         for out in cell.get("outputs", []):
             text = out.get("text") or out.get("data", {}).get("text/plain", "")
             lines += [ln for ln in text.splitlines()
-                      if re.search(r"\bneeds? (allegations_table|gender_statistics|the table|"
-                                   r"the file)\b(?! with all missions)", ln)]
+                      if re.search(r"\bneeds? (allegations_table|gender_statistics|"
+                                   r"contributions_mission_month|the table|the file)\b", ln)]
     return lines
 
 

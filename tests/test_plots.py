@@ -112,4 +112,48 @@ def test_share_over_time_never_joins_two_definitions():
     hollow = [ln for ln in ax.get_lines() if ln.get_markerfacecolor() == "white"
               and len(ln.get_xdata())]
     assert sorted(x for ln in hollow for x in ln.get_xdata()) == [2015, 2015]
+
+
+def test_heatmap_draws_missing_cells_as_missing_not_zero():
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from pkoresearch import plots
+
+    d = pd.DataFrame({"year": [2010, 2011, 2012, 2010, 2012], "g": ["a", "a", "a", "b", "b"],
+                      "n": pd.array([2, 0, 5, 1, pd.NA], dtype="Int64")})
+    fig, ax = plt.subplots()
+    plots.heatmap(d, x="year", y="g", value="n", ax=ax, annot=True)
+    mesh = ax.collections[0]
+    values = np.ma.masked_invalid(np.ma.getdata(mesh.get_array()).astype(float))
+    mask = np.ma.getmaskarray(mesh.get_array()) | np.ma.getmaskarray(values)
+    grid = mask.reshape(2, 3)
+    assert grid.tolist() == [[False, False, False], [False, True, True]]  # b 2011 absent, 2012 NA
+    assert np.ma.getdata(mesh.get_array()).reshape(2, 3)[0, 1] == 0  # a real 0 stays 0
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("0") == 1
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    plots.heatmap(d.assign(complete=[True, True, False, True, False]), x="year", y="g", value="n",
+                  ax=ax)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2010", "2011", "2012 (partial)"]
+    plt.close(fig)
+
+
+def test_trend_marks_partial_periods_apart():
+    import matplotlib.pyplot as plt
+
+    from pkoresearch import plots
+
+    d = pd.DataFrame({"year": [2020, 2021, 2022], "rate": [1.0, 1.2, 0.5],
+                      "ci_low": [0.8, 1.0, 0.3], "ci_high": [1.2, 1.4, 0.8],
+                      "complete": [True, True, False]})
+    fig, ax = plt.subplots()
+    plots.trend(d, ax=ax)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "partial year" in labels
+    main = [ln for ln in ax.get_lines() if ln.get_label() == "rate"][0]
+    assert list(main.get_xdata()) == [2020, 2021]  # the partial year is not on the line
+    partial = [ln for ln in ax.get_lines() if ln.get_label() == "partial year"][0]
+    assert list(partial.get_xdata()) == [2022] and partial.get_markerfacecolor() == "white"
     plt.close(fig)

@@ -101,7 +101,7 @@ def _synthetic(irr=0.9, years=30, overdispersed=False, seed=1):
 
 
 def test_trend_model_recovers_a_known_irr_poisson():
-    m = stats.count_model(_synthetic(), "allegations", "personnel", ["year_c"])
+    m = stats.count_model(_synthetic(), "allegations", "personnel", ["year_c"], family="auto")
     assert m.family == "poisson" and "does not reject" in m.reason
     row = m.irr.set_index("term").loc["year_c"]
     assert row.ci_low <= 0.9 <= row.ci_high
@@ -110,7 +110,7 @@ def test_trend_model_recovers_a_known_irr_poisson():
 
 def test_overdispersion_picks_negative_binomial_and_recovers_the_irr():
     d = _synthetic(irr=0.95, years=40, overdispersed=True, seed=3)
-    m = stats.count_model(d, "allegations", "personnel", ["year_c"])
+    m = stats.count_model(d, "allegations", "personnel", ["year_c"], family="auto")
     assert m.family == "negative binomial" and "rejects equidispersion" in m.reason
     assert m.dispersion > 2
     row = m.irr.set_index("term").loc["year_c"]
@@ -150,3 +150,46 @@ def test_count_model_needs_more_rows_than_parameters():
     d = _synthetic(years=2)
     with pytest.raises(ParameterError, match="2 complete rows for 2 parameters"):
         stats.count_model(d, "allegations", "personnel", ["year_c"])
+
+
+def test_default_count_model_is_quasi_poisson_matching_statsmodels():
+    import statsmodels.api as sm
+
+    d = _synthetic(irr=0.95, years=7, overdispersed=True, seed=4)
+    m = stats.count_model(d, "allegations", "personnel", ["year_c"])
+    assert m.family == "quasi-Poisson"
+    X = sm.add_constant(d[["year_c"]].astype(float))
+    pois = sm.GLM(d["allegations"], X, family=sm.families.Poisson(),
+                  offset=np.log(d["personnel"])).fit()
+    x2 = float(pois.pearson_chi2 / pois.df_resid)
+    assert m.dispersion == pytest.approx(x2) and x2 > 1
+    ref = sm.GLM(d["allegations"], X, family=sm.families.Poisson(),
+                 offset=np.log(d["personnel"])).fit(scale=x2, use_t=True)
+    row = m.irr.set_index("term").loc["year_c"]
+    lo, hi = np.exp(ref.conf_int().loc["year_c"])
+    assert row.irr == pytest.approx(np.exp(ref.params["year_c"]))
+    assert (row.ci_low, row.ci_high) == (pytest.approx(lo), pytest.approx(hi))
+    assert row.p_value == pytest.approx(ref.pvalues["year_c"])
+    assert m.scale == pytest.approx(x2)
+    assert f"{x2:.2f}" in m.reason and "7 observations" in m.reason
+
+
+def test_quasi_poisson_never_narrows_the_poisson_intervals():
+    # under-dispersed data: the scale is floored at 1, so the intervals are Poisson's (with t)
+    d = pd.DataFrame({"year_c": range(6), "allegations": [50, 50, 51, 49, 50, 50],
+                      "personnel": [1e5] * 6})
+    m = stats.count_model(d, "allegations", "personnel", ["year_c"])
+    assert m.dispersion < 1 and m.scale == 1.0
+    p = stats.count_model(d, "allegations", "personnel", ["year_c"], family="poisson")
+    q = m.irr.set_index("term").loc["year_c"]
+    assert q.ci_high - q.ci_low >= (p.irr.set_index("term").loc["year_c", "ci_high"]
+                                    - p.irr.set_index("term").loc["year_c", "ci_low"])
+    assert "floored at 1" in m.reason
+
+
+def test_collinear_terms_are_refused_not_split_arbitrarily():
+    d = _synthetic(years=8)
+    d["a"] = (d["year_c"] >= 4).astype(int)
+    d["b"] = d["a"]  # the same indicator twice: any split between them is arbitrary
+    with pytest.raises(ParameterError, match=r"terms \['a', 'b'\] are collinear"):
+        stats.count_model(d, "allegations", "personnel", ["year_c", "a", "b"])

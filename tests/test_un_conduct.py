@@ -254,3 +254,28 @@ def test_xlsx_written_by_openpyxl_reads(tmp_path):
     with pytest.warns(UnrecognisedValuesWarning):
         t = read_table_of_allegations(p)
     assert t.allegations["report_year"].tolist() == [2016, 2016, 2017, 2017, 2018]
+
+
+# ------------------------------------------------------------------------------ ISO3 nationality
+
+
+def test_fixture_nationalities_carry_iso3(small):
+    table, _ = small
+    a = table.allegations.set_index("allegation_id")
+    assert a.loc[3, "nationality_iso3"] == "NPL; ETH" and a.loc[1, "nationality_iso3"] == "GAB"
+    assert pd.isna(a.loc[2, "nationality_iso3"])  # civilians: no nationality published
+    n = table.nationalities
+    assert n[n["allegation_id"] == 3][["nationality", "iso3"]].values.tolist() == [
+        ["Nepal", "NPL"], ["Ethiopia", "ETH"]]
+
+
+def test_real_nationalities_resolve_or_are_listed(real):
+    table, _ = real
+    n = table.nationalities
+    lines = table.allegations["raw_nationality"].str.split(r"\n\s*\n").explode().str.strip()
+    lines = lines[(lines != "") & (lines != "N/A")]
+    assert len(n) == len(lines)  # every published nationality line is kept, resolved or not
+    assert table.unresolved_nationalities() == ["Unknown"]
+    assert n["iso3"].isna().sum() == (lines == "Unknown").sum() == 17
+    assert set(n.loc[n["nationality"] == "United Republic of Tanzania", "iso3"]) == {"TZA"}
+    assert set(n.loc[n["nationality"] == "Congo", "iso3"]) == {"COG"}

@@ -721,7 +721,8 @@ def revisions(start_year: int | None = None, end_year: int | None = None,
     preferred_source_id, revised`` (first and latest differ), ``values`` (every value in order of
     publication, e.g. ``"62 -> 63"``). With ``table`` (``year, allegations``, e.g. counts from the
     UN table of allegations): also ``table, table_minus_first, table_minus_latest`` and, with
-    ``last_complete``, ``table_complete`` (False for years the table covers in part).
+    ``last_complete`` or a ``complete`` column in ``table`` (as :func:`pkoresearch.trends.yearly`
+    gives), ``table_complete`` (False for years the table covers in part or not at all).
 
     Example: ``revisions(2015, 2023).set_index("year").loc[2018, ["first_value", "latest_value"]]``
     """
@@ -790,8 +791,14 @@ def revisions(start_year: int | None = None, end_year: int | None = None,
         out["table"] = out["table"].astype("Int64")
         out["table_minus_first"] = (out["table"] - out["first_value"]).astype("Int64")
         out["table_minus_latest"] = (out["table"] - out["latest_value"]).astype("Int64")
+        done = out["table"].notna()
         if last_complete is not None:
-            out["table_complete"] = out["table"].notna() & (out["year"] <= last_complete)
+            done &= out["year"] <= last_complete
+        if "complete" in table.columns:  # a table from trends.yearly flags its partial years
+            flags = table.set_index("year")["complete"].astype("boolean").fillna(False)
+            done &= out["year"].map(flags).fillna(False).astype(bool)
+        if last_complete is not None or "complete" in table.columns:
+            out["table_complete"] = done
     out.attrs["definition"] = (f"{HEADLINE_MEASURE}, scope {HEADLINE_SCOPES[0]} up to "
                                f"{COMBINED_SCOPE_FROM - 1}, {HEADLINE_SCOPES[1]} from "
                                f"{COMBINED_SCOPE_FROM}")

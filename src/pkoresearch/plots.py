@@ -97,21 +97,48 @@ def _whole_years(ax, x: str) -> None:
 
 def heatmap(data: pd.DataFrame, x: str = "year", y: str = "dataset", value: str = "rows",
             ax=None, title: str | None = None, annot: bool = False, fmt: str = ".0f",
-            fill_years: bool = True, cmap: str = "Blues"):
-    """Heat map of ``value`` summed over ``y`` (rows) by ``x`` (columns); missing cells are 0.
-    With ``fill_years`` every year between the first and last column is shown.
+            fill_years: bool = True, cmap: str = "Blues", note: str | None = None,
+            complete: str | None = "complete"):
+    """Heat map of ``value`` summed over ``y`` (rows) by ``x`` (columns). A cell with no row in
+    ``data``, or whose values are all missing, is drawn as missing (hatched grey, no number):
+    never as 0; a 0 in the data is drawn as 0. With ``fill_years`` every year between the first
+    and last column is shown (years without rows as missing). ``note`` names a text column
+    written in missing cells (e.g. "?" for unknown). Where ``complete`` names a column (used when
+    present), columns whose rows have False are partial periods, labelled "YYYY (partial)".
 
     Example: ``plots.heatmap(pko.overview.coverage_table(), x="year", y="dataset", value="rows")``
     """
+    import numpy as np
+
     ax = _ax(ax)
-    grid = data.pivot_table(index=y, columns=x, values=value, aggfunc="sum", fill_value=0,
-                            observed=True)
+    vals = pd.to_numeric(data[value], errors="coerce").astype(float)
+    d = data.assign(**{value: vals})
+    grid = d.groupby([y, x], observed=True, sort=True)[value].sum(min_count=1).unstack(x)
     if fill_years and not grid.empty:
         full = range(int(min(grid.columns)), int(max(grid.columns)) + 1)
-        grid = grid.reindex(columns=list(full), fill_value=0)
-    sns.heatmap(grid.astype(float), ax=ax, cmap=cmap, linewidths=0.4, linecolor="white",
-                annot=annot, fmt=fmt, annot_kws={"fontsize": 7},
-                cbar_kws={"label": value.replace("_", " ")})
+        grid = grid.reindex(columns=list(full))
+    grid = grid.astype(float)
+    missing = np.isnan(grid.to_numpy())
+    label = value.replace("_", " ") + ("\n(hatched: missing, no count)" if missing.any() else "")
+    sns.heatmap(grid, ax=ax, cmap=cmap, linewidths=0.4, linecolor="white",
+                annot=annot, fmt=fmt, annot_kws={"fontsize": 7}, cbar_kws={"label": label})
+    ax.grid(False)
+    if complete is not None and complete in data.columns:
+        flags = data.dropna(subset=[complete]).groupby(x)[complete].all()
+        labels = [f"{c} (partial)" if c in flags.index and not bool(flags[c]) else str(c)
+                  for c in grid.columns]
+        ax.set_xticks([i + 0.5 for i in range(len(labels))], labels)
+    if missing.any():
+        ax.set_facecolor("0.93")
+        ax.patch.set_hatch("////")
+        ax.patch.set_edgecolor("0.75")
+        if note is not None and note in data.columns:
+            notes = data.dropna(subset=[note]).groupby([y, x], observed=True)[note].first()
+            for (i, row), (j, col) in ((a, b) for a in enumerate(grid.index)
+                                       for b in enumerate(grid.columns)):
+                if missing[i, j] and (row, col) in notes.index:
+                    ax.text(j + 0.5, i + 0.5, str(notes.loc[(row, col)]), ha="center",
+                            va="center", fontsize=7, color="0.35")
     ax.set_xlabel(x.replace("_", " "))
     ax.set_ylabel("")
     ax.tick_params(axis="x", labelrotation=90)
@@ -158,24 +185,43 @@ def confidence_bars(data: pd.DataFrame, x: str = "dataset", y: str = "rows",
 
 def trend(data: pd.DataFrame, x: str = "year", y: str = "rate", ci_low: str = "ci_low",
           ci_high: str = "ci_high", breakpoints: Sequence[int] = (), fitted: str | None = None,
-          ax=None, title: str | None = None, ylabel: str | None = None):
-    """A series with its interval band, optional fitted line and dashed breakpoint lines.
+          ax=None, title: str | None = None, ylabel: str | None = None,
+          complete: str | None = "complete", counting_changes: Sequence[int] = ()):
+    """A series with its interval band, optional fitted line, dashed breakpoint lines and dotted
+    lines where counting changed. Where ``complete`` names a column (default "complete", used when
+    present), periods with False are partial: drawn apart as open markers with their interval as
+    a whisker, off the line and the band, and labelled "partial year".
 
     Example: ``plots.trend(rates_df, y="rate", breakpoints=[2008, 2016])``
     """
     ax = _ax(ax)
     d = data.dropna(subset=[y]).sort_values(x)
+    part = pd.Series(False, index=d.index)
+    if complete is not None and complete in d.columns:
+        part = ~d[complete].astype("boolean").fillna(True).astype(bool)
+    full, partial = d[~part], d[part]
     color = sns.color_palette(PALETTE)[0]
-    ax.fill_between(d[x], d[ci_low], d[ci_high], color=color, alpha=0.2, linewidth=0,
+    ax.fill_between(full[x], full[ci_low], full[ci_high], color=color, alpha=0.2, linewidth=0,
                     label="95% interval")
-    ax.plot(d[x], d[y], marker="o", color=color, label=y.replace("_", " "))
+    ax.plot(full[x], full[y], marker="o", color=color, label=y.replace("_", " "))
+    if len(partial):
+        ax.errorbar(partial[x], partial[y],
+                    yerr=[partial[y] - partial[ci_low], partial[ci_high] - partial[y]],
+                    fmt="none", ecolor=color, alpha=0.5, capsize=3)
+        ax.plot(partial[x], partial[y], linestyle="none", marker="o", markersize=7,
+                markerfacecolor="white", markeredgecolor=color, markeredgewidth=1.5,
+                label="partial year")
     if fitted is not None and fitted in d:
-        ax.plot(d[x], d[fitted], color=sns.color_palette(PALETTE)[3], linestyle="-",
+        f = full.dropna(subset=[fitted])
+        ax.plot(f[x], f[fitted], color=sns.color_palette(PALETTE)[3], linestyle="-",
                 linewidth=1.5, label="model")
     for b in breakpoints:
         ax.axvline(b - 0.5, color="0.4", linestyle="--", linewidth=1)
         ax.annotate(str(b), (b - 0.5, 1.0), xycoords=("data", "axes fraction"), fontsize=8,
                     ha="left", va="top", color="0.3")
+    for i, b in enumerate(counting_changes):
+        ax.axvline(b - 0.5, color="0.55", linestyle=":", linewidth=1.2,
+                   label="counting changed" if i == 0 else None)
     ax.set_xlabel(x.replace("_", " "))
     ax.set_ylabel(ylabel or y.replace("_", " "))
     ax.set_ylim(bottom=0)

@@ -6,8 +6,9 @@ Every function is pure and returns a small frozen result object (``estimate``, `
 - exact Poisson intervals for a count and a rate (Garwood, via the chi-square quantiles);
 - rate ratio of two Poisson counts with exposure: exact conditional (binomial) test and interval;
 - proportions with Wilson or Clopper-Pearson intervals;
-- Poisson and negative binomial GLMs with a log-exposure offset, an overdispersion test that picks
-  the model and says why, and segmented regression at breakpoints.
+- count GLMs with a log-exposure offset: quasi-Poisson with the Pearson scale (the default, safe
+  with few observations), Poisson, negative binomial, or a choice by an overdispersion test; each
+  says which model and why; segmented regression at breakpoints.
 """
 
 from __future__ import annotations
@@ -174,11 +175,14 @@ def proportion_table(frame: pd.DataFrame, successes: str, n: str, method: str = 
 # count models
 
 
+FAMILIES = ("quasipoisson", "poisson", "negbin", "auto")
+
+
 @dataclass(frozen=True)
 class CountModel:
-    """A fitted count GLM with exposure offset: IRRs, the dispersion test and the model choice."""
+    """A fitted count GLM with exposure offset: IRRs, the dispersion and the model choice."""
 
-    family: str  # "poisson" or "negative binomial"
+    family: str  # "quasi-Poisson", "poisson" or "negative binomial"
     irr: pd.DataFrame  # term, irr, ci_low, ci_high, p_value
     dispersion: float  # Pearson chi2 / residual df of the Poisson fit
     dispersion_p_value: float  # one-sided test of Var > mean (Cameron-Trivedi auxiliary regression)
@@ -186,6 +190,7 @@ class CountModel:
     n: int
     alpha_nb: float | None = None
     fitted: pd.DataFrame | None = None  # year/x, fitted count, fitted rate
+    scale: float | None = None  # quasi-Poisson: the variance multiplier used (>= 1)
 
     def to_frame(self) -> pd.DataFrame:
         out = self.irr.copy()
@@ -213,21 +218,30 @@ def overdispersion_test(y: np.ndarray, mu: np.ndarray) -> tuple[float, float]:
 
 
 def count_model(data: pd.DataFrame, count: str, exposure: str | None, terms: Sequence[str],
-                family: str = "auto", alpha: float = 0.05, level: float = 0.05,
-                keep: Sequence[str] = ()) -> CountModel:
-    """Fit a Poisson or negative binomial GLM of ``count`` on ``terms`` with offset log(exposure).
+                family: str = "quasipoisson", alpha: float = 0.05, level: float = 0.05,
+                keep: Sequence[str] = (), unit: str = "observations") -> CountModel:
+    """Fit a count GLM of ``count`` on ``terms`` with offset log(exposure).
 
-    family: "poisson", "negbin" or "auto" (default): a Poisson fit first; if the overdispersion test
-    rejects equidispersion at ``level`` the model is refitted as negative binomial (NB2, with its
-    dispersion estimated by maximum likelihood) and ``reason`` says so.
-    Returns IRRs (exp of the coefficients) with Wald intervals at ``alpha``; ``fitted`` holds the
-    rows used, the ``keep`` columns (e.g. year) and the fitted counts.
+    family:
+
+    - ``"quasipoisson"`` (default): the Poisson mean model with its variance multiplied by the
+      Pearson dispersion X2/df (floored at 1, so intervals are never narrower than Poisson's);
+      Wald intervals and p-values from the t distribution with the residual degrees of freedom.
+      Safe with few observations, where a test between Poisson and negative binomial has little
+      power and the negative binomial dispersion is poorly estimated.
+    - ``"poisson"``; ``"negbin"`` (NB2, dispersion by maximum likelihood; normal intervals);
+    - ``"auto"``: Poisson unless the Cameron-Trivedi test rejects equidispersion at ``level``,
+      then negative binomial (only sensible with many observations).
+
+    ``reason`` says which model and why, with the Pearson dispersion; ``unit`` names the rows in
+    it (e.g. "years"). Returns IRRs (exp of the coefficients) with intervals at ``alpha``;
+    ``fitted`` holds the rows used, the ``keep`` columns (e.g. year) and the fitted counts.
     Example: ``count_model(df, "allegations", "personnel", ["year_c"])``
     """
     import statsmodels.api as sm
 
-    if family not in ("auto", "poisson", "negbin"):
-        raise ParameterError(f"family: found {family!r}; expected 'auto', 'poisson' or 'negbin'")
+    if family not in FAMILIES:
+        raise ParameterError(f"family: found {family!r}; expected one of {list(FAMILIES)}")
     cols = [count, *terms] + ([exposure] if exposure else [])
     d = data[list(dict.fromkeys([*keep, *cols]))].dropna(subset=cols)
     if len(d) <= len(terms) + 1:
@@ -235,50 +249,78 @@ def count_model(data: pd.DataFrame, count: str, exposure: str | None, terms: Seq
                              "parameters; expected more rows than parameters")
     y = d[count].astype(float).to_numpy()
     X = _design(d, terms)
+    rank = np.linalg.matrix_rank(X.to_numpy())
+    if rank < X.shape[1]:
+        dup = [c for i, c in enumerate(X.columns)
+               if np.linalg.matrix_rank(X.drop(columns=c).to_numpy()) == rank]
+        raise ParameterError(f"count_model: the terms {dup} are collinear in these {len(d)} rows "
+                             f"(rank {rank} for {X.shape[1]} parameters); expected terms that "
+                             "the data can tell apart: drop one")
     offset = np.log(d[exposure].astype(float).to_numpy()) if exposure else None
+    glm = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pois = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
-    dispersion = float(pois.pearson_chi2 / pois.df_resid) if pois.df_resid > 0 else float("nan")
+        pois = glm.fit()
+    df_resid = float(pois.df_resid)
+    dispersion = float(pois.pearson_chi2 / df_resid) if df_resid > 0 else float("nan")
     t, p_disp = overdispersion_test(y, pois.mu)
+    n_text = f"{len(d)} {unit}, {len(terms) + 1} parameters"
     use_nb = family == "negbin" or (family == "auto" and p_disp < level)
-    alpha_nb = None
+    alpha_nb = scale = None
+    crit = sps.norm.ppf(1 - alpha / 2)
     if use_nb:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             nb = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(disp=0,
                                                                                       maxiter=200)
         alpha_nb = float(nb.params.iloc[-1] if hasattr(nb.params, "iloc") else nb.params[-1])
-        fit = nb
         params = pd.Series(np.asarray(nb.params)[:-1], index=X.columns)
         bse = pd.Series(np.asarray(nb.bse)[:-1], index=X.columns)
         pvals = pd.Series(np.asarray(nb.pvalues)[:-1], index=X.columns)
         fam = "negative binomial"
-        mu = np.asarray(fit.predict(X, offset=offset)) if offset is not None else np.asarray(
-            fit.predict(X))
+        mu = np.asarray(nb.predict(X, offset=offset)) if offset is not None else np.asarray(
+            nb.predict(X))
+    elif family == "quasipoisson":
+        scale = max(1.0, dispersion) if np.isfinite(dispersion) else 1.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            q = glm.fit(scale=scale, use_t=True)
+        params, bse, pvals = (pd.Series(np.asarray(v), index=X.columns)
+                              for v in (q.params, q.bse, q.pvalues))
+        fam = "quasi-Poisson"
+        mu = np.asarray(q.mu)
+        crit = sps.t.ppf(1 - alpha / 2, df_resid)
     else:
-        params, bse, pvals = pois.params, pois.bse, pois.pvalues
-        params.index = bse.index = pvals.index = X.columns
+        params, bse, pvals = (pd.Series(np.asarray(v), index=X.columns)
+                              for v in (pois.params, pois.bse, pois.pvalues))
         fam = "poisson"
         mu = np.asarray(pois.mu)
-    if family == "auto":
+    if family == "quasipoisson":
+        floor = " (floored at 1: never narrower than Poisson)" if dispersion < 1 else ""
+        reason = (f"quasi-Poisson: Pearson dispersion {dispersion:.2f} ({n_text}); variances "
+                  f"scaled by {scale:.2f}{floor}, intervals from the t distribution with "
+                  f"{df_resid:.0f} residual df. The default: with few {unit} a test between "
+                  "Poisson and negative binomial has little power (here the Cameron-Trivedi "
+                  f"test gives one-sided p = {p_disp:.3g}), and negative binomial dispersion is "
+                  "poorly estimated")
+    elif family == "auto":
         verdict = "rejects" if use_nb else "does not reject"
-        reason = (f"Pearson dispersion {dispersion:.2f}; the Cameron-Trivedi test {verdict} "
-                  f"equidispersion (t = {t:.2f}, one-sided p = {p_disp:.3g}) at {level}: "
-                  f"{fam} model")
+        reason = (f"Pearson dispersion {dispersion:.2f} ({n_text}); the Cameron-Trivedi test "
+                  f"{verdict} equidispersion (t = {t:.2f}, one-sided p = {p_disp:.3g}) at "
+                  f"{level}: {fam} model")
     else:
-        reason = f"{fam} model requested (Pearson dispersion {dispersion:.2f}, p = {p_disp:.3g})"
-    z = sps.norm.ppf(1 - alpha / 2)
+        reason = (f"{fam} model requested (Pearson dispersion {dispersion:.2f}, {n_text}; "
+                  f"Cameron-Trivedi p = {p_disp:.3g})")
     irr = pd.DataFrame({
         "term": list(X.columns),
         "irr": np.exp(params.to_numpy()),
-        "ci_low": np.exp(params.to_numpy() - z * bse.to_numpy()),
-        "ci_high": np.exp(params.to_numpy() + z * bse.to_numpy()),
+        "ci_low": np.exp(params.to_numpy() - crit * bse.to_numpy()),
+        "ci_high": np.exp(params.to_numpy() + crit * bse.to_numpy()),
         "p_value": pvals.to_numpy(),
     })
     fitted = d.copy()
     fitted["fitted"] = mu
-    return CountModel(fam, irr, dispersion, p_disp, reason, len(d), alpha_nb, fitted)
+    return CountModel(fam, irr, dispersion, p_disp, reason, len(d), alpha_nb, fitted, scale)
 
 
 def segmented_design(years: pd.Series, breakpoints: Sequence[int]) -> pd.DataFrame:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import countries
 from ..coverage import Coverage
 from ..errors import (DataError, DataFileNotFound, Problem, SchemaMismatch,
                       UnrecognisedValuesWarning)
@@ -108,10 +109,14 @@ class AllegationTable:
     unrecognised: pd.DataFrame
     path: Path
     counts: dict[str, int] = field(default_factory=dict)
+    nationalities: pd.DataFrame | None = None  # allegation_id, nationality, iso3 (one per line)
+    # the export's first and last reporting months, fixed when the file is read so that a subset
+    # (trends.select) keeps the export's coverage instead of the span of its own rows
+    export_span: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name."""
-        return {
+        out = {
             "allegations": self.allegations,
             "personnel": self.personnel,
             "victims": self.victims,
@@ -121,22 +126,37 @@ class AllegationTable:
             "actions": self.actions,
             "unrecognised": self.unrecognised,
         }
+        if self.nationalities is not None:
+            out["nationalities"] = self.nationalities
+        return out
+
+    def _span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        if self.export_span is not None:
+            return self.export_span
+        d = self.allegations["report_date"]
+        return d.min(), d.max()
 
     @property
     def as_of(self) -> pd.Timestamp:
-        """The latest reporting month in the table (start of that month)."""
-        a = self.allegations
-        last = a.loc[a["report_date"].idxmax()]
-        return pd.Timestamp(year=int(last["report_year"]), month=int(last["report_month"]), day=1)
+        """The export's latest reporting month (start of that month); the same for every subset
+        made by ``trends.select``."""
+        return pd.Timestamp(self._span()[1]).to_period("M").to_timestamp()
 
     @property
     def coverage(self) -> Coverage:
-        """The reporting months the export covers: its first to its last reporting month. Counts
-        outside are missing, not 0; a year ending before December is partial (the last month
-        itself may be incomplete: the export was taken during it)."""
-        a = self.allegations
-        return Coverage.between(f"UN table of allegations ({self.path.name})",
-                                a["report_date"].min(), self.as_of)
+        """The reporting months the export covers: its first to its last reporting month (kept
+        by subsets). Counts outside are missing, not 0; a year ending before December is partial
+        (the last month itself may be incomplete: the export was taken during it)."""
+        first, last = self._span()
+        return Coverage.between(f"UN table of allegations ({self.path.name})", first, last)
+
+    def unresolved_nationalities(self) -> list[str]:
+        """Nationalities in the export that do not resolve to an ISO 3166 alpha-3 code (e.g.
+        "Unknown"); their allegations are kept, under the name as written."""
+        n = self.nationalities
+        if n is None:
+            return []
+        return sorted(set(n.loc[n["iso3"].isna(), "nationality"].astype(str)))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -411,7 +431,9 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET
     incident period (``incident_start_year/_month``, ``incident_end_year/_month``; "Unspecified"
     and "Unknown" are missing), ``personnel_category`` (military, police, civilian, or
     ``multiple``), ``personnel_subtype``, ``perpetrators`` (sum over the cell's lines),
-    ``nationality`` (lines joined by "; "), ``victims_adult/_child/_unknown`` (counts),
+    ``nationality`` (lines joined by "; "), ``nationality_iso3`` (their ISO 3166 alpha-3 codes,
+    joined the same way; names that are not countries left out and listed by
+    ``table.unresolved_nationalities()``), ``victims_adult/_child/_unknown`` (counts),
     ``involves_child``, ``allegation_kinds`` ("sexual_abuse; sexual_exploitation"),
     ``paternity_claim`` (bool), ``paternity_established`` (yes/no/pending),
     ``nio_appointed`` (yes, no_response, declined, pending, not_applicable = "N/A" in the export:
@@ -423,7 +445,8 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET
 
     Child tables keyed by ``allegation_id``: ``personnel``, ``victims``, ``allegation_types``,
     ``investigations``, ``results``, ``actions`` (stage interim/final, actor un or
-    national_government). ``unrecognised`` lists every cell kept raw.
+    national_government), ``nationalities`` (one row per nationality line with its ``iso3``).
+    ``unrecognised`` lists every cell kept raw.
 
     Raises DataFileNotFound, SchemaMismatch (empty file, missing column, no ``Export`` sheet) and
     DataError (a reporting date or a count that is not a number), each naming file, row and column.
@@ -504,6 +527,10 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET
     for c in ("mission", "nationality", "personnel_subtype", "allegation_kinds",
               "investigation_entity", "investigation_status"):
         a[c] = a[c].astype("string")
+    nats = _nationalities(a)
+    codes = nats.dropna(subset=["iso3"]).groupby("allegation_id", sort=False)["iso3"]
+    a["nationality_iso3"] = (codes.agg("; ".join).reindex(a["allegation_id"]).astype("string")
+                             .to_numpy())
     front = ["allegation_id", "source_row", "report_year", "report_month", "report_date"]
     a = a[front + [c for c in a.columns if c not in front]]
 
@@ -533,4 +560,19 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET
         unrecognised=unrec,
         path=path,
         counts={"rows_in_file": len(df), "allegations": len(a)},
+        nationalities=nats,
+        export_span=(a["report_date"].min(), a["report_date"].max()),
     )
+
+
+def _nationalities(allegations: pd.DataFrame) -> pd.DataFrame:
+    """One row per published nationality line: ``allegation_id, nationality, iso3`` (ISO 3166
+    alpha-3 from :mod:`pkoresearch.countries`; ``<NA>`` where the name is not a country, e.g.
+    "Unknown": kept and listed, never dropped). Allegations without a published nationality
+    (civilians) have no row."""
+    n = allegations[["allegation_id", "nationality"]].dropna(subset=["nationality"]).copy()
+    n["nationality"] = n["nationality"].astype(str).str.split("; ")
+    n = n.explode("nationality").reset_index(drop=True)
+    n["nationality"] = n["nationality"].astype("string")
+    n["iso3"] = countries.to_iso3(n["nationality"]).to_numpy()
+    return n.astype({"iso3": "string"})
