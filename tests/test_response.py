@@ -167,17 +167,15 @@ def test_censoring_date_rules(real):
     assert response.censoring_date(t) == pd.Timestamp("2024-07-01") == t.as_of
     assert response.censoring_date(t, "2024-07-19") == pd.Timestamp("2024-07-19")
     assert response.censoring_date(t, "2024-08") == pd.Timestamp("2024-08-01")
-    with pytest.raises(ParameterError, match=r"as_of: found 2024-06-30, before the table's last "
+    with pytest.raises(ParameterError, match=r"as_of: found 2024-06-30, before the export's last "
                                              r"reporting month \(July 2024\)"):
         response.censoring_date(t, "2024-06-30")
     with pytest.raises(ParameterError, match="as_of: found 'soon'"):
         response.censoring_date(t, "soon")
     sub = trends.select(t, personnel_categories=["military", "police"])
-    assert sub.as_of == pd.Timestamp("2024-06-01")  # the subset's own last month is earlier
-    with pytest.raises(ParameterError, match="as_of: found none for a subset of 572 of 753"):
-        response.investigation_durations(sub)
-    with pytest.raises(ParameterError, match="coverage: found none for a subset"):
-        response.uniformed(sub)
+    assert sub.allegations["report_date"].max() == pd.Timestamp("2024-06-01")  # its own last month
+    assert response.censoring_date(sub) == sub.as_of == t.as_of  # a subset keeps the export's date
+    assert response.uniformed(sub)["year_complete"].sum() == response.uniformed(t)["year_complete"].sum()
 
 
 def test_km_median_by_entity_does_not_depend_on_a_filter_that_keeps_its_cases(real):
@@ -189,15 +187,20 @@ def test_km_median_by_entity_does_not_depend_on_a_filter_that_keeps_its_cases(re
     by_ids = response.durations_by_entity(
         response.investigation_durations(t, ids=uni_ids)).set_index("entity")
     by_sub = response.durations_by_entity(
-        response.investigation_durations(sub, as_of=day)).set_index("entity")
+        response.investigation_durations(sub)).set_index("entity")  # no as_of: the export's own
+    assert response.censoring_date(sub) == day
     for entity in ("tcc", "tcc_oios_joint"):  # every case of these entities is uniformed
         assert whole.loc[entity, "n"] == by_ids.loc[entity, "n"] == by_sub.loc[entity, "n"]
         for col in ("km_median", "ci_low", "ci_high"):
             assert whole.loc[entity, col] == by_ids.loc[entity, col] == by_sub.loc[entity, col]
     assert whole.loc["tcc_oios_joint", "km_median"] == 346
-    # censoring at the subset's own last month (the old behaviour) moves the median
+    # censoring at the subset's own last reporting month (the old behaviour) moves the median
+    import dataclasses
+
+    forgetful = dataclasses.replace(sub, export_span=None)  # a subset that forgot its export
+    assert forgetful.as_of == pd.Timestamp("2024-06-01")
     moved = response.durations_by_entity(
-        response.investigation_durations(sub, as_of=sub.as_of)).set_index("entity")
+        response.investigation_durations(forgetful)).set_index("entity")
     assert moved.loc["tcc_oios_joint", "km_median"] != whole.loc["tcc_oios_joint", "km_median"]
 
 

@@ -85,30 +85,19 @@ AS_OF_RULE = (
 # the export's own dates
 
 
-def _is_whole_export(table: AllegationTable) -> bool:
-    rows = table.counts.get("rows_in_file")
-    return "selected" not in table.counts and (rows is None or rows == len(table.allegations))
-
-
 def censoring_date(table: AllegationTable, as_of: object = None) -> pd.Timestamp:
     """The day pending cases are censored on, the same for every subset of one export.
 
     ``as_of`` None or "" gives the first day of the export's last reporting month
-    (``AllegationTable.as_of``; see :data:`AS_OF_RULE`); it must then be the whole export, since a
-    subset's last reporting month need not be the export's. A date (``"2024-07-19"``) or a month
+    (``AllegationTable.as_of``, which a subset made by :func:`pkoresearch.trends.select` keeps
+    from its export; see :data:`AS_OF_RULE`). A date (``"2024-07-19"``) or a month
     (``"2024-07"``, its first day) overrides it; it may not fall before the first day of the
-    table's last reporting month (a pending case reported then would have negative elapsed time).
+    export's last reporting month (a pending case reported then would have negative elapsed time).
     Raises ParameterError otherwise.
     Example: ``censoring_date(read_table_of_allegations("export.xlsx"))`` -> 2024-07-01
     """
     last = table.as_of
     if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
-        if not _is_whole_export(table):
-            raise ParameterError(
-                f"as_of: found none for a subset of {len(table.allegations)} of "
-                f"{table.counts.get('rows_in_file')} allegations of {table.path.name}; its last "
-                "reporting month need not be the export's. Expected as_of from the whole export: "
-                "response.censoring_date(whole_table)")
         return last
     try:
         day = pd.Timestamp(str(as_of).strip() if isinstance(as_of, str) else as_of)
@@ -119,23 +108,9 @@ def censoring_date(table: AllegationTable, as_of: object = None) -> pd.Timestamp
                              "month such as '2024-07'")
     day = day.normalize()
     if day < last:
-        raise ParameterError(f"as_of: found {day.date()}, before the table's last reporting month "
+        raise ParameterError(f"as_of: found {day.date()}, before the export's last reporting month "
                              f"({last:%B %Y}); expected a day on or after {last.date()}")
     return day
-
-
-def export_coverage(table: AllegationTable, coverage: Coverage | None = None) -> Coverage:
-    """The reporting months of the whole export (``AllegationTable.coverage``), or ``coverage``
-    if given. A subset's own first and last months are not the export's: it raises
-    ParameterError for a subset without ``coverage``."""
-    if coverage is not None:
-        return coverage
-    if not _is_whole_export(table):
-        raise ParameterError(
-            f"coverage: found none for a subset of {len(table.allegations)} of "
-            f"{table.counts.get('rows_in_file')} allegations of {table.path.name}; expected "
-            "coverage=whole_table.coverage")
-    return table.coverage
 
 
 def _complete_years(coverage: Coverage) -> dict[int, bool]:
@@ -209,10 +184,10 @@ def uniformed(table: AllegationTable, categories: Sequence[str] = UNIFORMED,
     variants meet; ``<NA>`` for "Unknown" and "not published"), ``contributors_named`` (how many
     contributors the allegation names: its NIO status and outcome are recorded once per
     allegation and so belong to each of them) and ``year_complete`` (the export covers all 12
-    months of the reporting year; from ``coverage``, by default the table's, which must then be
-    the whole export).
+    months of the reporting year; from ``coverage``, by default the export's, which a subset
+    keeps).
     Example: ``uni = uniformed(read_table_of_allegations("export.xlsx"))``"""
-    cov = export_coverage(table, coverage)
+    cov = table.coverage if coverage is None else coverage
     ids = table.personnel.loc[table.personnel["category"].isin(list(categories)), "allegation_id"]
     a = table.allegations[table.allegations["allegation_id"].isin(ids)].copy()
     a["nationality"] = a["nationality"].fillna("not published").str.split("; ")
