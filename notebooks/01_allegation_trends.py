@@ -78,13 +78,16 @@ print(nb.data_used("contributions_mission_month", "monthly-mean denominators and
 table = None
 if table_path is not None:
     raw_table = read_table_of_allegations(table_path)
-    all_missions = sorted(raw_table.allegations["mission"].dropna().unique())
+    all_missions = sorted(set(pko.missions.harmonise(raw_table.allegations["mission"].dropna())))  # MONUC -> MONUSCO
     chosen = None if missions is None else nb.subset("missions", missions, all_missions)
     table = trends.select(raw_table, start_year, end_year, chosen, categories)
     print(f"{raw_table.counts['rows_in_file']} allegations in the export, reported up to "
           f"{raw_table.as_of:%B %Y}; {table.counts['selected']} selected "
           f"(filters: {', '.join(f'{k} {v}' for k, v in table.counts.items() if k.startswith('after'))})")
     print(f"{len(raw_table.unrecognised)} cell value(s) not recognised (kept raw)")
+    if table.counts.get("filed_under_former_name"):
+        print(f"{table.counts['filed_under_former_name']} allegation(s) filed under a former mission name "
+              "counted with the renamed operation (MONUC -> MONUSCO)")
 else:
     chosen = None if missions is None else nb.subset("missions", missions, trends.mission_choices())
     print("Bundled curated series (no allegations_table given)")

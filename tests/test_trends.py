@@ -127,7 +127,8 @@ def test_count_by_counts_an_allegation_once_per_group(small):
 
 def test_select_reports_counts_after_each_filter(small):
     t = trends.select(small, 2016, 2017, ["MINUSCA", "MONUSCO"], ["military"])
-    assert t.counts == {"rows_in_file": 5, "start": 5, "after_years": 4, "after_missions": 3,
+    assert t.counts == {"rows_in_file": 5, "start": 5, "after_years": 4,
+                        "filed_under_former_name": 0, "after_missions": 3,
                         "after_personnel_categories": 2, "selected": 2}
     assert set(t.actions["allegation_id"]) <= set(t.allegations["allegation_id"])
 
@@ -531,3 +532,12 @@ def test_segmented_model_takes_the_long_series_when_the_export_starts_too_late()
     assert trends.series_for_breakpoints(rated, [2018], 2008, 2024).rated is rated
     sel = trends.series_for_breakpoints(rated, [2016], 2008, 2024, personnel_categories=["military"])
     assert sel.rated is rated and sel.kept == [] and sel.dropped == [2016]
+
+
+def test_select_a_renamed_mission_keeps_the_allegations_filed_under_its_former_name(export):
+    raw = export.allegations["mission"]
+    t = trends.select(export, missions=["MONUSCO"])
+    assert len(t.allegations) == int(raw.isin(["MONUSCO", "MONUC"]).sum())
+    assert t.counts["filed_under_former_name"] == int((raw == "MONUC").sum()) == 24
+    strict = trends.select(export, missions=["MONUSCO"], harmonise=False)
+    assert len(strict.allegations) == int((raw == "MONUSCO").sum())

@@ -239,11 +239,15 @@ def personnel_mean(contributions: Contributions, missions: Sequence[str] | None 
 
 def select(table: AllegationTable, start_year: int | None = None, end_year: int | None = None,
            missions: Sequence[str] | None = None,
-           personnel_categories: Sequence[str] | None = None) -> AllegationTable:
+           personnel_categories: Sequence[str] | None = None,
+           harmonise: bool = True) -> AllegationTable:
     """Keep the allegations reported in ``start_year..end_year``, in ``missions`` and involving
     ``personnel_categories`` (any of its personnel lines). Child tables follow. The row counts
     before and after each filter are in ``.counts``; the export's coverage and ``as_of`` stay
-    those of the whole export."""
+    those of the whole export. With ``harmonise`` (default) ``missions`` match the operation a
+    mission name belongs to (:func:`pkoresearch.missions.harmonise`): "MONUSCO" also keeps the
+    allegations the export still files under "MONUC" (``.counts["filed_under_former_name"]``),
+    as :func:`mission_year` counts them."""
     a = table.allegations
     counts = {"rows_in_file": table.counts.get("rows_in_file", len(a)), "start": len(a)}
     keep = pd.Series(True, index=a.index)
@@ -253,7 +257,11 @@ def select(table: AllegationTable, start_year: int | None = None, end_year: int 
         keep &= a["report_year"] <= end_year
     counts["after_years"] = int(keep.sum())
     if missions is not None:
-        keep &= a["mission"].isin(list(missions))
+        names = missions_mod.harmonise(a["mission"]) if harmonise else a["mission"]
+        wanted = set(missions_mod.harmonise(list(missions))) if harmonise else set(missions)
+        hit = names.isin(list(wanted)).fillna(False).astype(bool)
+        counts["filed_under_former_name"] = int((keep & hit & (names != a["mission"])).sum())
+        keep &= hit
         counts["after_missions"] = int(keep.sum())
     if personnel_categories is not None:
         ids = table.personnel.loc[table.personnel["category"].isin(list(personnel_categories)),
