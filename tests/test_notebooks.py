@@ -102,8 +102,8 @@ def test_overview_rejects_a_bad_parameter(tmp_path):
 
 
 def test_trends_curated(tmp_path):
-    got = _run("01_allegation_trends", tmp_path, allegations_table="bundled", start_year=2007,
-               compare=[2010, 2009], breakpoints=[2016])
+    got = _run("01_allegation_trends", tmp_path, allegations_table="bundled",
+               contributions_mission_month="bundled", compare=[2010, 2009])
     assert got["allegations_by_year"]["2010"] == 85 and got["allegations_by_year"]["2009"] == 112
     assert got["allegations_total"] == sum(got["allegations_by_year"].values())
     assert got["rate_ratio"] == round((85 / 98638) / (112 / 98196), 4)
@@ -130,8 +130,10 @@ def test_trends_defaults_read_the_cached_un_table(tmp_path):
     got = _run("01_allegation_trends", tmp_path)
     raw = pd.read_excel(path, sheet_name="Export", dtype=str)
     years = raw["Date"].str.split("/").str[1].astype(int)
-    assert got["allegations_by_year"] == {str(y): int((years == y).sum()) for y in range(2015, 2025)}
-    assert list(got["allegations_by_year"].values())[:9] == [69, 104, 63, 56, 80, 66, 75, 79, 100]
+    assert got["allegations_by_year"] == {str(y): int((years == y).sum()) for y in range(2015, 2024)}
+    assert list(got["allegations_by_year"].values()) == [69, 104, 63, 56, 80, 66, 75, 79, 100]
+    assert got["allegations_partial_years"] == {"2024": {"allegations": int((years == 2024).sum()),
+                                                         "months_covered": 7}}
     assert (tmp_path / "out" / "by_category.png").is_file()
     used = json.loads((tmp_path / "out" / "inputs.json").read_text())["allegations_table"]
     assert used["dataset"] == "un_allegations" and used["how"] == "auto"
@@ -152,10 +154,14 @@ def test_trends_one_mission_on_curated_data(tmp_path):
 
 def test_trends_year_range(tmp_path):
     got = _run("01_allegation_trends", tmp_path, start_year=2009, end_year=2016,
-               compare=[[2014, 2016], [2009, 2011]], breakpoints=[2013], allegations_table="")
+               compare=[[2014, 2016], [2009, 2011]], breakpoints=[2013], allegations_table="",
+               contributions_mission_month="")
     assert list(got["allegations_by_year"]) == [str(y) for y in range(2009, 2017)]
-    # 2012: 61 (A/67/766, read in Fox News) is preferred over 60, read only on a copy page
-    assert got["allegations_total"] == 112 + 85 + 75 + 61 + 66 + 52 + 69 + 103
+    # the latest published figure of each year: 2012 61 (A/67/766; 60 was first published),
+    # 2016 104 (A/72/751; 103 in the 2017 fact sheet)
+    assert got["allegations_total"] == 112 + 85 + 75 + 61 + 66 + 52 + 69 + 104
+    assert got["rate_ratio"] == round(((52 + 69 + 104) / (104062 + 107088 + 100376))
+                                      / ((112 + 85 + 75) / (98196 + 98638 + 99016)), 4)
 
 
 def test_trends_with_the_real_un_table_and_one_mission(tmp_path):
@@ -186,20 +192,29 @@ def test_trends_with_the_real_un_table_all_missions(tmp_path):
 
 
 def test_trends_with_the_real_un_table_and_every_other_default(tmp_path):
-    # issue 10: only allegations_table set. Years before the export (January 2015) are missing,
-    # never 0; 2024 (January-July) is partial and kept apart; the default 2010-vs-2009
-    # comparison lies outside the export, and the notebook says so instead of failing.
+    # issue 10: only allegations_table set (the mission x month file is found in the cache, as
+    # "auto"). Years before the export (January 2015) are missing, never 0; 2024 (January-July)
+    # is partial and kept apart; a 2010-vs-2009 comparison lies outside the export, and the
+    # notebook says so instead of failing.
     from conftest import external_file
 
     path = external_file("UN_conduct_table_of_allegations_2024-07.xlsx")
     got = _run("01_allegation_trends", tmp_path, allegations_table=str(path))
+    # 2021 vs 2016, uniformed allegations over mean monthly uniformed personnel
+    assert got["rate_ratio"] == pytest.approx((61 / 77420.5) / (80 / 103089.545), abs=1e-4)
+    assert got["trend_years"] == list(range(2015, 2023))  # monthly denominators to 2022
+    assert "level_2016" in got["segmented_irr"]  # on the curated series, which reaches 2008
+    (tmp_path / "b").mkdir()
+    outside = _run("01_allegation_trends", tmp_path / "b", allegations_table=str(path),
+                   compare=[2010, 2009], contributions_mission_month="bundled")
+    assert "rate_ratio" not in outside and "outside" in outside["rate_ratio_note"]
+    assert outside["trend_years"] == list(range(2015, 2022))  # year-end denominators to 2021
     assert got["allegations_by_year"] == {str(y): n for y, n in zip(
         range(2015, 2024), [69, 104, 63, 56, 80, 66, 75, 79, 100])}
     assert got["allegations_total"] == 692  # complete years only
     assert got["allegations_partial_years"] == {"2024": {"allegations": 61, "months_covered": 7}}
     assert got["years_not_covered"] == list(range(2008, 2015))
-    assert "rate_ratio" not in got and "outside" in got["rate_ratio_note"]
-    assert got["trend_model"] == "quasi-Poisson" and got["trend_years"] == list(range(2015, 2022))
+    assert got["trend_model"] == "quasi-Poisson"
     assert got["trend_dispersion"] > 1
     assert "2024" not in got["revisions"]
     # UNITAD's only allegation is in 2024: no complete-year total (not 0), one partial-year one
