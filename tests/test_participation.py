@@ -286,31 +286,6 @@ def test_shares_by_on_a_known_table():
         pa.shares_by(counts, ["date"], ["navy"])
 
 
-def test_association_model_recovers_a_known_irr():
-    rng = np.random.default_rng(4)
-    n = 400
-    share = rng.uniform(1, 12, n)
-    personnel = rng.uniform(2_000, 20_000, n)
-    mu = personnel * 0.004 * 0.9 ** share  # each point of women's share: rate x 0.9
-    counts = rng.negative_binomial(5, 5 / (5 + mu))
-    panel = pd.DataFrame({"year": 2000 + np.arange(n) % 20, "mission": "M", "share_pct": share,
-                          "personnel": personnel, "allegations": counts})
-    m = pa.association_model(panel)
-    row = m.irr.set_index("term").loc["share_pct"]
-    assert m.family == "negative binomial"
-    assert row.ci_low <= 0.9 <= row.ci_high
-
-
-def test_mission_year_panel_keeps_only_both():
-    s = pd.DataFrame({"year": [2012, 2013], "mission": ["UNMIL", "UNMIL"], "women": [1, 2],
-                      "personnel": [10, 20], "share_pct": [10.0, 10.0]})
-    a = pd.DataFrame({"year": [2013, 2015], "mission": ["UNMIL", "UNMIL"], "allegations": [3, 4]})
-    p = pa.mission_year_panel(s, a)
-    assert p[["year", "allegations"]].values.tolist() == [[2013, 3]]
-    assert p.attrs == {"mission_years_with_shares": 2, "mission_years_with_allegations": 2,
-                       "joined": 1}
-
-
 def _monthly(rows):
     """Tidy gender-statistics counts from (date, contributor, iso3, mission, women, men) rows."""
     out = []

@@ -341,7 +341,7 @@ def test_status_says_what_is_cached_from_where_when_and_its_checksum(cache, tmp_
     assert f"cache: {cache}" in out
     assert "un_allegations: verified (pinned sha256)" in out
     assert f"sha256 {registry.get('un_allegations').sha256}" in out
-    assert f"imported 20" in out and str(table) in out
+    assert "imported 20" in out and str(table) in out
     assert "un_gender_ipi: not cached" in out
     path = registry.cached_path("un_allegations")
     path.write_bytes(path.read_bytes() + b"x")

@@ -901,33 +901,3 @@ def growth(start_value: float, end_value: float, start_year: int, end_year: int
                                   "yearly_growth_pct": 100 * cagr,
                                   "start": start_value, "end": end_value,
                                   "start_year": start_year, "end_year": end_year})
-
-
-# --------------------------------------------------------------------------------------------------
-# association with allegations
-
-
-def mission_year_panel(shares: pd.DataFrame, allegations: pd.DataFrame) -> pd.DataFrame:
-    """Join mission-year women's share (``year, mission, women, personnel, share_pct``) to
-    mission-year allegation counts (``year, mission, allegations``); only mission-years present in
-    both are kept, and the number of each is in ``panel.attrs``."""
-    s = shares[["year", "mission", "women", "personnel", "share_pct"]]
-    a = allegations[["year", "mission", "allegations"]]
-    panel = s.merge(a, on=["year", "mission"], how="inner")
-    panel.attrs.update({"mission_years_with_shares": len(s),
-                        "mission_years_with_allegations": len(a), "joined": len(panel)})
-    return panel.reset_index(drop=True)
-
-
-def association_model(panel: pd.DataFrame, covariates: Sequence[str] = (), family: str = "negbin",
-                      alpha: float = 0.05) -> stats.CountModel:
-    """Association (not a causal effect) between women's share and allegations across
-    mission-years: a negative binomial GLM of ``allegations`` on ``share_pct`` (per percentage
-    point) and ``covariates``, with offset log(personnel). The ``share_pct`` IRR is the
-    multiplicative difference in the allegation rate per extra percentage point of women.
-    Example: ``association_model(panel, ["year_c"])``
-    """
-    d = panel.copy()
-    return stats.count_model(d, "allegations", "personnel", ["share_pct", *covariates],
-                             family=family, alpha=alpha, keep=[c for c in ("year", "mission")
-                                                               if c in d])
