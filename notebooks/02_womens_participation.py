@@ -164,13 +164,14 @@ pko.results.record("growth_2005_2010_ratio", round(grew.estimate, 3))
 # 95% **prediction** interval for the year: the years in which a single yearly figure could be at
 # the target given the scatter of the figures around the trend, not only the uncertainty of the
 # line. Few figures give wide intervals; "already" means the interval reaches back into the data.
+#
+# The targets are for all UN uniformed personnel: they are checked against the curated yearly figures
+# of all contributors (the UN statistics' year-end figures for 2009-2013, then later sourced figures),
+# whatever file or contributor subset the sections above use; the monthly statistics alone end in
+# February 2014, before most target years.
 
 # %%
-if gs_path is not None:
-    at_targets = pa.year_end(pa.shares_by(counts, ["date", "group"], pa.CURATED_CATEGORIES)
-                             .rename(columns={"group": "category"}))
-else:
-    at_targets = pa.curated_shares(pa.CURATED_CATEGORIES, first_month.year, last_month.year)
+at_targets = pa.curated_shares(pa.CURATED_CATEGORIES, first_month.year, last_month.year)
 gap = pa.parity_gap(at_targets, targets)
 for r in gap.itertuples():
     seen = [] if r.status == "no figure" else [f"{r.observed_pct:.2f}% in {r.observed_period}"]
@@ -185,10 +186,18 @@ pko.results.record("targets", {f"{r.category}_{r.target_year}": r.status for r i
 pko.results.record("targets_resting_on_rounded_secondary",
                    [f"{r.category}_{r.target_year}" for r in rounded.itertuples()])
 
-doubling = pa.doubling_target(pa.curated_counts("all_uniformed"))
+if mm_path is not None:  # the UN's monthly counts have both October 2015 and October 2020
+    from pkoresearch.readers.un_contributions import read_monthly
+
+    un_months = read_monthly(mm_path).totals(["month"]).rename(columns={"month": "date"})
+    doubling = pa.doubling_target(un_months.assign(definition="all_uniformed"))
+    counted = f"The UN contributions by gender ({mm_path.name}) count"
+else:
+    doubling = pa.doubling_target(pa.curated_counts("all_uniformed"))
+    counted = "The curated counts are of"
 print(nb.wrap("Resolution 2242 (S/RES/2242 (2015)), doubling the women in military and police contingents "
-              f"from {doubling.baseline_month} to {doubling.deadline_month}: {doubling.text} The curated counts "
-              f"are of all uniformed women ({doubling.definition}), a wider group than the contingents the "
+              f"from {doubling.baseline_month} to {doubling.deadline_month}: {doubling.text} {counted} "
+              f"all uniformed women ({doubling.definition}), a wider group than the contingents the "
               "resolution names.", indent="    "))
 pko.results.record("resolution_2242_doubling", {"status": doubling.status, "ratio": round(doubling.ratio, 3),
                                                 "from": [doubling.baseline_period, doubling.baseline],
@@ -334,8 +343,11 @@ if mm_path is not None:
 # ## Sources
 
 # %%
-cited = [targets, pd.DataFrame({"source_id": list(doubling.source_ids)})]
+cited = [targets, pd.DataFrame({"source_id": list(doubling.source_ids)}),
+         at_targets.dropna(subset=["source_id"])]
 if gs_path is None:
-    cited.append(at_targets.dropna(subset=["source_id"]))
     cited.append(everyone)
-nb.print_sources(cited, [] if gs_path is None else [f"UN monthly gender statistics: {gs_path.name}"])
+files = [] if gs_path is None else [f"UN monthly gender statistics: {gs_path.name}"]
+if mm_path is not None:
+    files.append(f"UN Peacekeeping open data, uniformed personnel contributions by gender, mission x month: {mm_path.name}")
+nb.print_sources(cited, files)

@@ -239,7 +239,8 @@ def test_trends_rejects_categories_without_a_table(tmp_path):
 
 
 def test_participation_curated(tmp_path):
-    got = _run("02_womens_participation", tmp_path, gender_statistics="bundled")
+    got = _run("02_womens_participation", tmp_path, gender_statistics="bundled",
+               contributions_mission_month="bundled")
     assert got["growth_2005_2010_ratio"] == round(3332 / 1016, 3)
     # one latest figure per definition: the 2022 total with justice and corrections stays apart
     assert got["latest_share_pct"]["all_uniformed"] == 7.03
@@ -257,6 +258,19 @@ def test_participation_curated(tmp_path):
     assert "prediction interval" in got["projections_linear"]["formed_police_units_2028"]
     assert got["contributors_date"] == "Jan 2021"
     assert got["top_contributors"]["Ethiopia"] == 708  # January 2021, the latest curated date
+
+
+def test_participation_resolution_2242_on_the_un_monthly_counts(tmp_path):
+    # with the mission x month file both months exist: Oct 2015 4,458 -> Oct 2020 5,612 women
+    import pandas as pd
+
+    raw = pd.read_stata(cached_real_file("un_contributions_mission_month"))
+    women = raw.groupby("yearmo")["female_personnel"].sum()
+    got = _run("02_womens_participation", tmp_path)
+    d = got["resolution_2242_doubling"]
+    assert d["status"] == "not met"
+    assert d["from"] == ["Oct 2015", int(women[201510])] and d["to"] == ["Oct 2020", int(women[202010])]
+    assert d["ratio"] == round(int(women[202010]) / int(women[201510]), 3) == 1.259
 
 
 def test_participation_defaults_read_the_cached_gender_statistics(tmp_path):
