@@ -40,6 +40,7 @@ import pandas as pd
 
 from .. import countries
 from ..coverage import Coverage
+from ._checks import refuse_repeated_keys
 from ..errors import (DataError, DataFileNotFound, ParameterError, Problem, SchemaMismatch,
                       UnrecognisedValuesWarning)
 
@@ -181,12 +182,8 @@ def read_mission_month(path: str | os.PathLike[str]) -> Contributions:
     })
     counts["total"] = counts["women"] + counts["men"]
     counts["source_row"] = raw.index.to_numpy()
-    clash = counts.duplicated(["mission", "month"], keep=False)
-    if clash.any():
-        raise DataError([Problem(str(path), int(r), "mission, yearmo",
-                                 f"a second row for {counts.at[r, 'mission']} "
-                                 f"{counts.at[r, 'month']:%Y-%m}", "one row per mission and month")
-                         for r in counts.index[clash]])
+    refuse_repeated_keys(counts, ["mission", "month"], path, "mission, yearmo",
+                         "one row per mission and month")
     counts = counts.sort_values(["month", "mission"]).reset_index(drop=True)
     coverage = Coverage.of_months(f"UN contributions by gender, mission x month ({path.name})",
                                   counts["month"])
@@ -316,16 +313,9 @@ def read_contributions_by_gender(path: str | os.PathLike[str]) -> Contributions:
     })
     counts["total"] = counts["women"] + counts["men"]
     counts["source_row"] = raw.index.to_numpy()
-    key = ["contributor", "mission", "personnel_type", "month"]
-    clash = counts.duplicated(key, keep=False)
-    if clash.any():
-        raise DataError([Problem(str(path), int(r), "Contributing_Country, Mission_Acronym, "
-                                 "Personnel_Type, Last_Reporting_Date",
-                                 f"a second row for {counts.at[r, 'contributor']}, "
-                                 f"{counts.at[r, 'mission']}, {counts.at[r, 'personnel_type']}, "
-                                 f"{counts.at[r, 'month']:%Y-%m}",
-                                 "one row per contributor, mission, type and month")
-                         for r in counts.index[clash]])
+    refuse_repeated_keys(counts, ["contributor", "mission", "personnel_type", "month"], path,
+                         "Contributing_Country, Mission_Acronym, Personnel_Type, "
+                         "Last_Reporting_Date", "one row per contributor, mission, type and month")
     counts = counts.sort_values(["month", "mission", "contributor", "personnel_type"]
                                 ).reset_index(drop=True)
     coverage = Coverage.of_months(f"UN contributions by gender ({path.name})", counts["month"])
@@ -420,13 +410,8 @@ def read_country_mission_year(path: str | os.PathLike[str],
         "total_in_file": values["Total"].astype("int64").astype("Int64"),
         "source_row": raw.index.to_numpy(),
     })
-    clash = counts.duplicated(["year", "contributor", "mission"], keep=False)
-    if clash.any():
-        raise DataError([Problem(str(path), int(r), "Year, Country, Mission",
-                                 f"a second row for {counts.at[r, 'contributor']}, "
-                                 f"{counts.at[r, 'mission']}, {counts.at[r, 'year']}",
-                                 "one row per year, country and mission")
-                         for r in counts.index[clash]])
+    refuse_repeated_keys(counts, ["contributor", "mission", "year"], path, "Year, Country, Mission",
+                         "one row per year, country and mission")
 
     years = _check_years(counts, mission_month,
                          MONTHS_KNOWN if months_known is None else months_known,

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._checks import refuse_repeated_keys
 from ..errors import (DataError, DataFileNotFound, Problem, SchemaMismatch,
                       UnrecognisedValuesWarning)
 
@@ -158,13 +159,9 @@ def read_gender_statistics(path: str | os.PathLike[str]) -> GenderStatistics:
     df = df[~dup]
     report["duplicate_rows_removed"] = int(dup.sum())
     # same key, different numbers: cannot choose
-    clash = df.duplicated(["date", "contributor", "mission"], keep=False)
-    if clash.any():
-        raise DataError([Problem(str(path), int(r), "Date, Contributor, Mission",
-                                 f"a second, different row for {df.at[r, 'date']:%Y-%m-%d}, "
-                                 f"{df.at[r, 'contributor']!r}, {df.at[r, 'mission']!r}",
-                                 "one row per date, contributor and mission")
-                         for r in df.index[clash]])
+    refuse_repeated_keys(df, ["date", "contributor", "mission"], path,
+                         "Date, Contributor, Mission", "one row per date, contributor and mission",
+                         found="a second, different row for", date_format="%Y-%m-%d")
     # aggregate rows: set aside
     agg = df["contributor"].str.match(AGGREGATE_NAMES) | df["mission"].str.match(AGGREGATE_NAMES)
     aggregates = df[agg].reset_index()
