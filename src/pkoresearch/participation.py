@@ -397,15 +397,22 @@ def share_table(shares: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
     return wide
 
 
-def latest_figures(shares: pd.DataFrame) -> pd.DataFrame:
-    """The last figure of each category and definition: ``category, definition, period, complete,
-    share_pct`` (a category counted two ways has two rows, never one figure standing for both)."""
+def _point_figures(shares: pd.DataFrame) -> pd.DataFrame:
+    """The figures with a share (lower bounds such as "more than 13%" left out), each with its
+    ``definition``, a sortable ``time`` and a ``period`` label."""
     d = shares.dropna(subset=["share_pct"])
     if "kind" in d:
         d = d[d["kind"] == "point"]
     d = d.assign(definition=definitions(d).to_numpy(), time=_times(d).to_numpy())
     if "period" not in d:
         d = d.assign(period=[_period(y, m) for y, m in zip(d["year"], d["month"])])
+    return d
+
+
+def latest_figures(shares: pd.DataFrame) -> pd.DataFrame:
+    """The last figure of each category and definition: ``category, definition, period, complete,
+    share_pct`` (a category counted two ways has two rows, never one figure standing for both)."""
+    d = _point_figures(shares)
     if "complete" not in d:
         d = d.assign(complete=pd.array([pd.NA] * len(d), dtype="boolean"))
     last = d.sort_values("time").groupby(["category", "definition"], observed=True).tail(1)
@@ -418,12 +425,7 @@ def year_end_split(shares: pd.DataFrame, decimals: int = 2) -> dict[str, dict[st
     """Shares as nested dicts for a results file, year-end figures kept apart from the others:
     ``{"year_end": {definition: {year: pct}}, "not_year_end": {definition: {period: pct}}}``.
     A figure is year-end when ``complete`` is True (a December figure)."""
-    d = shares.dropna(subset=["share_pct"])
-    if "kind" in d:
-        d = d[d["kind"] == "point"]
-    d = d.assign(definition=definitions(d).to_numpy(), time=_times(d).to_numpy())
-    if "period" not in d:
-        d = d.assign(period=[_period(y, m) for y, m in zip(d["year"], d["month"])])
+    d = _point_figures(shares)
     full = d["complete"].fillna(False).astype(bool) if "complete" in d else pd.Series(
         False, index=d.index)
     out: dict[str, dict[str, dict]] = {"year_end": {}, "not_year_end": {}}
