@@ -279,3 +279,37 @@ def test_real_nationalities_resolve_or_are_listed(real):
     assert n["iso3"].isna().sum() == (lines == "Unknown").sum() == 17
     assert set(n.loc[n["nationality"] == "United Republic of Tanzania", "iso3"]) == {"TZA"}
     assert set(n.loc[n["nationality"] == "Congo", "iso3"]) == {"COG"}
+
+
+def test_a_short_row_is_refused_not_filled_with_blanks(tmp_path):
+    lines = FIXTURE.read_text().splitlines(keepends=True)
+    header = lines[0].count(",") + 1
+    p = tmp_path / "short.csv"
+    p.write_text(lines[0] + "1/2016,MINUSCA,Unknown\n" + "".join(lines[1:]))
+    with pytest.raises(DataError, match=rf"short.csv, row 2: found a row with 3 of {header} "
+                                        r"fields; expected a value \(possibly empty\)"):
+        read_table_of_allegations(p)
+
+
+def test_a_reporting_month_outside_the_possible_range_is_refused(tmp_path):
+    # a mistyped year would stretch the export's coverage and invent zeros for the years between
+    df = pd.read_csv(FIXTURE, dtype=str, keep_default_na=False)
+    df.loc[0, "Date"], df.loc[1, "Date"] = "1/1999", "7/2091"
+    p = tmp_path / "years.csv"
+    df.to_csv(p, index=False)
+    with pytest.raises(DataError) as err:
+        read_table_of_allegations(p)
+    assert [(q.row, q.column, q.found) for q in err.value.problems] == [
+        (2, "Date", "'1/1999'"), (3, "Date", "'7/2091'")]
+    assert "a reporting month from 2007" in str(err.value)
+
+
+def test_bytes_that_are_not_text_and_lines_that_do_not_split(tmp_path):
+    p = tmp_path / "latin1.csv"
+    p.write_bytes(b"Date,Mission\n1/2016,C\xf4te\n")  # Latin-1, not UTF-8
+    with pytest.raises(DataError, match="found bytes that are not UTF-8 text"):
+        read_table_of_allegations(p)
+    q = tmp_path / "semicolons.csv"
+    q.write_text(FIXTURE.read_text().replace(",", ";", 40))
+    with pytest.raises((DataError, SchemaMismatch)):  # either way a pkoresearch error, not pandas'
+        read_table_of_allegations(q)

@@ -244,3 +244,27 @@ def test_yearly_means_bad_input(tmp_path):
     (tmp_path / "ok.csv").write_text("Year,Country,Mission,Female,Male,Total\n2018,Ghana,UNMIL,1,9,10\n")
     with pytest.raises(ParameterError, match="yearly means"):
         read_country_mission_year(tmp_path / "ok.csv").mission_activity()
+
+
+def test_odp_layout_empty_date_is_a_clear_error(tmp_path):
+    from pkoresearch.readers.un_contributions import read_contributions_by_gender
+
+    lines = ODP.read_text().splitlines(keepends=True)
+    p = tmp_path / "odp.csv"
+    p.write_text(lines[0] + lines[1].rsplit(",", 1)[0] + ",\n" + "".join(lines[2:]))
+    with pytest.raises(DataError, match=r"row 2, column 'Last_Reporting_Date': found ''; "
+                                        "expected a date such as 30-Nov-20"):
+        read_contributions_by_gender(p)
+
+
+def test_yearly_means_total_must_match_its_parts(tmp_path):
+    from pkoresearch.readers.un_contributions import read_country_mission_year
+
+    p = tmp_path / "cy.csv"
+    p.write_text(",Year,Country,Mission,Female,Male,Total\n"
+                 "0,2019,Argentina,UNFICYP,22,225,248\n"     # rounding: off by one is fine
+                 "1,2019,Ghana,UNIFIL,30,800,744\n")         # broken
+    with pytest.raises(DataError) as err:
+        read_country_mission_year(p)
+    assert [(q.row, q.column, q.found) for q in err.value.problems] == [(3, "Total", "744")]
+    assert "Female + Male (830) within 1" in str(err.value)

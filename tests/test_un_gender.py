@@ -150,3 +150,16 @@ def test_missing_and_empty_file(tmp_path):
     with pytest.raises(SchemaMismatch, match="found an empty file"):
         read_gender_statistics(tmp_path / "e.csv")
     assert len(COLUMNS) == 19
+
+
+def test_header_only_and_short_rows_are_refused(tmp_path):
+    from pkoresearch.errors import DataError, SchemaMismatch
+    from pkoresearch.readers.un_gender import COLUMNS
+
+    header = ",".join(["", *COLUMNS]) + "\n"
+    (tmp_path / "header.csv").write_text(header)
+    with pytest.raises(SchemaMismatch, match="found a header but no rows"):
+        read_gender_statistics(tmp_path / "header.csv")
+    (tmp_path / "short.csv").write_text(header + "1,2010-08-31,Ghana,GHA\n")
+    with pytest.raises(DataError, match=r"short.csv, row 2: found a row with 4 of 20 fields"):
+        read_gender_statistics(tmp_path / "short.csv")

@@ -1,8 +1,9 @@
 """One family of exceptions for everything pkoresearch refuses to read or compute.
 
-Every data problem is described by a :class:`Problem` naming the file, the row (the line number in a
-text file, counting the header as line 1; the spreadsheet row in a workbook), the column, the value
-found and what was expected. An error carries all problems found, not only the first.
+Every data problem is described by a :class:`Problem` naming the file, the row (in a text file the
+record number counting the header as row 1, which is the line number where no cell spans lines;
+blank lines count; in a workbook the spreadsheet row), the column, the value found and what was
+expected. An error carries all problems found, not only the first.
 """
 
 from __future__ import annotations

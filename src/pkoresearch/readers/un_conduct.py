@@ -28,6 +28,7 @@ import pandas as pd
 
 from .. import countries
 from ..coverage import Coverage
+from ._checks import read_csv_text
 from ..errors import (DataError, DataFileNotFound, Problem, SchemaMismatch,
                       UnrecognisedValuesWarning)
 
@@ -89,6 +90,7 @@ RESULTS = {
 # one allegation's overall result, from its result lines: the first that applies
 RESULT_ORDER = ["substantiated", "pending", "unsubstantiated", "incomplete", "not_applicable"]
 YES_NO = {"Yes": True, "No": False}
+FIRST_REPORT_YEAR = 2007  # the UN misconduct tracking system's earliest entries
 TRI_STATE = {"Yes": "yes", "No": "no", "Pending": "pending", "N/A": "not_applicable"}
 MONTHS = {m: i for i, m in enumerate(
     ["January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -186,11 +188,7 @@ def _read_frame(path: Path, sheet: str) -> pd.DataFrame:
                                na_values=[])
         first_data_row = 2  # spreadsheet rows: header on row 1
     elif suffix == ".csv":
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
-        except pd.errors.EmptyDataError:
-            raise SchemaMismatch(Problem(str(path), None, None, "an empty file",
-                                         f"a header with the columns {COLUMNS}")) from None
+        df = read_csv_text(path, f"a header with the columns {COLUMNS}")
         first_data_row = 2
     else:
         raise DataError(Problem(str(path), None, None, f"the file type {suffix!r}",
@@ -233,12 +231,13 @@ class _Collector:
         self.problems.append(Problem(self.path, row, column, repr(value), expected))
 
 
-def _count(text: str | None, row: int, column: str, col: _Collector) -> int | None:
+def _count(text: str | None, row: int, column: str, col: _Collector,
+           unit: str = "persons or allegations") -> int | None:
     if text is None or text == "":
         return None
     if re.fullmatch(r"\d+", text.strip()):
         return int(text)
-    col.bad(row, column, text, "a whole number of persons or allegations in the parentheses")
+    col.bad(row, column, text, f"a whole number of {unit} in the parentheses")
     return None
 
 
@@ -247,15 +246,24 @@ def _count(text: str | None, row: int, column: str, col: _Collector) -> int | No
 
 
 def _report_date(v: str, row: int, col: _Collector) -> tuple[int | None, int | None]:
+    found = None
     m = re.fullmatch(r"\s*(\d{1,2})/(\d{4})\s*", v)
     if m and 1 <= int(m.group(1)) <= 12:
-        return int(m.group(2)), int(m.group(1))
+        found = int(m.group(2)), int(m.group(1))
     # an xlsx cell typed as a date arrives as "2016-01-01 00:00:00"
     m = re.fullmatch(r"\s*(\d{4})-(\d{2})-\d{2}(?: 00:00:00)?\s*", v)
-    if m:
-        return int(m.group(1)), int(m.group(2))
-    col.bad(row, "Date", v, "a reporting month as M/YYYY, e.g. 7/2024")
-    return None, None
+    if found is None and m and 1 <= int(m.group(2)) <= 12:
+        found = int(m.group(1)), int(m.group(2))
+    if found is None:
+        col.bad(row, "Date", v, "a reporting month as M/YYYY, e.g. 7/2024")
+        return None, None
+    # a mistyped year would stretch the export's coverage and invent zeros for the years between
+    now = pd.Timestamp.now()
+    if found[0] < FIRST_REPORT_YEAR or (found[0], found[1]) > (now.year, now.month):
+        col.bad(row, "Date", v, f"a reporting month from {FIRST_REPORT_YEAR} (the UN tracking "
+                f"system's first entries) up to the current month ({now:%m/%Y})")
+        return None, None
+    return found
 
 
 def _incident_part(p: str) -> tuple[int | None, int | None, bool]:
@@ -361,7 +369,7 @@ def _investigations(v: str, row: int, aid: int, col: _Collector, out: list[dict]
             status, days = "not_applicable", None
         else:
             status = "completed"
-            days = _count(days_text, row, "Investigation (days)", col) if m else None
+            days = _count(days_text, row, "Investigation (days)", col, "days") if m else None
         out.append(dict(allegation_id=aid, entity=entity, days=days, status=status, raw=line))
 
 
@@ -517,8 +525,9 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET
     a["report_date"] = pd.PeriodIndex.from_fields(year=a["report_year"].astype(int),
                                                   month=a["report_month"].astype(int), freq="M"
                                                   ).to_timestamp()
-    a["personnel_category"] = pd.Categorical(a["personnel_category"],
-                                             categories=[*PERSONNEL_CATEGORIES, "multiple"])
+    known = [*PERSONNEL_CATEGORIES, "multiple"]  # others are listed in .unrecognised, kept raw
+    a["personnel_category"] = pd.Categorical(
+        a["personnel_category"].where(a["personnel_category"].isin(known)), categories=known)
     a["nio_appointed"] = pd.Categorical(a["nio_appointed"], categories=NIO_CATEGORIES)
     for c in ("paternity_established", "referral"):
         a[c] = pd.Categorical(a[c], categories=list(TRI_STATE.values()))

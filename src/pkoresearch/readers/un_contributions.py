@@ -40,7 +40,7 @@ import pandas as pd
 
 from .. import countries
 from ..coverage import Coverage
-from ._checks import refuse_repeated_keys
+from ._checks import read_csv_text, refuse_repeated_keys
 from ..errors import (DataError, DataFileNotFound, ParameterError, Problem, SchemaMismatch,
                       UnrecognisedValuesWarning)
 
@@ -198,15 +198,7 @@ def read_mission_month(path: str | os.PathLike[str]) -> Contributions:
 def _read_text_table(path: Path, what: str) -> pd.DataFrame:
     """Every cell as text, empty cells as "", rows numbered as lines of the file (header = 1)."""
     _check_file(path, what)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
-    except pd.errors.EmptyDataError:
-        raise SchemaMismatch(Problem(str(path), None, None, "an empty file", what)) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise SchemaMismatch(Problem(str(path), None, None,
-                                     f"a file pandas cannot read as CSV ({exc})", what)) from None
-    df.index = pd.RangeIndex(2, len(df) + 2, name="source_row")
-    return df
+    return read_csv_text(path, what)
 
 
 def _rename_columns(df: pd.DataFrame, path: Path, expected: Sequence[str], what: str
@@ -240,11 +232,12 @@ def _reporting_months(raw: pd.Series, path: Path, column: str, problems: list[Pr
         parsed[value] = None
         for fmt in DATE_FORMATS:
             try:
-                parsed[value] = pd.to_datetime(value.strip(), format=fmt).to_period("M"
-                                                                                    ).to_timestamp()
-                break
+                day = pd.to_datetime(value.strip(), format=fmt)
             except (ValueError, TypeError):
                 continue
+            if not pd.isna(day):  # an empty cell parses to NaT: not a date
+                parsed[value] = day.to_period("M").to_timestamp()
+                break
     out = raw.map(parsed)
     problems += [Problem(str(path), int(r), column, repr(raw.at[r]),
                          "a date such as 30-Nov-20 or 2020-11-30") for r in raw.index[out.isna()]]
@@ -395,6 +388,11 @@ def read_country_mission_year(path: str | os.PathLike[str],
         problems += [Problem(str(path), int(r), col, "an empty cell", "a value")
                      for r in raw.index[raw[col].str.strip() == ""]]
     values = {c: _whole_numbers(raw[c], path, c, problems) for c in ("Female", "Male", "Total")}
+    # each mean is rounded on its own, so Female + Male may miss Total by 1, never by more
+    off = (values["Female"] + values["Male"] - values["Total"]).abs() > 1
+    problems += [Problem(str(path), int(r), "Total", str(raw.at[r, "Total"]),
+                         f"Female + Male ({int(values['Female'][r] + values['Male'][r])}) within 1 "
+                         "(each mean is rounded on its own)") for r in raw.index[off.fillna(False)]]
     if problems:
         raise DataError(problems, f"{len(problems)} value(s) of {path} cannot be read")
     contributor = raw["Country"].str.strip().astype("string")

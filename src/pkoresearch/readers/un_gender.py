@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._checks import refuse_repeated_keys
+from ._checks import read_csv_text, refuse_repeated_keys
 from ..errors import (DataError, DataFileNotFound, Problem, SchemaMismatch,
                       UnrecognisedValuesWarning)
 
@@ -100,18 +100,15 @@ def sum_by_sex(counts: pd.DataFrame, by) -> pd.DataFrame:
 def _read(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataFileNotFound(f"{path}: no such file; expected UN gender statistics (CSV)")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
-    except pd.errors.EmptyDataError:
-        raise SchemaMismatch(Problem(str(path), None, None, "an empty file",
-                                     f"a header with the columns {COLUMNS}")) from None
-    df.columns = [str(c).strip() for c in df.columns]
+    df = read_csv_text(path, f"a header with the columns {COLUMNS}")
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise SchemaMismatch([Problem(str(path), 1, c, "no such column in the header",
                                       f"the columns {COLUMNS}") for c in missing],
                              f"{path} is missing {len(missing)} column(s) of the gender statistics")
-    df.index = pd.RangeIndex(2, 2 + len(df), name="source_row")
+    if df.empty:
+        raise SchemaMismatch(Problem(str(path), None, None, "a header but no rows",
+                                     "at least one row of counts"))
     return df
 
 
