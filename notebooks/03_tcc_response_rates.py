@@ -26,7 +26,7 @@ ci_method: str = "wilson"  # interval for rates: "wilson" or "clopper-pearson"
 alpha: float = 0.05  # 1 - confidence level of every interval
 min_cases: int = 5  # contributors with fewer decided NIO requests get a small-numbers caution
 allegations_table: str = "auto"  # UN table of allegations: a path (.xlsx or .csv), a registry name (un_allegations), "auto" (the cached un_allegations, else the bundled curated series) or "bundled"
-as_of: str = ""  # day pending cases are censored on, "YYYY-MM-DD" or "YYYY-MM"; "" = first day of the export's last reporting month
+as_of: str = ""  # day pending cases are censored on (YYYY-MM-DD or YYYY-MM); empty for the first day of the last reporting month of the export
 output_dir: str = ""  # folder for figures and results.json; "" means reports/03_tcc_response_rates
 
 # %%
@@ -199,8 +199,8 @@ if table is not None:
 # %% [markdown]
 # ### Time from report to a national outcome
 #
-# The share of allegations whose national outcome has been reported falls from about 85% for 2015 to
-# 0% for 2024: recent allegations have simply had less time. The export gives no date for an outcome,
+# The share of allegations whose national outcome has been reported falls steeply for the most recent
+# reporting years: recent allegations have simply had less time. The export gives no date for an outcome,
 # only whether one was reported by the export date; each allegation is seen once, some time after its
 # report ("current-status" data: a pending outcome is censored on the censoring day). Kaplan-Meier
 # needs event dates, so the curve below is the nonparametric maximum likelihood estimate for such

@@ -35,6 +35,8 @@ def test_committed_notebook_is_ready_for_nbval(path):
             # papermill's inspection reads `name: type = value  # help`; Optional[...] is quoted
             assert re.match(r"^\w+: (\w+|\"Optional\[\w+\]\") = .+  # .+", line), \
                 f"untyped or uncommented: {line}"
+    names = [ln.split(":")[0] for ln in code[0].source.splitlines() if ln.strip() and not ln.startswith("#")]
+    assert list(pm.inspect_notebook(str(path))) == names, "papermill cannot read every parameter"
     counts = [c.execution_count for c in code]
     assert counts == list(range(1, len(code) + 1)), f"not run top to bottom in order: {counts}"
     outputs = [o for c in code for o in c.outputs]

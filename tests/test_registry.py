@@ -389,6 +389,11 @@ def test_bundled_registry_names_and_paths(cache, tmp_path, odp_file):
     registry.import_dir(odp_file.parent, ["un_contributions_odp"])
     got = notebook.dataset_input("t", "un_contributions_odp", "un_contributions_odp")
     assert got == registry.cached_path("un_contributions_odp")
+    # the monthly contributions parameter reads the mission x month aggregate or the UN's own file
+    got = notebook.dataset_input("m", "un_contributions_odp", "un_contributions_mission_month")
+    assert got == registry.cached_path("un_contributions_odp")
+    with pytest.raises(ParameterError, match="expected one in the layout"):
+        notebook.dataset_input("m", "un_contributions_country_year", "un_contributions_mission_month")
 
 
 def test_a_cached_file_changed_on_disk_is_refused(cache, odp_file):
@@ -410,3 +415,15 @@ def test_data_command_lists_bundled_tables_then_real_files(cache, capsys):
     assert "not cached" in lines["un_allegations"]
     if registry.cached("owid_peacekeeping"):
         assert " cached " in lines["owid_peacekeeping"]
+
+
+def test_import_refuses_an_unpinned_file_its_reader_cannot_read(cache, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "odp_contributionsbygender.csv").write_text(
+        ODP_HEADER + "Ghana,GHA,UNIFIL,Troops,x,808,30-Nov-20\n")
+    report = registry.import_dir(bad, ["un_contributions_odp"])
+    assert not report.imported and registry.cached("un_contributions_odp") is None
+    assert "cannot be read by pkoresearch.readers.un_contributions.read_contributions_by_gender" \
+        in report.rejected[0]
+    assert "row 2, column 'Female_Personnel': found x" in report.rejected[0]

@@ -360,3 +360,10 @@ def test_kernel_install_and_run_with_it(tmp_path):
         else:
             os.environ["JUPYTER_PATH"] = env_before
     assert results.read(tmp_path / "o")["datasets"] == 1
+
+
+def test_command_line_values_are_data_and_a_date_stays_a_string():
+    got = cli._parse_overrides([["as_of", "2024-07-31"], ["years", "[2019, 2020]"],
+                                ["missions", "[MINUSCA]"], ["alpha", "0.1"], ["name", "a: b: c"]])
+    assert got == {"as_of": "2024-07-31", "years": [2019, 2020], "missions": ["MINUSCA"],
+                   "alpha": 0.1, "name": "a: b: c"}

@@ -16,13 +16,17 @@ from .errors import PkoError
 
 
 def _parse_overrides(pairs: list[list[str]] | None) -> dict:
-    """``-p NAME VALUE`` pairs; values are read as YAML data (numbers, lists, strings), never run."""
+    """``-p NAME VALUE`` pairs; values are read as YAML data (numbers, lists, strings), never run.
+    A date such as 2024-07-31 stays the string it was typed as (notebook parameters are JSON)."""
+    import datetime
+
     out = {}
     for name, raw in pairs or []:
         try:
-            out[name] = yaml.safe_load(raw)
+            value = yaml.safe_load(raw)
         except yaml.YAMLError:
-            out[name] = raw
+            value = raw
+        out[name] = raw if isinstance(value, (datetime.date, datetime.datetime)) else value
     return out
 
 

@@ -244,6 +244,11 @@ ENTRIES: tuple[Entry, ...] = (
 )
 
 REGISTRY: dict[str, Entry] = {e.name: e for e in ENTRIES}
+# layouts a parameter may also take: the monthly contributions parameter reads the mission x month
+# aggregate or the UN's own file (readers.un_contributions.read_monthly reads both)
+ALSO_READS: dict[str, tuple[str, ...]] = {
+    "un_contributions_mission_month": ("un_contributions_odp",),
+}
 
 
 def names() -> list[str]:
@@ -414,6 +419,10 @@ def fetch_one(name: str, base_url: str | None = None, retries: int = 3, force: b
         found = sha256_of(downloaded)
         if entry.pinned and found != entry.sha256:
             raise ChecksumMismatch(name, url, entry.sha256, found)
+        problem = _unreadable(entry, downloaded)
+        if problem:
+            raise RegistryError(f"{name}: the file downloaded from {url} {problem}. Nothing was "
+                                "cached.")
         return _install(entry, downloaded, staging, _record(entry, found, url, "download"))
     except requests.exceptions.RequestException as exc:
         raise DownloadError(
@@ -424,6 +433,28 @@ def fetch_one(name: str, base_url: str | None = None, retries: int = 3, force: b
     finally:
         logger.setLevel(level)
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _unreadable(entry: Entry, path: Path) -> str | None:
+    """For an unpinned file (no checksum to vouch for it): why its reader refuses it, or None.
+    A pinned file is vouched for by its sha256."""
+    if entry.pinned or not entry.reader.startswith("pkoresearch."):
+        return None
+    import importlib
+    import warnings
+
+    from .errors import PkoError
+
+    module, _, function = entry.reader.rpartition(".")
+    reader = getattr(importlib.import_module(module), function)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader(path)
+    except PkoError as exc:
+        return "cannot be read by " + entry.reader + ": " + str(exc).splitlines()[0] + \
+            (f" (first problem: {exc.problems[0]})" if getattr(exc, "problems", None) else "")
+    return None
 
 
 def _reason(exc: BaseException) -> str:
@@ -528,6 +559,10 @@ def import_dir(folder: str | os.PathLike[str], names_: Sequence[str] | None = No
                     f"{name}: {chosen_file} lacks column(s) {lacking}; expected the columns of "
                     f"{entry.filename} ({', '.join(entry.columns)}). Nothing was cached.")
                 continue
+            problem = _unreadable(entry, chosen_file)
+            if problem:
+                report.rejected.append(f"{name}: {chosen_file} {problem}. Nothing was cached.")
+                continue
         have = cached(name)
         found = sha(chosen_file)
         if have is not None and have.sha256 == found:
@@ -610,8 +645,9 @@ def resolve(value: Any, default_name: str, parameter: str = "value") -> Resolved
                                                                          "auto-missing")
     if isinstance(value, str) and value in REGISTRY:
         entry = REGISTRY[value]
-        if entry.format != default.format:
-            same = [e.name for e in ENTRIES if e.format == default.format]
+        readable = {default.format, *ALSO_READS.get(default.format, ())}
+        if entry.format not in readable:
+            same = [e.name for e in ENTRIES if e.format in readable]
             raise ParameterError(f"parameter {parameter}: found registry dataset {value!r} "
                                  f"({entry.format}); expected one in the layout "
                                  f"{default.format} ({', '.join(same)}), a path, {AUTO!r} or "
