@@ -115,7 +115,9 @@ counts[["year", "allegations", "months_covered", "complete"]]
 # (military or police) over uniformed personnel; the curated headline figure also counts civilians (and
 # from 2017 special political missions), which the cell says. Personnel are the curated year-end totals
 # (1992-2021), or, with `contributions_mission_month`, the mean of the months available each year
-# (2010-2022). A partial year's rate uses the months it covers and is drawn as an open marker.
+# (2010-2022). A partial year's rate uses the months it covers and is drawn as an open marker. A
+# denominator resting on fewer than three months of personnel figures (2022 in the mission x month
+# file: January only) gives a rate that is shown but left out of the models.
 
 # %%
 basis = trends.rate_basis(start_year, end_year, chosen, categories, table, mission_month)
@@ -145,9 +147,13 @@ if basis.personnel is not None:
 # %%
 why = "no rate" if rated is None else trends.change_unavailable(rated, compare[0], compare[1], coverage)
 if why is None:
-    rr = trends.change(rated, compare[0], compare[1])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pko.errors.MeasurementBreakWarning)
+        rr = trends.change(rated, compare[0], compare[1])
     print(f"rate ratio {rr.detail['period1']} vs {rr.detail['period0']}: {rr} "
           f"(exact conditional test p = {rr.p_value:.3f}); counts {rr.detail['count1']} vs {rr.detail['count0']}")
+    for w in caught:
+        print(nb.wrap(f"caution: {w.message}"))
     pko.results.record("rate_ratio", round(rr.estimate, 4))
     pko.results.record("rate_ratio_ci", [round(rr.ci_low, 4), round(rr.ci_high, 4)])
     pko.results.record("rate_ratio_p_value", round(rr.p_value, 4))

@@ -541,3 +541,28 @@ def test_select_a_renamed_mission_keeps_the_allegations_filed_under_its_former_n
     assert t.counts["filed_under_former_name"] == int((raw == "MONUC").sum()) == 24
     strict = trends.select(export, missions=["MONUSCO"], harmonise=False)
     assert len(strict.allegations) == int((raw == "MONUSCO").sum())
+
+
+def test_a_comparison_across_a_change_of_definition_says_so():
+    r = trends.rates(trends.yearly(2015, 2021), trends.personnel_by_year())
+    with pytest.warns(MeasurementBreakWarning, match="the two periods count different things"):
+        est = trends.change(r, 2021, 2016)
+    assert est.detail["definitions"] == [
+        "peacekeeping operations and special political missions (UN headline figure)",
+        "peacekeeping operations (UN headline figure, tracking system)"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MeasurementBreakWarning)
+        same = trends.change(r, 2016, 2015)  # one definition: no caution
+    assert "definitions" not in same.detail
+
+
+def test_a_denominator_of_one_month_is_shown_but_not_modelled():
+    counts = pd.DataFrame({"year": [2019, 2020, 2021, 2022], "allegations": [50, 60, 55, 70],
+                           "complete": [True] * 4})
+    personnel = pd.DataFrame({"year": [2019, 2020, 2021, 2022],
+                              "personnel": [90000.0, 85000.0, 80000.0, 75000.0],
+                              "months": [12, 12, 5, 1]})
+    r = trends.rates(counts, personnel)
+    assert r["rate"].notna().all()                       # every rate shown
+    assert trends.model_years(r) == [2019, 2020, 2021]   # January alone is not a year's exposure
+    assert trends.model_years(r, include_partial=True) == [2019, 2020, 2021, 2022]

@@ -860,22 +860,49 @@ def change(counts_with_personnel: pd.DataFrame, period1: int | Sequence[int],
 
     Input: ``year, allegations, personnel`` (e.g. the output of :func:`rates`; its ``exposure``
     is used where present). A partial year (``complete`` False) is refused unless
-    ``allow_partial``. Example: ``change(rates_df, 2010, 2009)``
+    ``allow_partial``. Where the two periods' counts are of different definitions (e.g. 2016
+    and 2021 of the curated series: special political missions are counted from the 2017 data) a
+    :class:`~pkoresearch.errors.MeasurementBreakWarning` says so and ``detail["definitions"]``
+    names both: part of the ratio can come from counting.
+    Example: ``change(rates_df, 2010, 2009)``
     """
     expo = "exposure" if "exposure" in counts_with_personnel.columns else "personnel"
+    defs: list[str] = []
+    if "definition" in counts_with_personnel.columns:
+        for period in (period1, period0):
+            first, last = _years_of(period)
+            sel = counts_with_personnel[counts_with_personnel["year"].between(first, last)]
+            defs.append("; ".join(sorted(set(sel["definition"].dropna().astype(str)))))
+        if defs[0] != defs[1]:
+            warnings.warn(MeasurementBreakWarning(
+                f"the two periods count different things ({defs[0]!r} against {defs[1]!r}): part "
+                "of the rate ratio can come from counting"), stacklevel=2)
     c1, l1 = _period_total(counts_with_personnel, period1, "allegations", allow_partial)
     c0, l0 = _period_total(counts_with_personnel, period0, "allegations", allow_partial)
     e1, _ = _period_total(counts_with_personnel, period1, expo, True, "personnel")
     e0, _ = _period_total(counts_with_personnel, period0, expo, True, "personnel")
     est = stats.rate_ratio(int(c1), e1, int(c0), e0, alpha)
+    detail = {**est.detail, "period1": l1, "period0": l0}
+    if defs and defs[0] != defs[1]:
+        detail["definitions"] = defs
     return stats.Estimate(est.estimate, est.ci_low, est.ci_high, est.method, est.p_value, alpha,
-                          {**est.detail, "period1": l1, "period0": l0})
+                          detail)
+
+
+MIN_DENOMINATOR_MONTHS = 3
 
 
 def _model_rows(counts_with_personnel: pd.DataFrame, include_partial: bool) -> pd.DataFrame:
+    """The years a model fits: a count and personnel, a complete year, and a denominator resting
+    on at least :data:`MIN_DENOMINATOR_MONTHS` months of personnel figures (a mean of January
+    alone, as the mission x month file has for 2022, is not a year's exposure); the last two
+    unless ``include_partial``."""
     d = counts_with_personnel.dropna(subset=["allegations", "personnel"]).copy()
     if not include_partial and "complete" in d.columns:
         d = d[d["complete"].astype("boolean").fillna(True).astype(bool)]
+    if not include_partial and "personnel_months" in d.columns:
+        months = pd.to_numeric(d["personnel_months"], errors="coerce").fillna(12)
+        d = d[months >= MIN_DENOMINATOR_MONTHS]
     if "exposure" not in d.columns:
         d["exposure"] = d["personnel"].astype(float)
     d["allegations"] = d["allegations"].astype(float)
