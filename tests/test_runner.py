@@ -116,8 +116,12 @@ def test_failed_run_keeps_the_last_good_report(tiny, tmp_path, capsys):
     err = manifest["runs"][0]["error"]
     # execution count in the executed notebook: parameters, papermill's injected cell, then ours
     assert manifest["failed"] == 1 and err["ename"] == "RuntimeError" and err["exec_count"] == 3
-    assert "made to fail" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "made to fail" in said and f"last good report kept in {out / 'runs' / 'tiny'}" in said
     assert not [p for p in out.iterdir() if p.name.startswith((".tmp-", ".old-"))]
+    fresh = tmp_path / "fresh"
+    assert cli.main(["run", "tiny.ipynb", "-p", "fail", "true", "-o", str(fresh), "--no-html"]) == 1
+    assert "; no earlier report;" in capsys.readouterr().err
 
 
 def test_escaping_names_and_values(tiny, tmp_path):
@@ -367,3 +371,16 @@ def test_command_line_values_are_data_and_a_date_stays_a_string():
                                 ["missions", "[MINUSCA]"], ["alpha", "0.1"], ["name", "a: b: c"]])
     assert got == {"as_of": "2024-07-31", "years": [2019, 2020], "missions": ["MINUSCA"],
                    "alpha": 0.1, "name": "a: b: c"}
+
+
+def test_index_cuts_long_numbers_before_escaping_and_reports_name_their_final_folder(tiny, tmp_path):
+    out = tmp_path / "reports"
+    manifest = runner.run_batch(runner.runs_for(["tiny.ipynb"], {}), output=out, jobs=1,
+                                html_report=False, notebooks=tiny)
+    r = manifest["runs"][0]
+    r["results"] = {"quoted": ['"' * 150]}
+    page = runner.write_index(out, manifest).read_text()
+    assert "&qu<br>" not in page and "\u2026" in page
+    executed = nbformat.read(out / "runs" / r["folder"] / "notebook.ipynb", as_version=4)
+    injected = [c.source for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert json.dumps(str(out / "runs" / r["folder"])) in injected[0] and ".tmp-" not in injected[0]

@@ -61,7 +61,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for r in failed:
         err = r.get("error", {})
         cell = f" (cell {err['exec_count']})" if err.get("exec_count") else ""
-        print(f"FAILED {r['name']}{cell}: {err.get('message', '')}; last good report kept, "
+        kept = ("last good report kept in " + str(out / "runs" / r["folder"])
+                if (out / "runs" / r["folder"]).is_dir() else "no earlier report")
+        print(f"FAILED {r['name']}{cell}: {err.get('message', '')}; {kept}; "
               f"executed notebook in {out / 'failed' / r['folder']}", file=sys.stderr)
     return 1 if failed else 0
 

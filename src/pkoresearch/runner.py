@@ -293,6 +293,19 @@ class _KernelStderr:
         return False
 
 
+def _name_final_folder(executed: Path, tmp: Path, final: Path) -> None:
+    """The run wrote into a temporary folder that becomes ``final``: the injected parameters of the
+    executed notebook name ``final``, so a report does not point at a folder that is gone and two
+    runs of the same batch give the same notebook."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = cell.source.replace(json.dumps(str(tmp)), json.dumps(str(final)))
+    nbformat.write(nb, executed)
+
+
 def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: bool,
                 timeout: float | None, kernel: str = KERNEL) -> dict[str, Any]:
     """Execute one run; returns a summary dict. Module-level so that it pickles for any executor.
@@ -320,6 +333,7 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
                 parameters={**run["parameters"], "output_dir": str(tmp)},
                 kernel_name=kernel, cwd=notebooks, progress_bar=False, log_output=False,
                 execution_timeout=timeout, request_save_on_cell_execute=False)
+        _name_final_folder(executed, tmp, final)
         if html_report:
             from nbconvert import HTMLExporter
 
@@ -485,6 +499,12 @@ class Progress:
         self.stream.flush()
 
 
+def _shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (before HTML-escaping, so that no
+    entity is cut in half)."""
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
 def write_index(output: Path, manifest: dict[str, Any]) -> Path:
     """``index.html``: every run with status, duration, headline numbers and links; every value
     HTML-escaped."""
@@ -499,7 +519,7 @@ def write_index(output: Path, manifest: dict[str, Any]) -> Path:
                 links.append(f'<a href="{e(base)}/{e(fname)}">{e(label)}</a>')
         params = "<br>".join(f"{e(str(k))} = {e(json.dumps(v))}" for k, v in
                              r["parameters"].items()) or "defaults"
-        numbers = "<br>".join(f"{e(str(k))}: {e(json.dumps(v))[:200]}" for k, v in
+        numbers = "<br>".join(f"{e(str(k))}: {e(_shorten(json.dumps(v), 200))}" for k, v in
                               (r.get("results") or {}).items())
         err = r.get("error", {})
         if err:
