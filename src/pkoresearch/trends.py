@@ -125,14 +125,24 @@ _AGGREGATE = re.compile(r"\+|,|&|/|\bincl(?:\.|uding|udes)?\b|\bothers?\b|\band\
                         re.IGNORECASE)
 
 
+_FORMER_NAME = re.compile(r"^([A-Z][A-Z-]+) \(incl\. former ([A-Z][A-Z-]+)\)$")
+
+
 def is_aggregate(name: str) -> bool:
     """Whether a curated ``mission`` value is an aggregate of several missions
-    (``"MINUSCA+MONUSCO"``, ``"UNMISS, UNIFIL, ... (others)"``, ``"MONUSCO (incl. former MONUC)"``) rather than one mission
+    (``"MINUSCA+MONUSCO"``, ``"UNMISS, UNIFIL, ... (others)"``) rather than one mission
     (``"MINUSTAH (former)"`` is one mission with a note). Aggregates are documented figures, never
     mission choices, and never enter per-mission sums.
 
+    A mission counted with its own former name (``"MONUSCO (incl. former MONUC)"``: MONUC was
+    renamed MONUSCO, see :func:`pkoresearch.missions.harmonise`) is one operation, not an
+    aggregate: it is the count :func:`mission_year` and :func:`select` give for MONUSCO.
+
     Example: ``is_aggregate("MINUSCA+MONUSCO")`` -> True
     """
+    renamed = _FORMER_NAME.match(str(name).strip())
+    if renamed and missions_mod.harmonise([renamed.group(2)]).iloc[0] == renamed.group(1):
+        return False
     return bool(_AGGREGATE.search(str(name)))
 
 
