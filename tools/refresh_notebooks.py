@@ -52,12 +52,28 @@ def build(py: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def merged_streams(outputs: list) -> list:
+    """Consecutive stdout (or stderr) outputs of a cell as one: how a kernel splits a stream depends
+    on timing, so merging keeps a refresh from churning the committed file (nbval merges them too)."""
+    merged: list = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] = prev["text"] + out["text"]
+        else:
+            merged.append(out)
+    return merged
+
+
 def refresh(py: Path) -> Path:
     nb = build(py)
     NotebookClient(nb, kernel_name="python3", timeout=1200,
                    resources={"metadata": {"path": str(py.parent)}}).execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = merged_streams(cell.outputs)
     nb.metadata.pop("papermill", None)
     target = py.with_suffix(".ipynb")
     tmp = target.with_suffix(".ipynb.tmp")
