@@ -202,6 +202,26 @@ def test_data_check_command(tmp_path, capsys):
     gender = ROOT / "tests" / "fixtures" / "gender_statistics_small.csv"
     assert cli.main(["data", "check", str(gender)]) == 0
     assert "4 total(s) disagree" in capsys.readouterr().out
+    odp = ROOT / "tests" / "fixtures" / "odp_contributionsbygender_small.csv"
+    assert cli.main(["data", "check", str(odp)]) == 0
+    assert "OK as un_contributions_odp:" in capsys.readouterr().out
+    broken = tmp_path / "odp.csv"
+    broken.write_text(odp.read_text().replace("30-Nov-20", "someday", 1))
+    assert cli.main(["data", "check", str(broken)]) == 1
+    assert "row 2, column 'Last_Reporting_Date': found 'someday'" in capsys.readouterr().out
+    assert cli.main(["data", "check", str(odp), "--dataset", "nonsense"]) == 1
+    assert "is not a format this command checks" in capsys.readouterr().err
+
+
+def test_data_check_reads_the_real_contributions_files(capsys):
+    from conftest import external_file
+
+    dta = external_file("UN_contributions_by_gender_mission_month_2010-2022.dta")
+    assert cli.main(["data", "check", str(dta)]) == 0
+    assert "OK as un_contributions_mission_month: 2653 mission-months" in capsys.readouterr().out
+    cy = external_file("UN_contributions_by_gender_country_mission_year_2010-2021.csv")
+    assert cli.main(["data", "check", str(cy)]) == 0
+    assert "OK as un_contributions_country_year: 57425 rows" in capsys.readouterr().out
 
 
 def test_list_and_run_with_a_notebooks_folder(tiny, tmp_path, monkeypatch, capsys):

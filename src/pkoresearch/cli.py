@@ -217,25 +217,48 @@ def _cite(name: str | None, style: str) -> int:
 
 
 def _check(path: Path, dataset: str | None) -> int:
-    """Validate a researcher's file: a curated table, a UN table of allegations export, or UN
-    gender statistics; print every problem found."""
+    """Validate a researcher's file: a curated table, a UN table of allegations export, UN gender
+    statistics or UN contributions by gender (any of its three layouts); print every problem
+    found."""
     from .curated import SPECS, load
     from .errors import DataError
-    from .readers import un_conduct, un_gender
+    from .readers import un_conduct, un_contributions, un_gender
 
+    readers = {  # the third-party formats: reader, and a one-line summary of what it read
+        "un_table_of_allegations": (un_conduct.read_table_of_allegations,
+                                    lambda t: f"{len(t.allegations)} allegations"),
+        "un_gender_statistics": (un_gender.read_gender_statistics,
+                                 lambda g: f"{g.report['rows_used']} rows used "
+                                           f"({json.dumps(g.report)})"),
+        "un_contributions_mission_month": (un_contributions.read_mission_month,
+                                           lambda c: f"{len(c.counts)} mission-months, "
+                                                     f"{c.coverage.label()}"),
+        "un_contributions_odp": (un_contributions.read_contributions_by_gender,
+                                 lambda c: f"{len(c.counts)} rows, {c.coverage.label()}"),
+        "un_contributions_country_year": (un_contributions.read_country_mission_year,
+                                          lambda c: f"{len(c.counts)} rows; years unverified "
+                                                    "without the mission x month file"),
+    }
     kind = dataset
     if kind is None:
         try:
             if path.suffix.lower() in (".xlsx", ".xlsm"):
                 kind = "un_table_of_allegations"
+            elif path.suffix.lower() == ".dta":
+                kind = "un_contributions_mission_month"
             else:
                 import pandas as pd
 
                 header = list(pd.read_csv(path, nrows=0).columns)
+                lower = {str(c).strip().lower() for c in header}
                 if set(un_conduct.COLUMNS) <= set(header):
                     kind = "un_table_of_allegations"
                 elif set(un_gender.COLUMNS) <= set(header):
                     kind = "un_gender_statistics"
+                elif {c.lower() for c in un_contributions.ODP_COLUMNS} <= lower:
+                    kind = "un_contributions_odp"
+                elif {c.lower() for c in un_contributions.YEAR_COLUMNS} <= lower:
+                    kind = "un_contributions_country_year"
                 else:
                     kind = next((n for n, s in SPECS.items() if set(s.column_names) == set(header)),
                                 None)
@@ -244,18 +267,18 @@ def _check(path: Path, dataset: str | None) -> int:
             return 1
     if kind is None:
         print(f"{path}: the header matches no curated table and no UN format; name one with "
-              f"--dataset ({', '.join(sorted(SPECS))}, un_table_of_allegations, "
-              "un_gender_statistics)", file=sys.stderr)
+              f"--dataset ({', '.join([*sorted(SPECS), *readers])})", file=sys.stderr)
+        return 1
+    if kind not in readers and kind not in SPECS:
+        print(f"{path}: --dataset {kind!r} is not a format this command checks; expected one of "
+              f"{', '.join([*sorted(SPECS), *readers])}", file=sys.stderr)
         return 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            if kind == "un_table_of_allegations":
-                t = un_conduct.read_table_of_allegations(path)
-                summary = f"{len(t.allegations)} allegations"
-            elif kind == "un_gender_statistics":
-                g = un_gender.read_gender_statistics(path)
-                summary = f"{g.report['rows_used']} rows used ({json.dumps(g.report)})"
+            if kind in readers:
+                read, describe = readers[kind]
+                summary = describe(read(path))
             else:
                 df = load(kind, preferred=False, path=path)
                 summary = f"{len(df)} rows valid as {kind!r}"
