@@ -57,21 +57,6 @@ def choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     return value
 
 
-def input_file(name: str, value: Any, required: bool = False) -> Path | None:
-    """Resolve an optional input path; ``None``/"" means "use the bundled data"."""
-    if value in (None, ""):
-        if required:
-            raise ParameterError(f"parameter {name}: found no path; expected a file")
-        return None
-    if not isinstance(value, (str, os.PathLike)):
-        raise ParameterError(f"parameter {name}: found {value!r}; expected a path as a string")
-    p = paths.resolve_input(value)
-    if not p.is_file():
-        raise ParameterError(f"parameter {name}: found {str(value)!r}, which is not a file "
-                             f"(looked at {p}); expected a path to an existing file")
-    return p
-
-
 INPUTS_FILENAME = "inputs.json"
 _inputs: dict[str, dict[str, Any]] = {}  # data parameters resolved in this kernel, for the runner
 _out: dict[str, Path | None] = {"dir": None}

@@ -370,14 +370,6 @@ def counts(allegations: pd.DataFrame, by: Sequence[str] = ("mission", "personnel
     return out.astype({"year": int, "allegations": "Int64"})
 
 
-def complete_years(counts: pd.DataFrame, start_year: int, end_year: int, coverage: Coverage,
-                   value: str = "allegations") -> pd.DataFrame:
-    """Every year in ``start_year..end_year``: 0 where ``coverage`` covers the year and nothing was
-    reported, ``<NA>`` where it does not (with ``months_covered`` and ``complete``); see
-    :func:`pkoresearch.coverage.counts_in_coverage`."""
-    return counts_in_coverage(counts, coverage, start_year, end_year, value=value)
-
-
 def last_complete_year(table: AllegationTable) -> int:
     """The last reporting year the table covers in full (its last month is December)."""
     as_of = table.as_of
