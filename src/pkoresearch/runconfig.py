@@ -1,0 +1,233 @@
+"""The run matrix of the batch runner: ``runs.yaml`` read safely, expanded into runs, and every
+run's parameters checked against the parameters its notebook declares, before anything executes."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import paths
+from .errors import PkoError
+
+RESERVED = {"output_dir"}  # set by the runner for every run
+
+
+class RunConfigError(PkoError, ValueError):
+    """The run matrix or a run's parameters are wrong; nothing was executed."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One notebook execution: a name, the notebook, and its parameters."""
+
+    name: str
+    notebook: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def folder(self) -> str:
+        return safe_folder_name(self.name)
+
+
+# --------------------------------------------------------------------------------------------------
+# names and paths
+
+
+def safe_folder_name(name: str) -> str:
+    """A folder name derived from a run name that cannot leave the output folder: only letters,
+    digits, dot, dash and underscore; no leading dots; a short hash keeps distinct names apart."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-_")[:80] or "run"
+    if cleaned != name:
+        cleaned += "-" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:6]
+    return cleaned
+
+
+def _inside(base: Path, target: Path) -> Path:
+    base, target = base.resolve(), target.resolve()
+    if not target.is_relative_to(base):
+        raise RunConfigError(f"{target} is outside the output folder {base}")
+    return target
+
+
+# --------------------------------------------------------------------------------------------------
+# the run matrix
+
+
+def _format_name(template: str, params: dict[str, Any]) -> str:
+    def value(m: re.Match) -> str:
+        v = params.get(m.group(1), m.group(0))
+        if isinstance(v, (list, tuple)):
+            return "+".join(str(x) for x in v)
+        return str(v)
+
+    return re.sub(r"\{(\w+)\}", value, template)
+
+
+def expand(entry: dict[str, Any], where: str) -> list[Run]:
+    """Runs from one ``runs.yaml`` entry: its parameters, times every combination of its sweep."""
+    if not isinstance(entry, dict):
+        raise RunConfigError(f"{where}: found {entry!r}; expected a mapping with name and notebook")
+    unknown = set(entry) - {"name", "notebook", "parameters", "sweep"}
+    if unknown:
+        raise RunConfigError(f"{where}: found key(s) {sorted(unknown)}; expected name, notebook, "
+                             "parameters, sweep")
+    for key in ("name", "notebook"):
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            raise RunConfigError(f"{where}: found {key}={entry.get(key)!r}; expected a string")
+    base = entry.get("parameters") or {}
+    sweep = entry.get("sweep") or {}
+    if not isinstance(base, dict) or not isinstance(sweep, dict):
+        raise RunConfigError(f"{where} ({entry['name']}): parameters and sweep must be mappings")
+    for k, v in sweep.items():
+        if not isinstance(v, list) or not v:
+            raise RunConfigError(f"{where} ({entry['name']}): sweep {k!r}: found {v!r}; expected "
+                                 "a non-empty list of values")
+    keys = list(sweep)
+    runs = []
+    for combo in itertools.product(*(sweep[k] for k in keys)) if keys else [()]:
+        params = {**base, **dict(zip(keys, combo))}
+        name = _format_name(entry["name"], params)
+        if keys and name == entry["name"]:
+            name += "-" + "-".join(_format_name("{%s}" % k, params) for k in keys)
+        runs.append(Run(name, entry["notebook"], params))
+    return runs
+
+
+def load_runs(path: str | os.PathLike[str]) -> list[Run]:
+    """Read a run matrix with a safe YAML loader (values stay data: no tags, no code)."""
+    p = Path(path)
+    if not p.is_file():
+        raise RunConfigError(f"{p}: no such run matrix")
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RunConfigError(f"{p}: not valid YAML ({exc})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list):
+        raise RunConfigError(f"{p}: expected a mapping with a list under 'runs'")
+    runs = [r for i, e in enumerate(doc["runs"], 1) for r in expand(e, f"{p.name} run {i}")]
+    names = [r.name for r in runs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise RunConfigError(f"{p}: run name(s) {dup} used more than once; expected unique names")
+    return runs
+
+
+# --------------------------------------------------------------------------------------------------
+# checking parameters against the notebook
+
+
+_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "list": (list,),
+          "dict": (dict,), "none": (type(None),), "tuple": (list,)}
+
+
+def declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
+    """The notebook's parameters as papermill inspects them: name -> type, default, help.
+    Inspected once per notebook file version (a batch asks for each run)."""
+    p = Path(notebook).resolve()
+    return _inspect(str(p), p.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _inspect(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
+    import papermill as pm
+
+    return {name: {"type": p.get("inferred_type_name"), "default": p.get("default"),
+                   "help": p.get("help", "")}
+            for name, p in pm.inspect_notebook(path).items()}
+
+
+def _type_ok(value: Any, type_name: str | None) -> bool:
+    if not type_name or type_name == "None":
+        return True
+    allowed: tuple[type, ...] = ()
+    name = type_name.lower().strip().strip("'\"")
+    m = re.fullmatch(r"optional\[(.*)\]", name)
+    if m:
+        name = f"{m.group(1)} | none"
+    for part in re.split(r"\s*\|\s*", name):
+        part = re.sub(r"\[.*\]$", "", part).strip()
+        if part in ("optional", "any"):
+            return True
+        if part not in _TYPES:
+            return True  # a type we do not model: let the notebook's own check decide
+        allowed += _TYPES[part]
+    if isinstance(value, bool) and bool not in allowed:
+        return False
+    return isinstance(value, allowed)
+
+
+def check_run(run: Run, notebooks: Path) -> list[str]:
+    """Every problem with a run's notebook and parameters (empty when the run is fine)."""
+    nb = notebooks / run.notebook
+    if not nb.is_file():
+        return [f"run {run.name!r}: notebook {run.notebook!r} not found in {notebooks}"]
+    declared = declared_parameters(nb)
+    problems = []
+    for name, value in run.parameters.items():
+        if name in RESERVED:
+            problems.append(f"run {run.name!r}: parameter {name!r} is set by the runner")
+        elif name not in declared:
+            problems.append(f"run {run.name!r}: unknown parameter {name!r}; {run.notebook} "
+                            f"declares {sorted(declared)}")
+        elif not _type_ok(value, declared[name]["type"]):
+            problems.append(f"run {run.name!r}: parameter {name!r} = {value!r} is a "
+                            f"{type(value).__name__}; {run.notebook} declares "
+                            f"{declared[name]['type']}")
+        elif "path" in (declared[name]["help"] or "").lower() and isinstance(value, str):
+            problem = _input_problem(value)
+            if problem:
+                problems.append(f"run {run.name!r}: parameter {name!r}: {problem}")
+    try:
+        json.dumps(run.parameters)
+    except TypeError as exc:
+        problems.append(f"run {run.name!r}: parameters are not JSON data ({exc})")
+    return problems
+
+
+def _input_problem(value: str) -> str | None:
+    """What is wrong with a data parameter's value (a path, a registry name, "auto", "bundled"),
+    or None. The notebook checks the rest (e.g. a registry name of another layout)."""
+    from . import registry
+
+    if value in ("", registry.AUTO, registry.BUNDLED):
+        return None
+    if value in registry.REGISTRY:
+        if registry.cached(value) is None:
+            return (f"registry dataset {value!r} is not in the cache; run `pkoresearch data fetch "
+                    f"{value}` (or offline `pkoresearch data import DIR`)")
+        return None
+    if not paths.resolve_input(value).is_file():
+        return f"input file {value!r} not found"
+    return None
+
+
+def check_runs(runs: Sequence[Run], notebooks: Path) -> None:
+    """Raise RunConfigError listing every problem of every run, before anything executes."""
+    problems = [p for r in runs for p in check_run(r, notebooks)]
+    folders = [r.folder for r in runs]
+    clash = sorted({f for f in folders if folders.count(f) > 1})
+    if clash:
+        problems.append(f"run names map to the same folder(s) {clash}; expected distinct names")
+    if problems:
+        raise RunConfigError(f"{len(problems)} problem(s) in the run matrix, nothing was run:\n  "
+                             + "\n  ".join(problems))
+
+
+def runs_for(notebooks: Iterable[str], overrides: dict[str, Any] | None = None) -> list[Run]:
+    """One run per notebook file name with its defaults plus ``overrides``."""
+    return [Run(Path(nb).stem, Path(nb).name, dict(overrides or {})) for nb in notebooks]
+
+
+def with_overrides(runs: Sequence[Run], overrides: dict[str, Any]) -> list[Run]:
+    """The same runs with ``overrides`` applied to every one."""
+    return [Run(r.name, r.notebook, {**r.parameters, **overrides}) for r in runs]
