@@ -11,7 +11,9 @@ percentage, ``"year"``, ``"count"``, ``"ratio"``) and otherwise from its name:
 - ``X`` with a sibling ``X_ci`` (``[low, high]``) is one interval, ``0.96 (0.71-1.31)``; a list
   ``[estimate, low, high]`` with low <= estimate <= high is an interval too, and
   ``[k, n, k/n]`` (two counts and their ratio) reads ``29 of 74 (39.2%)``;
-- integers in a result whose name mentions years, between 1800 and 2200, are years (no separator);
+- integers between 1800 and 2200 are years (no separator) in a number named ``*_year`` or a list
+  named ``*years*`` (``trend_years``, ``years_not_covered``); values inside a dictionary are years
+  only with ``unit="year"``;
 - ``None`` is shown as "not available", never as 0;
 - a result whose name says ``partial`` or ``not_year_end`` is flagged as a partial period.
 
@@ -22,6 +24,7 @@ Example: ``interval(0.392, 0.29, 0.51)`` -> ``"0.39 (0.29-0.51)"``.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -207,7 +210,11 @@ class _Style:
         self.share = u in ("share", "fraction", "proportion") or (
             not u and not self.pct and (n.startswith("share") or n.endswith("_share"))
             and all(0 <= x <= 1 for x in _numbers(value)))
-        self.years = u == "year" or (not u and "year" in n)
+        self.unit_year = u == "year"
+        # a scalar is a year when named *_year; a list when named *years* (trend_years, ...)
+        self.years = self.unit_year or (not u and (n == "year" or n.endswith("_year"))
+                                        and not re.search(r"_(by|per)_year$", n))
+        self.years_list = self.unit_year or (not u and bool(re.search(r"(^|_)years(_|$)", n)))
         self.range = n.endswith("_ci") or n.endswith("_range") or u == "interval"
 
     def scalar(self, x: Any, as_year: bool = True) -> Text:
@@ -275,6 +282,10 @@ def shown_value(value: Any, style: _Style) -> Text | Pairs | Matrix:
     if isinstance(value, Mapping):
         if not value:
             return Text("none", "{}", kind="empty")
+        if (style.years or style.years_list) and not style.unit_year:
+            # values under keys are counts or measures (years are the keys), unless the unit says
+            style = copy.copy(style)
+            style.years = style.years_list = False
         inner = list(value.values())
         if all(isinstance(x, Mapping) and x for x in inner):
             columns: list[str] = []
@@ -297,6 +308,9 @@ def shown_value(value: Any, style: _Style) -> Text | Pairs | Matrix:
         if style.range and len(value) == 2 and all(_is_num(x) for x in value):
             return Text(interval(None, *value, fmt=style.fmt), _exact(value))
         if all(not isinstance(x, (list, tuple, Mapping)) for x in value):
+            if style.years_list and not style.years:
+                style = copy.copy(style)
+                style.years = True
             return Text(", ".join(style.scalar(x).text for x in value), _exact(value))
         return Pairs([(str(i + 1), shown_value(x, style)) for i, x in enumerate(value)])
     return style.scalar(value)

@@ -227,8 +227,13 @@ def context(output: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     earlier = [run_view(output, r, "earlier") for r in manifest.get("earlier_runs") or []]
     real = [{**d, "sha256_short": (d.get("sha256") or "")[:12]}
             for d in manifest.get("real_data") or []]
+    batch = {"start": manifest.get("start") or "(not recorded)",
+             "version": manifest.get("pkoresearch_version") or "(not recorded)",
+             "commit": manifest.get("git_commit") or "unknown",
+             "kernel": manifest.get("kernel") or "python3",
+             "bundled_files": len(manifest.get("data_checksums") or {})}
     return {
-        "manifest": manifest, "runs": runs, "earlier": earlier, "real_data": real,
+        "batch": batch, "runs": runs, "earlier": earlier, "real_data": real,
         "failed": sum(r.status != "ok" for r in runs),
         "duration": formatting.duration(manifest.get("duration_s")),
         "has_manifest": (output / "manifest.json").is_file(),
