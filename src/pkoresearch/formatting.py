@@ -364,3 +364,69 @@ def texts(shown: Text | Pairs | Matrix | None) -> Iterator[str]:
             yield label
             for c in cells:
                 yield from texts(c)
+
+
+# --------------------------------------------------------------------------------------------------
+# plain-text tables for the terminal
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, an ellipsis marking a cut."""
+    return text if len(text) <= width else text[:max(width - 1, 0)] + "\u2026"
+
+
+def text_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], width: int = 100,
+               wrap: int | None = None, right: Sequence[int] = (), indent: int = 0) -> str:
+    """A plain-text table no wider than ``width`` characters: column ``wrap`` (an index) takes the
+    room left by the others and wraps onto continuation lines, so its text is shown whole; any
+    other cell too wide for the room is cut with an ellipsis. Columns in ``right`` are
+    right-aligned (numbers). ``None`` and NA cells are blank.
+
+    Example: ``print(text_table([["allegations", 202, "SEA allegations ..."]],
+    ["dataset", "rows", "description"], width=60, wrap=2, right=[1]))``
+    """
+    def cell(v: Any) -> str:
+        try:
+            import pandas as pd
+
+            if v is None or (not isinstance(v, (list, tuple, dict)) and pd.isna(v)):
+                return ""
+        except ImportError:  # pragma: no cover - pandas is a dependency
+            if v is None:
+                return ""
+        return integer(v) if _is_int(v) else str(v)
+
+    body = [[cell(v) for v in r] for r in rows]
+    ncol = len(headers)
+    natural = [max([len(headers[i])] + [len(r[i]) for r in body]) for i in range(ncol)]
+    room = width - indent - 2 * (ncol - 1)
+    widths = list(natural)
+    if wrap is not None:
+        fixed = sum(w for i, w in enumerate(widths) if i != wrap)
+        widths[wrap] = max(min(natural[wrap], room - fixed), 12)
+    # still too wide: narrow the widest other columns (their cells get an ellipsis)
+    while sum(widths) > room:
+        i = max((j for j in range(ncol) if j != wrap), key=lambda j: widths[j])
+        if widths[i] <= 6:
+            break
+        widths[i] -= 1
+
+    import textwrap
+
+    def line(cells: Sequence[str]) -> str:
+        parts = []
+        for i, text in enumerate(cells):
+            parts.append(text.rjust(widths[i]) if i in right else text.ljust(widths[i]))
+        return (" " * indent + "  ".join(parts)).rstrip()
+
+    out = [line([_cut(h, widths[i]) for i, h in enumerate(headers)])]
+    for r in body:
+        cells = [_cut(t, widths[i]) if i != wrap else t for i, t in enumerate(r)]
+        if wrap is None:
+            out.append(line(cells))
+            continue
+        pieces = textwrap.wrap(r[wrap], widths[wrap], break_on_hyphens=False) or [""]
+        out.append(line([*cells[:wrap], pieces[0], *cells[wrap + 1:]]))
+        for more in pieces[1:]:
+            out.append(line(["" if i != wrap else more for i in range(ncol)]))
+    return "\n".join(out)
