@@ -275,3 +275,15 @@ def test_a_minimal_manifest_renders(tmp_path):
     page = report.write_index(tmp_path, manifest).read_text(encoding="utf-8")
     assert "gone" in page and "not available" in page and "No earlier good report" in page
     assert not list(tmp_path.glob(".index*"))
+
+
+def test_last_good_given_as_a_bare_folder_name(batch):
+    out, manifest = batch
+    manifest["runs"][2]["last_good"] = {"folder": "named-before", "finished": "2025-12-30T09:00:00Z"}
+    page = report.write_index(out, manifest).read_text(encoding="utf-8")
+    named = re.search(r'id="run-named">.*?</article>', page, re.S)[0]
+    assert '<a href="runs/named-before/results.json">runs/named-before</a>' in named
+    assert "(finished 2025-12-30T09:00:00Z)" in named
+    manifest["runs"][2]["last_good"] = {"folder": "../../etc", "finished": "x"}  # outside: ignored
+    page = report.write_index(out, manifest).read_text(encoding="utf-8")
+    assert "etc" not in re.search(r'id="run-named">.*?</article>', page, re.S)[0]

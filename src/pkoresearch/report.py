@@ -184,13 +184,13 @@ def _last_good(output: Path, entry: dict[str, Any]) -> dict[str, Any] | None:
     ``runs/<folder>`` when it is on disk; None when there is none."""
     given = entry.get("last_good") or {}
     folder = given.get("folder") if isinstance(given, dict) else None
-    candidates = [folder] if folder else []
+    candidates = [folder, f"runs/{folder}"] if folder else []  # "runs/<folder>", or "<folder>"
     candidates.append(f"runs/{entry['folder']}")
     for rel in candidates:
         rel = str(rel).strip("/")
         base = _inside(output, rel)
         if base is not None and base.is_dir():
-            finished = given.get("finished") if rel == folder else None
+            finished = given.get("finished") if folder and rel.endswith(folder.strip("/")) else None
             return {"folder": rel, "href": _best_link(output, rel), "finished": finished,
                     "files_dated": None if finished else _mtime_iso(base),
                     "links": _links(output, rel)}
