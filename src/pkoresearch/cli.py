@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -87,17 +89,31 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_data(args: argparse.Namespace) -> int:
     """``pkoresearch data``: the bundled datasets, then the registry's real data files."""
-    import pandas as pd
+    from pandas import isna
 
     from . import registry
     from .curated import datasets
+    from .formatting import text_table
 
-    with pd.option_context("display.width", 160, "display.max_colwidth", 70):
-        print(datasets().to_string(index=False))
-    print("\nReal data files (pkoresearch data fetch NAME | import DIR | status):")
-    for e in registry.ENTRIES:
-        state = "cached" if registry.cached(e.name) else "not cached"
-        print(f"  {e.name:<32} {state:<11} {e.title}")
+    width = max(60, min(100, shutil.get_terminal_size((100, 24)).columns))
+    d = datasets()
+    years = ["" if isna(a) else f"{a}-{b}" for a, b in zip(d["first_year"], d["last_year"])]
+    own_file = (d["file"] == d["dataset"] + ".csv").all()
+    print(textwrap.fill("Bundled datasets" + (" (files in data/, named <dataset>.csv)"
+                                              if own_file else "")
+                        + "; their sources: pkoresearch data cite NAME", width))
+    cols = [d["dataset"], d["rows"], d["preferred_rows"], years, d["sources"],
+            *([] if own_file else [d["file"]]), d["description"]]
+    headers = ["dataset", "rows", "preferred", "years", "sources",
+               *([] if own_file else ["file"]), "description"]
+    print(text_table(list(zip(*cols)), headers, width=width, wrap=len(headers) - 1,
+                     right=[1, 2, 4]))
+    print("\n" + textwrap.fill("Real data files (pkoresearch data fetch NAME | import DIR | "
+                              "status):", width))
+    rows = [(e.name, "cached" if registry.cached(e.name) else "not cached", e.title)
+            for e in registry.ENTRIES]
+    print(text_table(rows, ["dataset", "state", "title"], width=width, wrap=2,
+                     indent=2).split("\n", 1)[1])
     return 0
 
 

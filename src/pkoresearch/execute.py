@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -58,14 +59,30 @@ class _KernelStderr:
 def _name_final_folder(executed: Path, tmp: Path, final: Path) -> None:
     """The run wrote into a temporary folder that becomes ``final``: the injected parameters of the
     executed notebook name ``final``, so a report does not point at a folder that is gone and two
-    runs of the same batch give the same notebook."""
+    runs of the same batch give the same notebook. The ``output_dir`` line is rewritten whatever
+    temporary folder it names (papermill's own quoting, which differs from JSON's for non-ASCII
+    paths); ``tmp`` is kept for callers."""
     import nbformat
+    from papermill.translators import PythonTranslator
 
+    line = f"output_dir = {PythonTranslator.translate(str(final))}"
     nb = nbformat.read(executed, as_version=4)
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.source = cell.source.replace(json.dumps(str(tmp)), json.dumps(str(final)))
+            cell.source = re.sub(r"(?m)^output_dir = .*$", lambda _: line, cell.source)
     nbformat.write(nb, executed)
+
+
+def _write_html(executed: Path, folder: Path) -> None:
+    """``notebook.html`` (code and outputs) and ``results.html`` (narrative and outputs, code and
+    prompts hidden) from the executed notebook."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_filename(str(executed))
+    (folder / "notebook.html").write_text(body, encoding="utf-8")
+    body, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                           exclude_output_prompt=True).from_filename(str(executed))
+    (folder / "results.html").write_text(body, encoding="utf-8")
 
 
 def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: bool,
@@ -97,10 +114,7 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
                 execution_timeout=timeout, request_save_on_cell_execute=False)
         _name_final_folder(executed, tmp, final)
         if html_report:
-            from nbconvert import HTMLExporter
-
-            body, _ = HTMLExporter().from_filename(str(executed))
-            (tmp / "notebook.html").write_text(body, encoding="utf-8")
+            _write_html(executed, tmp)
         summary["results"] = results.read(tmp) if (tmp / results.FILENAME).is_file() else {}
         summary["inputs"] = _read_inputs(tmp)
         old = out_root / f".old-{folder}-{uuid.uuid4().hex[:8]}"
