@@ -381,7 +381,7 @@ def test_parity_targets_are_labelled(plt):
     plots.share_over_time(plot_cases.SHARES, targets=plot_cases.TARGETS, ax=ax, source="x")
     fig.canvas.draw()
     texts = sorted(t.get_text() for t in ax.texts)
-    assert texts == ["target 10%", "target 15%"], texts
+    assert texts == ["10%", "15%"], texts
     renderer = fig.canvas.get_renderer()
     whole = fig.get_tightbbox(renderer).transformed(fig.dpi_scale_trans)
     for t in ax.texts:

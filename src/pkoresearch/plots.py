@@ -291,7 +291,11 @@ def _fit_ticklabels(ax) -> None:
         return
     texts = [t.get_text() for t in ax.get_xticklabels()]
     if any(len(t) > 12 for t in texts) and not all(_is_number(t) for t in texts):
-        width = max(8, min(18, max(len(w) for t in texts for w in t.split())))
+        r = _renderer(fig)
+        space = ax.get_window_extent(r).width / len(texts)  # pixels per label
+        char = ticks[0].get_fontsize() * fig.dpi / 72 * 0.6
+        longest_word = max(len(w) for t in texts for w in t.split())
+        width = max(longest_word, int(space / char) - 1)
         ax.set_xticks(ax.get_xticks(), [textwrap.fill(t.replace("\n", " "), width) for t in texts])
         if not crowded():
             return
@@ -623,7 +627,7 @@ def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
         for r in t.itertuples():
             ax.scatter([r.year], [r.target_share_pct], marker="*", s=90,
                        color=colors[str(r.category)], edgecolor="black", linewidth=0.5, zorder=3)
-            m = ax.annotate(f"target {r.target_share_pct:g}%", (r.year, r.target_share_pct),
+            m = ax.annotate(f"{r.target_share_pct:g}%", (r.year, r.target_share_pct),
                             xytext=(6, 0), textcoords="offset points", va="center", ha="left",
                             fontsize=7, color="0.15", annotation_clip=False)
             m.set_clip_on(False)
