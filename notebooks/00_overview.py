@@ -61,7 +61,8 @@ catalogue[["dataset", "rows", "preferred_rows", "first_year", "last_year", "sour
 coverage = overview.coverage_table(names, start_year, end_year, preferred=preferred_only)
 fig, ax = plt.subplots(figsize=(9, 3.6))
 plots.heatmap(coverage, x="year", y="dataset", value="rows", ax=ax,
-                       title=f"Sourced figures per year, {start_year}-{end_year}")
+                       title=f"Sourced figures per year, {start_year}-{end_year}",
+                       source="the curated tables bundled in data/ (every row names its source; listed at the end)")
 plots.save(fig, out / "coverage.png")
 plt.show()
 
@@ -83,7 +84,7 @@ years_with_data
 # %%
 confidence = overview.confidence_table(names, preferred=preferred_only)
 fig, ax = plt.subplots(figsize=(7, 3.6))
-plots.confidence_bars(confidence, ax=ax, title="Rows by confidence")
+plots.confidence_bars(confidence, ax=ax, title="Rows by confidence", source="the curated tables bundled in data/ (every row names its source; listed at the end)")
 plots.save(fig, out / "confidence.png")
 plt.show()
 by_dataset = overview.confidence_by_dataset(names, preferred=preferred_only)
@@ -153,7 +154,7 @@ figures[["organization", "measure", "value", "confidence"]]
 size = figures[figures["measure"].str.contains("personnel|troops")].copy()
 size["what"] = size["organization"].astype(str) + "\n" + size["measure"].str.replace("_", " ").str.slice(0, 30)
 fig, ax = plt.subplots(figsize=(7, 3.6))
-plots.grouped_bars(size, x="what", y="value", ax=ax, log=True,
+plots.grouped_bars(size, x="what", y="value", ax=ax, log=True, xlabel="", ylabel="personnel (log scale)",
                    title="Personnel covered, as stated in the 2011 report (log scale)")
 plots.save(fig, out / "organizations.png")
 plt.show()

@@ -131,7 +131,7 @@ if basis.personnel is not None:
     fig, ax = plt.subplots()
     plots.trend(rated, y="rate", breakpoints=breakpoints, ax=ax,
                 counting_changes=list(trends.counting_changes(rated)),
-                ylabel=f"allegations per {rate_per:,.0f} personnel-years",
+                ylabel=f"allegations per {rate_per:,.0f} personnel-years", source=[rated, basis.personnel, table, mission_month],
                 title="Allegations per uniformed personnel, exact 95% intervals")
     plots.save(fig, out / "rate_trend.png")
     plt.show()
@@ -225,6 +225,7 @@ if seg is not None:
     plots.trend(fitted, y="rate", fitted="fitted_rate", breakpoints=kept, ax=ax,
                 counting_changes=list(trends.counting_changes(seg_rated)),
                 ylabel=f"allegations per {rate_per:,.0f} personnel-years",
+                source=[seg_rated, basis.personnel, table, mission_month] if seg_rated is rated else [seg_rated, trends.personnel_by_year()],
                 title=f"Segmented {seg.family} model, breakpoints {', '.join(map(str, kept))}")
     plots.save(fig, out / "segmented.png")
     plt.show()
@@ -253,7 +254,7 @@ if table is not None:
     by_category = trends.count_by(table, "personnel_category")
     fig, ax = plt.subplots()
     plots.stacked_counts(by_category, hue="personnel_category", ax=ax,
-                         order=["military", "police", "civilian"],
+                         order=["military", "police", "civilian"], source=table,
                          title="Allegations by personnel category (counted once per category)")
     plots.save(fig, out / "by_category.png")
     plt.show()
@@ -274,7 +275,8 @@ if table is not None:
     top = trends.mission_totals(covered).head(12)["mission"]
     fig, ax = plt.subplots(figsize=(9, 4.5))
     plots.heatmap(covered[covered["mission"].isin(top)], x="year", y="mission", value="allegations",
-                  annot=True, note="mark", ax=ax, title="Allegations by mission and year (12 largest)")
+                  annot=True, note="mark", ax=ax, title="Allegations by mission and year (12 largest)",
+                  source=[table, mission_month])
     plots.save(fig, out / "mission_year.png")
     plt.show()
     print(nb.wrap(trends.mission_activity_note(mission_month)))
@@ -290,7 +292,7 @@ if table is not None:
     outcomes = trends.outcomes_by_year(table)
     long = outcomes.reset_index().melt(id_vars="year", var_name="result", value_name="allegations")
     fig, ax = plt.subplots()
-    plots.stacked_counts(long, hue="result", ax=ax, order=list(outcomes.columns),
+    plots.stacked_counts(long, hue="result", ax=ax, order=list(outcomes.columns), source=table,
                          title=f"Investigation outcome as of {raw_table.as_of:%B %Y}")
     plots.save(fig, out / "outcomes.png")
     plt.show()

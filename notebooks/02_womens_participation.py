@@ -119,10 +119,9 @@ latest.round(2)
 fig, ax = plt.subplots(figsize=(8, 4.2))
 subset = "" if chosen is None or gs_path is None else f" ({', '.join(contributors)})"
 title = "Women's share of uniformed personnel" + subset
-source = ("Source: UN monthly gender statistics (UN DPKO, scraped by IPI)" if gs_path is not None
-          else "Sources: UN gender statistics 2009-2014, then UN pages and secondary reports (listed at the end)")
+source = g if gs_path is not None else None  # None: the curated figures and targets name their own sources
 plots.share_over_time(series, x=x, hue="category", targets=targets if x == "year" else None, ax=ax,
-                      title=title, caption=source)
+                      title=title, source=source)
 plots.save(fig, out / "share_over_time.png")
 plt.show()
 defined = pa.series_table(yearly)
@@ -245,7 +244,7 @@ fig, ax = plt.subplots(figsize=(7, 0.35 * len(ranking) + 1.8))
 overall = 100 * everyone["women"].sum() / everyone["personnel"].sum()
 plots.dot_shares(ranking, y="country", ax=ax, reference=overall,
                  title=f"Women's share by contributor, {label} (dashed: all shown)",
-                 caption=f"{basis}; source: {source}")
+                 caption=basis, source=g if gs_path is not None else everyone)
 plots.save(fig, out / "contributors.png")
 plt.show()
 ranking[["country", "women", "personnel", "share_pct", "ci_low", "ci_high"]].round(2)
@@ -266,7 +265,7 @@ if gs_path is not None:
     fig, ax = plt.subplots(figsize=(8, 5.5))
     plots.share_heatmap(grid[grid["mission"].isin(keep)], ax=ax,
                         title="Women, % of uniformed personnel, by mission (year end)",
-                        caption="source: UN monthly gender statistics (UN DPKO, scraped by IPI)")
+                        source=g)
     plots.save(fig, out / "mission_year_share.png")
     plt.show()
     gaps = grid[~grid["deployed"]].groupby("mission")["year"].agg(lambda y: ", ".join(map(str, y)))
@@ -311,7 +310,7 @@ if mm_path is not None:
                           un_years[["year", "category", "share_pct"]].assign(category=lambda d: d["category"] + " (UN contributions)")],
                          ignore_index=True)
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    plots.share_over_time(combined, x="year", hue="category", ax=ax,
+    plots.share_over_time(combined, x="year", hue="category", ax=ax, source=[yearly if gs_path is None else g, monthly_un],
                           title="Women's share of uniformed personnel: curated figures and UN contributions by gender")
     plots.save(fig, out / "share_over_time_un_contributions.png")
     plt.show()
@@ -332,7 +331,7 @@ if mm_path is not None:
         chosen_un = per_mission.groupby("mission")["exposure"].sum().sort_values(ascending=False).head(10).index.tolist()
     shown = per_mission[per_mission["mission"].isin(chosen_un)]
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    plots.share_over_time(shown, x="year", hue="mission", ax=ax,
+    plots.share_over_time(shown, x="year", hue="mission", ax=ax, source=monthly_un,
                           title="Women's share of uniformed personnel by mission (UN contributions by gender)")
     plots.save(fig, out / "mission_share_un_contributions.png")
     plt.show()

@@ -141,7 +141,7 @@ if table_path is not None:
                                                  for r in nio.itertuples()})
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     plots.stacked_counts(response.nio_state_counts(nio), x="label", y="allegations", hue="state", ax=ax,
-                         order=["appointed", "no response", "declined", "pending"],
+                         order=["appointed", "no response", "declined", "pending"], source=table,
                          title="NIO requests by reporting year and state on the export date")
     ax.set_xlabel("reporting year")
     ax.legend(title="state", fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -150,7 +150,7 @@ if table_path is not None:
     whole = nio[nio["complete"].fillna(False).astype(bool)]
     if len(whole):
         fig, ax = plt.subplots(figsize=(7, 3.6))
-        plots.trend(whole.rename(columns={"report_year": "year"}), y="rate", ax=ax, ylabel="share with an NIO appointed",
+        plots.trend(whole.rename(columns={"report_year": "year"}), y="rate", ax=ax, ylabel="share with an NIO appointed", source=table,
                     title=f"NIO appointed among decided requests, complete years, {ci_method} {level} intervals")
         plots.save(fig, out / "nio_by_year.png")
         plt.show()
@@ -180,8 +180,8 @@ if table is not None:
     plots.funnel(contrib, response.funnel_limits(p0, max(int(contrib["decided"].max()), 2)), x="decided", y="rate",
                  label="nationality", p0=p0, ax=ax, shared="shared", title="NIO appointment by contributor (funnel plot)",
                  note=f"{contrib.attrs['shared_allegations']} allegation(s) name several contributors and count for each "
-                      "(open circles); the overall rate counts each allegation once. "
-                      f"Source: UN Conduct in UN Field Missions, table of allegations ({table_path.name}).")
+                      "(open circles); the overall rate counts each allegation once.",
+                 xlabel="NIO requests decided", ylabel="share with an NIO appointed", source=table)
     plots.save(fig, out / "nio_funnel.png")
     plt.show()
     print(nb.wrap(contrib.attrs["note"]))
@@ -222,8 +222,7 @@ if table is not None:
     fig, ax = plt.subplots()
     plots.survival({"national outcome": tto.table.rename(columns={"still_open": "survival"})}, ax=ax,
                    xlabel="days since the first day of the reporting month", ylabel="share without a reported outcome",
-                   title="Time to a reported national outcome (current-status NPMLE)",
-                   note=f"Source: UN Conduct in UN Field Missions, table of allegations ({table_path.name}).")
+                   title="Time to a reported national outcome (current-status NPMLE)", source=table)
     plots.save(fig, out / "time_to_outcome.png")
     plt.show()
     display(response.outcome_horizons(tto).round(3))
@@ -257,8 +256,7 @@ if table is not None:
     fig, ax = plt.subplots()
     plots.survival(curves, ax=ax, xlabel="days since the first day of the reporting month",
                    title="Investigations still open (Kaplan-Meier)",
-                   note=f"Pending investigations censored on {durations.attrs['as_of']}. Source: UN Conduct in UN "
-                        f"Field Missions, table of allegations ({table_path.name}).")
+                   note=f"Pending investigations censored on {durations.attrs['as_of']}.", source=table)
     plots.save(fig, out / "investigation_durations.png")
     plt.show()
     display(by_entity.round(1))

@@ -143,7 +143,8 @@ if ready:
 # %%
 if ready:
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(estimates) + 1.5))
-    plots.coefficients(estimates, ax=ax, title="Women's share and allegations, 95% intervals")
+    plots.coefficients(estimates, ax=ax, title="Women's share and allegations, 95% intervals",
+                       source=[table, contributions, *sorted(set(panel.data["allegations_source"].dropna()) - {pn.EXPORT_SOURCE})])
     plots.save(fig, out / "coefficients.png")
     plt.show()
 

@@ -16,7 +16,9 @@ RATES = pd.DataFrame({"year": YEARS, "rate": [1.1, 0.9, 0.8, 0.85, 0.6, 0.7],
                       "ci_low": [0.9, 0.7, 0.6, 0.65, 0.45, 0.5],
                       "ci_high": [1.3, 1.1, 1.0, 1.05, 0.8, 0.9],
                       "fitted_rate": [1.0, 0.93, 0.86, 0.8, 0.74, 0.69],
-                      "complete": [True] * 5 + [False]})  # the last year is partial
+                      "complete": [True] * 5 + [False],  # the last year is partial
+                      # its caption is built from the rows' sources (A/70/729, A/72/751)
+                      "source_id": ["a-70-729-a9859e"] * 3 + ["a-72-751-a5632c"] * 3})
 LONG = pd.DataFrame({"year": YEARS * 2, "group": ["a"] * 6 + ["b"] * 6,
                      "allegations": [3, 4, 2, 5, 1, 0, 1, 1, 2, 0, 3, 4]})
 # a heat map with a cell absent (b 2012) and one missing with a note (b 2013: "?")
@@ -45,6 +47,10 @@ DOTS = pd.DataFrame({"country": ["A", "B", "C"], "share_pct": [10.0, 4.0, 16.6],
                      "ci_low": [8.9, 3.5, 14.5], "ci_high": [11.1, 4.6, 19.0]})
 FUNNEL = pd.DataFrame({"nationality": ["A", "B", "C", "D"], "decided": [40, 12, 5, 30],
                        "rate": [0.6, 0.25, 1.0, 0.9], "shared": [0, 2, 0, 0]})
+COEFS = pd.DataFrame({"specification": ["(1) negative binomial", "(2) quasi-Poisson",
+                                        "(3) mission effects"],
+                      "irr": [0.92, 0.95, 1.04], "ci_low": [0.8, 0.85, 0.9],
+                      "ci_high": [1.06, 1.06, 1.2]})
 KM = pd.DataFrame({"time": [3.0, 5.0, 6.0, 8.0, 10.0, 12.0], "at_risk": [7, 6, 5, 3, 2, 1],
                    "events": [1, 0, 2, 0, 1, 0], "censored": [0, 1, 0, 1, 0, 1],
                    "survival": [6 / 7, 6 / 7, 18 / 35, 18 / 35, 9 / 35, 9 / 35]})
@@ -56,27 +62,42 @@ def cases():
     return {
         "trend": lambda ax: plots.trend(RATES, y="rate", fitted="fitted_rate", breakpoints=[2013],
                                         counting_changes=[2012], ax=ax, title="trend"),
-        "stacked": lambda ax: plots.stacked_counts(LONG, hue="group", ax=ax, title="stacked"),
+        "stacked": lambda ax: plots.stacked_counts(LONG, hue="group", ax=ax, title="stacked",
+                                                   source="a hand-made table"),
         "heatmap": lambda ax: plots.heatmap(HEAT, x="year", y="group", value="allegations",
-                                            annot=True, note="note", ax=ax, title="heat"),
+                                            annot=True, note="note", ax=ax, title="heat",
+                                            source="a hand-made table"),
         "bars": lambda ax: plots.grouped_bars(LONG, x="group", y="allegations", ax=ax,
-                                              title="bars"),
+                                              title="bars", source="tip2011-seed"),
         "confidence": lambda ax: plots.confidence_bars(
             pd.DataFrame({"dataset": ["x", "x", "y"], "confidence": ["high", "low", "medium"],
-                          "rows": [3, 1, 2]}), ax=ax),
+                          "rows": [3, 1, 2]}), ax=ax, source="a hand-made table"),
         "share_over_time": lambda ax: plots.share_over_time(SHARES, targets=TARGETS, ax=ax,
-                                                            title="shares"),
+                                                            title="shares",
+                                                            source="a hand-made table"),
         "dot_shares": lambda ax: plots.dot_shares(DOTS, reference=8.0, ax=ax, title="dots",
-                                                  caption="31 Dec 2013; all uniformed; source"),
+                                                  caption="31 Dec 2013; all uniformed",
+                                                  source="a hand-made table"),
         "share_heatmap": lambda ax: plots.share_heatmap(MISSION_SHARES, ax=ax, title="missions",
-                                                        caption="source"),
+                                                        source="a hand-made table"),
         "funnel": lambda ax: plots.funnel(FUNNEL, response.funnel_limits(0.7, 45),
                                           label="nationality", p0=0.7, ax=ax, title="funnel",
-                                          shared="shared", note="B shares 2 cases with others"),
-        "survival": lambda ax: plots.survival({"tcc": KM}, ax=ax, title="survival",
-                                              xlabel="days since the reporting month",
-                                              note="Source: a hand-worked example"),
+                                          shared="shared", note="B shares 2 cases with others",
+                                          source="a hand-made table"),
+        "survival": lambda ax: plots.survival({"tcc": KM, "un_oios": KM.assign(
+            survival=KM["survival"] ** 2)}, ax=ax, title="survival",
+            xlabel="days since the reporting month", source="a hand-worked example"),
+        "coefficients": lambda ax: plots.coefficients(COEFS, ax=ax, title="coefficients",
+                                                      source="a hand-made table"),
     }
+
+
+# the public plot function each case draws (tests/test_figures.py checks every one has a case)
+FUNCTIONS = {"trend": "trend", "stacked": "stacked_counts", "heatmap": "heatmap",
+             "bars": "grouped_bars", "confidence": "confidence_bars",
+             "share_over_time": "share_over_time", "dot_shares": "dot_shares",
+             "share_heatmap": "share_heatmap", "funnel": "funnel", "survival": "survival",
+             "coefficients": "coefficients"}
 
 
 def draw_all(out: Path, exts=("png",)) -> list[Path]:
@@ -89,8 +110,7 @@ def draw_all(out: Path, exts=("png",)) -> list[Path]:
     for name, draw in cases().items():
         fig, ax = plt.subplots()
         assert draw(ax) is ax, f"{name} must return the Axes it drew on"
-        for ext in exts:
-            written.append(plots.save(fig, Path(out) / f"{name}.{ext}"))
+        written += plots.save(fig, Path(out) / f"{name}.{exts[0]}", formats=exts)
         plt.close(fig)
     return written
 

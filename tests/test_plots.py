@@ -32,7 +32,7 @@ def test_each_plot_returns_its_axes_and_saves_identical_bytes_across_processes(t
         subprocess.run([sys.executable, "-c", SCRIPT, str(out), str(ROOT / "tests")], check=True,
                        cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": str(i)})
         runs.append(_digests(out))
-    assert len(runs[0]) == 30
+    assert len(runs[0]) == 33  # 11 plot functions, each as PNG, SVG and PDF
     assert runs[0] == runs[1]
     svg = (tmp_path / "run0" / "trend.svg").read_text()
     assert "<dc:date>" not in svg  # no timestamp in the file
@@ -86,10 +86,12 @@ def test_share_heatmap_shows_missing_as_missing_not_zero():
 
     fig, ax = plt.subplots()
     plots.share_heatmap(MISSION_SHARES, ax=ax)
-    *cells, note = [t.get_text() for t in ax.texts]
+    cells = [t.get_text() for t in ax.texts]
     # 7 figures written (the true 0 of M3 in 2013 among them); the 2 missing cells get no number
     assert sorted(cells) == sorted(["3.1", "3.4", "3.5", "2.0", "1.2", "0.0", "0.5"])
-    assert note == "hatched: no personnel: missing, not 0; * not a year-end figure (Feb 2014)"
+    assert plots.caption_of(fig) == "* not a year-end figure (Feb 2014)"
+    legend = [t.get_text() for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()]
+    assert legend == ["no personnel: missing, not 0"]
     hatched = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_hatch() == "///"]
     assert sorted((p.get_x(), p.get_y()) for p in hatched) == [(1, 1), (2, 1)]  # M2 2013, 2014
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2012", "2013", "2014*"]
@@ -152,7 +154,7 @@ def test_trend_marks_partial_periods_apart():
     plots.trend(d, ax=ax)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "partial year" in labels
-    main = [ln for ln in ax.get_lines() if ln.get_label() == "rate"][0]
+    main = [ln for ln in ax.get_lines() if ln.get_label() == "Rate"][0]
     assert list(main.get_xdata()) == [2020, 2021]  # the partial year is not on the line
     partial = [ln for ln in ax.get_lines() if ln.get_label() == "partial year"][0]
     assert list(partial.get_xdata()) == [2022] and partial.get_markerfacecolor() == "white"

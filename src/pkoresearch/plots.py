@@ -1,6 +1,15 @@
 """One theme and figure functions in the seaborn style: ``data=`` plus column names, optional
-``ax=``, and the Axes returned. :func:`save` writes PNG/SVG/PDF files whose bytes depend only on
-the figure (no dates, no software versions, a fixed SVG hash salt).
+``ax=``, and the Axes returned.
+
+Every figure says where its data come from: each plot function writes a caption under the figure
+built from the provenance of what it draws (the ``source_id`` of curated rows, or ``source=``: source
+ids, a UN reader's result, a file, a sentence; see :func:`pkoresearch.captions.source_text`),
+primary UN documents by symbol first. Axis and legend titles are words, not column names
+(:func:`readable`); legends sit outside the data area; lines break where a period is missing;
+missing heat-map cells are hatched grey with a legend entry, never drawn as 0.
+
+:func:`save` writes PNG (200 dpi), SVG and PDF files whose bytes depend only on the figure (no
+dates, no software versions, a fixed SVG hash salt), and refuses a figure that names no source.
 
 matplotlib and seaborn are imported when this module is first used, not by ``import pkoresearch``.
 """
@@ -8,11 +17,12 @@ matplotlib and seaborn are imported when this module is first used, not by ``imp
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
-
 
 
 def _in_jupyter_kernel() -> bool:
@@ -33,31 +43,150 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-PALETTE = "colorblind"
+from .captions import source_text  # noqa: E402
+from .errors import ParameterError  # noqa: E402
+
+PALETTE = "colorblind"  # seaborn's colour-blind-safe palette (the Okabe-Ito hues)
 FIGSIZE = (7.0, 4.0)
-DPI = 100
+DPI = 100  # on screen
+SAVE_DPI = 200  # PNG files
+FORMATS = ("png", "svg", "pdf")
+CAPTION_GID = "pkoresearch-caption"
 CONFIDENCE_COLORS = {"high": "#0173b2", "medium": "#de8f05", "low": "#d55e00"}
+MISSING_COLOR, MISSING_EDGE, MISSING_HATCH = "0.88", "0.6", "///"
+
+# what a column or a code is called on a figure (anything else: underscores become spaces)
+LABELS = {
+    "year": "Year", "date": "Month", "report_year": "Reporting year", "label": "Reporting year",
+    "share_pct": "Women, % of personnel", "allegations": "Allegations",
+    "rows": "Sourced figures (table rows)", "dataset": "Dataset", "mission": "Mission",
+    "personnel_category": "Personnel category", "category": "Category",
+    "confidence": "Confidence", "decided": "Requests decided", "rate": "Rate",
+    "result": "Outcome", "state": "State", "country": "Contributor",
+    "contributor": "Contributor", "nationality": "Contributor", "irr": "Incidence rate ratio",
+    "specification": "Model", "value": "Value", "personnel": "Personnel",
+    # investigating entities in the UN table of allegations
+    "tcc": "troop-contributing country", "pcc": "police-contributing country",
+    "un_oios": "UN OIOS", "tcc_oios_joint": "contributing country with OIOS",
+    "un_mission": "UN mission", "un_review": "UN review", "not_yet_assigned": "not yet assigned",
+    "for_information": "for information only", "non_un": "non-UN entity",
+    "host_state": "host state",
+}
 
 
 def theme() -> None:
-    """Set fonts, palette, sizes and the settings that make saved files reproducible."""
+    """Set fonts, the colour-blind-safe palette, sizes and the settings that make saved files
+    reproducible. Applied when the module is imported; call again after changing rcParams."""
     sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE,
                   font="DejaVu Sans", rc={
                       "figure.figsize": FIGSIZE,
                       "figure.dpi": DPI,
-                      "savefig.dpi": DPI,
+                      "savefig.dpi": SAVE_DPI,
                       "savefig.bbox": "tight",
+                      "savefig.pad_inches": 0.1,
                       "svg.hashsalt": "pkoresearch",
                       "svg.fonttype": "path",
                       "pdf.fonttype": 42,
                       "axes.titleweight": "bold",
                       "axes.titlesize": 12,
                       "axes.labelsize": 10,
-                      "legend.fontsize": 9,
+                      "legend.fontsize": 8,
+                      "legend.title_fontsize": 9,
+                      "legend.frameon": False,
                   })
 
 
 theme()
+
+
+def readable(name: Any, capital: bool = True) -> str:
+    """The words a figure shows for a column name or a code: ``LABELS`` where it has one, else the
+    name with spaces for underscores (first letter capitalised with ``capital``).
+
+    Example: ``readable("share_pct")`` gives "Women, % of personnel"
+    """
+    text = str(name)
+    if text in LABELS:
+        return LABELS[text]
+    text = text.replace("_", " ")
+    return text[:1].upper() + text[1:] if capital else text
+
+
+# --------------------------------------------------------------------------------------------------
+# captions
+
+
+def _figure(fig_or_ax):
+    from matplotlib.figure import FigureBase
+
+    return fig_or_ax if isinstance(fig_or_ax, FigureBase) else fig_or_ax.figure
+
+
+def _caption_artist(fig):
+    return next((a for a in fig.get_children() if a.get_gid() == CAPTION_GID), None)
+
+
+def caption_of(fig_or_ax) -> str:
+    """The caption written under a figure ("" when it has none)."""
+    art = _caption_artist(_figure(fig_or_ax))
+    return "" if art is None else art.get_text()
+
+
+def caption(fig_or_ax, source: Any = None, note: str | None = None):
+    """Write (or extend) the caption under a figure: ``note`` (what the figure counts, how
+    missing values are drawn) and the line naming ``source`` (see
+    :func:`pkoresearch.captions.source_text`). The caption sits under every Axes of the figure,
+    inside the saved picture. Returns the caption artist (None when there is nothing to write).
+
+    Example: ``plots.caption(fig, source=pko.load("allegations"), note="2024: January-July")``
+    """
+    from matplotlib.text import Annotation
+    from matplotlib.transforms import Bbox
+
+    fig = _figure(fig_or_ax)
+    lines = [note.strip()] if note and note.strip() else []
+    src = source_text(source)
+    if src:
+        lines.append(src)
+    art = _caption_artist(fig)
+    if not lines:
+        return art
+    if art is None:
+        def under_axes(renderer):
+            boxes = [a.get_tightbbox(renderer) for a in fig.axes if a.get_visible()]
+            boxes = [b for b in boxes if b is not None and b.width > 0]
+            return Bbox.union(boxes) if boxes else fig.bbox
+
+        art = Annotation("", xy=(0, 0), xycoords=under_axes, xytext=(0, -6),
+                         textcoords="offset points", ha="left", va="top", fontsize=7,
+                         color="0.25", gid=CAPTION_GID)
+        art.pko_lines = []
+        fig.add_artist(art)
+    for line in lines:
+        if line not in art.pko_lines:
+            art.pko_lines.append(line)
+    width = max(60, int(fig.get_figwidth() * 72 / (7 * 0.55)))
+    notes = [ln for ln in art.pko_lines if not ln.startswith(("Source", "Secondary"))]
+    sources = [ln for ln in art.pko_lines if ln.startswith(("Source", "Secondary"))]
+    art.set_text("\n".join(textwrap.fill(ln, width, break_long_words=False,
+                                         break_on_hyphens=False) for ln in notes + sources))
+    return art
+
+
+def _finish(ax, source: Any, data: Any = None, note: str | None = None,
+            title: str | None = None) -> None:
+    """Caption (the source given, else the ``source_id`` of the rows drawn), title, tick labels."""
+    if source is None and isinstance(data, pd.DataFrame) and "source_id" in data.columns:
+        source = data
+    caption(ax, source, note)
+    if title:
+        ax.set_title(title, pad=16 if getattr(ax, "_pko_top_labels", False) else 6)
+    _fit_ticklabels(ax)
+
+
+# --------------------------------------------------------------------------------------------------
+# saving
+
 
 _METADATA = {
     "png": {"Software": None},
@@ -66,19 +195,46 @@ _METADATA = {
 }
 
 
-def save(fig, path: str | os.PathLike[str]) -> Path:
-    """Save a figure so that the same figure always gives the same bytes; returns the path.
+def save(fig, path: str | os.PathLike[str], formats: Sequence[str] = FORMATS,
+         source: Any = None) -> list[Path]:
+    """Save a figure as PNG (200 dpi), SVG and PDF beside each other (``fig.png``, ``fig.svg``,
+    ``fig.pdf``: the name of ``path`` with each suffix of ``formats``); the same figure always
+    gives the same bytes. Returns the files written, the format of ``path`` first.
 
-    The format follows the suffix (.png, .svg or .pdf). Parent folders are created.
+    The figure must name its source: plot functions write the caption; for a figure of your own
+    pass ``source=`` (source ids, a frame with a ``source_id`` column, a reader's result or a
+    sentence). A figure without one is refused (``ParameterError``) and nothing is written.
+    Parent folders are created.
+
+    Example: ``plots.save(fig, out / "rates.png")``
     """
     p = Path(path)
     fmt = p.suffix.lstrip(".").lower()
-    if fmt not in _METADATA:
-        raise ValueError(f"plots.save: {p.name}: expected a .png, .svg or .pdf file name")
+    wanted = [f.lower() for f in formats]
+    if fmt not in _METADATA or any(f not in _METADATA for f in wanted):
+        raise ValueError(f"plots.save: {p.name} with formats {list(formats)}: expected a .png, "
+                         ".svg or .pdf file name and formats among png, svg, pdf")
+    if source is not None:
+        caption(fig, source)
+    if "Source" not in caption_of(fig):
+        raise ParameterError(
+            f"plots.save: {p.name}: the figure names no source; expected a caption naming one: "
+            "pass source= to the plot function or to plots.save (source ids, a frame with a "
+            "source_id column, a reader's result, or a sentence)")
+    order = [fmt, *[f for f in wanted if f != fmt]]
     p.parent.mkdir(parents=True, exist_ok=True)
+    written = []
     with plt.rc_context({"svg.hashsalt": "pkoresearch"}):
-        fig.savefig(p, format=fmt, metadata=_METADATA[fmt])
-    return p
+        for f in order:
+            target = p.with_suffix(f".{f}")
+            fig.savefig(target, format=f, metadata=_METADATA[f],
+                        dpi=SAVE_DPI if f == "png" else "figure")
+            written.append(target)
+    return written
+
+
+# --------------------------------------------------------------------------------------------------
+# layout helpers
 
 
 def _ax(ax):
@@ -89,27 +245,171 @@ def _ax(ax):
 
 def _whole_years(ax, x: str) -> None:
     """Years on the x axis get whole-number ticks (no 2012.5)."""
-    if x == "year":
+    if x in ("year", "report_year"):
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
+def _legend(ax, handles=None, labels=None, **kw):
+    """The legend outside the data area, to the right of the Axes (it covers no data)."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    kw.setdefault("loc", "upper left")
+    kw.setdefault("bbox_to_anchor", (1.02, 1.0))
+    kw.setdefault("borderaxespad", 0.0)
+    return ax.legend(handles, labels, **kw)
+
+
+def _renderer(fig):
+    fig.draw_without_rendering()
+    return fig.canvas.get_renderer()
+
+
+def _overlapping(boxes) -> bool:
+    for a, b in zip(boxes, boxes[1:]):
+        if min(a.x1, b.x1) - max(a.x0, b.x0) > 0 and min(a.y1, b.y1) - max(a.y0, b.y0) > 0:
+            return True
+    return False
+
+
+def _fit_ticklabels(ax) -> None:
+    """Keep x tick labels apart: wrap long words, then slant them, then turn them upright."""
+    fig = ax.figure
+    ticks = [t for t in ax.get_xticklabels() if t.get_text()]
+    if len(ticks) < 2:
+        return
+
+    def crowded() -> bool:
+        r = _renderer(fig)
+        shown = [t for t in ax.get_xticklabels() if t.get_text() and t.get_visible()]
+        return _overlapping(sorted((t.get_window_extent(r) for t in shown), key=lambda b: b.x0))
+
+    if not crowded():
+        return
+    texts = [t.get_text() for t in ax.get_xticklabels()]
+    if any(len(t) > 12 for t in texts) and not all(_is_number(t) for t in texts):
+        r = _renderer(fig)
+        space = ax.get_window_extent(r).width / len(texts)  # pixels per label
+        char = ticks[0].get_fontsize() * fig.dpi / 72 * 0.6
+        longest_word = max(len(w) for t in texts for w in t.split())
+        width = max(longest_word, int(space / char) - 1)
+        ax.set_xticks(ax.get_xticks(), [textwrap.fill(t.replace("\n", " "), width) for t in texts])
+        if not crowded():
+            return
+    for angle, ha in ((45, "right"), (90, "center")):
+        for t in ax.get_xticklabels():
+            t.set_rotation(angle)
+            t.set_horizontalalignment(ha)
+            t.set_rotation_mode("anchor" if angle == 45 else "default")
+        if not crowded():
+            return
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace("−", "-").replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def _keep_inside_x(ax, texts) -> None:
+    """Widen the x range until ``texts`` (labels beside markers) end inside the Axes."""
+    if not texts:
+        return
+    for _ in range(4):
+        r = _renderer(ax.figure)
+        box = ax.get_window_extent(r)
+        over = max(t.get_window_extent(r).x1 for t in texts) - box.x1
+        if over <= 1:
+            return
+        lo, hi = ax.get_xlim()
+        per_px = (hi - lo) / box.width
+        ax.set_xlim(lo, hi + (over + 6) * per_px * 1.15)
+
+
+def _numeric_x(values: pd.Series) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return ((values - values.min()).dt.total_seconds() / 86400.0).to_numpy(dtype=float)
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+
+
+def _with_gaps(d: pd.DataFrame, x: str, yearly: bool | None = None) -> pd.DataFrame:
+    """``d`` sorted by ``x`` with an empty row (all values NaN) inside every missing period, so
+    that a line drawn through it breaks there. Years: a step of more than one year is a gap;
+    other x (months as dates): a step of more than 1.5 times the shortest step."""
+    d = d.sort_values(x).reset_index(drop=True)
+    if len(d) < 2:
+        return d
+    num = _numeric_x(d[x])
+    steps = np.diff(num)
+    if yearly is None:
+        yearly = not pd.api.types.is_datetime64_any_dtype(d[x]) and np.all(
+            np.mod(num[np.isfinite(num)], 1) == 0)
+    positive = steps[steps > 0]
+    limit = 1.0 if yearly else (1.5 * positive.min() if len(positive) else np.inf)
+    gaps = np.where(steps > limit + 1e-9)[0]
+    if not len(gaps):
+        return d
+    blanks = []
+    for i in gaps:
+        a, b = d[x].iloc[i], d[x].iloc[i + 1]
+        mid = a + (b - a) / 2
+        blanks.append({x: mid})
+    filler = pd.DataFrame(blanks)
+    out = pd.concat([d, filler], ignore_index=True)
+    return out.sort_values(x, kind="stable").reset_index(drop=True)
+
+
+def _float(s: pd.Series) -> np.ndarray:
+    return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+
+
+def _missing_legend(ax, label: str, mesh=None) -> None:
+    """A legend entry for hatched grey cells, under the colour bar (outside the data area)."""
+    from matplotlib.patches import Patch
+
+    handle = Patch(facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, hatch=MISSING_HATCH,
+                   label=label)
+    cbar = getattr(mesh, "colorbar", None)
+    if cbar is not None:
+        cbar.ax.legend(handles=[handle], loc="upper left", bbox_to_anchor=(0.0, -0.03),
+                       borderaxespad=0.0, handlelength=1.4, fontsize=7)
+    else:
+        _legend(ax, [handle], [label])
+
+
+def _hatch_missing(ax, missing: np.ndarray) -> None:
+    from matplotlib.patches import Rectangle
+
+    for i, j in zip(*np.where(missing)):
+        ax.add_patch(Rectangle((j, i), 1, 1, facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE,
+                               hatch=MISSING_HATCH, linewidth=0))
+
+
+# --------------------------------------------------------------------------------------------------
+# figures
+
+
 def heatmap(data: pd.DataFrame, x: str = "year", y: str = "dataset", value: str = "rows",
             ax=None, title: str | None = None, annot: bool = False, fmt: str = ".0f",
             fill_years: bool = True, cmap: str = "Blues", note: str | None = None,
-            complete: str | None = "complete"):
+            complete: str | None = "complete", source: Any = None,
+            missing_label: str = "missing (no count), not 0", label: str | None = None):
     """Heat map of ``value`` summed over ``y`` (rows) by ``x`` (columns). A cell with no row in
-    ``data``, or whose values are all missing, is drawn as missing (hatched grey, no number):
-    never as 0; a 0 in the data is drawn as 0. With ``fill_years`` every year between the first
-    and last column is shown (years without rows as missing). ``note`` names a text column
-    written in missing cells (e.g. "?" for unknown). Where ``complete`` names a column (used when
-    present), columns whose rows have False are partial periods, labelled "YYYY (partial)".
+    ``data``, or whose values are all missing, is drawn as missing (hatched grey, no number,
+    ``missing_label`` in the legend): never as 0; a 0 in the data is drawn as 0. With
+    ``fill_years`` every year between the first and last column is shown (years without rows as
+    missing). ``note`` names a text column written in missing cells (e.g. "?" for unknown). Where
+    ``complete`` names a column (used when present), columns whose rows have False are partial
+    periods, labelled "YYYY (partial)". ``label`` names the colour scale (default: ``value`` in
+    words); ``source`` the data's source (default: the ``source_id`` of ``data``).
 
     Example: ``plots.heatmap(pko.overview.coverage_table(), x="year", y="dataset", value="rows")``
     """
-    import numpy as np
-
     ax = _ax(ax)
     vals = pd.to_numeric(data[value], errors="coerce").astype(float)
     d = data.assign(**{value: vals})
@@ -119,39 +419,41 @@ def heatmap(data: pd.DataFrame, x: str = "year", y: str = "dataset", value: str 
         grid = grid.reindex(columns=list(full))
     grid = grid.astype(float)
     missing = np.isnan(grid.to_numpy())
-    label = value.replace("_", " ") + ("\n(hatched: missing, no count)" if missing.any() else "")
-    sns.heatmap(grid, ax=ax, cmap=cmap, linewidths=0.4, linecolor="white",
-                annot=annot, fmt=fmt, annot_kws={"fontsize": 7}, cbar_kws={"label": label})
+    sns.heatmap(grid, ax=ax, cmap=cmap, mask=missing, linewidths=0.4, linecolor="white",
+                annot=annot, fmt=fmt, annot_kws={"fontsize": 7},
+                cbar_kws={"label": label or readable(value)})
     ax.grid(False)
+    _hatch_missing(ax, missing)
+    labels = [str(c) for c in grid.columns]
     if complete is not None and complete in data.columns:
         flags = data.dropna(subset=[complete]).groupby(x)[complete].all()
         labels = [f"{c} (partial)" if c in flags.index and not bool(flags[c]) else str(c)
                   for c in grid.columns]
-        ax.set_xticks([i + 0.5 for i in range(len(labels))], labels)
+    ax.set_xticks([i + 0.5 for i in range(len(labels))], labels)
     if missing.any():
-        ax.set_facecolor("0.93")
-        ax.patch.set_hatch("////")
-        ax.patch.set_edgecolor("0.75")
+        _missing_legend(ax, missing_label, ax.collections[0])
         if note is not None and note in data.columns:
             notes = data.dropna(subset=[note]).groupby([y, x], observed=True)[note].first()
             for (i, row), (j, col) in ((a, b) for a in enumerate(grid.index)
                                        for b in enumerate(grid.columns)):
                 if missing[i, j] and (row, col) in notes.index:
                     ax.text(j + 0.5, i + 0.5, str(notes.loc[(row, col)]), ha="center",
-                            va="center", fontsize=7, color="0.35")
-    ax.set_xlabel(x.replace("_", " "))
+                            va="center", fontsize=7, color="0.2")
+    ax.set_xlabel(readable(x))
     ax.set_ylabel("")
     ax.tick_params(axis="x", labelrotation=90)
-    if title:
-        ax.set_title(title)
+    ax.tick_params(axis="y", labelrotation=0)
+    _finish(ax, source, data, title=title)
     return ax
 
 
 def grouped_bars(data: pd.DataFrame, x: str, y: str, hue: str | None = None, ax=None,
-                 title: str | None = None, log: bool = False, order: Sequence[str] | None = None):
-    """Bars of ``y`` by ``x`` (and ``hue``), with the value written on each bar.
+                 title: str | None = None, log: bool = False, order: Sequence[str] | None = None,
+                 xlabel: str | None = None, ylabel: str | None = None, source: Any = None):
+    """Bars of ``y`` by ``x`` (and ``hue``), with the value written on each bar. Axis titles
+    default to the column names in words (:func:`readable`); long category names are wrapped.
 
-    Example: ``plots.grouped_bars(df, x="organization", y="value", hue="year")``
+    Example: ``plots.grouped_bars(df, x="organization", y="value", hue="year", ylabel="personnel")``
     """
     ax = _ax(ax)
     sns.barplot(data=data, x=x, y=y, hue=hue, ax=ax, order=order, errorbar=None)
@@ -159,38 +461,46 @@ def grouped_bars(data: pd.DataFrame, x: str, y: str, hue: str | None = None, ax=
         ax.bar_label(container, fmt="{:,.0f}", fontsize=8, padding=2)
     if log:
         ax.set_yscale("log")
-    ax.set_xlabel(x.replace("_", " "))
-    ax.set_ylabel(y.replace("_", " "))
-    if title:
-        ax.set_title(title)
+    ax.margins(y=0.12)
+    ax.set_xlabel(readable(x) if xlabel is None else xlabel)
+    ax.set_ylabel(readable(y) if ylabel is None else ylabel)
+    if hue is not None:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+        _legend(ax, title=readable(hue))
+    _finish(ax, source, data, title=title)
     return ax
 
 
 def confidence_bars(data: pd.DataFrame, x: str = "dataset", y: str = "rows",
-                    hue: str = "confidence", ax=None, title: str | None = None):
-    """Stacked horizontal bars of row counts per dataset by confidence level."""
+                    hue: str = "confidence", ax=None, title: str | None = None,
+                    source: Any = None):
+    """Stacked horizontal bars of row counts per dataset by confidence level. ``source``
+    defaults to the ``source_id`` of ``data`` (or pass the curated tables counted)."""
     ax = _ax(ax)
     wide = data.pivot_table(index=x, columns=hue, values=y, aggfunc="sum", fill_value=0,
                             observed=False)
     cols = [c for c in CONFIDENCE_COLORS if c in wide.columns]
     wide[cols].plot.barh(stacked=True, ax=ax, color=[CONFIDENCE_COLORS[c] for c in cols],
-                         width=0.7)
-    ax.set_xlabel(y.replace("_", " "))
+                         width=0.7, legend=False)
+    ax.set_xlabel(readable(y))
     ax.set_ylabel("")
-    ax.legend(title=hue, loc="lower right")
-    if title:
-        ax.set_title(title)
+    _legend(ax, title=readable(hue))
+    _finish(ax, source, data, title=title)
     return ax
 
 
 def trend(data: pd.DataFrame, x: str = "year", y: str = "rate", ci_low: str = "ci_low",
           ci_high: str = "ci_high", breakpoints: Sequence[int] = (), fitted: str | None = None,
           ax=None, title: str | None = None, ylabel: str | None = None,
-          complete: str | None = "complete", counting_changes: Sequence[int] = ()):
-    """A series with its interval band, optional fitted line, dashed breakpoint lines and dotted
-    lines where counting changed. Where ``complete`` names a column (default "complete", used when
+          complete: str | None = "complete", counting_changes: Sequence[int] = (),
+          source: Any = None, label: str | None = None):
+    """A series with its interval band, optional fitted line, dashed breakpoint lines (labelled
+    with their year above the Axes) and dotted lines where counting changed. Lines and the band
+    break at missing years. Where ``complete`` names a column (default "complete", used when
     present), periods with False are partial: drawn apart as open markers with their interval as
-    a whisker, off the line and the band, and labelled "partial year".
+    a whisker, off the line and the band, and labelled "partial year". ``source`` defaults to the
+    ``source_id`` of the rows drawn.
 
     Example: ``plots.trend(rates_df, y="rate", breakpoints=[2008, 2016])``
     """
@@ -200,44 +510,53 @@ def trend(data: pd.DataFrame, x: str = "year", y: str = "rate", ci_low: str = "c
     if complete is not None and complete in d.columns:
         part = ~d[complete].astype("boolean").fillna(True).astype(bool)
     full, partial = d[~part], d[part]
-    color = sns.color_palette(PALETTE)[0]
-    ax.fill_between(full[x], full[ci_low], full[ci_high], color=color, alpha=0.2, linewidth=0,
-                    label="95% interval")
-    ax.plot(full[x], full[y], marker="o", color=color, label=y.replace("_", " "))
+    yearly = x in ("year", "report_year") or None
+    g = _with_gaps(full, x, yearly)
+    pal = sns.color_palette(PALETTE)
+    color = pal[0]
+    ax.fill_between(g[x].to_numpy(), _float(g[ci_low]), _float(g[ci_high]), color=color,
+                    alpha=0.2, linewidth=0, label="95% interval")
+    ax.plot(g[x].to_numpy(), _float(g[y]), marker="o", color=color,
+            label=label or readable(y))
     if len(partial):
-        ax.errorbar(partial[x], partial[y],
-                    yerr=[partial[y] - partial[ci_low], partial[ci_high] - partial[y]],
+        ax.errorbar(partial[x], _float(partial[y]),
+                    yerr=[_float(partial[y]) - _float(partial[ci_low]),
+                          _float(partial[ci_high]) - _float(partial[y])],
                     fmt="none", ecolor=color, alpha=0.5, capsize=3)
-        ax.plot(partial[x], partial[y], linestyle="none", marker="o", markersize=7,
+        ax.plot(partial[x], _float(partial[y]), linestyle="none", marker="o", markersize=7,
                 markerfacecolor="white", markeredgecolor=color, markeredgewidth=1.5,
                 label="partial year")
     if fitted is not None and fitted in d:
-        f = full.dropna(subset=[fitted])
-        ax.plot(f[x], f[fitted], color=sns.color_palette(PALETTE)[3], linestyle="-",
+        f = _with_gaps(full.dropna(subset=[fitted]), x, yearly)
+        ax.plot(f[x].to_numpy(), _float(f[fitted]), color=pal[3], linestyle="-",
                 linewidth=1.5, label="model")
-    for b in breakpoints:
-        ax.axvline(b - 0.5, color="0.4", linestyle="--", linewidth=1)
-        ax.annotate(str(b), (b - 0.5, 1.0), xycoords=("data", "axes fraction"), fontsize=8,
-                    ha="left", va="top", color="0.3")
+    for i, b in enumerate(breakpoints):
+        ax.axvline(b - 0.5, color="0.4", linestyle="--", linewidth=1,
+                   label="breakpoint" if i == 0 else None)
+        t = ax.annotate(str(b), (b - 0.5, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(0, 2), textcoords="offset points", fontsize=8, ha="center",
+                        va="bottom", color="0.3", annotation_clip=False)
+        t.set_clip_on(False)
+        ax._pko_top_labels = True
     for i, b in enumerate(counting_changes):
         ax.axvline(b - 0.5, color="0.55", linestyle=":", linewidth=1.2,
                    label="counting changed" if i == 0 else None)
-    ax.set_xlabel(x.replace("_", " "))
-    ax.set_ylabel(ylabel or y.replace("_", " "))
+    ax.set_xlabel(readable(x))
+    ax.set_ylabel(ylabel or readable(y))
     ax.set_ylim(bottom=0)
     _whole_years(ax, x)
-    ax.legend(loc="best")
-    if title:
-        ax.set_title(title)
+    _legend(ax)
+    _finish(ax, source, d, title=title)
     return ax
 
 
 def stacked_counts(data: pd.DataFrame, x: str = "year", y: str = "allegations",
                    hue: str = "personnel_category", ax=None, title: str | None = None,
-                   order: Sequence[str] | None = None):
-    """Stacked bars of counts by ``x`` split by ``hue`` (long input, as from ``count_by``).
+                   order: Sequence[str] | None = None, source: Any = None):
+    """Stacked bars of counts by ``x`` split by ``hue`` (long input, as from ``count_by``); the
+    legend to the right of the bars. ``source``: e.g. the reader's result the counts come from.
 
-    Example: ``plots.stacked_counts(trends.count_by(table, "personnel_category"))``
+    Example: ``plots.stacked_counts(trends.count_by(table, "personnel_category"), source=table)``
     """
     ax = _ax(ax)
     wide = data.pivot_table(index=x, columns=hue, values=y, aggfunc="sum", fill_value=0,
@@ -245,36 +564,31 @@ def stacked_counts(data: pd.DataFrame, x: str = "year", y: str = "allegations",
     if order is not None:
         wide = wide.reindex(columns=[c for c in order if c in wide.columns])
     colors = sns.color_palette(PALETTE, n_colors=max(len(wide.columns), 1))
-    wide.astype(float).plot.bar(stacked=True, ax=ax, color=colors, width=0.8)
-    ax.set_xlabel(x.replace("_", " "))
-    ax.set_ylabel(y.replace("_", " "))
-    ax.legend(title=hue.replace("_", " "), fontsize=8, loc="upper left")
+    wide.columns = [readable(c, capital=False) for c in wide.columns]
+    wide.astype(float).plot.bar(stacked=True, ax=ax, color=colors, width=0.8, legend=False)
+    ax.set_xlabel(readable(x))
+    ax.set_ylabel(readable(y))
     ax.tick_params(axis="x", labelrotation=0)
-    if title:
-        ax.set_title(title)
+    _legend(ax, title=readable(hue))
+    _finish(ax, source, data, title=title)
     return ax
-
-
-def _caption(ax, text: str | None) -> None:
-    """A small note under the axes (the source, or what the figures count)."""
-    if text:
-        ax.annotate(text, (0, 0), xycoords=("axes fraction", ax.xaxis.label), xytext=(0, -4),
-                    textcoords="offset points", fontsize=7, color="0.35", va="top", ha="left")
 
 
 def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
                     hue: str = "category", targets: pd.DataFrame | None = None, ax=None,
-                    title: str | None = None, ylabel: str = "women, % of personnel",
+                    title: str | None = None, ylabel: str = "Women, % of personnel",
                     complete: str | None = "complete", definition: str | None = "definition",
-                    caption: str | None = None):
+                    caption: str | None = None, source: Any = None):
     """Women's share over time, one line per ``hue``, with parity targets drawn as stars in the
-    same colour (``targets``: ``category, year, target_share_pct``).
+    same colour and labelled with their value (``targets``: ``category, year,
+    target_share_pct``). A line breaks where a year (or, for monthly ``x``, a month) is missing.
 
     Where ``data`` has a ``definition`` column, a line never joins figures of two definitions:
     each definition is its own line, all but the one with the latest figure dashed. Where it has a
     ``complete`` column, figures that are not a year-end figure (False: another month, such as
-    February 2014; <NA>: no month given) are drawn as hollow markers. ``caption`` is written under
-    the axes.
+    February 2014; <NA>: no month given) are drawn as hollow markers. ``caption`` is a note
+    written under the figure; ``source`` defaults to the ``source_id`` of ``data`` and
+    ``targets``.
 
     Example: ``plots.share_over_time(shares, targets=pko.load("parity_targets"))``
     """
@@ -283,6 +597,7 @@ def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
     colors = dict(zip(levels, sns.color_palette(PALETTE, n_colors=max(len(levels), 1))))
     has_def = definition is not None and definition in data
     has_complete = complete is not None and complete in data
+    yearly = x == "year" or None
     dashed = hollow = False
     for level in levels:
         d = data[data[hue].astype(str) == level].sort_values(x)
@@ -290,23 +605,33 @@ def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
         for i, (_, part) in enumerate(parts):
             style = "--" if i < len(parts) - 1 else "-"
             dashed = dashed or style == "--"
-            ax.plot(part[x], part[y], linestyle=style, color=colors[level], linewidth=1.5,
-                    label=level.replace("_", " ") if i == len(parts) - 1 else None)
+            g = _with_gaps(part[[x, y]], x, yearly)
+            ax.plot(g[x].to_numpy(), _float(g[y]), linestyle=style, color=colors[level],
+                    linewidth=1.5,
+                    label=readable(level, capital=False) if i == len(parts) - 1 else None)
             full = (part[complete].fillna(False).astype(bool) if has_complete
                     else pd.Series(True, index=part.index))
-            ax.plot(part.loc[full, x], part.loc[full, y], "o", markersize=3.5,
+            ax.plot(part.loc[full, x], _float(part.loc[full, y]), "o", markersize=3.5,
                     color=colors[level])
             if (~full).any():
                 hollow = True
-                ax.plot(part.loc[~full, x], part.loc[~full, y], "o", markersize=5,
+                ax.plot(part.loc[~full, x], _float(part.loc[~full, y]), "o", markersize=5,
                         markerfacecolor="white", markeredgecolor=colors[level],
                         markeredgewidth=1.2)
+    marks = []
+    cited = [data]
     if targets is not None:
         t = targets.dropna(subset=["target_share_pct"])
         t = t[t["category"].astype(str).isin(levels)]
+        cited.append(t)
         for r in t.itertuples():
             ax.scatter([r.year], [r.target_share_pct], marker="*", s=90,
                        color=colors[str(r.category)], edgecolor="black", linewidth=0.5, zorder=3)
+            m = ax.annotate(f"{r.target_share_pct:g}%", (r.year, r.target_share_pct),
+                            xytext=(6, 0), textcoords="offset points", va="center", ha="left",
+                            fontsize=7, color="0.15", annotation_clip=False)
+            m.set_clip_on(False)
+            marks.append(m)
         if len(t):
             ax.scatter([], [], marker="*", s=90, color="white", edgecolor="black",
                        label="parity target")
@@ -315,14 +640,15 @@ def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
                 label="not a year-end figure")
     if dashed:
         ax.plot([], [], linestyle="--", color="0.3", label="earlier or other definition")
-    ax.set_xlabel(x.replace("_", " "))
+    ax.set_xlabel(readable(x))
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     _whole_years(ax, x)
-    ax.legend(fontsize=8, loc="upper left")
-    _caption(ax, caption)
-    if title:
-        ax.set_title(title)
+    _legend(ax)
+    _keep_inside_x(ax, marks)
+    if source is None and all("source_id" in c.columns for c in cited):
+        source = cited
+    _finish(ax, source, None, note=caption, title=title)
     return ax
 
 
@@ -330,24 +656,23 @@ def share_heatmap(data: pd.DataFrame, x: str = "year", y: str = "mission",
                   value: str = "share_pct", complete: str | None = "complete", ax=None,
                   title: str | None = None, fmt: str = ".1f", cmap: str = "Blues",
                   missing_label: str = "no personnel: missing, not 0",
-                  caption: str | None = None):
+                  caption: str | None = None, source: Any = None):
     """Heat map of a share, one cell per row of ``data`` (shares are not summed: a repeated
-    ``x``/``y`` pair is an error). A missing value is drawn as a hatched grey cell, never as 0;
-    columns with a figure that is not a year-end figure (``complete`` False, e.g. February 2014)
-    are marked ``*`` and named in a note under the axes.
+    ``x``/``y`` pair is an error). A missing value is drawn as a hatched grey cell, never as 0,
+    with ``missing_label`` in the legend; columns with a figure that is not a year-end figure
+    (``complete`` False, e.g. February 2014) are marked ``*`` and named in a note under the
+    figure. ``caption`` adds a note; ``source`` names the data's source (default: the
+    ``source_id`` of ``data``).
 
-    Example: ``plots.share_heatmap(participation.mission_year_shares(g.counts))``
+    Example: ``plots.share_heatmap(participation.mission_year_shares(g.counts), source=g)``
     """
-    from matplotlib.patches import Rectangle
-
     ax = _ax(ax)
     grid = data.pivot(index=y, columns=x, values=value).astype(float)
-    sns.heatmap(grid, ax=ax, cmap=cmap, mask=grid.isna(), linewidths=0.4, linecolor="white",
+    missing = grid.isna().to_numpy()
+    sns.heatmap(grid, ax=ax, cmap=cmap, mask=missing, linewidths=0.4, linecolor="white",
                 annot=True, fmt=fmt, annot_kws={"fontsize": 7},
-                cbar_kws={"label": value.replace("_", " ")})
-    for i, j in zip(*np.where(grid.isna().to_numpy())):
-        ax.add_patch(Rectangle((j, i), 1, 1, facecolor="0.93", edgecolor="0.7", hatch="///",
-                               linewidth=0))
+                cbar_kws={"label": readable(value)})
+    _hatch_missing(ax, missing)
     labels = [str(c) for c in grid.columns]
     partial = []
     if complete is not None and complete in data:
@@ -357,28 +682,30 @@ def share_heatmap(data: pd.DataFrame, x: str = "year", y: str = "mission",
     ax.set_xticks(np.arange(len(labels)) + 0.5)
     ax.set_xticklabels(labels, rotation=0 if len(labels) <= 10 else 90)
     ax.tick_params(axis="y", labelrotation=0)
-    ax.set_xlabel(x.replace("_", " "))
+    ax.set_xlabel(readable(x))
     ax.set_ylabel("")
-    note = [f"hatched: {missing_label}"]
+    if missing.any():
+        _missing_legend(ax, missing_label, ax.collections[0])
+    note = []
     if partial:
         periods = ""
         if "period" in data:
             ps = data[data[x].isin(partial)]["period"].dropna().unique()
             periods = f" ({', '.join(map(str, ps))})"
         note.append(f"* not a year-end figure{periods}")
-    _caption(ax, "; ".join(note + ([caption] if caption else [])))
-    if title:
-        ax.set_title(title)
+    if caption:
+        note.append(caption)
+    _finish(ax, source, data, note="; ".join(note), title=title)
     return ax
 
 
 def dot_shares(data: pd.DataFrame, x: str = "share_pct", y: str = "country",
                ci_low: str = "ci_low", ci_high: str = "ci_high", ax=None,
                title: str | None = None, reference: float | None = None,
-               caption: str | None = None):
+               caption: str | None = None, source: Any = None):
     """Dot plot of shares with interval whiskers, one row per ``y`` in the order given;
     ``reference`` draws a vertical line (e.g. the overall share); ``caption`` (the date, what is
-    counted and the source) is written under the axes.
+    counted) is written under the figure with ``source`` (default: the ``source_id`` of ``data``).
 
     Example: ``plots.dot_shares(ranking, y="contributor", reference=3.8)``
     """
@@ -386,30 +713,29 @@ def dot_shares(data: pd.DataFrame, x: str = "share_pct", y: str = "country",
     d = data.reset_index(drop=True)
     pos = list(range(len(d)))[::-1]
     color = sns.color_palette(PALETTE)[0]
-    ax.hlines(pos, d[ci_low], d[ci_high], color=color, alpha=0.6, linewidth=2)
-    ax.plot(d[x], pos, "o", color=color)
+    ax.hlines(pos, _float(d[ci_low]), _float(d[ci_high]), color=color, alpha=0.6, linewidth=2)
+    ax.plot(_float(d[x]), pos, "o", color=color)
     ax.set_yticks(pos)
     ax.set_yticklabels(d[y].astype(str))
     if reference is not None:
         ax.axvline(reference, color="0.4", linestyle="--", linewidth=1)
-    ax.set_xlabel(x.replace("_", " "))
+    ax.set_xlabel(readable(x))
     ax.set_ylabel("")
     ax.set_xlim(left=0)
-    _caption(ax, caption)
-    if title:
-        ax.set_title(title)
+    _finish(ax, source, d, note=caption, title=title)
     return ax
 
 
 def funnel(data: pd.DataFrame, limits: pd.DataFrame, x: str = "decided", y: str = "rate",
            label: str | None = None, p0: float | None = None, ax=None, title: str | None = None,
-           label_outside: bool = True, shared: str | None = None, note: str | None = None):
+           label_outside: bool = True, shared: str | None = None, note: str | None = None,
+           xlabel: str | None = None, ylabel: str | None = None, source: Any = None):
     """Funnel plot: each unit's rate against its number of cases, with binomial control limits
     (``limits`` from ``response.funnel_limits``) and the overall rate ``p0``. Units outside the
     outer limits are labelled with ``label``. ``shared`` names a column counting cases a unit
     shares with other units (an allegation naming several contributors counts for each): those
-    units are drawn as open circles. ``note`` is written under the plot (e.g. how shared cases
-    are counted).
+    units are drawn as open circles. ``note`` is written under the figure (e.g. how shared cases
+    are counted) with ``source``.
 
     Example: ``plots.funnel(table, response.funnel_limits(0.6, 100), label="nationality", p0=0.6)``
     """
@@ -442,42 +768,31 @@ def funnel(data: pd.DataFrame, limits: pd.DataFrame, x: str = "decided", y: str 
                 if getattr(r, y) < lo or getattr(r, y) > hi:
                     ax.annotate(str(getattr(r, label)), (n, getattr(r, y)), fontsize=7,
                                 xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel(x.replace("_", " "))
-    ax.set_ylabel(y.replace("_", " "))
+    ax.set_xlabel(readable(x) if xlabel is None else xlabel)
+    ax.set_ylabel(readable(y) if ylabel is None else ylabel)
     ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=8, loc="lower right")
-    _note(ax, note)
-    if title:
-        ax.set_title(title)
+    _legend(ax)
+    _finish(ax, source, data, note=note, title=title)
     return ax
-
-
-def _note(ax, note: str | None) -> None:
-    """Write ``note`` (a source, how cases are counted) in small type under the axes."""
-    if note:
-        import textwrap
-
-        ax.annotate(textwrap.fill(note, 110), (0, 0), xycoords="axes fraction",
-                    xytext=(0, -40), textcoords="offset points", fontsize=7, va="top",
-                    color="0.3")
 
 
 def survival(curves: dict[str, pd.DataFrame], ax=None, title: str | None = None,
              xlabel: str = "days", ylabel: str = "share still under investigation",
-             note: str | None = None):
+             note: str | None = None, source: Any = None):
     """Step curves, one per key (``time`` and ``survival`` columns, e.g. Kaplan-Meier tables),
     censoring times marked with ticks where a ``censored`` column is above 0. Label the axes
-    with what the time counts from and what the curve shows (``xlabel``, ``ylabel``); ``note``
-    is written under the plot (e.g. the source).
+    with what the time counts from and what the curve shows (``xlabel``, ``ylabel``); keys are
+    shown in words (``readable``: "tcc" is "troop-contributing country"); ``note`` and
+    ``source`` are written under the figure.
 
-    Example: ``plots.survival({"tcc": km.table}, xlabel="days since the reporting month")``
+    Example: ``plots.survival({"tcc": km.table}, xlabel="days since the reporting month", source=table)``
     """
     ax = _ax(ax)
     colors = sns.color_palette(PALETTE, n_colors=max(len(curves), 1))
     for (name, t), color in zip(curves.items(), colors):
         times = [0.0, *t["time"].tolist()]
         surv = [1.0, *t["survival"].tolist()]
-        ax.step(times, surv, where="post", color=color, label=str(name).replace("_", " "))
+        ax.step(times, surv, where="post", color=color, label=readable(name, capital=False))
         if "censored" in t:
             cens = t[t["censored"] > 0]
             ax.plot(cens["time"], cens["survival"], "|", color=color, markersize=6)
@@ -485,29 +800,29 @@ def survival(curves: dict[str, pd.DataFrame], ax=None, title: str | None = None,
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=8)
-    _note(ax, note)
-    if title:
-        ax.set_title(title)
+    _legend(ax)
+    frames = [t for t in curves.values() if "source_id" in t.columns]
+    _finish(ax, source, pd.concat(frames) if frames else None, note=note, title=title)
     return ax
 
 
 def coefficients(data: pd.DataFrame, x: str = "irr", y: str = "specification",
                  ci_low: str = "ci_low", ci_high: str = "ci_high", reference: float = 1.0,
                  log: bool = True, ax=None, title: str | None = None,
-                 xlabel: str = "incidence rate ratio per percentage point of women"):
+                 xlabel: str = "incidence rate ratio per percentage point of women",
+                 source: Any = None):
     """Coefficient plot: one row per ``y`` (in the order given, top to bottom), the estimate as a
     dot with its interval as a line, and a dashed line at ``reference`` (1: no association).
-    A log axis (``log``) keeps ratios symmetric.
+    A log axis (``log``) keeps ratios symmetric. ``source``: the data the models were fitted on.
 
-    Example: ``plots.coefficients(panel.fit_models(p).to_frame())``
+    Example: ``plots.coefficients(panel.fit_models(p).to_frame(), source=[table, months])``
     """
     ax = _ax(ax)
     d = data.reset_index(drop=True)
     pos = list(range(len(d)))[::-1]
     color = sns.color_palette(PALETTE)[0]
-    ax.hlines(pos, d[ci_low], d[ci_high], color=color, linewidth=2)
-    ax.plot(d[x], pos, "o", color=color, markersize=7)
+    ax.hlines(pos, _float(d[ci_low]), _float(d[ci_high]), color=color, linewidth=2)
+    ax.plot(_float(d[x]), pos, "o", color=color, markersize=7)
     ax.axvline(reference, color="0.4", linestyle="--", linewidth=1)
     if log:
         from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
@@ -524,6 +839,5 @@ def coefficients(data: pd.DataFrame, x: str = "irr", y: str = "specification",
     ax.set_yticklabels(d[y].astype(str))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("")
-    if title:
-        ax.set_title(title)
+    _finish(ax, source, d, title=title)
     return ax
