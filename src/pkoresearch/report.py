@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import results
+from . import atomic, results
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -21,7 +21,7 @@ def write_index(output: Path, manifest: dict[str, Any]) -> Path:
     HTML-escaped."""
     e = html.escape
     rows = []
-    for r in manifest["runs"]:
+    for r in manifest["runs"] + manifest.get("earlier_runs", []):
         base = f"runs/{r['folder']}" if r["status"] == "ok" else f"failed/{r['folder']}"
         links = []
         for label, fname in (("notebook", "notebook.ipynb"), ("html", "notebook.html"),
@@ -57,5 +57,5 @@ started {e(manifest['start'])}. See manifest.json for versions and data checksum
 </table></body></html>
 """
     path = output / "index.html"
-    path.write_text(doc, encoding="utf-8")
+    atomic.write_text(path, doc)  # replaced at once; a link at index.html is replaced, not followed
     return path
