@@ -23,7 +23,7 @@ KERNEL = "python3"
 
 
 def _error_summary(exc: BaseException, executed: Path | None = None,
-                   timeout: float | None = None) -> dict[str, Any]:
+                   timeout: float | None = None, source: Path | None = None) -> dict[str, Any]:
     out = {"type": type(exc).__name__, "message": str(exc).strip().splitlines()[-1][:500]
            if str(exc).strip() else type(exc).__name__}
     for attr in ("cell_index", "exec_count", "ename", "evalue"):
@@ -32,34 +32,44 @@ def _error_summary(exc: BaseException, executed: Path | None = None,
     if "ename" in out:
         out["message"] = f"{out['ename']}: {out['evalue']}"[:500]
     if isinstance(exc, TimeoutError) and "timed out" in str(exc):
-        out.update(_timed_out_cell(exc, executed, timeout))
+        out.update(_timed_out_cell(exc, executed, timeout, source))
     return out
 
 
-def _timed_out_cell(exc: BaseException, executed: Path | None,
-                    timeout: float | None) -> dict[str, Any]:
-    """Which cell a per-cell timeout stopped (nbclient says it only in a preview of the cell's
-    source between two lines of dashes), and a message naming the limit and the cell."""
-    text = str(exc)
-    parts = text.split("-------------------")
+def _timed_out_cell(exc: BaseException, executed: Path | None, timeout: float | None,
+                    source: Path | None) -> dict[str, Any]:
+    """Which cell a per-cell timeout stopped, and a message naming the limit and the cell.
+    nbclient names the cell only by a preview of its source between two lines of dashes (the
+    first and last five lines as lists when it is long), and papermill writes no executed
+    notebook after a timeout: the cell is found in the source notebook, and its execution
+    count is that of a run in order (papermill's injected parameters cell counted)."""
+    import ast
+
+    import nbformat
+
+    parts = str(exc).split("-------------------")
     preview = parts[1].strip() if len(parts) >= 3 else ""
     first = preview.splitlines()[0].strip() if preview else ""
+    if first.startswith("["):
+        try:
+            first = str(ast.literal_eval(first)[0]).strip()
+        except (ValueError, SyntaxError, IndexError):
+            pass
     out: dict[str, Any] = {"timeout_s": timeout}
-    try:
-        import nbformat
-
-        nb = nbformat.read(executed, as_version=4) if executed else None
-    except Exception:  # noqa: BLE001 - the notebook may be incomplete: fall back to the preview
-        nb = None
-    for i, cell in enumerate(nb.cells if nb else []):
-        if cell.cell_type == "code" and first and cell.source.strip().startswith(first):
-            out["cell_index"] = i
-            if cell.get("execution_count"):
-                out["exec_count"] = cell["execution_count"]
-    where = "" if out.get("exec_count") else (
-        f"cell {out['cell_index'] + 1} (counting from 1): " if "cell_index" in out else "")
+    for path, injected in ((executed, 0), (source, 1)):
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception:  # noqa: BLE001 - absent or incomplete: try the next
+            continue
+        code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+        for n, cell in enumerate(code, 1):
+            if first and cell.source.strip().startswith(first):
+                out["cell_index"] = nb.cells.index(cell) + injected
+                out["exec_count"] = cell.get("execution_count") or n + injected
+                break
+        break
     limit = f"{timeout:g} s" if timeout else "the limit"
-    out["message"] = (f"{where}timed out after {limit} (--timeout, per cell) in the cell starting "
+    out["message"] = (f"timed out after {limit} (--timeout, per cell) in the cell starting "
                       f"{first[:200]!r}")
     return out
 
@@ -158,7 +168,8 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
                                   if p.is_file())
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, the batch goes on
         summary["status"] = "failed"
-        summary["error"] = _error_summary(exc, executed, timeout)
+        summary["error"] = _error_summary(exc, executed, timeout,
+                                          Path(notebooks) / run["notebook"])
         summary["inputs"] = _read_inputs(tmp)
         failed = _inside(out_root, out_root / "failed" / folder)
         if isinstance(exc, Orphaned):

@@ -112,6 +112,9 @@ def load_runs(path: str | os.PathLike[str]) -> list[Run]:
         raise RunConfigError(f"{p}: no such run matrix")
     if not p.is_file():
         raise RunConfigError(f"{p}: not a regular file; expected a YAML run matrix")
+    size = p.stat().st_size
+    if size > safeyaml.MAX_BYTES:
+        raise RunConfigError(f"{p}: {size:,} bytes; expected at most {safeyaml.MAX_BYTES:,}")
     try:
         with open(p, "rb") as fh:
             data = fh.read(safeyaml.MAX_BYTES + 1)
