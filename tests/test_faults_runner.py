@@ -441,11 +441,12 @@ def test_a_second_runner_stops_or_waits(nbs, tmp_path):
     """Runner A works on the folder; B (no --wait) stops at once with exit 2 naming A; C
     (--wait) runs after A. No process of A or C outlives them."""
     out = tmp_path / "out"
-    a = _runner(out, nbs, "faults.ipynb", "-p", "sleep", "4", "-p", "label", "A")
+    a = _runner(out, nbs, "faults.ipynb", "-p", "sleep", "20", "-p", "label", "A")
     seen = _wait_for_kernels(a, 1)
     b = subprocess.run([sys.executable, "-m", "pkoresearch.cli", "run", "faults.ipynb", "-o",
                         str(out), "--no-html"], capture_output=True, text=True, timeout=60,
                        env={**os.environ, "PKORESEARCH_NOTEBOOKS": str(nbs)})
+    assert a.poll() is None  # A was still at work
     assert b.returncode == 2
     assert f"output folder {out} is in use by another pkoresearch run (pid {a.pid} on " in b.stderr
     assert "waited 0 s" in b.stderr and "Traceback" not in b.stderr
@@ -459,7 +460,7 @@ def test_a_second_runner_stops_or_waits(nbs, tmp_path):
     assert leftovers(out) == []
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "kill-9"])
 def test_no_process_survives_the_runner(nbs, tmp_path, sig):
     """Two runs in two workers, each in its kernel; the runner is stopped (SIGTERM) or killed
     (kill -9) mid-batch. Within seconds no worker or kernel is left, and nothing is published

@@ -256,7 +256,8 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
             except OSError as exc:
                 raise outdir.OutputFolderError(
                     f"{out}: could not write manifest.json or index.html ({exc.strerror or exc});"
-                    " the previous ones are kept unchanged") from None
+                    " the previous ones are kept unchanged, and runs/ may already hold the "
+                    "reports of the runs that finished") from None
             return m
 
         progress = progress or Progress(len(runs))
