@@ -439,24 +439,29 @@ def _wait_for_kernels(proc: subprocess.Popen, n: int, limit: float = 120) -> set
 
 def test_a_second_runner_stops_or_waits(nbs, tmp_path):
     """Runner A works on the folder; B (no --wait) stops at once with exit 2 naming A; C
-    (--wait) runs after A. No process of A or C outlives them."""
+    (--wait) starts when A is stopped and completes. No process of A or C outlives them."""
     out = tmp_path / "out"
-    a = _runner(out, nbs, "faults.ipynb", "-p", "sleep", "20", "-p", "label", "A")
+    a = _runner(out, nbs, "faults.ipynb", "-p", "sleep", "600", "-p", "label", "A")
     seen = _wait_for_kernels(a, 1)
     b = subprocess.run([sys.executable, "-m", "pkoresearch.cli", "run", "faults.ipynb", "-o",
-                        str(out), "--no-html"], capture_output=True, text=True, timeout=60,
+                        str(out), "--no-html"], capture_output=True, text=True, timeout=300,
                        env={**os.environ, "PKORESEARCH_NOTEBOOKS": str(nbs)})
-    assert a.poll() is None  # A was still at work
+    assert a.poll() is None  # A is still at work
     assert b.returncode == 2
     assert f"output folder {out} is in use by another pkoresearch run (pid {a.pid} on " in b.stderr
     assert "waited 0 s" in b.stderr and "Traceback" not in b.stderr
-    c = _runner(out, nbs, "faults.ipynb", "-p", "label", "C", "--wait", "120")
-    assert a.wait(timeout=120) == 0, a.communicate()
-    assert c.wait(timeout=120) == 0, c.communicate()
+    c = _runner(out, nbs, "faults.ipynb", "-p", "label", "C", "-p", "sleep", "3",
+                "--wait", "600")
+    time.sleep(2)
+    assert c.poll() is None and not procs.descendants(c.pid)  # C waits for the lock
+    os.kill(a.pid, signal.SIGTERM)
+    assert a.wait(timeout=300) == 128 + 15
+    seen |= _wait_for_kernels(c, 1)
+    assert c.wait(timeout=600) == 0, c.communicate()
     m = assert_manifest_matches_disk(out)
-    assert m["runs"][0]["results"]["label"] == "C"
+    assert m["state"] == "finished" and m["runs"][0]["results"]["label"] == "C"
     time.sleep(1)
-    assert [p for p in seen if _alive(p)] == []  # a normal batch leaves no process behind
+    assert [p for p in seen if _alive(p)] == []  # nor does a normal batch leave any behind
     assert leftovers(out) == []
 
 
