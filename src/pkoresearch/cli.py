@@ -11,7 +11,6 @@ import textwrap
 import warnings
 from pathlib import Path
 
-import yaml
 
 from . import __version__, paths
 from .errors import PkoError
@@ -22,12 +21,17 @@ def _parse_overrides(pairs: list[list[str]] | None) -> dict:
     A date such as 2024-07-31 stays the string it was typed as (notebook parameters are JSON)."""
     import datetime
 
+    from . import safeyaml
+    from .errors import ParameterError
+
     out = {}
     for name, raw in pairs or []:
         try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
+            value = safeyaml.load(raw.encode("utf-8", "surrogateescape"))
+        except safeyaml.YamlSyntaxError:
             value = raw
+        except safeyaml.YamlRefused as exc:
+            raise ParameterError(f"-p {name}: {exc}") from None
         out[name] = raw if isinstance(value, (datetime.date, datetime.datetime)) else value
     return out
 
@@ -52,7 +56,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         manifest = runner.run_batch(runs, output=args.output, jobs=args.jobs,
                                     html_report=args.html, timeout=args.timeout,
-                                    executor=executor, notebooks=nb_dir)
+                                    executor=executor, notebooks=nb_dir, wait=args.wait)
+    except runner.BatchStopped as exc:
+        print(f"pkoresearch run: {exc}", file=sys.stderr)
+        return exc.exit_code
     finally:
         if closer:
             closer()
@@ -377,7 +384,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", default="reports", help="output folder (default reports/)")
     p.add_argument("--html", action=argparse.BooleanOptionalAction, default=True,
                    help="write an HTML copy of each executed notebook")
-    p.add_argument("--timeout", type=float, default=None, help="seconds allowed per cell")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds allowed per cell, more than 0 (default: no limit)")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="when another run is writing to the output folder, wait this long for "
+                        "it (default 0: stop with a message)")
     p.add_argument("--executor", choices=["local", "dask"], default="local")
     p.add_argument("--scheduler", help="Dask scheduler address for --executor dask")
     p.set_defaults(func=_cmd_run)

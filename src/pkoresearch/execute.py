@@ -23,7 +23,8 @@ KERNEL = "python3"
 # executing one run (in a worker process)
 
 
-def _error_summary(exc: BaseException) -> dict[str, Any]:
+def _error_summary(exc: BaseException, executed: Path | None = None,
+                   timeout: float | None = None, source: Path | None = None) -> dict[str, Any]:
     out = {"type": type(exc).__name__, "message": str(exc).strip().splitlines()[-1][:500]
            if str(exc).strip() else type(exc).__name__}
     for attr in ("cell_index", "exec_count", "ename", "evalue"):
@@ -31,6 +32,46 @@ def _error_summary(exc: BaseException) -> dict[str, Any]:
             out[attr] = getattr(exc, attr)
     if "ename" in out:
         out["message"] = f"{out['ename']}: {out['evalue']}"[:500]
+    if isinstance(exc, TimeoutError) and "timed out" in str(exc):
+        out.update(_timed_out_cell(exc, executed, timeout, source))
+    return out
+
+
+def _timed_out_cell(exc: BaseException, executed: Path | None, timeout: float | None,
+                    source: Path | None) -> dict[str, Any]:
+    """Which cell a per-cell timeout stopped, and a message naming the limit and the cell.
+    nbclient names the cell only by a preview of its source between two lines of dashes (the
+    first and last five lines as lists when it is long), and papermill writes no executed
+    notebook after a timeout: the cell is found in the source notebook, and its execution
+    count is that of a run in order (papermill's injected parameters cell counted)."""
+    import ast
+
+    import nbformat
+
+    parts = str(exc).split("-------------------")
+    preview = parts[1].strip() if len(parts) >= 3 else ""
+    first = preview.splitlines()[0].strip() if preview else ""
+    if first.startswith("["):
+        try:
+            first = str(ast.literal_eval(first)[0]).strip()
+        except (ValueError, SyntaxError, IndexError):
+            pass
+    out: dict[str, Any] = {"timeout_s": timeout}
+    for path, injected in ((executed, 0), (source, 1)):
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception:  # noqa: BLE001 - absent or incomplete: try the next
+            continue
+        code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+        for n, cell in enumerate(code, 1):
+            if first and cell.source.strip().startswith(first):
+                out["cell_index"] = nb.cells.index(cell) + injected
+                out["exec_count"] = cell.get("execution_count") or n + injected
+                break
+        break
+    limit = f"{timeout:g} s" if timeout else "the limit"
+    out["message"] = (f"timed out after {limit} (--timeout, per cell) in the cell starting "
+                      f"{first[:200]!r}")
     return out
 
 
@@ -85,13 +126,22 @@ def _write_html(executed: Path, folder: Path) -> None:
     (folder / "results.html").write_text(body, encoding="utf-8")
 
 
+class Orphaned(RuntimeError):
+    """The batch that started this run no longer holds the output folder: publish nothing."""
+
+
 def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: bool,
-                timeout: float | None, kernel: str = KERNEL) -> dict[str, Any]:
+                timeout: float | None, kernel: str = KERNEL,
+                batch: str | None = None) -> dict[str, Any]:
     """Execute one run; returns a summary dict. Module-level so that it pickles for any executor.
 
     The run writes into ``output/.tmp-*``; on success that folder replaces ``output/runs/<name>``,
     on failure the previous report stays and the executed notebook goes to ``output/failed/``.
+    ``batch``: the id of the batch holding the output folder's lock; a run whose batch no longer
+    holds it (its runner died) publishes nothing (see :mod:`pkoresearch.procs`).
     """
+    from .outdir import batch_is_current
+    from .procs import DyingKernelManager
     import papermill as pm
 
     out_root = Path(output).resolve()
@@ -111,13 +161,17 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
                 str(Path(notebooks) / run["notebook"]), str(executed),
                 parameters={**run["parameters"], "output_dir": str(tmp)},
                 kernel_name=kernel, cwd=notebooks, progress_bar=False, log_output=False,
-                execution_timeout=timeout, request_save_on_cell_execute=False)
+                execution_timeout=timeout, request_save_on_cell_execute=False,
+                kernel_manager_class=DyingKernelManager)
         _name_final_folder(executed, tmp, final)
         if html_report:
             _write_html(executed, tmp)
         summary["results"] = results.read(tmp) if (tmp / results.FILENAME).is_file() else {}
         summary["inputs"] = _read_inputs(tmp)
         old = out_root / f".old-{folder}-{uuid.uuid4().hex[:8]}"
+        if not batch_is_current(out_root, batch):
+            raise Orphaned(f"run {run['name']!r}: its batch no longer holds {out_root}; "
+                           "nothing published")
         if final.exists():
             final.rename(old)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -128,18 +182,46 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
                                   if p.is_file())
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, the batch goes on
         summary["status"] = "failed"
-        summary["error"] = _error_summary(exc)
+        summary["error"] = _error_summary(exc, executed, timeout,
+                                          Path(notebooks) / run["notebook"])
         summary["inputs"] = _read_inputs(tmp)
         failed = _inside(out_root, out_root / "failed" / folder)
-        shutil.rmtree(failed, ignore_errors=True)
-        failed.mkdir(parents=True)
-        for name in ("notebook.ipynb", "kernel-stderr.log"):
-            if (tmp / name).is_file():
-                shutil.copy2(tmp / name, failed / name)
-        shutil.rmtree(tmp, ignore_errors=True)
-        summary["files"] = [str(p.relative_to(out_root)) for p in failed.rglob("*") if p.is_file()]
+        if isinstance(exc, Orphaned):
+            shutil.rmtree(tmp, ignore_errors=True)
+            summary["files"] = []
+        else:
+            _keep_failed(tmp, failed, summary)
+            summary["files"] = sorted(str(p.relative_to(out_root)) for p in failed.rglob("*")
+                                      if p.is_file())
     summary["duration_s"] = round(time.perf_counter() - t0, 2)
     return summary
+
+
+def _keep_failed(tmp: Path, failed: Path, summary: dict[str, Any]) -> None:
+    """Make the failed run's temporary folder its ``failed/<run>`` folder, holding only the
+    executed notebook and the kernel's stderr. Renames only, so that a full disk cannot leave a
+    truncated copy; a notebook that was not written completely (e.g. 0 bytes on a full disk) is
+    not kept, and the error says so."""
+    nb = tmp / "notebook.ipynb"
+    try:
+        if nb.is_file():
+            json.loads(nb.read_bytes())
+    except (OSError, ValueError):
+        size = nb.stat().st_size if nb.exists() else 0
+        summary["error"]["notebook"] = (f"the executed notebook was not written completely "
+                                        f"({size} bytes); not kept")
+        nb.unlink(missing_ok=True)
+    try:
+        for p in list(tmp.iterdir()):
+            if p.name not in ("notebook.ipynb", "kernel-stderr.log"):
+                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+        shutil.rmtree(failed, ignore_errors=True)
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(failed)
+    except OSError as exc:
+        summary["error"].setdefault("notebook", f"not kept: {exc.strerror or exc}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _read_inputs(folder: Path) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import formatting, results
+from . import atomic, formatting, results
 
 TEMPLATE = "index.html.j2"
 FIGURE_EXTENSIONS = (".svg", ".pdf")
@@ -246,12 +246,10 @@ def render_index(output: Path, manifest: dict[str, Any]) -> str:
 
 
 def write_index(output: Path, manifest: dict[str, Any]) -> Path:
-    """Write ``index.html`` into ``output`` (through a temporary file, so a reader never sees half
-    a page); returns its path."""
+    """Write ``index.html`` into ``output``, replaced atomically (a reader never sees half a page;
+    a symbolic link at index.html is replaced, not followed); returns its path."""
     output = Path(output)
     page = render_index(output, manifest)
     path = output / "index.html"
-    tmp = output / ".index.html.tmp"
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
+    atomic.write_text(path, page)
     return path

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from . import paths
 from .errors import PkoError
@@ -104,14 +103,26 @@ def expand(entry: dict[str, Any], where: str) -> list[Run]:
 
 
 def load_runs(path: str | os.PathLike[str]) -> list[Run]:
-    """Read a run matrix with a safe YAML loader (values stay data: no tags, no code)."""
+    """Read a run matrix with a safe, limited YAML reader (values stay data: no tags, no code;
+    aliases, nesting, size and numbers bounded: see :mod:`pkoresearch.safeyaml`)."""
+    from . import safeyaml
+
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise RunConfigError(f"{p}: no such run matrix")
+    if not p.is_file():
+        raise RunConfigError(f"{p}: not a regular file; expected a YAML run matrix")
+    size = p.stat().st_size
+    if size > safeyaml.MAX_BYTES:
+        raise RunConfigError(f"{p}: {size:,} bytes; expected at most {safeyaml.MAX_BYTES:,}")
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RunConfigError(f"{p}: not valid YAML ({exc})") from None
+        with open(p, "rb") as fh:
+            data = fh.read(safeyaml.MAX_BYTES + 1)
+        doc = safeyaml.load(data)
+    except safeyaml.YamlRefused as exc:
+        raise RunConfigError(f"{p}: {exc}") from None
+    except OSError as exc:
+        raise RunConfigError(f"{p}: cannot read it ({exc.strerror or exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list):
         raise RunConfigError(f"{p}: expected a mapping with a list under 'runs'")
     runs = [r for i, e in enumerate(doc["runs"], 1) for r in expand(e, f"{p.name} run {i}")]
@@ -169,6 +180,9 @@ def _type_ok(value: Any, type_name: str | None) -> bool:
 def check_run(run: Run, notebooks: Path) -> list[str]:
     """Every problem with a run's notebook and parameters (empty when the run is fine)."""
     nb = notebooks / run.notebook
+    if not nb.resolve().is_relative_to(notebooks.resolve()):
+        return [f"run {run.name!r}: notebook {run.notebook!r} is outside the notebooks folder "
+                f"{notebooks}; expected a notebook file name in it"]
     if not nb.is_file():
         return [f"run {run.name!r}: notebook {run.notebook!r} not found in {notebooks}"]
     declared = declared_parameters(nb)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
-import json
 import multiprocessing
 import os
 import platform
@@ -41,10 +40,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import __version__, paths
-from .errors import ParameterError
+from . import __version__, outdir, paths, procs
+from . import manifest as manifest_mod
+from .errors import ParameterError, PkoError
 from .execute import KERNEL, _error_summary, execute_run  # noqa: F401 - re-exported
-from .report import write_index
+from .report import write_index  # noqa: F401 - re-exported
 from .runconfig import (  # noqa: F401 - re-exported: runner is the public entry point
     RESERVED,
     Run,
@@ -184,13 +184,41 @@ class Progress:
         self.stream.flush()
 
 
+class BatchStopped(PkoError):
+    """The batch was stopped by SIGTERM or Ctrl-C; the manifest lists the runs that finished."""
+
+    exit_code = 128 + 15
+
+
+def check_timeout(timeout: float | None) -> float | None:
+    """``timeout`` in seconds per cell, or None for no limit; 0, negative values and NaN are
+    refused (papermill would read them as "no limit")."""
+    if timeout is None:
+        return None
+    try:
+        value = float(timeout)
+    except (TypeError, ValueError):
+        raise RunConfigError(f"--timeout: found {timeout!r}; expected seconds per cell, a "
+                             "number greater than 0") from None
+    if not value > 0:  # also NaN
+        raise RunConfigError(f"--timeout: found {timeout!r}; expected seconds per cell, a "
+                             "number greater than 0 (leave it out for no limit)")
+    return None if value == float("inf") else value
+
+
 def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
               jobs: int = 1, html_report: bool = True, timeout: float | None = None,
               executor: cf.Executor | None = None, notebooks: str | os.PathLike[str] | None = None,
-              progress: Progress | None = None, kernel: str = KERNEL) -> dict[str, Any]:
+              progress: Progress | None = None, kernel: str = KERNEL,
+              wait: float = 0.0) -> dict[str, Any]:
     """Check, then execute every run; write ``index.html`` and ``manifest.json``; return the
     manifest. ``executor``: any ``concurrent.futures``-style executor (its ``submit`` is used);
     by default a process pool of ``jobs`` workers. Failed runs are listed, the others complete.
+
+    The batch holds the output folder's lock (``wait``: seconds to wait for another runner) and
+    removes temporary entries that dead runners left; the manifest carries earlier reports
+    forward (:mod:`pkoresearch.manifest`) and is replaced atomically after each run. SIGTERM
+    stops the workers and raises :class:`BatchStopped` once the manifest is written.
     """
     nb_dir = Path(notebooks) if notebooks is not None else paths.notebooks_dir()
     nb_dir = nb_dir.resolve()
@@ -198,61 +226,104 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
         raise RunConfigError("no runs to execute")
     if jobs < 1:
         raise RunConfigError(f"--jobs: found {jobs}; expected 1 or more")
+    timeout = check_timeout(timeout)
     check_runs(runs, nb_dir)
     out = Path(output).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(timezone.utc)
-    t0 = time.perf_counter()
-    progress = progress or Progress(len(runs))
-    progress.start()
-    own = executor is None
-    if own:
-        executor = cf.ProcessPoolExecutor(max_workers=jobs,
-                                          mp_context=multiprocessing.get_context("spawn"))
-    summaries: dict[str, dict[str, Any]] = {}
-    try:
-        futures = {executor.submit(execute_run, asdict(r), str(nb_dir), str(out), html_report,
-                                   timeout, kernel): r for r in runs}
-        for fut in cf.as_completed(futures):
-            r = futures[fut]
+    with outdir.OutputLock(out, wait) as lock:
+        outdir.clean_stale(out)
+        previous = manifest_mod.read_previous(out)
+        started = datetime.now(timezone.utc)
+        t0 = time.perf_counter()
+        header = {
+            "pkoresearch_version": __version__,
+            "git_commit": _git_commit(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "packages": _versions(),
+            "kernel": kernel,
+            "data_checksums": data_checksums(runs, nb_dir),
+            "start": started.isoformat(timespec="seconds"),
+        }
+        summaries: dict[str, dict[str, Any]] = {}
+
+        def publish(state: str) -> dict[str, Any]:
+            ordered = [summaries[r.name] for r in runs if r.name in summaries]
+            m = manifest_mod.assemble(out, {**header, "real_data": real_data_files(ordered),
+                                            "duration_s": round(time.perf_counter() - t0, 2)},
+                                      ordered, previous, state)
             try:
-                s = fut.result()
-            except BaseException as exc:  # noqa: BLE001 - a worker that died is a failed run
-                s = {"name": r.name, "folder": r.folder, "notebook": r.notebook,
-                     "parameters": r.parameters, "status": "failed", "duration_s": 0.0,
-                     "error": _error_summary(exc), "files": []}
-            summaries[r.name] = s
-            progress.finished(s)
-    finally:
-        if own:
-            executor.shutdown()
-    ordered = [summaries[r.name] for r in runs]
-    manifest = {
-        "pkoresearch_version": __version__,
-        "git_commit": _git_commit(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": _versions(),
-        "kernel": kernel,
-        "data_checksums": data_checksums(runs, nb_dir),
-        "real_data": real_data_files(ordered),
-        "start": started.isoformat(timespec="seconds"),
-        "duration_s": round(time.perf_counter() - t0, 2),
-        "failed": sum(s["status"] != "ok" for s in ordered),
-        "runs": ordered,
-    }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
-                                       encoding="utf-8")
-    write_index(out, manifest)
+                manifest_mod.publish(out, m)
+            except OSError as exc:
+                raise outdir.OutputFolderError(
+                    f"{out}: could not write manifest.json or index.html ({exc.strerror or exc});"
+                    " the previous ones are kept unchanged, and runs/ may already hold the "
+                    "reports of the runs that finished") from None
+            return m
+
+        progress = progress or Progress(len(runs))
+        own = executor is None
+        state, stop_reason = "running", ""
+        futures: dict[Any, Run] = {}
+        with procs.stop_on_sigterm():
+            try:
+                if own:
+                    executor = cf.ProcessPoolExecutor(
+                        max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                        initializer=procs.worker_init, initargs=(os.getpid(),))
+                progress.start()
+                futures = {executor.submit(execute_run, asdict(r), str(nb_dir), str(out),
+                                           html_report, timeout, kernel, lock.batch): r
+                           for r in runs}
+                for fut in cf.as_completed(futures):
+                    r = futures[fut]
+                    try:
+                        s = fut.result()
+                    except BaseException as exc:  # noqa: BLE001 - a dead worker: a failed run
+                        if isinstance(exc, (procs.Stopped, KeyboardInterrupt)):
+                            raise
+                        s = {"name": r.name, "folder": r.folder, "notebook": r.notebook,
+                             "parameters": r.parameters, "status": "failed", "duration_s": 0.0,
+                             "error": _error_summary(exc), "files": []}
+                    summaries[r.name] = s
+                    progress.finished(s)
+                    publish("running")
+                state = "finished"
+            except (procs.Stopped, KeyboardInterrupt) as exc:
+                state = "interrupted"
+                stop_reason = str(exc) or "interrupted (Ctrl-C)"
+            finally:
+                if state != "finished":
+                    if own and executor is not None:
+                        procs.kill_pool(executor)
+                    for f in futures:
+                        f.cancel()
+                if own and executor is not None:
+                    executor.shutdown(wait=True, cancel_futures=True)
+                outdir.clean_stale(out)
+        manifest = publish(state)
+    if state == "interrupted":
+        done = len(summaries)
+        raise BatchStopped(f"{stop_reason}: {done} of {len(runs)} run(s) finished and are in "
+                           f"{out / 'manifest.json'}; the others were abandoned and their "
+                           "earlier reports kept")
     return manifest
 
 
-def dask_executor(scheduler: str) -> tuple[cf.Executor, Callable[[], None]]:
-    """An executor that submits to a Dask distributed scheduler, and a function that closes it."""
+def dask_executor(scheduler: str, connect_timeout: float = 10.0
+                  ) -> tuple[cf.Executor, Callable[[], None]]:
+    """An executor that submits to a Dask distributed scheduler, and a function that closes it.
+    A scheduler that does not answer within ``connect_timeout`` seconds is a RunConfigError."""
     try:
         from dask.distributed import Client
     except ImportError as exc:  # pragma: no cover - dask is an optional extra
         raise ParameterError("--executor dask needs dask.distributed: pip install "
                              "'pkoresearch[dask]'") from exc
-    client = Client(scheduler)
+    try:
+        client = Client(scheduler, timeout=connect_timeout)
+    except Exception as exc:  # noqa: BLE001 - every way of failing to connect says the same
+        detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise RunConfigError(
+            f"--scheduler {scheduler}: no Dask scheduler answered within {connect_timeout:g} s "
+            f"({detail}); expected the address of a running scheduler, e.g. "
+            "tcp://HOST:8786") from None
     return client.get_executor(), client.close
