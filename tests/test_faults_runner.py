@@ -238,7 +238,8 @@ def test_failed_rerun_keeps_earlier_runs_in_manifest_and_index(nbs, tmp_path):
     assert json.loads((out / "manifest.json").read_text()) == m2
     assert_manifest_matches_disk(out)
     page = (out / "index.html").read_text()
-    assert "<td>a</td>" in page and "<td>b</td>" in page
+    # a's failed rerun in this batch's section, b's report in the section of earlier batches
+    assert 'id="run-a"' in page and 'id="earlier-b"' in page and 'id="run-b"' not in page
 
     # b again, alone: a's good report (behind its failed rerun) is still listed
     (out / "runs" / "a" / "extra.txt").write_text("added by hand\n")
