@@ -37,7 +37,8 @@ def write_index(output: Path, manifest: dict[str, Any]) -> Path:
             cell = f"cell {err['exec_count']}: " if err.get("exec_count") else ""
             numbers = f'<span class="err">{e(cell + str(err.get("message", "")))}</span>'
         rows.append(f"<tr class=\"{e(r['status'])}\"><td>{e(r['name'])}</td>"
-                    f"<td>{e(r['notebook'])}</td><td>{e(r['status'])}</td>"
+                    f"<td>{e(r['notebook'])}</td><td>{e(r['status'])}"
+                    f"{e(' (retried: ' + r['retried'] + ')') if r.get('retried') else ''}</td>"
                     f"<td>{r['duration_s']:.1f} s</td><td>{params}</td><td>{numbers}</td>"
                     f"<td>{' '.join(links)}</td></tr>")
     doc = f"""<!doctype html>

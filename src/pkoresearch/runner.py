@@ -21,7 +21,9 @@ failed run leaves the last good report in place and its executed notebook under 
           missions: [[MINUSCA], [MONUSCO], [UNMISS]]
 
 The code is split: ``runconfig`` (the run matrix and parameter checks), ``execute`` (one run, in a
-worker), ``report`` (index.html); this module runs the batch and writes the manifest.
+worker), ``shipping`` (a run carries its notebook and input files to the worker, which returns its
+outputs: workers need no filesystem in common with the client), ``report`` (index.html); this
+module runs the batch and writes the manifest.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from . import __version__, paths
 from .errors import ParameterError
 from .execute import KERNEL, _error_summary, execute_run  # noqa: F401 - re-exported
 from .report import write_index
+from .shipping import Shipper
 from .runconfig import (  # noqa: F401 - re-exported: runner is the public entry point
     RESERVED,
     Run,
@@ -175,6 +177,8 @@ class Progress:
             err = summary.get("error", {})
             cell = f" cell {err['exec_count']}" if err.get("exec_count") else ""
             line += f" -{cell}: {err.get('message', '')}"
+        elif summary.get("retried"):
+            line += f" - retried: {summary['retried']}"
         if self.tty:
             self.stream.write("\r" + " " * 60 + "\r")
         self.stream.write(line + "\n")
@@ -210,13 +214,14 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
         executor = cf.ProcessPoolExecutor(max_workers=jobs,
                                           mp_context=multiprocessing.get_context("spawn"))
     summaries: dict[str, dict[str, Any]] = {}
+    # every run carries its notebook and input files and returns its outputs (pkoresearch.shipping)
+    shipper = Shipper(executor, nb_dir, out, html_report, timeout, kernel)
     try:
-        futures = {executor.submit(execute_run, asdict(r), str(nb_dir), str(out), html_report,
-                                   timeout, kernel): r for r in runs}
+        futures = {shipper.submit(r): r for r in runs}
         for fut in cf.as_completed(futures):
             r = futures[fut]
             try:
-                s = fut.result()
+                s = shipper.receive(r, fut.result())
             except BaseException as exc:  # noqa: BLE001 - a worker that died is a failed run
                 s = {"name": r.name, "folder": r.folder, "notebook": r.notebook,
                      "parameters": r.parameters, "status": "failed", "duration_s": 0.0,
@@ -224,6 +229,7 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
             summaries[r.name] = s
             progress.finished(s)
     finally:
+        shipper.close()
         if own:
             executor.shutdown()
     ordered = [summaries[r.name] for r in runs]
@@ -248,7 +254,9 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
 
 
 def dask_executor(scheduler: str) -> tuple[cf.Executor, Callable[[], None]]:
-    """An executor that submits to a Dask distributed scheduler, and a function that closes it."""
+    """An executor that submits to a Dask distributed scheduler, and a function that closes it.
+    The workers need pkoresearch and its dependencies installed, nothing else: each run brings its
+    notebook and input files and returns its outputs (``pkoresearch.shipping``)."""
     try:
         from dask.distributed import Client
     except ImportError as exc:  # pragma: no cover - dask is an optional extra
