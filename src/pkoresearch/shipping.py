@@ -241,10 +241,14 @@ class Shipper:
         summary = returned["summary"]
         tmp = _inside(self.output, self.output / f".tmp-{run.folder}-{uuid.uuid4().hex[:8]}")
         tmp.mkdir(parents=True)
-        for rel, data in returned["files"].items():
-            dest = _inside(tmp, tmp / rel)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(data)
+        try:
+            for rel, data in returned["files"].items():
+                dest = _inside(tmp, tmp / rel)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(data)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)  # a failed run; the last good report stays
+            raise
         summary = install(self.output, tmp, summary)
         attempts = self.attempts(run.name)
         if len(attempts) > 1:
@@ -256,7 +260,8 @@ class Shipper:
 
     def attempts(self, run_name: str) -> list[str]:
         """The Dask workers on which this batch started ``run_name``, in order (empty for other
-        executors)."""
+        executors). The scheduler keeps the last ``distributed.admin.low-level-log-length`` (1000)
+        events of a topic: in a longer batch an early attempt can be missing."""
         if self.client is None:
             return []
         return [msg["worker"] for _, msg in sorted(self.client.get_events(EVENTS),
@@ -371,7 +376,8 @@ def run_job(job: dict[str, Any], handles: dict[str, Any]) -> dict[str, Any]:
 def _run_in(work: Path, job: dict[str, Any], handles: dict[str, Any]) -> dict[str, Any]:
     run = job["run"]
     nb_dir = work / "notebooks"
-    _place(handles[job["notebook"]["sha256"]], job["notebook"]["sha256"], nb_dir / run["notebook"])
+    _place(handles[job["notebook"]["sha256"]], job["notebook"]["sha256"],
+           _inside(work, nb_dir / run["notebook"]))
     cache = work / "cache"
     cache.mkdir()
     client_paths: dict[str, str] = {}
