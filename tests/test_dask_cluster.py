@@ -117,9 +117,11 @@ def _free_port() -> int:
 def _unshare_problem() -> str | None:
     if shutil.which("unshare") is None or shutil.which("mount") is None:
         return "needs util-linux unshare and mount"
-    got = subprocess.run(["unshare", "--mount", "sh", "-c",
-                          "mount -t tmpfs tmpfs /mnt && umount /mnt"], capture_output=True,
-                         text=True)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as probe:
+        got = subprocess.run(["unshare", "--mount", "--propagation", "private", "mount", "-t",
+                              "tmpfs", "tmpfs", probe], capture_output=True, text=True)
     if got.returncode != 0:
         return ("needs a private mount namespace with tmpfs mounts (`unshare --mount`, as root or "
                 f"with CAP_SYS_ADMIN): {got.stderr.strip()[:200]}")

@@ -46,7 +46,6 @@ from . import __version__, paths
 from .errors import ParameterError
 from .execute import KERNEL, _error_summary, execute_run  # noqa: F401 - re-exported
 from .report import write_index
-from .shipping import Shipper
 from .runconfig import (  # noqa: F401 - re-exported: runner is the public entry point
     RESERVED,
     Run,
@@ -60,6 +59,7 @@ from .runconfig import (  # noqa: F401 - re-exported: runner is the public entry
     safe_folder_name,
     with_overrides,
 )
+from .shipping import Shipper
 
 KEY_PACKAGES = ["pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "pandera",
                 "papermill", "nbclient", "nbconvert", "ipykernel", "openpyxl"]
