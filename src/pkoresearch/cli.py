@@ -74,6 +74,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 if (out / "runs" / r["folder"]).is_dir() else "no earlier report")
         print(f"FAILED {r['name']}{cell}: {err.get('message', '')}; {kept}; "
               f"executed notebook in {out / 'failed' / r['folder']}", file=sys.stderr)
+    for r in manifest["runs"]:
+        if r["status"] == "ok" and r.get("retried"):
+            print(f"RETRIED {r['name']}: {r['retried']}; its report is complete", file=sys.stderr)
     return 1 if failed else 0
 
 

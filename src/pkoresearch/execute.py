@@ -1,5 +1,6 @@
-"""Executing one run of the batch (in a worker process): papermill into a temporary folder, which
-replaces the run's previous report only when the run succeeds."""
+"""Executing one run of the batch: papermill into a temporary folder (:func:`execute_into`, on the
+worker), which replaces the run's previous report only when the run succeeds (:func:`install`, on
+the client). ``pkoresearch.shipping`` carries a run to a worker and its outputs back."""
 
 from __future__ import annotations
 
@@ -97,20 +98,37 @@ class _KernelStderr:
         return False
 
 
-def _name_final_folder(executed: Path, tmp: Path, final: Path) -> None:
+def _name_final_folder(executed: Path, tmp: Path, final: Path,
+                       names: dict[str, str] | None = None, source: str | None = None) -> None:
     """The run wrote into a temporary folder that becomes ``final``: the injected parameters of the
     executed notebook name ``final``, so a report does not point at a folder that is gone and two
-    runs of the same batch give the same notebook. The ``output_dir`` line is rewritten whatever
-    temporary folder it names (papermill's own quoting, which differs from JSON's for non-ASCII
-    paths); ``tmp`` is kept for callers."""
+    runs of the same batch give the same notebook. ``names`` maps other injected values (a
+    worker's copies of shipped input files) back to what the user named; ``source`` is the
+    notebook the run was made from (papermill's ``input_path``). The ``output_dir`` line is
+    rewritten whatever temporary folder it names."""
     import nbformat
     from papermill.translators import PythonTranslator
 
+    swaps = {str(tmp): str(final), **(names or {})}
     line = f"output_dir = {PythonTranslator.translate(str(final))}"
     nb = nbformat.read(executed, as_version=4)
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
+            for old, new in swaps.items():
+                for quoted in {json.dumps(old), PythonTranslator.translate_escaped_str(old)}:
+                    cell.source = cell.source.replace(quoted, json.dumps(new))
+            # the output_dir line whatever temporary folder it names (papermill's own quoting
+            # differs from JSON's for non-ASCII paths)
             cell.source = re.sub(r"(?m)^output_dir = .*$", lambda _: line, cell.source)
+    meta = nb.metadata.get("papermill")
+    if meta is not None:
+        params = meta.get("parameters") or {}
+        for key, value in params.items():
+            if isinstance(value, str) and value in swaps:
+                params[key] = swaps[value]
+        if source is not None:
+            meta["input_path"] = source
+        meta["output_path"] = str(final / executed.name)
     nbformat.write(nb, executed)
 
 
@@ -133,22 +151,37 @@ class Orphaned(RuntimeError):
 def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: bool,
                 timeout: float | None, kernel: str = KERNEL,
                 batch: str | None = None) -> dict[str, Any]:
-    """Execute one run; returns a summary dict. Module-level so that it pickles for any executor.
+    """Execute one run here and install its outputs; returns a summary dict. The batch runner
+    goes through ``pkoresearch.shipping`` (the same two steps with a private folder on the worker
+    in between); this is the direct form, for a caller on the machine that holds the output.
 
     The run writes into ``output/.tmp-*``; on success that folder replaces ``output/runs/<name>``,
     on failure the previous report stays and the executed notebook goes to ``output/failed/``.
     ``batch``: the id of the batch holding the output folder's lock; a run whose batch no longer
     holds it (its runner died) publishes nothing (see :mod:`pkoresearch.procs`).
     """
-    from .outdir import batch_is_current
-    from .procs import DyingKernelManager
-    import papermill as pm
-
     out_root = Path(output).resolve()
     folder = safe_folder_name(run["name"])
     final = _inside(out_root, out_root / "runs" / folder)
     tmp = _inside(out_root, out_root / f".tmp-{folder}-{uuid.uuid4().hex[:8]}")
     tmp.mkdir(parents=True)
+    return install(out_root, tmp, execute_into(run, notebooks, tmp, final, html_report, timeout,
+                                               kernel), batch)
+
+
+def execute_into(run: dict[str, Any], notebooks: str, tmp: Path, final: Path, html_report: bool,
+                 timeout: float | None, kernel: str = KERNEL, names: dict[str, str] | None = None,
+                 source: str | None = None) -> dict[str, Any]:
+    """Execute one run with papermill into the folder ``tmp`` (executed notebook, HTML, figures,
+    ``results.json``, ``inputs.json``, ``kernel-stderr.log``); returns its summary, ``status`` ok or
+    failed. Writes nothing outside ``tmp``. The executed notebook names ``final`` (where the client
+    will put the report) instead of ``tmp``; ``names`` and ``source``: see
+    :func:`_name_final_folder`."""
+    import papermill as pm
+
+    from .procs import DyingKernelManager
+
+    folder = safe_folder_name(run["name"])
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     summary: dict[str, Any] = {"name": run["name"], "folder": folder, "notebook": run["notebook"],
@@ -163,36 +196,22 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
                 kernel_name=kernel, cwd=notebooks, progress_bar=False, log_output=False,
                 execution_timeout=timeout, request_save_on_cell_execute=False,
                 kernel_manager_class=DyingKernelManager)
-        _name_final_folder(executed, tmp, final)
+        _name_final_folder(executed, tmp, final, names, source)
         if html_report:
             _write_html(executed, tmp)
         summary["results"] = results.read(tmp) if (tmp / results.FILENAME).is_file() else {}
         summary["inputs"] = _read_inputs(tmp)
-        old = out_root / f".old-{folder}-{uuid.uuid4().hex[:8]}"
-        if not batch_is_current(out_root, batch):
-            raise Orphaned(f"run {run['name']!r}: its batch no longer holds {out_root}; "
-                           "nothing published")
-        if final.exists():
-            final.rename(old)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
         summary["status"] = "ok"
-        summary["files"] = sorted(str(p.relative_to(out_root)) for p in final.rglob("*")
-                                  if p.is_file())
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, the batch goes on
         summary["status"] = "failed"
         summary["error"] = _error_summary(exc, executed, timeout,
                                           Path(notebooks) / run["notebook"])
         summary["inputs"] = _read_inputs(tmp)
-        failed = _inside(out_root, out_root / "failed" / folder)
-        if isinstance(exc, Orphaned):
-            shutil.rmtree(tmp, ignore_errors=True)
-            summary["files"] = []
-        else:
-            _keep_failed(tmp, failed, summary)
-            summary["files"] = sorted(str(p.relative_to(out_root)) for p in failed.rglob("*")
-                                      if p.is_file())
+        if executed.is_file():
+            try:
+                _name_final_folder(executed, tmp, final, names, source)
+            except Exception:  # noqa: BLE001 - a notebook papermill could not finish writing
+                pass
     summary["duration_s"] = round(time.perf_counter() - t0, 2)
     return summary
 
@@ -222,6 +241,48 @@ def _keep_failed(tmp: Path, failed: Path, summary: dict[str, Any]) -> None:
         summary["error"].setdefault("notebook", f"not kept: {exc.strerror or exc}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def install(out_root: Path, tmp: Path, summary: dict[str, Any],
+            batch: str | None = None) -> dict[str, Any]:
+    """Put a run's outputs (the folder ``tmp`` inside ``out_root``) in place: on success ``tmp``
+    replaces ``runs/<folder>`` (renames within the output folder, so a report is whole or absent);
+    on failure the previous report stays, and ``tmp`` becomes ``failed/<folder>`` holding the
+    executed notebook and the kernel's stderr (see :func:`_keep_failed`). ``batch``: when given,
+    a run whose batch no longer holds the output folder's lock publishes nothing (``Orphaned``).
+    Returns the summary with ``files``."""
+    from .outdir import batch_is_current
+
+    folder = safe_folder_name(summary["name"])
+    final = _inside(out_root, out_root / "runs" / folder)
+    if batch is not None and not batch_is_current(out_root, batch):
+        shutil.rmtree(tmp, ignore_errors=True)
+        summary["status"] = "failed"
+        summary["error"] = _error_summary(Orphaned(
+            f"run {summary['name']!r}: its batch no longer holds {out_root}; nothing published"))
+        summary["files"] = []
+        return summary
+    if summary.get("status") == "ok":
+        old = out_root / f".old-{folder}-{uuid.uuid4().hex[:8]}"
+        try:
+            if final.exists():
+                final.rename(old)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            tmp.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+            summary["files"] = sorted(str(p.relative_to(out_root)) for p in final.rglob("*")
+                                      if p.is_file())
+            return summary
+        except BaseException as exc:  # noqa: BLE001 - e.g. a full disk: a failed run, as before
+            if old.exists() and not final.exists():
+                old.rename(final)  # the last good report stays
+            summary["status"] = "failed"
+            summary["error"] = _error_summary(exc)
+    failed = _inside(out_root, out_root / "failed" / folder)
+    _keep_failed(tmp, failed, summary)
+    summary["files"] = (sorted(str(p.relative_to(out_root)) for p in failed.rglob("*")
+                               if p.is_file()) if failed.is_dir() else [])
+    return summary
 
 
 def _read_inputs(folder: Path) -> dict[str, Any]:

@@ -80,6 +80,7 @@ class RunView:
     links: list[tuple[str, str, str]]  # (label, href, description)
     error: dict[str, Any] | None = None
     last_good: dict[str, Any] | None = None
+    retried: str | None = None  # the worker that died before the run succeeded (Dask)
 
 
 def _png_size(path: Path) -> tuple[int | None, int | None]:
@@ -218,7 +219,8 @@ def run_view(output: Path, entry: dict[str, Any], section: str = "run") -> RunVi
         partial=[h.label for h in heads if h.partial and not h.empty],
         figures=_figures(output, folder) if ok else [], links=_links(output, folder),
         error=None if ok else _error_view(output, folder, entry.get("error") or {}),
-        last_good=None if ok else _last_good(output, entry))
+        last_good=None if ok else _last_good(output, entry),
+        retried=str(entry["retried"]) if entry.get("retried") else None)
 
 
 def context(output: Path, manifest: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,9 @@ failed run leaves the last good report in place and its executed notebook under 
           missions: [[MINUSCA], [MONUSCO], [UNMISS]]
 
 The code is split: ``runconfig`` (the run matrix and parameter checks), ``execute`` (one run, in a
-worker), ``report`` (index.html); this module runs the batch and writes the manifest.
+worker), ``shipping`` (a run carries its notebook and input files to the worker, which returns its
+outputs: workers need no filesystem in common with the client), ``report`` (index.html); this
+module runs the batch and writes the manifest.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ from .runconfig import (  # noqa: F401 - re-exported: runner is the public entry
     safe_folder_name,
     with_overrides,
 )
+from .shipping import Shipper
 
 KEY_PACKAGES = ["pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "pandera",
                 "papermill", "nbclient", "nbconvert", "ipykernel", "openpyxl"]
@@ -175,6 +177,8 @@ class Progress:
             err = summary.get("error", {})
             cell = f" cell {err['exec_count']}" if err.get("exec_count") else ""
             line += f" -{cell}: {err.get('message', '')}"
+        elif summary.get("retried"):
+            line += f" - retried: {summary['retried']}"
         if self.tty:
             self.stream.write("\r" + " " * 60 + "\r")
         self.stream.write(line + "\n")
@@ -264,6 +268,7 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
         own = executor is None
         state, stop_reason = "running", ""
         futures: dict[Any, Run] = {}
+        shipper = None
         with procs.stop_on_sigterm():
             try:
                 if own:
@@ -271,13 +276,15 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
                         max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                         initializer=procs.worker_init, initargs=(os.getpid(),))
                 progress.start()
-                futures = {executor.submit(execute_run, asdict(r), str(nb_dir), str(out),
-                                           html_report, timeout, kernel, lock.batch): r
-                           for r in runs}
+                # every run carries its notebook and input files and returns its outputs, which
+                # are installed here (pkoresearch.shipping): one path for every executor
+                shipper = Shipper(executor, nb_dir, out, html_report, timeout, kernel,
+                                  batch=lock.batch)
+                futures = {shipper.submit(r): r for r in runs}
                 for fut in cf.as_completed(futures):
                     r = futures[fut]
                     try:
-                        s = fut.result()
+                        s = shipper.receive(r, fut.result())
                     except BaseException as exc:  # noqa: BLE001 - a dead worker: a failed run
                         if isinstance(exc, (procs.Stopped, KeyboardInterrupt)):
                             raise
@@ -297,6 +304,8 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
                         procs.kill_pool(executor)
                     for f in futures:
                         f.cancel()
+                if shipper is not None:
+                    shipper.close()
                 if own and executor is not None:
                     executor.shutdown(wait=True, cancel_futures=True)
                 outdir.clean_stale(out)
@@ -312,7 +321,9 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
 def dask_executor(scheduler: str, connect_timeout: float = 10.0
                   ) -> tuple[cf.Executor, Callable[[], None]]:
     """An executor that submits to a Dask distributed scheduler, and a function that closes it.
-    A scheduler that does not answer within ``connect_timeout`` seconds is a RunConfigError."""
+    A scheduler that does not answer within ``connect_timeout`` seconds is a RunConfigError.
+    The workers need pkoresearch and its dependencies installed, nothing else: each run brings its
+    notebook and input files and returns its outputs (``pkoresearch.shipping``)."""
     try:
         from dask.distributed import Client
     except ImportError as exc:  # pragma: no cover - dask is an optional extra
