@@ -48,6 +48,7 @@ import yaml
 
 from . import __version__, paths, results
 from .errors import ParameterError, PkoError
+from .lock import status as lock_status
 
 KERNEL = "python3"
 RESERVED = {"output_dir"}  # set by the runner for every run
@@ -599,6 +600,7 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": _versions(),
+        "lock": lock_status().to_dict(),  # whether the installed packages are the locked set
         "kernel": kernel,
         "data_checksums": data_checksums(runs, nb_dir),
         "real_data": real_data_files(ordered),
