@@ -194,5 +194,11 @@ def test_ruff_and_pre_commit_are_configured():
             for dep in hook.get("additional_dependencies", []):
                 name, version = dep.split("==")
                 assert pins[lock.normalize(name)] == version, dep
+    # papermill reads one `name: type = value  # help` line per parameter: the formatter must not
+    # wrap them
+    for py in sorted((ROOT / "notebooks").glob("*.py")):
+        cell = py.read_text().split('# %% tags=["parameters"]\n')[1].split("\n# %%")[0]
+        lines = [ln for ln in cell.splitlines() if ln.strip()]
+        assert lines[1] == "# fmt: off" and lines[-1] == "# fmt: on", py.name
     lint = (ROOT / "tools" / "lint.sh").read_text()
     assert "check" in lint and "format --check" in lint and "notebooks/*.py" in lint
