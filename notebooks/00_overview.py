@@ -11,11 +11,13 @@
 
 # %% tags=["parameters"]
 # Parameters (papermill injects overrides after this cell)
+# fmt: off
 dataset_names: "Optional[list]" = None  # curated datasets to describe; None for all bundled datasets
 start_year: int = 1992  # first year shown in the coverage table and figure
 end_year: int = 2025  # last year shown in the coverage table and figure
 preferred_only: bool = True  # True: one value per figure where sources disagree; False: every revision
 output_dir: str = ""  # folder for figures and results.json; "" means reports/00_overview
+# fmt: on
 
 # %%
 import matplotlib.pyplot as plt

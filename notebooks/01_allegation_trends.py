@@ -10,6 +10,7 @@
 
 # %% tags=["parameters"]
 # Parameters (papermill injects overrides after this cell)
+# fmt: off
 start_year: int = 2008  # first reporting year (2008: the UN tracking system starts; earlier counts were compiled differently)
 end_year: int = 2024  # last reporting year
 missions: "Optional[list]" = None  # mission acronyms such as ["MINUSCA"]; None for all missions
@@ -21,6 +22,7 @@ allegations_table: str = "auto"  # UN table of allegations: a path (.xlsx or .cs
 contributions_mission_month: str = "auto"  # UN contributions by gender, mission x month (monthly denominators, mission activity): a path, a registry name (un_contributions_mission_month), "auto" (the cached file, else year-end denominators and mission activity unknown) or "bundled"
 model_family: str = "quasipoisson"  # count model: "quasipoisson" (default, safe with few years), "negbin", "poisson" or "auto" (a dispersion test picks)
 output_dir: str = ""  # folder for figures and results.json; "" means reports/01_allegation_trends
+# fmt: on
 
 # %%
 import warnings

@@ -12,6 +12,7 @@
 
 # %% tags=["parameters"]
 # Parameters (papermill injects overrides after this cell)
+# fmt: off
 start: str = "2005-01"  # first month (YYYY-MM)
 end: str = "2025-12"  # last month (YYYY-MM)
 categories: "Optional[list]" = None  # all_uniformed, military_contingents, staff_officers_experts, individual_police, formed_police_units, military, police; None for the main five
@@ -22,6 +23,7 @@ contributions_mission_month: str = "auto"  # UN contributions by gender by month
 top_n: int = 10  # contributors shown in the ranking
 horizon: int = 2060  # last year a projection may reach before it says "not reached by"
 output_dir: str = ""  # folder for figures and results.json; "" means reports/02_womens_participation
+# fmt: on
 
 # %%
 import matplotlib.pyplot as plt

@@ -19,6 +19,7 @@
 
 # %% tags=["parameters"]
 # Parameters (papermill injects overrides after this cell)
+# fmt: off
 years: "Optional[list]" = None  # reporting years to include, e.g. [2019, 2020, 2021]; None for all
 personnel_categories: list = ["military", "police"]  # uniformed categories whose allegations count ("military", "police")
 contributors: "Optional[list]" = None  # contributing countries (nationality in the UN table); None for all; needs allegations_table
@@ -28,6 +29,7 @@ min_cases: int = 5  # contributors with fewer decided NIO requests get a small-n
 allegations_table: str = "auto"  # UN table of allegations: a path (.xlsx or .csv), a registry name (un_allegations), "auto" (the cached un_allegations, else the bundled curated series) or "bundled"
 as_of: str = ""  # day pending cases are censored on (YYYY-MM-DD or YYYY-MM); empty for the first day of the last reporting month of the export
 output_dir: str = ""  # folder for figures and results.json; "" means reports/03_tcc_response_rates
+# fmt: on
 
 # %%
 import matplotlib.pyplot as plt

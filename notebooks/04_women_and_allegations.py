@@ -13,6 +13,7 @@
 
 # %% tags=["parameters"]
 # Parameters (papermill injects overrides after this cell)
+# fmt: off
 start_year: int = 2015  # first reporting year modelled (the UN table of allegations starts in 2015)
 end_year: int = 2021  # last reporting year modelled (the personnel data have complete years to 2021)
 outcome: str = "uniformed"  # allegations counted: "all", "uniformed" (military or police), "military", "police"
@@ -23,6 +24,7 @@ mission_kinds: list = ["peacekeeping"]  # missions modelled: "peacekeeping", "sp
 allegations_table: str = "auto"  # UN table of allegations export (.xlsx or .csv): a path, a registry name (un_allegations), "auto" (the cached file) or "bundled" (none: the notebook then says what it needs)
 contributions_mission_month: str = "auto"  # UN contributions by gender by month (mission x month .dta or odp_contributionsbygender.csv): a path, a registry name (un_contributions_mission_month), "auto" or "bundled"
 output_dir: str = ""  # folder for figures and results.json; "" means reports/04_women_and_allegations
+# fmt: on
 
 # %%
 import matplotlib.pyplot as plt

@@ -11,8 +11,10 @@ absent, nbval skips the notebooks whose data parameters default to ``"auto"``, s
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -29,11 +31,15 @@ _CACHE: dict[str, object] = {}
 def pytest_configure(config):
     folder, _ = registry.fill_temporary_cache(EXTERNAL)
     _CACHE.update(folder=folder, missing=registry.pinned_missing())
+    # notebooks run by nbval or a kernel write their default reports/<notebook> here, not into
+    # the checkout (kernels inherit the variable)
+    _CACHE["reports"] = os.environ["PKORESEARCH_REPORTS"] = tempfile.mkdtemp(prefix="pko-reports-")
 
 
 def pytest_unconfigure(config):
-    if _CACHE.get("folder"):
-        shutil.rmtree(_CACHE["folder"], ignore_errors=True)
+    for key in ("folder", "reports"):
+        if _CACHE.get(key):
+            shutil.rmtree(_CACHE[key], ignore_errors=True)
 
 
 @cache

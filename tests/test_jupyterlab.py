@@ -47,7 +47,9 @@ def server(tmp_path_factory):
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={ROOT}"]
+           f"--ServerApp.root_dir={ROOT}",
+           # opening a notebook makes a checkpoint copy: keep it out of the checkout
+           f"--FileCheckpoints.checkpoint_dir={runtime / 'checkpoints'}"]
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime)}
     log = open(runtime / "server.log", "w")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -4,6 +4,11 @@ outputs nbval compares are fresh. Run after editing a notebook's ``.py`` or a he
     python tools/refresh_notebooks.py                       # every notebook in notebooks/
     python tools/refresh_notebooks.py notebooks/01_allegation_trends.py   # one (.py or .ipynb)
     python tools/refresh_notebooks.py --check               # only check .py and .ipynb agree
+    python tools/refresh_notebooks.py --sources-only        # copy the .py cells in, keep outputs
+
+``--sources-only`` is for changes that cannot change what a cell shows, such as ``ruff format``
+over the sources: it rewrites each .ipynb's cell sources from its .py without executing, and
+refuses a notebook whose cells differ in number, type or tags (those need a real refresh).
 
 The ``.py`` file (jupytext py:percent) is the reviewed source; the ``.ipynb`` beside it is built
 from it with kernelspec ``python3``, executed in the notebook's folder (as nbval runs it), and
@@ -18,9 +23,11 @@ outputs come from the pinned real files; without them a notebook whose data para
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import jupytext
@@ -83,6 +90,28 @@ def refresh(py: Path) -> Path:
     return target
 
 
+def copy_sources(py: Path) -> bool:
+    """Put the cell sources of ``py`` into the .ipynb beside it, keeping the stored outputs;
+    True when the .ipynb changed. Raises ``ValueError`` when the cells differ in more than
+    their source."""
+    built = build(py)
+    target = py.with_suffix(".ipynb")
+    stored = nbformat.read(target, as_version=4)
+    shape = [(c[0], c[2]) for c in cells_of(built)]
+    if shape != [(c[0], c[2]) for c in cells_of(stored)]:
+        raise ValueError(f"{target.name}: cells differ in number, type or tags from {py.name}; "
+                         f"run `python tools/refresh_notebooks.py notebooks/{py.name}`")
+    if cells_of(built) == cells_of(stored):
+        return False
+    for new, old in zip(built.cells, stored.cells):
+        old.source = new.source
+    tmp = target.with_suffix(".ipynb.tmp")
+    nbformat.write(stored, tmp)
+    tmp.replace(target)
+    print(f"sources copied into {target.relative_to(ROOT)}")
+    return True
+
+
 def out_of_step() -> list[str]:
     """Notebooks whose .ipynb cells differ from their .py source (or lack one of the two)."""
     problems = []
@@ -108,15 +137,27 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*", type=Path)
     ap.add_argument("--check", action="store_true", help="only report .py/.ipynb disagreements")
+    ap.add_argument("--sources-only", action="store_true",
+                    help="copy cell sources into the .ipynb without executing (after formatting)")
     args = ap.parse_args(argv)
     if args.check:
         problems = out_of_step()
         print("\n".join(problems) or "every .ipynb matches its .py")
         return 1 if problems else 0
     targets = [p.resolve().with_suffix(".py") for p in args.notebooks] or sorted(NOTEBOOKS.glob("*.py"))
+    if args.sources_only:
+        try:
+            for t in targets:
+                copy_sources(t)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        return 0
     from pkoresearch import registry
 
     cache, _ = registry.fill_temporary_cache()  # the same cache the test suite's nbval reads
+    reports = Path(tempfile.mkdtemp(prefix="pko-reports-"))  # figures the notebooks write
+    os.environ["PKORESEARCH_REPORTS"] = str(reports)
     try:
         missing = registry.pinned_missing()
         blocked = [t.name for t in targets if missing and uses_real_data(t)]
@@ -129,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             refresh(t)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(reports, ignore_errors=True)
     return 0
 
 

@@ -141,11 +141,11 @@ def _write_inputs() -> None:
 def output_dir(value: Any, notebook: str) -> Path:
     """Create the output folder, start its results file, and set the plot theme.
 
-    ``value`` None or "" puts output under ``reports/<notebook>`` in the project.
+    ``value`` None or "" puts output under ``reports/<notebook>`` in the project
+    (:func:`pkoresearch.paths.reports_dir`).
     """
     if value in (None, ""):
-        base = paths.project_root() or Path.cwd()
-        out = base / "reports" / notebook
+        out = paths.reports_dir() / notebook
     elif isinstance(value, (str, os.PathLike)):
         out = paths.resolve_input(value)
     else:

@@ -1,6 +1,7 @@
 """Where pkoresearch finds its data, notebooks and cache. The only module that decides paths.
 
-``PKORESEARCH_DATA``, ``PKORESEARCH_NOTEBOOKS`` and ``PKORESEARCH_CACHE`` override the defaults.
+``PKORESEARCH_DATA``, ``PKORESEARCH_NOTEBOOKS``, ``PKORESEARCH_CACHE`` and ``PKORESEARCH_REPORTS``
+override the defaults.
 Without them, a source checkout uses ``data/`` and ``notebooks/`` at the project root; an installed
 copy uses the curated tables and the notebooks shipped inside the package (or ``./notebooks`` when
 it holds a ``runs.yaml``, e.g. after ``pkoresearch notebooks``). Real data files fetched from their
@@ -74,6 +75,23 @@ def external_dir() -> Path:
         return Path(env).expanduser().resolve()
     root = project_root() or Path.cwd()
     return (root.parent / "shared" / "external").resolve()
+
+
+def lock_file() -> Path | None:
+    """The checkout's lock file (``requirements/lock.txt``, made by ``tools/lock.sh``), or ``None``
+    for an installed copy."""
+    root = project_root()
+    return root / "requirements" / "lock.txt" if root is not None else None
+
+
+def reports_dir() -> Path:
+    """Default folder of a notebook's figures and results (``reports/<notebook>``):
+    ``PKORESEARCH_REPORTS``, else ``reports/`` in the checkout, else in the working folder. The
+    test suite points it at a temporary folder, so it never writes into the checkout."""
+    env = os.environ.get("PKORESEARCH_REPORTS")
+    if env:
+        return Path(env).expanduser().resolve()
+    return (project_root() or Path.cwd()) / "reports"
 
 
 def resolve_input(path: str | os.PathLike[str]) -> Path:

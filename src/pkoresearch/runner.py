@@ -45,6 +45,7 @@ from . import __version__, outdir, paths, procs
 from . import manifest as manifest_mod
 from .errors import ParameterError, PkoError
 from .execute import KERNEL, _error_summary, execute_run  # noqa: F401 - re-exported
+from .lock import status as lock_status
 from .report import write_index  # noqa: F401 - re-exported
 from .runconfig import (  # noqa: F401 - re-exported: runner is the public entry point
     RESERVED,
@@ -244,6 +245,7 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
             "python": platform.python_version(),
             "platform": platform.platform(),
             "packages": _versions(),
+            "lock": lock_status().to_dict(),  # whether the installed packages are the locked set
             "kernel": kernel,
             "data_checksums": data_checksums(runs, nb_dir),
             "start": started.isoformat(timespec="seconds"),
