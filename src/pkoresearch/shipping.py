@@ -225,7 +225,11 @@ class Shipper:
                "notebook": {"sha256": nb_sha, "source": str(nb_path)},
                "final": str(self.output / "runs" / run.folder), "paths": path_inputs,
                "cache": cache, "html_report": self.html_report, "timeout": self.timeout,
-               "kernel": self.kernel, "expect": self.expect}
+               "kernel": self.kernel, "expect": self.expect,
+               # a worker on this machine (not Dask) works inside the output folder and hands its
+               # outputs back by reference: the same file system as the report (a full disk fails
+               # the run there), no copy of the outputs through memory
+               "local_output": str(self.output) if self.client is None else None}
         return job, handles
 
     def submit(self, run: Run) -> cf.Future:
@@ -241,6 +245,13 @@ class Shipper:
         ``attempts`` when Dask ran it more than once."""
         summary = returned["summary"]
         tmp = _inside(self.output, self.output / f".tmp-{run.folder}-{uuid.uuid4().hex[:8]}")
+        if "folder" in returned:  # a worker on this machine: its output folder, by reference
+            work = _inside(self.output, Path(returned["work"]))
+            try:
+                _inside(work, Path(returned["folder"])).rename(tmp)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            return self._installed(run, tmp, summary)
         tmp.mkdir(parents=True)
         try:
             for rel, data in returned["files"].items():
@@ -250,6 +261,9 @@ class Shipper:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)  # a failed run; the last good report stays
             raise
+        return self._installed(run, tmp, summary)
+
+    def _installed(self, run: Run, tmp: Path, summary: dict[str, Any]) -> dict[str, Any]:
         summary = install(self.output, tmp, summary, self.batch)
         attempts = self.attempts(run.name)
         if len(attempts) > 1:
@@ -367,11 +381,19 @@ def run_job(job: dict[str, Any], handles: dict[str, Any]) -> dict[str, Any]:
     with _ONE_AT_A_TIME:
         _announce(job)
         _check_environment(job["expect"])
-        work = Path(tempfile.mkdtemp(prefix="pkoresearch-run-"))
+        base = job.get("local_output")
+        # inside the output folder a work folder is a ``.tmp-*`` one: a runner that dies leaves
+        # it to the next batch's clean-up (pkoresearch.outdir.clean_stale)
+        work = Path(tempfile.mkdtemp(prefix=".tmp-work-" if base else "pkoresearch-run-",
+                                     dir=base))
+        handed_over = False
         try:
-            return _run_in(work, job, handles)
+            result = _run_in(work, job, handles)
+            handed_over = "folder" in result
+            return result
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            if not handed_over:
+                shutil.rmtree(work, ignore_errors=True)
 
 
 def _run_in(work: Path, job: dict[str, Any], handles: dict[str, Any]) -> dict[str, Any]:
@@ -409,6 +431,8 @@ def _run_in(work: Path, job: dict[str, Any], handles: dict[str, Any]) -> dict[st
     summary["parameters"] = run["parameters"]
     _restore_inputs(out, summary, named, client_paths)
     summary["worker"] = _where()
+    if job.get("local_output"):  # the client takes the folder over (Shipper.receive)
+        return {"summary": summary, "folder": str(out), "work": str(work)}
     files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
              if p.is_file()}
     return {"summary": summary, "files": files}
