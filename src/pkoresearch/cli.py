@@ -50,7 +50,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         manifest = runner.run_batch(runs, output=args.output, jobs=args.jobs,
                                     html_report=args.html, timeout=args.timeout,
-                                    executor=executor, notebooks=nb_dir)
+                                    executor=executor, notebooks=nb_dir,
+                                    warm_start=False if args.cold else None)
     finally:
         if closer:
             closer()
@@ -364,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, help="seconds allowed per cell")
     p.add_argument("--executor", choices=["local", "dask"], default="local")
     p.add_argument("--scheduler", help="Dask scheduler address for --executor dask")
+    p.add_argument("--cold", action="store_true",
+                   help="start each kernel as a new interpreter (default on Linux: fork it from "
+                        "a server per worker that has imported the analysis stack once)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("list", help="show each notebook's parameters")

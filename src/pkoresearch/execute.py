@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import results
+from . import results, warm
 from .runconfig import _inside, safe_folder_name
 
 KERNEL = "python3"
@@ -69,8 +69,11 @@ def _name_final_folder(executed: Path, tmp: Path, final: Path) -> None:
 
 
 def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: bool,
-                timeout: float | None, kernel: str = KERNEL) -> dict[str, Any]:
+                timeout: float | None, kernel: str = KERNEL,
+                start: str = warm.COLD) -> dict[str, Any]:
     """Execute one run; returns a summary dict. Module-level so that it pickles for any executor.
+    ``start``: ``"warm"`` forks the kernel from this worker's fork server (:mod:`.warm`),
+    ``"cold"`` starts a new interpreter.
 
     The run writes into ``output/.tmp-*``; on success that folder replaces ``output/runs/<name>``,
     on failure the previous report stays and the executed notebook goes to ``output/failed/``.
@@ -94,7 +97,8 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
                 str(Path(notebooks) / run["notebook"]), str(executed),
                 parameters={**run["parameters"], "output_dir": str(tmp)},
                 kernel_name=kernel, cwd=notebooks, progress_bar=False, log_output=False,
-                execution_timeout=timeout, request_save_on_cell_execute=False)
+                execution_timeout=timeout, request_save_on_cell_execute=False,
+                **warm.papermill_options(start))
         _name_final_folder(executed, tmp, final)
         if html_report:
             from nbconvert import HTMLExporter

@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import __version__, paths
+from . import __version__, paths, warm
 from .errors import ParameterError
 from .execute import KERNEL, _error_summary, execute_run  # noqa: F401 - re-exported
 from .report import write_index
@@ -187,10 +187,14 @@ class Progress:
 def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
               jobs: int = 1, html_report: bool = True, timeout: float | None = None,
               executor: cf.Executor | None = None, notebooks: str | os.PathLike[str] | None = None,
-              progress: Progress | None = None, kernel: str = KERNEL) -> dict[str, Any]:
+              progress: Progress | None = None, kernel: str = KERNEL,
+              warm_start: bool | None = None) -> dict[str, Any]:
     """Check, then execute every run; write ``index.html`` and ``manifest.json``; return the
     manifest. ``executor``: any ``concurrent.futures``-style executor (its ``submit`` is used);
     by default a process pool of ``jobs`` workers. Failed runs are listed, the others complete.
+    ``warm_start``: kernels forked from a preloaded server in each worker (:mod:`.warm`; the
+    default where fork is available, else cold, said on the progress stream), or ``False`` for a
+    new interpreter per kernel.
     """
     nb_dir = Path(notebooks) if notebooks is not None else paths.notebooks_dir()
     nb_dir = nb_dir.resolve()
@@ -204,6 +208,9 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     progress = progress or Progress(len(runs))
+    start, start_note = warm.resolve_start(warm_start)
+    if warm_start is not False and start == warm.COLD:
+        progress.stream.write(f"pkoresearch run: {start_note}\n")
     progress.start()
     own = executor is None
     if own:
@@ -212,7 +219,7 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
     summaries: dict[str, dict[str, Any]] = {}
     try:
         futures = {executor.submit(execute_run, asdict(r), str(nb_dir), str(out), html_report,
-                                   timeout, kernel): r for r in runs}
+                                   timeout, kernel, start): r for r in runs}
         for fut in cf.as_completed(futures):
             r = futures[fut]
             try:
@@ -234,6 +241,7 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
         "platform": platform.platform(),
         "packages": _versions(),
         "kernel": kernel,
+        "kernel_start": start_note,
         "data_checksums": data_checksums(runs, nb_dir),
         "real_data": real_data_files(ordered),
         "start": started.isoformat(timespec="seconds"),
