@@ -92,6 +92,9 @@ def pkoresearch_run(runs_yaml: Path, out: Path, work: Path, extra: list[str]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     overheads = []
     for r in manifest["runs"]:
+        if r["status"] != "ok":
+            print(f"  ({'cold' if '--cold' in extra else 'warm'}) {r['name']} failed: "
+                  f"{r.get('error', {}).get('message', '')[:200]}")
         cells = cell_seconds(out / "runs" / r["folder"] / "notebook.ipynb")
         if r["status"] == "ok" and cells is not None:
             overheads.append(r["duration_s"] - cells)
