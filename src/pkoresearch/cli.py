@@ -56,7 +56,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         manifest = runner.run_batch(runs, output=args.output, jobs=args.jobs,
                                     html_report=args.html, timeout=args.timeout,
-                                    executor=executor, notebooks=nb_dir, wait=args.wait)
+                                    executor=executor, notebooks=nb_dir, wait=args.wait,
+                                    warm_start=False if args.cold else None)
     except runner.BatchStopped as exc:
         print(f"pkoresearch run: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -394,6 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "it (default 0: stop with a message)")
     p.add_argument("--executor", choices=["local", "dask"], default="local")
     p.add_argument("--scheduler", help="Dask scheduler address for --executor dask")
+    p.add_argument("--cold", action="store_true",
+                   help="start each kernel as a new interpreter (default on Linux: fork it from "
+                        "a server per worker that has imported the analysis stack once)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("list", help="show each notebook's parameters")

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import results
+from . import results, warm
 from .runconfig import _inside, safe_folder_name
 
 KERNEL = "python3"
@@ -150,10 +150,12 @@ class Orphaned(RuntimeError):
 
 def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: bool,
                 timeout: float | None, kernel: str = KERNEL,
-                batch: str | None = None) -> dict[str, Any]:
+                batch: str | None = None, start: str = warm.COLD) -> dict[str, Any]:
     """Execute one run here and install its outputs; returns a summary dict. The batch runner
     goes through ``pkoresearch.shipping`` (the same two steps with a private folder on the worker
     in between); this is the direct form, for a caller on the machine that holds the output.
+    ``start``: ``"warm"`` forks the kernel from this worker's fork server (:mod:`.warm`),
+    ``"cold"`` starts a new interpreter.
 
     The run writes into ``output/.tmp-*``; on success that folder replaces ``output/runs/<name>``,
     on failure the previous report stays and the executed notebook goes to ``output/failed/``.
@@ -166,12 +168,12 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
     tmp = _inside(out_root, out_root / f".tmp-{folder}-{uuid.uuid4().hex[:8]}")
     tmp.mkdir(parents=True)
     return install(out_root, tmp, execute_into(run, notebooks, tmp, final, html_report, timeout,
-                                               kernel), batch)
+                                               kernel, start=start), batch)
 
 
 def execute_into(run: dict[str, Any], notebooks: str, tmp: Path, final: Path, html_report: bool,
                  timeout: float | None, kernel: str = KERNEL, names: dict[str, str] | None = None,
-                 source: str | None = None) -> dict[str, Any]:
+                 source: str | None = None, start: str = warm.COLD) -> dict[str, Any]:
     """Execute one run with papermill into the folder ``tmp`` (executed notebook, HTML, figures,
     ``results.json``, ``inputs.json``, ``kernel-stderr.log``); returns its summary, ``status`` ok or
     failed. Writes nothing outside ``tmp``. The executed notebook names ``final`` (where the client
@@ -195,7 +197,8 @@ def execute_into(run: dict[str, Any], notebooks: str, tmp: Path, final: Path, ht
                 parameters={**run["parameters"], "output_dir": str(tmp)},
                 kernel_name=kernel, cwd=notebooks, progress_bar=False, log_output=False,
                 execution_timeout=timeout, request_save_on_cell_execute=False,
-                kernel_manager_class=DyingKernelManager)
+                **(warm.papermill_options(start)
+                   or {"kernel_manager_class": DyingKernelManager}))
         _name_final_folder(executed, tmp, final, names, source)
         if html_report:
             _write_html(executed, tmp)

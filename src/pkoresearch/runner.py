@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import __version__, outdir, paths, procs
+from . import __version__, outdir, paths, procs, warm
 from . import manifest as manifest_mod
 from .errors import ParameterError, PkoError
 from .execute import KERNEL, _error_summary, execute_run  # noqa: F401 - re-exported
@@ -215,7 +215,7 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
               jobs: int = 1, html_report: bool = True, timeout: float | None = None,
               executor: cf.Executor | None = None, notebooks: str | os.PathLike[str] | None = None,
               progress: Progress | None = None, kernel: str = KERNEL,
-              wait: float = 0.0) -> dict[str, Any]:
+              wait: float = 0.0, warm_start: bool | None = None) -> dict[str, Any]:
     """Check, then execute every run; write ``index.html`` and ``manifest.json``; return the
     manifest. ``executor``: any ``concurrent.futures``-style executor (its ``submit`` is used);
     by default a process pool of ``jobs`` workers. Failed runs are listed, the others complete.
@@ -224,6 +224,9 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
     removes temporary entries that dead runners left; the manifest carries earlier reports
     forward (:mod:`pkoresearch.manifest`) and is replaced atomically after each run. SIGTERM
     stops the workers and raises :class:`BatchStopped` once the manifest is written.
+    ``warm_start``: kernels forked from a preloaded server in each worker (:mod:`.warm`; the
+    default where fork is available, else cold, said on the progress stream), or ``False`` for a
+    new interpreter per kernel.
     """
     nb_dir = Path(notebooks) if notebooks is not None else paths.notebooks_dir()
     nb_dir = nb_dir.resolve()
@@ -234,6 +237,7 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
     timeout = check_timeout(timeout)
     check_runs(runs, nb_dir)
     out = Path(output).resolve()
+    start, start_note = warm.resolve_start(warm_start)
     with outdir.OutputLock(out, wait) as lock:
         outdir.clean_stale(out)
         previous = manifest_mod.read_previous(out)
@@ -247,6 +251,7 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
             "packages": _versions(),
             "lock": lock_status().to_dict(),  # whether the installed packages are the locked set
             "kernel": kernel,
+            "kernel_start": start_note,
             "data_checksums": data_checksums(runs, nb_dir),
             "start": started.isoformat(timespec="seconds"),
         }
@@ -267,6 +272,8 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
             return m
 
         progress = progress or Progress(len(runs))
+        if warm_start is not False and start == warm.COLD:
+            progress.stream.write(f"pkoresearch run: {start_note}\n")
         own = executor is None
         state, stop_reason = "running", ""
         futures: dict[Any, Run] = {}
@@ -281,7 +288,7 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
                 # every run carries its notebook and input files and returns its outputs, which
                 # are installed here (pkoresearch.shipping): one path for every executor
                 shipper = Shipper(executor, nb_dir, out, html_report, timeout, kernel,
-                                  batch=lock.batch)
+                                  batch=lock.batch, start=start)
                 futures = {shipper.submit(r): r for r in runs}
                 for fut in cf.as_completed(futures):
                     r = futures[fut]

@@ -145,8 +145,10 @@ class Shipper:
     """
 
     def __init__(self, executor: cf.Executor, notebooks: Path, output: Path, html_report: bool,
-                 timeout: float | None, kernel: str = KERNEL, batch: str | None = None):
+                 timeout: float | None, kernel: str = KERNEL, batch: str | None = None,
+                 start: str = "cold"):
         self.executor = executor
+        self.start = start  # "warm" or "cold" kernels on the worker (pkoresearch.warm)
         self.batch = batch  # the batch holding the output folder's lock (see execute.install)
         self.client = _dask_client(executor)
         self.notebooks = Path(notebooks)
@@ -225,7 +227,7 @@ class Shipper:
                "notebook": {"sha256": nb_sha, "source": str(nb_path)},
                "final": str(self.output / "runs" / run.folder), "paths": path_inputs,
                "cache": cache, "html_report": self.html_report, "timeout": self.timeout,
-               "kernel": self.kernel, "expect": self.expect,
+               "kernel": self.kernel, "start": self.start, "expect": self.expect,
                # a worker on this machine (not Dask) works inside the output folder and hands its
                # outputs back by reference: the same file system as the report (a full disk fails
                # the run there), no copy of the outputs through memory
@@ -427,7 +429,8 @@ def _run_in(work: Path, job: dict[str, Any], handles: dict[str, Any]) -> dict[st
     with _environ(PKORESEARCH_CACHE=str(cache)):
         summary = execute_into({**run, "parameters": parameters}, str(nb_dir), out,
                                Path(job["final"]), job["html_report"], job["timeout"],
-                               job["kernel"], names=named, source=job["notebook"]["source"])
+                               job["kernel"], names=named, source=job["notebook"]["source"],
+                               start=job.get("start", "cold"))
     summary["parameters"] = run["parameters"]
     _restore_inputs(out, summary, named, client_paths)
     summary["worker"] = _where()

@@ -1,0 +1,249 @@
+"""The fork server behind warm kernel starts (see :mod:`pkoresearch.warm`, which starts and talks
+to it). Runs in its own interpreter, the kernel's Python, started as
+
+    python -c "import sys; del sys.path[0]; from pkoresearch._forkserver import main; main(FD)"
+
+where FD is one end of a Unix ``SOCK_SEQPACKET`` socket pair whose other end the worker keeps.
+
+It imports the heavy modules once (``PRELOAD``), with the BLAS thread count fixed through the
+environment before numpy loads and matplotlib's backend chosen as ipykernel would choose it, and
+opens no sockets and starts no threads. Then, per request, it forks: the child starts a new
+session (as ``jupyter_client`` does for a cold kernel), dies with the server
+(``PR_SET_PDEATHSIG``), takes the worker's stdout/stderr (passed as file descriptors), the kernel's
+working folder and environment, and becomes an ipykernel (``IPKernelApp`` with the connection
+file). Every kernel is a fresh process with a clean namespace; the server itself never runs
+notebook code.
+
+Requests (JSON, one per packet) and replies:
+
+- ``{"op": "fork", "argv": [...], "cwd": ..., "env": {...}}`` with two file descriptors (the
+  kernel's stdout and stderr) -> ``{"pid": N}`` once the child has its own session;
+- ``{"op": "poll", "pid": N}`` -> ``{"returncode": None | int}`` (negative: killed by that signal).
+  A child is reaped only here, so its pid cannot be reused while the worker may still signal it.
+
+End of file on the socket (the worker closed it, or died) makes the server kill every kernel it
+still has (their whole process groups) and exit. This module imports only the standard library
+at module level: the worker imports nothing heavy by starting it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import importlib
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+
+# Imported once by the server. Not pkoresearch.plots: it chooses its backend by asking whether it
+# runs inside a kernel, and sets the theme, at import; a notebook's own import must do that.
+PRELOAD = (
+    "numpy", "scipy", "scipy.stats", "scipy.special", "scipy.optimize", "pandas",
+    "matplotlib", "matplotlib.pyplot", "matplotlib.backends.backend_agg", "matplotlib.ticker",
+    "matplotlib.patches", "seaborn", "statsmodels.api", "statsmodels.formula.api",
+    "statsmodels.duration.survfunc", "statsmodels.stats.proportion", "pandera.pandas",
+    "country_converter", "yaml",
+    "IPython", "IPython.core.interactiveshell", "ipykernel.kernelapp", "ipykernel.ipkernel",
+    "ipykernel.zmqshell", "ipykernel.comm", "ipykernel.debugger", "jupyter_client.session",
+    "IPython.core.debugger", "IPython.core.completerlib", "IPython.extensions.storemagic",
+    "sqlite3", "psutil", "tornado.platform.asyncio",
+    "pkoresearch", "pkoresearch.errors", "pkoresearch.paths", "pkoresearch.registry",
+    "pkoresearch.sources", "pkoresearch.curated", "pkoresearch.countries", "pkoresearch.coverage",
+    "pkoresearch.missions", "pkoresearch.notebook", "pkoresearch.results", "pkoresearch.stats",
+    "pkoresearch.trends", "pkoresearch.participation", "pkoresearch.response",
+    "pkoresearch.panel", "pkoresearch.overview", "pkoresearch.readers",
+    "pkoresearch.readers.un_conduct", "pkoresearch.readers.un_gender",
+    "pkoresearch.readers.un_contributions",
+)
+
+# The server's BLAS runs single-threaded unless the environment says otherwise: a BLAS thread pool
+# started before fork is a thread the children would inherit half of.
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+PR_SET_PDEATHSIG = 1
+MAX_MESSAGE = 1 << 20
+
+
+def _die_with_parent(parent: int) -> None:
+    """SIGKILL this process when its parent (the server) ends; exit now if it already has."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - Linux only; the server checks first
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _preload() -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """Import ``PRELOAD``; returns the modules imported, those that failed, and the environment
+    variables the imports set (a kernel gets them on top of its own environment, as it would
+    have had them by importing the same modules)."""
+    # what ipykernel itself would set before the notebook imports matplotlib (init_gui_pylab)
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+    for name in BLAS_THREADS:
+        os.environ.setdefault(name, "1")
+    before = dict(os.environ)
+    done, failed = [], {}
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+            done.append(name)
+        except Exception as exc:  # noqa: BLE001 - a module that fails to load is only not warm
+            failed[name] = f"{type(exc).__name__}: {exc}"[:300]
+    added = {k: v for k, v in os.environ.items() if before.get(k) != v}
+    return done, failed, added
+
+
+def _send(sock: socket.socket, obj: dict) -> None:
+    sock.send(json.dumps(obj).encode())
+
+
+def _returncode(status: int) -> int:
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def _kill_group(pid: int) -> None:
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+            return
+        except (ProcessLookupError, PermissionError):
+            continue
+
+
+def main(fd: int) -> None:
+    """The server's loop; returns (and the server exits) at end of file on the socket."""
+    sock = socket.socket(fileno=fd)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch ends it by closing the socket
+    t0 = time.perf_counter()
+    done, failed, added = _preload()
+    # the imported objects go to the collector's permanent generation: a kernel's collections
+    # (IPython runs one at exit) then scan only its own objects, and leave the shared pages shared
+    gc.collect()
+    gc.freeze()
+    # nothing the children inherit may be running: threads would be missing in the child
+    _send(sock, {"ready": True, "pid": os.getpid(), "preloaded": done, "failed": failed,
+                 "threads": threading.active_count(),
+                 "seconds": round(time.perf_counter() - t0, 3)})
+    children: set[int] = set()
+    try:
+        while True:
+            try:
+                data, fds, _, _ = socket.recv_fds(sock, MAX_MESSAGE, 4)
+            except OSError:
+                break
+            if not data:
+                break
+            req = json.loads(data)
+            if req["op"] == "fork":
+                reply = _fork(req, fds, sock, added)
+                if "pid" in reply:
+                    children.add(reply["pid"])
+            elif req["op"] == "poll":
+                reply = {"returncode": None}
+                try:
+                    pid, status = os.waitpid(req["pid"], os.WNOHANG)
+                except ChildProcessError:
+                    pid, status = req["pid"], 0
+                if pid:
+                    reply["returncode"] = _returncode(status)
+                    children.discard(req["pid"])
+            else:
+                reply = {"error": f"unknown request {req['op']!r}"}
+            _send(sock, reply)
+    finally:
+        for pid in children:  # the worker is gone: no kernel outlives it
+            _kill_group(pid)
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def _fork(req: dict, fds: list[int], sock: socket.socket, added: dict[str, str]) -> dict:
+    if len(fds) != 2:
+        for f in fds:
+            os.close(f)
+        return {"error": f"fork: expected 2 file descriptors (stdout, stderr), got {len(fds)}"}
+    server = os.getpid()
+    ready_r, ready_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the kernel: never returns
+        os.close(ready_r)
+        _child(req, fds, sock, ready_w, server, added)
+    os.close(ready_w)
+    for f in fds:
+        os.close(f)
+    ok = os.read(ready_r, 1)
+    os.close(ready_r)
+    if not ok:
+        os.waitpid(pid, 0)
+        return {"error": "fork: the kernel process failed before it started (see its stderr)"}
+    return {"pid": pid}
+
+
+def _child(req: dict, fds: list[int], sock: socket.socket, ready_w: int, server: int,
+           added: dict[str, str]) -> None:
+    """Set up the forked process as a cold kernel would be, then run the ipykernel."""
+    try:
+        os.setsid()
+        _die_with_parent(server)
+        sock.close()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.dup2(fds[0], 1)
+        os.dup2(fds[1], 2)
+        for f in fds:
+            if f > 2:
+                os.close(f)
+        os.chdir(req["cwd"])
+        os.environ.clear()
+        os.environ.update(req["env"])
+        os.environ.update(added)
+        # ipykernel's parent poller watches this pid: the server, which the kernel dies with
+        os.environ["JPY_PARENT_PID"] = str(server)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.write(ready_w, b"1")
+        os.close(ready_w)
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+        os._exit(1)
+    code = 0
+    try:
+        if "numpy" in sys.modules:  # each kernel its own unseeded global RNG, as a cold one
+            sys.modules["numpy"].random.seed()
+        from importlib.util import find_spec
+
+        from ipykernel.kernelapp import IPKernelApp
+
+        sys.argv = [find_spec("ipykernel_launcher").origin or "ipykernel_launcher", *req["argv"]]
+        # the trait's default was read from the environment when the server imported ipykernel
+        IPKernelApp.launch_instance(parent_handle=server)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+        code = 1
+    # the end of a normal interpreter exit, without tearing down the modules (as multiprocessing
+    # does for forked children): exit handlers, then flushed streams
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001, S110
+                pass
+        os._exit(code)

@@ -1,0 +1,295 @@
+"""Warm-start kernels (pkoresearch.warm): each run a fresh forked kernel that nothing of an earlier
+run reaches, the same results and figure bytes as cold kernels, failures and timeouts handled as
+cold ones are, and no process left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from pkoresearch import cli, results, runner, warm
+from conftest import ROOT
+
+pytestmark = pytest.mark.skipif(not warm.warm_available()[0], reason=warm.warm_available()[1])
+
+PARAMS = 'output_dir: str = ""  # output folder'
+
+# what a run can leave behind in its process, and what the next run checks
+DIRTY = '''import threading, time
+import matplotlib.pyplot as plt
+import pandas as pd
+import pkoresearch.stats
+import pkoresearch as pko
+from pkoresearch import notebook as nb
+nb.output_dir(output_dir, "dirty")
+LEAKED_GLOBAL = 42
+plt.rcParams["lines.linewidth"] = 9.5
+pd.set_option("display.precision", 1)
+pkoresearch.stats.LEAKED_ATTRIBUTE = "dirty"
+threading.Thread(target=time.sleep, args=(600,), name="leaked-thread").start()
+pko.results.record("linewidth", plt.rcParams["lines.linewidth"])
+pko.results.record("precision", pd.get_option("display.precision"))
+pko.results.record("threads", sorted(t.name for t in threading.enumerate()))'''
+
+CHECK = '''import os, sys, threading
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pkoresearch.stats
+import pkoresearch as pko
+from pkoresearch import notebook as nb
+nb.output_dir(output_dir, "check")
+record = pko.results.record
+record("leaked_global", "LEAKED_GLOBAL" in globals())
+record("leaked_attribute", hasattr(pkoresearch.stats, "LEAKED_ATTRIBUTE"))
+record("threads", sorted(t.name.rstrip("0123456789") for t in threading.enumerate()))
+record("linewidth", plt.rcParams["lines.linewidth"])
+record("precision", pd.get_option("display.precision"))
+record("rcparams", {k: repr(v) for k, v in sorted(matplotlib.rcParams.items())})
+record("backend", matplotlib.get_backend())
+record("pid", os.getpid())
+record("ppid", os.getppid())
+record("argv_tail", [a for a in sys.argv[1:] if not a.endswith(".json")])
+record("sys_path", sys.path)
+record("cwd", os.getcwd())
+record("env", sorted(k for k in os.environ if k not in ("JPY_PARENT_PID",)))
+record("random", float(np.random.random()))
+print("checked")'''
+
+FAILS = '''import pkoresearch as pko
+from pkoresearch import notebook as nb
+nb.output_dir(output_dir, "fails")
+raise ValueError("made to fail")'''
+
+HANGS = '''import time
+time.sleep(600)'''
+
+# a hanging kernel that has started a process of its own (same session, as a cold kernel's)
+HANGS_WITH_CHILD = '''import subprocess, time
+subprocess.Popen(["sleep", "600"])
+time.sleep(600)'''
+
+
+def _notebook(folder: Path, name: str, source: str) -> None:
+    nb = new_notebook(cells=[new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
+                             new_code_cell(source)],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    nbformat.write(nb, folder / name)
+
+
+@pytest.fixture
+def nbs(tmp_path) -> Path:
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    for name, source in [("dirty.ipynb", DIRTY), ("check.ipynb", CHECK), ("fails.ipynb", FAILS),
+                         ("hangs.ipynb", HANGS), ("hangs_child.ipynb", HANGS_WITH_CHILD)]:
+        _notebook(folder, name, source)
+    return folder
+
+
+@pytest.fixture
+def marker(monkeypatch) -> str:
+    """An environment variable every process of the batch inherits (pool workers, fork servers,
+    kernels and what they start), to find the ones left behind."""
+    value = uuid.uuid4().hex
+    monkeypatch.setenv("PKORESEARCH_TEST_MARKER", value)
+    return value
+
+
+def _processes_with(marker: str) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if f"PKORESEARCH_TEST_MARKER={marker}".encode() not in (proc / "environ").read_bytes():
+                continue
+            cmdline = (proc / "cmdline").read_bytes()
+            # the process pool's resource tracker: the test process's own, for its whole life
+            if b"multiprocessing.resource_tracker" in cmdline:
+                continue
+            found.append(f"{proc.name}: {cmdline[:120]!r}")
+        except OSError:  # gone, a zombie, or not ours
+            continue
+    return found
+
+
+def _no_processes_left(marker: str, within: float = 10.0) -> list[str]:
+    deadline = time.monotonic() + within
+    while (left := _processes_with(marker)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
+
+
+def _run(nbs: Path, out: Path, runs: list[runner.Run], warm_start: bool, **kw) -> dict:
+    return runner.run_batch(runs, output=out, jobs=1, html_report=False, notebooks=nbs,
+                            warm_start=warm_start, progress=runner.Progress(len(runs),
+                                                                           stream=_Sink()), **kw)
+
+
+class _Sink:
+    def write(self, text: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_run_leaves_nothing_for_the_next_run_in_the_same_worker(nbs, tmp_path, marker):
+    runs = [runner.Run("before", "check.ipynb", {}), runner.Run("dirty", "dirty.ipynb", {}),
+            runner.Run("after", "check.ipynb", {})]
+    manifest = _run(nbs, tmp_path / "out", runs, warm_start=True)
+    assert manifest["failed"] == 0, manifest["runs"]
+    assert manifest["kernel_start"].startswith("warm")
+    before, dirty, after = (results.read(tmp_path / "out" / "runs" / r.name) for r in runs)
+    # the dirty run did change its own process
+    assert dirty["linewidth"] == 9.5 and dirty["precision"] == 1
+    assert "leaked-thread" in dirty["threads"]
+    # ... and the next run in the same worker (same fork server: same parent) saw none of it
+    assert after["ppid"] == before["ppid"] and after["pid"] != before["pid"]
+    for key in ("leaked_global", "leaked_attribute", "threads", "linewidth", "precision",
+                "rcparams", "backend"):
+        assert after[key] == before[key], key
+    assert after["leaked_global"] is False and after["leaked_attribute"] is False
+    assert "leaked-thread" not in after["threads"]
+    # every kernel draws its own random numbers, as a cold kernel does
+    assert after["random"] != before["random"]
+    assert _no_processes_left(marker) == []
+
+
+def test_a_warm_kernel_starts_in_the_state_a_cold_one_does(nbs, tmp_path):
+    run = [runner.Run("check", "check.ipynb", {})]
+    assert _run(nbs, tmp_path / "warm", run, warm_start=True)["failed"] == 0
+    assert _run(nbs, tmp_path / "cold", run, warm_start=False)["failed"] == 0
+    w, c = (results.read(tmp_path / mode / "runs" / "check") for mode in ("warm", "cold"))
+    for key in ("rcparams", "backend", "precision", "threads", "argv_tail", "sys_path", "cwd",
+                "leaked_global"):
+        assert w[key] == c[key], key
+    # the environment too, plus what importing the preloaded modules sets (pandera does, on
+    # import: a kernel that imported it would have the same)
+    assert set(c["env"]) <= set(w["env"])
+    assert set(w["env"]) - set(c["env"]) <= {"SPARK_LOCAL_IP", "PYARROW_IGNORE_TIMEZONE"}
+    assert w["backend"] == "module://matplotlib_inline.backend_inline"
+    # the figure shows inline in both (the inline backend is set up by the kernel, not the server)
+    assert w["ppid"] != c["ppid"]
+
+
+def _summary_shape(s: dict) -> dict:
+    err = s.get("error", {})
+    return {"status": s["status"], "error_type": err.get("type"), "ename": err.get("ename"),
+            "message": err.get("message"), "files": sorted(s["files"])}
+
+
+def test_failing_and_hanging_runs_are_handled_as_cold_ones(nbs, tmp_path, marker, capsys):
+    runs_yaml = tmp_path / "runs.yaml"
+    runs_yaml.write_text(textwrap.dedent("""\
+        runs:
+          - {name: check, notebook: check.ipynb}
+          - {name: fails, notebook: fails.ipynb}
+          - {name: hangs, notebook: hangs.ipynb}
+        """))
+    codes, manifests = {}, {}
+    for mode in ("warm", "cold"):
+        out = tmp_path / mode
+        args = ["run", "--runs", str(runs_yaml), "--notebooks", str(nbs), "-o", str(out),
+                "--no-html", "--timeout", "20", "--jobs", "1"]
+        codes[mode] = cli.main(args + (["--cold"] if mode == "cold" else []))
+        manifests[mode] = json.loads((out / "manifest.json").read_text())
+    assert codes == {"warm": 1, "cold": 1}
+    err = capsys.readouterr().err
+    assert err.count("FAILED fails") == 2 and err.count("FAILED hangs") == 2
+    shapes = {m: [_summary_shape(s) for s in manifests[m]["runs"]] for m in manifests}
+    assert shapes["warm"] == shapes["cold"], json.dumps(manifests["warm"]["runs"], indent=1)
+    by_name = {s["name"]: s for s in manifests["warm"]["runs"]}
+    assert by_name["check"]["status"] == "ok"
+    assert by_name["fails"]["error"]["ename"] == "ValueError"
+    assert by_name["hangs"]["error"]["type"] == "CellTimeoutError"
+    for mode in ("warm", "cold"):
+        # (papermill saves no notebook on a timeout: failed/ has the kernel's stderr, both ways)
+        assert (tmp_path / mode / "failed" / "hangs" / "kernel-stderr.log").is_file()
+        assert (tmp_path / mode / "failed" / "fails" / "notebook.ipynb").is_file()
+        assert not (tmp_path / mode / "runs" / "hangs").exists()
+    assert _no_processes_left(marker) == []
+
+
+def test_a_timed_out_kernel_takes_the_processes_it_started_with_it(nbs, tmp_path, marker):
+    manifest = _run(nbs, tmp_path / "out", [runner.Run("child", "hangs_child.ipynb", {})],
+                    warm_start=True, timeout=15)
+    assert manifest["runs"][0]["error"]["type"] == "CellTimeoutError"
+    assert _no_processes_left(marker) == []
+
+
+WORKER_DIES = '''
+import asyncio, os, signal, sys
+from pkoresearch import warm
+async def main():
+    km = warm.WarmKernelManager(kernel_name="python3")
+    await km.start_kernel()
+    print(warm.server_pids()[0], km.provisioner.pid, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # no clean-up of any kind
+asyncio.run(main())
+'''
+
+
+def test_the_fork_server_and_its_kernels_die_with_their_worker(tmp_path, marker):
+    proc = subprocess.run([sys.executable, "-c", WORKER_DIES], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    server, kernel = (int(p) for p in proc.stdout.split())
+    assert server != kernel
+    assert _no_processes_left(marker) == []
+
+
+def test_where_fork_is_unavailable_the_batch_runs_cold_and_says_so(monkeypatch):
+    assert warm.resolve_start(False)[0] == warm.COLD
+    assert warm.resolve_start(None)[0] == warm.WARM
+    monkeypatch.setattr(sys, "platform", "darwin")
+    start, note = warm.resolve_start(None)
+    assert start == warm.COLD and "darwin" in note
+    assert warm.papermill_options(start) == {}
+    assert cli.build_parser().parse_args(["run", "--cold"]).cold is True
+    assert cli.build_parser().parse_args(["run"]).cold is False
+
+
+def test_the_provisioner_is_registered_for_kernelspecs():
+    from jupyter_client.provisioning import KernelProvisionerFactory
+
+    entry = KernelProvisionerFactory.instance().provisioners.get(warm.PROVISIONER_NAME)
+    assert entry is not None, "pip install -e . registers the entry point"
+    assert entry.load() is warm.ForkProvisioner
+
+
+def test_default_batch_gives_the_same_results_and_figures_warm_and_cold(tmp_path):
+    """The committed runs.yaml, --jobs 2, warm and cold: every results.json and figure file
+    byte for byte."""
+    runs = runner.load_runs(ROOT / "notebooks" / "runs.yaml")
+    outs = {}
+    for mode, flag in (("warm", True), ("cold", False)):
+        outs[mode] = tmp_path / mode
+        m = runner.run_batch(runs, output=outs[mode], jobs=2, html_report=False,
+                             notebooks=ROOT / "notebooks", warm_start=flag,
+                             progress=runner.Progress(len(runs), stream=_Sink()))
+        assert m["failed"] == 0, [r.get("error") for r in m["runs"]]
+    compared = 0
+    for f in sorted((outs["cold"] / "runs").rglob("*")):
+        if f.suffix in (".json", ".png", ".svg", ".pdf"):
+            twin = outs["warm"] / f.relative_to(outs["cold"])
+            assert twin.read_bytes() == f.read_bytes(), f"{f.relative_to(outs['cold'])} differs"
+            compared += 1
+    warm_files = {p.relative_to(outs["warm"]) for p in (outs["warm"] / "runs").rglob("*")}
+    cold_files = {p.relative_to(outs["cold"]) for p in (outs["cold"] / "runs").rglob("*")}
+    assert warm_files == cold_files
+    assert compared >= len(runs) + 8  # every results.json and the figures
