@@ -253,7 +253,7 @@ _WHOLE = re.compile(r"\s*\+?\d+(?:\.0*)?\s*")
 
 def whole_numbers(raw: pd.Series, path: str | os.PathLike[str], column: str,
                   problems: list[Problem], maximum: int = MAX_PERSONS,
-                  unit: str = "persons") -> pd.Series:
+                  unit: str = "persons", quote: bool = True) -> pd.Series:
     """Parse text cells as whole numbers from 0 to ``maximum`` (int64, 0 where refused). Each
     refused cell (empty, not a number, negative, a fraction, ``inf``/``nan``, or a number too large
     to be a count, which would otherwise overflow to a negative) adds a :class:`Problem`."""
@@ -263,8 +263,9 @@ def whole_numbers(raw: pd.Series, path: str | os.PathLike[str], column: str,
     bad = ~ok | (num > maximum)
     for r in raw.index[bad]:
         v = raw.at[r]
-        problems.append(Problem(str(path), int(r), column, repr(v) if v.strip() == "" or not
-                                ok[r] else f"{v.strip()} (more than {maximum:,})",
+        shown = repr(v) if quote or v.strip() == "" else v.strip()
+        problems.append(Problem(str(path), int(r), column, shown if not ok[r] else
+                                f"{v.strip()} (more than {maximum:,})",
                                 f"a whole number of {unit} from 0 to {maximum:,}"))
     return num.where(~bad, 0).astype("int64")
 
