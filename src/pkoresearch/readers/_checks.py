@@ -95,13 +95,11 @@ def _decoded_lines(fh) -> Iterator[str]:
             raise _BadBytes(n, raw, exc) from None
 
 
-def _guess(raw: bytes) -> str:
-    """What non-UTF-8 bytes probably are: Latin-1 / Windows-1252 text."""
-    try:
-        text = raw.decode("cp1252")
-    except UnicodeDecodeError:
-        return ""
-    return f" (as Windows-1252/Latin-1 they read {text!r})"
+def _guess(raw: bytes, start: int) -> str:
+    """What non-UTF-8 bytes probably are: the text around them read as Windows-1252 (Latin-1)."""
+    around = raw[max(0, start - 15):start + 15]
+    text = around.decode("cp1252", "replace").strip()
+    return f" (read as Windows-1252/Latin-1: ...{text}...)"
 
 
 def scan_csv(path: Path, expected: str) -> tuple[list[str], int]:
@@ -153,7 +151,7 @@ def scan_csv(path: Path, expected: str) -> tuple[list[str], int]:
             problems.append(Problem(
                 where, records + 1, column,
                 f"bytes that are not UTF-8 text: {bad.raw[start:start + 4]!r} at byte {start} of "
-                f"line {bad.line}{_guess(bad.raw)}",
+                f"line {bad.line}{_guess(bad.raw, start)}",
                 f"a UTF-8 CSV file (save it as CSV UTF-8): {expected}"))
         except csv.Error as exc:
             problems.append(Problem(where, records + 1, None,

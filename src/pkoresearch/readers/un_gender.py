@@ -242,6 +242,17 @@ def read_gender_statistics(path: str | os.PathLike[str], chunksize: int = 100_00
     df = _concat(parts)
     report = {"rows_in_file": len(df)}
 
+    # aggregate rows: set aside, whatever their case and punctuation
+    agg = is_aggregate(df["contributor"]) | is_aggregate(df["mission"])
+    aggregates = df[agg].reset_index()
+    if agg.any():
+        warnings.warn(AggregateRowsWarning(
+            f"{path}: {int(agg.sum())} aggregate row(s) (a contributor or mission named like "
+            f"'Total', 'All', 'Sum') set aside, never counted as contributors (see .aggregates): "
+            f"rows {', '.join(str(r) for r in df.index[agg][:10])}"), stacklevel=2)
+        df = df[~agg]
+    report["aggregate_rows_removed"] = int(agg.sum())
+
     variants = []
     for c in ("contributor", "mission"):
         df[c], changed = unify_spellings(df[c], path, c.capitalize())
@@ -276,16 +287,6 @@ def read_gender_statistics(path: str | os.PathLike[str], chunksize: int = 100_00
     refuse_repeated_keys(df, ["date", "contributor", "mission"], path,
                          "Date, Contributor, Mission", "one row per date, contributor and mission",
                          found="a second, different row for", date_format="%Y-%m-%d")
-    # aggregate rows: set aside, whatever their case and punctuation
-    agg = is_aggregate(df["contributor"]) | is_aggregate(df["mission"])
-    aggregates = df[agg].reset_index()
-    if agg.any():
-        warnings.warn(AggregateRowsWarning(
-            f"{path}: {int(agg.sum())} aggregate row(s) (a contributor or mission named like "
-            f"'Total', 'All', 'Sum') set aside, never counted as contributors (see .aggregates): "
-            f"rows {', '.join(str(r) for r in df.index[agg][:10])}"), stacklevel=2)
-        df = df[~agg]
-    report["aggregate_rows_removed"] = int(agg.sum())
     report["rows_used"] = len(df)
     for c in NAME_COLUMNS:
         df[c] = df[c].cat.remove_unused_categories()
