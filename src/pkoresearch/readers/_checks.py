@@ -304,7 +304,7 @@ def is_aggregate(names: pd.Series) -> pd.Series:
 def unify_spellings(names: pd.Series, path: str | os.PathLike[str], column: str
                     ) -> tuple[pd.Series, pd.DataFrame]:
     """Give every spelling of one name (same :func:`name_key`) the file's most frequent spelling
-    (ties: the first in sorted order), and strip stray quotes and punctuation around a name
+    (ties: a mixed-case one, then the first in sorted order), and strip stray quotes and punctuation around a name
     ("Bangladesh'" -> "Bangladesh"). Returns the unified names (a categorical if given one) and a
     table of what changed: ``column, found, used, rows, first_row`` (empty when nothing did)."""
     empty = pd.DataFrame(columns=["column", "found", "used", "rows", "first_row"])
@@ -320,7 +320,9 @@ def unify_spellings(names: pd.Series, path: str | os.PathLike[str], column: str
     for key, spellings in by_key.items():
         if not key:
             continue
-        best = sorted(spellings, key=lambda s: (-s[1], s[0]))[0][0]
+        # the most frequent; on a tie a mixed-case spelling, then the first in sorted order
+        best = sorted(spellings, key=lambda s: (-s[1], s[0].isupper() or s[0].islower(),
+                                                s[0]))[0][0]
         clean = STRAY.sub("", best)
         if clean and name_key(clean) == key:
             best = clean
