@@ -141,8 +141,18 @@ MONTH_RANGE = "from 2000-01 (a guard against mistyped years) up to the current m
 
 def _names(df: pd.DataFrame, columns: dict[str, str], path: Path, counts_key: dict
            ) -> pd.DataFrame:
-    """Unify spellings of names (``columns``: frame column -> file column) and set aside rows
-    labelled as totals; warn about both. Returns the rows kept."""
+    """Set aside rows labelled as totals, then unify spellings of names (``columns``: frame
+    column -> file column); warn about both. Returns the rows kept."""
+    agg = np.zeros(len(df), dtype=bool)
+    for c in columns:
+        agg |= is_aggregate(df[c].fillna("")).to_numpy()
+    counts_key["aggregate_rows_removed"] = int(agg.sum())
+    if agg.any():
+        rows = df.loc[agg, "source_row"].head(10).tolist()
+        warnings.warn(AggregateRowsWarning(
+            f"{path}: {int(agg.sum())} row(s) labelled as totals ('Total', 'Sum', 'All', ...) set "
+            f"aside, never counted as contributors or missions: rows {rows}"), stacklevel=3)
+        df = df[~agg]
     variants = []
     for c, label in columns.items():
         unified, changed = unify_spellings(df[c], path, label)
@@ -157,16 +167,6 @@ def _names(df: pd.DataFrame, columns: dict[str, str], path: Path, counts_key: di
         warnings.warn(NameVariantWarning(
             f"{path}: {int(v['rows'].sum())} row(s) spell a name another way (case, accents, "
             f"punctuation or spaces); counted under one spelling: {shown}"), stacklevel=3)
-    agg = np.zeros(len(df), dtype=bool)
-    for c in columns:
-        agg |= is_aggregate(df[c].fillna("")).to_numpy()
-    counts_key["aggregate_rows_removed"] = int(agg.sum())
-    if agg.any():
-        rows = df.loc[agg, "source_row"].head(10).tolist()
-        warnings.warn(AggregateRowsWarning(
-            f"{path}: {int(agg.sum())} row(s) labelled as totals ('Total', 'Sum', 'All', ...) set "
-            f"aside, never counted as contributors or missions: rows {rows}"), stacklevel=3)
-        df = df[~agg]
     return df
 
 
@@ -437,9 +437,11 @@ def read_country_mission_year(path: str | os.PathLike[str],
     raw = _rename_columns(_read_text_table(path, what), path, YEAR_COLUMNS, what)
     problems: list[Problem] = []
     year = pd.to_numeric(raw["Year"].str.strip(), errors="coerce")
-    bad_year = year.isna() | (year % 1 != 0) | ~year.between(1948, 2100)
-    problems += [Problem(str(path), int(r), "Year", repr(raw.at[r, "Year"]), "a year such as 2018")
-                 for r in raw.index[bad_year]]
+    this_year = pd.Timestamp.now().year
+    bad_year = year.isna() | (year % 1 != 0) | ~year.between(FIRST_MONTH.year, this_year)
+    problems += [Problem(str(path), int(r), "Year", repr(raw.at[r, "Year"]),
+                         f"a year such as 2018, from {FIRST_MONTH.year} (a guard against mistyped "
+                         f"years) up to {this_year}") for r in raw.index[bad_year]]
     for col in ("Country", "Mission"):
         problems += [Problem(str(path), int(r), col, "an empty cell", "a value")
                      for r in raw.index[raw[col].str.strip() == ""]]
