@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from .. import countries
 from ..coverage import Coverage
@@ -494,13 +495,13 @@ def _choice(v: str, mapping: dict, row: int, column: str, col: _Collector):
 
 def _frame(rows: list[dict], columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=columns)
-    for c, t in dtypes.items():
+    for c, t in {**dtypes, "raw": "category"}.items():
         df[c] = df[c].astype(t)
     return df
 
 
 def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET,
-                              repeated_rows: str = "drop", chunksize: int = 20_000
+                              repeated_rows: str = "drop", chunksize: int = 5_000
                               ) -> AllegationTable:
     """Read a UN "table of allegations" export (.xlsx sheet ``Export``, or .csv) into tidy tables.
 
@@ -568,9 +569,11 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET,
     if not parts["allegations"]:
         raise SchemaMismatch(Problem(str(path), None, None, "only aggregate rows (Total, Sum, "
                                      "...)", "at least one allegation"))
-    tables = {name: pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-              for name, frames in parts.items()}
-    parts.clear()
+    tables = {}
+    for name in list(parts):  # one table at a time, its chunks freed as soon as it is joined
+        frames = parts.pop(name)
+        tables[name] = _concat_frames(frames)
+        del frames
     a = tables.pop("allegations")
     counts = {"rows_in_file": rows_in_file}
 
@@ -703,6 +706,8 @@ def _parse_chunk(df: pd.DataFrame, first_aid: int, col: _Collector) -> dict[str,
     for c in ("mission", "nationality", "personnel_subtype", "allegation_kinds",
               "investigation_entity", "investigation_status"):
         a[c] = a[c].astype("string")
+    for c in RAW.values():  # the cells as written: categorical (a large export repeats most)
+        a[c] = a[c].astype("category")
     return {
         "allegations": a,
         "personnel": _frame(pers, ["allegation_id", "category", "subtype", "perpetrators", "raw"],
@@ -721,6 +726,22 @@ def _parse_chunk(df: pd.DataFrame, first_aid: int, col: _Collector) -> dict[str,
 
 
 RAW = {c: "raw_" + re.sub(r"\W+", "_", c.lower()).strip("_") for c in COLUMNS}
+
+
+def _concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Join the chunks of one table; the raw-text categoricals (whose categories differ from
+    chunk to chunk) are joined with their categories merged, so they stay categorical."""
+    if len(frames) == 1:
+        return frames[0]
+    columns = list(frames[0].columns)
+    raw = [c for c in columns if (c == "raw" or c in RAW.values())
+           and isinstance(frames[0][c].dtype, pd.CategoricalDtype)]
+    joined = {c: union_categoricals([f[c] for f in frames]) for c in raw}
+    out = pd.concat([f.drop(columns=raw) for f in frames], ignore_index=True)
+    frames.clear()
+    for c in raw:
+        out[c] = joined.pop(c)
+    return out[columns]
 
 
 def _identical_rows(a: pd.DataFrame, tables: dict[str, pd.DataFrame], hashes: np.ndarray,
