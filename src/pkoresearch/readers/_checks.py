@@ -224,6 +224,27 @@ def read_csv_text(path: str | os.PathLike[str], expected: str,
     return parts[0] if len(parts) == 1 else pd.concat(parts)
 
 
+def release_free_memory() -> None:
+    """Hand memory freed by the C allocator back to the system (glibc's ``malloc_trim``; nothing
+    elsewhere). A reader that builds its tables from many chunks frees the chunks' arrays in the
+    middle of the heap, where glibc keeps them as the process's memory until trimmed; Dask's
+    workers do the same for the same reason."""
+    global _TRIM
+    if _TRIM is None:
+        try:
+            import ctypes
+            import ctypes.util
+
+            _TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
+
+
+_TRIM = None
+
+
 def _shown(value: object, date_format: str) -> str:
     return value.strftime(date_format) if isinstance(value, pd.Timestamp) else str(value)
 

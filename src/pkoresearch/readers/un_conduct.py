@@ -32,7 +32,8 @@ from pandas.api.types import union_categoricals
 
 from .. import countries
 from ..coverage import Coverage
-from ._checks import MAX_PERSONS, check_file, is_aggregate, iter_csv_text, unify_spellings
+from ._checks import (MAX_PERSONS, check_file, is_aggregate, iter_csv_text,
+                      release_free_memory, unify_spellings)
 from ..errors import (AggregateRowsWarning, DataError, DuplicateRowsWarning, MissingValuesWarning,
                       NameVariantWarning, ParameterError, Problem, SchemaMismatch,
                       UnrecognisedValuesWarning)
@@ -560,6 +561,8 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET,
         for name, frame in chunk.items():
             parts[name].append(_interned_objects(frame, cache))
         del df, chunk
+        if len(parts["allegations"]) % 20 == 0:
+            release_free_memory()  # the chunks' temporaries, freed between kept arrays
     _lines.cache_clear()
     if rows_in_file == 0:
         raise SchemaMismatch(Problem(str(path), None, None, "a header but no allegation rows",
@@ -574,6 +577,7 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET,
         frames = parts.pop(name)
         tables[name] = _concat_frames(frames)
         del frames
+        release_free_memory()
     a = tables.pop("allegations")
     counts = {"rows_in_file": rows_in_file}
 
@@ -835,7 +839,9 @@ def _missing_cells(a: pd.DataFrame, merged_fills: list[dict], path: Path, counts
                          f"range's value (rows {', '.join(map(str, g['source_row'].head(10)))})")
     counts["merged_cells_filled"] = len(merged_fills)
     for column, raw in (("Mission", "raw_mission"), ("Victim", "raw_victim")):
-        blank = a[raw].astype(str).str.strip() == ""
+        cells = a[raw].astype("category")  # tested once per distinct cell
+        flags = np.array([str(v).strip() == "" for v in cells.cat.categories] + [True])
+        blank = pd.Series(flags[cells.cat.codes.to_numpy()], index=a.index)
         counts[f"blank_{column.lower()}"] = int(blank.sum())
         if blank.any():
             rows = ", ".join(map(str, a.loc[blank, "source_row"].head(10)))
@@ -863,22 +869,40 @@ def _finish(a: pd.DataFrame, path: Path, counts: dict) -> tuple[pd.DataFrame, pd
         warnings.warn(NameVariantWarning(
             f"{path}: {int(variants['rows'].sum())} name(s) spelled another way (case, accents, "
             f"punctuation or spaces) counted under one spelling: {shown}"), stacklevel=3)
-    nats["iso3"] = countries.to_iso3(nats["nationality"]).astype("string").to_numpy()
-    codes = nats.dropna(subset=["iso3"]).groupby("allegation_id", sort=False)["iso3"]
-    a["nationality_iso3"] = (codes.agg("; ".join).reindex(a["allegation_id"]).astype("string")
-                             .to_numpy())
+    # codes per distinct line and per distinct cell (shared objects, not one string per row)
+    line_codes, line_names = pd.factorize(nats["nationality"].to_numpy(dtype=object))
+    iso = countries.to_iso3(list(line_names)).to_numpy(dtype=object)
+    nats["iso3"] = pd.array(iso[line_codes] if len(line_codes) else iso[:0], dtype="string")
+    cell_codes, cells = pd.factorize(a["nationality"].to_numpy(dtype=object))
+    by_cell = {}
+    for cell in cells:
+        found = countries.to_iso3(str(cell).split("; ")).dropna()
+        by_cell[cell] = "; ".join(found) if len(found) else None
+    joined = np.array([by_cell[c] for c in cells] + [None], dtype=object)
+    a["nationality_iso3"] = pd.array(joined[cell_codes], dtype="string")
     front = ["allegation_id", "source_row", "report_year", "report_month", "report_date"]
     a = a[front + [c for c in a.columns if c not in front]]
     return a, nats
 
 
 def _nationalities(allegations: pd.DataFrame) -> pd.DataFrame:
-    """One row per published nationality line: ``allegation_id, nationality, iso3`` (ISO 3166
-    alpha-3 from :mod:`pkoresearch.countries`; ``<NA>`` where the name is not a country, e.g.
-    "Unknown": kept and listed, never dropped). Allegations without a published nationality
-    (civilians) have no row."""
-    n = allegations[["allegation_id", "nationality"]].dropna(subset=["nationality"]).copy()
-    n["nationality"] = n["nationality"].astype(str).str.split("; ")
-    n = n.explode("nationality").reset_index(drop=True)
-    n["nationality"] = n["nationality"].astype("string")
-    return n
+    """One row per published nationality line: ``allegation_id, nationality`` (``iso3`` is added
+    by the reader: ISO 3166 alpha-3 from :mod:`pkoresearch.countries`, ``<NA>`` where the name is
+    not a country, e.g. "Unknown": kept and listed, never dropped). Allegations without a
+    published nationality (civilians) have no row. Each distinct cell is split once, so a large
+    export's repeated cells share their line objects."""
+    nat = allegations["nationality"]
+    has = nat.notna().to_numpy()
+    codes, uniques = pd.factorize(nat[has].to_numpy(dtype=object))
+    parts = [str(u).split("; ") for u in uniques]
+    lengths = np.array([len(x) for x in parts], dtype="int64")
+    per_row = lengths[codes] if len(codes) else np.zeros(0, dtype="int64")
+    flat = np.array([line for x in parts for line in x] + [None], dtype=object)
+    starts = np.cumsum(lengths) - lengths
+    rows_codes = np.repeat(codes, per_row)
+    offset = np.arange(len(rows_codes)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    lines = flat[starts[rows_codes] + offset] if len(rows_codes) else flat[:0]
+    return pd.DataFrame({
+        "allegation_id": np.repeat(allegations["allegation_id"].to_numpy()[has], per_row),
+        "nationality": pd.array(lines, dtype="string"),
+    })
