@@ -528,8 +528,21 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET,
     national_government), ``nationalities`` (one row per nationality line with its ``iso3``).
     ``unrecognised`` lists every cell kept raw.
 
+    Rows identical to another row: a run of identical rows one after another (the UN lists
+    separate allegations sharing every published detail so; 6 such rows in the July 2024 export)
+    is kept and listed in ``table.identical_rows``; a copy away from its original (an export
+    pasted twice) is left out with a DuplicateRowsWarning (``repeated_rows="keep"`` keeps it,
+    ``"raise"`` refuses the file). Rows labelled as totals in Date or Mission are set aside;
+    spellings of a mission or nationality differing in case or punctuation are unified; a blank
+    Victim cell gives missing victim counts (never 0), a blank Mission cell a missing mission, and
+    a cell left blank inside a merged Date or Mission range takes the range's value; each is
+    warned about and counted in ``table.counts``. CSV files are read in chunks of ``chunksize``
+    rows. See data/README.md, "Reading the UN files".
+
     Raises DataFileNotFound, SchemaMismatch (empty file, missing column, no ``Export`` sheet) and
-    DataError (a reporting date or a count that is not a number), each naming file, row and column.
+    DataError (not a UTF-8 CSV file or a workbook, a FIFO, ragged rows, a reporting month that is
+    impossible, before 2007 or in the future, a count that is not a whole number from 0 to
+    1,000,000), each naming file, row and column.
     Example: ``t = read_table_of_allegations("table_of_allegations.xlsx"); t.allegations``
     """
     path = Path(path)

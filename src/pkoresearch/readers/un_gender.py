@@ -12,10 +12,15 @@ the two sexes (totals are sums of these). The file's own totals are checked, not
 - male + female must equal each category's total, and the categories must add up to the Total
   columns; rows that break either are listed in ``inconsistent`` and reported in one warning
   (their male and female counts are kept as given);
-- a row repeated exactly is counted once (the copies are listed in ``duplicates``); two different
+- a row repeated exactly is counted once and said (the copies are listed in ``duplicates``; the
+  whole file pasted twice gives a warning with the count); two different
   rows for the same date, contributor and mission raise an error, since neither can be chosen;
-- aggregate rows (a contributor or mission named "all" or "total") are set aside in ``aggregates``
-  and never added to the country rows;
+- aggregate rows (a contributor or mission labelled "All", "Total", "Total:", "Sum", "Grand
+  total", ... whatever the case and punctuation) are set aside in ``aggregates`` and never added
+  to the country rows;
+- spellings of one name differing only in case, accents or punctuation ("BANGLADESH",
+  "Bangladesh'") are counted under one (``name_variants``), and a row dated another day of a month
+  the file already dates is counted under that month's date (``dates_normalised``); both warn;
 - the file's own ISO-3 column is checked against the project's crosswalk of country names
   (:mod:`pkoresearch.countries`): ``countries`` lists every contributor name with both codes, and
   names whose codes differ are reported in one warning. ``iso3`` in ``counts`` is the file's code,
