@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from conftest import external_file
-from faults import ALLEGATIONS_XLSX, PNG, fifo, problem_at, real_allegations, returns_promptly, write
+from faults import (ALLEGATIONS_XLSX, PNG, fifo, problem_at, real_allegations, returns_promptly,
+                    write)
 from pkoresearch import cli
 from pkoresearch.errors import (AggregateRowsWarning, DataError, DuplicateRowsWarning,
                                 MissingValuesWarning, NameVariantWarning, SchemaMismatch)
@@ -106,7 +107,8 @@ def test_a_fifo_named_csv_or_xlsx_does_not_hang(tmp_path):
 # --- numbers that used to come out wrong ------------------------------------------------------
 
 @pytest.mark.parametrize("column, cell", [
-    ("Victim", "Child (99999999999999999999)"), ("Personnel Type", "Military (MC),99999999999999999999"),
+    ("Victim", "Child (99999999999999999999)"),
+    ("Personnel Type", "Military (MC),99999999999999999999"),
     ("Investigation (days)", "UN OIOS (99999999999999999999)")])
 def test_an_overflowing_count_is_refused(raw, tmp_path, column, cell):
     df = raw.copy()

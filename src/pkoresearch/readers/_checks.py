@@ -106,8 +106,8 @@ def scan_csv(path: Path, expected: str) -> tuple[list[str], int]:
     """Read the file once as CSV text, record by record, without keeping it: return the header's
     fields and the number of data records. Raises :class:`DataError` naming the row (record number,
     header = 1) and, where it can, the column of: bytes that are not UTF-8 (Latin-1, ...), a record
-    the csv module cannot split, a header split by semicolons or tabs, rows with more or fewer fields
-    than the header (blank lines included), and the header repeated inside the file (two exports
+    the csv module cannot split, a header split by semicolons or tabs, rows with more or fewer
+    fields than the header (blank lines included), and the header repeated inside the file (two exports
     pasted together)."""
     where = str(path)
     problems: list[Problem] = []
@@ -304,7 +304,8 @@ STRAY = re.compile(r"^[\s'\"`\u2018\u2019\u201c\u201d*:;,]+|[\s'\"`\u2018\u2019\
 
 def name_key(name: str) -> str:
     """The key two spellings of one name share: accents removed, case folded, everything that is
-    not a letter or digit dropped ("BANGLADESH", "Bangladesh'", "Côte d'Ivoire" -> "cotedivoire")."""
+    not a letter or digit dropped ("BANGLADESH", "Bangladesh'" -> "bangladesh"; "Côte d'Ivoire"
+    -> "cotedivoire")."""
     text = unicodedata.normalize("NFKD", str(name))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return "".join(ch for ch in text.casefold() if ch.isalnum())
@@ -325,7 +326,8 @@ def is_aggregate(names: pd.Series) -> pd.Series:
 def unify_spellings(names: pd.Series, path: str | os.PathLike[str], column: str
                     ) -> tuple[pd.Series, pd.DataFrame]:
     """Give every spelling of one name (same :func:`name_key`) the file's most frequent spelling
-    (ties: a mixed-case one, then the first in sorted order), and strip stray quotes and punctuation around a name
+    (ties: a mixed-case one, then the first in sorted order), and strip stray quotes and
+    punctuation around a name
     ("Bangladesh'" -> "Bangladesh"). Returns the unified names (a categorical if given one) and a
     table of what changed: ``column, found, used, rows, first_row`` (empty when nothing did)."""
     empty = pd.DataFrame(columns=["column", "found", "used", "rows", "first_row"])
