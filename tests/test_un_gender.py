@@ -45,7 +45,8 @@ def test_real_file_shape_and_checks(real):
     g, raw = real
     assert g.report == {"rows_in_file": 29115, "duplicate_rows_removed": 0,
                         "aggregate_rows_removed": 0, "rows_used": 29115,
-                        "iso3_disagreements": 0, "iso3_filled_from_crosswalk": 0}
+                        "iso3_disagreements": 0, "iso3_filled_from_crosswalk": 0,
+                        "names_unified": 0, "dates_normalised": 0}
     assert len(g.counts) == 29115 * 4 * 2
     assert g.inconsistent.empty
     assert g.counts["contributor"].nunique() == 135 and g.counts["mission"].nunique() == 25
@@ -93,7 +94,8 @@ def test_fixture_duplicates_aggregates_and_broken_totals():
         g = read_gender_statistics(FIXTURE)
     assert g.report == {"rows_in_file": 7, "duplicate_rows_removed": 1,
                         "aggregate_rows_removed": 1, "rows_used": 5,
-                        "iso3_disagreements": 0, "iso3_filled_from_crosswalk": 0}
+                        "iso3_disagreements": 0, "iso3_filled_from_crosswalk": 0,
+                        "names_unified": 0, "dates_normalised": 0}
     assert g.duplicates["source_row"].tolist() == [5]
     assert g.aggregates["source_row"].tolist() == [6]
     assert g.aggregates["contributor"].tolist() == ["all"]

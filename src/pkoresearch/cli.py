@@ -266,6 +266,20 @@ def _check(path: Path, dataset: str | None) -> int:
                                           lambda c: f"{len(c.counts)} rows; years unverified "
                                                     "without the mission x month file"),
     }
+    from .readers._checks import check_file, check_text
+
+    try:  # what the path is, before anything opens it: a FIFO would hang the header sniffing
+        check_file(path, "a data file to check")
+        if path.suffix.lower() not in (".xlsx", ".xlsm", ".dta"):
+            check_text(path, "a CSV file")
+    except DataError as exc:
+        print(f"{path}: {len(exc.problems)} problem(s):")
+        for p in exc.problems:
+            print(f"  {p}")
+        return 1
+    except PkoError as exc:
+        print(f"{path}: {exc}")
+        return 1
     kind = dataset
     if kind is None:
         try:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import paths
@@ -331,12 +332,21 @@ def _display(path: Path) -> str:
 
 
 def _read_raw(path: Path, spec: DatasetSpec) -> pd.DataFrame:
-    if not path.is_file():
+    from .readers._checks import check_file, check_text, scan_csv
+
+    if not path.exists():
         raise DataFileNotFound(
             f"{path}: no such file; expected the {spec.name!r} table ({spec.file}) "
             f"in {path.parent}")
+    # what the file is, before pandas opens it: no FIFO (it would hang), no workbook, image or
+    # UTF-16 bytes, every record as wide as the header, no Latin-1 bytes (row and column named)
+    expected = f"a header with columns {spec.column_names}"
+    check_file(path, expected)
+    check_text(path, expected)
+    scan_csv(path, expected)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[],
+                          encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise SchemaMismatch(Problem(_display(path), None, None, "an empty file",
                                      f"a header with columns {spec.column_names}")) from None
@@ -375,11 +385,19 @@ def _convert(raw: pd.DataFrame, spec: DatasetSpec, shown: str) -> pd.DataFrame:
                 problems.append(Problem(shown, int(line[i]), col.name, "an empty cell",
                                         "a value (this column may not be blank)"))
         if col.kind in ("int", "float"):
-            num = pd.to_numeric(s.where(~empty), errors="coerce")
-            bad = ~empty & num.isna()
+            num = pd.to_numeric(s.where(~empty), errors="coerce").astype("float64")
+            # "inf", "nan", "1e400" parse as numbers pandas accepts; a count is finite, and a
+            # whole number beyond 2**53 cannot be held exactly (it would wrap or round)
+            text_nan = s.str.lower().str.strip("+-").isin(["nan", "inf", "infinity"])
+            bad = ~empty & (num.isna() | ~np.isfinite(num.fillna(0)) |
+                            (num.abs() > 2 ** 53))
             for i in s.index[bad]:
                 problems.append(Problem(shown, int(line[i]), col.name, f"{s[i]!r}",
-                                        "a number"))
+                                        "a finite number (not inf or nan)" if text_nan[i] or
+                                        not pd.isna(num[i]) and not np.isfinite(num[i]) else
+                                        "a number below 2**53 (9,007,199,254,740,992)"
+                                        if not pd.isna(num[i]) else "a number"))
+            num = num.where(~bad)
             if col.kind == "int":
                 frac = num.notna() & (num % 1 != 0)
                 for i in s.index[frac]:

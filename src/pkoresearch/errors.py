@@ -80,3 +80,33 @@ class UnrecognisedValuesWarning(UserWarning):
 class MeasurementBreakWarning(UserWarning):
     """An analysis places a breakpoint or comparison where the way allegations were counted
     changed, so part of any change found there may come from counting."""
+
+
+class DataWarning(UserWarning):
+    """A reader counted something differently from how the file gives it (a repeated row counted
+    once, an aggregate row set aside, a spelling unified, a date moved within its month, a blank
+    cell kept missing) and says so; what changed is listed on the object it returned."""
+
+
+class DuplicateRowsWarning(DataWarning):
+    """Rows repeat other rows exactly; the message says how many and what was done with them."""
+
+
+class AggregateRowsWarning(DataWarning):
+    """Rows labelled as totals ("Total", "Total:", "Sum", "All", ...) were set aside, never counted
+    as contributors or missions."""
+
+
+class NameVariantWarning(DataWarning):
+    """Spellings of one name that differ only in case, accents, punctuation or spaces
+    ("BANGLADESH", "Bangladesh'") were counted under one spelling."""
+
+
+class DateNormalisedWarning(DataWarning):
+    """Rows dated inside a month on another day than the file gives that month were counted in
+    that month, under its date."""
+
+
+class MissingValuesWarning(DataWarning):
+    """Cells were blank where a value was expected; they are kept missing (never 0) or filled from
+    a merged cell, as the message says."""

@@ -18,18 +18,24 @@ or a count that is not a number) raises :class:`~pkoresearch.errors.DataError` n
 
 from __future__ import annotations
 
+import calendar
+import functools
 import os
 import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from .. import countries
 from ..coverage import Coverage
-from ._checks import read_csv_text
-from ..errors import (DataError, DataFileNotFound, Problem, SchemaMismatch,
+from ._checks import (MAX_PERSONS, check_file, is_aggregate, iter_csv_text,
+                      release_free_memory, unify_spellings)
+from ..errors import (AggregateRowsWarning, DataError, DuplicateRowsWarning, MissingValuesWarning,
+                      NameVariantWarning, ParameterError, Problem, SchemaMismatch,
                       UnrecognisedValuesWarning)
 
 SHEET = "Export"
@@ -115,6 +121,10 @@ class AllegationTable:
     # the export's first and last reporting months, fixed when the file is read so that a subset
     # (trends.select) keeps the export's coverage instead of the span of its own rows
     export_span: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    # rows identical to another row: source_row, same_as_row, kind ("adjacent": kept as separate
+    # allegations, as the UN lists them; "repeated": a copy away from the original, left out by
+    # default); see read_table_of_allegations
+    identical_rows: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name."""
@@ -165,54 +175,104 @@ class AllegationTable:
 # reading the file
 
 
-def _read_frame(path: Path, sheet: str) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataFileNotFound(f"{path}: no such file; expected a UN table of allegations export "
-                               "(.xlsx or .csv)")
-    if path.stat().st_size == 0:
-        raise SchemaMismatch(Problem(str(path), None, None, "an empty file",
-                                     f"a header with the columns {COLUMNS}"))
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        try:
-            book = pd.ExcelFile(path, engine="openpyxl")
-        except Exception as exc:  # openpyxl raises several types for a non-workbook
-            raise DataError(Problem(str(path), None, None, f"a file openpyxl cannot open ({exc})",
-                                    "an .xlsx workbook")) from None
-        with book:
-            if sheet not in book.sheet_names:
-                raise SchemaMismatch(Problem(str(path), None, None,
-                                             f"the sheet(s) {book.sheet_names}",
-                                             f"a sheet named {sheet!r} (the UN export's sheet)"))
-            df = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False,
-                               na_values=[])
-        first_data_row = 2  # spreadsheet rows: header on row 1
-    elif suffix == ".csv":
-        df = read_csv_text(path, f"a header with the columns {COLUMNS}")
-        first_data_row = 2
-    else:
-        raise DataError(Problem(str(path), None, None, f"the file type {suffix!r}",
-                                "a .xlsx or .csv export of the table of allegations"))
+EXPECTED = f"a header with the columns {COLUMNS}"
+FILLED_FROM_MERGED = ("Date", "Mission")  # a merged cell's value applies to every row it spans
+
+
+def _read_xlsx(path: Path, sheet: str, merged_fills: list[dict]) -> pd.DataFrame:
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises several types for a non-workbook
+        raise DataError(Problem(str(path), None, None, f"a file openpyxl cannot open ({exc})",
+                                "an .xlsx workbook")) from None
+    with book:
+        if sheet not in book.sheet_names:
+            raise SchemaMismatch(Problem(str(path), None, None,
+                                         f"the sheet(s) {book.sheet_names}",
+                                         f"a sheet named {sheet!r} (the UN export's sheet)"))
+        df = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False,
+                           na_values=[])
     df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in COLUMNS if c not in df.columns]
+    _require_columns(df.columns, path)
+    df = df[COLUMNS].map(lambda v: v if isinstance(v, str) else "" if v is None else str(v))
+    df.index = pd.RangeIndex(2, 2 + len(df), name="source_row")  # spreadsheet rows
+    blank = {c: df[c].str.strip() == "" for c in FILLED_FROM_MERGED}
+    if any(b.any() for b in blank.values()):
+        _fill_merged(path, sheet, df, blank, merged_fills)
+    return df
+
+
+def _fill_merged(path: Path, sheet: str, df: pd.DataFrame, blank: dict[str, pd.Series],
+                 merged_fills: list[dict]) -> None:
+    """Give the blank cells a merged range of the sheet spans (in the Date and Mission columns)
+    the value of the range's first cell, as the spreadsheet shows them; list each one filled."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=False, data_only=True)
+    try:
+        ws = wb[sheet]
+        header = [str(c.value).strip() if c.value is not None else "" for c in ws[1]]
+        for column in FILLED_FROM_MERGED:
+            j = header.index(column) + 1
+            for rng in ws.merged_cells.ranges:
+                if not (rng.min_col <= j <= rng.max_col) or rng.max_row == rng.min_row:
+                    continue
+                top = ws.cell(rng.min_row, rng.min_col).value
+                value = "" if top is None else str(top)
+                for r in range(rng.min_row + 1, rng.max_row + 1):
+                    if r in df.index and blank[column].get(r, False) and value.strip():
+                        df.at[r, column] = value
+                        merged_fills.append({"source_row": r, "column": column, "value": value,
+                                             "from_row": rng.min_row})
+    finally:
+        wb.close()
+
+
+def _require_columns(columns, path: Path) -> None:
+    missing = [c for c in COLUMNS if c not in list(columns)]
     if missing:
         raise SchemaMismatch([Problem(str(path), 1, c, "no such column in the header",
                                       f"the UN export's columns {COLUMNS}") for c in missing],
                              f"{path} is missing {len(missing)} column(s) of the UN table of "
                              "allegations")
-    if df.empty:
-        raise SchemaMismatch(Problem(str(path), None, None, "a header but no allegation rows",
-                                     "at least one allegation"))
-    df = df[COLUMNS].map(lambda v: v if isinstance(v, str) else "" if v is None else str(v))
-    df.index = pd.RangeIndex(first_data_row, first_data_row + len(df), name="source_row")
-    return df
 
 
-def _lines(cell: str) -> list[str]:
-    """Split a multi-valued cell (values separated by blank lines) into clean values."""
+def _text_chunks(path: Path, sheet: str, chunksize: int, merged_fills: list[dict]):
+    """The export's rows as text cells (index: spreadsheet row, or CSV row counting the header
+    as 1), in chunks for a CSV file, in one piece for a workbook."""
+    suffix = path.suffix.lower()
+    what = "a UN table of allegations export (.xlsx or .csv)"
+    if suffix in (".xlsx", ".xlsm"):
+        check_file(path, what)
+        yield _read_xlsx(path, sheet, merged_fills)
+    elif suffix == ".csv":
+        for chunk in iter_csv_text(path, EXPECTED, usecols=COLUMNS, required=COLUMNS,
+                                   chunksize=chunksize, what="the UN table of allegations"):
+            yield chunk[COLUMNS]
+    else:
+        check_file(path, what)
+        raise DataError(Problem(str(path), None, None, f"the file type {suffix!r}",
+                                "a .xlsx or .csv export of the table of allegations"))
+
+
+def _interned(df: pd.DataFrame, cache: dict[str, str]) -> pd.DataFrame:
+    """The same cells with every repeated text one shared object (a large export repeats most of
+    its cell values: this keeps one copy of each)."""
+    out = {}
+    for c in df.columns:
+        codes, uniques = pd.factorize(df[c].to_numpy(dtype=object))
+        canon = np.array([cache.setdefault(u, u) for u in uniques], dtype=object)
+        out[c] = canon[codes] if len(uniques) else df[c].to_numpy(dtype=object)
+    return pd.DataFrame(out, index=df.index, columns=df.columns)
+
+
+@functools.lru_cache(maxsize=65536)
+def _lines(cell: str) -> tuple[str, ...]:
+    """Split a multi-valued cell (values separated by blank lines) into clean values (the same
+    objects for a repeated cell, so a large export keeps one copy of each line)."""
     parts = re.split(r"\n\s*\n", cell.strip())
-    return [re.sub(r"\s+", " ", p).replace("( ", "(").replace(" )", ")").strip()
-            for p in parts if p.strip()]
+    return tuple(re.sub(r"\s+", " ", p).replace("( ", "(").replace(" )", ")").strip()
+                 for p in parts if p.strip())
 
 
 class _Collector:
@@ -235,9 +295,10 @@ def _count(text: str | None, row: int, column: str, col: _Collector,
            unit: str = "persons or allegations") -> int | None:
     if text is None or text == "":
         return None
-    if re.fullmatch(r"\d+", text.strip()):
+    if re.fullmatch(r"\d+", text.strip()) and int(text) <= MAX_PERSONS:
         return int(text)
-    col.bad(row, column, text, f"a whole number of {unit} in the parentheses")
+    col.bad(row, column, text, f"a whole number of {unit} from 0 to {MAX_PERSONS:,} in the "
+            "parentheses")
     return None
 
 
@@ -245,23 +306,33 @@ def _count(text: str | None, row: int, column: str, col: _Collector,
 # one parser per column
 
 
-def _report_date(v: str, row: int, col: _Collector) -> tuple[int | None, int | None]:
+@functools.lru_cache(maxsize=4096)
+def _month_of(v: str) -> tuple[tuple[int, int] | None, str]:
+    """A reporting month read from a Date cell, or None and what was expected."""
     found = None
     m = re.fullmatch(r"\s*(\d{1,2})/(\d{4})\s*", v)
     if m and 1 <= int(m.group(1)) <= 12:
         found = int(m.group(2)), int(m.group(1))
-    # an xlsx cell typed as a date arrives as "2016-01-01 00:00:00"
-    m = re.fullmatch(r"\s*(\d{4})-(\d{2})-\d{2}(?: 00:00:00)?\s*", v)
-    if found is None and m and 1 <= int(m.group(2)) <= 12:
+    # an xlsx cell typed as a date arrives as "2016-01-01 00:00:00"; the day must exist, and a
+    # month such as 13 or 99 is refused rather than rolled into the next year
+    m = re.fullmatch(r"\s*(\d{4})-(\d{2})-(\d{2})(?: 00:00:00)?\s*", v)
+    if found is None and m and 1 <= int(m.group(2)) <= 12 and int(m.group(1)) >= 1 and \
+            1 <= int(m.group(3)) <= calendar.monthrange(int(m.group(1)), int(m.group(2)))[1]:
         found = int(m.group(1)), int(m.group(2))
     if found is None:
-        col.bad(row, "Date", v, "a reporting month as M/YYYY, e.g. 7/2024")
-        return None, None
+        return None, "a reporting month as M/YYYY, e.g. 7/2024"
     # a mistyped year would stretch the export's coverage and invent zeros for the years between
     now = pd.Timestamp.now()
     if found[0] < FIRST_REPORT_YEAR or (found[0], found[1]) > (now.year, now.month):
-        col.bad(row, "Date", v, f"a reporting month from {FIRST_REPORT_YEAR} (the UN tracking "
-                f"system's first entries) up to the current month ({now:%m/%Y})")
+        return None, (f"a reporting month from {FIRST_REPORT_YEAR} (the UN tracking system's "
+                      f"first entries) up to the current month ({now:%m/%Y})")
+    return found, ""
+
+
+def _report_date(v: str, row: int, col: _Collector) -> tuple[int | None, int | None]:
+    found, expected = _month_of(v)
+    if found is None:
+        col.bad(row, "Date", v, expected)
         return None, None
     return found
 
@@ -425,12 +496,13 @@ def _choice(v: str, mapping: dict, row: int, column: str, col: _Collector):
 
 def _frame(rows: list[dict], columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=columns)
-    for c, t in dtypes.items():
+    for c, t in {**dtypes, "raw": "category"}.items():
         df[c] = df[c].astype(t)
     return df
 
 
-def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET
+def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET,
+                              repeated_rows: str = "drop", chunksize: int = 5_000
                               ) -> AllegationTable:
     """Read a UN "table of allegations" export (.xlsx sheet ``Export``, or .csv) into tidy tables.
 
@@ -456,15 +528,128 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET
     national_government), ``nationalities`` (one row per nationality line with its ``iso3``).
     ``unrecognised`` lists every cell kept raw.
 
+    Rows identical to another row: a run of identical rows one after another (the UN lists
+    separate allegations sharing every published detail so; 6 such rows in the July 2024 export)
+    is kept and listed in ``table.identical_rows``; a copy away from its original (an export
+    pasted twice) is left out with a DuplicateRowsWarning (``repeated_rows="keep"`` keeps it,
+    ``"raise"`` refuses the file). Rows labelled as totals in Date or Mission are set aside;
+    spellings of a mission or nationality differing in case or punctuation are unified; a blank
+    Victim cell gives missing victim counts (never 0), a blank Mission cell a missing mission, and
+    a cell left blank inside a merged Date or Mission range takes the range's value; each is
+    warned about and counted in ``table.counts``. CSV files are read in chunks of ``chunksize``
+    rows. See data/README.md, "Reading the UN files".
+
     Raises DataFileNotFound, SchemaMismatch (empty file, missing column, no ``Export`` sheet) and
-    DataError (a reporting date or a count that is not a number), each naming file, row and column.
+    DataError (not a UTF-8 CSV file or a workbook, a FIFO, ragged rows, a reporting month that is
+    impossible, before 2007 or in the future, a count that is not a whole number from 0 to
+    1,000,000), each naming file, row and column.
     Example: ``t = read_table_of_allegations("table_of_allegations.xlsx"); t.allegations``
     """
     path = Path(path)
-    df = _read_frame(path, sheet)
+    if repeated_rows not in ("drop", "keep", "raise"):
+        raise ParameterError(f"repeated_rows={repeated_rows!r}; expected 'drop', 'keep' or 'raise'")
+    _lines.cache_clear()
     col = _Collector(path)
+    cache: dict[str, str] = {}
+    merged_fills: list[dict] = []
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in CHILD_TABLES + ["allegations"]}
+    hashes, aggregates = [], []
+    rows_in_file, aid = 0, 0
+    for df in _text_chunks(path, sheet, chunksize, merged_fills):
+        rows_in_file += len(df)
+        df = _interned(df, cache)
+        agg = is_aggregate(df["Date"]) | is_aggregate(df["Mission"])
+        if agg.any():
+            aggregates.append(df[agg])
+            df = df[~agg]
+        if not len(df):
+            continue
+        hashes.append(pd.util.hash_pandas_object(df, index=False).to_numpy())
+        chunk = _parse_chunk(df, aid, col)
+        aid += len(df)
+        if col.problems:
+            if len(col.problems) > 1000:
+                break
+            continue
+        for name, frame in chunk.items():
+            parts[name].append(_interned_objects(frame, cache))
+        del df, chunk
+        if len(parts["allegations"]) % 20 == 0:
+            release_free_memory()  # the chunks' temporaries, freed between kept arrays
+    _lines.cache_clear()
+    if rows_in_file == 0:
+        raise SchemaMismatch(Problem(str(path), None, None, "a header but no allegation rows",
+                                     "at least one allegation"))
+    if col.problems:
+        raise DataError(col.problems, f"{len(col.problems)} cell(s) of {path} cannot be read")
+    if not parts["allegations"]:
+        raise SchemaMismatch(Problem(str(path), None, None, "only aggregate rows (Total, Sum, "
+                                     "...)", "at least one allegation"))
+    tables = {}
+    for name in list(parts):  # one table at a time, its chunks freed as soon as it is joined
+        frames = parts.pop(name)
+        tables[name] = _concat_frames(frames)
+        del frames
+        release_free_memory()
+    a = tables.pop("allegations")
+    counts = {"rows_in_file": rows_in_file}
+
+    if aggregates:
+        agg = pd.concat(aggregates)
+        counts["aggregate_rows"] = len(agg)
+        warnings.warn(AggregateRowsWarning(
+            f"{path}: {len(agg)} row(s) labelled as totals in Date or Mission ('Total', 'Sum', "
+            f"...) set aside, never counted as allegations: rows "
+            f"{', '.join(str(r) for r in agg.index[:10])}"), stacklevel=2)
+
+    # rows identical to another row: the UN's export itself lists, one after another, separate
+    # allegations that share every published detail (6 such rows in the July 2024 export, which
+    # its yearly totals count); a copy elsewhere in the file is a paste
+    a, tables, identical = _identical_rows(a, tables, np.concatenate(hashes), path, repeated_rows,
+                                           counts)
+    counts["allegations"] = len(a)
+
+    _missing_cells(a, merged_fills, path, counts)
+    a, nats = _finish(a, path, counts)
+    unrec = pd.DataFrame(col.unrecognised, columns=["source_row", "column", "value", "expected"])
+    if len(unrec):
+        shown = "; ".join(f"row {u.source_row} {u.column!r}: {u.value!r}"
+                          for u in unrec.head(15).itertuples())
+        more = f" (and {len(unrec) - 15} more)" if len(unrec) > 15 else ""
+        warnings.warn(UnrecognisedValuesWarning(
+            f"{path}: {len(unrec)} cell value(s) not recognised, kept raw (see "
+            f".unrecognised): {shown}{more}"), stacklevel=2)
+
+    return AllegationTable(
+        allegations=a, **tables, unrecognised=unrec, path=path, counts=counts,
+        nationalities=nats, export_span=(a["report_date"].min(), a["report_date"].max()),
+        identical_rows=identical,
+    )
+
+
+CHILD_TABLES = ["personnel", "victims", "allegation_types", "investigations", "results",
+                "actions"]
+INTS = ["report_year", "report_month", "incident_start_year", "incident_start_month",
+        "incident_end_year", "incident_end_month", "perpetrators", "victims_adult",
+        "victims_child", "victims_unknown", "investigation_days"]
+
+
+def _interned_objects(frame: pd.DataFrame, cache: dict[str, str]) -> pd.DataFrame:
+    """Replace the text of a parsed chunk by shared objects (see :func:`_interned`)."""
+    for c in frame.columns:
+        if frame[c].dtype == object or isinstance(frame[c].dtype, pd.StringDtype):
+            values = frame[c].to_numpy(dtype=object)
+            codes, uniques = pd.factorize(values)
+            if len(uniques):
+                canon = np.array([cache.setdefault(u, u) for u in uniques] + [None], dtype=object)
+                frame[c] = pd.array(canon[codes], dtype=frame[c].dtype)
+    return frame
+
+
+def _parse_chunk(df: pd.DataFrame, first_aid: int, col: _Collector) -> dict[str, pd.DataFrame]:
+    """Parse one chunk of export rows into typed frames (allegations and the child tables)."""
     mains, pers, vict, kinds, invs, ress, acts = [], [], [], [], [], [], []
-    for aid, (row, r) in enumerate(zip(df.index, df.to_dict("records")), start=1):
+    for aid, (row, r) in enumerate(zip(df.index, df.to_dict("records")), start=first_aid + 1):
         year, month = _report_date(r["Date"], row, col)
         main = dict(allegation_id=aid, source_row=row, report_year=year, report_month=month,
                     mission=r["Mission"].strip() or None)
@@ -481,13 +666,17 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET
         nat = [n for n in _lines(r["Nationality"]) if n != "N/A"]  # N/A: civilians, not published
         main["nationality"] = "; ".join(nat) or None
         v0 = len(vict)
-        _victims(r["Victim"], row, aid, col, vict)
-        for g in VICTIM_GROUPS:
-            vs = [v for v in vict[v0:] if v["age_group"] == g]
-            main[f"victims_{g}"] = (sum(v["victims"] for v in vs)
-                                    if vs and all(v["victims"] is not None for v in vs) else
-                                    (0 if not vs else None))
-        main["involves_child"] = any(v["age_group"] == "child" for v in vict[v0:])
+        if r["Victim"].strip():
+            _victims(r["Victim"], row, aid, col, vict)
+            for g in VICTIM_GROUPS:
+                vs = [v for v in vict[v0:] if v["age_group"] == g]
+                main[f"victims_{g}"] = (sum(v["victims"] for v in vs)
+                                        if vs and all(v["victims"] is not None for v in vs) else
+                                        (0 if not vs else None))
+            main["involves_child"] = any(v["age_group"] == "child" for v in vict[v0:])
+        else:  # a blank Victim cell says nothing about victims: missing, never 0
+            main.update(victims_adult=None, victims_child=None, victims_unknown=None,
+                        involves_child=None)
         k0 = len(kinds)
         _allegation_types(r["Allegation"], row, aid, col, kinds)
         main["allegation_kinds"] = "; ".join(sorted({k["kind"] for k in kinds[k0:] if k["kind"]}))
@@ -510,17 +699,14 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET
         main["referral"] = _choice(r["Referral for criminal accountability"], TRI_STATE, row,
                                    "Referral for criminal accountability", col)
         for c in COLUMNS:
-            main["raw_" + re.sub(r"\W+", "_", c.lower()).strip("_")] = r[c]
+            main[RAW[c]] = r[c]
         mains.append(main)
-
     if col.problems:
-        raise DataError(col.problems, f"{len(col.problems)} cell(s) of {path} cannot be read")
+        return {}
 
     a = pd.DataFrame(mains)
-    ints = ["report_year", "report_month", "incident_start_year", "incident_start_month",
-            "incident_end_year", "incident_end_month", "perpetrators", "victims_adult",
-            "victims_child", "victims_unknown", "investigation_days"]
-    for c in ints:
+    del mains
+    for c in INTS:
         a[c] = a[c].astype("Int64")
     a["report_date"] = pd.PeriodIndex.from_fields(year=a["report_year"].astype(int),
                                                   month=a["report_month"].astype(int), freq="M"
@@ -533,55 +719,203 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET
         a[c] = pd.Categorical(a[c], categories=list(TRI_STATE.values()))
     a["result"] = pd.Categorical(a["result"], categories=RESULT_ORDER)
     a["paternity_claim"] = a["paternity_claim"].astype("boolean")
+    a["involves_child"] = a["involves_child"].astype("boolean")
     for c in ("mission", "nationality", "personnel_subtype", "allegation_kinds",
               "investigation_entity", "investigation_status"):
         a[c] = a[c].astype("string")
+    for c in RAW.values():  # the cells as written: categorical (a large export repeats most)
+        a[c] = a[c].astype("category")
+    return {
+        "allegations": a,
+        "personnel": _frame(pers, ["allegation_id", "category", "subtype", "perpetrators", "raw"],
+                            {"perpetrators": "Int64", "category": "string", "subtype": "string"}),
+        "victims": _frame(vict, ["allegation_id", "age_group", "victims", "raw"],
+                          {"victims": "Int64", "age_group": "string"}),
+        "allegation_types": _frame(kinds, ["allegation_id", "kind", "subtype", "raw"],
+                                   {"kind": "string", "subtype": "string"}),
+        "investigations": _frame(invs, ["allegation_id", "entity", "days", "status", "raw"],
+                                 {"days": "Int64", "entity": "string", "status": "string"}),
+        "results": _frame(ress, ["allegation_id", "result", "reason", "persons", "raw"],
+                          {"persons": "Int64", "result": "string", "reason": "string"}),
+        "actions": _frame(acts, ["allegation_id", "stage", "actor", "action", "persons", "raw"],
+                          {"persons": "Int64", "actor": "string", "action": "string"}),
+    }
+
+
+RAW = {c: "raw_" + re.sub(r"\W+", "_", c.lower()).strip("_") for c in COLUMNS}
+
+
+def _concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Join the chunks of one table; the raw-text categoricals (whose categories differ from
+    chunk to chunk) are joined with their categories merged, so they stay categorical."""
+    if len(frames) == 1:
+        return frames[0]
+    columns = list(frames[0].columns)
+    raw = [c for c in columns if (c == "raw" or c in RAW.values())
+           and isinstance(frames[0][c].dtype, pd.CategoricalDtype)]
+    joined = {c: union_categoricals([f[c] for f in frames]) for c in raw}
+    out = pd.concat([f.drop(columns=raw) for f in frames], ignore_index=True)
+    frames.clear()
+    for c in raw:
+        out[c] = joined.pop(c)
+    return out[columns]
+
+
+def _identical_rows(a: pd.DataFrame, tables: dict[str, pd.DataFrame], hashes: np.ndarray,
+                    path: Path, repeated_rows: str, counts: dict
+                    ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
+    """Sort rows identical to another row (every cell equal) into the two kinds the issue of a
+    pasted export needs told apart, and apply ``repeated_rows`` to the second:
+
+    - *adjacent*: a row identical to the row directly above it (a run of identical rows). The
+      UN's export lists separate allegations sharing every published detail this way, and its
+      yearly totals count each; they are kept, counted, and listed in ``identical_rows``.
+    - *repeated*: a row identical to an earlier row that is not part of that row's run, as when
+      the export (or part of it) is pasted twice. ``"drop"`` (default) leaves these out and warns
+      with their number, ``"keep"`` keeps them and warns, ``"raise"`` raises DataError.
+
+    Returns the allegations and child tables (renumbered 1..N after rows left out) and the table
+    ``source_row, same_as_row, kind``.
+    """
+    h = pd.Series(hashes)
+    pos = pd.Series(np.arange(len(h)))
+    same = h.duplicated(keep=False)
+    empty = pd.DataFrame(columns=["source_row", "same_as_row", "kind"])
+    if not same.any():
+        counts.update(identical_adjacent_rows=0, repeated_rows=0, repeated_rows_left_out=0)
+        return a, tables, empty
+    hs, ps = h[same], pos[same]
+    run_break = ps.groupby(hs).diff().ne(1)
+    run_no = run_break.groupby(hs).cumsum()
+    first = ps.groupby(hs).transform("min")
+    dup = hs.duplicated(keep="first")
+    kind = np.where(run_no > 1, "repeated", "adjacent")
+    rows = a["source_row"].to_numpy()
+    identical = pd.DataFrame({"source_row": rows[ps[dup].to_numpy()],
+                              "same_as_row": rows[first[dup].to_numpy()],
+                              "kind": kind[dup.to_numpy()]})
+    n_adj = int((identical["kind"] == "adjacent").sum())
+    n_rep = int((identical["kind"] == "repeated").sum())
+    counts.update(identical_adjacent_rows=n_adj, repeated_rows=n_rep)
+    share = n_adj / len(a)
+    whole = " - the whole export appears twice" if 2 * n_rep == len(a) else ""
+    adjacent_text = (f"{n_adj} row(s) identical to the row directly above are kept as separate "
+                     "allegations (the UN's export lists allegations that share every published "
+                     "detail one after another, and its totals count each)")
+    if n_rep and repeated_rows == "raise":
+        rep = identical[identical["kind"] == "repeated"]
+        raise DataError([Problem(str(path), int(r.source_row), None,
+                                 f"a copy of row {r.same_as_row} (every cell equal), away from it",
+                                 "each allegation once (an export pasted twice?)")
+                         for r in rep.itertuples()])
+    left_out = 0
+    if n_rep and repeated_rows == "drop":
+        drop = np.zeros(len(a), dtype=bool)
+        drop[ps[run_no > 1].to_numpy()] = True
+        keep_ids = a.loc[~drop, "allegation_id"].to_numpy()
+        new_id = pd.Series(np.arange(1, len(keep_ids) + 1), index=keep_ids)
+        a = a[~drop].reset_index(drop=True)
+        a["allegation_id"] = new_id.to_numpy()
+        for name, t in tables.items():
+            t = t[t["allegation_id"].isin(keep_ids)].reset_index(drop=True)
+            t["allegation_id"] = t["allegation_id"].map(new_id).to_numpy()
+            tables[name] = t
+        left_out = int(drop.sum())
+    counts["repeated_rows_left_out"] = left_out
+    if n_rep:
+        rep_rows = identical.loc[identical["kind"] == "repeated", "source_row"].head(10).tolist()
+        what = ("left out: each allegation is counted once" if repeated_rows == "drop" else
+                "KEPT as asked (repeated_rows='keep'): they are counted twice")
+        warnings.warn(DuplicateRowsWarning(
+            f"{path}: {n_rep} row(s) repeat an earlier row that is not directly above them "
+            f"(every cell equal{whole}), {what}; first rows {rep_rows}. Besides, "
+            f"{adjacent_text}."), stacklevel=3)
+    elif share > ADJACENT_SHARE:
+        warnings.warn(DuplicateRowsWarning(
+            f"{path}: {adjacent_text}; that is {share:.0%} of the rows, far more than in the "
+            f"UN's own export (6 of 753 in July 2024): check the file was not pasted row by row "
+            f"(table.identical_rows lists them)"), stacklevel=3)
+    return a, tables, identical
+
+
+ADJACENT_SHARE = 0.05  # above this share of adjacent identical rows, say so (July 2024: 0.8%)
+
+
+def _missing_cells(a: pd.DataFrame, merged_fills: list[dict], path: Path, counts: dict) -> None:
+    """Warn about blank Mission and Victim cells (kept missing, never 0) and merged cells filled."""
+    parts = []
+    if merged_fills:
+        m = pd.DataFrame(merged_fills)
+        m = m[m["source_row"].isin(a["source_row"])]
+        for column, g in m.groupby("column"):
+            parts.append(f"{len(g)} {column} cell(s) blank inside a merged range were given the "
+                         f"range's value (rows {', '.join(map(str, g['source_row'].head(10)))})")
+    counts["merged_cells_filled"] = len(merged_fills)
+    for column, raw in (("Mission", "raw_mission"), ("Victim", "raw_victim")):
+        cells = a[raw].astype("category")  # tested once per distinct cell
+        flags = np.array([str(v).strip() == "" for v in cells.cat.categories] + [True])
+        blank = pd.Series(flags[cells.cat.codes.to_numpy()], index=a.index)
+        counts[f"blank_{column.lower()}"] = int(blank.sum())
+        if blank.any():
+            rows = ", ".join(map(str, a.loc[blank, "source_row"].head(10)))
+            what = ("mission missing (<NA>), left out of any mission's count" if column == "Mission"
+                    else "victims_adult/child/unknown and involves_child missing (<NA>), not 0")
+            parts.append(f"{int(blank.sum())} blank {column} cell(s) kept as {what} (rows {rows})")
+    if parts:
+        warnings.warn(MissingValuesWarning(f"{path}: " + "; ".join(parts)), stacklevel=3)
+
+
+def _finish(a: pd.DataFrame, path: Path, counts: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Unify spellings of missions and nationalities, add ISO3 codes, order the columns."""
+    a["mission"], mission_variants = unify_spellings(a["mission"], path, "Mission")
     nats = _nationalities(a)
-    codes = nats.dropna(subset=["iso3"]).groupby("allegation_id", sort=False)["iso3"]
-    a["nationality_iso3"] = (codes.agg("; ".join).reindex(a["allegation_id"]).astype("string")
-                             .to_numpy())
+    nats["nationality"], nat_variants = unify_spellings(nats["nationality"], path, "Nationality")
+    variants = pd.concat([v for v in (mission_variants, nat_variants) if len(v)]
+                         or [mission_variants], ignore_index=True)
+    counts["names_unified"] = int(variants["rows"].sum()) if len(variants) else 0
+    if len(nat_variants):
+        joined = nats.groupby("allegation_id", sort=False)["nationality"].agg("; ".join)
+        a["nationality"] = a["allegation_id"].map(joined).astype("string").to_numpy()
+    if len(variants):
+        shown = "; ".join(f"{r.column} {r.found!r} -> {r.used!r} ({r.rows} time(s))"
+                          for r in variants.head(10).itertuples())
+        warnings.warn(NameVariantWarning(
+            f"{path}: {int(variants['rows'].sum())} name(s) spelled another way (case, accents, "
+            f"punctuation or spaces) counted under one spelling: {shown}"), stacklevel=3)
+    # codes per distinct line and per distinct cell (shared objects, not one string per row)
+    line_codes, line_names = pd.factorize(nats["nationality"].to_numpy(dtype=object))
+    iso = countries.to_iso3(list(line_names)).to_numpy(dtype=object)
+    nats["iso3"] = pd.array(iso[line_codes] if len(line_codes) else iso[:0], dtype="string")
+    cell_codes, cells = pd.factorize(a["nationality"].to_numpy(dtype=object))
+    by_cell = {}
+    for cell in cells:
+        found = countries.to_iso3(str(cell).split("; ")).dropna()
+        by_cell[cell] = "; ".join(found) if len(found) else None
+    joined = np.array([by_cell[c] for c in cells] + [None], dtype=object)
+    a["nationality_iso3"] = pd.array(joined[cell_codes], dtype="string")
     front = ["allegation_id", "source_row", "report_year", "report_month", "report_date"]
     a = a[front + [c for c in a.columns if c not in front]]
-
-    unrec = pd.DataFrame(col.unrecognised, columns=["source_row", "column", "value", "expected"])
-    if len(unrec):
-        shown = "; ".join(f"row {u.source_row} {u.column!r}: {u.value!r}"
-                          for u in unrec.head(15).itertuples())
-        more = f" (and {len(unrec) - 15} more)" if len(unrec) > 15 else ""
-        warnings.warn(UnrecognisedValuesWarning(
-            f"{path}: {len(unrec)} cell value(s) not recognised, kept raw (see "
-            f".unrecognised): {shown}{more}"), stacklevel=2)
-
-    return AllegationTable(
-        allegations=a,
-        personnel=_frame(pers, ["allegation_id", "category", "subtype", "perpetrators", "raw"],
-                         {"perpetrators": "Int64", "category": "string", "subtype": "string"}),
-        victims=_frame(vict, ["allegation_id", "age_group", "victims", "raw"],
-                       {"victims": "Int64", "age_group": "string"}),
-        allegation_types=_frame(kinds, ["allegation_id", "kind", "subtype", "raw"],
-                                {"kind": "string", "subtype": "string"}),
-        investigations=_frame(invs, ["allegation_id", "entity", "days", "status", "raw"],
-                              {"days": "Int64", "entity": "string", "status": "string"}),
-        results=_frame(ress, ["allegation_id", "result", "reason", "persons", "raw"],
-                       {"persons": "Int64", "result": "string", "reason": "string"}),
-        actions=_frame(acts, ["allegation_id", "stage", "actor", "action", "persons", "raw"],
-                       {"persons": "Int64", "actor": "string", "action": "string"}),
-        unrecognised=unrec,
-        path=path,
-        counts={"rows_in_file": len(df), "allegations": len(a)},
-        nationalities=nats,
-        export_span=(a["report_date"].min(), a["report_date"].max()),
-    )
+    return a, nats
 
 
 def _nationalities(allegations: pd.DataFrame) -> pd.DataFrame:
-    """One row per published nationality line: ``allegation_id, nationality, iso3`` (ISO 3166
-    alpha-3 from :mod:`pkoresearch.countries`; ``<NA>`` where the name is not a country, e.g.
-    "Unknown": kept and listed, never dropped). Allegations without a published nationality
-    (civilians) have no row."""
-    n = allegations[["allegation_id", "nationality"]].dropna(subset=["nationality"]).copy()
-    n["nationality"] = n["nationality"].astype(str).str.split("; ")
-    n = n.explode("nationality").reset_index(drop=True)
-    n["nationality"] = n["nationality"].astype("string")
-    n["iso3"] = countries.to_iso3(n["nationality"]).to_numpy()
-    return n.astype({"iso3": "string"})
+    """One row per published nationality line: ``allegation_id, nationality`` (``iso3`` is added
+    by the reader: ISO 3166 alpha-3 from :mod:`pkoresearch.countries`, ``<NA>`` where the name is
+    not a country, e.g. "Unknown": kept and listed, never dropped). Allegations without a
+    published nationality (civilians) have no row. Each distinct cell is split once, so a large
+    export's repeated cells share their line objects."""
+    nat = allegations["nationality"]
+    has = nat.notna().to_numpy()
+    codes, uniques = pd.factorize(nat[has].to_numpy(dtype=object))
+    parts = [str(u).split("; ") for u in uniques]
+    lengths = np.array([len(x) for x in parts], dtype="int64")
+    per_row = lengths[codes] if len(codes) else np.zeros(0, dtype="int64")
+    flat = np.array([line for x in parts for line in x] + [None], dtype=object)
+    starts = np.cumsum(lengths) - lengths
+    rows_codes = np.repeat(codes, per_row)
+    offset = np.arange(len(rows_codes)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    lines = flat[starts[rows_codes] + offset] if len(rows_codes) else flat[:0]
+    return pd.DataFrame({
+        "allegation_id": np.repeat(allegations["allegation_id"].to_numpy()[has], per_row),
+        "nationality": pd.array(lines, dtype="string"),
+    })

@@ -36,13 +36,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import countries
 from ..coverage import Coverage
-from ._checks import read_csv_text, refuse_repeated_keys
-from ..errors import (DataError, DataFileNotFound, ParameterError, Problem, SchemaMismatch,
-                      UnrecognisedValuesWarning)
+from ._checks import (MAX_PERSONS, check_file, check_text, is_aggregate, read_csv_text,
+                      refuse_repeated_keys, unify_spellings, whole_numbers)
+from ..errors import (AggregateRowsWarning, DataError, NameVariantWarning, ParameterError,
+                      Problem, SchemaMismatch, UnrecognisedValuesWarning)
 
 COUNTS_COLUMNS = ["mission", "contributor", "iso3", "month", "personnel_type", "women", "men",
                   "total", "source_row"]
@@ -121,10 +123,51 @@ class Contributions:
 
 
 def _check_file(path: Path, what: str) -> None:
-    if not path.is_file():
-        raise DataFileNotFound(f"{path}: no such file; expected {what}")
-    if path.stat().st_size == 0:
-        raise SchemaMismatch(Problem(str(path), None, None, "an empty file", what))
+    check_file(path, what)  # no FIFO (it would hang), folder or empty file
+
+
+FIRST_MONTH = pd.Timestamp("2000-01-01")  # earlier months are taken for mistyped years
+
+
+def _month_ok(month: pd.Series) -> pd.Series:
+    """True for a reporting month from January 2000 up to the current month (a mistyped year
+    would stretch the coverage and invent months)."""
+    now = pd.Timestamp.now().to_period("M").to_timestamp()
+    return month.notna() & (month >= FIRST_MONTH) & (month <= now)
+
+
+MONTH_RANGE = "from 2000-01 (a guard against mistyped years) up to the current month"
+
+
+def _names(df: pd.DataFrame, columns: dict[str, str], path: Path, counts_key: dict
+           ) -> pd.DataFrame:
+    """Set aside rows labelled as totals, then unify spellings of names (``columns``: frame
+    column -> file column); warn about both. Returns the rows kept."""
+    agg = np.zeros(len(df), dtype=bool)
+    for c in columns:
+        agg |= is_aggregate(df[c].fillna("")).to_numpy()
+    counts_key["aggregate_rows_removed"] = int(agg.sum())
+    if agg.any():
+        rows = df.loc[agg, "source_row"].head(10).tolist()
+        warnings.warn(AggregateRowsWarning(
+            f"{path}: {int(agg.sum())} row(s) labelled as totals ('Total', 'Sum', 'All', ...) set "
+            f"aside, never counted as contributors or missions: rows {rows}"), stacklevel=3)
+        df = df[~agg]
+    variants = []
+    for c, label in columns.items():
+        unified, changed = unify_spellings(df[c], path, label)
+        df[c] = unified.astype("string")
+        if len(changed):
+            variants.append(changed)
+    if variants:
+        v = pd.concat(variants, ignore_index=True)
+        counts_key["names_unified"] = int(v["rows"].sum())
+        shown = "; ".join(f"{r.column} {r.found!r} -> {r.used!r} ({r.rows} row(s), first row "
+                          f"{r.first_row})" for r in v.head(10).itertuples())
+        warnings.warn(NameVariantWarning(
+            f"{path}: {int(v['rows'].sum())} row(s) spell a name another way (case, accents, "
+            f"punctuation or spaces); counted under one spelling: {shown}"), stacklevel=3)
+    return df
 
 
 def read_mission_month(path: str | os.PathLike[str]) -> Contributions:
@@ -156,14 +199,20 @@ def read_mission_month(path: str | os.PathLike[str]) -> Contributions:
     problems: list[Problem] = []
     ym = pd.to_numeric(raw["yearmo"], errors="coerce")
     year, month = ym // 100, ym % 100
-    bad = ym.isna() | (ym % 1 != 0) | ~month.between(1, 12) | ~year.between(1948, 2100)
+    bad = ym.isna() | (ym % 1 != 0) | ~month.between(1, 12) | ~year.between(1, 9999)
     problems += [Problem(str(path), int(r), "yearmo", str(raw.at[r, "yearmo"]),
                          "a month as YYYYMM, e.g. 201012") for r in raw.index[bad]]
+    when = pd.to_datetime(pd.DataFrame({"year": year.where(~bad, 2000), "month":
+                                        month.where(~bad, 1), "day": 1}), errors="coerce")
+    out = ~bad & ~_month_ok(when)
+    problems += [Problem(str(path), int(r), "yearmo", str(raw.at[r, "yearmo"]),
+                         f"a month {MONTH_RANGE}") for r in raw.index[out]]
     for c in ("female_personnel", "male_personnel"):
         v = pd.to_numeric(raw[c], errors="coerce")
-        badv = v.isna() | (v < 0) | (v % 1 != 0)
+        badv = v.isna() | (v < 0) | (v % 1 != 0) | (v > MAX_PERSONS)
         problems += [Problem(str(path), int(r), c, str(raw.at[r, c]),
-                             "a whole number of persons >= 0") for r in raw.index[badv]]
+                             f"a whole number of persons from 0 to {MAX_PERSONS:,}")
+                     for r in raw.index[badv]]
     names = raw["mission"].astype("string").str.strip()
     problems += [Problem(str(path), int(r), "mission", "an empty cell", "a mission acronym")
                  for r in raw.index[names.isna() | (names == "")]]
@@ -214,11 +263,8 @@ def _rename_columns(df: pd.DataFrame, path: Path, expected: Sequence[str], what:
 
 
 def _whole_numbers(raw: pd.Series, path: Path, column: str, problems: list[Problem]) -> pd.Series:
-    v = pd.to_numeric(raw.str.strip().replace("", None), errors="coerce")
-    bad = v.isna() | (v < 0) | (v % 1 != 0)
-    problems += [Problem(str(path), int(r), column, repr(raw.at[r]) if raw.at[r] == "" else
-                         str(raw.at[r]), "a whole number of persons >= 0") for r in raw.index[bad]]
-    return v
+    """Whole numbers of persons from 0 to MAX_PERSONS (a larger one would overflow)."""
+    return whole_numbers(raw, path, column, problems, quote=False)
 
 
 DATE_FORMATS = ("%d-%b-%y", "%d-%b-%Y", "%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S")
@@ -241,6 +287,9 @@ def _reporting_months(raw: pd.Series, path: Path, column: str, problems: list[Pr
     out = raw.map(parsed)
     problems += [Problem(str(path), int(r), column, repr(raw.at[r]),
                          "a date such as 30-Nov-20 or 2020-11-30") for r in raw.index[out.isna()]]
+    late = out.notna() & ~_month_ok(out)
+    problems += [Problem(str(path), int(r), column, repr(raw.at[r]), f"a date {MONTH_RANGE}")
+                 for r in raw.index[late]]
     return out
 
 
@@ -306,6 +355,11 @@ def read_contributions_by_gender(path: str | os.PathLike[str]) -> Contributions:
     })
     counts["total"] = counts["women"] + counts["men"]
     counts["source_row"] = raw.index.to_numpy()
+    report_extra: dict[str, int] = {}
+    counts = _names(counts, {"contributor": "Contributing_Country", "mission": "Mission_Acronym"},
+                    path, report_extra)
+    counts.index = pd.Index(counts["source_row"].to_numpy(), name="source_row")
+    counts["iso3"], unresolved = _iso3(counts["contributor"], raw["ISOCode3"].loc[counts.index])
     refuse_repeated_keys(counts, ["contributor", "mission", "personnel_type", "month"], path,
                          "Contributing_Country, Mission_Acronym, Personnel_Type, "
                          "Last_Reporting_Date", "one row per contributor, mission, type and month")
@@ -314,7 +368,7 @@ def read_contributions_by_gender(path: str | os.PathLike[str]) -> Contributions:
     coverage = Coverage.of_months(f"UN contributions by gender ({path.name})", counts["month"])
     report = {"rows_in_file": len(raw), "missions": int(counts["mission"].nunique()),
               "contributors": int(counts["contributor"].nunique()),
-              "unrecognised_personnel_types": len(unknown)}
+              "unrecognised_personnel_types": len(unknown), **report_extra}
     return Contributions(counts=counts[COUNTS_COLUMNS], coverage=coverage, path=path,
                          report=report, unresolved=unresolved)
 
@@ -330,8 +384,10 @@ def read_monthly(path: str | os.PathLike[str]) -> Contributions:
     what = ("the mission x month .dta file or the UN's odp_contributionsbygender.csv "
             "(columns " + ", ".join(ODP_COLUMNS) + ")")
     _check_file(path, what)
+    check_text(path, what)
     try:
-        header = {str(c).strip().lower() for c in pd.read_csv(path, nrows=0).columns}
+        header = {str(c).strip().lower() for c in pd.read_csv(path, nrows=0,
+                                                              encoding="utf-8-sig").columns}
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):
         raise SchemaMismatch(Problem(str(path), None, None, "a file that is not a readable CSV",
                                      what)) from None
@@ -381,9 +437,11 @@ def read_country_mission_year(path: str | os.PathLike[str],
     raw = _rename_columns(_read_text_table(path, what), path, YEAR_COLUMNS, what)
     problems: list[Problem] = []
     year = pd.to_numeric(raw["Year"].str.strip(), errors="coerce")
-    bad_year = year.isna() | (year % 1 != 0) | ~year.between(1948, 2100)
-    problems += [Problem(str(path), int(r), "Year", repr(raw.at[r, "Year"]), "a year such as 2018")
-                 for r in raw.index[bad_year]]
+    this_year = pd.Timestamp.now().year
+    bad_year = year.isna() | (year % 1 != 0) | ~year.between(FIRST_MONTH.year, this_year)
+    problems += [Problem(str(path), int(r), "Year", repr(raw.at[r, "Year"]),
+                         f"a year such as 2018, from {FIRST_MONTH.year} (a guard against mistyped "
+                         f"years) up to {this_year}") for r in raw.index[bad_year]]
     for col in ("Country", "Mission"):
         problems += [Problem(str(path), int(r), col, "an empty cell", "a value")
                      for r in raw.index[raw[col].str.strip() == ""]]
@@ -408,6 +466,9 @@ def read_country_mission_year(path: str | os.PathLike[str],
         "total_in_file": values["Total"].astype("int64").astype("Int64"),
         "source_row": raw.index.to_numpy(),
     })
+    report_extra: dict[str, int] = {}
+    counts = _names(counts, {"contributor": "Country", "mission": "Mission"}, path, report_extra)
+    counts["iso3"], unresolved = _iso3(counts["contributor"])
     refuse_repeated_keys(counts, ["contributor", "mission", "year"], path, "Year, Country, Mission",
                          "one row per year, country and mission")
 
@@ -431,7 +492,8 @@ def read_country_mission_year(path: str | os.PathLike[str],
     report = {"rows_in_file": len(raw), "missions": int(counts["mission"].nunique()),
               "contributors": int(counts["contributor"].nunique()),
               "years_usable": int(years["status"].isin(["complete", "corrected"]).sum()),
-              "years_unusable": int((~years["status"].isin(["complete", "corrected"])).sum())}
+              "years_unusable": int((~years["status"].isin(["complete", "corrected"])).sum()),
+              **report_extra}
     return Contributions(counts=counts[YEAR_COUNTS_COLUMNS], coverage=coverage, path=path,
                          report=report, period="year", unresolved=unresolved, years=years)
 
