@@ -416,6 +416,27 @@ def _alive(pid: int) -> bool:
     return stat[stat.rfind(")") + 2] != "Z"
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _is_kernel(pid: int) -> bool:
+    """A cold kernel (``ipykernel_launcher``) or a warm one: a process forked by a fork server
+    (pkoresearch.warm), which has its server's command line and the server as parent."""
+    cmd = _cmdline(pid)
+    if b"ipykernel" in cmd:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ppid = int(stat[stat.rfind(")") + 2:].split()[1])
+    except (OSError, ValueError, IndexError):
+        return False
+    return b"_forkserver" in cmd and b"_forkserver" in _cmdline(ppid)
+
+
 def _wait_for_kernels(proc: subprocess.Popen, n: int, limit: float = 120) -> set[int]:
     """Every descendant seen until ``n`` kernels of ``proc`` run."""
     seen: set[int] = set()
@@ -424,12 +445,7 @@ def _wait_for_kernels(proc: subprocess.Popen, n: int, limit: float = 120) -> set
         assert proc.poll() is None, proc.communicate()
         kids = procs.descendants(proc.pid)
         seen.update(kids)
-        kernels = []
-        for k in kids:
-            try:
-                kernels.append(b"ipykernel" in Path(f"/proc/{k}/cmdline").read_bytes())
-            except OSError:
-                pass
+        kernels = [_is_kernel(k) for k in kids]
         if sum(kernels) >= n:
             time.sleep(1.0)  # the kernel is executing its cells
             seen.update(procs.descendants(proc.pid))

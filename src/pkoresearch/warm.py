@@ -45,7 +45,10 @@ from .errors import PkoError
 PROVISIONER_NAME = "pkoresearch-warm"
 WARM, COLD = "warm", "cold"
 # variables that differ per kernel and do not change what the server imported
-PER_KERNEL_ENV = ("JPY_PARENT_PID", "JPY_SESSION_NAME")
+# set per kernel (or per run: a shipped run's private cache and report folders), not a reason for
+# a new server; the forked kernel takes them from its own environment
+PER_KERNEL_ENV = ("JPY_PARENT_PID", "JPY_SESSION_NAME", "PKORESEARCH_CACHE",
+                  "PKORESEARCH_REPORTS")
 START_TIMEOUT = 180.0  # seconds for the server to import the stack on a loaded machine
 log = logging.getLogger(__name__)
 
