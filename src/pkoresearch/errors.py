@@ -80,3 +80,10 @@ class UnrecognisedValuesWarning(UserWarning):
 class MeasurementBreakWarning(UserWarning):
     """An analysis places a breakpoint or comparison where the way allegations were counted
     changed, so part of any change found there may come from counting."""
+
+
+class NotEstimable(ParameterError):
+    """The selected data cannot support the estimate asked for: too few rows for the model's
+    parameters, a single group or cluster, no events or only events. The message says why, with
+    the counts the data had. A :class:`ParameterError`, so code catching those keeps working;
+    notebooks catch this one to print the reason and go on to the next section."""
