@@ -730,6 +730,7 @@ def fit_models(panel: MissionPanel, outcome: str = "uniformed", start_year: int 
             results.append(fit(sample, s, alpha))
         except NotEstimable as exc:
             rows = sample[~sample["mission"].isin(list(s.leave_out))]
-            results.append(ModelResult.unavailable(s, str(exc), len(rows),
+            reason = str(exc).removeprefix(f"{s.label}: ")
+            results.append(ModelResult.unavailable(s, reason, len(rows),
                                                    int(rows["mission"].nunique()), alpha))
     return ModelTable(results=results, sample=sample, steps=steps, outcome=outcome, alpha=alpha)
