@@ -124,7 +124,7 @@ def main() -> int:
     ap.add_argument("--output", help="keep the reports here (default: a temporary folder)")
     ap.add_argument("--only", help="only runs whose name starts with this")
     args = ap.parse_args()
-    folder, report = registry.fill_temporary_cache()
+    folder, _ = registry.fill_temporary_cache()
     try:
         missing = registry.pinned_missing()
         if missing:

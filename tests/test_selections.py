@@ -11,15 +11,12 @@ helpers fit models)."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import math
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -27,8 +24,8 @@ from hypothesis import strategies as st  # noqa: E402
 from conftest import ROOT, cached_real_file  # noqa: E402
 from pkoresearch import panel as pn  # noqa: E402
 from pkoresearch import participation as pa  # noqa: E402
-from pkoresearch import plots, response, trends  # noqa: E402
-from pkoresearch.errors import NotEstimable, ParameterError  # noqa: E402
+from pkoresearch import plots, response, results, trends  # noqa: E402
+from pkoresearch.errors import NotEstimable  # noqa: E402
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -330,8 +327,33 @@ def _stdout(path) -> str:
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    return "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                      for o in c.get("outputs", []) if o.get("name") == "stdout")
+
+
+def check_sweep(folder, manifest) -> None:
+    """What the representative sweep must show: every run reached its last cell, and the
+    sections with nothing or too little to show say so, with their counts."""
+    failed = {r["name"]: r.get("error", {}).get("message", "")[:300]
+              for r in manifest["runs"] if r["status"] != "ok"}
+    assert failed == {}
+    where = {r["name"]: folder / "runs" / r["folder"] for r in manifest["runs"]}
+    out = {name: _stdout(f / "notebook.ipynb") for name, f in where.items()}
+    # 03, one contributor: the funnel plot says why it is not drawn, with the counts
+    assert ("Funnel plot: not drawn: one contributor in the selection (Nepal: 1 of 1 decided"
+            in out["03-Nepal-2016"])
+    assert "logistic model: not fitted" in out["03-Morocco-2015-2016-2017"]
+    assert results.read(where["03-Morocco-2016"])["nio_appointed_overall"] == [7, 7, 1.0]
+    # a contributor with none of its allegations in the chosen year: nothing to show, said so
+    assert "none asked in the selection" in out["03-Norway-2015"]
+    # 01, no police allegation in UNIFIL: the sections say so, the mission-year table has zeros
+    assert "No allegation in the selection" in out["01-UNIFIL-police"]
+    got = results.read(where["01-UNIFIL-police"])
+    assert got["allegations_total"] == 0
+    assert got["allegations_by_mission"] == {"UNIFIL": 0}
+    # 04, one year: the mission fixed-effects column is not estimable, and says why
+    assert "Mission FE (Poisson QL): not estimable" in out["04-2019"]
+    assert "Models: not fitted: no mission-year left" in out["04-2010-2014"]
 
 
 @pytest.mark.notebook
@@ -341,32 +363,8 @@ def test_notebooks_run_over_narrow_selections(tmp_path):
     for name in ("un_allegations", "un_gender_ipi", "un_contributions_mission_month"):
         cached_real_file(name)
     sweep = _sweep_module()
-    runs = sweep.representative_runs()
-    manifest = sweep.sweep(runs, tmp_path, jobs=2)
-    failed = {r["name"]: r.get("error", {}).get("message", "")[:300]
-              for r in manifest["runs"] if r["status"] != "ok"}
-    assert failed == {}
-    by_name = {r["name"]: r for r in manifest["runs"]}
-    out = {name: _stdout(tmp_path / "runs" / r["folder"] / "notebook.ipynb")
-           for name, r in by_name.items()}
-    # 03, one contributor: the funnel plot says why it is not drawn, with the counts
-    assert ("Funnel plot: not drawn: one contributor in the selection (Nepal: 1 of 1 decided"
-            in out["03-Nepal-2016"])
-    assert "logistic model: not fitted" in out["03-Morocco-2015-2016-2017"]
-    res = json.loads((tmp_path / "runs" / by_name["03-Morocco-2016"]["folder"]
-                      / "results.json").read_text())
-    assert res["nio_appointed_overall"] == [7, 7, 1.0]
-    # a contributor with none of its allegations in the chosen year: nothing to show, said so
-    assert "none asked in the selection" in out["03-Norway-2015"]
-    # 01, no police allegation in UNIFIL: the sections say so, the mission-year table has zeros
-    assert "No allegation in the selection" in out["01-UNIFIL-police"]
-    res = json.loads((tmp_path / "runs" / by_name["01-UNIFIL-police"]["folder"]
-                      / "results.json").read_text())
-    assert res["allegations_total"] == 0
-    assert res["allegations_by_mission"] == {"UNIFIL": 0}
-    # 04, one year: the mission fixed-effects column is not estimable, and says why
-    assert "Mission FE (Poisson QL): not estimable" in out["04-2019"]
-    assert "Models: not fitted: no mission-year left" in out["04-2010-2014"]
+    manifest = sweep.sweep(sweep.representative_runs(), tmp_path, jobs=2)
+    check_sweep(tmp_path, manifest)
 
 
 def test_sweep_selections_cover_the_issue(raw):

@@ -605,6 +605,10 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
             raise ParameterError(f"family: found {spec.family!r}; expected one of {list(FAMILIES)}")
     converged = converged and not any("converge" in str(w.message).lower() for w in caught)
     b, se = float(res.params[spec.share]), float(res.bse[spec.share])
+    if not (math.isfinite(b) and math.isfinite(se)):
+        raise NotEstimable(f"{spec.label}: {len(d)} mission-years in {n_groups} missions; the "
+                           f"{FAMILIES[spec.family]} fit gave no finite estimate for the share "
+                           f"(coefficient {b:g}, standard error {se:g})")
     q = sps.t.ppf(1 - alpha / 2, n_groups - 1)
     p = float(2 * sps.t.sf(abs(b / se), n_groups - 1)) if se > 0 else float("nan")
     method = (f"{FAMILIES[spec.family]}, offset log(person-years), year indicators"
