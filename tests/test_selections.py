@@ -17,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -24,7 +25,7 @@ from hypothesis import strategies as st  # noqa: E402
 from conftest import ROOT, cached_real_file  # noqa: E402
 from pkoresearch import panel as pn  # noqa: E402
 from pkoresearch import participation as pa  # noqa: E402
-from pkoresearch import plots, response, results, trends  # noqa: E402
+from pkoresearch import plots, response, results, stats, trends  # noqa: E402
 from pkoresearch.errors import NotEstimable  # noqa: E402
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
@@ -376,3 +377,37 @@ def test_sweep_selections_cover_the_issue(raw):
     assert {r.notebook for r in runs.values()} == {
         "01_allegation_trends.ipynb", "02_womens_participation.ipynb",
         "03_tcc_response_rates.ipynb", "04_women_and_allegations.ipynb"}
+
+
+# ------------------------------------------------------------------------- small known answers
+
+
+def test_a_count_model_without_events_is_not_estimable():
+    d = pd.DataFrame({"year_c": [0, 1, 2, 3], "allegations": [0, 0, 0, 0],
+                      "personnel": [100, 120, 90, 110]})
+    with pytest.raises(NotEstimable, match="no event in 4 complete rows"):
+        stats.count_model(d, "allegations", "personnel", ["year_c"])
+
+
+def test_funnel_and_totals_say_why_on_edge_rates():
+    two = pd.DataFrame({"nationality": ["A", "B"], "appointed": [3, 2], "decided": [3, 2],
+                        "pending": [0, 1]})
+    assert response.funnel_unavailable(two, 1.0) == (
+        "every decided request got an NIO (overall rate 100%; 2 contributors, 5 of 5 decided "
+        "requests counted once per contributor): limits around 0 or 1 have no width")
+    assert response.funnel_unavailable(two.assign(appointed=[1, 1]), 0.4) is None
+    assert response.funnel_unavailable(two.assign(decided=[0, 0]), None) == (
+        "no contributor in the selection has a decided NIO request (1 pending)")
+    only_pending = pd.DataFrame({"allegations": [2], "appointed": [0], "decided": [0],
+                                 "pending": [2], "asked": [2]})
+    assert response.describe_totals(only_pending) == (
+        "All reporting months, each allegation once: no decided request, 2 pending: no rate "
+        "among decided requests; pending counted as not appointed: 0 of 2.")
+
+
+def test_plots_say_there_is_nothing_to_draw():
+    fig, ax = plt.subplots()
+    empty = pd.DataFrame({"year": [], "allegations": [], "personnel_category": []})
+    assert plots.stacked_counts(empty, ax=ax) is ax
+    assert [t.get_text() for t in ax.texts] == ["no data to show: no allegations in the selection"]
+    plt.close(fig)
