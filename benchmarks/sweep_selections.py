@@ -80,8 +80,8 @@ def representative_runs() -> list[Run]:
 
 
 def full_runs() -> list[Run]:
-    """Every mission in the export x 3 categories (01) and every contributor with at least one
-    allegation against its military or police personnel (03), all reporting years. Missions as
+    """Every mission in the export x 3 categories (01) and every contributor (a country) with at
+    least one allegation against its military or police personnel (03), all reporting years. Missions as
     notebook 01 offers them: a renamed operation under its current acronym (the export's "MONUC"
     rows are MONUSCO's; 01 rejects "MONUC" and lists "MONUSCO")."""
     from pkoresearch import missions
@@ -97,7 +97,8 @@ def full_runs() -> list[Run]:
     nat = table.nationalities
     uniformed = table.personnel.loc[table.personnel["category"].isin(["military", "police"]),
                                     "allegation_id"]
-    names = sorted(set(nat.loc[nat["allegation_id"].isin(uniformed), "nationality"].dropna()))
+    names = sorted(set(nat.loc[nat["allegation_id"].isin(uniformed) & nat["iso3"].notna(),
+                               "nationality"]))  # countries only: not "Unknown"
     for who in names:
         runs.append(Run(f"03-{who}", "03_tcc_response_rates.ipynb",
                         {**REAL_03, "contributors": [who]}))
