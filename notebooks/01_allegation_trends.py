@@ -185,8 +185,13 @@ else:
 
 # %%
 model_years = [] if rated is None else trends.model_years(rated)
+model = None
 if len(model_years) > 2:
-    model = trends.trend(rated, family=model_family)
+    try:
+        model = trends.trend(rated, family=model_family)
+    except pko.errors.NotEstimable as exc:
+        print(nb.wrap(f"trend model: not fitted ({exc})"))
+if model is not None:
     year_irr = model.irr.set_index("term").loc["year_c"]
     print(nb.wrap(model.reason))
     print(f"IRR per year {year_irr.irr:.3f} (95% CI {year_irr.ci_low:.3f}-{year_irr.ci_high:.3f}), "
@@ -196,8 +201,9 @@ if len(model_years) > 2:
     pko.results.record("trend_model", model.family)
     pko.results.record("trend_dispersion", round(model.dispersion, 3))
     pko.results.record("trend_years", [int(y) for y in model.fitted["year"]])
-else:
-    print("trend model: not fitted (needs a denominator and more complete years than model parameters)")
+elif len(model_years) <= 2:
+    print(f"trend model: not fitted (needs a denominator and more complete years than model parameters; "
+          f"{len(model_years)} complete year(s) with a rate)")
 
 # %%
 pick = trends.series_for_breakpoints(rated, breakpoints, start_year, end_year, chosen, categories, per=rate_per)
@@ -252,7 +258,10 @@ elif not kept:
 # table by year carries `complete` (False: the export covers only part of that year).
 
 # %%
-if table is not None:
+if table is not None and table.counts["selected"] == 0:
+    print(nb.wrap(f"No allegation in the selection (filters: {', '.join(f'{k} {v}' for k, v in table.counts.items() if k.startswith('after'))}): "
+                  "nothing to show by category, outcome, children or reporting lag; the mission-year table shows the zeros."))
+elif table is not None:
     by_category = trends.count_by(table, "personnel_category")
     fig, ax = plt.subplots()
     plots.stacked_counts(by_category, hue="personnel_category", ax=ax,
@@ -272,7 +281,7 @@ if table is not None:
 
 # %%
 if table is not None:
-    by_mission = trends.mission_year(table, start_year, end_year, mission_month)
+    by_mission = trends.mission_year(table, start_year, end_year, mission_month, missions=chosen)
     covered = by_mission[by_mission["status"] != "not covered"]
     top = trends.mission_totals(covered).head(12)["mission"]
     fig, ax = plt.subplots(figsize=(9, 4.5))
@@ -290,7 +299,7 @@ if table is not None:
         r.mission: r.allegations_partial_years for r in totals.itertuples() if pd.notna(r.allegations_partial_years)})
 
 # %%
-if table is not None:
+if table is not None and table.counts["selected"] > 0:
     outcomes = trends.outcomes_by_year(table)
     long = outcomes.reset_index().melt(id_vars="year", var_name="result", value_name="allegations")
     fig, ax = plt.subplots()

@@ -238,7 +238,8 @@ else:
 ranking = everyone.head(top_n)
 top5 = pa.concentration(everyone["women"], 5)
 print(nb.wrap(f"{label} (the last date with contributor figures in {first_month:%b %Y} - {last_month:%b %Y}), "
-              f"{basis}; source {source}: {len(everyone)} contributors; the top 5 deploy {top5:.1f}% of all women"))
+              f"{basis}; source {source}: {len(everyone)} contributors; "
+              + ("no woman deployed in the selection" if pd.isna(top5) else f"the top 5 deploy {top5:.1f}% of all women")))
 pko.results.record("contributors_date", label)
 pko.results.record("top5_share_of_women_pct", round(top5, 2))
 pko.results.record("top_contributors", {r.country: int(r.women) for r in ranking.itertuples()})

@@ -120,10 +120,10 @@ if table_path is not None:
     table = trends.select(raw, personnel_categories=categories)
     censor = response.censoring_date(raw, as_of)
     uni = response.uniformed(raw, categories)
+    if contributors is not None:  # named in the export; the chosen years may hold none of theirs
+        uni = response.select_contributors(uni, contributors)
     if chosen_years is not None:
         uni = uni[uni["report_year"].isin(chosen_years)]
-    if contributors is not None:
-        uni = response.select_contributors(uni, contributors)
     print(nb.wrap(f"{raw.counts['rows_in_file']} allegations in the export; "
                   + raw.coverage.describe(int(raw.coverage.first.year), int(raw.coverage.last.year))
                   + f". {uni['allegation_id'].nunique()} involve {' or '.join(categories)} personnel in the selection."))
@@ -132,23 +132,23 @@ if table_path is not None:
     print(nb.wrap("Definition: " + response.DEFINITIONS["nio_appointed"]))
     nio = response.nio_rates(uni, "report_year", ci_method, alpha)
     totals = response.nio_totals(uni, ci_method, alpha).iloc[0]
-    print(nb.wrap(f"All reporting months, each allegation once: {totals.appointed} of {totals.decided} decided requests "
-                  f"({totals.rate:.1%}, {level} CI {totals.ci_low:.1%}-{totals.ci_high:.1%}); {totals.pending} pending. "
-                  f"Pending counted as not appointed: {totals.appointed} of {totals.asked} ({totals.rate_pending_as_not:.1%}, "
-                  f"{totals.ci_low_pending_as_not:.1%}-{totals.ci_high_pending_as_not:.1%})."))
+    print(nb.wrap(response.describe_totals(totals, level)))
     pko.results.record("nio_appointed_overall", [int(totals.appointed), int(totals.decided), round(float(totals.rate), 4)])
     pko.results.record("nio_pending_as_not_appointed", [int(totals.appointed), int(totals.asked), round(float(totals.rate_pending_as_not), 4)])
     pko.results.record("nio_appointed_by_year", {str(r.report_year): {"appointed": int(r.appointed), "decided": int(r.decided),
                                                                       "pending": int(r.pending), "complete": bool(r.complete)}
                                                  for r in nio.itertuples()})
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    plots.stacked_counts(response.nio_state_counts(nio), x="label", y="allegations", hue="state", ax=ax,
-                         order=["appointed", "no response", "declined", "pending"], source=table,
-                         title="NIO requests by reporting year and state on the export date")
-    ax.set_xlabel("reporting year")
-    ax.legend(title="state", fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    plots.save(fig, out / "nio_states_by_year.png")
-    plt.show()
+    if nio.empty:
+        print("NIO requests by reporting year: none asked in the selection, nothing to show")
+    else:
+        fig, ax = plt.subplots(figsize=(7.5, 3.6))
+        plots.stacked_counts(response.nio_state_counts(nio), x="label", y="allegations", hue="state", ax=ax,
+                             order=["appointed", "no response", "declined", "pending"], source=table,
+                             title="NIO requests by reporting year and state on the export date")
+        ax.set_xlabel("reporting year")
+        ax.legend(title="state", fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        plots.save(fig, out / "nio_states_by_year.png")
+        plt.show()
     whole = nio[nio["complete"].fillna(False).astype(bool)]
     if len(whole):
         fig, ax = plt.subplots(figsize=(7, 3.6))
@@ -178,14 +178,18 @@ else:
 if table is not None:
     contrib = response.contributor_table(uni, min_cases, ci_method, alpha)
     p0 = float(totals.rate)
-    fig, ax = plt.subplots(figsize=(7, 4.6))
-    plots.funnel(contrib, response.funnel_limits(p0, max(int(contrib["decided"].max()), 2)), x="decided", y="rate",
-                 label="nationality", p0=p0, ax=ax, shared="shared", title="NIO appointment by contributor (funnel plot)",
-                 note=f"{contrib.attrs['shared_allegations']} allegation(s) name several contributors and count for each "
-                      "(open circles); the overall rate counts each allegation once.",
-                 xlabel="NIO requests decided", ylabel="share with an NIO appointed", source=table)
-    plots.save(fig, out / "nio_funnel.png")
-    plt.show()
+    no_funnel = response.funnel_unavailable(contrib, p0)
+    if no_funnel:
+        print(nb.wrap(f"Funnel plot: not drawn: {no_funnel}."))
+    else:
+        fig, ax = plt.subplots(figsize=(7, 4.6))
+        plots.funnel(contrib, response.funnel_limits(p0, max(int(contrib["decided"].max()), 2)), x="decided", y="rate",
+                     label="nationality", p0=p0, ax=ax, shared="shared", title="NIO appointment by contributor (funnel plot)",
+                     note=f"{contrib.attrs['shared_allegations']} allegation(s) name several contributors and count for each "
+                          "(open circles); the overall rate counts each allegation once.",
+                     xlabel="NIO requests decided", ylabel="share with an NIO appointed", source=table)
+        plots.save(fig, out / "nio_funnel.png")
+        plt.show()
     print(nb.wrap(contrib.attrs["note"]))
     if contrib.attrs["unresolved"]:
         print(nb.wrap("Not a country, so in the totals but in no contributor row: "
@@ -214,24 +218,27 @@ if table is not None:
 if table is not None:
     print(nb.wrap("Definition: " + response.DEFINITIONS["outcome_reported"]))
     times = response.outcome_times(raw, uni, censor)
-    tto = response.time_to_outcome(times["followup_days"], times["reported"], alpha, method=ci_method)
-    print(nb.wrap(f"{tto.n} allegations with a national action line, {tto.reported} with an outcome reported by {censor.date()}. "
-                  f"Median time from the reporting month to a reported outcome: "
-                  + ("not reached" if pd.isna(tto.median) else f"{tto.median:.0f} days")
-                  + f" ({level} interval {tto.ci_low:.0f} to "
-                  + ("beyond the longest follow-up" if pd.isna(tto.ci_high) else f"{tto.ci_high:.0f} days") + ")."))
-    pko.results.record("outcome_median_days", None if pd.isna(tto.median) else float(tto.median))
-    fig, ax = plt.subplots()
-    plots.survival({"national outcome": tto.table.rename(columns={"still_open": "survival"})}, ax=ax,
-                   xlabel="days since the first day of the reporting month", ylabel="share without a reported outcome",
-                   title="Time to a reported national outcome (current-status NPMLE)", source=table)
-    plots.save(fig, out / "time_to_outcome.png")
-    plt.show()
-    display(response.outcome_horizons(tto).round(3))
-    actions = response.national_actions(raw, uni["allegation_id"].unique())
-    print("National governments' final actions (one line per action and allegation; persons in parentheses in the export):")
-    display(actions)
-    pko.results.record("national_actions", {r.action: int(r.lines) for r in actions.itertuples()})
+    if times.empty:
+        print("No allegation in the selection has a national-government action line: no time to an outcome to show.")
+    else:
+        tto = response.time_to_outcome(times["followup_days"], times["reported"], alpha, method=ci_method)
+        print(nb.wrap(f"{tto.n} allegations with a national action line, {tto.reported} with an outcome reported by {censor.date()}. "
+                      f"Median time from the reporting month to a reported outcome: "
+                      + ("not reached" if pd.isna(tto.median) else f"{tto.median:.0f} days")
+                      + f" ({level} interval {tto.ci_low:.0f} to "
+                      + ("beyond the longest follow-up" if pd.isna(tto.ci_high) else f"{tto.ci_high:.0f} days") + ")."))
+        pko.results.record("outcome_median_days", None if pd.isna(tto.median) else float(tto.median))
+        fig, ax = plt.subplots()
+        plots.survival({"national outcome": tto.table.rename(columns={"still_open": "survival"})}, ax=ax,
+                       xlabel="days since the first day of the reporting month", ylabel="share without a reported outcome",
+                       title="Time to a reported national outcome (current-status NPMLE)", source=table)
+        plots.save(fig, out / "time_to_outcome.png")
+        plt.show()
+        display(response.outcome_horizons(tto).round(3))
+        actions = response.national_actions(raw, uni["allegation_id"].unique())
+        print("National governments' final actions (one line per action and allegation; persons in parentheses in the export):")
+        display(actions)
+        pko.results.record("national_actions", {r.action: int(r.lines) for r in actions.itertuples()})
 
 # %% [markdown]
 # ## How long investigations take
@@ -251,17 +258,22 @@ if table is not None:
                   "investigations took longer than the time from their reporting month to the censoring day: they began before the "
                   "allegation was reported, so for them the origin is earlier than the reporting month."))
     by_entity = response.durations_by_entity(durations, min_n=min_cases, alpha=alpha)
-    pko.results.record("km_median_days", {r.entity: (None if pd.isna(r.km_median) else float(r.km_median)) for r in by_entity.itertuples()})
     pko.results.record("censoring_day", durations.attrs["as_of"])
-    curves = {e: response.kaplan_meier(d["days"], d["event"], alpha).table
-              for e, d in durations.groupby("entity") if e in set(by_entity["entity"])}
-    fig, ax = plt.subplots()
-    plots.survival(curves, ax=ax, xlabel="days since the first day of the reporting month",
-                   title="Investigations still open (Kaplan-Meier)",
-                   note=f"Pending investigations censored on {durations.attrs['as_of']}.", source=table)
-    plots.save(fig, out / "investigation_durations.png")
-    plt.show()
-    display(by_entity.round(1))
+    if by_entity.empty:
+        print(nb.wrap(f"No investigating entity has {min_cases} or more investigations in the selection (min_cases): no "
+                      "Kaplan-Meier curve to show. By entity: "
+                      + (", ".join(f"{k} {v}" for k, v in by_entity.attrs["too_few"].items()) or "none") + "."))
+    else:
+        pko.results.record("km_median_days", {r.entity: (None if pd.isna(r.km_median) else float(r.km_median)) for r in by_entity.itertuples()})
+        curves = {e: response.kaplan_meier(d["days"], d["event"], alpha).table
+                  for e, d in durations.groupby("entity") if e in set(by_entity["entity"])}
+        fig, ax = plt.subplots()
+        plots.survival(curves, ax=ax, xlabel="days since the first day of the reporting month",
+                       title="Investigations still open (Kaplan-Meier)",
+                       note=f"Pending investigations censored on {durations.attrs['as_of']}.", source=table)
+        plots.save(fig, out / "investigation_durations.png")
+        plt.show()
+        display(by_entity.round(1))
 
 # %% [markdown]
 # ## NIO appointment over the years: a logistic model
@@ -274,9 +286,14 @@ if table is not None:
 # column (matched through ISO3 codes).
 
 # %%
-if table is not None and uni["nio_appointed"].isin(["yes"]).any() and uni["report_year"].nunique() > 2:
-    logit = response.nio_logit(uni, alpha=alpha)
-    logit_pending = response.nio_logit(uni, alpha=alpha, pending="not_appointed")
+logit = None
+if table is not None:
+    try:
+        logit = response.nio_logit(uni, alpha=alpha)
+        logit_pending = response.nio_logit(uni, alpha=alpha, pending="not_appointed")
+    except pko.errors.NotEstimable as exc:
+        print(nb.wrap(f"logistic model: not fitted ({exc})"))
+if logit is not None:
     left_out = ", ".join(map(str, logit.attrs["years_left_out"])) or "none"
     print(nb.wrap(f"{logit.attrs['n']} allegations with a decided NIO request in {logit.attrs['clusters']} contributor clusters; "
                   f"partial years left out: {left_out}. Method: {logit.attrs['method']}."))
@@ -286,8 +303,6 @@ if table is not None and uni["nio_appointed"].isin(["yes"]).any() and uni["repor
           f"pending counted as not appointed: {year_or_p.odds_ratio:.3f} ({year_or_p.ci_low:.3f}-{year_or_p.ci_high:.3f})")
     pko.results.record("nio_odds_ratio_per_year", round(float(year_or.odds_ratio), 4))
     display(logit.round(3))
-elif table is not None:
-    print("logistic model: not fitted (needs at least three reporting years with an NIO appointed)")
 
 # %% [markdown]
 # ## Sources

@@ -131,19 +131,26 @@ if ready:
     print(nb.wrap(f"Outcome: {pn.OUTCOME_TEXT[outcome]}; {len(fitted.sample)} mission-years, "
                   f"{fitted.sample['mission'].nunique()} missions, "
                   f"{int((fitted.sample[pn.OUTCOMES[outcome]] == 0).sum())} of them with no allegation (kept)."))
-    display(fitted.table())
+    if fitted.not_estimable:
+        print(nb.wrap(f"Models: not fitted: {fitted.not_estimable}."))
+    else:
+        display(fitted.table())
     for r in fitted.results:
         if r.dropped_all_zero:
             print(nb.wrap(f"{r.spec.label}: left out, no allegation in any year: {', '.join(r.dropped_all_zero)}"))
-    include_one = sum(r.ci_low <= 1 <= r.ci_high for r in fitted.results)
-    print(f"{include_one} of {len(fitted.results)} intervals include 1 (no association distinguishable from none)")
-    estimates = fitted.to_frame()
+        if r.not_estimable:
+            print(nb.wrap(f"{r.spec.label}: not estimable ({r.not_estimable})"))
+    include_one = sum(r.ci_low <= 1 <= r.ci_high for r in fitted.fitted)
+    print(f"{include_one} of {len(fitted.fitted)} intervals include 1 (no association distinguishable from none)")
+    estimates = fitted.to_frame(estimable_only=True)
     pko.results.record("mission_years_modelled", len(fitted.sample))
     pko.results.record("irr_per_point", {r.specification: [round(r.irr, 3), round(r.ci_low, 3), round(r.ci_high, 3)]
                                          for r in estimates.itertuples()})
 
 # %%
-if ready:
+if ready and estimates.empty:
+    print("coefficient plot: no specification could be estimated, nothing to show")
+elif ready:
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(estimates) + 1.5))
     plots.coefficients(estimates, ax=ax, title="Women's share and allegations, 95% intervals",
                        source=[table, contributions, *sorted(set(panel.data["allegations_source"].dropna()) - {pn.EXPORT_SOURCE})])

@@ -160,8 +160,10 @@ def test_growth_of_the_seed_figures():
 
 def test_concentration():
     assert pa.concentration(pd.Series([50, 30, 10, 5, 5]), top_n=2) == 80.0
+    # no woman deployed (an all-male selection): nothing to share out, missing rather than an error
+    assert math.isnan(pa.concentration(pd.Series([0, 0])))
     with pytest.raises(ParameterError):
-        pa.concentration(pd.Series([0, 0]))
+        pa.concentration(pd.Series([3, -1]))
 
 
 def test_add_share_uses_wilson():

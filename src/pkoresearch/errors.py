@@ -110,3 +110,10 @@ class DateNormalisedWarning(DataWarning):
 class MissingValuesWarning(DataWarning):
     """Cells were blank where a value was expected; they are kept missing (never 0) or filled from
     a merged cell, as the message says."""
+
+
+class NotEstimable(ParameterError):
+    """The selected data cannot support the estimate asked for: too few rows for the model's
+    parameters, a single group or cluster, no events or only events. The message says why, with
+    the counts the data had. A :class:`ParameterError`, so code catching those keeps working;
+    notebooks catch this one to print the reason and go on to the next section."""

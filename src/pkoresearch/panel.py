@@ -46,7 +46,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from . import curated, missions
-from .errors import ParameterError
+from .errors import NotEstimable, ParameterError
 
 OUTCOMES = {"all": "allegations_all", "uniformed": "allegations_uniformed",
             "military": "allegations_military", "police": "allegations_police"}
@@ -507,6 +507,16 @@ class ModelResult:
     dropped_all_zero: tuple[str, ...] = ()
     alpha: float = 0.05
     method: str = ""
+    not_estimable: str = ""  # why the sample cannot support this specification ("" when fitted)
+
+    @classmethod
+    def unavailable(cls, spec: Specification, reason: str, n: int = 0, n_missions: int = 0,
+                    alpha: float = 0.05) -> ModelResult:
+        """A specification the sample cannot support: missing estimates and the reason."""
+        nan = float("nan")
+        return cls(spec=spec, irr=nan, ci_low=nan, ci_high=nan, p_value=nan, coef=nan, se=nan,
+                   n=n, n_missions=n_missions, alpha_nb=None, dispersion=None, converged=False,
+                   alpha=alpha, not_estimable=reason)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"specification": self.spec.label, "model": FAMILIES[self.spec.family],
@@ -562,14 +572,17 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
     d = d.reset_index(drop=True)
     X = design(d, spec.share, spec.mission_fe)
     if len(d) <= X.shape[1] + 1:
-        raise ParameterError(f"{spec.label}: {len(d)} mission-years for {X.shape[1]} parameters; "
-                             "expected more mission-years than parameters")
+        raise NotEstimable(f"{spec.label}: {len(d)} mission-years for {X.shape[1]} parameters; "
+                           "expected more mission-years than parameters")
     y = d[outcome].astype(float).to_numpy()
     offset = np.log(d["exposure"].astype(float).to_numpy())
     groups = pd.factorize(d["mission"])[0]
     n_groups = int(groups.max()) + 1
     if n_groups < 2:
-        raise ParameterError(f"{spec.label}: {n_groups} mission; expected at least 2 to cluster")
+        raise NotEstimable(f"{spec.label}: {n_groups} mission; expected at least 2 to cluster")
+    if not (y > 0).any():
+        raise NotEstimable(f"{spec.label}: no allegation in {len(d)} mission-years; expected "
+                           "some to estimate a rate")
     cov = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
     # one BLAS thread: these matrices are small, and a threaded BLAS on a busy machine is ten
     # times slower and not bit-for-bit reproducible
@@ -592,6 +605,10 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
             raise ParameterError(f"family: found {spec.family!r}; expected one of {list(FAMILIES)}")
     converged = converged and not any("converge" in str(w.message).lower() for w in caught)
     b, se = float(res.params[spec.share]), float(res.bse[spec.share])
+    if not (math.isfinite(b) and math.isfinite(se)):
+        raise NotEstimable(f"{spec.label}: {len(d)} mission-years in {n_groups} missions; the "
+                           f"{FAMILIES[spec.family]} fit gave no finite estimate for the share "
+                           f"(coefficient {b:g}, standard error {se:g})")
     q = sps.t.ppf(1 - alpha / 2, n_groups - 1)
     p = float(2 * sps.t.sf(abs(b / se), n_groups - 1)) if se > 0 else float("nan")
     method = (f"{FAMILIES[spec.family]}, offset log(person-years), year indicators"
@@ -647,11 +664,23 @@ class ModelTable:
     steps: pd.DataFrame
     outcome: str
     alpha: float = 0.05
+    not_estimable: str = ""  # why nothing could be fitted ("" when the sample has mission-years)
 
-    def to_frame(self) -> pd.DataFrame:
+    @property
+    def fitted(self) -> list[ModelResult]:
+        """The specifications that could be estimated."""
+        return [r for r in self.results if not r.not_estimable]
+
+    def to_frame(self, estimable_only: bool = False) -> pd.DataFrame:
         """One row per specification: ``specification, model, outcome, irr, ci_low, ci_high,
-        p_value, n, missions, alpha_nb, dispersion, converged``."""
-        return pd.concat([r.to_frame() for r in self.results], ignore_index=True)
+        p_value, n, missions, alpha_nb, dispersion, converged`` (missing estimates where a
+        specification is not estimable; ``estimable_only`` leaves those out)."""
+        rows = [r.to_frame() for r in (self.fitted if estimable_only else self.results)]
+        if not rows:
+            return pd.DataFrame(columns=["specification", "model", "outcome", "irr", "ci_low",
+                                         "ci_high", "p_value", "n", "missions", "alpha_nb",
+                                         "dispersion", "converged"])
+        return pd.concat(rows, ignore_index=True)
 
     def table(self, digits: int = 3) -> pd.DataFrame:
         """The regression table as papers print it: one column per specification, the IRR per
@@ -660,6 +689,11 @@ class ModelTable:
         cols = {}
         for i, r in enumerate(self.results, start=1):
             s = r.spec
+            if r.not_estimable:
+                cols[f"({i}) {s.label}"] = {"Women's share, IRR per point": "not estimable",
+                                            "Outcome": s.outcome, "Mission-years": f"{r.n}",
+                                            "Missions (clusters)": f"{r.n_missions}"}
+                continue
             cols[f"({i}) {s.label}"] = {
                 "Women's share, IRR per point": f"{r.irr:.{digits}f}",
                 f"  {level}% CI": f"[{r.ci_low:.{digits}f}, {r.ci_high:.{digits}f}]",
@@ -689,9 +723,18 @@ def fit_models(panel: MissionPanel, outcome: str = "uniformed", start_year: int 
     Example: ``fit_models(panel, "uniformed", 2015, 2021).table()``"""
     sample, steps = model_sample(panel, outcome, start_year, end_year, leave_out, kinds, lag)
     if sample.empty:
-        raise ParameterError("fit_models: no mission-year left to model (see the sample steps); "
-                             "expected years covered by both the personnel data and the UN table "
-                             "of allegations")
+        return ModelTable(results=[], sample=sample, steps=steps, outcome=outcome, alpha=alpha,
+                          not_estimable="no mission-year left to model (see the sample steps); "
+                          "the models need years covered by both the personnel data and the UN "
+                          "table of allegations")
     specs = specifications(outcome, family, lag, largest_mission(sample))
-    results = [fit(sample, s, alpha) for s in specs]
+    results = []
+    for s in specs:
+        try:
+            results.append(fit(sample, s, alpha))
+        except NotEstimable as exc:
+            rows = sample[~sample["mission"].isin(list(s.leave_out))]
+            reason = str(exc).removeprefix(f"{s.label}: ")
+            results.append(ModelResult.unavailable(s, reason, len(rows),
+                                                   int(rows["mission"].nunique()), alpha))
     return ModelTable(results=results, sample=sample, steps=steps, outcome=outcome, alpha=alpha)

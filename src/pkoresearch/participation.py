@@ -294,10 +294,14 @@ def contributor_ranking(counts: pd.DataFrame, date, top_n: int | None = 10,
 
 
 def concentration(women: pd.Series, top_n: int = 5) -> float:
-    """Percent of all deployed women who come from the ``top_n`` contributors."""
+    """Percent of all deployed women who come from the ``top_n`` contributors; missing (nan)
+    where no woman is deployed (a selection of all-male contingents: nothing to share out).
+    Raises ParameterError for a negative count."""
     w = pd.Series(women, dtype=float).sort_values(ascending=False)
-    if w.sum() <= 0:
-        raise ParameterError("concentration: no women in the data; expected a positive total")
+    if (w < 0).any():
+        raise ParameterError(f"concentration: found {w.min():g} women; expected counts >= 0")
+    if w.sum() == 0:
+        return math.nan
     return float(100 * w.head(top_n).sum() / w.sum())
 
 

@@ -243,6 +243,21 @@ def _ax(ax):
     return ax
 
 
+def _no_data(ax, reason: str, title: str | None = None, source: Any = None):
+    """Axes saying there is nothing to draw (an empty selection), instead of an exception; the
+    caption still names the source that was selected from."""
+    ax = _ax(ax)
+    if source is not None:
+        caption(ax, source)
+    ax.text(0.5, 0.5, f"no data to show: {reason}", ha="center", va="center", wrap=True,
+            transform=ax.transAxes, fontsize=9, color="0.35")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def _whole_years(ax, x: str) -> None:
     """Years on the x axis get whole-number ticks (no 2012.5)."""
     if x in ("year", "report_year"):
@@ -410,6 +425,8 @@ def heatmap(data: pd.DataFrame, x: str = "year", y: str = "dataset", value: str 
 
     Example: ``plots.heatmap(pko.overview.coverage_table(), x="year", y="dataset", value="rows")``
     """
+    if data.empty or pd.to_numeric(data[value], errors="coerce").isna().all():
+        return _no_data(ax, f"no {value.replace('_', ' ')} in the selection", title, source)
     ax = _ax(ax)
     vals = pd.to_numeric(data[value], errors="coerce").astype(float)
     d = data.assign(**{value: vals})
@@ -504,6 +521,8 @@ def trend(data: pd.DataFrame, x: str = "year", y: str = "rate", ci_low: str = "c
 
     Example: ``plots.trend(rates_df, y="rate", breakpoints=[2008, 2016])``
     """
+    if data.empty or data[y].isna().all():
+        return _no_data(ax, f"no {y.replace('_', ' ')} in the selection", title, source)
     ax = _ax(ax)
     d = data.dropna(subset=[y]).sort_values(x)
     part = pd.Series(False, index=d.index)
@@ -558,6 +577,8 @@ def stacked_counts(data: pd.DataFrame, x: str = "year", y: str = "allegations",
 
     Example: ``plots.stacked_counts(trends.count_by(table, "personnel_category"), source=table)``
     """
+    if data.empty:
+        return _no_data(ax, f"no {y.replace('_', ' ')} in the selection", title, source)
     ax = _ax(ax)
     wide = data.pivot_table(index=x, columns=hue, values=y, aggfunc="sum", fill_value=0,
                             observed=True)
@@ -592,6 +613,8 @@ def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
 
     Example: ``plots.share_over_time(shares, targets=pko.load("parity_targets"))``
     """
+    if data.empty or data[y].isna().all():
+        return _no_data(ax, f"no {y.replace('_', ' ')} in the selection", title, source)
     ax = _ax(ax)
     levels = list(dict.fromkeys(data[hue].astype(str)))
     colors = dict(zip(levels, sns.color_palette(PALETTE, n_colors=max(len(levels), 1))))
@@ -666,6 +689,8 @@ def share_heatmap(data: pd.DataFrame, x: str = "year", y: str = "mission",
 
     Example: ``plots.share_heatmap(participation.mission_year_shares(g.counts), source=g)``
     """
+    if data.empty:
+        return _no_data(ax, "no rows in the selection", title, source)
     ax = _ax(ax)
     grid = data.pivot(index=y, columns=x, values=value).astype(float)
     missing = grid.isna().to_numpy()
@@ -709,6 +734,8 @@ def dot_shares(data: pd.DataFrame, x: str = "share_pct", y: str = "country",
 
     Example: ``plots.dot_shares(ranking, y="contributor", reference=3.8)``
     """
+    if data.empty:
+        return _no_data(ax, "no rows in the selection", title, source)
     ax = _ax(ax)
     d = data.reset_index(drop=True)
     pos = list(range(len(d)))[::-1]
@@ -739,6 +766,8 @@ def funnel(data: pd.DataFrame, limits: pd.DataFrame, x: str = "decided", y: str 
 
     Example: ``plots.funnel(table, response.funnel_limits(0.6, 100), label="nationality", p0=0.6)``
     """
+    if data.empty or data[y].isna().all():
+        return _no_data(ax, f"no {y.replace('_', ' ')} in the selection", title, source)
     ax = _ax(ax)
     pal = sns.color_palette(PALETTE)
     bands = [c.removeprefix("lower_") for c in limits.columns if c.startswith("lower_")]
@@ -787,6 +816,8 @@ def survival(curves: dict[str, pd.DataFrame], ax=None, title: str | None = None,
 
     Example: ``plots.survival({"tcc": km.table}, xlabel="days since the reporting month", source=table)``
     """
+    if not curves:
+        return _no_data(ax, "no curve in the selection", title, source)
     ax = _ax(ax)
     colors = sns.color_palette(PALETTE, n_colors=max(len(curves), 1))
     for (name, t), color in zip(curves.items(), colors):
@@ -817,6 +848,8 @@ def coefficients(data: pd.DataFrame, x: str = "irr", y: str = "specification",
 
     Example: ``plots.coefficients(panel.fit_models(p).to_frame(), source=[table, months])``
     """
+    if data.empty or data[x].isna().all():
+        return _no_data(ax, "no estimate in the selection", title, source)
     ax = _ax(ax)
     d = data.reset_index(drop=True)
     pos = list(range(len(d)))[::-1]

@@ -27,7 +27,7 @@ from scipy import stats as sps
 
 from . import countries, curated, stats
 from .coverage import Coverage
-from .errors import ParameterError
+from .errors import NotEstimable, ParameterError
 from .readers.un_conduct import AllegationTable
 
 DEFINITIONS = {
@@ -263,14 +263,14 @@ def _nio_frame(c: pd.DataFrame, method: str, alpha: float) -> pd.DataFrame:
     out["rate_pending_as_yes"] = np.where(out["asked"] > 0,
                                           (out["appointed"] + out["pending"]) / asked, np.nan)
     out["share_pending"] = np.where(out["asked"] > 0, out["pending"] / asked, np.nan)
-    out["caveat"] = [
+    out["caveat"] = pd.Series([
         (f"{r.pending} of {r.asked} requests pending on the export date: a 'no response' is "
          f"recorded only after time passes, so the rate among decided requests "
          f"({r.rate:.0%}) is biased upward; pending counted as not appointed "
          f"{r.rate_pending_as_not:.0%}, as appointed {r.rate_pending_as_yes:.0%}")
         if r.pending > 0 and r.decided > 0 else
         (f"all {r.pending} requests pending on the export date" if r.pending > 0 else "")
-        for r in out.itertuples()]
+        for r in out.itertuples()], index=out.index, dtype=object)
     return out
 
 
@@ -309,7 +309,9 @@ def nio_totals(allegations: pd.DataFrame, method: str = "wilson", alpha: float =
     ``allegations`` (distinct), then the columns of :func:`nio_rates`.
     Example: ``nio_totals(uniformed(table))["allegations"]`` equals the distinct allegation ids."""
     a = allegations.drop_duplicates("allegation_id").assign(total="all allegations")
-    out = _nio_frame(nio_counts(a, "total"), method, alpha)
+    # an empty selection still gives its row, of zeros (rates missing: nothing was decided)
+    c = nio_counts(a, "total").reindex(["all allegations"], fill_value=0).rename_axis("total")
+    out = _nio_frame(c, method, alpha)
     out.insert(1, "allegations", a["allegation_id"].nunique())
     out["definition"] = DEFINITIONS["nio_appointed"]
     return out
@@ -526,7 +528,10 @@ def durations_by_entity(durations: pd.DataFrame, min_n: int = 5, alpha: float = 
                      "pending": int((d["event"] == 0).sum()), "km_median": km.median,
                      "ci_low": km.ci_low, "ci_high": km.ci_high,
                      "naive_median_completed": float(done.median()) if len(done) else math.nan})
-    out = pd.DataFrame(rows).sort_values("n", ascending=False).reset_index(drop=True)
+    columns = ["entity", "n", "completed", "pending", "km_median", "ci_low", "ci_high",
+               "naive_median_completed"]
+    out = pd.DataFrame(rows, columns=columns).sort_values("n", ascending=False)
+    out = out.reset_index(drop=True)
     out.attrs["too_few"] = too_few
     out.attrs["as_of"] = durations.attrs.get("as_of")
     return out
@@ -802,13 +807,29 @@ def nio_logit(allegations: pd.DataFrame, contributor_attributes: pd.DataFrame | 
         d = d.drop_duplicates("allegation_id")
         unit = "allegation"
     d = d.dropna(subset=cols)
-    if len(d) <= len(cols) + 1 or d["appointed"].nunique() < 2:
-        raise ParameterError(f"nio_logit: {len(d)} allegations with a decided NIO request; "
-                             "expected more rows than parameters and both outcomes")
+    yes = int(d["appointed"].sum())
+    counts = (f"{len(d)} rows (one per {unit}) with a decided NIO request in complete years, {yes} with an "
+              f"NIO appointed, {d['report_year'].nunique()} reporting year(s), "
+              f"{d['cluster'].nunique()} contributor(s)")
+    if len(d) <= len(cols) + 1 or yes in (0, len(d)):
+        raise NotEstimable(f"nio_logit: {counts}; expected more rows than the {len(cols) + 1} "
+                           "parameters and both outcomes (appointed and not)")
+    if d["report_year"].nunique() < 2:
+        raise NotEstimable(f"nio_logit: {counts}; expected at least two reporting years")
+    if d["cluster"].nunique() < 2:
+        raise NotEstimable(f"nio_logit: {counts}; expected at least two contributors to cluster "
+                           "the standard errors by")
     X = sm.add_constant(d[cols].astype(float))
     groups = pd.factorize(d["cluster"])[0]
-    fit = sm.GLM(d["appointed"].to_numpy(), X, family=sm.families.Binomial()).fit(
-        cov_type="cluster", cov_kwds={"groups": groups})
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = sm.GLM(d["appointed"].to_numpy(), X, family=sm.families.Binomial()).fit(
+            cov_type="cluster", cov_kwds={"groups": groups})
+    if any(type(w.message).__name__ == "PerfectSeparationWarning" for w in caught):
+        raise NotEstimable(f"nio_logit: {counts}; the reporting year separates appointed from "
+                           "not appointed perfectly, so the odds ratio has no finite estimate")
     ci = fit.conf_int(alpha)
     out = pd.DataFrame({"term": X.columns, "odds_ratio": np.exp(fit.params.to_numpy()),
                         "ci_low": np.exp(ci[0].to_numpy()), "ci_high": np.exp(ci[1].to_numpy()),
@@ -819,6 +840,55 @@ def nio_logit(allegations: pd.DataFrame, contributor_attributes: pd.DataFrame | 
                      method=("logistic GLM; Wald intervals with standard errors clustered by "
                              f"contributor; pending requests {treated}"))
     return out
+
+
+def funnel_unavailable(contributors: pd.DataFrame, p0: float | None = None) -> str | None:
+    """Why a funnel plot of ``contributors`` (a :func:`contributor_table`) around the overall rate
+    ``p0`` (default: its ``.attrs["totals"]`` rate, each allegation once) cannot be drawn, with
+    the counts; None when it can. A funnel compares contributors with each other against limits
+    around ``p0``: it needs two contributors with a decided request and ``p0`` strictly between
+    0 and 1 (at 0 or 1 the limits have no width).
+    Example: ``funnel_unavailable(contributor_table(uni))`` -> None on the whole export"""
+    rows = contributors[contributors["decided"] > 0]
+    totals = contributors.attrs.get("totals")
+    if p0 is None and totals is not None and len(totals):
+        p0 = float(totals["rate"].iloc[0])
+    if len(rows) == 0:
+        pending = int(contributors["pending"].sum()) if "pending" in contributors else 0
+        return (f"no contributor in the selection has a decided NIO request ({pending} "
+                "pending)")
+    if len(rows) == 1:
+        r = rows.iloc[0]
+        return (f"one contributor in the selection ({r['nationality']}: {int(r['appointed'])} "
+                f"of {int(r['decided'])} decided requests with an NIO appointed); a funnel plot "
+                "compares contributors with each other")
+    if p0 is None or pd.isna(p0):
+        return "no overall rate to draw limits around"
+    if not 0 < p0 < 1:
+        k, n = int(rows["appointed"].sum()), int(rows["decided"].sum())
+        return (f"every decided request {'got' if p0 == 1 else 'failed to get'} an NIO "
+                f"(overall rate {p0:.0%}; {len(rows)} contributors, {k} of {n} decided requests "
+                "counted once per contributor): limits around 0 or 1 have no width")
+    return None
+
+
+def describe_totals(totals: pd.DataFrame | pd.Series, level: str = "95%") -> str:
+    """One sentence on a :func:`nio_totals` row (the frame or its row): appointed of decided with
+    the interval, pending, and the sensitivity counting pending as not appointed; says so when
+    nothing was decided or nothing asked."""
+    t = totals.iloc[0] if isinstance(totals, pd.DataFrame) else totals
+    if t["asked"] == 0:
+        return (f"All reporting months, each allegation once: {t['allegations']} allegation(s), "
+                "none with an NIO request answered, failed or pending: no rate to show.")
+    if t["decided"] == 0:
+        return (f"All reporting months, each allegation once: no decided request, "
+                f"{t['pending']} pending: no rate among decided requests; pending counted as not "
+                f"appointed: 0 of {t['asked']}.")
+    return (f"All reporting months, each allegation once: {t['appointed']} of {t['decided']} "
+            f"decided requests ({t['rate']:.1%}, {level} CI {t['ci_low']:.1%}-{t['ci_high']:.1%}); "
+            f"{t['pending']} pending. Pending counted as not appointed: {t['appointed']} of "
+            f"{t['asked']} ({t['rate_pending_as_not']:.1%}, {t['ci_low_pending_as_not']:.1%}-"
+            f"{t['ci_high_pending_as_not']:.1%}).")
 
 
 def funnel_limits(p0: float, n_max: int, levels: Sequence[float] = (0.95, 0.998)

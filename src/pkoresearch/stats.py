@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .errors import ParameterError
+from .errors import NotEstimable, ParameterError
 
 CI_METHODS = ("wilson", "clopper-pearson")
 
@@ -245,15 +245,18 @@ def count_model(data: pd.DataFrame, count: str, exposure: str | None, terms: Seq
     cols = [count, *terms] + ([exposure] if exposure else [])
     d = data[list(dict.fromkeys([*keep, *cols]))].dropna(subset=cols)
     if len(d) <= len(terms) + 1:
-        raise ParameterError(f"count_model: {len(d)} complete rows for {len(terms) + 1} "
+        raise NotEstimable(f"count_model: {len(d)} complete rows for {len(terms) + 1} "
                              "parameters; expected more rows than parameters")
     y = d[count].astype(float).to_numpy()
+    if not (y > 0).any():
+        raise NotEstimable(f"count_model: no event in {len(d)} complete rows; expected at least "
+                           "one to estimate a rate (the counts are all 0)")
     X = _design(d, terms)
     rank = np.linalg.matrix_rank(X.to_numpy())
     if rank < X.shape[1]:
         dup = [c for i, c in enumerate(X.columns)
                if np.linalg.matrix_rank(X.drop(columns=c).to_numpy()) == rank]
-        raise ParameterError(f"count_model: the terms {dup} are collinear in these {len(d)} rows "
+        raise NotEstimable(f"count_model: the terms {dup} are collinear in these {len(d)} rows "
                              f"(rank {rank} for {X.shape[1]} parameters); expected terms that "
                              "the data can tell apart: drop one")
     offset = np.log(d[exposure].astype(float).to_numpy()) if exposure else None

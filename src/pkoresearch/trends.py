@@ -36,7 +36,7 @@ import pandas as pd
 from . import countries, curated, stats
 from . import missions as missions_mod
 from .coverage import Coverage, counts_in_coverage
-from .errors import MeasurementBreakWarning, ParameterError
+from .errors import MeasurementBreakWarning, NotEstimable, ParameterError
 from .readers.un_conduct import AllegationTable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -549,8 +549,8 @@ def _operating(contributions: Contributions | None, missions: Sequence[str],
 
 
 def mission_year(table: AllegationTable, start_year: int, end_year: int,
-                 contributions: Contributions | None = None, harmonise: bool = True
-                 ) -> pd.DataFrame:
+                 contributions: Contributions | None = None, harmonise: bool = True,
+                 missions: Sequence[str] | None = None) -> pd.DataFrame:
     """Allegations by mission and reporting year with the reason for every cell without a count:
     ``mission, year, allegations, status, months_covered, complete``.
 
@@ -563,7 +563,9 @@ def mission_year(table: AllegationTable, start_year: int, end_year: int,
     mission without uniformed personnel in it) and ``not covered`` (outside the export's
     reporting months). Only ``reported`` and ``none reported`` carry a count; every other cell is
     ``<NA>``, never 0; ``mark`` is "-" (no personnel), "?" (unknown) or "" for them. Missions
-    are those with at least one allegation in ``table``. With ``harmonise`` (default) a renamed
+    are those with at least one allegation in ``table``, and ``missions`` (e.g. the ones a
+    selection asked for) even without any, so that a chosen mission with no allegation shows its
+    zeros. With ``harmonise`` (default) a renamed
     operation is one mission under its current acronym (:func:`pkoresearch.missions.harmonise`:
     the export still files some allegations under "MONUC" years after it became MONUSCO), in
     the counts and in the personnel file alike.
@@ -573,9 +575,12 @@ def mission_year(table: AllegationTable, start_year: int, end_year: int,
     if harmonise:
         c = c.assign(mission=missions_mod.harmonise(c["mission"]).astype(str))
         c = c.groupby(["year", "mission"], as_index=False)["allegations"].sum()
-    missions = sorted(set(c["mission"].astype(str)))
+    asked = [] if missions is None else [str(m) for m in missions]
+    if harmonise and asked:
+        asked = [str(m) for m in missions_mod.harmonise(asked)]
+    names = sorted(set(c["mission"].astype(str)) | set(asked))
     years = list(range(int(start_year), int(end_year) + 1))
-    grid = _operating(contributions, missions, years, harmonised=harmonise)
+    grid = _operating(contributions, names, years, harmonised=harmonise)
     grid = grid.merge(c.astype({"mission": str}), on=["mission", "year"], how="left")
     cov = table.coverage.years()
     grid = grid.merge(cov, on="year", how="left")
@@ -1029,7 +1034,7 @@ def segmented(counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int] | 
     d = _model_rows(counts_with_personnel, include_partial)
     years = sorted(d["year"].astype(int))
     if not years:
-        raise ParameterError("segmented: found no year with counts and personnel; expected some")
+        raise NotEstimable("segmented: found no year with counts and personnel; expected some")
     if breakpoints is None:
         breakpoints = [b for b in POLICY_DATES if years[0] + 2 <= b <= years[-1] - 1]
     breakpoints = sorted(int(b) for b in breakpoints)
@@ -1067,7 +1072,7 @@ def segmented(counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int] | 
     terms = [*X.columns, *C.columns]
     n_params = 1 + len(terms)
     if len(d) <= n_params:
-        raise ParameterError(f"breakpoints: {len(breakpoints)} breakpoint(s) need more than "
+        raise NotEstimable(f"breakpoints: {len(breakpoints)} breakpoint(s) need more than "
                              f"{n_params} years with counts and personnel; found {len(d)}")
     d = pd.concat([d, X, C], axis=1)
     m = stats.count_model(d, "allegations", "exposure", terms, family=family, alpha=alpha,
@@ -1101,7 +1106,7 @@ def leave_one_out(counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int
 
     full, note = fit(d)
     if full is None:
-        raise ParameterError(f"leave_one_out: the model on all years cannot be fitted ({note})")
+        raise NotEstimable(f"leave_one_out: the model on all years cannot be fitted ({note})")
     terms = list(full.index)
     rows = []
     for left_out, frame in [(pd.NA, d)] + [(int(y), d[d["year"] != y]) for y in d["year"]]:

@@ -107,7 +107,8 @@ def sum_by_sex(counts: pd.DataFrame, by) -> pd.DataFrame:
     ``*by, women, men, personnel``."""
     w = counts.pivot_table(index=list(by), columns="sex", values="count", aggfunc="sum",
                            fill_value=0, observed=True)
-    out = pd.DataFrame({"women": w.get("female", 0), "men": w.get("male", 0)})
+    zero = pd.Series(0, index=w.index, dtype="Int64")  # a sex absent (or no rows at all)
+    out = pd.DataFrame({"women": w.get("female", zero), "men": w.get("male", zero)})
     out["personnel"] = out["women"] + out["men"]
     return out.reset_index().astype({"women": "Int64", "men": "Int64", "personnel": "Int64"})
 
