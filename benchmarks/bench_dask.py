@@ -37,11 +37,19 @@ CATEGORIES = ["military", "police", "civilian"]
 
 
 def sweep(path: Path) -> int:
-    doc = {"runs": [{"name": "trends-{missions}-{personnel_categories}",
-                     "notebook": "01_allegation_trends.ipynb",
-                     "parameters": {"allegations_table": "un_allegations", "breakpoints": []},
-                     "sweep": {"missions": [[m] for m in MISSIONS],
-                               "personnel_categories": [[c] for c in CATEGORIES]}}]}
+    doc = {
+        "runs": [
+            {
+                "name": "trends-{missions}-{personnel_categories}",
+                "notebook": "01_allegation_trends.ipynb",
+                "parameters": {"allegations_table": "un_allegations", "breakpoints": []},
+                "sweep": {
+                    "missions": [[m] for m in MISSIONS],
+                    "personnel_categories": [[c] for c in CATEGORIES],
+                },
+            }
+        ]
+    }
     path.write_text(json.dumps(doc, indent=1))
     return len(MISSIONS) * len(CATEGORIES)
 
@@ -58,12 +66,42 @@ def start_cluster(work: Path) -> tuple[list[subprocess.Popen], str]:
     env = {k: v for k, v in os.environ.items() if k != "PKORESEARCH_CACHE"}
     env["PKORESEARCH_CACHE"] = str(work / "worker-cache")  # empty: the workers have no data
     log = open(work / "cluster.log", "wb")
-    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port",
-                               str(port), "--no-dashboard"], env=env, stdout=log, stderr=log)]
+    procs = [
+        subprocess.Popen(
+            [
+                str(BIN / "dask"),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+            ],
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    ]
     for name in ("w1", "w2"):
-        procs.append(subprocess.Popen([str(BIN / "dask"), "worker", address, "--name", name,
-                                       "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"],
-                                      env=env, stdout=log, stderr=log))
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "dask"),
+                    "worker",
+                    address,
+                    "--name",
+                    name,
+                    "--nthreads",
+                    "1",
+                    "--host",
+                    "127.0.0.1",
+                    "--no-dashboard",
+                ],
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+        )
     from distributed import Client
 
     deadline = time.monotonic() + 180
@@ -98,8 +136,9 @@ def stop(procs: list[subprocess.Popen]) -> None:
 
 def timed(args: list[str], cwd: Path) -> float:
     t0 = time.perf_counter()
-    proc = subprocess.run([str(BIN / "pkoresearch"), "run", *args], cwd=cwd,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(BIN / "pkoresearch"), "run", *args], cwd=cwd, capture_output=True, text=True
+    )
     took = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"pkoresearch run {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
@@ -123,23 +162,44 @@ def main() -> None:
         html = ["--no-html"] if args.no_html else []
         times: dict[str, list[float]] = {"jobs2": [], "dask": []}
         for i in range(args.repeat):
-            times["jobs2"].append(timed(["--runs", str(runs), "--jobs", "2",
-                                         "-o", str(work / f"jobs2-{i}"), *html], work))
-            times["dask"].append(timed(["--runs", str(runs), "--executor", "dask",
-                                        "--scheduler", address, "-o", str(work / f"dask-{i}"),
-                                        *html], work))
+            times["jobs2"].append(
+                timed(
+                    ["--runs", str(runs), "--jobs", "2", "-o", str(work / f"jobs2-{i}"), *html],
+                    work,
+                )
+            )
+            times["dask"].append(
+                timed(
+                    [
+                        "--runs",
+                        str(runs),
+                        "--executor",
+                        "dask",
+                        "--scheduler",
+                        address,
+                        "-o",
+                        str(work / f"dask-{i}"),
+                        *html,
+                    ],
+                    work,
+                )
+            )
         same = 0
         for f in sorted((work / "jobs2-0" / "runs").glob("*/results.json")):
             twin = work / "dask-0" / f.relative_to(work / "jobs2-0")
             same += json.loads(twin.read_text()) == json.loads(f.read_text())
         med = {k: statistics.median(v) for k, v in times.items()}
-        print(f"{n} runs (01_allegation_trends, {len(MISSIONS)} missions x {len(CATEGORIES)} "
-              f"categories, real UN table of allegations), {os.cpu_count()} CPUs, HTML "
-              f"{'off' if args.no_html else 'on'}, median of {args.repeat}")
+        print(
+            f"{n} runs (01_allegation_trends, {len(MISSIONS)} missions x {len(CATEGORIES)} "
+            f"categories, real UN table of allegations), {os.cpu_count()} CPUs, HTML "
+            f"{'off' if args.no_html else 'on'}, median of {args.repeat}"
+        )
         for k, v in times.items():
             print(f"  {k:6s} {med[k]:7.1f} s   (runs: {', '.join(f'{x:.1f}' for x in v)})")
-        print(f"  dask / jobs2 = {med['dask'] / med['jobs2']:.3f} "
-              f"(overhead {100 * (med['dask'] / med['jobs2'] - 1):+.1f}%; target <= +10%)")
+        print(
+            f"  dask / jobs2 = {med['dask'] / med['jobs2']:.3f} "
+            f"(overhead {100 * (med['dask'] / med['jobs2'] - 1):+.1f}%; target <= +10%)"
+        )
         print(f"  results.json identical in {same} of {n} runs")
     finally:
         stop(procs)

@@ -101,8 +101,9 @@ def build_gender(dest: Path, mb: float) -> Path:
 
 def measure(kind: str, path: Path, src: str) -> dict:
     code = CHILD.format(src=src)
-    res = subprocess.run([sys.executable, "-c", code, kind, str(path)], capture_output=True,
-                         text=True)
+    res = subprocess.run(
+        [sys.executable, "-c", code, kind, str(path)], capture_output=True, text=True
+    )
     if res.returncode != 0:
         return {"error": (res.stderr or res.stdout).strip().splitlines()[-1:]}
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -112,16 +113,21 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mb", type=float, default=200.0, help="size of each file in MB (1e6 bytes)")
     p.add_argument("--only", choices=["allegations", "gender"], help="measure one format")
-    p.add_argument("--src", default=str(ROOT / "src"),
-                   help="folder holding the pkoresearch package to measure (default: this one)")
+    p.add_argument(
+        "--src",
+        default=str(ROOT / "src"),
+        help="folder holding the pkoresearch package to measure (default: this one)",
+    )
     args = p.parse_args(argv)
     ext = paths.external_dir()
     if not (ext / "IPIDataLab_TCC-DataScraper_Gender.Full.csv").is_file():
         print(f"needs the real files in {ext} (../shared/external)")
         return 1
     kinds = [args.only] if args.only else ["allegations", "gender"]
-    print(f"package: {args.src}\nPython {sys.version.split()[0]}; target: peak <= {TARGET:g} x "
-          "file size")
+    print(
+        f"package: {args.src}\nPython {sys.version.split()[0]}; target: peak <= {TARGET:g} x "
+        "file size"
+    )
     with tempfile.TemporaryDirectory(prefix="pko-bench-mem-") as tmp:
         for kind in kinds:
             t0 = time.perf_counter()
@@ -134,11 +140,13 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             peak, base = r["peak_kb"] * 1024, r["base_kb"] * 1024
             ratio = peak / size
-            print(f"{kind}: {size / 1e6:.1f} MB file (built in {built:.0f} s), {r['rows']:,} rows "
-                  f"out, read in {r['seconds']:.1f} s; peak RSS {peak / 1e6:,.0f} MB "
-                  f"(after imports {base / 1e6:,.0f} MB) = {ratio:.2f} x the file size "
-                  f"({(peak - base) / size:.2f} x above the imports): "
-                  f"{'meets' if ratio <= TARGET else 'misses'} the target of {TARGET:g} x")
+            print(
+                f"{kind}: {size / 1e6:.1f} MB file (built in {built:.0f} s), {r['rows']:,} rows "
+                f"out, read in {r['seconds']:.1f} s; peak RSS {peak / 1e6:,.0f} MB "
+                f"(after imports {base / 1e6:,.0f} MB) = {ratio:.2f} x the file size "
+                f"({(peak - base) / size:.2f} x above the imports): "
+                f"{'meets' if ratio <= TARGET else 'misses'} the target of {TARGET:g} x"
+            )
             f.unlink()
     return 0
 

@@ -40,21 +40,33 @@ def main() -> None:
         if not f.is_file():
             raise SystemExit(f"needs {f} (the third-party files in ../shared/external)")
     contributions, best, med = timed(lambda: read_mission_month(DTA), args.repeat)
-    print(f"read the mission x month file ({len(contributions.counts):,} rows): "
-          f"best {best:.3f} s, median {med:.3f} s")
+    print(
+        f"read the mission x month file ({len(contributions.counts):,} rows): "
+        f"best {best:.3f} s, median {med:.3f} s"
+    )
     table, best, med = timed(lambda: read_table_of_allegations(XLSX), args.repeat)
-    print(f"read the table of allegations ({len(table.allegations):,} rows): "
-          f"best {best:.3f} s, median {med:.3f} s")
-    p, b_build, m_build = timed(lambda: panel.build_panel(contributions, table, 2015, 2021),
-                                args.repeat)
-    print(f"build the panel ({len(p.data)} mission-years, {len(p.unmatched)} unmatched): "
-          f"best {b_build:.3f} s, median {m_build:.3f} s")
-    models, b_fit, m_fit = timed(lambda: panel.fit_models(p, "uniformed", 2015, 2021),
-                                 args.repeat)
-    print(f"fit all {len(models.results)} specifications ({len(models.sample)} mission-years): "
-          f"best {b_fit:.3f} s, median {m_fit:.3f} s")
-    _, best, med = timed(lambda: panel.fit_models(
-        panel.build_panel(contributions, table, 2015, 2021), "uniformed", 2015, 2021), args.repeat)
+    print(
+        f"read the table of allegations ({len(table.allegations):,} rows): "
+        f"best {best:.3f} s, median {med:.3f} s"
+    )
+    p, b_build, m_build = timed(
+        lambda: panel.build_panel(contributions, table, 2015, 2021), args.repeat
+    )
+    print(
+        f"build the panel ({len(p.data)} mission-years, {len(p.unmatched)} unmatched): "
+        f"best {b_build:.3f} s, median {m_build:.3f} s"
+    )
+    models, b_fit, m_fit = timed(lambda: panel.fit_models(p, "uniformed", 2015, 2021), args.repeat)
+    print(
+        f"fit all {len(models.results)} specifications ({len(models.sample)} mission-years): "
+        f"best {b_fit:.3f} s, median {m_fit:.3f} s"
+    )
+    _, best, med = timed(
+        lambda: panel.fit_models(
+            panel.build_panel(contributions, table, 2015, 2021), "uniformed", 2015, 2021
+        ),
+        args.repeat,
+    )
     print(f"panel + all specifications: best {best:.3f} s, median {med:.3f} s (target < 2 s)")
 
 

@@ -41,13 +41,19 @@ from pkoresearch import paths, registry, runner  # noqa: E402
 BIN = Path(sys.executable).parent
 MISSIONS = ["MINUSCA", "MONUSCO", "UNMISS", "MINUSMA", "UNIFIL", "MINUSTAH", "UNMIL", "UNOCI"]
 CATEGORIES = ["military", "police", "civilian"]
-SWEEP = {"runs": [{
-    "name": "sweep-{missions}-{personnel_categories}",
-    "notebook": "01_allegation_trends.ipynb",
-    "parameters": {"allegations_table": "un_allegations", "breakpoints": []},
-    "sweep": {"missions": [[m] for m in MISSIONS],
-              "personnel_categories": [[c] for c in CATEGORIES]},
-}]}
+SWEEP = {
+    "runs": [
+        {
+            "name": "sweep-{missions}-{personnel_categories}",
+            "notebook": "01_allegation_trends.ipynb",
+            "parameters": {"allegations_table": "un_allegations", "breakpoints": []},
+            "sweep": {
+                "missions": [[m] for m in MISSIONS],
+                "personnel_categories": [[c] for c in CATEGORIES],
+            },
+        }
+    ]
+}
 
 
 def cell_seconds(notebook: Path) -> float | None:
@@ -56,8 +62,11 @@ def cell_seconds(notebook: Path) -> float | None:
         nb = json.loads(notebook.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return sum((c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0)
-               for c in nb["cells"] if c["cell_type"] == "code")
+    return sum(
+        (c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0)
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+    )
 
 
 def plain_papermill(runs, work: Path) -> tuple[float, list[float], int]:
@@ -67,13 +76,20 @@ def plain_papermill(runs, work: Path) -> tuple[float, list[float], int]:
         out = work / "plain" / runner.safe_folder_name(r.name)
         out.mkdir(parents=True, exist_ok=True)
         params = {**r.parameters, "output_dir": str(out)}
-        cmd = [str(BIN / "papermill"), "-k", "python3", "--no-progress-bar",
-               str(ROOT / "notebooks" / r.notebook), str(out / "notebook.ipynb")]
+        cmd = [
+            str(BIN / "papermill"),
+            "-k",
+            "python3",
+            "--no-progress-bar",
+            str(ROOT / "notebooks" / r.notebook),
+            str(out / "notebook.ipynb"),
+        ]
         for k, v in params.items():
             cmd += ["-y", json.dumps({k: v})]
         t = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              check=False)
+        proc = subprocess.run(
+            cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+        )
         wall = time.perf_counter() - t
         failed += proc.returncode != 0
         cells = cell_seconds(out / "notebook.ipynb")
@@ -82,19 +98,36 @@ def plain_papermill(runs, work: Path) -> tuple[float, list[float], int]:
     return time.perf_counter() - t0, overheads, failed
 
 
-def pkoresearch_run(runs_yaml: Path, out: Path, work: Path, extra: list[str]
-                    ) -> tuple[float, list[float], int]:
+def pkoresearch_run(
+    runs_yaml: Path, out: Path, work: Path, extra: list[str]
+) -> tuple[float, list[float], int]:
     t0 = time.perf_counter()
-    subprocess.run([str(BIN / "pkoresearch"), "run", "--runs", str(runs_yaml), "--jobs", "2",
-                    "-o", str(out), *extra], cwd=work, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        [
+            str(BIN / "pkoresearch"),
+            "run",
+            "--runs",
+            str(runs_yaml),
+            "--jobs",
+            "2",
+            "-o",
+            str(out),
+            *extra,
+        ],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
     wall = time.perf_counter() - t0
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     overheads = []
     for r in manifest["runs"]:
         if r["status"] != "ok":
-            print(f"  ({'cold' if '--cold' in extra else 'warm'}) {r['name']} failed: "
-                  f"{r.get('error', {}).get('message', '')[:200]}")
+            print(
+                f"  ({'cold' if '--cold' in extra else 'warm'}) {r['name']} failed: "
+                f"{r.get('error', {}).get('message', '')[:200]}"
+            )
         cells = cell_seconds(out / "runs" / r["folder"] / "notebook.ipynb")
         if r["status"] == "ok" and cells is not None:
             overheads.append(r["duration_s"] - cells)
@@ -114,25 +147,34 @@ def bench(label: str, runs_yaml: Path, repeat: int, html: list[str], targets: di
                     wall, o, f = plain_papermill(runs, work)
                 else:
                     wall, o, f = pkoresearch_run(
-                        runs_yaml, work / mode, work,
-                        [*html, *(["--cold"] if mode == "cold" else [])])
+                        runs_yaml,
+                        work / mode,
+                        work,
+                        [*html, *(["--cold"] if mode == "cold" else [])],
+                    )
                 walls[mode].append(wall)
                 over[mode] += o
                 failed[mode] += f
         finally:
             shutil.rmtree(work, ignore_errors=True)
     med = {k: statistics.median(v) for k, v in walls.items()}
-    print(f"\n{label}: {len(runs)} runs, {os.cpu_count()} CPUs, median of {repeat}; "
-          f"runner HTML export {'on' if html == ['--html'] else 'off'}; load average before: "
-          f"{os.getloadavg()[0]:.1f}")
+    print(
+        f"\n{label}: {len(runs)} runs, {os.cpu_count()} CPUs, median of {repeat}; "
+        f"runner HTML export {'on' if html == ['--html'] else 'off'}; load average before: "
+        f"{os.getloadavg()[0]:.1f}"
+    )
     for k in walls:
         o = f"{statistics.median(over[k]):.2f} s" if over[k] else "n/a"
-        print(f"  {k:10s} {med[k]:7.1f} s   median per-run overhead {o:>8}   failed runs "
-              f"{failed[k]}   (walls: {', '.join(f'{x:.1f}' for x in walls[k])})")
+        print(
+            f"  {k:10s} {med[k]:7.1f} s   median per-run overhead {o:>8}   failed runs "
+            f"{failed[k]}   (walls: {', '.join(f'{x:.1f}' for x in walls[k])})"
+        )
     for k in ("cold", "warm"):
         t = targets.get(k)
-        print(f"  ratio {k} --jobs 2 / papermill = {med[k] / med['papermill']:.3f}"
-              + (f" (target <= {t})" if t else ""))
+        print(
+            f"  ratio {k} --jobs 2 / papermill = {med[k] / med['papermill']:.3f}"
+            + (f" (target <= {t})" if t else "")
+        )
     print(f"  ratio warm / cold = {med['warm'] / med['cold']:.3f}")
 
 
@@ -144,8 +186,13 @@ def main() -> None:
     args = ap.parse_args()
     html = ["--html"] if args.html else ["--no-html"]
     if args.only != "sweep":
-        bench("default batch (notebooks/runs.yaml)", ROOT / "notebooks" / "runs.yaml",
-              args.repeat, html, {"warm": 0.2})
+        bench(
+            "default batch (notebooks/runs.yaml)",
+            ROOT / "notebooks" / "runs.yaml",
+            args.repeat,
+            html,
+            {"warm": 0.2},
+        )
     if args.only == "default":
         return
     cache, _ = registry.fill_temporary_cache(paths.external_dir())
@@ -157,8 +204,14 @@ def main() -> None:
             runs_yaml = Path(tmp) / "sweep.yaml"
             runs_yaml.write_text(json.dumps(SWEEP), encoding="utf-8")  # JSON is YAML
             os.environ["PKORESEARCH_NOTEBOOKS"] = str(ROOT / "notebooks")
-            bench("24-run sweep: 01_allegation_trends, 8 missions x 3 personnel categories, "
-                  "real UN table", runs_yaml, args.repeat, html, {"warm": 0.15})
+            bench(
+                "24-run sweep: 01_allegation_trends, 8 missions x 3 personnel categories, "
+                "real UN table",
+                runs_yaml,
+                args.repeat,
+                html,
+                {"warm": 0.15},
+            )
     finally:
         shutil.rmtree(cache, ignore_errors=True)
 

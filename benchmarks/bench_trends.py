@@ -20,8 +20,12 @@ import numpy as np
 import pandas as pd
 
 from pkoresearch import paths, trends
-from pkoresearch.readers.un_conduct import NIO_CATEGORIES, PERSONNEL_CATEGORIES, RESULT_ORDER
-from pkoresearch.readers.un_conduct import read_table_of_allegations
+from pkoresearch.readers.un_conduct import (
+    NIO_CATEGORIES,
+    PERSONNEL_CATEGORIES,
+    RESULT_ORDER,
+    read_table_of_allegations,
+)
 
 REAL = paths.external_dir() / "UN_conduct_table_of_allegations_2024-07.xlsx"
 
@@ -44,23 +48,41 @@ def timed(fn, repeat: int):
 def synthetic(rows: int, seed: int = 0) -> pd.DataFrame:
     """One row per allegation with the reader's main columns and dtypes."""
     rng = np.random.default_rng(seed)
-    missions = np.array(["MINUSCA", "MONUSCO", "UNMISS", "MINUSMA", "MINUSTAH", "UNMIL", "UNOCI",
-                         "UNAMID", "UNIFIL", "UNISFA", "MONUC", "UNSOS"])
+    missions = np.array(
+        [
+            "MINUSCA",
+            "MONUSCO",
+            "UNMISS",
+            "MINUSMA",
+            "MINUSTAH",
+            "UNMIL",
+            "UNOCI",
+            "UNAMID",
+            "UNIFIL",
+            "UNISFA",
+            "MONUC",
+            "UNSOS",
+        ]
+    )
     cats = [*PERSONNEL_CATEGORIES, "multiple"]
     year = rng.integers(2015, 2025, rows)
-    return pd.DataFrame({
-        "allegation_id": np.arange(1, rows + 1),
-        "source_row": np.arange(2, rows + 2),
-        "report_year": pd.array(year, dtype="Int64"),
-        "report_month": pd.array(rng.integers(1, 13, rows), dtype="Int64"),
-        "mission": pd.array(missions[rng.integers(0, len(missions), rows)], dtype="string"),
-        "personnel_category": pd.Categorical.from_codes(
-            rng.choice(4, rows, p=[0.64, 0.11, 0.24, 0.01]), categories=cats),
-        "nio_appointed": pd.Categorical.from_codes(rng.integers(0, 5, rows),
-                                                   categories=NIO_CATEGORIES),
-        "result": pd.Categorical.from_codes(rng.integers(0, 5, rows), categories=RESULT_ORDER),
-        "involves_child": rng.random(rows) < 0.25,
-    })
+    return pd.DataFrame(
+        {
+            "allegation_id": np.arange(1, rows + 1),
+            "source_row": np.arange(2, rows + 2),
+            "report_year": pd.array(year, dtype="Int64"),
+            "report_month": pd.array(rng.integers(1, 13, rows), dtype="Int64"),
+            "mission": pd.array(missions[rng.integers(0, len(missions), rows)], dtype="string"),
+            "personnel_category": pd.Categorical.from_codes(
+                rng.choice(4, rows, p=[0.64, 0.11, 0.24, 0.01]), categories=cats
+            ),
+            "nio_appointed": pd.Categorical.from_codes(
+                rng.integers(0, 5, rows), categories=NIO_CATEGORIES
+            ),
+            "result": pd.Categorical.from_codes(rng.integers(0, 5, rows), categories=RESULT_ORDER),
+            "involves_child": rng.random(rows) < 0.25,
+        }
+    )
 
 
 def main() -> None:
@@ -73,23 +95,32 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             table, best, med, peak = timed(lambda: read_table_of_allegations(REAL), 3)
-        print(f"read real table ({len(table.allegations)} allegations, "
-              f"{sum(len(t) for t in table.tables().values())} rows in all tables): "
-              f"best {best:.3f} s, median {med:.3f} s, peak traced memory {peak / 2**20:.1f} MiB")
+        print(
+            f"read real table ({len(table.allegations)} allegations, "
+            f"{sum(len(t) for t in table.tables().values())} rows in all tables): "
+            f"best {best:.3f} s, median {med:.3f} s, peak traced memory {peak / 2**20:.1f} MiB"
+        )
     else:
         print(f"read real table: skipped, {REAL} not found")
 
     data = synthetic(args.rows)
-    print(f"synthetic allegations table: {len(data):,} rows, "
-          f"{data.memory_usage(deep=True).sum() / 2**20:.1f} MiB")
+    print(
+        f"synthetic allegations table: {len(data):,} rows, "
+        f"{data.memory_usage(deep=True).sum() / 2**20:.1f} MiB"
+    )
     out, best, med, peak = timed(
-        lambda: trends.counts(data, ["mission", "personnel_category"]), args.repeat)
+        lambda: trends.counts(data, ["mission", "personnel_category"]), args.repeat
+    )
     assert int(out["allegations"].sum()) == args.rows
-    print(f"aggregate by year x mission x category ({len(out)} cells): best {best:.3f} s, "
-          f"median {med:.3f} s, peak traced memory {peak / 2**20:.1f} MiB "
-          f"({'within' if med < 1 else 'OVER'} the 1 s target)")
-    print(f"process max resident size: "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(
+        f"aggregate by year x mission x category ({len(out)} cells): best {best:.3f} s, "
+        f"median {med:.3f} s, peak traced memory {peak / 2**20:.1f} MiB "
+        f"({'within' if med < 1 else 'OVER'} the 1 s target)"
+    )
+    print(
+        f"process max resident size: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

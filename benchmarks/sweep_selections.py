@@ -30,8 +30,10 @@ from pkoresearch.runner import Run  # noqa: E402
 REAL_01 = {"allegations_table": "un_allegations"}
 REAL_02 = {"gender_statistics": "un_gender_ipi"}
 REAL_03 = {"allegations_table": "un_allegations"}
-REAL_04 = {"allegations_table": "un_allegations",
-           "contributions_mission_month": "un_contributions_mission_month"}
+REAL_04 = {
+    "allegations_table": "un_allegations",
+    "contributions_mission_month": "un_contributions_mission_month",
+}
 CATEGORIES = ["military", "police", "civilian"]
 
 
@@ -42,40 +44,97 @@ def representative_runs() -> list[Run]:
         # 01: the selection of issue 18 (UNIFIL has no police allegation), a mission x category
         # with none (UNMIT: one civilian allegation, reported after it closed), one with a single
         # allegation, a single year
-        Run("01-UNIFIL-police", "01_allegation_trends.ipynb",
-            {**REAL_01, "start_year": 2015, "end_year": 2023, "missions": ["UNIFIL"],
-             "personnel_categories": ["police"]}),
-        Run("01-UNDOF-military", "01_allegation_trends.ipynb",
-            {**REAL_01, "start_year": 2015, "end_year": 2023, "missions": ["UNDOF"],
-             "personnel_categories": ["military"]}),
-        Run("01-UNMIT-civilian", "01_allegation_trends.ipynb",
-            {**REAL_01, "start_year": 2015, "end_year": 2023, "missions": ["UNMIT"],
-             "personnel_categories": ["civilian"]}),
-        Run("01-MINUSCA-2019", "01_allegation_trends.ipynb",
-            {**REAL_01, "start_year": 2019, "end_year": 2019, "missions": ["MINUSCA"],
-             "compare": [2019, 2019]}),
+        Run(
+            "01-UNIFIL-police",
+            "01_allegation_trends.ipynb",
+            {
+                **REAL_01,
+                "start_year": 2015,
+                "end_year": 2023,
+                "missions": ["UNIFIL"],
+                "personnel_categories": ["police"],
+            },
+        ),
+        Run(
+            "01-UNDOF-military",
+            "01_allegation_trends.ipynb",
+            {
+                **REAL_01,
+                "start_year": 2015,
+                "end_year": 2023,
+                "missions": ["UNDOF"],
+                "personnel_categories": ["military"],
+            },
+        ),
+        Run(
+            "01-UNMIT-civilian",
+            "01_allegation_trends.ipynb",
+            {
+                **REAL_01,
+                "start_year": 2015,
+                "end_year": 2023,
+                "missions": ["UNMIT"],
+                "personnel_categories": ["civilian"],
+            },
+        ),
+        Run(
+            "01-MINUSCA-2019",
+            "01_allegation_trends.ipynb",
+            {
+                **REAL_01,
+                "start_year": 2019,
+                "end_year": 2019,
+                "missions": ["MINUSCA"],
+                "compare": [2019, 2019],
+            },
+        ),
         # 02: a single mission, a small mission over one quarter, one contributor over one quarter
         Run("02-UNMIL", "02_womens_participation.ipynb", {**REAL_02, "missions": ["UNMIL"]}),
-        Run("02-UNTSO-2012Q1", "02_womens_participation.ipynb",
-            {**REAL_02, "missions": ["UNTSO"], "start": "2012-01", "end": "2012-03"}),
-        Run("02-Nepal-2011Q4", "02_womens_participation.ipynb",
-            {**REAL_02, "contributors": ["Nepal"], "start": "2011-10", "end": "2011-12"}),
+        Run(
+            "02-UNTSO-2012Q1",
+            "02_womens_participation.ipynb",
+            {**REAL_02, "missions": ["UNTSO"], "start": "2012-01", "end": "2012-03"},
+        ),
+        Run(
+            "02-Nepal-2011Q4",
+            "02_womens_participation.ipynb",
+            {**REAL_02, "contributors": ["Nepal"], "start": "2011-10", "end": "2011-12"},
+        ),
         # 04: one year, special political missions only, years before the export
-        Run("04-2019", "04_women_and_allegations.ipynb",
-            {**REAL_04, "start_year": 2019, "end_year": 2019}),
-        Run("04-special-political", "04_women_and_allegations.ipynb",
-            {**REAL_04, "mission_kinds": ["special_political"]}),
-        Run("04-2010-2014", "04_women_and_allegations.ipynb",
-            {**REAL_04, "start_year": 2010, "end_year": 2014}),
+        Run(
+            "04-2019",
+            "04_women_and_allegations.ipynb",
+            {**REAL_04, "start_year": 2019, "end_year": 2019},
+        ),
+        Run(
+            "04-special-political",
+            "04_women_and_allegations.ipynb",
+            {**REAL_04, "mission_kinds": ["special_political"]},
+        ),
+        Run(
+            "04-2010-2014",
+            "04_women_and_allegations.ipynb",
+            {**REAL_04, "start_year": 2010, "end_year": 2014},
+        ),
     ]
     # 03: the nine selections of issue 18 (each failed in cell 7), and a contributor with none of
     # its allegations in the chosen year
     for who in ("Nepal", "Uruguay", "Morocco"):
         for years in ([2016], [2023], [2015, 2016, 2017]):
-            runs.append(Run(f"03-{who}-{'-'.join(map(str, years))}", "03_tcc_response_rates.ipynb",
-                            {**REAL_03, "contributors": [who], "years": years}))
-    runs.append(Run("03-Norway-2015", "03_tcc_response_rates.ipynb",
-                    {**REAL_03, "contributors": ["Norway"], "years": [2015]}))
+            runs.append(
+                Run(
+                    f"03-{who}-{'-'.join(map(str, years))}",
+                    "03_tcc_response_rates.ipynb",
+                    {**REAL_03, "contributors": [who], "years": years},
+                )
+            )
+    runs.append(
+        Run(
+            "03-Norway-2015",
+            "03_tcc_response_rates.ipynb",
+            {**REAL_03, "contributors": ["Norway"], "years": [2015]},
+        )
+    )
     return runs
 
 
@@ -91,17 +150,30 @@ def full_runs() -> list[Run]:
     runs = []
     for m in sorted(set(missions.harmonise(table.allegations["mission"].dropna()))):
         for c in CATEGORIES:
-            runs.append(Run(f"01-{m}-{c}", "01_allegation_trends.ipynb",
-                            {**REAL_01, "start_year": 2015, "end_year": 2024, "missions": [m],
-                             "personnel_categories": [c]}))
+            runs.append(
+                Run(
+                    f"01-{m}-{c}",
+                    "01_allegation_trends.ipynb",
+                    {
+                        **REAL_01,
+                        "start_year": 2015,
+                        "end_year": 2024,
+                        "missions": [m],
+                        "personnel_categories": [c],
+                    },
+                )
+            )
     nat = table.nationalities
-    uniformed = table.personnel.loc[table.personnel["category"].isin(["military", "police"]),
-                                    "allegation_id"]
-    names = sorted(set(nat.loc[nat["allegation_id"].isin(uniformed) & nat["iso3"].notna(),
-                               "nationality"]))  # countries only: not "Unknown"
+    uniformed = table.personnel.loc[
+        table.personnel["category"].isin(["military", "police"]), "allegation_id"
+    ]
+    names = sorted(
+        set(nat.loc[nat["allegation_id"].isin(uniformed) & nat["iso3"].notna(), "nationality"])
+    )  # countries only: not "Unknown"
     for who in names:
-        runs.append(Run(f"03-{who}", "03_tcc_response_rates.ipynb",
-                        {**REAL_03, "contributors": [who]}))
+        runs.append(
+            Run(f"03-{who}", "03_tcc_response_rates.ipynb", {**REAL_03, "contributors": [who]})
+        )
     return runs
 
 
@@ -115,9 +187,13 @@ def summarise(manifest: dict) -> str:
     for r in manifest["runs"]:
         if r["status"] != "ok":
             err = r.get("error", {})
-            lines.append(f"FAILED {r['name']}: {err.get('type', '')} {str(err.get('message', ''))[:300]}")
-    lines.append(f"{len(manifest['runs'])} runs, {manifest['failed']} failed, "
-                 f"{manifest['duration_s']:.0f} s wall")
+            lines.append(
+                f"FAILED {r['name']}: {err.get('type', '')} {str(err.get('message', ''))[:300]}"
+            )
+    lines.append(
+        f"{len(manifest['runs'])} runs, {manifest['failed']} failed, "
+        f"{manifest['duration_s']:.0f} s wall"
+    )
     return "\n".join(lines)
 
 
@@ -132,7 +208,9 @@ def main() -> int:
     try:
         missing = registry.pinned_missing()
         if missing:
-            print(f"needs the real files {', '.join(missing)} (../shared/external)", file=sys.stderr)
+            print(
+                f"needs the real files {', '.join(missing)} (../shared/external)", file=sys.stderr
+            )
             return 2
         runs = full_runs() if args.full else representative_runs()
         if args.only:
@@ -141,8 +219,9 @@ def main() -> int:
         t0 = time.perf_counter()
         manifest = sweep(runs, out, args.jobs)
         print(summarise(manifest))
-        print(f"elapsed {time.perf_counter() - t0:.0f} s with --jobs {args.jobs} "
-              f"(reports in {out})")
+        print(
+            f"elapsed {time.perf_counter() - t0:.0f} s with --jobs {args.jobs} (reports in {out})"
+        )
         return 1 if manifest["failed"] else 0
     finally:
         shutil.rmtree(folder, ignore_errors=True)

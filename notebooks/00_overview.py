@@ -62,9 +62,15 @@ catalogue[["dataset", "rows", "preferred_rows", "first_year", "last_year", "sour
 # %%
 coverage = overview.coverage_table(names, start_year, end_year, preferred=preferred_only)
 fig, ax = plt.subplots(figsize=(9, 3.6))
-plots.heatmap(coverage, x="year", y="dataset", value="rows", ax=ax,
-                       title=f"Sourced figures per year, {start_year}-{end_year}",
-                       source="the curated tables bundled in data/ (every row names its source; listed at the end)")
+plots.heatmap(
+    coverage,
+    x="year",
+    y="dataset",
+    value="rows",
+    ax=ax,
+    title=f"Sourced figures per year, {start_year}-{end_year}",
+    source="the curated tables bundled in data/ (every row names its source; listed at the end)",
+)
 plots.save(fig, out / "coverage.png")
 plt.show()
 
@@ -86,12 +92,19 @@ years_with_data
 # %%
 confidence = overview.confidence_table(names, preferred=preferred_only)
 fig, ax = plt.subplots(figsize=(7, 3.6))
-plots.confidence_bars(confidence, ax=ax, title="Rows by confidence", source="the curated tables bundled in data/ (every row names its source; listed at the end)")
+plots.confidence_bars(
+    confidence,
+    ax=ax,
+    title="Rows by confidence",
+    source="the curated tables bundled in data/ (every row names its source; listed at the end)",
+)
 plots.save(fig, out / "confidence.png")
 plt.show()
 by_dataset = overview.confidence_by_dataset(names, preferred=preferred_only)
-pko.results.record("share_high_confidence_by_dataset",
-                   {r.dataset: round(float(r.share_high), 4) for r in by_dataset.itertuples()})
+pko.results.record(
+    "share_high_confidence_by_dataset",
+    {r.dataset: round(float(r.share_high), 4) for r in by_dataset.itertuples()},
+)
 by_dataset.round(3)
 
 # %% [markdown]
@@ -120,7 +133,10 @@ by_type
 
 # %%
 revisions = overview.revisions("allegations")
-pko.results.record("allegation_figures_revised", int(revisions[["year", "scope", "measure"]].drop_duplicates().shape[0]))
+pko.results.record(
+    "allegation_figures_revised",
+    int(revisions[["year", "scope", "measure"]].drop_duplicates().shape[0]),
+)
 revisions.query("measure == 'allegations_total'")
 
 # %% [markdown]
@@ -133,10 +149,23 @@ revisions.query("measure == 'allegations_total'")
 # %%
 if "allegations" in names:
     headline = pko.curated.revisions(start_year, end_year)
-    pko.results.record("headline_years_revised",
-                       [int(y) for y in headline.loc[headline["revised"], "year"]])
-    display(headline[["year", "first_value", "first_document", "first_date", "latest_value",
-                      "latest_document", "latest_date", "preferred_value"]])
+    pko.results.record(
+        "headline_years_revised", [int(y) for y in headline.loc[headline["revised"], "year"]]
+    )
+    display(
+        headline[
+            [
+                "year",
+                "first_value",
+                "first_document",
+                "first_date",
+                "latest_value",
+                "latest_document",
+                "latest_date",
+                "preferred_value",
+            ]
+        ]
+    )
 else:
     print("first published and latest counts: needs the allegations dataset")
 
@@ -154,10 +183,20 @@ figures[["organization", "measure", "value", "confidence"]]
 
 # %%
 size = figures[figures["measure"].str.contains("personnel|troops")].copy()
-size["what"] = size["organization"].astype(str) + "\n" + size["measure"].str.replace("_", " ").str.slice(0, 30)
+size["what"] = (
+    size["organization"].astype(str) + "\n" + size["measure"].str.replace("_", " ").str.slice(0, 30)
+)
 fig, ax = plt.subplots(figsize=(7, 3.6))
-plots.grouped_bars(size, x="what", y="value", ax=ax, log=True, xlabel="", ylabel="personnel (log scale)",
-                   title="Personnel covered, as stated in the 2011 report (log scale)")
+plots.grouped_bars(
+    size,
+    x="what",
+    y="value",
+    ax=ax,
+    log=True,
+    xlabel="",
+    ylabel="personnel (log scale)",
+    title="Personnel covered, as stated in the 2011 report (log scale)",
+)
 plots.save(fig, out / "organizations.png")
 plt.show()
 

@@ -38,26 +38,43 @@ from pkoresearch.readers.un_contributions import read_mission_month
 
 start_year, end_year = nb.year_range(start_year, end_year, lo=2003, hi=2030)
 table_path = nb.dataset_input("allegations_table", allegations_table, "un_allegations")
-mission_month_path = nb.dataset_input("contributions_mission_month", contributions_mission_month,
-                                      "un_contributions_mission_month")
-model_family = nb.choice("model_family", model_family, ["quasipoisson", "negbin", "poisson", "auto"])
+mission_month_path = nb.dataset_input(
+    "contributions_mission_month", contributions_mission_month, "un_contributions_mission_month"
+)
+model_family = nb.choice(
+    "model_family", model_family, ["quasipoisson", "negbin", "poisson", "auto"]
+)
 rate_per = nb.positive_number("rate_per", rate_per)
 compare = nb.periods("compare", compare, count=2)
 breakpoints = nb.years_list("breakpoints", breakpoints)
 if personnel_categories is not None and table_path is None:
     raise pko.errors.ParameterError(
         "parameter personnel_categories: the curated series has no personnel split; "
-        "expected None, or an allegations_table to count by category")
-categories = None if personnel_categories is None else nb.subset(
-    "personnel_categories", personnel_categories, ["military", "police", "civilian"])
+        "expected None, or an allegations_table to count by category"
+    )
+categories = (
+    None
+    if personnel_categories is None
+    else nb.subset("personnel_categories", personnel_categories, ["military", "police", "civilian"])
+)
 out = nb.output_dir(output_dir, "01_allegation_trends")
 nb.display_options()
-print(nb.data_used("allegations_table", "yearly counts and every section below, including by category, mission, "
-                   "outcome, children, reporting lag and revisions",
-                   "yearly counts from the bundled curated series; the sections by category, mission, outcome, "
-                   "children, reporting lag and revisions need the table"))
-print(nb.data_used("contributions_mission_month", "monthly-mean denominators and which missions had personnel "
-                   "each year", "year-end denominators; whether a mission had personnel in a year is unknown"))
+print(
+    nb.data_used(
+        "allegations_table",
+        "yearly counts and every section below, including by category, mission, "
+        "outcome, children, reporting lag and revisions",
+        "yearly counts from the bundled curated series; the sections by category, mission, outcome, "
+        "children, reporting lag and revisions need the table",
+    )
+)
+print(
+    nb.data_used(
+        "contributions_mission_month",
+        "monthly-mean denominators and which missions had personnel each year",
+        "year-end denominators; whether a mission had personnel in a year is unknown",
+    )
+)
 
 # %% [markdown]
 # ## How to read these counts
@@ -80,16 +97,22 @@ print(nb.data_used("contributions_mission_month", "monthly-mean denominators and
 table = None
 if table_path is not None:
     raw_table = read_table_of_allegations(table_path)
-    all_missions = sorted(set(pko.missions.harmonise(raw_table.allegations["mission"].dropna())))  # MONUC -> MONUSCO
+    all_missions = sorted(
+        set(pko.missions.harmonise(raw_table.allegations["mission"].dropna()))
+    )  # MONUC -> MONUSCO
     chosen = None if missions is None else nb.subset("missions", missions, all_missions)
     table = trends.select(raw_table, start_year, end_year, chosen, categories)
-    print(f"{raw_table.counts['rows_in_file']} allegations in the export, reported up to "
-          f"{raw_table.as_of:%B %Y}; {table.counts['selected']} selected "
-          f"(filters: {', '.join(f'{k} {v}' for k, v in table.counts.items() if k.startswith('after'))})")
+    print(
+        f"{raw_table.counts['rows_in_file']} allegations in the export, reported up to "
+        f"{raw_table.as_of:%B %Y}; {table.counts['selected']} selected "
+        f"(filters: {', '.join(f'{k} {v}' for k, v in table.counts.items() if k.startswith('after'))})"
+    )
     print(f"{len(raw_table.unrecognised)} cell value(s) not recognised (kept raw)")
     if table.counts.get("filed_under_former_name"):
-        print(f"{table.counts['filed_under_former_name']} allegation(s) filed under a former mission name "
-              "counted with the renamed operation (MONUC -> MONUSCO)")
+        print(
+            f"{table.counts['filed_under_former_name']} allegation(s) filed under a former mission name "
+            "counted with the renamed operation (MONUC -> MONUSCO)"
+        )
 else:
     chosen = None if missions is None else nb.subset("missions", missions, trends.mission_choices())
     print("Bundled curated series (no allegations_table given)")
@@ -100,9 +123,13 @@ summary = trends.year_summary(counts)
 print(nb.wrap(coverage.describe(start_year, end_year)))
 for d in trends.definitions(counts).itertuples():
     print(nb.wrap(f"{d.first_year}-{d.last_year}: {d.definition}", indent="    "))
-print(f"total of the {len(summary['by_year'])} complete years: {summary['total_complete']:,}"
-      + "".join(f"; kept apart, {y} ({p['months_covered']} months, partial): {p['allegations']}"
-                for y, p in summary["partial"].items()))
+print(
+    f"total of the {len(summary['by_year'])} complete years: {summary['total_complete']:,}"
+    + "".join(
+        f"; kept apart, {y} ({p['months_covered']} months, partial): {p['allegations']}"
+        for y, p in summary["partial"].items()
+    )
+)
 pko.results.record("allegations_by_year", {str(y): n for y, n in summary["by_year"].items()})
 pko.results.record("allegations_total", summary["total_complete"])
 pko.results.record("allegations_partial_years", {str(y): p for y, p in summary["partial"].items()})
@@ -131,14 +158,26 @@ if basis.personnel is not None:
     shown = rated.dropna(subset=["rate"])
     print(f"{len(shown)} years with a rate, {shown['year'].min()}-{shown['year'].max()}")
     fig, ax = plt.subplots()
-    plots.trend(rated, y="rate", breakpoints=breakpoints, ax=ax,
-                counting_changes=list(trends.counting_changes(rated)),
-                ylabel=f"allegations per {rate_per:,.0f} personnel-years", source=[rated, basis.personnel, table, mission_month],
-                title="Allegations per uniformed personnel, exact 95% intervals")
+    plots.trend(
+        rated,
+        y="rate",
+        breakpoints=breakpoints,
+        ax=ax,
+        counting_changes=list(trends.counting_changes(rated)),
+        ylabel=f"allegations per {rate_per:,.0f} personnel-years",
+        source=[rated, basis.personnel, table, mission_month],
+        title="Allegations per uniformed personnel, exact 95% intervals",
+    )
     plots.save(fig, out / "rate_trend.png")
     plt.show()
-    months = ["personnel_months"] if "personnel_months" in rated else []  # months averaged, with a mission x month file
-    display(rated.dropna(subset=["allegations"])[["year", "allegations", "personnel", *months, "rate", "ci_low", "ci_high", "complete"]])
+    months = (
+        ["personnel_months"] if "personnel_months" in rated else []
+    )  # months averaged, with a mission x month file
+    display(
+        rated.dropna(subset=["allegations"])[
+            ["year", "allegations", "personnel", *months, "rate", "ci_low", "ci_high", "complete"]
+        ]
+    )
 
 # %% [markdown]
 # ## Change between two periods
@@ -147,21 +186,29 @@ if basis.personnel is not None:
 # allegations split between them compared with the split of personnel.
 
 # %%
-why = "no rate" if rated is None else trends.change_unavailable(rated, compare[0], compare[1], coverage)
+why = (
+    "no rate"
+    if rated is None
+    else trends.change_unavailable(rated, compare[0], compare[1], coverage)
+)
 if why is None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pko.errors.MeasurementBreakWarning)
         rr = trends.change(rated, compare[0], compare[1])
-    print(f"rate ratio {rr.detail['period1']} vs {rr.detail['period0']}: {rr} "
-          f"(exact conditional test p = {rr.p_value:.3f}); counts {rr.detail['count1']} vs {rr.detail['count0']}")
+    print(
+        f"rate ratio {rr.detail['period1']} vs {rr.detail['period0']}: {rr} "
+        f"(exact conditional test p = {rr.p_value:.3f}); counts {rr.detail['count1']} vs {rr.detail['count0']}"
+    )
     for w in caught:
         print(nb.wrap(f"caution: {w.message}"))
     pko.results.record("rate_ratio", round(rr.estimate, 4))
     pko.results.record("rate_ratio_ci", [round(rr.ci_low, 4), round(rr.ci_high, 4)])
     pko.results.record("rate_ratio_p_value", round(rr.p_value, 4))
 else:
-    note = (f"rate ratio {compare[0]} vs {compare[1]}: not computed: {why}. Set compare to complete "
-            "years with a count and personnel.")
+    note = (
+        f"rate ratio {compare[0]} vs {compare[1]}: not computed: {why}. Set compare to complete "
+        "years with a count and personnel."
+    )
     print(nb.wrap(note))
     pko.results.record("rate_ratio_note", note)
 
@@ -194,24 +241,34 @@ if len(model_years) > 2:
 if model is not None:
     year_irr = model.irr.set_index("term").loc["year_c"]
     print(nb.wrap(model.reason))
-    print(f"IRR per year {year_irr.irr:.3f} (95% CI {year_irr.ci_low:.3f}-{year_irr.ci_high:.3f}), "
-          f"{model.n} complete years {model.fitted['year'].min()}-{model.fitted['year'].max()}")
+    print(
+        f"IRR per year {year_irr.irr:.3f} (95% CI {year_irr.ci_low:.3f}-{year_irr.ci_high:.3f}), "
+        f"{model.n} complete years {model.fitted['year'].min()}-{model.fitted['year'].max()}"
+    )
     pko.results.record("irr_per_year", round(float(year_irr.irr), 4))
-    pko.results.record("irr_per_year_ci", [round(float(year_irr.ci_low), 4), round(float(year_irr.ci_high), 4)])
+    pko.results.record(
+        "irr_per_year_ci", [round(float(year_irr.ci_low), 4), round(float(year_irr.ci_high), 4)]
+    )
     pko.results.record("trend_model", model.family)
     pko.results.record("trend_dispersion", round(model.dispersion, 3))
     pko.results.record("trend_years", [int(y) for y in model.fitted["year"]])
 elif len(model_years) <= 2:
-    print(f"trend model: not fitted (needs a denominator and more complete years than model parameters; "
-          f"{len(model_years)} complete year(s) with a rate)")
+    print(
+        f"trend model: not fitted (needs a denominator and more complete years than model parameters; "
+        f"{len(model_years)} complete year(s) with a rate)"
+    )
 
 # %%
-pick = trends.series_for_breakpoints(rated, breakpoints, start_year, end_year, chosen, categories, per=rate_per)
+pick = trends.series_for_breakpoints(
+    rated, breakpoints, start_year, end_year, chosen, categories, per=rate_per
+)
 seg_rated, kept = pick.rated, pick.kept
 if kept:
     print(nb.wrap(f"segmented model on {pick.text}"))
 if pick.dropped:
-    print(f"breakpoints {pick.dropped} left out: outside the complete years with rates (two years before needed)")
+    print(
+        f"breakpoints {pick.dropped} left out: outside the complete years with rates (two years before needed)"
+    )
 seg = None
 if kept:
     with warnings.catch_warnings(record=True) as caught:
@@ -225,16 +282,30 @@ if seg is not None:
         print(nb.wrap(f"caution: {w.message}"))
     print(nb.wrap(seg.reason))
     display(seg.irr.round(3))
-    pko.results.record("segmented_irr", {r.term: [round(r.irr, 4), round(r.ci_low, 4), round(r.ci_high, 4)]
-                                         for r in seg.irr.itertuples() if r.term != "const"})
+    pko.results.record(
+        "segmented_irr",
+        {
+            r.term: [round(r.irr, 4), round(r.ci_low, 4), round(r.ci_high, 4)]
+            for r in seg.irr.itertuples()
+            if r.term != "const"
+        },
+    )
     fitted = seg_rated.merge(seg.fitted[["year", "fitted"]], on="year", how="left")
     fitted["fitted_rate"] = fitted["fitted"] / fitted["exposure"] * rate_per
     fig, ax = plt.subplots()
-    plots.trend(fitted, y="rate", fitted="fitted_rate", breakpoints=kept, ax=ax,
-                counting_changes=list(trends.counting_changes(seg_rated)),
-                ylabel=f"allegations per {rate_per:,.0f} personnel-years",
-                source=[seg_rated, basis.personnel, table, mission_month] if seg_rated is rated else [seg_rated, trends.personnel_by_year()],
-                title=f"Segmented {seg.family} model, breakpoints {', '.join(map(str, kept))}")
+    plots.trend(
+        fitted,
+        y="rate",
+        fitted="fitted_rate",
+        breakpoints=kept,
+        ax=ax,
+        counting_changes=list(trends.counting_changes(seg_rated)),
+        ylabel=f"allegations per {rate_per:,.0f} personnel-years",
+        source=[seg_rated, basis.personnel, table, mission_month]
+        if seg_rated is rated
+        else [seg_rated, trends.personnel_by_year()],
+        title=f"Segmented {seg.family} model, breakpoints {', '.join(map(str, kept))}",
+    )
     plots.save(fig, out / "segmented.png")
     plt.show()
     loo = trends.leave_one_out(seg_rated, kept, family=model_family)
@@ -242,10 +313,14 @@ if seg is not None:
     display(trends.leave_one_out_table(loo).round(3))
     spread = trends.leave_one_out_range(loo)
     display(spread.round(3))
-    pko.results.record("leave_one_out_range", {r.term: [round(r.irr_min, 4), round(r.irr_max, 4)]
-                                               for r in spread.itertuples()})
-    pko.results.record("leave_one_out_not_estimable", {r.term: r.not_estimable_without
-                                                       for r in spread.itertuples() if r.not_estimable_without})
+    pko.results.record(
+        "leave_one_out_range",
+        {r.term: [round(r.irr_min, 4), round(r.irr_max, 4)] for r in spread.itertuples()},
+    )
+    pko.results.record(
+        "leave_one_out_not_estimable",
+        {r.term: r.not_estimable_without for r in spread.itertuples() if r.not_estimable_without},
+    )
 elif not kept:
     print("segmented model: not fitted (no usable breakpoint)")
 
@@ -259,17 +334,30 @@ elif not kept:
 
 # %%
 if table is not None and table.counts["selected"] == 0:
-    print(nb.wrap(f"No allegation in the selection (filters: {', '.join(f'{k} {v}' for k, v in table.counts.items() if k.startswith('after'))}): "
-                  "nothing to show by category, outcome, children or reporting lag; the mission-year table shows the zeros."))
+    print(
+        nb.wrap(
+            f"No allegation in the selection (filters: {', '.join(f'{k} {v}' for k, v in table.counts.items() if k.startswith('after'))}): "
+            "nothing to show by category, outcome, children or reporting lag; the mission-year table shows the zeros."
+        )
+    )
 elif table is not None:
     by_category = trends.count_by(table, "personnel_category")
     fig, ax = plt.subplots()
-    plots.stacked_counts(by_category, hue="personnel_category", ax=ax,
-                         order=["military", "police", "civilian"], source=table,
-                         title="Allegations by personnel category (counted once per category)")
+    plots.stacked_counts(
+        by_category,
+        hue="personnel_category",
+        ax=ax,
+        order=["military", "police", "civilian"],
+        source=table,
+        title="Allegations by personnel category (counted once per category)",
+    )
     plots.save(fig, out / "by_category.png")
     plt.show()
-    wide = by_category.pivot(index="year", columns="personnel_category", values="allegations").fillna(0).astype(int)
+    wide = (
+        by_category.pivot(index="year", columns="personnel_category", values="allegations")
+        .fillna(0)
+        .astype(int)
+    )
     display(trends.with_coverage(wide.reset_index(), coverage))
 
 # %% [markdown]
@@ -285,48 +373,99 @@ if table is not None:
     covered = by_mission[by_mission["status"] != "not covered"]
     top = trends.mission_totals(covered).head(12)["mission"]
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    plots.heatmap(covered[covered["mission"].isin(top)], x="year", y="mission", value="allegations",
-                  annot=True, note="mark", ax=ax, title="Allegations by mission and year (12 largest)",
-                  source=[table, mission_month])
+    plots.heatmap(
+        covered[covered["mission"].isin(top)],
+        x="year",
+        y="mission",
+        value="allegations",
+        annot=True,
+        note="mark",
+        ax=ax,
+        title="Allegations by mission and year (12 largest)",
+        source=[table, mission_month],
+    )
     plots.save(fig, out / "mission_year.png")
     plt.show()
     print(nb.wrap(trends.mission_activity_note(mission_month)))
     display(trends.mission_year_display(by_mission, list(top)))
     totals = trends.mission_totals(covered)
-    pko.results.record("allegations_by_mission", {
-        r.mission: r.allegations_complete_years for r in totals.itertuples() if pd.notna(r.allegations_complete_years)})
-    pko.results.record("allegations_by_mission_partial_years", {
-        r.mission: r.allegations_partial_years for r in totals.itertuples() if pd.notna(r.allegations_partial_years)})
+    pko.results.record(
+        "allegations_by_mission",
+        {
+            r.mission: r.allegations_complete_years
+            for r in totals.itertuples()
+            if pd.notna(r.allegations_complete_years)
+        },
+    )
+    pko.results.record(
+        "allegations_by_mission_partial_years",
+        {
+            r.mission: r.allegations_partial_years
+            for r in totals.itertuples()
+            if pd.notna(r.allegations_partial_years)
+        },
+    )
 
 # %%
 if table is not None and table.counts["selected"] > 0:
     outcomes = trends.outcomes_by_year(table)
     long = outcomes.reset_index().melt(id_vars="year", var_name="result", value_name="allegations")
     fig, ax = plt.subplots()
-    plots.stacked_counts(long, hue="result", ax=ax, order=list(outcomes.columns), source=table,
-                         title=f"Investigation outcome as of {raw_table.as_of:%B %Y}")
+    plots.stacked_counts(
+        long,
+        hue="result",
+        ax=ax,
+        order=list(outcomes.columns),
+        source=table,
+        title=f"Investigation outcome as of {raw_table.as_of:%B %Y}",
+    )
     plots.save(fig, out / "outcomes.png")
     plt.show()
     display(trends.with_coverage(outcomes.reset_index(), coverage))
     children = trends.with_coverage(trends.child_share(table), coverage)
     display(children.round(3))
     done = children[children["complete"].fillna(False).astype(bool)]
-    pko.results.record("share_involving_children", round(float(done["with_child"].sum() / done["allegations"].sum()), 4))
+    pko.results.record(
+        "share_involving_children",
+        round(float(done["with_child"].sum() / done["allegations"].sum()), 4),
+    )
     lags = trends.with_coverage(trends.lag_summary(trends.report_lag(table)), coverage)
     display(lags.round(3))
 
 # %%
 if table is not None and missions is None and categories is None:
     rev = pko.curated.revisions(start_year, end_year, table=counts).dropna(subset=["table"])
-    print(nb.wrap("Each year's count as first published (the earliest report or page giving it) and as "
-                  "last revised, against the table's count now (table_complete False: the export covers "
-                  "only part of that year). " + rev.attrs["definition"] + "."))
-    display(rev[["year", "first_value", "first_document", "first_date", "latest_value", "latest_document",
-                 "table", "table_minus_first", "table_minus_latest", "table_complete"]])
+    print(
+        nb.wrap(
+            "Each year's count as first published (the earliest report or page giving it) and as "
+            "last revised, against the table's count now (table_complete False: the export covers "
+            "only part of that year). " + rev.attrs["definition"] + "."
+        )
+    )
+    display(
+        rev[
+            [
+                "year",
+                "first_value",
+                "first_document",
+                "first_date",
+                "latest_value",
+                "latest_document",
+                "table",
+                "table_minus_first",
+                "table_minus_latest",
+                "table_complete",
+            ]
+        ]
+    )
     rev_done = rev[rev["table_complete"]]
-    pko.results.record("revisions", {str(r.year): int(r.table_minus_first) for r in rev_done.itertuples()})
+    pko.results.record(
+        "revisions", {str(r.year): int(r.table_minus_first) for r in rev_done.itertuples()}
+    )
 elif table is not None:
-    print("revisions: shown for all missions and categories only (the published figures are totals)")
+    print(
+        "revisions: shown for all missions and categories only (the published figures are totals)"
+    )
 
 # %% [markdown]
 # ## Sources
@@ -338,7 +477,13 @@ if basis.personnel is not None and "source_id" in basis.personnel:
 if seg is not None and seg_rated is not rated:  # the segmented model's own (curated) series
     cited.append(seg_rated["source_id"].dropna().str.split("; ").explode().to_frame())
     cited.append(trends.personnel_by_year().query("year in @trends.model_years(@seg_rated)"))
-extra = [] if table_path is None else [f"UN Conduct in UN Field Missions, table of allegations export: {table_path.name}"]
+extra = (
+    []
+    if table_path is None
+    else [f"UN Conduct in UN Field Missions, table of allegations export: {table_path.name}"]
+)
 if mission_month_path is not None:
-    extra.append(f"UN Peacekeeping open data, uniformed personnel contributions by gender, mission x month: {mission_month_path.name}")
+    extra.append(
+        f"UN Peacekeeping open data, uniformed personnel contributions by gender, mission x month: {mission_month_path.name}"
+    )
 nb.print_sources(cited, extra)

@@ -38,23 +38,43 @@ from pkoresearch.readers.un_gender import read_gender_statistics
 
 first_month, last_month = nb.month("start", start), nb.month("end", end, end=True)
 if first_month > last_month:
-    raise pko.errors.ParameterError(f"parameters start/end: found {start} after {end}; expected start <= end")
-cats = nb.subset("categories", categories if categories is not None else pa.DEFAULT_CATEGORIES, pa.CURATED_CATEGORIES)
+    raise pko.errors.ParameterError(
+        f"parameters start/end: found {start} after {end}; expected start <= end"
+    )
+cats = nb.subset(
+    "categories",
+    categories if categories is not None else pa.DEFAULT_CATEGORIES,
+    pa.CURATED_CATEGORIES,
+)
 gs_path = nb.dataset_input("gender_statistics", gender_statistics, "un_gender_ipi")
-mm_path = nb.dataset_input("contributions_mission_month", contributions_mission_month, "un_contributions_mission_month")
+mm_path = nb.dataset_input(
+    "contributions_mission_month", contributions_mission_month, "un_contributions_mission_month"
+)
 if missions is not None and gs_path is None:
-    raise pko.errors.ParameterError("parameter missions: the curated data have no mission split; "
-                                    "expected None, or a gender_statistics file")
+    raise pko.errors.ParameterError(
+        "parameter missions: the curated data have no mission split; "
+        "expected None, or a gender_statistics file"
+    )
 top_n = int(nb.positive_number("top_n", top_n))
 horizon = nb.year_range(first_month.year, horizon, hi=2200)[1]
 out = nb.output_dir(output_dir, "02_womens_participation")
 nb.display_options()
 targets = pko.load("parity_targets")
-print(nb.data_used("gender_statistics", "monthly shares by category, contributor and mission; the growth "
-                   "2005-2010 and the targets are curated",
-                   "yearly shares and contributors from the bundled curated data; the mission sections need the file"))
-print(nb.data_used("contributions_mission_month", "the 2010-2021 shares by year and mission",
-                   "the 2010-2021 section is skipped"))
+print(
+    nb.data_used(
+        "gender_statistics",
+        "monthly shares by category, contributor and mission; the growth "
+        "2005-2010 and the targets are curated",
+        "yearly shares and contributors from the bundled curated data; the mission sections need the file",
+    )
+)
+print(
+    nb.data_used(
+        "contributions_mission_month",
+        "the 2010-2021 shares by year and mission",
+        "the 2010-2021 section is skipped",
+    )
+)
 
 # %% [markdown]
 # ## Reading these shares
@@ -79,30 +99,48 @@ print(nb.data_used("contributions_mission_month", "the 2010-2021 shares by year 
 # %%
 if gs_path is not None:
     g = read_gender_statistics(gs_path)
-    print(f"{g.report['rows_in_file']} rows in the file; {g.report['duplicate_rows_removed']} duplicate(s) "
-          f"and {g.report['aggregate_rows_removed']} aggregate row(s) set aside; "
-          f"{len(g.inconsistent)} inconsistent total(s); {g.report['iso3_disagreements']} contributor "
-          f"name(s) whose ISO-3 code differs from the country crosswalk")
+    print(
+        f"{g.report['rows_in_file']} rows in the file; {g.report['duplicate_rows_removed']} duplicate(s) "
+        f"and {g.report['aggregate_rows_removed']} aggregate row(s) set aside; "
+        f"{len(g.inconsistent)} inconsistent total(s); {g.report['iso3_disagreements']} contributor "
+        f"name(s) whose ISO-3 code differs from the country crosswalk"
+    )
     counts = g.counts[g.counts["date"].between(first_month, last_month)]
     coverage = Coverage.of_months("The UN monthly gender statistics", counts["date"].unique())
     print(nb.wrap(coverage.describe(first_month.year, last_month.year) + ".", indent="    "))
-    chosen_missions = None if missions is None else nb.subset("missions", missions, sorted(counts["mission"].unique()))
+    chosen_missions = (
+        None
+        if missions is None
+        else nb.subset("missions", missions, sorted(counts["mission"].unique()))
+    )
     if chosen_missions is not None:
         counts = counts[counts["mission"].isin(chosen_missions)]
-    chosen = None if contributors is None else pa.contributor_codes(contributors, counts)  # matched by ISO3
+    chosen = (
+        None if contributors is None else pa.contributor_codes(contributors, counts)
+    )  # matched by ISO3
     if chosen is not None:
         counts = counts[counts["iso3"].isin(chosen)]
     monthly = pa.shares_by(counts, ["date", "group"], cats).rename(columns={"group": "category"})
     yearly = pa.year_end(monthly)
     series, x = monthly, "date"
-    print(f"{monthly['date'].nunique()} months, {monthly['date'].min():%b %Y} - {monthly['date'].max():%b %Y}")
+    print(
+        f"{monthly['date'].nunique()} months, {monthly['date'].min():%b %Y} - {monthly['date'].max():%b %Y}"
+    )
 else:
-    chosen = None if contributors is None else pa.contributor_codes(contributors, pko.load("personnel_by_country"))
+    chosen = (
+        None
+        if contributors is None
+        else pa.contributor_codes(contributors, pko.load("personnel_by_country"))
+    )
     yearly = pa.curated_shares(cats, first_month.year, last_month.year)
     series, x = yearly, "year"
-    print(f"curated yearly shares: {len(yearly)} figures, {yearly['year'].min()}-{yearly['year'].max()}")
+    print(
+        f"curated yearly shares: {len(yearly)} figures, {yearly['year'].min()}-{yearly['year'].max()}"
+    )
 latest = pa.latest_figures(yearly)
-pko.results.record("latest_share_pct", {r.definition: round(float(r.share_pct), 2) for r in latest.itertuples()})
+pko.results.record(
+    "latest_share_pct", {r.definition: round(float(r.share_pct), 2) for r in latest.itertuples()}
+)
 pko.results.record("latest_share_period", {r.definition: r.period for r in latest.itertuples()})
 split = pa.year_end_split(yearly)
 pko.results.record("share_pct_year_end", split["year_end"])
@@ -121,15 +159,29 @@ latest.round(2)
 fig, ax = plt.subplots(figsize=(8, 4.2))
 subset = "" if chosen is None or gs_path is None else f" ({', '.join(contributors)})"
 title = "Women's share of uniformed personnel" + subset
-source = g if gs_path is not None else None  # None: the curated figures and targets name their own sources
-plots.share_over_time(series, x=x, hue="category", targets=targets if x == "year" else None, ax=ax,
-                      title=title, source=source)
+source = (
+    g if gs_path is not None else None
+)  # None: the curated figures and targets name their own sources
+plots.share_over_time(
+    series,
+    x=x,
+    hue="category",
+    targets=targets if x == "year" else None,
+    ax=ax,
+    title=title,
+    source=source,
+)
 plots.save(fig, out / "share_over_time.png")
 plt.show()
 defined = pa.series_table(yearly)
 for r in defined.itertuples():
-    print(nb.wrap(f"{r.category} = {r.definition}: {r.description} ({r.figures} figure(s), {r.first} - "
-                  f"{r.last}; {r.not_year_end} not a year-end figure)", indent="    "))
+    print(
+        nb.wrap(
+            f"{r.category} = {r.definition}: {r.description} ({r.figures} figure(s), {r.first} - "
+            f"{r.last}; {r.not_year_end} not a year-end figure)",
+            indent="    ",
+        )
+    )
 pa.share_table(yearly)
 
 # %% [markdown]
@@ -141,8 +193,10 @@ pa.share_table(yearly)
 # %%
 w2005, w2010 = pa.women_count(2005), pa.women_count(2010, 8)
 grew = pa.growth(w2005, w2010, 2005, 2010)
-print(f"{w2005:,} women (2005) -> {w2010:,} (Aug 2010): x{grew.estimate:.2f}, "
-      f"+{grew.detail['change']:,.0f}, {grew.detail['yearly_growth_pct']:.1f}% a year")
+print(
+    f"{w2005:,} women (2005) -> {w2010:,} (Aug 2010): x{grew.estimate:.2f}, "
+    f"+{grew.detail['change']:,.0f}, {grew.detail['yearly_growth_pct']:.1f}% a year"
+)
 pko.results.record("growth_2005_2010_ratio", round(grew.estimate, 3))
 
 # %% [markdown]
@@ -177,15 +231,32 @@ gap = pa.parity_gap(at_targets, targets)
 for r in gap.itertuples():
     seen = [] if r.status == "no figure" else [f"{r.observed_pct:.2f}% in {r.observed_period}"]
     seen += [] if pd.isna(r.next_pct) else [f"next figure {r.next_pct:g}% in {r.next_period}"]
-    print(nb.wrap(f"{r.category} {r.target_pct:g}% by {r.target_year} [{r.definition}]: {r.status}"
-                  + (f" ({'; '.join(seen)})" if seen else "") + (f". {r.basis[0].upper()}{r.basis[1:]}" if r.basis else ""),
-                  indent="    "))
+    print(
+        nb.wrap(
+            f"{r.category} {r.target_pct:g}% by {r.target_year} [{r.definition}]: {r.status}"
+            + (f" ({'; '.join(seen)})" if seen else "")
+            + (f". {r.basis[0].upper()}{r.basis[1:]}" if r.basis else ""),
+            indent="    ",
+        )
+    )
 rounded = gap[gap["rests_on_rounded_secondary"]]
-print(nb.wrap("Statuses that rest on a rounded figure from a secondary source: " +
-              (", ".join(f"{r.category} {r.target_year} ({r.observed_pct:g}%, {r.source_id})" for r in rounded.itertuples()) or "none")))
+print(
+    nb.wrap(
+        "Statuses that rest on a rounded figure from a secondary source: "
+        + (
+            ", ".join(
+                f"{r.category} {r.target_year} ({r.observed_pct:g}%, {r.source_id})"
+                for r in rounded.itertuples()
+            )
+            or "none"
+        )
+    )
+)
 pko.results.record("targets", {f"{r.category}_{r.target_year}": r.status for r in gap.itertuples()})
-pko.results.record("targets_resting_on_rounded_secondary",
-                   [f"{r.category}_{r.target_year}" for r in rounded.itertuples()])
+pko.results.record(
+    "targets_resting_on_rounded_secondary",
+    [f"{r.category}_{r.target_year}" for r in rounded.itertuples()],
+)
 
 if mm_path is not None:  # the UN's monthly counts have both October 2015 and October 2020
     from pkoresearch.readers.un_contributions import read_monthly
@@ -196,25 +267,51 @@ if mm_path is not None:  # the UN's monthly counts have both October 2015 and Oc
 else:
     doubling = pa.doubling_target(pa.curated_counts("all_uniformed"))
     counted = "The curated counts are of"
-print(nb.wrap("Resolution 2242 (S/RES/2242 (2015)), doubling the women in military and police contingents "
-              f"from {doubling.baseline_month} to {doubling.deadline_month}: {doubling.text} {counted} "
-              f"all uniformed women ({doubling.definition}), a wider group than the contingents the "
-              "resolution names.", indent="    "))
-pko.results.record("resolution_2242_doubling", {"status": doubling.status, "ratio": round(doubling.ratio, 3),
-                                                "from": [doubling.baseline_period, doubling.baseline],
-                                                "to": [doubling.end_period, doubling.end]})
+print(
+    nb.wrap(
+        "Resolution 2242 (S/RES/2242 (2015)), doubling the women in military and police contingents "
+        f"from {doubling.baseline_month} to {doubling.deadline_month}: {doubling.text} {counted} "
+        f"all uniformed women ({doubling.definition}), a wider group than the contingents the "
+        "resolution names.",
+        indent="    ",
+    )
+)
+pko.results.record(
+    "resolution_2242_doubling",
+    {
+        "status": doubling.status,
+        "ratio": round(doubling.ratio, 3),
+        "from": [doubling.baseline_period, doubling.baseline],
+        "to": [doubling.end_period, doubling.end],
+    },
+)
 
 proj = pa.projections(at_targets, targets, horizon, models=("logit", "linear"))
 for (cat, year), rows in proj.groupby(["category", "target_year"], sort=False):
     r, fit = rows.iloc[0], rows.set_index("model")["projected"]
     used = f"{r.n} figure(s), {r.first} - {r.last}" if r.n else "no figure"
     told = fit["logit"] if r.n < 3 else f"logit {fit['logit']}; linear {fit['linear']}"
-    print(nb.wrap(f"{cat} {r.target_pct:g}% by {year} [{r.definition}; {used}; {r.left_out} figure(s) of other "
-                  f"definitions left out]: {told}", indent="    "))
-pko.results.record("projections", {f"{r.category}_{r.target_year}": r.projected
-                                   for r in proj[proj["model"] == "logit"].itertuples()})
-pko.results.record("projections_linear", {f"{r.category}_{r.target_year}": r.projected
-                                          for r in proj[proj["model"] == "linear"].itertuples()})
+    print(
+        nb.wrap(
+            f"{cat} {r.target_pct:g}% by {year} [{r.definition}; {used}; {r.left_out} figure(s) of other "
+            f"definitions left out]: {told}",
+            indent="    ",
+        )
+    )
+pko.results.record(
+    "projections",
+    {
+        f"{r.category}_{r.target_year}": r.projected
+        for r in proj[proj["model"] == "logit"].itertuples()
+    },
+)
+pko.results.record(
+    "projections_linear",
+    {
+        f"{r.category}_{r.target_year}": r.projected
+        for r in proj[proj["model"] == "linear"].itertuples()
+    },
+)
 
 # %% [markdown]
 # ## Contributors
@@ -227,27 +324,46 @@ pko.results.record("projections_linear", {f"{r.category}_{r.target_year}": r.pro
 # %%
 if gs_path is not None:
     when = counts["date"].max()
-    everyone = pa.contributor_ranking(counts, when, top_n=None).rename(columns={"contributor": "country"})
+    everyone = pa.contributor_ranking(counts, when, top_n=None).rename(
+        columns={"contributor": "country"}
+    )
     label, source = f"{when:%d %b %Y}", "UN monthly gender statistics (UN DPKO, scraped by IPI)"
     basis = "all uniformed personnel: troops with staff officers, military experts on mission and police"
 else:
     year, month = pa.curated_contributor_dates(first_month.year, last_month.year)[-1]
     everyone = pa.curated_contributors(year, month, contributors=contributors)
-    label, source = pd.Timestamp(year=year, month=month, day=1).strftime("%b %Y"), ", ".join(everyone["source_id"].unique())
+    label, source = (
+        pd.Timestamp(year=year, month=month, day=1).strftime("%b %Y"),
+        ", ".join(everyone["source_id"].unique()),
+    )
     basis = "all uniformed personnel by contributing country"
 ranking = everyone.head(top_n)
 top5 = pa.concentration(everyone["women"], 5)
-print(nb.wrap(f"{label} (the last date with contributor figures in {first_month:%b %Y} - {last_month:%b %Y}), "
-              f"{basis}; source {source}: {len(everyone)} contributors; "
-              + ("no woman deployed in the selection" if pd.isna(top5) else f"the top 5 deploy {top5:.1f}% of all women")))
+print(
+    nb.wrap(
+        f"{label} (the last date with contributor figures in {first_month:%b %Y} - {last_month:%b %Y}), "
+        f"{basis}; source {source}: {len(everyone)} contributors; "
+        + (
+            "no woman deployed in the selection"
+            if pd.isna(top5)
+            else f"the top 5 deploy {top5:.1f}% of all women"
+        )
+    )
+)
 pko.results.record("contributors_date", label)
 pko.results.record("top5_share_of_women_pct", round(top5, 2))
 pko.results.record("top_contributors", {r.country: int(r.women) for r in ranking.itertuples()})
 fig, ax = plt.subplots(figsize=(7, 0.35 * len(ranking) + 1.8))
 overall = 100 * everyone["women"].sum() / everyone["personnel"].sum()
-plots.dot_shares(ranking, y="country", ax=ax, reference=overall,
-                 title=f"Women's share by contributor, {label} (dashed: all shown)",
-                 caption=basis, source=g if gs_path is not None else everyone)
+plots.dot_shares(
+    ranking,
+    y="country",
+    ax=ax,
+    reference=overall,
+    title=f"Women's share by contributor, {label} (dashed: all shown)",
+    caption=basis,
+    source=g if gs_path is not None else everyone,
+)
 plots.save(fig, out / "contributors.png")
 plt.show()
 ranking[["country", "women", "personnel", "share_pct", "ci_low", "ci_high"]].round(2)
@@ -266,16 +382,30 @@ if gs_path is not None:
     grid = pa.mission_year_shares(counts)
     keep = grid.groupby("mission")["personnel"].sum().sort_values(ascending=False).head(15).index
     fig, ax = plt.subplots(figsize=(8, 5.5))
-    plots.share_heatmap(grid[grid["mission"].isin(keep)], ax=ax,
-                        title="Women, % of uniformed personnel, by mission (year end)",
-                        source=g)
+    plots.share_heatmap(
+        grid[grid["mission"].isin(keep)],
+        ax=ax,
+        title="Women, % of uniformed personnel, by mission (year end)",
+        source=g,
+    )
     plots.save(fig, out / "mission_year_share.png")
     plt.show()
     gaps = grid[~grid["deployed"]].groupby("mission")["year"].agg(lambda y: ", ".join(map(str, y)))
-    print(nb.wrap(f"{len(grid)} mission-years; {int((~grid['deployed']).sum())} missing (no personnel at the "
-                  "year's last month): " + "; ".join(f"{m} {y}" for m, y in gaps.items()), indent="    "))
-    pko.results.record("mission_years", {"shown": int(grid["deployed"].sum()), "missing": int((~grid["deployed"]).sum()),
-                                         "not_year_end": int((grid["deployed"] & ~grid["complete"]).sum())})
+    print(
+        nb.wrap(
+            f"{len(grid)} mission-years; {int((~grid['deployed']).sum())} missing (no personnel at the "
+            "year's last month): " + "; ".join(f"{m} {y}" for m, y in gaps.items()),
+            indent="    ",
+        )
+    )
+    pko.results.record(
+        "mission_years",
+        {
+            "shown": int(grid["deployed"].sum()),
+            "missing": int((~grid["deployed"]).sum()),
+            "not_year_end": int((grid["deployed"] & ~grid["complete"]).sum()),
+        },
+    )
 else:
     by_mission = None
 
@@ -304,21 +434,46 @@ if mm_path is not None:
     monthly_un = read_monthly(mm_path)
     un_groups = cats if monthly_un.split_by_type else ["all_uniformed"]
     if not monthly_un.split_by_type:
-        print(f"{mm_path.name} gives all uniformed personnel only: categories are not split in this file")
+        print(
+            f"{mm_path.name} gives all uniformed personnel only: categories are not split in this file"
+        )
     un_years = pn.shares_by_year(monthly_un, un_groups)
-    un_years = un_years[un_years["year"].between(max(first_month.year, 2010), min(last_month.year, 2021))]
+    un_years = un_years[
+        un_years["year"].between(max(first_month.year, 2010), min(last_month.year, 2021))
+    ]
     partial = un_years.loc[~un_years["complete"], ["year", "months_covered"]].drop_duplicates()
-    print("months covered, partial years: " + ", ".join(f"{r.year} ({r.months_covered})" for r in partial.itertuples()))
-    combined = pd.concat([yearly[["year", "category", "share_pct"]].assign(category=lambda d: d["category"] + (" (curated)" if gs_path is None else " (gender statistics)")),
-                          un_years[["year", "category", "share_pct"]].assign(category=lambda d: d["category"] + " (UN contributions)")],
-                         ignore_index=True)
+    print(
+        "months covered, partial years: "
+        + ", ".join(f"{r.year} ({r.months_covered})" for r in partial.itertuples())
+    )
+    combined = pd.concat(
+        [
+            yearly[["year", "category", "share_pct"]].assign(
+                category=lambda d: (
+                    d["category"] + (" (curated)" if gs_path is None else " (gender statistics)")
+                )
+            ),
+            un_years[["year", "category", "share_pct"]].assign(
+                category=lambda d: d["category"] + " (UN contributions)"
+            ),
+        ],
+        ignore_index=True,
+    )
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    plots.share_over_time(combined, x="year", hue="category", ax=ax, source=[yearly if gs_path is None else g, monthly_un],
-                          title="Women's share of uniformed personnel: curated figures and UN contributions by gender")
+    plots.share_over_time(
+        combined,
+        x="year",
+        hue="category",
+        ax=ax,
+        source=[yearly if gs_path is None else g, monthly_un],
+        title="Women's share of uniformed personnel: curated figures and UN contributions by gender",
+    )
     plots.save(fig, out / "share_over_time_un_contributions.png")
     plt.show()
-    pko.results.record("share_by_year_un_contributions",
-                       {f"{r.category} {r.year}": round(r.share_pct, 2) for r in un_years.itertuples()})
+    pko.results.record(
+        "share_by_year_un_contributions",
+        {f"{r.category} {r.year}": round(r.share_pct, 2) for r in un_years.itertuples()},
+    )
     display(un_years.pivot_table(index="year", columns="category", values="share_pct").round(2))
 
 # %% [markdown]
@@ -328,28 +483,53 @@ if mm_path is not None:
 # %%
 if mm_path is not None:
     per_mission = pn.personnel_by_mission_year(monthly_un)
-    per_mission = per_mission[per_mission["year"].between(max(first_month.year, 2010), min(last_month.year, 2021))]
-    chosen_un = None if missions is None else nb.subset("missions", missions, sorted(per_mission["mission"].unique()))
+    per_mission = per_mission[
+        per_mission["year"].between(max(first_month.year, 2010), min(last_month.year, 2021))
+    ]
+    chosen_un = (
+        None
+        if missions is None
+        else nb.subset("missions", missions, sorted(per_mission["mission"].unique()))
+    )
     if chosen_un is None:
-        chosen_un = per_mission.groupby("mission")["exposure"].sum().sort_values(ascending=False).head(10).index.tolist()
+        chosen_un = (
+            per_mission.groupby("mission")["exposure"]
+            .sum()
+            .sort_values(ascending=False)
+            .head(10)
+            .index.tolist()
+        )
     shown = per_mission[per_mission["mission"].isin(chosen_un)]
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    plots.share_over_time(shown, x="year", hue="mission", ax=ax, source=monthly_un,
-                          title="Women's share of uniformed personnel by mission (UN contributions by gender)")
+    plots.share_over_time(
+        shown,
+        x="year",
+        hue="mission",
+        ax=ax,
+        source=monthly_un,
+        title="Women's share of uniformed personnel by mission (UN contributions by gender)",
+    )
     plots.save(fig, out / "mission_share_un_contributions.png")
     plt.show()
     display(shown.pivot_table(index="mission", columns="year", values="share_pct").round(1))
-    print(f"Source: UN Department of Peace Operations, uniformed personnel contributions by gender ({mm_path.name})")
+    print(
+        f"Source: UN Department of Peace Operations, uniformed personnel contributions by gender ({mm_path.name})"
+    )
 
 # %% [markdown]
 # ## Sources
 
 # %%
-cited = [targets, pd.DataFrame({"source_id": list(doubling.source_ids)}),
-         at_targets.dropna(subset=["source_id"])]
+cited = [
+    targets,
+    pd.DataFrame({"source_id": list(doubling.source_ids)}),
+    at_targets.dropna(subset=["source_id"]),
+]
 if gs_path is None:
     cited.append(everyone)
 files = [] if gs_path is None else [f"UN monthly gender statistics: {gs_path.name}"]
 if mm_path is not None:
-    files.append(f"UN Peacekeeping open data, uniformed personnel contributions by gender, mission x month: {mm_path.name}")
+    files.append(
+        f"UN Peacekeeping open data, uniformed personnel contributions by gender, mission x month: {mm_path.name}"
+    )
 nb.print_sources(cited, files)

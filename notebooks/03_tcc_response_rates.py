@@ -47,17 +47,26 @@ categories = nb.subset("personnel_categories", personnel_categories, ["military"
 chosen_years = None if years is None else nb.years_list("years", years)
 table_path = nb.dataset_input("allegations_table", allegations_table, "un_allegations")
 if contributors is not None and table_path is None:
-    raise pko.errors.ParameterError("parameter contributors: the curated series are not split by "
-                                    "contributor; expected None, or an allegations_table")
+    raise pko.errors.ParameterError(
+        "parameter contributors: the curated series are not split by "
+        "contributor; expected None, or an allegations_table"
+    )
 if not isinstance(as_of, str) or (as_of.strip() and table_path is None):
-    raise pko.errors.ParameterError(f"parameter as_of: found {as_of!r}; expected a date string, and "
-                                    "an allegations_table to apply it to (\"\" for the export's own date)")
+    raise pko.errors.ParameterError(
+        f"parameter as_of: found {as_of!r}; expected a date string, and "
+        'an allegations_table to apply it to ("" for the export\'s own date)'
+    )
 out = nb.output_dir(output_dir, "03_tcc_response_rates")
 nb.display_options()
 level = f"{100 * (1 - alpha):g}%"
-print(nb.data_used("allegations_table", "NIO appointment by year and contributor, outcomes and national actions, "
-                   "investigation durations and the logistic model; the follow-up series are curated",
-                   "only the curated follow-up series; the NIO, outcome, duration and model sections need the table"))
+print(
+    nb.data_used(
+        "allegations_table",
+        "NIO appointment by year and contributor, outcomes and national actions, "
+        "investigation durations and the logistic model; the follow-up series are curated",
+        "only the curated follow-up series; the NIO, outcome, duration and model sections need the table",
+    )
+)
 
 # %% [markdown]
 # ## Follow-up messages answered (curated, 2010-2012)
@@ -73,11 +82,25 @@ if chosen_years is not None:
     followups = followups[followups["year"].isin(chosen_years)]
 print(nb.wrap("Definition: " + response.DEFINITIONS["followups_answered"]))
 print(nb.wrap("Caveat: " + followups["caveat"].iloc[0] + "." if len(followups) else ""))
-pko.results.record("followups_answered", {str(r.year): [int(r.responses), int(r.requests), round(r.rate, 4)] for r in followups.itertuples()})
+pko.results.record(
+    "followups_answered",
+    {
+        str(r.year): [int(r.responses), int(r.requests), round(r.rate, 4)]
+        for r in followups.itertuples()
+    },
+)
 fig, ax = plt.subplots(figsize=(6, 3.6))
-plots.trend(followups.assign(rate=100 * followups["rate"], ci_low=100 * followups["ci_low"], ci_high=100 * followups["ci_high"]),
-            y="rate", ax=ax, ylabel="% of follow-ups answered",
-            title=f"Follow-ups answered, {ci_method} {level} intervals")
+plots.trend(
+    followups.assign(
+        rate=100 * followups["rate"],
+        ci_low=100 * followups["ci_low"],
+        ci_high=100 * followups["ci_high"],
+    ),
+    y="rate",
+    ax=ax,
+    ylabel="% of follow-ups answered",
+    title=f"Follow-ups answered, {ci_method} {level} intervals",
+)
 plots.save(fig, out / "followups_answered.png")
 plt.show()
 followups[["year", "responses", "requests", "rate", "ci_low", "ci_high", "complete", "source_id"]]
@@ -85,13 +108,26 @@ followups[["year", "responses", "requests", "rate", "ci_low", "ci_high", "comple
 # %%
 if nb.has_years(followups, [2010, 2012]):
     first, last = followups.set_index("year").loc[2010], followups.set_index("year").loc[2012]
-    diff = response.compare(int(last.responses), int(last.requests), int(first.responses), int(first.requests), alpha,
-                            clustered_by=response.CLUSTERED["followups_answered"])
+    diff = response.compare(
+        int(last.responses),
+        int(last.requests),
+        int(first.responses),
+        int(first.requests),
+        alpha,
+        clustered_by=response.CLUSTERED["followups_answered"],
+    )
     print(nb.wrap("2012 against 2010. " + response.explain_comparison(diff)))
     pko.results.record("followups_2012_minus_2010", round(diff.estimate, 4))
-    pko.results.record("followups_2012_minus_2010_ci", [round(diff.ci_low, 4), round(diff.ci_high, 4)])
+    pko.results.record(
+        "followups_2012_minus_2010_ci", [round(diff.ci_low, 4), round(diff.ci_high, 4)]
+    )
 replying = response.curated_series("countries_replying", ci_method, alpha)
-print(nb.wrap("Another definition, not comparable with the series above: " + response.DEFINITIONS["countries_replying"]))
+print(
+    nb.wrap(
+        "Another definition, not comparable with the series above: "
+        + response.DEFINITIONS["countries_replying"]
+    )
+)
 replying[["period", "responses", "requests", "rate", "ci_low", "ci_high", "complete", "source_id"]]
 
 # %% [markdown]
@@ -124,27 +160,59 @@ if table_path is not None:
         uni = response.select_contributors(uni, contributors)
     if chosen_years is not None:
         uni = uni[uni["report_year"].isin(chosen_years)]
-    print(nb.wrap(f"{raw.counts['rows_in_file']} allegations in the export; "
-                  + raw.coverage.describe(int(raw.coverage.first.year), int(raw.coverage.last.year))
-                  + f". {uni['allegation_id'].nunique()} involve {' or '.join(categories)} personnel in the selection."))
-    print(f"Censoring day for pending cases: {censor.date()} "
-          + ("(parameter as_of)" if as_of.strip() else "(first day of the export's last reporting month)"))
+    print(
+        nb.wrap(
+            f"{raw.counts['rows_in_file']} allegations in the export; "
+            + raw.coverage.describe(int(raw.coverage.first.year), int(raw.coverage.last.year))
+            + f". {uni['allegation_id'].nunique()} involve {' or '.join(categories)} personnel in the selection."
+        )
+    )
+    print(
+        f"Censoring day for pending cases: {censor.date()} "
+        + (
+            "(parameter as_of)"
+            if as_of.strip()
+            else "(first day of the export's last reporting month)"
+        )
+    )
     print(nb.wrap("Definition: " + response.DEFINITIONS["nio_appointed"]))
     nio = response.nio_rates(uni, "report_year", ci_method, alpha)
     totals = response.nio_totals(uni, ci_method, alpha).iloc[0]
     print(nb.wrap(response.describe_totals(totals, level)))
-    pko.results.record("nio_appointed_overall", [int(totals.appointed), int(totals.decided), round(float(totals.rate), 4)])
-    pko.results.record("nio_pending_as_not_appointed", [int(totals.appointed), int(totals.asked), round(float(totals.rate_pending_as_not), 4)])
-    pko.results.record("nio_appointed_by_year", {str(r.report_year): {"appointed": int(r.appointed), "decided": int(r.decided),
-                                                                      "pending": int(r.pending), "complete": bool(r.complete)}
-                                                 for r in nio.itertuples()})
+    pko.results.record(
+        "nio_appointed_overall",
+        [int(totals.appointed), int(totals.decided), round(float(totals.rate), 4)],
+    )
+    pko.results.record(
+        "nio_pending_as_not_appointed",
+        [int(totals.appointed), int(totals.asked), round(float(totals.rate_pending_as_not), 4)],
+    )
+    pko.results.record(
+        "nio_appointed_by_year",
+        {
+            str(r.report_year): {
+                "appointed": int(r.appointed),
+                "decided": int(r.decided),
+                "pending": int(r.pending),
+                "complete": bool(r.complete),
+            }
+            for r in nio.itertuples()
+        },
+    )
     if nio.empty:
         print("NIO requests by reporting year: none asked in the selection, nothing to show")
     else:
         fig, ax = plt.subplots(figsize=(7.5, 3.6))
-        plots.stacked_counts(response.nio_state_counts(nio), x="label", y="allegations", hue="state", ax=ax,
-                             order=["appointed", "no response", "declined", "pending"], source=table,
-                             title="NIO requests by reporting year and state on the export date")
+        plots.stacked_counts(
+            response.nio_state_counts(nio),
+            x="label",
+            y="allegations",
+            hue="state",
+            ax=ax,
+            order=["appointed", "no response", "declined", "pending"],
+            source=table,
+            title="NIO requests by reporting year and state on the export date",
+        )
         ax.set_xlabel("reporting year")
         ax.legend(title="state", fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         plots.save(fig, out / "nio_states_by_year.png")
@@ -152,19 +220,45 @@ if table_path is not None:
     whole = nio[nio["complete"].fillna(False).astype(bool)]
     if len(whole):
         fig, ax = plt.subplots(figsize=(7, 3.6))
-        plots.trend(whole.rename(columns={"report_year": "year"}), y="rate", ax=ax, ylabel="share with an NIO appointed", source=table,
-                    title=f"NIO appointed among decided requests, complete years, {ci_method} {level} intervals")
+        plots.trend(
+            whole.rename(columns={"report_year": "year"}),
+            y="rate",
+            ax=ax,
+            ylabel="share with an NIO appointed",
+            source=table,
+            title=f"NIO appointed among decided requests, complete years, {ci_method} {level} intervals",
+        )
         plots.save(fig, out / "nio_by_year.png")
         plt.show()
-    display(nio[["report_year", "complete", "appointed", "no_response", "declined", "pending", "rate", "ci_low", "ci_high",
-                 "rate_pending_as_not", "ci_low_pending_as_not", "ci_high_pending_as_not"]])
+    display(
+        nio[
+            [
+                "report_year",
+                "complete",
+                "appointed",
+                "no_response",
+                "declined",
+                "pending",
+                "rate",
+                "ci_low",
+                "ci_high",
+                "rate_pending_as_not",
+                "ci_low_pending_as_not",
+                "ci_high_pending_as_not",
+            ]
+        ]
+    )
     for r in nio[nio["caveat"] != ""].itertuples():
         print(nb.wrap(f"{r.report_year}: {r.caveat}", indent="    "))
 else:
     print("The bundled curated data hold one NIO figure, without a denominator:")
     f = pko.load("followups").query("measure == 'nio_appointed_pct'")
     for r in f.itertuples():
-        print(nb.wrap(f"  {r.period}: {r.value:.1f}% ({r.denominator_note}; {r.confidence} confidence, {r.source_id})"))
+        print(
+            nb.wrap(
+                f"  {r.period}: {r.value:.1f}% ({r.denominator_note}; {r.confidence} confidence, {r.source_id})"
+            )
+        )
 
 # %% [markdown]
 # ### By contributor
@@ -183,24 +277,65 @@ if table is not None:
         print(nb.wrap(f"Funnel plot: not drawn: {no_funnel}."))
     else:
         fig, ax = plt.subplots(figsize=(7, 4.6))
-        plots.funnel(contrib, response.funnel_limits(p0, max(int(contrib["decided"].max()), 2)), x="decided", y="rate",
-                     label="nationality", p0=p0, ax=ax, shared="shared", title="NIO appointment by contributor (funnel plot)",
-                     note=f"{contrib.attrs['shared_allegations']} allegation(s) name several contributors and count for each "
-                          "(open circles); the overall rate counts each allegation once.",
-                     xlabel="NIO requests decided", ylabel="share with an NIO appointed", source=table)
+        plots.funnel(
+            contrib,
+            response.funnel_limits(p0, max(int(contrib["decided"].max()), 2)),
+            x="decided",
+            y="rate",
+            label="nationality",
+            p0=p0,
+            ax=ax,
+            shared="shared",
+            title="NIO appointment by contributor (funnel plot)",
+            note=f"{contrib.attrs['shared_allegations']} allegation(s) name several contributors and count for each "
+            "(open circles); the overall rate counts each allegation once.",
+            xlabel="NIO requests decided",
+            ylabel="share with an NIO appointed",
+            source=table,
+        )
         plots.save(fig, out / "nio_funnel.png")
         plt.show()
     print(nb.wrap(contrib.attrs["note"]))
     if contrib.attrs["unresolved"]:
-        print(nb.wrap("Not a country, so in the totals but in no contributor row: "
-                      + ", ".join(f"{k} ({v} allegations)" for k, v in contrib.attrs["unresolved"].items())))
-    print(f"{(contrib['caution'] != '').sum()} of {len(contrib)} contributors have fewer than {min_cases} decided requests: "
-          "their rates are shown but should not be ranked")
+        print(
+            nb.wrap(
+                "Not a country, so in the totals but in no contributor row: "
+                + ", ".join(
+                    f"{k} ({v} allegations)" for k, v in contrib.attrs["unresolved"].items()
+                )
+            )
+        )
+    print(
+        f"{(contrib['caution'] != '').sum()} of {len(contrib)} contributors have fewer than {min_cases} decided requests: "
+        "their rates are shown but should not be ranked"
+    )
     t = contrib.attrs["totals"].iloc[0]
-    pko.results.record("nio_totals_each_allegation_once", {"allegations": int(t.allegations), "appointed": int(t.appointed),
-                                                           "decided": int(t.decided), "pending": int(t.pending)})
-    display(contrib.head(15)[["nationality", "nationality_iso3", "appointed", "decided", "pending", "rate", "ci_low", "ci_high",
-                              "rate_pending_as_not", "shared", "caution"]])
+    pko.results.record(
+        "nio_totals_each_allegation_once",
+        {
+            "allegations": int(t.allegations),
+            "appointed": int(t.appointed),
+            "decided": int(t.decided),
+            "pending": int(t.pending),
+        },
+    )
+    display(
+        contrib.head(15)[
+            [
+                "nationality",
+                "nationality_iso3",
+                "appointed",
+                "decided",
+                "pending",
+                "rate",
+                "ci_low",
+                "ci_high",
+                "rate_pending_as_not",
+                "shared",
+                "caution",
+            ]
+        ]
+    )
 
 # %% [markdown]
 # ### Time from report to a national outcome
@@ -219,26 +354,50 @@ if table is not None:
     print(nb.wrap("Definition: " + response.DEFINITIONS["outcome_reported"]))
     times = response.outcome_times(raw, uni, censor)
     if times.empty:
-        print("No allegation in the selection has a national-government action line: no time to an outcome to show.")
+        print(
+            "No allegation in the selection has a national-government action line: no time to an outcome to show."
+        )
     else:
-        tto = response.time_to_outcome(times["followup_days"], times["reported"], alpha, method=ci_method)
-        print(nb.wrap(f"{tto.n} allegations with a national action line, {tto.reported} with an outcome reported by {censor.date()}. "
-                      f"Median time from the reporting month to a reported outcome: "
-                      + ("not reached" if pd.isna(tto.median) else f"{tto.median:.0f} days")
-                      + f" ({level} interval {tto.ci_low:.0f} to "
-                      + ("beyond the longest follow-up" if pd.isna(tto.ci_high) else f"{tto.ci_high:.0f} days") + ")."))
-        pko.results.record("outcome_median_days", None if pd.isna(tto.median) else float(tto.median))
+        tto = response.time_to_outcome(
+            times["followup_days"], times["reported"], alpha, method=ci_method
+        )
+        print(
+            nb.wrap(
+                f"{tto.n} allegations with a national action line, {tto.reported} with an outcome reported by {censor.date()}. "
+                f"Median time from the reporting month to a reported outcome: "
+                + ("not reached" if pd.isna(tto.median) else f"{tto.median:.0f} days")
+                + f" ({level} interval {tto.ci_low:.0f} to "
+                + (
+                    "beyond the longest follow-up"
+                    if pd.isna(tto.ci_high)
+                    else f"{tto.ci_high:.0f} days"
+                )
+                + ")."
+            )
+        )
+        pko.results.record(
+            "outcome_median_days", None if pd.isna(tto.median) else float(tto.median)
+        )
         fig, ax = plt.subplots()
-        plots.survival({"national outcome": tto.table.rename(columns={"still_open": "survival"})}, ax=ax,
-                       xlabel="days since the first day of the reporting month", ylabel="share without a reported outcome",
-                       title="Time to a reported national outcome (current-status NPMLE)", source=table)
+        plots.survival(
+            {"national outcome": tto.table.rename(columns={"still_open": "survival"})},
+            ax=ax,
+            xlabel="days since the first day of the reporting month",
+            ylabel="share without a reported outcome",
+            title="Time to a reported national outcome (current-status NPMLE)",
+            source=table,
+        )
         plots.save(fig, out / "time_to_outcome.png")
         plt.show()
         display(response.outcome_horizons(tto).round(3))
         actions = response.national_actions(raw, uni["allegation_id"].unique())
-        print("National governments' final actions (one line per action and allegation; persons in parentheses in the export):")
+        print(
+            "National governments' final actions (one line per action and allegation; persons in parentheses in the export):"
+        )
         display(actions)
-        pko.results.record("national_actions", {r.action: int(r.lines) for r in actions.itertuples()})
+        pko.results.record(
+            "national_actions", {r.action: int(r.lines) for r in actions.itertuples()}
+        )
 
 # %% [markdown]
 # ## How long investigations take
@@ -253,24 +412,47 @@ if table is not None:
 # %%
 if table is not None:
     durations = response.investigation_durations(raw, censor, ids=uni["allegation_id"])
-    print(nb.wrap(f"{len(durations)} investigations ({int((durations['event'] == 0).sum())} still open on {durations.attrs['as_of']}); "
-                  f"{durations.attrs['not_applicable']} marked N/A left out. {durations.attrs['started_before_report']} finished "
-                  "investigations took longer than the time from their reporting month to the censoring day: they began before the "
-                  "allegation was reported, so for them the origin is earlier than the reporting month."))
+    print(
+        nb.wrap(
+            f"{len(durations)} investigations ({int((durations['event'] == 0).sum())} still open on {durations.attrs['as_of']}); "
+            f"{durations.attrs['not_applicable']} marked N/A left out. {durations.attrs['started_before_report']} finished "
+            "investigations took longer than the time from their reporting month to the censoring day: they began before the "
+            "allegation was reported, so for them the origin is earlier than the reporting month."
+        )
+    )
     by_entity = response.durations_by_entity(durations, min_n=min_cases, alpha=alpha)
     pko.results.record("censoring_day", durations.attrs["as_of"])
     if by_entity.empty:
-        print(nb.wrap(f"No investigating entity has {min_cases} or more investigations in the selection (min_cases): no "
-                      "Kaplan-Meier curve to show. By entity: "
-                      + (", ".join(f"{k} {v}" for k, v in by_entity.attrs["too_few"].items()) or "none") + "."))
+        print(
+            nb.wrap(
+                f"No investigating entity has {min_cases} or more investigations in the selection (min_cases): no "
+                "Kaplan-Meier curve to show. By entity: "
+                + (", ".join(f"{k} {v}" for k, v in by_entity.attrs["too_few"].items()) or "none")
+                + "."
+            )
+        )
     else:
-        pko.results.record("km_median_days", {r.entity: (None if pd.isna(r.km_median) else float(r.km_median)) for r in by_entity.itertuples()})
-        curves = {e: response.kaplan_meier(d["days"], d["event"], alpha).table
-                  for e, d in durations.groupby("entity") if e in set(by_entity["entity"])}
+        pko.results.record(
+            "km_median_days",
+            {
+                r.entity: (None if pd.isna(r.km_median) else float(r.km_median))
+                for r in by_entity.itertuples()
+            },
+        )
+        curves = {
+            e: response.kaplan_meier(d["days"], d["event"], alpha).table
+            for e, d in durations.groupby("entity")
+            if e in set(by_entity["entity"])
+        }
         fig, ax = plt.subplots()
-        plots.survival(curves, ax=ax, xlabel="days since the first day of the reporting month",
-                       title="Investigations still open (Kaplan-Meier)",
-                       note=f"Pending investigations censored on {durations.attrs['as_of']}.", source=table)
+        plots.survival(
+            curves,
+            ax=ax,
+            xlabel="days since the first day of the reporting month",
+            title="Investigations still open (Kaplan-Meier)",
+            note=f"Pending investigations censored on {durations.attrs['as_of']}.",
+            source=table,
+        )
         plots.save(fig, out / "investigation_durations.png")
         plt.show()
         display(by_entity.round(1))
@@ -295,12 +477,18 @@ if table is not None:
         print(nb.wrap(f"logistic model: not fitted ({exc})"))
 if logit is not None:
     left_out = ", ".join(map(str, logit.attrs["years_left_out"])) or "none"
-    print(nb.wrap(f"{logit.attrs['n']} allegations with a decided NIO request in {logit.attrs['clusters']} contributor clusters; "
-                  f"partial years left out: {left_out}. Method: {logit.attrs['method']}."))
+    print(
+        nb.wrap(
+            f"{logit.attrs['n']} allegations with a decided NIO request in {logit.attrs['clusters']} contributor clusters; "
+            f"partial years left out: {left_out}. Method: {logit.attrs['method']}."
+        )
+    )
     year_or = logit.set_index("term").loc["year_c"]
     year_or_p = logit_pending.set_index("term").loc["year_c"]
-    print(f"odds ratio per year: {year_or.odds_ratio:.3f} ({level} CI {year_or.ci_low:.3f}-{year_or.ci_high:.3f}); "
-          f"pending counted as not appointed: {year_or_p.odds_ratio:.3f} ({year_or_p.ci_low:.3f}-{year_or_p.ci_high:.3f})")
+    print(
+        f"odds ratio per year: {year_or.odds_ratio:.3f} ({level} CI {year_or.ci_low:.3f}-{year_or.ci_high:.3f}); "
+        f"pending counted as not appointed: {year_or_p.odds_ratio:.3f} ({year_or_p.ci_low:.3f}-{year_or_p.ci_high:.3f})"
+    )
     pko.results.record("nio_odds_ratio_per_year", round(float(year_or.odds_ratio), 4))
     display(logit.round(3))
 
@@ -309,4 +497,9 @@ if logit is not None:
 
 # %%
 cited = [followups, replying]
-nb.print_sources(cited, [] if table_path is None else [f"UN Conduct in UN Field Missions, table of allegations export: {table_path.name}"])
+nb.print_sources(
+    cited,
+    []
+    if table_path is None
+    else [f"UN Conduct in UN Field Missions, table of allegations export: {table_path.name}"],
+)

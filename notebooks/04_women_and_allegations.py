@@ -30,10 +30,9 @@ output_dir: str = ""  # folder for figures and results.json; "" means reports/04
 import matplotlib.pyplot as plt
 
 import pkoresearch as pko
-from pkoresearch import missions
+from pkoresearch import missions, plots
 from pkoresearch import notebook as nb
 from pkoresearch import panel as pn
-from pkoresearch import plots
 from pkoresearch.readers.un_conduct import read_table_of_allegations
 from pkoresearch.readers.un_contributions import read_monthly
 
@@ -41,22 +40,35 @@ start_year, end_year = nb.year_range(start_year, end_year, lo=2010, hi=2030)
 outcome = nb.choice("outcome", outcome, list(pn.OUTCOMES))
 model = nb.choice("model", model, list(pn.FAMILIES))
 if isinstance(lag, bool) or not isinstance(lag, int) or lag < 1:
-    raise pko.errors.ParameterError(f"parameter lag: found {lag!r}; expected a whole number of years >= 1")
+    raise pko.errors.ParameterError(
+        f"parameter lag: found {lag!r}; expected a whole number of years >= 1"
+    )
 kinds = nb.subset("mission_kinds", mission_kinds, list(missions.KINDS))
 if not isinstance(leave_out, list):
-    raise pko.errors.ParameterError(f"parameter leave_out: found {leave_out!r}; expected a list of mission acronyms")
+    raise pko.errors.ParameterError(
+        f"parameter leave_out: found {leave_out!r}; expected a list of mission acronyms"
+    )
 out = nb.output_dir(output_dir, "04_women_and_allegations")
 table_path = nb.dataset_input("allegations_table", allegations_table, "un_allegations")
-contributions_path = nb.dataset_input("contributions_mission_month", contributions_mission_month,
-                                      "un_contributions_mission_month")
+contributions_path = nb.dataset_input(
+    "contributions_mission_month", contributions_mission_month, "un_contributions_mission_month"
+)
 nb.display_options()
 ready = table_path is not None and contributions_path is not None
-print(nb.data_used("allegations_table", "the allegations of every mission-year", "no model without it"))
-print(nb.data_used("contributions_mission_month", "women's share and exposure", "no model without it"))
+print(
+    nb.data_used(
+        "allegations_table", "the allegations of every mission-year", "no model without it"
+    )
+)
+print(
+    nb.data_used("contributions_mission_month", "women's share and exposure", "no model without it")
+)
 pko.results.record("ready", ready)
 if not ready:
-    print("Needs allegations_table (a UN table of allegations export) and contributions_mission_month "
-          "(UN contributions by gender by month, .dta or odp_contributionsbygender.csv); nothing more to show.")
+    print(
+        "Needs allegations_table (a UN table of allegations export) and contributions_mission_month "
+        "(UN contributions by gender by month, .dta or odp_contributionsbygender.csv); nothing more to show."
+    )
 
 # %% [markdown]
 # ## How the panel is built
@@ -83,7 +95,9 @@ if ready:
     table = read_table_of_allegations(table_path)
     contributions = read_monthly(contributions_path)
     panel = pn.build_panel(contributions, table, start_year, end_year)
-    left_out = nb.subset("leave_out", leave_out, sorted(set(panel.data["mission"]))) if leave_out else []
+    left_out = (
+        nb.subset("leave_out", leave_out, sorted(set(panel.data["mission"]))) if leave_out else []
+    )
     for line in panel.describe():
         print(nb.wrap(line))
     print(nb.wrap(f"Allegations: {table.coverage.describe(start_year, end_year)}"))
@@ -125,35 +139,59 @@ if ready:
 
 # %%
 if ready:
-    fitted = pn.fit_models(panel, outcome, start_year, end_year, family=model, lag=lag,
-                           leave_out=left_out, kinds=kinds)
+    fitted = pn.fit_models(
+        panel, outcome, start_year, end_year, family=model, lag=lag, leave_out=left_out, kinds=kinds
+    )
     display(fitted.steps)
-    print(nb.wrap(f"Outcome: {pn.OUTCOME_TEXT[outcome]}; {len(fitted.sample)} mission-years, "
-                  f"{fitted.sample['mission'].nunique()} missions, "
-                  f"{int((fitted.sample[pn.OUTCOMES[outcome]] == 0).sum())} of them with no allegation (kept)."))
+    print(
+        nb.wrap(
+            f"Outcome: {pn.OUTCOME_TEXT[outcome]}; {len(fitted.sample)} mission-years, "
+            f"{fitted.sample['mission'].nunique()} missions, "
+            f"{int((fitted.sample[pn.OUTCOMES[outcome]] == 0).sum())} of them with no allegation (kept)."
+        )
+    )
     if fitted.not_estimable:
         print(nb.wrap(f"Models: not fitted: {fitted.not_estimable}."))
     else:
         display(fitted.table())
     for r in fitted.results:
         if r.dropped_all_zero:
-            print(nb.wrap(f"{r.spec.label}: left out, no allegation in any year: {', '.join(r.dropped_all_zero)}"))
+            print(
+                nb.wrap(
+                    f"{r.spec.label}: left out, no allegation in any year: {', '.join(r.dropped_all_zero)}"
+                )
+            )
         if r.not_estimable:
             print(nb.wrap(f"{r.spec.label}: not estimable ({r.not_estimable})"))
     include_one = sum(r.ci_low <= 1 <= r.ci_high for r in fitted.fitted)
-    print(f"{include_one} of {len(fitted.fitted)} intervals include 1 (no association distinguishable from none)")
+    print(
+        f"{include_one} of {len(fitted.fitted)} intervals include 1 (no association distinguishable from none)"
+    )
     estimates = fitted.to_frame(estimable_only=True)
     pko.results.record("mission_years_modelled", len(fitted.sample))
-    pko.results.record("irr_per_point", {r.specification: [round(r.irr, 3), round(r.ci_low, 3), round(r.ci_high, 3)]
-                                         for r in estimates.itertuples()})
+    pko.results.record(
+        "irr_per_point",
+        {
+            r.specification: [round(r.irr, 3), round(r.ci_low, 3), round(r.ci_high, 3)]
+            for r in estimates.itertuples()
+        },
+    )
 
 # %%
 if ready and estimates.empty:
     print("coefficient plot: no specification could be estimated, nothing to show")
 elif ready:
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(estimates) + 1.5))
-    plots.coefficients(estimates, ax=ax, title="Women's share and allegations, 95% intervals",
-                       source=[table, contributions, *sorted(set(panel.data["allegations_source"].dropna()) - {pn.EXPORT_SOURCE})])
+    plots.coefficients(
+        estimates,
+        ax=ax,
+        title="Women's share and allegations, 95% intervals",
+        source=[
+            table,
+            contributions,
+            *sorted(set(panel.data["allegations_source"].dropna()) - {pn.EXPORT_SOURCE}),
+        ],
+    )
     plots.save(fig, out / "coefficients.png")
     plt.show()
 
@@ -184,11 +222,13 @@ elif ready:
 
 # %%
 if ready:
-    for line in [f"UN Conduct in UN Field Missions, table of allegations: {table_path.name}",
-                 f"UN Department of Peace Operations, uniformed personnel contributions by gender: {contributions_path.name}",
-                 "Karim, S. and Beardsley, K. (2016). Explaining sexual exploitation and abuse in peacekeeping "
-                 "missions: the role of female peacekeepers and gender equality in contributing countries. "
-                 "Journal of Peace Research 53(1), 100-115"]:
+    for line in [
+        f"UN Conduct in UN Field Missions, table of allegations: {table_path.name}",
+        f"UN Department of Peace Operations, uniformed personnel contributions by gender: {contributions_path.name}",
+        "Karim, S. and Beardsley, K. (2016). Explaining sexual exploitation and abuse in peacekeeping "
+        "missions: the role of female peacekeepers and gender equality in contributing countries. "
+        "Journal of Peace Research 53(1), 100-115",
+    ]:
         print(nb.wrap(line, indent="    "))
     curated_ids = sorted(set(panel.data["allegations_source"].dropna()) - {pn.EXPORT_SOURCE})
     if curated_ids:

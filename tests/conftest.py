@@ -57,9 +57,11 @@ def pytest_collection_modifyitems(config, items):
     missing = _CACHE.get("missing")
     if not missing:
         return
-    reason = (f"nbval: the committed outputs come from the pinned real files; {', '.join(missing)} "
-              f"not found in {EXTERNAL} (import them with `pkoresearch data import DIR`; CI "
-              "provides ../shared/external)")
+    reason = (
+        f"nbval: the committed outputs come from the pinned real files; {', '.join(missing)} "
+        f"not found in {EXTERNAL} (import them with `pkoresearch data import DIR`; CI "
+        "provides ../shared/external)"
+    )
     for item in items:
         if type(item).__name__ == "IPyNbCell" and uses_real_data(Path(item.path)):
             item.add_marker(pytest.mark.skip(reason=reason))
@@ -68,16 +70,22 @@ def pytest_collection_modifyitems(config, items):
 def pytest_collectstart(collector):
     # nbval's documented hook for outputs that must not be compared
     if getattr(collector, "skip_compare", None) is not None:
-        collector.skip_compare += ("text/html", "application/javascript", "stderr",
-                                   "application/vnd.jupyter.widget-view+json")
+        collector.skip_compare += (
+            "text/html",
+            "application/javascript",
+            "stderr",
+            "application/vnd.jupyter.widget-view+json",
+        )
 
 
 def external_file(name: str) -> Path:
     """Path of a third-party file in ../shared/external, or skip saying why it is needed."""
     p = EXTERNAL / name
     if not p.is_file():
-        pytest.skip(f"needs the third-party file {name} in {EXTERNAL} (not committed: it is "
-                    "published by others; CI provides ../shared/external)")
+        pytest.skip(
+            f"needs the third-party file {name} in {EXTERNAL} (not committed: it is "
+            "published by others; CI provides ../shared/external)"
+        )
     return p
 
 
@@ -85,8 +93,10 @@ def cached_real_file(name: str) -> Path:
     """The session cache's copy of registry dataset ``name``, or skip saying why it is needed."""
     p = registry.cached_path(name)
     if p is None:
-        pytest.skip(f"needs {registry.get(name).filename} ({name}) in {EXTERNAL}, imported into "
-                    "the test cache (CI provides ../shared/external)")
+        pytest.skip(
+            f"needs {registry.get(name).filename} ({name}) in {EXTERNAL}, imported into "
+            "the test cache (CI provides ../shared/external)"
+        )
     return p
 
 

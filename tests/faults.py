@@ -22,8 +22,9 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\
 
 def real_allegations() -> pd.DataFrame:
     """The real UN export's cells as text (753 rows; the index is the spreadsheet row)."""
-    df = pd.read_excel(external_file(ALLEGATIONS_XLSX), sheet_name="Export", dtype=str,
-                       keep_default_na=False)
+    df = pd.read_excel(
+        external_file(ALLEGATIONS_XLSX), sheet_name="Export", dtype=str, keep_default_na=False
+    )
     df.index = pd.RangeIndex(2, 2 + len(df))
     return df
 

@@ -7,14 +7,25 @@ import pandas as pd
 import pytest
 
 import pkoresearch as pko
-from pkoresearch import countries
 from conftest import external_file
+from pkoresearch import countries
 
 
 def test_spelling_variants_meet_on_one_code():
-    got = countries.to_iso3(["Congo", "Congo (Republic of)", "Democratic Republic of the Congo",
-                             "United Republic of Tanzania", "Tanzania", "Republic of Moldova",
-                             "Moldova", "Côte d'Ivoire", "Cote d'Ivoire", "Namibia"]).tolist()
+    got = countries.to_iso3(
+        [
+            "Congo",
+            "Congo (Republic of)",
+            "Democratic Republic of the Congo",
+            "United Republic of Tanzania",
+            "Tanzania",
+            "Republic of Moldova",
+            "Moldova",
+            "Côte d'Ivoire",
+            "Cote d'Ivoire",
+            "Namibia",
+        ]
+    ).tolist()
     assert got == ["COG", "COG", "COD", "TZA", "TZA", "MDA", "MDA", "CIV", "CIV", "NAM"]
 
 
@@ -52,8 +63,11 @@ def test_every_nationality_in_the_un_table_resolves_or_is_listed():
 
 
 def test_gender_statistics_codes_agree_with_the_crosswalk():
-    raw = pd.read_csv(external_file("IPIDataLab_TCC-DataScraper_Gender.Full.csv"),
-                      usecols=["Contributor", "Contributor ISO-3"], keep_default_na=False)
+    raw = pd.read_csv(
+        external_file("IPIDataLab_TCC-DataScraper_Gender.Full.csv"),
+        usecols=["Contributor", "Contributor ISO-3"],
+        keep_default_na=False,
+    )
     raw = raw.drop_duplicates()
     assert len(raw) == 135
     mine = countries.to_iso3(raw["Contributor"])
@@ -61,8 +75,10 @@ def test_gender_statistics_codes_agree_with_the_crosswalk():
 
 
 def test_contributions_file_country_names_all_resolve():
-    raw = pd.read_csv(external_file("UN_contributions_by_gender_country_mission_year_2010-2021.csv"),
-                      usecols=["Country"])
+    raw = pd.read_csv(
+        external_file("UN_contributions_by_gender_country_mission_year_2010-2021.csv"),
+        usecols=["Country"],
+    )
     assert raw["Country"].nunique() == 144
     assert countries.unresolved(raw["Country"]) == []
 

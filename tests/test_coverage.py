@@ -32,8 +32,8 @@ def test_zero_inside_missing_outside():
     counts = pd.DataFrame({"year": [2015, 2017, 2024], "allegations": [69, 63, 61]})
     out = counts_in_coverage(counts, cov, 2010, 2024)
     by_year = out.set_index("year")
-    assert by_year.loc[2010:2014, "allegations"].isna().all()   # outside: missing, never 0
-    assert by_year.loc[2016, "allegations"] == 0                # covered, nothing reported
+    assert by_year.loc[2010:2014, "allegations"].isna().all()  # outside: missing, never 0
+    assert by_year.loc[2016, "allegations"] == 0  # covered, nothing reported
     assert by_year.loc[2024, "allegations"] == 61
     assert by_year["complete"].isna().sum() == 5
     assert bool(by_year.loc[2024, "complete"]) is False

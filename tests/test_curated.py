@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import pkoresearch as pko
-from pkoresearch.curated import SPECS, mark_preferred
 from conftest import ROOT
+from pkoresearch.curated import SPECS, mark_preferred
 
 
 def _one(df: pd.DataFrame, query: str) -> float:
@@ -34,7 +34,9 @@ def test_women_august_2010():
     assert _one(p, q.format("women_share_pct")) == pytest.approx(3.33)
 
 
-@pytest.mark.parametrize("year,followups,responses", [(2010, 74, 29), (2011, 60, 26), (2012, 47, 27)])
+@pytest.mark.parametrize(
+    "year,followups,responses", [(2010, 74, 29), (2011, 60, 26), (2012, 47, 27)]
+)
 def test_followups_and_responses(year, followups, responses):
     f = pko.load("followups")
     assert _one(f, f"year_start == {year} and measure == 'followups_sent'") == followups
@@ -72,7 +74,9 @@ def test_types_follow_the_conventions():
 
 def test_all_revisions_kept_and_one_preferred():
     every = pko.load("allegations", preferred=False)
-    pk2014 = every.query("year == 2014 and scope == 'peacekeeping' and measure == 'allegations_total'")
+    pk2014 = every.query(
+        "year == 2014 and scope == 'peacekeeping' and measure == 'allegations_total'"
+    )
     assert sorted(pk2014["value"]) == [51, 52]
     # A/70/729 (2016) revised A/69/779's 51 to 52: the later report is preferred
     assert pk2014.loc[pk2014["preferred"], "value"].tolist() == [52]
@@ -84,34 +88,58 @@ def test_all_revisions_kept_and_one_preferred():
 
 def _catalogue(rows: dict[str, dict]) -> pd.DataFrame:
     """A small source catalogue: id -> the fields the preferred rule reads."""
-    base = {c: "" for c in pko.sources.COLUMNS}
+    base = dict.fromkeys(pko.sources.COLUMNS, "")
     return pd.DataFrame([{**base, "source_id": sid, **r} for sid, r in rows.items()])
 
 
 def test_preferred_rule_on_a_known_example():
     spec = SPECS["allegations"]
-    df = pd.DataFrame({
-        "year": [2020, 2020, 2020, 2021, 2022, 2022, 2023, 2023, 2024, 2024],
-        "scope": ["peacekeeping"] * 10,
-        "measure": ["allegations_total"] * 10,
-        "confidence": ["medium", "high", "medium", "low", "medium", "medium", "medium", "low",
-                       "medium", "medium"],
-        "source_id": ["old", "older-high", "new", "only", "first", "second", "mirror", "paper",
-                      "same-report-paper", "same-report-un"],
-    })
+    df = pd.DataFrame(
+        {
+            "year": [2020, 2020, 2020, 2021, 2022, 2022, 2023, 2023, 2024, 2024],
+            "scope": ["peacekeeping"] * 10,
+            "measure": ["allegations_total"] * 10,
+            "confidence": [
+                "medium",
+                "high",
+                "medium",
+                "low",
+                "medium",
+                "medium",
+                "medium",
+                "low",
+                "medium",
+                "medium",
+            ],
+            "source_id": [
+                "old",
+                "older-high",
+                "new",
+                "only",
+                "first",
+                "second",
+                "mirror",
+                "paper",
+                "same-report-paper",
+                "same-report-un",
+            ],
+        }
+    )
     report = {"type": "un_document", "via_type": "newspaper"}
-    cat = _catalogue({
-        "old": {**report, "date": "2020-02-17"},
-        "older-high": {**report, "date": "2016-02-16"},
-        "new": {**report, "date": "2022"},
-        "only": {"type": "newspaper"},
-        "first": {"type": "newspaper"},
-        "second": {"type": "newspaper"},
-        "mirror": {**report, "date": "2024", "via_type": "web_mirror"},
-        "paper": {"type": "newspaper"},
-        "same-report-paper": {**report, "date": "2025-03"},
-        "same-report-un": {**report, "date": "2025-03", "via_type": "un_news"},
-    })
+    cat = _catalogue(
+        {
+            "old": {**report, "date": "2020-02-17"},
+            "older-high": {**report, "date": "2016-02-16"},
+            "new": {**report, "date": "2022"},
+            "only": {"type": "newspaper"},
+            "first": {"type": "newspaper"},
+            "second": {"type": "newspaper"},
+            "mirror": {**report, "date": "2024", "via_type": "web_mirror"},
+            "paper": {"type": "newspaper"},
+            "same-report-paper": {**report, "date": "2025-03"},
+            "same-report-un": {**report, "date": "2025-03", "via_type": "un_news"},
+        }
+    )
     got = mark_preferred(df, spec, cat).tolist()
     # 2020: high confidence wins over a later report; 2021: a lone row; 2022: a tie -> first row;
     # 2023: never a copy page when another source gives the figure, even at lower confidence;
@@ -121,12 +149,22 @@ def test_preferred_rule_on_a_known_example():
 
 def test_later_report_preferred_and_reports_before_other_sources():
     spec = SPECS["allegations"]
-    df = pd.DataFrame({"year": [2018] * 3, "scope": ["peacekeeping_and_spm"] * 3,
-                       "measure": ["allegations_total"] * 3, "confidence": ["medium"] * 3,
-                       "source_id": ["statement", "a73", "a74"]})
-    cat = _catalogue({"statement": {"type": "press_agency", "date": "2021"},
-                      "a73": {"type": "un_document", "date": "2019-02-14"},
-                      "a74": {"type": "un_document", "date": "2020-02-17"}})
+    df = pd.DataFrame(
+        {
+            "year": [2018] * 3,
+            "scope": ["peacekeeping_and_spm"] * 3,
+            "measure": ["allegations_total"] * 3,
+            "confidence": ["medium"] * 3,
+            "source_id": ["statement", "a73", "a74"],
+        }
+    )
+    cat = _catalogue(
+        {
+            "statement": {"type": "press_agency", "date": "2021"},
+            "a73": {"type": "un_document", "date": "2019-02-14"},
+            "a74": {"type": "un_document", "date": "2020-02-17"},
+        }
+    )
     assert mark_preferred(df, spec, cat).tolist() == [False, False, True]
 
 
@@ -139,8 +177,10 @@ def test_date_key_orders_partial_dates_after_full_ones_of_their_year():
 
 def test_personnel_prefers_the_monthly_gender_statistics():
     every = pko.load("personnel", preferred=False)
-    dec2009 = every.query("year == 2009 and month == 12 and category == 'all_uniformed' "
-                          "and measure == 'personnel_total'")
+    dec2009 = every.query(
+        "year == 2009 and month == 12 and category == 'all_uniformed' "
+        "and measure == 'personnel_total'"
+    )
     assert sorted(dec2009["value"]) == [98196, 98197]  # UN gender statistics vs OWID year-end
     assert dec2009.loc[dec2009["preferred"], "value"].tolist() == [98196]
 
@@ -170,8 +210,16 @@ def test_cite_and_sources_of_frame():
 def test_own_copy_is_validated_with_the_same_schema(tmp_path):
     own = tmp_path / "my_allegations.csv"
     df = pd.read_csv(ROOT / "data" / "allegations.csv", dtype=str, keep_default_na=False)
-    df.loc[len(df)] = ["2025", "peacekeeping_and_spm", "allegations_total", "101",
-                       "tip2011-seed", "my note", "low", "researcher's own row"]
+    df.loc[len(df)] = [
+        "2025",
+        "peacekeeping_and_spm",
+        "allegations_total",
+        "101",
+        "tip2011-seed",
+        "my note",
+        "low",
+        "researcher's own row",
+    ]
     df.to_csv(own, index=False)
     mine = pko.load("allegations", path=own, preferred=False)
     assert len(mine) == 188 + 14 + 1
@@ -182,17 +230,26 @@ def test_data_dir_can_be_overridden(tmp_path):
     for f in (ROOT / "data").glob("*.csv"):
         (tmp_path / f.name).write_bytes(f.read_bytes())
     code = "import pkoresearch as pko; print(len(pko.load('organizations')))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**__import__("os").environ, "PKORESEARCH_DATA": str(tmp_path)})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "PKORESEARCH_DATA": str(tmp_path)},
+    )
     assert out.stdout.strip() == "35"
 
 
 def test_data_matches_the_reference_facts(reference_dir, tmp_path):
     """data/ is exactly what tools/build_data.py makes from ../shared/reference."""
-    subprocess.run([sys.executable, str(ROOT / "tools" / "build_data.py"), str(reference_dir),
-                    str(tmp_path)], check=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "build_data.py"), str(reference_dir), str(tmp_path)],
+        check=True,
+    )
     built = sorted(p.name for p in tmp_path.glob("*.csv")) + ["datapackage.json"]
-    assert len(built) == 10  # every table but the hand-written org_policies, the catalogue, the package
+    assert (
+        len(built) == 10
+    )  # every table but the hand-written org_policies, the catalogue, the package
     for name in built:
         assert (tmp_path / name).read_bytes() == (ROOT / "data" / name).read_bytes(), name
 
@@ -221,7 +278,9 @@ def test_revisions_first_published_is_not_the_preferred_value():
     assert r.loc[2018, "preferred_value"] == 56
     # 2017: 62 in A/72/751, 63 in A/75/754
     assert (r.loc[2017, "first_value"], r.loc[2017, "latest_value"]) == (62, 63)
-    assert r.loc[2017, "first_document"] == "A/72/751" and r.loc[2017, "latest_document"] == "A/75/754"
+    assert (
+        r.loc[2017, "first_document"] == "A/72/751" and r.loc[2017, "latest_document"] == "A/75/754"
+    )
     assert r.loc[2017, "preferred_value"] == 62  # the series keeps peacekeeping_and_spm's figure
     # 2014: 51 in A/69/779, 52 in A/70/729
     assert r.loc[2014, ["first_value", "latest_value", "values"]].tolist() == [51, 52, "51 -> 52"]
@@ -250,8 +309,9 @@ def test_revisions_of_the_real_un_table():
 
     t = read_table_of_allegations(external_file("UN_conduct_table_of_allegations_2024-07.xlsx"))
     counts = t.allegations.groupby("report_year").size().rename("allegations").reset_index()
-    r = pko.curated.revisions(2015, 2023, table=counts.rename(columns={"report_year": "year"})
-                              ).set_index("year")
+    r = pko.curated.revisions(
+        2015, 2023, table=counts.rename(columns={"report_year": "year"})
+    ).set_index("year")
     # the table (July 2024) agrees with the latest published figure of every year 2015-2023
     assert (r["table_minus_latest"] == 0).all()
     assert r.loc[[2016, 2017, 2018], "table_minus_first"].tolist() == [1, 1, 2]

@@ -32,9 +32,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from conftest import EXTERNAL, ROOT, cached_real_file
 from pkoresearch import cli, registry, results, shipping
 from pkoresearch.runner import Run
-from conftest import EXTERNAL, ROOT, cached_real_file
 
 PINNED_TABLE = registry.get("un_allegations").sha256
 
@@ -52,24 +52,40 @@ def test_a_job_carries_the_files_its_parameters_name(tmp_path):
     job, handles = ship.job(Run("a", "01_allegation_trends.ipynb", {"missions": ["MINUSCA"]}))
     assert {c["dataset"]: c["sha256"] for c in job["cache"]} == {
         "un_allegations": PINNED_TABLE,
-        "un_contributions_mission_month": registry.get("un_contributions_mission_month").sha256}
+        "un_contributions_mission_month": registry.get("un_contributions_mission_month").sha256,
+    }
     assert job["paths"] == {}
     assert job["cache"][0]["record"]["sha256"] == PINNED_TABLE  # the record travels with it
     nb_sha = shipping.file_sha256(ROOT / "notebooks" / "01_allegation_trends.ipynb")
     assert job["notebook"]["sha256"] == nb_sha and set(handles) == {
-        nb_sha, PINNED_TABLE, registry.get("un_contributions_mission_month").sha256}
+        nb_sha,
+        PINNED_TABLE,
+        registry.get("un_contributions_mission_month").sha256,
+    }
     assert handles[PINNED_TABLE] == shipping.LocalFile(str(table), PINNED_TABLE)
     assert job["final"] == str(tmp_path / "out" / "runs" / "a")
     # a path of the user's own: shipped as a file, named as the user named it
-    job, handles = ship.job(Run("b", "01_allegation_trends.ipynb",
-                                {"allegations_table": str(mine),
-                                 "contributions_mission_month": "bundled"}))
-    assert job["paths"] == {"allegations_table": {
-        "value": str(mine), "client_path": str(mine), "sha256": PINNED_TABLE,
-        "filename": "my export.xlsx", "dataset": None}}
+    job, handles = ship.job(
+        Run(
+            "b",
+            "01_allegation_trends.ipynb",
+            {"allegations_table": str(mine), "contributions_mission_month": "bundled"},
+        )
+    )
+    assert job["paths"] == {
+        "allegations_table": {
+            "value": str(mine),
+            "client_path": str(mine),
+            "sha256": PINNED_TABLE,
+            "filename": "my export.xlsx",
+            "dataset": None,
+        }
+    }
     # the datasets the notebook names travel too (once per worker), whatever this run's values
-    assert [c["dataset"] for c in job["cache"]] == ["un_allegations",
-                                                    "un_contributions_mission_month"]
+    assert [c["dataset"] for c in job["cache"]] == [
+        "un_allegations",
+        "un_contributions_mission_month",
+    ]
     # the overview notebook reads bundled data only: nothing but the notebook travels
     job, handles = ship.job(Run("c", "00_overview.ipynb", {}))
     assert job["cache"] == [] and job["paths"] == {} and len(handles) == 1
@@ -79,12 +95,23 @@ def test_a_worker_refuses_other_code_or_data_and_changed_files(tmp_path):
     nb = tmp_path / "x.ipynb"
     nb.write_text("{}")
     sha = shipping.file_sha256(nb)
-    job = {"token": "t", "run": {"name": "x", "notebook": "x.ipynb", "parameters": {}},
-           "notebook": {"sha256": sha, "source": str(nb)}, "final": str(tmp_path / "f"),
-           "paths": {}, "cache": [], "html_report": False, "timeout": None, "kernel": "python3",
-           "expect": {"pkoresearch": "0.0.1", "bundled_data": shipping.bundled_data_digest()}}
-    with pytest.raises(shipping.ShippingError, match=r"has pkoresearch .* expected the client's "
-                                                     r"pkoresearch 0\.0\.1"):
+    job = {
+        "token": "t",
+        "run": {"name": "x", "notebook": "x.ipynb", "parameters": {}},
+        "notebook": {"sha256": sha, "source": str(nb)},
+        "final": str(tmp_path / "f"),
+        "paths": {},
+        "cache": [],
+        "html_report": False,
+        "timeout": None,
+        "kernel": "python3",
+        "expect": {"pkoresearch": "0.0.1", "bundled_data": shipping.bundled_data_digest()},
+    }
+    with pytest.raises(
+        shipping.ShippingError,
+        match=r"has pkoresearch .* expected the client's "
+        r"pkoresearch 0\.0\.1",
+    ):
         shipping.run_job(job, {sha: shipping.LocalFile(str(nb), sha)})
     job["expect"]["pkoresearch"] = shipping.__version__
     nb.write_text('{"changed": true}')  # after the client hashed it
@@ -120,11 +147,26 @@ def _unshare_problem() -> str | None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as probe:
-        got = subprocess.run(["unshare", "--mount", "--propagation", "private", "mount", "-t",
-                              "tmpfs", "tmpfs", probe], capture_output=True, text=True)
+        got = subprocess.run(
+            [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "mount",
+                "-t",
+                "tmpfs",
+                "tmpfs",
+                probe,
+            ],
+            capture_output=True,
+            text=True,
+        )
     if got.returncode != 0:
-        return ("needs a private mount namespace with tmpfs mounts (`unshare --mount`, as root or "
-                f"with CAP_SYS_ADMIN): {got.stderr.strip()[:200]}")
+        return (
+            "needs a private mount namespace with tmpfs mounts (`unshare --mount`, as root or "
+            f"with CAP_SYS_ADMIN): {got.stderr.strip()[:200]}"
+        )
     return None
 
 
@@ -135,11 +177,29 @@ def _install_package(base: Path) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
     for name in ("src", "data", "notebooks"):
-        shutil.copytree(ROOT / name, src / name, symlinks=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".ipynb_*"))
+        shutil.copytree(
+            ROOT / name,
+            src / name,
+            symlinks=True,
+            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".ipynb_*"),
+        )
     site = base / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
-                    str(site), str(src)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     shutil.rmtree(src)
     return site
 
@@ -186,8 +246,11 @@ def cluster(tmp_path_factory):
     (private / "inputs").mkdir(parents=True)
     site = _install_package(base)
     venv = Path(sys.prefix)
-    hidden = {"checkout": ROOT, "client outputs and inputs": private,
-              "client cache": Path(os.environ["PKORESEARCH_CACHE"])}
+    hidden = {
+        "checkout": ROOT,
+        "client outputs and inputs": private,
+        "client cache": Path(os.environ["PKORESEARCH_CACHE"]),
+    }
     shared = ROOT.parent / "shared"
     for name, folder in (("shared", shared), ("external", EXTERNAL)):
         if folder.is_dir() and not any(folder.is_relative_to(h) for h in hidden.values()):
@@ -200,27 +263,43 @@ def cluster(tmp_path_factory):
     for folder in hidden.values():
         lines.append(f"mount -t tmpfs -o size=1m tmpfs {shlex.quote(str(folder))}")
     if venv.is_relative_to(ROOT):
-        lines += [f"mkdir -p {shlex.quote(str(venv))}",
-                  f"mount --bind {shlex.quote(str(keep))} {shlex.quote(str(venv))}"]
+        lines += [
+            f"mkdir -p {shlex.quote(str(venv))}",
+            f"mount --bind {shlex.quote(str(keep))} {shlex.quote(str(venv))}",
+        ]
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask = shlex.quote(str(venv / "bin" / "dask"))
-    lines += [f"{dask} scheduler --host 127.0.0.1 --port {port} --no-dashboard &",
-              *(f"{dask} worker {address} --name {name} --nthreads 1 --host 127.0.0.1 "
-                f"--no-dashboard &" for name in ("w1", "w2")),
-              "wait"]
+    lines += [
+        f"{dask} scheduler --host 127.0.0.1 --port {port} --no-dashboard &",
+        *(
+            f"{dask} worker {address} --name {name} --nthreads 1 --host 127.0.0.1 --no-dashboard &"
+            for name in ("w1", "w2")
+        ),
+        "wait",
+    ]
     worker_cache = base / "worker-cache"  # empty: the workers have no real data of their own
     worker_cache.mkdir()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PKORESEARCH_", "DASK_")) and k not in ("PYTHONPATH",)}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PKORESEARCH_", "DASK_")) and k not in ("PYTHONPATH",)
+    }
     # allowed-failures 1: a run is retried once after its worker dies, fails the second time
-    env.update(PYTHONPATH=str(site), PKORESEARCH_CACHE=str(worker_cache),
-               DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1")
+    env.update(
+        PYTHONPATH=str(site),
+        PKORESEARCH_CACHE=str(worker_cache),
+        DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1",
+    )
     log = base / "cluster.log"
     with open(log, "wb") as fh:
-        proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                                 "\n".join(lines)], env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(lines)],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     client = None
     try:
         deadline = time.monotonic() + 180
@@ -251,13 +330,26 @@ def test_the_workers_see_neither_the_checkout_nor_the_data_nor_the_outputs(clust
 def _sweep_yaml(path: Path, mine: Path) -> None:
     """Three runs of the trends notebook, each naming the real UN table differently: a registry
     name, "auto", and a path to a file of the user's own."""
-    runs = [("trends-MINUSCA-military", ["MINUSCA"], ["military"], "un_allegations"),
-            ("trends-UNMISS-police", ["UNMISS"], ["police"], "auto"),
-            ("trends-MONUSCO-civilian", ["MONUSCO"], ["civilian"], str(mine))]
-    doc = {"runs": [{"name": name, "notebook": "01_allegation_trends.ipynb",
-                     "parameters": {"missions": m, "personnel_categories": c,
-                                    "allegations_table": table, "breakpoints": []}}
-                    for name, m, c, table in runs]}
+    runs = [
+        ("trends-MINUSCA-military", ["MINUSCA"], ["military"], "un_allegations"),
+        ("trends-UNMISS-police", ["UNMISS"], ["police"], "auto"),
+        ("trends-MONUSCO-civilian", ["MONUSCO"], ["civilian"], str(mine)),
+    ]
+    doc = {
+        "runs": [
+            {
+                "name": name,
+                "notebook": "01_allegation_trends.ipynb",
+                "parameters": {
+                    "missions": m,
+                    "personnel_categories": c,
+                    "allegations_table": table,
+                    "breakpoints": [],
+                },
+            }
+            for name, m, c, table in runs
+        ]
+    }
     path.write_text(json.dumps(doc))
 
 
@@ -275,8 +367,22 @@ def test_a_sweep_on_the_hidden_cluster_equals_a_local_run(cluster, capsys):
     _sweep_yaml(runs, mine)
     local, remote = cluster.private / "local", cluster.private / "dask"
     assert cli.main(["run", "--runs", str(runs), "--jobs", "2", "-o", str(local)]) == 0
-    assert cli.main(["run", "--runs", str(runs), "--executor", "dask", "--scheduler",
-                     cluster.address, "-o", str(remote)]) == 0, capsys.readouterr().err
+    assert (
+        cli.main(
+            [
+                "run",
+                "--runs",
+                str(runs),
+                "--executor",
+                "dask",
+                "--scheduler",
+                cluster.address,
+                "-o",
+                str(remote),
+            ]
+        )
+        == 0
+    ), capsys.readouterr().err
     manifest = json.loads((remote / "manifest.json").read_text())
     workers = set(cluster.client.scheduler_info()["workers"])
     assert manifest["failed"] == 0 and len(manifest["runs"]) == 3
@@ -284,56 +390,74 @@ def test_a_sweep_on_the_hidden_cluster_equals_a_local_run(cluster, capsys):
         assert r["worker"]["worker"] in workers  # it ran on the cluster
         mine_run, theirs = remote / "runs" / r["folder"], local / "runs" / r["folder"]
         assert json.loads((mine_run / "results.json").read_text()) == json.loads(
-            (theirs / "results.json").read_text()), r["name"]
+            (theirs / "results.json").read_text()
+        ), r["name"]
         got = json.loads((mine_run / "inputs.json").read_text())
         assert got == json.loads((theirs / "inputs.json").read_text()), r["name"]
         assert got["allegations_table"]["sha256"] == PINNED_TABLE
         assert results.read(mine_run)["allegations_by_mission"]  # counted from the real table
         assert _injected(mine_run / "notebook.ipynb") == _injected(
-            theirs / "notebook.ipynb").replace(str(local), str(remote))
+            theirs / "notebook.ipynb"
+        ).replace(str(local), str(remote))
         assert sorted(p.name for p in mine_run.iterdir()) == sorted(
-            p.name for p in theirs.iterdir())
+            p.name for p in theirs.iterdir()
+        )
         for f in mine_run.rglob("*"):
             if f.suffix in (".ipynb", ".html", ".json"):
                 assert "pkoresearch-run-" not in f.read_text(), f  # no worker folder named
     by_name = {r["name"]: r for r in manifest["runs"]}
-    path_run = json.loads((remote / "runs" / by_name["trends-MONUSCO-civilian"]["folder"]
-                           / "inputs.json").read_text())["allegations_table"]
+    path_run = json.loads(
+        (remote / "runs" / by_name["trends-MONUSCO-civilian"]["folder"] / "inputs.json").read_text()
+    )["allegations_table"]
     assert path_run["value"] == str(mine) and path_run["path"] == str(mine)
     assert path_run["how"] == "path"
-    auto_run = json.loads((remote / "runs" / by_name["trends-UNMISS-police"]["folder"]
-                           / "inputs.json").read_text())
+    auto_run = json.loads(
+        (remote / "runs" / by_name["trends-UNMISS-police"]["folder"] / "inputs.json").read_text()
+    )
     assert auto_run["allegations_table"]["how"] == "auto"
     assert auto_run["allegations_table"]["path"] == str(table)  # the client's cached file
     assert auto_run["contributions_mission_month"]["dataset"] == "un_contributions_mission_month"
-    nb = nbformat.read(remote / "runs" / by_name["trends-UNMISS-police"]["folder"]
-                       / "notebook.ipynb", as_version=4)
-    assert nb.metadata.papermill.input_path == str(ROOT / "notebooks" / "01_allegation_trends.ipynb")
+    nb = nbformat.read(
+        remote / "runs" / by_name["trends-UNMISS-police"]["folder"] / "notebook.ipynb", as_version=4
+    )
+    assert nb.metadata.papermill.input_path == str(
+        ROOT / "notebooks" / "01_allegation_trends.ipynb"
+    )
     assert manifest["real_data"] == json.loads((local / "manifest.json").read_text())["real_data"]
     assert [d["dataset"] for d in manifest["real_data"]] == [
-        None, "un_allegations", "un_contributions_mission_month"]  # the path: a file of one's own
+        None,
+        "un_allegations",
+        "un_contributions_mission_month",
+    ]  # the path: a file of one's own
 
 
 # --------------------------------------------------------------------------------------------------
 # a worker that dies
 
 
-SLOW = '''import time
+SLOW = """import time
 import pkoresearch as pko
 from pkoresearch import notebook as nb
 out = nb.output_dir(output_dir, "slow")
 time.sleep(seconds)
-pko.results.record("label", label)'''
+pko.results.record("label", label)"""
 
 
 def _slow_notebooks(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    nb = new_notebook(cells=[
-        new_code_cell('label: str = "x"  # a label\nseconds: float = 0.0  # how long to wait\n'
-                      'output_dir: str = ""  # output folder', metadata={"tags": ["parameters"]}),
-        new_code_cell(SLOW)],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}})
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                'label: str = "x"  # a label\nseconds: float = 0.0  # how long to wait\n'
+                'output_dir: str = ""  # output folder',
+                metadata={"tags": ["parameters"]},
+            ),
+            new_code_cell(SLOW),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
     nbformat.write(nb, folder / "slow.ipynb")
     return folder
 
@@ -375,18 +499,40 @@ def test_a_worker_killed_during_a_run(cluster, capsys, monkeypatch):
     client = cluster.client
     monkeypatch.setenv("PKORESEARCH_NOTEBOOKS", str(_slow_notebooks(cluster.private / "slow")))
     runs = {}
-    for batch_name, entries in (("a", [("slow-retried", 6.0, "second try")]),
-                                ("b", [("slow-failed", 6.0, "x"), ("quick", 0.0, "q")])):
+    for batch_name, entries in (
+        ("a", [("slow-retried", 6.0, "second try")]),
+        ("b", [("slow-failed", 6.0, "x"), ("quick", 0.0, "q")]),
+    ):
         runs[batch_name] = cluster.private / f"slow-{batch_name}.json"
-        runs[batch_name].write_text(json.dumps({"runs": [
-            {"name": name, "notebook": "slow.ipynb",
-             "parameters": {"seconds": seconds, "label": label}}
-            for name, seconds, label in entries]}))
+        runs[batch_name].write_text(
+            json.dumps(
+                {
+                    "runs": [
+                        {
+                            "name": name,
+                            "notebook": "slow.ipynb",
+                            "parameters": {"seconds": seconds, "label": label},
+                        }
+                        for name, seconds, label in entries
+                    ]
+                }
+            )
+        )
     out = cluster.private / "killed"
 
     def args(batch_name: str) -> list[str]:
-        return ["run", "--runs", str(runs[batch_name]), "--executor", "dask", "--scheduler",
-                cluster.address, "--no-html", "-o", str(out / batch_name)]
+        return [
+            "run",
+            "--runs",
+            str(runs[batch_name]),
+            "--executor",
+            "dask",
+            "--scheduler",
+            cluster.address,
+            "--no-html",
+            "-o",
+            str(out / batch_name),
+        ]
 
     # killed once: Dask runs it again on another worker; said so, the report is complete, exit 0
     batch, outcome = _batch(args("a"))

@@ -17,8 +17,9 @@ def _squash(text: str) -> str:
 
 
 @pytest.mark.parametrize("columns, limit", [("200", 100), ("100", 100), ("80", 80)])
-def test_data_command_fits_the_terminal_and_at_most_100_columns(columns, limit, monkeypatch,
-                                                                  capsys):
+def test_data_command_fits_the_terminal_and_at_most_100_columns(
+    columns, limit, monkeypatch, capsys
+):
     monkeypatch.setenv("COLUMNS", columns)
     assert cli.main(["data"]) == 0
     out = capsys.readouterr().out
@@ -26,15 +27,20 @@ def test_data_command_fits_the_terminal_and_at_most_100_columns(columns, limit, 
     assert widest <= limit
     assert widest > limit - 10  # the room is used, not a fixed narrow table
     lines = out.splitlines()
-    table = _squash("\n".join(lines[:lines.index("")]))
+    table = _squash("\n".join(lines[: lines.index("")]))
     d = datasets()
     for r in d.itertuples():
         assert _squash(r.description) in table, r.dataset  # wrapped, never cut
     for r in d[d["first_year"].notna()].itertuples():
         row = next(ln for ln in lines if ln.startswith(r.dataset + " "))
-        assert row.split()[:5] == [r.dataset, f"{r.rows:,}", f"{r.preferred_rows:,}",
-                                   f"{r.first_year}-{r.last_year}", str(r.sources)]
-    files = _squash("\n".join(lines[lines.index(""):]))
+        assert row.split()[:5] == [
+            r.dataset,
+            f"{r.rows:,}",
+            f"{r.preferred_rows:,}",
+            f"{r.first_year}-{r.last_year}",
+            str(r.sources),
+        ]
+    files = _squash("\n".join(lines[lines.index("") :]))
     for e in registry.ENTRIES:
         assert e.name in files and _squash(e.title) in files
     assert "\u2026" not in out

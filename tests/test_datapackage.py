@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pkoresearch.curated import SOURCES_SPEC, SPECS, pandera_schema, table_schema
 from conftest import ROOT
+from pkoresearch.curated import SOURCES_SPEC, SPECS, pandera_schema, table_schema
 
 frictionless = pytest.importorskip("frictionless")
 
@@ -36,8 +36,10 @@ def test_every_table_is_a_resource_with_its_key_licence_and_sources():
         assert r["schema"]["primaryKey"] == list(spec.key), name
         assert r["licenses"], name
         if name != "sources":
-            assert r["schema"]["foreignKeys"][0]["reference"] == {"resource": "sources",
-                                                                  "fields": ["source_id"]}
+            assert r["schema"]["foreignKeys"][0]["reference"] == {
+                "resource": "sources",
+                "fields": ["source_id"],
+            }
             assert r["sources"], name  # the documents behind the table, primary first
 
 
@@ -47,9 +49,13 @@ def test_descriptor_schemas_are_the_ones_derived_from_the_specs():
         assert resources[name]["schema"] == table_schema(spec), name
 
 
-_PANDERA_TO_FRICTIONLESS = {"Int64": "integer", "Float64": "number", "string": "string",
-                            "string[python]": "string",
-                            "None": "string"}
+_PANDERA_TO_FRICTIONLESS = {
+    "Int64": "integer",
+    "Float64": "number",
+    "string": "string",
+    "string[python]": "string",
+    "None": "string",
+}
 
 
 @pytest.mark.parametrize("name", sorted(ALL_SPECS))
@@ -67,13 +73,16 @@ def test_pandera_and_frictionless_agree_field_by_field(name):
         assert _PANDERA_TO_FRICTIONLESS[str(col.dtype)] == f["type"], col_name
         assert col.nullable == (not c.get("required", False)), col_name
         checks = {chk.name: chk.statistics for chk in col.checks}
-        assert checks.get("greater_than_or_equal_to", {}).get("min_value") == c.get("minimum"), \
+        assert checks.get("greater_than_or_equal_to", {}).get("min_value") == c.get("minimum"), (
             col_name
-        assert checks.get("less_than_or_equal_to", {}).get("max_value") == c.get("maximum"), \
+        )
+        assert checks.get("less_than_or_equal_to", {}).get("max_value") == c.get("maximum"), (
             col_name
+        )
         allowed = checks.get("isin", {}).get("allowed_values")
-        assert (sorted(allowed) if allowed is not None else None) == \
-            (sorted(c["enum"]) if "enum" in c else None), col_name
+        assert (sorted(allowed) if allowed is not None else None) == (
+            sorted(c["enum"]) if "enum" in c else None
+        ), col_name
         pattern = checks.get("str_matches", {}).get("pattern")
         want = f"^(?:{c['pattern']})$" if "pattern" in c else None
         assert (str(getattr(pattern, "pattern", pattern)) if pattern else None) == want, col_name
@@ -95,11 +104,19 @@ def test_frictionless_command_line_validates_the_package():
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-@pytest.mark.parametrize("file,old,new,error", [
-    ("organizations.csv", ",tip2011-seed,", ",no-such-source,", "foreign-key"),
-    ("allegations.csv", ",medium,", ",certain,", "constraint-error"),
-    ("sources.csv", "https://docs.un.org/en/A/73/744", "docs.un.org/A/73/744", "constraint-error"),
-])
+@pytest.mark.parametrize(
+    "file,old,new,error",
+    [
+        ("organizations.csv", ",tip2011-seed,", ",no-such-source,", "foreign-key"),
+        ("allegations.csv", ",medium,", ",certain,", "constraint-error"),
+        (
+            "sources.csv",
+            "https://docs.un.org/en/A/73/744",
+            "docs.un.org/A/73/744",
+            "constraint-error",
+        ),
+    ],
+)
 def test_frictionless_catches_a_broken_copy(tmp_path, file, old, new, error):
     """The validation can fail: an unknown source, a confidence outside the enum, an official
     address that is not in the UN Official Documents System."""

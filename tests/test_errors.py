@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 import pkoresearch as pko
-from pkoresearch.errors import DataError, DataFileNotFound, PkoError, SchemaMismatch, UnknownDataset
 from conftest import ROOT
+from pkoresearch.errors import DataError, DataFileNotFound, PkoError, SchemaMismatch, UnknownDataset
 
 
 def _copy(tmp_path, name="allegations.csv"):
@@ -96,7 +96,10 @@ def test_unknown_source_id(tmp_path):
     df, p = _copy(tmp_path)
     df.loc[4, "source_id"] = "made-up"
     err, msg = _load_bad(df, p)
-    assert "row 6, column 'source_id': found 'made-up'; expected a source_id listed in sources.csv" in msg
+    assert (
+        "row 6, column 'source_id': found 'made-up'; expected a source_id listed in sources.csv"
+        in msg
+    )
 
 
 def test_empty_required_cell_and_fraction_in_whole_number(tmp_path):
@@ -121,6 +124,10 @@ def test_every_problem_is_reported_not_only_the_first(tmp_path):
     df.loc[1, "value"] = "y"
     df.loc[2, "year"] = "20l0"
     err, _ = _load_bad(df, p)
-    assert sorted((q.row, q.column) for q in err.problems) == [(2, "value"), (3, "value"), (4, "year")]
+    assert sorted((q.row, q.column) for q in err.problems) == [
+        (2, "value"),
+        (3, "value"),
+        (4, "year"),
+    ]
     assert all(isinstance(q, object) for q in err.problems)
     assert isinstance(err, DataError)

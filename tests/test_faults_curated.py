@@ -17,11 +17,18 @@ def _table(name="allegations") -> pd.DataFrame:
     return pd.read_csv(ROOT / "data" / f"{name}.csv", dtype=str, keep_default_na=False)
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("inf", "a finite number (not inf or nan)"), ("-inf", "a finite number (not inf or nan)"),
-    ("Infinity", "a finite number (not inf or nan)"), ("nan", "a finite number (not inf or nan)"),
-    ("NaN", "a finite number (not inf or nan)"), ("1e400", "a finite number (not inf or nan)"),
-    ("99999999999999999999", "a number below 2**53")])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("inf", "a finite number (not inf or nan)"),
+        ("-inf", "a finite number (not inf or nan)"),
+        ("Infinity", "a finite number (not inf or nan)"),
+        ("nan", "a finite number (not inf or nan)"),
+        ("NaN", "a finite number (not inf or nan)"),
+        ("1e400", "a finite number (not inf or nan)"),
+        ("99999999999999999999", "a number below 2**53"),
+    ],
+)
 def test_non_finite_or_overflowing_numbers_are_refused(tmp_path, value, expected):
     df = _table()
     df.loc[10, "value"] = value  # CSV row 12
@@ -50,8 +57,11 @@ def test_encodings_layouts_and_file_types(tmp_path):
     assert "not UTF-8" in problem_at(info.value, 6, "note")
     with pytest.raises(DataError, match=r"u16.csv: found UTF-16 text"):
         pko.load("allegations", path=write(df, tmp_path / "u16.csv", encoding="utf-16"))
-    with pytest.raises(DataError, match=r"semi.csv, row 1: found a header whose fields are "
-                                        r"separated by semicolons"):
+    with pytest.raises(
+        DataError,
+        match=r"semi.csv, row 1: found a header whose fields are "
+        r"separated by semicolons",
+    ):
         pko.load("allegations", path=write(df, tmp_path / "semi.csv", sep=";"))
     with pytest.raises(DataError, match=r"tab.csv, row 1: found .*separated by tabs"):
         pko.load("allegations", path=write(df, tmp_path / "tab.csv", sep="\t"))
@@ -80,13 +90,14 @@ def test_a_fifo_does_not_hang_the_loader_or_data_check(tmp_path):
     out = returns_promptly(lambda: pko.load("allegations", path=pipe), fifo_path=pipe)
     assert isinstance(out.get("error"), DataError)
     assert "allegations.csv: found a FIFO (named pipe)" in str(out["error"])
-    assert returns_promptly(lambda: cli.main(["data", "check", str(pipe)]),
-                            fifo_path=pipe)["value"] == 1
+    assert (
+        returns_promptly(lambda: cli.main(["data", "check", str(pipe)]), fifo_path=pipe)["value"]
+        == 1
+    )
 
 
 def test_data_check_reports_inf_with_row_and_column(tmp_path, capsys):
     df = _table()
     df.loc[3, "value"] = "inf"
     assert cli.main(["data", "check", str(write(df, tmp_path / "allegations.csv"))]) == 1
-    assert "row 5, column 'value': found 'inf'; expected a finite number" in \
-        capsys.readouterr().out
+    assert "row 5, column 'value': found 'inf'; expected a finite number" in capsys.readouterr().out

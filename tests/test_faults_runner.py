@@ -24,7 +24,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from pkoresearch import atomic, cli, execute, manifest, outdir, procs, results, runner
 from pkoresearch.runner import Run, RunConfigError
 
-CODE = '''import os, time
+CODE = """import os, time
 import pkoresearch as pko
 from pkoresearch import notebook as nb
 out = nb.output_dir(output_dir, "faults")
@@ -40,7 +40,7 @@ if fill:  # fill the disk the run writes to, as a large figure would
                 fh.write(b"x" * 65536)
         except OSError:
             pass
-print(label)'''
+print(label)"""
 
 
 @pytest.fixture
@@ -48,15 +48,22 @@ def nbs(tmp_path, monkeypatch) -> Path:
     """A notebooks folder with one small parameterized notebook, ``faults.ipynb``."""
     folder = tmp_path / "nbs"
     folder.mkdir()
-    nb = new_notebook(cells=[
-        new_code_cell('label: str = "x"  # a label\nvalue: int = 1  # a number\n'
-                      'fail: bool = False  # make the run fail\n'
-                      'sleep: float = 0.0  # seconds to sleep first\n'
-                      'fill: bool = False  # fill the disk at the end\n'
-                      'output_dir: str = ""  # output folder', metadata={"tags": ["parameters"]}),
-        new_code_cell(CODE)],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}})
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                'label: str = "x"  # a label\nvalue: int = 1  # a number\n'
+                "fail: bool = False  # make the run fail\n"
+                "sleep: float = 0.0  # seconds to sleep first\n"
+                "fill: bool = False  # fill the disk at the end\n"
+                'output_dir: str = ""  # output folder',
+                metadata={"tags": ["parameters"]},
+            ),
+            new_code_cell(CODE),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
     nbformat.write(nb, folder / "faults.ipynb")
     monkeypatch.setenv("PKORESEARCH_NOTEBOOKS", str(folder))
     return folder
@@ -89,8 +96,9 @@ def mount_tmpfs(where: Path, options: str) -> None:
     where.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0 or not shutil.which("mount"):
         pytest.skip("mounting a small file system needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
 
@@ -135,8 +143,9 @@ def test_links_at_manifest_and_index_are_replaced_not_followed(tmp_path):
     victim_i.write_text("keep me too\n")
     (out / "manifest.json").symlink_to(victim_m)
     (out / "index.html").symlink_to(victim_i)
-    m = manifest.assemble(out, {"pkoresearch_version": "0", "git_commit": None, "start": "s"},
-                          [], {}, "finished")
+    m = manifest.assemble(
+        out, {"pkoresearch_version": "0", "git_commit": None, "start": "s"}, [], {}, "finished"
+    )
     manifest.publish(out, m)
     assert victim_m.read_text() == "keep me\n" and victim_i.read_text() == "keep me too\n"
     for name in ("manifest.json", "index.html"):
@@ -162,8 +171,8 @@ def test_a_failed_runs_truncated_notebook_is_not_kept(tmp_path):
         else:
             assert names == ["kernel-stderr.log"]
             assert summary["error"]["notebook"] == (
-                f"the executed notebook was not written completely ({len(content)} bytes); "
-                "not kept")
+                f"the executed notebook was not written completely ({len(content)} bytes); not kept"
+            )
 
 
 def test_full_disk_during_a_run_keeps_the_earlier_report(nbs, tmp_path, mounts, capsys):
@@ -173,19 +182,35 @@ def test_full_disk_during_a_run_keeps_the_earlier_report(nbs, tmp_path, mounts, 
     out = tmp_path / "fs"
     mount_tmpfs(out, "size=3m")
     mounts.append(out)
-    assert cli.main(["run", "faults.ipynb", "-p", "label", "good", "-o", str(out),
-                     "--no-html"]) == 0
+    assert (
+        cli.main(["run", "faults.ipynb", "-p", "label", "good", "-o", str(out), "--no-html"]) == 0
+    )
     first = json.loads((out / "manifest.json").read_text())
-    code = cli.main(["run", "faults.ipynb", "-p", "label", "again", "-p", "fill", "true",
-                     "-o", str(out), "--no-html"])
+    code = cli.main(
+        [
+            "run",
+            "faults.ipynb",
+            "-p",
+            "label",
+            "again",
+            "-p",
+            "fill",
+            "true",
+            "-o",
+            str(out),
+            "--no-html",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1, err
     m = assert_manifest_matches_disk(out)
     (entry,) = m["runs"]
     assert entry["status"] == "failed" and "No space left" in entry["error"]["message"]
-    assert entry["last_good"] == {"folder": "runs/faults",
-                                  "finished": first["runs"][0]["finished"],
-                                  "run": first["runs"][0]}
+    assert entry["last_good"] == {
+        "folder": "runs/faults",
+        "finished": first["runs"][0]["finished"],
+        "run": first["runs"][0],
+    }
     assert results.read(out / "runs" / "faults") == {"label": "good", "double": 2}
     for f in (out / "failed").rglob("*"):
         assert f.stat().st_size > 0 or f.name == "kernel-stderr.log", f
@@ -195,18 +220,18 @@ def test_full_disk_during_a_run_keeps_the_earlier_report(nbs, tmp_path, mounts, 
     assert "faults" in (out / "index.html").read_text()
 
 
-def test_full_disk_before_the_batch_is_a_message_and_keeps_the_report(nbs, tmp_path, mounts,
-                                                                      capsys):
+def test_full_disk_before_the_batch_is_a_message_and_keeps_the_report(
+    nbs, tmp_path, mounts, capsys
+):
     out = tmp_path / "fs"
     mount_tmpfs(out, "size=2m")
     mounts.append(out)
     assert cli.main(["run", "faults.ipynb", "-o", str(out), "--no-html"]) == 0
     before = {n: (out / n).read_bytes() for n in ("manifest.json", "index.html")}
     capsys.readouterr()
-    with open(out / "ballast", "wb", buffering=0) as fh:
-        with pytest.raises(OSError):
-            while True:
-                fh.write(b"x" * 65536)
+    with open(out / "ballast", "wb", buffering=0) as fh, pytest.raises(OSError):
+        while True:
+            fh.write(b"x" * 65536)
     code = cli.main(["run", "faults.ipynb", "-p", "label", "y", "-o", str(out), "--no-html"])
     err = capsys.readouterr().err
     assert code == 2 and "No space left on device" in err and "Traceback" not in err
@@ -221,20 +246,33 @@ def test_full_disk_before_the_batch_is_a_message_and_keeps_the_report(nbs, tmp_p
 
 def test_failed_rerun_keeps_earlier_runs_in_manifest_and_index(nbs, tmp_path):
     out = tmp_path / "out"
-    m1 = runner.run_batch([Run("a", "faults.ipynb", {"label": "A"}),
-                           Run("b", "faults.ipynb", {"label": "B", "value": 5})],
-                          output=out, html_report=False, notebooks=nbs, progress=quiet(2))
+    m1 = runner.run_batch(
+        [
+            Run("a", "faults.ipynb", {"label": "A"}),
+            Run("b", "faults.ipynb", {"label": "B", "value": 5}),
+        ],
+        output=out,
+        html_report=False,
+        notebooks=nbs,
+        progress=quiet(2),
+    )
     assert m1["failed"] == 0 and m1["earlier_runs"] == [] and m1["state"] == "finished"
     finished_a = m1["runs"][0]["finished"]
 
-    m2 = runner.run_batch([Run("a", "faults.ipynb", {"label": "A2", "fail": True})],
-                          output=out, html_report=False, notebooks=nbs, progress=quiet())
+    m2 = runner.run_batch(
+        [Run("a", "faults.ipynb", {"label": "A2", "fail": True})],
+        output=out,
+        html_report=False,
+        notebooks=nbs,
+        progress=quiet(),
+    )
     assert [r["name"] for r in m2["runs"]] == ["a"] and m2["failed"] == 1
     assert m2["runs"][0]["last_good"]["folder"] == "runs/a"
     assert m2["runs"][0]["last_good"]["finished"] == finished_a
     assert m2["runs"][0]["last_good"]["run"]["results"] == {"label": "A", "double": 2}
     assert [(e["name"], e["results"]) for e in m2["earlier_runs"]] == [
-        ("b", {"label": "B", "double": 10})]
+        ("b", {"label": "B", "double": 10})
+    ]
     assert json.loads((out / "manifest.json").read_text()) == m2
     assert_manifest_matches_disk(out)
     page = (out / "index.html").read_text()
@@ -243,16 +281,27 @@ def test_failed_rerun_keeps_earlier_runs_in_manifest_and_index(nbs, tmp_path):
 
     # b again, alone: a's good report (behind its failed rerun) is still listed
     (out / "runs" / "a" / "extra.txt").write_text("added by hand\n")
-    m3 = runner.run_batch([Run("b", "faults.ipynb", {"label": "B3"})], output=out,
-                          html_report=False, notebooks=nbs, progress=quiet())
+    m3 = runner.run_batch(
+        [Run("b", "faults.ipynb", {"label": "B3"})],
+        output=out,
+        html_report=False,
+        notebooks=nbs,
+        progress=quiet(),
+    )
     assert [(e["name"], e["status"], e["results"]) for e in m3["earlier_runs"]] == [
-        ("a", "ok", {"label": "A", "double": 2})]
+        ("a", "ok", {"label": "A", "double": 2})
+    ]
     assert_manifest_matches_disk(out)
 
     # a report removed by hand is no longer listed
     shutil.rmtree(out / "runs" / "a")
-    m4 = runner.run_batch([Run("b", "faults.ipynb", {"label": "B4"})], output=out,
-                          html_report=False, notebooks=nbs, progress=quiet())
+    m4 = runner.run_batch(
+        [Run("b", "faults.ipynb", {"label": "B4"})],
+        output=out,
+        html_report=False,
+        notebooks=nbs,
+        progress=quiet(),
+    )
     assert m4["earlier_runs"] == []
     assert leftovers(out) == []
 
@@ -269,8 +318,12 @@ def test_stale_temporary_entries_are_removed_and_a_half_replaced_report_restored
     (out / "runs" / "here").mkdir()
     with outdir.OutputLock(out):
         removed = outdir.clean_stale(out)
-    assert removed == [".old-gone-0123abcd", ".old-here-89abcdef", ".tmp-manifest.json-12ab34cd",
-                       ".tmp-r-0badc0de"]
+    assert removed == [
+        ".old-gone-0123abcd",
+        ".old-here-89abcdef",
+        ".tmp-manifest.json-12ab34cd",
+        ".tmp-r-0badc0de",
+    ]
     assert leftovers(out) == []
     assert (out / "runs" / "gone" / "results.json").is_file()
 
@@ -279,30 +332,52 @@ def test_stale_temporary_entries_are_removed_and_a_half_replaced_report_restored
 # run matrices
 
 
-BOMB = ('a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-        + "".join(f"{x}: &{x} [{', '.join(['*' + p] * 9)}]\n"
-                  for p, x in zip("abcdefgh", "bcdefghi"))
-        + "runs: [{name: x, notebook: faults.ipynb, parameters: {label: *i}}]\n")
+BOMB = (
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(f"{x}: &{x} [{', '.join(['*' + p] * 9)}]\n" for p, x in zip("abcdefgh", "bcdefghi"))
+    + "runs: [{name: x, notebook: faults.ipynb, parameters: {label: *i}}]\n"
+)
 
 
-@pytest.mark.parametrize("content, message", [
-    (BOMB.encode(), "line 6, column 4: the aliases expand to more than 100,000 values"),
-    ("runs: [{name: caf\xe9, notebook: faults.ipynb}]\n".encode("latin-1"),
-     "byte 17 (0xe9) is not UTF-8; expected UTF-8 text"),
-    (b"runs: &r [{name: x, notebook: faults.ipynb, parameters: {label: *r}}]\n",
-     "an alias refers to a node that contains it"),
-    (b"runs: [{name: x, notebook: faults.ipynb, parameters: {label: " + b"[" * 5000
-     + b"]" * 5000 + b"}}]\n", "nesting deeper than 50 levels"),
-    (b"runs: [{name: x, notebook: faults.ipynb, parameters: {value: " + b"7" * 5001 + b"}}]\n",
-     "an integer of 5001 digits; expected at most 30"),
-    (b"# padding\n" * 150_000, "1,500,000 bytes; expected at most 1,000,000"),
-    (b"runs: [{name: x, notebook: ../faults.ipynb}]\n",
-     "notebook '../faults.ipynb' is outside the notebooks folder"),
-    (b"runs: [{name: x, notebook: /etc/passwd}]\n",
-     "notebook '/etc/passwd' is outside the notebooks folder"),
-])
-def test_hostile_run_matrices_are_refused_quickly_with_exit_2(nbs, tmp_path, capsys, content,
-                                                              message):
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (BOMB.encode(), "line 6, column 4: the aliases expand to more than 100,000 values"),
+        (
+            "runs: [{name: caf\xe9, notebook: faults.ipynb}]\n".encode("latin-1"),
+            "byte 17 (0xe9) is not UTF-8; expected UTF-8 text",
+        ),
+        (
+            b"runs: &r [{name: x, notebook: faults.ipynb, parameters: {label: *r}}]\n",
+            "an alias refers to a node that contains it",
+        ),
+        (
+            b"runs: [{name: x, notebook: faults.ipynb, parameters: {label: "
+            + b"[" * 5000
+            + b"]" * 5000
+            + b"}}]\n",
+            "nesting deeper than 50 levels",
+        ),
+        (
+            b"runs: [{name: x, notebook: faults.ipynb, parameters: {value: "
+            + b"7" * 5001
+            + b"}}]\n",
+            "an integer of 5001 digits; expected at most 30",
+        ),
+        (b"# padding\n" * 150_000, "1,500,000 bytes; expected at most 1,000,000"),
+        (
+            b"runs: [{name: x, notebook: ../faults.ipynb}]\n",
+            "notebook '../faults.ipynb' is outside the notebooks folder",
+        ),
+        (
+            b"runs: [{name: x, notebook: /etc/passwd}]\n",
+            "notebook '/etc/passwd' is outside the notebooks folder",
+        ),
+    ],
+)
+def test_hostile_run_matrices_are_refused_quickly_with_exit_2(
+    nbs, tmp_path, capsys, content, message
+):
     (nbs.parent / "faults.ipynb").write_text("{}")  # a notebook outside the folder
     p = tmp_path / "runs.yaml"
     p.write_bytes(content)
@@ -325,17 +400,20 @@ def test_a_fifo_as_run_matrix_is_refused_without_reading(tmp_path, capsys):
 
 def test_aliases_for_shared_parameters_still_work(nbs, tmp_path):
     p = tmp_path / "runs.yaml"
-    p.write_text("common: &c {label: shared, value: 3}\n"
-                 "runs:\n  - {name: one, notebook: faults.ipynb, parameters: *c}\n"
-                 "  - {name: two, notebook: faults.ipynb, parameters: *c}\n")
+    p.write_text(
+        "common: &c {label: shared, value: 3}\n"
+        "runs:\n  - {name: one, notebook: faults.ipynb, parameters: *c}\n"
+        "  - {name: two, notebook: faults.ipynb, parameters: *c}\n"
+    )
     runs = runner.load_runs(p)
     assert [r.parameters for r in runs] == [{"label": "shared", "value": 3}] * 2
     runner.check_runs(runs, nbs)
 
 
 def test_hostile_command_line_values_are_refused(nbs, tmp_path, capsys):
-    code = cli.main(["run", "faults.ipynb", "-p", "label", "[" * 3000 + "]" * 3000,
-                     "-o", str(tmp_path / "o")])
+    code = cli.main(
+        ["run", "faults.ipynb", "-p", "label", "[" * 3000 + "]" * 3000, "-o", str(tmp_path / "o")]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "-p label: line 1, column 51: nesting deeper than 50 levels" in err
 
@@ -349,19 +427,28 @@ def test_timeout_zero_or_negative_is_refused(nbs, tmp_path, capsys, value):
     code = cli.main(["run", "faults.ipynb", "--timeout", value, "-o", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2
-    assert f"--timeout: found {float(value)!r}; expected seconds per cell, a number greater " \
-           "than 0" in err
+    assert (
+        f"--timeout: found {float(value)!r}; expected seconds per cell, a number greater "
+        "than 0" in err
+    )
     assert not (tmp_path / "o").exists()
 
 
 def test_a_timeout_names_the_limit_and_the_cell(nbs, tmp_path):
-    m = runner.run_batch([Run("slow", "faults.ipynb", {"sleep": 30.0})], output=tmp_path / "o",
-                         html_report=False, notebooks=nbs, timeout=2, progress=quiet())
+    m = runner.run_batch(
+        [Run("slow", "faults.ipynb", {"sleep": 30.0})],
+        output=tmp_path / "o",
+        html_report=False,
+        notebooks=nbs,
+        timeout=2,
+        progress=quiet(),
+    )
     err = m["runs"][0]["error"]
     assert err["type"] == "CellTimeoutError" and err["timeout_s"] == 2
     assert err["cell_index"] == 2 and err["exec_count"] == 3  # parameters, injected, the code
-    assert err["message"] == ("timed out after 2 s (--timeout, per cell) in the cell starting "
-                              "'import os, time'")
+    assert err["message"] == (
+        "timed out after 2 s (--timeout, per cell) in the cell starting 'import os, time'"
+    )
     stream = io.StringIO()
     p = runner.Progress(1, stream)
     p.finished(m["runs"][0])
@@ -371,13 +458,26 @@ def test_a_timeout_names_the_limit_and_the_cell(nbs, tmp_path):
 def test_an_unreachable_scheduler_is_a_message(nbs, tmp_path, capsys, monkeypatch):
     pytest.importorskip("dask.distributed")
     t0 = time.perf_counter()
-    with pytest.raises(RunConfigError, match=r"--scheduler tcp://127.0.0.1:9: no Dask scheduler "
-                                             r"answered within 2 s"):
+    with pytest.raises(
+        RunConfigError,
+        match=r"--scheduler tcp://127.0.0.1:9: no Dask scheduler "
+        r"answered within 2 s",
+    ):
         runner.dask_executor("tcp://127.0.0.1:9", connect_timeout=2)
     assert time.perf_counter() - t0 < 15
     monkeypatch.setattr(runner.dask_executor, "__defaults__", (2.0,))
-    code = cli.main(["run", "faults.ipynb", "--executor", "dask", "--scheduler",
-                     "tcp://127.0.0.1:9", "-o", str(tmp_path / "o")])
+    code = cli.main(
+        [
+            "run",
+            "faults.ipynb",
+            "--executor",
+            "dask",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+            "-o",
+            str(tmp_path / "o"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "no Dask scheduler answered" in err and "Traceback" not in err
 
@@ -402,9 +502,13 @@ def test_an_output_folder_that_cannot_be_written_is_a_message(nbs, tmp_path, mou
 
 
 def _runner(out: Path, nbs: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pkoresearch.cli", "run", "-o", str(out),
-                             "--no-html", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "PKORESEARCH_NOTEBOOKS": str(nbs)})
+    return subprocess.Popen(
+        [sys.executable, "-m", "pkoresearch.cli", "run", "-o", str(out), "--no-html", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PKORESEARCH_NOTEBOOKS": str(nbs)},
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -431,7 +535,7 @@ def _is_kernel(pid: int) -> bool:
         return True
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-        ppid = int(stat[stat.rfind(")") + 2:].split()[1])
+        ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
     except (OSError, ValueError, IndexError):
         return False
     return b"_forkserver" in cmd and b"_forkserver" in _cmdline(ppid)
@@ -460,15 +564,27 @@ def test_a_second_runner_stops_or_waits(nbs, tmp_path):
     out = tmp_path / "out"
     a = _runner(out, nbs, "faults.ipynb", "-p", "sleep", "600", "-p", "label", "A")
     seen = _wait_for_kernels(a, 1)
-    b = subprocess.run([sys.executable, "-m", "pkoresearch.cli", "run", "faults.ipynb", "-o",
-                        str(out), "--no-html"], capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "PKORESEARCH_NOTEBOOKS": str(nbs)})
+    b = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pkoresearch.cli",
+            "run",
+            "faults.ipynb",
+            "-o",
+            str(out),
+            "--no-html",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PKORESEARCH_NOTEBOOKS": str(nbs)},
+    )
     assert a.poll() is None  # A is still at work
     assert b.returncode == 2
     assert f"output folder {out} is in use by another pkoresearch run (pid {a.pid} on " in b.stderr
     assert "waited 0 s" in b.stderr and "Traceback" not in b.stderr
-    c = _runner(out, nbs, "faults.ipynb", "-p", "label", "C", "-p", "sleep", "3",
-                "--wait", "600")
+    c = _runner(out, nbs, "faults.ipynb", "-p", "label", "C", "-p", "sleep", "3", "--wait", "600")
     time.sleep(2)
     assert c.poll() is None and not procs.descendants(c.pid)  # C waits for the lock
     os.kill(a.pid, signal.SIGTERM)
@@ -489,8 +605,10 @@ def test_no_process_survives_the_runner(nbs, tmp_path, sig):
     later (the runs would have finished 8 s after their start)."""
     out = tmp_path / "out"
     runs = tmp_path / "runs.yaml"
-    runs.write_text("runs:\n  - name: slow-{label}\n    notebook: faults.ipynb\n"
-                    "    parameters: {sleep: 8}\n    sweep: {label: [a, b]}\n")
+    runs.write_text(
+        "runs:\n  - name: slow-{label}\n    notebook: faults.ipynb\n"
+        "    parameters: {sleep: 8}\n    sweep: {label: [a, b]}\n"
+    )
     proc = _runner(out, nbs, "--runs", str(runs), "--jobs", "2")
     seen = _wait_for_kernels(proc, 2)
     assert len(seen) >= 4  # two workers, two kernels (and multiprocessing's resource tracker)
@@ -522,8 +640,14 @@ def test_a_run_whose_batch_lost_the_folder_publishes_nothing(nbs, tmp_path):
     must not replace runs/ (nobody holds the lock, or another batch does)."""
     out = tmp_path / "out"
     out.mkdir()
-    s = execute.execute_run({"name": "late", "notebook": "faults.ipynb", "parameters": {}},
-                            str(nbs), str(out), False, None, batch="a-batch-that-is-gone")
+    s = execute.execute_run(
+        {"name": "late", "notebook": "faults.ipynb", "parameters": {}},
+        str(nbs),
+        str(out),
+        False,
+        None,
+        batch="a-batch-that-is-gone",
+    )
     assert s["status"] == "failed" and s["error"]["type"] == "Orphaned"
     assert not (out / "runs").exists() and not (out / "failed").exists()
     assert leftovers(out) == []

@@ -12,11 +12,24 @@ import pandas as pd
 import pytest
 
 from conftest import external_file
-from faults import (ALLEGATIONS_XLSX, PNG, fifo, problem_at, real_allegations, returns_promptly,
-                    write)
+from faults import (
+    ALLEGATIONS_XLSX,
+    PNG,
+    fifo,
+    problem_at,
+    real_allegations,
+    returns_promptly,
+    write,
+)
 from pkoresearch import cli
-from pkoresearch.errors import (AggregateRowsWarning, DataError, DuplicateRowsWarning,
-                                MissingValuesWarning, NameVariantWarning, SchemaMismatch)
+from pkoresearch.errors import (
+    AggregateRowsWarning,
+    DataError,
+    DuplicateRowsWarning,
+    MissingValuesWarning,
+    NameVariantWarning,
+    SchemaMismatch,
+)
 from pkoresearch.readers.un_conduct import read_table_of_allegations
 
 UN_TOTALS = [69, 104, 63, 56, 80, 66, 75, 79, 100]  # 2015-2023, the UN's published totals
@@ -39,6 +52,7 @@ def raw():
 
 # --- encodings and layouts -------------------------------------------------------------------
 
+
 def test_latin1_bytes_name_the_row_and_column(raw, tmp_path):
     df = raw.copy()
     df.loc[40, "Mission"] = "MINUSCA é"
@@ -53,8 +67,11 @@ def test_latin1_bytes_name_the_row_and_column(raw, tmp_path):
 def test_utf16_semicolons_tabs_and_a_byte_order_mark(raw, tmp_path):
     with pytest.raises(DataError, match=r"u16.csv: found UTF-16 text"):
         read_table_of_allegations(write(raw, tmp_path / "u16.csv", encoding="utf-16"))
-    with pytest.raises(DataError, match=r"semi.csv, row 1: found a header whose fields are "
-                                        r"separated by semicolons"):
+    with pytest.raises(
+        DataError,
+        match=r"semi.csv, row 1: found a header whose fields are "
+        r"separated by semicolons",
+    ):
         read_table_of_allegations(write(raw, tmp_path / "semi.csv", sep=";"))
     with pytest.raises(DataError, match=r"tab.csv, row 1: found .* separated by tabs"):
         read_table_of_allegations(write(raw, tmp_path / "tab.csv", sep="\t"))
@@ -78,8 +95,11 @@ def test_ragged_rows_name_the_record(raw, tmp_path):
 def test_a_workbook_given_as_csv_an_image_and_an_empty_file(tmp_path):
     xlsx = tmp_path / "export.csv"
     shutil.copyfile(external_file(ALLEGATIONS_XLSX), xlsx)
-    with pytest.raises(DataError, match=r"export.csv: found a zip archive \(an .xlsx workbook is "
-                                        r"one\): save the sheet as CSV"):
+    with pytest.raises(
+        DataError,
+        match=r"export.csv: found a zip archive \(an .xlsx workbook is "
+        r"one\): save the sheet as CSV",
+    ):
         read_table_of_allegations(xlsx)
     png = tmp_path / "export2.csv"
     png.write_bytes(PNG)
@@ -100,16 +120,25 @@ def test_a_fifo_named_csv_or_xlsx_does_not_hang(tmp_path):
         out = returns_promptly(lambda: read_table_of_allegations(pipe), fifo_path=pipe)
         assert isinstance(out.get("error"), DataError), out
         assert f"{name}: found a FIFO (named pipe)" in str(out["error"])
-        assert returns_promptly(lambda: cli.main(["data", "check", str(pipe)]),
-                                fifo_path=pipe)["value"] == 1
+        assert (
+            returns_promptly(lambda: cli.main(["data", "check", str(pipe)]), fifo_path=pipe)[
+                "value"
+            ]
+            == 1
+        )
 
 
 # --- numbers that used to come out wrong ------------------------------------------------------
 
-@pytest.mark.parametrize("column, cell", [
-    ("Victim", "Child (99999999999999999999)"),
-    ("Personnel Type", "Military (MC),99999999999999999999"),
-    ("Investigation (days)", "UN OIOS (99999999999999999999)")])
+
+@pytest.mark.parametrize(
+    "column, cell",
+    [
+        ("Victim", "Child (99999999999999999999)"),
+        ("Personnel Type", "Military (MC),99999999999999999999"),
+        ("Investigation (days)", "UN OIOS (99999999999999999999)"),
+    ],
+)
 def test_an_overflowing_count_is_refused(raw, tmp_path, column, cell):
     df = raw.copy()
     df.loc[100, column] = cell
@@ -121,10 +150,18 @@ def test_an_overflowing_count_is_refused(raw, tmp_path, column, cell):
     assert cli.main(["data", "check", str(p)]) == 1
 
 
-@pytest.mark.parametrize("date, expected", [
-    ("2016-13-01", "M/YYYY"), ("2016-99-01", "M/YYYY"), ("13/2016", "M/YYYY"),
-    ("2016-02-30", "M/YYYY"), ("7/2099", "up to the current month"),
-    ("1/0001", "from 2007"), ("2099-07-01 00:00:00", "up to the current month")])
+@pytest.mark.parametrize(
+    "date, expected",
+    [
+        ("2016-13-01", "M/YYYY"),
+        ("2016-99-01", "M/YYYY"),
+        ("13/2016", "M/YYYY"),
+        ("2016-02-30", "M/YYYY"),
+        ("7/2099", "up to the current month"),
+        ("1/0001", "from 2007"),
+        ("2099-07-01 00:00:00", "up to the current month"),
+    ],
+)
 def test_impossible_reporting_months_do_not_roll_over(raw, tmp_path, date, expected):
     df = raw.copy()
     df.loc[300, "Date"] = date
@@ -143,16 +180,21 @@ def test_the_real_export_keeps_its_identical_rows_without_a_warning():
     # allegations; counting each gives the UN's totals
     assert t.identical_rows.to_dict("list") == {
         "source_row": [124, 356, 612, 648, 649, 660],
-        "same_as_row": [123, 355, 611, 647, 647, 659], "kind": ["adjacent"] * 6}
+        "same_as_row": [123, 355, 611, 647, 647, 659],
+        "kind": ["adjacent"] * 6,
+    }
     assert len(t.allegations) == 753 and _years(t) == UN_TOTALS
 
 
 def test_the_export_pasted_twice_is_counted_once(raw, tmp_path):
     p = write(pd.concat([raw, raw]), tmp_path / "twice.csv")
-    with pytest.warns(DuplicateRowsWarning, match=r"753 row\(s\) repeat an earlier row that is "
-                      r"not directly above them \(every cell equal - the whole export appears "
-                      r"twice\), left out.*Besides, 6 row\(s\) identical to the row directly "
-                      r"above are kept"):
+    with pytest.warns(
+        DuplicateRowsWarning,
+        match=r"753 row\(s\) repeat an earlier row that is "
+        r"not directly above them \(every cell equal - the whole export appears "
+        r"twice\), left out.*Besides, 6 row\(s\) identical to the row directly "
+        r"above are kept",
+    ):
         t = read_table_of_allegations(p)
     assert len(t.allegations) == 753 and _years(t) == UN_TOTALS
     assert t.counts["rows_in_file"] == 1506 and t.counts["repeated_rows_left_out"] == 753
@@ -168,23 +210,28 @@ def test_the_export_pasted_twice_is_counted_once(raw, tmp_path):
     header = lines[0]
     text = p.read_text()
     second = text.index("\n" + raw.iloc[0]["Date"] + ",", len(header) + 10 + len(text) // 3)
-    (tmp_path / "headers.csv").write_text(text[:second + 1] + header + "\n" + text[second + 1:])
+    (tmp_path / "headers.csv").write_text(text[: second + 1] + header + "\n" + text[second + 1 :])
     with pytest.raises(DataError, match=r"headers.csv, row 755: found the header again"):
         read_table_of_allegations(tmp_path / "headers.csv")
 
 
 def test_every_row_doubled_in_place_is_said(raw, tmp_path):
     doubled = pd.concat([raw, raw]).sort_index(kind="stable")
-    with pytest.warns(DuplicateRowsWarning, match=r"759 row\(s\) identical to the row directly "
-                                                  r"above.*50% of the rows"):
+    with pytest.warns(
+        DuplicateRowsWarning,
+        match=r"759 row\(s\) identical to the row directly "
+        r"above.*50% of the rows",
+    ):
         t = read_table_of_allegations(write(doubled, tmp_path / "doubled.csv"))
     assert len(t.allegations) == 1506  # kept (they may be separate allegations), and said
 
 
-@pytest.mark.parametrize("where, label", [("Date", "Total:"), ("Date", "Sum"),
-                                          ("Mission", "Grand total"), ("Mission", "TOTAL")])
+@pytest.mark.parametrize(
+    "where, label",
+    [("Date", "Total:"), ("Date", "Sum"), ("Mission", "Grand total"), ("Mission", "TOTAL")],
+)
 def test_aggregate_rows_are_set_aside(raw, tmp_path, where, label):
-    extra = pd.DataFrame([{c: "" for c in raw.columns}])
+    extra = pd.DataFrame([dict.fromkeys(raw.columns, "")])
     extra.loc[0, where] = label
     extra.loc[0, "Victim"] = "Adult (753)"
     if where == "Mission":
@@ -204,18 +251,23 @@ def test_spellings_of_one_mission_or_nationality_are_one(raw, tmp_path):
     before = _quiet(external_file(ALLEGATIONS_XLSX))
     with pytest.warns(NameVariantWarning, match=r"8 name\(s\) spelled another way"):
         t = read_table_of_allegations(write(df, tmp_path / "names.csv"))
-    pd.testing.assert_series_equal(t.allegations["mission"].value_counts(),
-                                   before.allegations["mission"].value_counts())
-    assert (t.allegations["nationality"] == "Bangladesh").sum() == \
-        (before.allegations["nationality"] == "Bangladesh").sum()
+    pd.testing.assert_series_equal(
+        t.allegations["mission"].value_counts(), before.allegations["mission"].value_counts()
+    )
+    assert (t.allegations["nationality"] == "Bangladesh").sum() == (
+        before.allegations["nationality"] == "Bangladesh"
+    ).sum()
 
 
 def test_blank_victim_cells_are_missing_not_zero(raw, tmp_path):
     df = raw.copy()
     df.loc[[10, 11, 12], "Victim"] = ""
-    with pytest.warns(MissingValuesWarning, match=r"3 blank Victim cell\(s\) kept as "
-                                                  r"victims_adult/child/unknown and involves_child "
-                                                  r"missing \(<NA>\), not 0 \(rows 10, 11, 12\)"):
+    with pytest.warns(
+        MissingValuesWarning,
+        match=r"3 blank Victim cell\(s\) kept as "
+        r"victims_adult/child/unknown and involves_child "
+        r"missing \(<NA>\), not 0 \(rows 10, 11, 12\)",
+    ):
         t = read_table_of_allegations(write(df, tmp_path / "victims.csv"))
     a = t.allegations.set_index("source_row")
     for c in ("victims_adult", "victims_child", "victims_unknown", "involves_child"):
@@ -226,8 +278,11 @@ def test_blank_victim_cells_are_missing_not_zero(raw, tmp_path):
 def test_blank_mission_cells_are_missing_and_said(raw, tmp_path):
     df = raw.copy()
     df.loc[[20, 21], "Mission"] = " "
-    with pytest.warns(MissingValuesWarning, match=r"2 blank Mission cell\(s\) kept as mission "
-                                                  r"missing \(<NA>\).*\(rows 20, 21\)"):
+    with pytest.warns(
+        MissingValuesWarning,
+        match=r"2 blank Mission cell\(s\) kept as mission "
+        r"missing \(<NA>\).*\(rows 20, 21\)",
+    ):
         t = read_table_of_allegations(write(df, tmp_path / "mission.csv"))
     assert t.allegations.set_index("source_row").loc[[20, 21], "mission"].isna().all()
     assert t.counts["blank_mission"] == 2
@@ -246,9 +301,12 @@ def test_merged_mission_cells_take_the_merged_value(raw, tmp_path):
         ws.cell(r, 2).value = None
     ws.merge_cells("B2:B5")
     wb.save(p)
-    with pytest.warns(MissingValuesWarning, match=r"3 Mission cell\(s\) blank inside a merged "
-                                                  r"range were given the range's value "
-                                                  r"\(rows 3, 4, 5\)"):
+    with pytest.warns(
+        MissingValuesWarning,
+        match=r"3 Mission cell\(s\) blank inside a merged "
+        r"range were given the range's value "
+        r"\(rows 3, 4, 5\)",
+    ):
         t = read_table_of_allegations(p)
     assert t.allegations["mission"].tolist()[:4] == [rows.iloc[0]["Mission"]] * 4
     assert t.counts["merged_cells_filled"] == 3 and t.counts["blank_mission"] == 0

@@ -14,11 +14,13 @@ import pytest
 from conftest import ROOT, external_file
 from faults import MONTH_DTA, PNG, YEAR_CSV, fifo, problem_at, returns_promptly, write
 from pkoresearch import cli
-from pkoresearch.errors import (AggregateRowsWarning, DataError, NameVariantWarning,
-                                SchemaMismatch)
-from pkoresearch.readers.un_contributions import (read_contributions_by_gender,
-                                                  read_country_mission_year, read_mission_month,
-                                                  read_monthly)
+from pkoresearch.errors import AggregateRowsWarning, DataError, NameVariantWarning, SchemaMismatch
+from pkoresearch.readers.un_contributions import (
+    read_contributions_by_gender,
+    read_country_mission_year,
+    read_mission_month,
+    read_monthly,
+)
 
 ODP = ROOT / "tests" / "fixtures" / "odp_contributionsbygender_small.csv"
 
@@ -43,6 +45,7 @@ def year_raw():
 
 # --- the UN's own layout ---------------------------------------------------------------------
 
+
 def test_un_layout_encodings_and_layouts(tmp_path):
     df = _odp()
     df.loc[5, "Contributing_Country"] = "Côte d'Ivoire"
@@ -51,8 +54,11 @@ def test_un_layout_encodings_and_layouts(tmp_path):
     assert "not UTF-8" in problem_at(info.value, 5, "Contributing_Country")
     with pytest.raises(DataError, match=r"u16.csv: found UTF-16 text"):
         read_contributions_by_gender(write(_odp(), tmp_path / "u16.csv", encoding="utf-16"))
-    with pytest.raises(DataError, match=r"semi.csv, row 1: found a header whose fields are "
-                                        r"separated by semicolons"):
+    with pytest.raises(
+        DataError,
+        match=r"semi.csv, row 1: found a header whose fields are "
+        r"separated by semicolons",
+    ):
         read_contributions_by_gender(write(_odp(), tmp_path / "semi.csv", sep=";"))
     lines = ODP.read_text().splitlines()
     lines[4] += ",,"
@@ -74,8 +80,12 @@ def test_un_layout_encodings_and_layouts(tmp_path):
 
 
 def test_a_fifo_does_not_hang_any_reader(tmp_path):
-    for name, read in (("p1.csv", read_contributions_by_gender), ("p2.csv", read_monthly),
-                       ("p3.csv", read_country_mission_year), ("p4.dta", read_mission_month)):
+    for name, read in (
+        ("p1.csv", read_contributions_by_gender),
+        ("p2.csv", read_monthly),
+        ("p3.csv", read_country_mission_year),
+        ("p4.dta", read_mission_month),
+    ):
         pipe = fifo(tmp_path / name)
         out = returns_promptly(lambda: read(pipe), fifo_path=pipe)
         assert isinstance(out.get("error"), DataError), (name, out)
@@ -85,15 +95,16 @@ def test_a_fifo_does_not_hang_any_reader(tmp_path):
 def test_un_layout_overflow_and_dates(tmp_path, capsys):
     df = _odp()
     df.loc[3, "Female_Personnel"] = "99999999999999999999"
-    df.loc[4, "Last_Reporting_Date"] = "31-Jul-99"   # %y: 1999, before 2000
+    df.loc[4, "Last_Reporting_Date"] = "31-Jul-99"  # %y: 1999, before 2000
     df.loc[6, "Last_Reporting_Date"] = "2099-07-31"  # in the future
     df.loc[7, "Last_Reporting_Date"] = "2016-13-01"  # no 13th month: not rolled over
-    df.loc[8, "Last_Reporting_Date"] = "30-Feb-20"   # no 30 February
+    df.loc[8, "Last_Reporting_Date"] = "30-Feb-20"  # no 30 February
     p = write(df, tmp_path / "bad.csv")
     with pytest.raises(DataError) as info:
         read_contributions_by_gender(p)
-    assert "found 99999999999999999999 (more than 1,000,000)" in \
-        problem_at(info.value, 3, "Female_Personnel")
+    assert "found 99999999999999999999 (more than 1,000,000)" in problem_at(
+        info.value, 3, "Female_Personnel"
+    )
     assert "up to the current month" in problem_at(info.value, 4, "Last_Reporting_Date")
     assert "up to the current month" in problem_at(info.value, 6, "Last_Reporting_Date")
     assert "a date such as 30-Nov-20" in problem_at(info.value, 7, "Last_Reporting_Date")
@@ -113,8 +124,9 @@ def test_un_layout_total_rows_are_not_contributors(tmp_path, label):
     extra["Female_Personnel"] = "9999"
     before = _women(read_contributions_by_gender(ODP))
     with pytest.warns(AggregateRowsWarning, match=r"1 row\(s\) labelled as totals.*rows \[18\]"):
-        c = read_contributions_by_gender(write(pd.concat([df, extra.to_frame().T]),
-                                               tmp_path / "t.csv"))
+        c = read_contributions_by_gender(
+            write(pd.concat([df, extra.to_frame().T]), tmp_path / "t.csv")
+        )
     assert _women(c) == before and c.report["aggregate_rows_removed"] == 1
     assert label not in set(c.counts["contributor"])
 
@@ -124,22 +136,25 @@ def test_un_layout_upper_case_country_is_the_same_contributor(tmp_path):
     rwanda = df.index[df["Contributing_Country"] == "Rwanda"]
     df.loc[rwanda[0], "Contributing_Country"] = "RWANDA"
     df.loc[rwanda[1], "Contributing_Country"] = "Rwanda'"
-    with pytest.warns(NameVariantWarning, match=r"2 row\(s\) spell a name another way.*"
-                                                r"'RWANDA' -> 'Rwanda'"):
+    with pytest.warns(
+        NameVariantWarning,
+        match=r"2 row\(s\) spell a name another way.*"
+        r"'RWANDA' -> 'Rwanda'",
+    ):
         c = read_contributions_by_gender(write(df, tmp_path / "n.csv"))
     assert _women(c) == _women(read_contributions_by_gender(ODP))
     assert c.counts["contributor"].nunique() == 4 and c.report["names_unified"] == 2
     assert set(c.counts.loc[c.counts["contributor"] == "Rwanda", "iso3"]) == {"RWA"}
     # an upper-case copy of a row is the same key: refused, naming both rows
     copy = _odp().iloc[[0]].assign(Contributing_Country="RWANDA")
-    with pytest.raises(DataError) as info:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            read_contributions_by_gender(write(pd.concat([_odp(), copy]), tmp_path / "c.csv"))
+    with pytest.raises(DataError) as info, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        read_contributions_by_gender(write(pd.concat([_odp(), copy]), tmp_path / "c.csv"))
     assert {p.row for p in info.value.problems} == {2, 18}
 
 
 # --- the mission x month .dta ----------------------------------------------------------------
+
 
 def test_mission_month_overflow_and_months(tmp_path):
     df = pd.read_stata(external_file(MONTH_DTA), convert_categoricals=False)
@@ -162,6 +177,7 @@ def test_mission_month_overflow_and_months(tmp_path):
 
 # --- the contributor x mission x year means --------------------------------------------------
 
+
 def test_yearly_means_overflow_totals_and_spellings(year_raw, tmp_path):
     df = year_raw.copy()
     df.loc[10, "Female"] = "99999999999999999999"
@@ -169,8 +185,9 @@ def test_yearly_means_overflow_totals_and_spellings(year_raw, tmp_path):
     with pytest.raises(DataError) as info:
         read_country_mission_year(write(df, tmp_path / "y.csv"))
     assert "(more than 1,000,000)" in problem_at(info.value, 10, "Female")
-    assert "found '2099'; expected a year such as 2018, from 2000" in \
-        problem_at(info.value, 11, "Year")
+    assert "found '2099'; expected a year such as 2018, from 2000" in problem_at(
+        info.value, 11, "Year"
+    )
     mm = read_mission_month(external_file(MONTH_DTA))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -180,9 +197,12 @@ def test_yearly_means_overflow_totals_and_spellings(year_raw, tmp_path):
     variant = year_raw.copy()
     ghana = variant.index[variant["Country"] == "Ghana"]
     variant.loc[ghana[:5], "Country"] = "GHANA"
-    with pytest.warns(AggregateRowsWarning, match=r"1 row\(s\) labelled as totals"), \
-            pytest.warns(NameVariantWarning, match=r"5 row\(s\) spell a name another way"):
-        after = read_country_mission_year(write(pd.concat([variant, extra]),
-                                                tmp_path / "y2.csv"), mm)
+    with (
+        pytest.warns(AggregateRowsWarning, match=r"1 row\(s\) labelled as totals"),
+        pytest.warns(NameVariantWarning, match=r"5 row\(s\) spell a name another way"),
+    ):
+        after = read_country_mission_year(
+            write(pd.concat([variant, extra]), tmp_path / "y2.csv"), mm
+        )
     pd.testing.assert_series_equal(after.counts.groupby("year")["women_in_file"].sum(), totals)
     assert "GHANA" not in set(after.counts["contributor"])

@@ -11,8 +11,14 @@ import pytest
 
 from faults import PNG, fifo, problem_at, real_gender, returns_promptly, write
 from pkoresearch import cli
-from pkoresearch.errors import (AggregateRowsWarning, DataError, DateNormalisedWarning,
-                                DuplicateRowsWarning, NameVariantWarning, SchemaMismatch)
+from pkoresearch.errors import (
+    AggregateRowsWarning,
+    DataError,
+    DateNormalisedWarning,
+    DuplicateRowsWarning,
+    NameVariantWarning,
+    SchemaMismatch,
+)
 from pkoresearch.readers.un_gender import read_gender_statistics
 
 AUG = "2010-08-31"  # external README: summing 31 Aug 2010 gives 3,332 women of 99,920
@@ -42,6 +48,7 @@ def _row_of(raw, contributor, date=AUG):
 
 # --- encodings and layouts -------------------------------------------------------------------
 
+
 def test_latin1_bytes_name_the_row_and_column(raw, tmp_path):
     df = raw.copy()
     row = _row_of(df, "Cote d Ivoire", "2013-12-31")
@@ -66,21 +73,26 @@ def test_utf16_and_a_byte_order_mark(raw, tmp_path):
 @pytest.mark.parametrize("sep, name", [(";", "semicolons"), ("\t", "tabs")])
 def test_semicolon_or_tab_delimited(raw, tmp_path, sep, name):
     p = write(raw.head(20), tmp_path / "sep.csv", sep=sep)
-    with pytest.raises(DataError, match=rf"sep.csv, row 1: found a header whose fields are "
-                                        rf"separated by {name}"):
+    with pytest.raises(
+        DataError,
+        match=rf"sep.csv, row 1: found a header whose fields are "
+        rf"separated by {name}",
+    ):
         read_gender_statistics(p)
 
 
 def test_ragged_rows_are_each_named(raw, tmp_path):
     lines = write(raw.head(10), tmp_path / "ok.csv").read_text().splitlines()
-    lines[3] += ",7"          # row 4: one field too many
-    lines[6] = lines[6].rsplit(",", 2)[0]   # row 7: two fields short
+    lines[3] += ",7"  # row 4: one field too many
+    lines[6] = lines[6].rsplit(",", 2)[0]  # row 7: two fields short
     p = tmp_path / "ragged.csv"
     p.write_text("\n".join(lines) + "\n")
     with pytest.raises(DataError) as info:
         read_gender_statistics(p)
     assert [(q.row, q.found) for q in info.value.problems] == [
-        (4, "a row with 21 of 20 fields"), (7, "a row with 18 of 20 fields")]
+        (4, "a row with 21 of 20 fields"),
+        (7, "a row with 18 of 20 fields"),
+    ]
     assert "ragged.csv, row 4: found a row with 21 of 20 fields" in str(info.value)
 
 
@@ -110,6 +122,7 @@ def test_empty_file_and_a_fifo(tmp_path):
 
 # --- numbers that used to come out wrong ------------------------------------------------------
 
+
 def test_an_overflowing_count_is_refused_and_data_check_fails(raw, tmp_path, capsys):
     df = raw.copy()
     row = _row_of(df, "Bangladesh")
@@ -118,8 +131,10 @@ def test_an_overflowing_count_is_refused_and_data_check_fails(raw, tmp_path, cap
     with pytest.raises(DataError) as info:
         read_gender_statistics(p)
     msg = problem_at(info.value, row, "Troops Female")
-    assert "found 99999999999999999999 (more than 1,000,000); expected a whole number of " \
-           "persons from 0 to 1,000,000" in msg
+    assert (
+        "found 99999999999999999999 (more than 1,000,000); expected a whole number of "
+        "persons from 0 to 1,000,000" in msg
+    )
     assert cli.main(["data", "check", str(p)]) == 1
     assert f"row {row}, column 'Troops Female'" in capsys.readouterr().out
 
@@ -133,10 +148,16 @@ def test_counts_that_are_not_whole_persons(raw, tmp_path, value):
     assert f"found {value!r}" in problem_at(info.value, 5, "Individual Police Male")
 
 
-@pytest.mark.parametrize("date, expected", [
-    ("2016-13-01", "a date as YYYY-MM-DD"), ("2016-99-01", "a date as YYYY-MM-DD"),
-    ("2010-02-30", "a date as YYYY-MM-DD"), ("2099-07-31", "up to the current month"),
-    ("0001-01-31", "a month from 2000-01")])
+@pytest.mark.parametrize(
+    "date, expected",
+    [
+        ("2016-13-01", "a date as YYYY-MM-DD"),
+        ("2016-99-01", "a date as YYYY-MM-DD"),
+        ("2010-02-30", "a date as YYYY-MM-DD"),
+        ("2099-07-31", "up to the current month"),
+        ("0001-01-31", "a month from 2000-01"),
+    ],
+)
 def test_impossible_or_implausible_dates(raw, tmp_path, date, expected):
     df = raw.head(30).copy()
     df.loc[9, "Date"] = date
@@ -148,8 +169,11 @@ def test_impossible_or_implausible_dates(raw, tmp_path, date, expected):
 
 def test_the_file_pasted_twice_is_counted_once(raw, tmp_path):
     p = write(pd.concat([raw, raw]), tmp_path / "twice.csv")
-    with pytest.warns(DuplicateRowsWarning, match=r"29115 row\(s\) repeat an earlier row exactly.*"
-                                                  r"the whole file appears twice"):
+    with pytest.warns(
+        DuplicateRowsWarning,
+        match=r"29115 row\(s\) repeat an earlier row exactly.*"
+        r"the whole file appears twice",
+    ):
         g = read_gender_statistics(p)
     assert g.report["rows_in_file"] == 58230 and g.report["duplicate_rows_removed"] == 29115
     assert g.report["rows_used"] == 29115 and _aug(g) == (AUG_WOMEN, AUG_PERSONNEL)
@@ -164,23 +188,36 @@ def test_one_row_dated_inside_the_month_is_moved_to_the_months_date(raw, tmp_pat
     df = raw.copy()
     row = _row_of(df, "Bangladesh")
     df.loc[row, "Date"] = "2010-08-30"
-    with pytest.warns(DateNormalisedWarning, match=rf"1 row\(s\).*1 row\(s\) dated 2010-08-30 "
-                                                   rf"\(first row {row}\) -> 2010-08-31"):
+    with pytest.warns(
+        DateNormalisedWarning,
+        match=rf"1 row\(s\).*1 row\(s\) dated 2010-08-30 "
+        rf"\(first row {row}\) -> 2010-08-31",
+    ):
         g = read_gender_statistics(write(df, tmp_path / "day.csv"))
     assert _aug(g) == (AUG_WOMEN, AUG_PERSONNEL)
     assert g.counts["date"].nunique() == 52 and g.report["dates_normalised"] == 1
     assert g.dates_normalised["first_row"].tolist() == [row]
 
 
-@pytest.mark.parametrize("label", ["Total:", "Sum", "Grand total", "TOTAL", " total. ",
-                                   "Sub-total", "All"])
+@pytest.mark.parametrize(
+    "label", ["Total:", "Sum", "Grand total", "TOTAL", " total. ", "Sub-total", "All"]
+)
 def test_aggregate_rows_are_never_contributors(raw, tmp_path, label):
     aug = raw[raw["Date"] == AUG]
     counts = aug.columns[5:]
     total = aug[counts].astype(int).sum()
-    extra = pd.DataFrame([{"": "99999", "Date": AUG, "Contributor": label,
-                           "Contributor ISO-3": "", "Mission": "UNMIL",
-                           **{c: str(total[c]) for c in counts}}])
+    extra = pd.DataFrame(
+        [
+            {
+                "": "99999",
+                "Date": AUG,
+                "Contributor": label,
+                "Contributor ISO-3": "",
+                "Mission": "UNMIL",
+                **{c: str(total[c]) for c in counts},
+            }
+        ]
+    )
     p = write(pd.concat([raw, extra]), tmp_path / "agg.csv")
     with pytest.warns(AggregateRowsWarning, match=r"1 aggregate row\(s\).*rows 29117"):
         g = read_gender_statistics(p)
@@ -209,8 +246,12 @@ def test_an_upper_case_copy_of_a_row_is_counted_once_or_refused(raw, tmp_path):
     with pytest.warns(DuplicateRowsWarning, match=r"1 row\(s\) repeat an earlier row exactly"):
         g = read_gender_statistics(write(pd.concat([raw, copy]), tmp_path / "copy.csv"))
     assert _aug(g) == (AUG_WOMEN, AUG_PERSONNEL)
-    changed = copy.assign(**{"Troops Male": str(int(copy["Troops Male"].iloc[0]) + 1),
-                             "Troops Total": str(int(copy["Troops Total"].iloc[0]) + 1)})
+    changed = copy.assign(
+        **{
+            "Troops Male": str(int(copy["Troops Male"].iloc[0]) + 1),
+            "Troops Total": str(int(copy["Troops Total"].iloc[0]) + 1),
+        }
+    )
     with pytest.raises(DataError) as info:
         _quiet(write(pd.concat([raw, changed]), tmp_path / "clash.csv"))
     assert {p.row for p in info.value.problems} == {row, 29117}

@@ -46,8 +46,13 @@ def _runs(line) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def _longest_step(ax) -> float:
     """The widest x distance any drawn line segment spans (0 with no segment)."""
-    steps = [float(np.max(np.diff(x))) for line in ax.get_lines() if line.get_linestyle() != "None"
-             for x, _ in _runs(line) if len(x) > 1]
+    steps = [
+        float(np.max(np.diff(x)))
+        for line in ax.get_lines()
+        if line.get_linestyle() != "None"
+        for x, _ in _runs(line)
+        if len(x) > 1
+    ]
     return max(steps, default=0.0)
 
 
@@ -57,8 +62,11 @@ def _overlap(a, b) -> bool:
 
 
 def _real(box) -> bool:
-    return box is not None and np.all(np.isfinite(box.get_points())) and (box.width > 0
-                                                                          or box.height > 0)
+    return (
+        box is not None
+        and np.all(np.isfinite(box.get_points()))
+        and (box.width > 0 or box.height > 0)
+    )
 
 
 def _data_artists(fig):
@@ -114,10 +122,15 @@ def test_trend_draws_no_segment_across_missing_years(plt):
     from pkoresearch import plots
 
     years = [2010, 2011, 2012, 2016, 2017, 2018]  # 2013-2015 have no row at all
-    d = pd.DataFrame({"year": years, "rate": [1.0, 1.1, 0.9, 0.7, 0.8, 0.6],
-                      "ci_low": [0.8, 0.9, 0.7, 0.5, 0.6, 0.4],
-                      "ci_high": [1.2, 1.3, 1.1, 0.9, 1.0, 0.8],
-                      "fitted": [1.05, 1.0, 0.95, 0.75, 0.7, 0.65]})
+    d = pd.DataFrame(
+        {
+            "year": years,
+            "rate": [1.0, 1.1, 0.9, 0.7, 0.8, 0.6],
+            "ci_low": [0.8, 0.9, 0.7, 0.5, 0.6, 0.4],
+            "ci_high": [1.2, 1.3, 1.1, 0.9, 1.0, 0.8],
+            "fitted": [1.05, 1.0, 0.95, 0.75, 0.7, 0.65],
+        }
+    )
     fig, ax = plt.subplots()
     plots.trend(d, fitted="fitted", ax=ax, source="a test")
     assert _longest_step(ax) == 1  # yearly steps only: no line from 2012 to 2016
@@ -128,8 +141,14 @@ def test_trend_draws_no_segment_across_missing_years(plt):
             assert not (xs.min() < 2014 < xs.max()), "the band spans the missing years"
     # a row present with a missing rate is a gap too
     fig, ax = plt.subplots()
-    with_na = pd.concat([d, pd.DataFrame({"year": [2013], "rate": [np.nan], "ci_low": [np.nan],
-                                          "ci_high": [np.nan]})]).sort_values("year")
+    with_na = pd.concat(
+        [
+            d,
+            pd.DataFrame(
+                {"year": [2013], "rate": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan]}
+            ),
+        ]
+    ).sort_values("year")
     plots.trend(with_na, ax=ax, source="a test")
     assert _longest_step(ax) == 1
 
@@ -139,9 +158,15 @@ def test_share_over_time_draws_no_segment_across_2014_2019(plt):
 
     # one category, one definition, figures for 2009-2014 and 2019-2021 (as the curated shares)
     years = [2009, 2010, 2011, 2012, 2013, 2014, 2019, 2020, 2021]
-    d = pd.DataFrame({"year": years, "category": "military_contingents", "definition": "a",
-                      "share_pct": [2.0, 2.4, 2.4, 2.7, 2.8, 3.0, 4.4, 4.8, 5.2],
-                      "complete": True})
+    d = pd.DataFrame(
+        {
+            "year": years,
+            "category": "military_contingents",
+            "definition": "a",
+            "share_pct": [2.0, 2.4, 2.4, 2.7, 2.8, 3.0, 4.4, 4.8, 5.2],
+            "complete": True,
+        }
+    )
     fig, ax = plt.subplots()
     plots.share_over_time(d, ax=ax, source="a test")
     assert _longest_step(ax) == 1
@@ -183,7 +208,7 @@ def _cell_colour(fig, ax, col: int, row: int) -> np.ndarray:
     img = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(float) / 255
     x, y = ax.transData.transform((col + 0.22, row + 0.25))
     r, c = int(round(img.shape[0] - y)), int(round(x))
-    return img[r - 3:r + 4, c - 3:c + 4].reshape(-1, 3).mean(axis=0)
+    return img[r - 3 : r + 4, c - 3 : c + 4].reshape(-1, 3).mean(axis=0)
 
 
 @pytest.mark.parametrize("function", ["heatmap", "share_heatmap"])
@@ -191,15 +216,19 @@ def test_heatmap_does_not_draw_a_missing_cell_as_zero(plt, function):
     from pkoresearch import plots
 
     # b 2011 has no row, b 2012 a missing value; a 2011 is a real 0
-    d = pd.DataFrame({"year": [2010, 2011, 2012, 2010, 2012], "g": ["a", "a", "a", "b", "b"],
-                      "n": pd.array([2, 0, 5, 1, pd.NA], dtype="Int64")})
+    d = pd.DataFrame(
+        {
+            "year": [2010, 2011, 2012, 2010, 2012],
+            "g": ["a", "a", "a", "b", "b"],
+            "n": pd.array([2, 0, 5, 1, pd.NA], dtype="Int64"),
+        }
+    )
     fig, ax = plt.subplots()
     if function == "heatmap":
         plots.heatmap(d, x="year", y="g", value="n", ax=ax, source="a test")
     else:
         full = pd.concat([d, pd.DataFrame({"year": [2011], "g": ["b"], "n": [pd.NA]})])
-        plots.share_heatmap(full.astype({"n": "Float64"}), y="g", value="n", ax=ax,
-                            source="a test")
+        plots.share_heatmap(full.astype({"n": "Float64"}), y="g", value="n", ax=ax, source="a test")
     mesh = next(c for c in ax.collections if hasattr(c, "get_array") and c.get_array() is not None)
     arr = mesh.get_array()
     grid = np.ma.getmaskarray(arr) | ~np.isfinite(np.ma.getdata(arr).astype(float))
@@ -219,9 +248,13 @@ def test_heatmap_does_not_draw_a_missing_cell_as_zero(plt, function):
 def test_every_public_plot_function_has_a_case():
     from pkoresearch import plots
 
-    public = {n for n, f in inspect.getmembers(plots, inspect.isfunction)
-              if f.__module__ == plots.__name__ and not n.startswith("_")
-              and "ax" in inspect.signature(f).parameters}
+    public = {
+        n
+        for n, f in inspect.getmembers(plots, inspect.isfunction)
+        if f.__module__ == plots.__name__
+        and not n.startswith("_")
+        and "ax" in inspect.signature(f).parameters
+    }
     assert public <= set(plot_cases.FUNCTIONS.values()), public - set(plot_cases.FUNCTIONS.values())
     assert set(plot_cases.FUNCTIONS) == set(plot_cases.cases())
 
@@ -254,7 +287,9 @@ def test_tick_labels_do_not_overlap(plt, name):
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:
         for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
-            boxes = [t.get_window_extent(renderer) for t in ticks if t.get_visible() and t.get_text()]
+            boxes = [
+                t.get_window_extent(renderer) for t in ticks if t.get_visible() and t.get_text()
+            ]
             for a, b in itertools.combinations(boxes, 2):
                 assert not _overlap(a, b), f"{name}: tick labels overlap"
 
@@ -263,17 +298,23 @@ def test_long_category_names_do_not_overlap(plt):
     from pkoresearch import plots
 
     # the 2011 report's organizations figure: long two-line names under seven bars
-    names = [f"{o}\n{m}" for o, m in [("UN", "peacekeeping personnel deployed"),
-                                      ("UN", "civilian personnel in missions"),
-                                      ("NATO", "troops in ISAF Afghanistan"),
-                                      ("NATO", "troops in KFOR Kosovo"),
-                                      ("OSCE", "field personnel all missions"),
-                                      ("OSCE", "seconded staff in field operations"),
-                                      ("UN", "police personnel deployed")]]
+    names = [
+        f"{o}\n{m}"
+        for o, m in [
+            ("UN", "peacekeeping personnel deployed"),
+            ("UN", "civilian personnel in missions"),
+            ("NATO", "troops in ISAF Afghanistan"),
+            ("NATO", "troops in KFOR Kosovo"),
+            ("OSCE", "field personnel all missions"),
+            ("OSCE", "seconded staff in field operations"),
+            ("UN", "police personnel deployed"),
+        ]
+    ]
     d = pd.DataFrame({"what": names, "value": [98000, 22000, 130000, 6000, 2500, 400, 14000]})
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    plots.grouped_bars(d, x="what", y="value", log=True, ax=ax, xlabel="", ylabel="personnel",
-                       source="a test")
+    plots.grouped_bars(
+        d, x="what", y="value", log=True, ax=ax, xlabel="", ylabel="personnel", source="a test"
+    )
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
@@ -322,9 +363,15 @@ def test_caption_is_built_from_the_provenance_primary_un_documents_first(plt):
     from pkoresearch import plots
 
     # a secondary source (a newspaper) and two records of one UN report (A/70/729)
-    d = pd.DataFrame({"year": [2013, 2014, 2015], "rate": [1.0, 2.0, 3.0],
-                      "ci_low": [0.5, 1.5, 2.5], "ci_high": [1.5, 2.5, 3.5],
-                      "source_id": ["a-69-779-d21128", "a-70-729-a9859e", "a-70-729-366219"]})
+    d = pd.DataFrame(
+        {
+            "year": [2013, 2014, 2015],
+            "rate": [1.0, 2.0, 3.0],
+            "ci_low": [0.5, 1.5, 2.5],
+            "ci_high": [1.5, 2.5, 3.5],
+            "source_id": ["a-69-779-d21128", "a-70-729-a9859e", "a-70-729-366219"],
+        }
+    )
     fig, ax = plt.subplots()
     plots.trend(d, ax=ax)  # no source given: taken from the rows' source_id
     text = plots.caption_of(fig)
@@ -344,7 +391,9 @@ def test_caption_names_a_un_file_read_by_a_reader(plt, tmp_path):
     entry = registry.get("un_allegations")
     table = SimpleNamespace(path=tmp_path / entry.filename)  # what the readers return: .path
     text = captions.source_text([table, "tip2011-seed"])
-    assert text.startswith(f"Sources: {entry.title} ({entry.filename}); US Department of State"), text
+    assert text.startswith(f"Sources: {entry.title} ({entry.filename}); US Department of State"), (
+        text
+    )
     with pytest.raises(KeyError):
         captions.source_text(pd.DataFrame({"source_id": ["no-such-source"]}))
 
@@ -357,17 +406,28 @@ def test_breakpoint_labels_are_inside_the_picture_and_readable(plt):
     from pkoresearch import plots
 
     fig, ax = plt.subplots()
-    plots.trend(plot_cases.RATES, breakpoints=[2011, 2013], counting_changes=[2012], ax=ax,
-                title="A long title that spans most of the width of the axes above", source="x")
+    plots.trend(
+        plot_cases.RATES,
+        breakpoints=[2011, 2013],
+        counting_changes=[2012],
+        ax=ax,
+        title="A long title that spans most of the width of the axes above",
+        source="x",
+    )
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     labels = [t for t in ax.texts if t.get_text() in ("2011", "2013")]
     assert len(labels) == 2
     whole = fig.get_tightbbox(renderer).transformed(fig.dpi_scale_trans)
-    others = [ax.title.get_window_extent(renderer),
-              *[lg.get_window_extent(renderer) for lg in _legends(fig)],
-              *[b for a, b in _data_artists(fig) if a not in labels
-                and not (hasattr(a, "get_xdata") and len(set(a.get_xdata())) == 1)]]
+    others = [
+        ax.title.get_window_extent(renderer),
+        *[lg.get_window_extent(renderer) for lg in _legends(fig)],
+        *[
+            b
+            for a, b in _data_artists(fig)
+            if a not in labels and not (hasattr(a, "get_xdata") and len(set(a.get_xdata())) == 1)
+        ],
+    ]
     for t in labels:
         box = t.get_window_extent(renderer)
         assert whole.x0 <= box.x0 and box.x1 <= whole.x1 and box.y1 <= whole.y1
@@ -404,4 +464,5 @@ def test_save_writes_png_at_200_dpi_svg_and_pdf(plt, tmp_path):
     assert written[1].read_text().lstrip().startswith("<?xml")
     assert written[2].read_bytes().startswith(b"%PDF")
     assert plots.save(fig, tmp_path / "only.svg", formats=("svg",), source="x") == [
-        tmp_path / "only.svg"]
+        tmp_path / "only.svg"
+    ]

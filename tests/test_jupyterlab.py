@@ -31,9 +31,11 @@ def _free_port() -> int:
 
 def _call(base: str, token: str, path: str, method: str = "GET", body: dict | None = None):
     req = urllib.request.Request(
-        f"{base}{path}", method=method,
+        f"{base}{path}",
+        method=method,
         data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=30) as resp:
         raw = resp.read()
         ctype = resp.headers.get("Content-Type", "")
@@ -44,12 +46,20 @@ def _call(base: str, token: str, path: str, method: str = "GET", body: dict | No
 def server(tmp_path_factory):
     runtime = tmp_path_factory.mktemp("jupyter-runtime")
     port, token = _free_port(), secrets.token_hex(16)
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-           "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={ROOT}",
-           # opening a notebook makes a checkpoint copy: keep it out of the checkout
-           f"--FileCheckpoints.checkpoint_dir={runtime / 'checkpoints'}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={ROOT}",
+        # opening a notebook makes a checkpoint copy: keep it out of the checkout
+        f"--FileCheckpoints.checkpoint_dir={runtime / 'checkpoints'}",
+    ]
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime)}
     log = open(runtime / "server.log", "w")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -63,7 +73,9 @@ def server(tmp_path_factory):
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.fail("jupyter lab did not start:\n" + (runtime / "server.log").read_text()[-3000:])
+            pytest.fail(
+                "jupyter lab did not start:\n" + (runtime / "server.log").read_text()[-3000:]
+            )
         time.sleep(0.5)
     yield {"base": base, "token": token, "runtime": runtime, "port": port}
     try:
@@ -94,8 +106,9 @@ def test_notebooks_are_listed_and_lab_is_served(server):
 def test_kernel_started_through_the_server_runs_the_first_cells(server, tmp_path):
     from jupyter_client import BlockingKernelClient
 
-    status, kernel = _call(server["base"], server["token"], "/api/kernels", "POST",
-                           {"name": "python3"})
+    status, kernel = _call(
+        server["base"], server["token"], "/api/kernels", "POST", {"name": "python3"}
+    )
     assert status == 201
     conn = server["runtime"] / f"kernel-{kernel['id']}.json"
     for _ in range(60):
@@ -110,12 +123,17 @@ def test_kernel_started_through_the_server_runs_the_first_cells(server, tmp_path
         nb = nbformat.read(ROOT / "notebooks" / "00_overview.ipynb", as_version=4)
         code = [c.source for c in nb.cells if c.cell_type == "code"]
         outputs = []
-        for src in [code[0], f"output_dir = {str(tmp_path)!r}", code[1],
-                    "print(pko.__version__, len(names), out.name)"]:
+        for src in [
+            code[0],
+            f"output_dir = {str(tmp_path)!r}",
+            code[1],
+            "print(pko.__version__, len(names), out.name)",
+        ]:
             reply = client.execute_interactive(src, timeout=120, output_hook=outputs.append)
             assert reply["content"]["status"] == "ok", reply["content"]
-        printed = "".join(m["content"].get("text", "") for m in outputs
-                          if m["msg_type"] == "stream")
+        printed = "".join(
+            m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream"
+        )
         import pkoresearch
 
         assert f"{pkoresearch.__version__} 9 {tmp_path.name}" in printed
@@ -124,17 +142,34 @@ def test_kernel_started_through_the_server_runs_the_first_cells(server, tmp_path
         _call(server["base"], server["token"], f"/api/kernels/{kernel['id']}", "DELETE")
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None,
-                    reason="optional: needs Debian's chromium (apt-get install chromium)")
+@pytest.mark.skipif(
+    shutil.which("chromium") is None,
+    reason="optional: needs Debian's chromium (apt-get install chromium)",
+)
 def test_screenshot_of_a_notebook_in_headless_chromium(server, tmp_path):
     shot = tmp_path / "lab.png"
-    url = (f"{server['base']}/lab/tree/notebooks/00_overview.ipynb?token={server['token']}")
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900",
-                    "--virtual-time-budget=20000", f"--screenshot={shot}", url],
-                   check=True, timeout=120, capture_output=True)
+    url = f"{server['base']}/lab/tree/notebooks/00_overview.ipynb?token={server['token']}"
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1280,900",
+            "--virtual-time-budget=20000",
+            f"--screenshot={shot}",
+            url,
+        ],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
     assert shot.is_file() and shot.stat().st_size > 20_000
     keep = os.environ.get("PKORESEARCH_SCREENSHOT")
     if keep:

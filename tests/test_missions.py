@@ -8,10 +8,19 @@ from pkoresearch import missions
 
 
 def test_renamed_operations_are_harmonised_and_others_are_not():
-    got = missions.harmonise(["MONUC", "MONUSCO", "UNSOA", "UNMIS", "UNMISS", "MINUSTAH",
-                              " UNMIL ", None])
-    assert got.tolist() == ["MONUSCO", "MONUSCO", "UNSOS", "UNMIS", "UNMISS", "MINUSTAH",
-                            "UNMIL", pd.NA]
+    got = missions.harmonise(
+        ["MONUC", "MONUSCO", "UNSOA", "UNMIS", "UNMISS", "MINUSTAH", " UNMIL ", None]
+    )
+    assert got.tolist() == [
+        "MONUSCO",
+        "MONUSCO",
+        "UNSOS",
+        "UNMIS",
+        "UNMISS",
+        "MINUSTAH",
+        "UNMIL",
+        pd.NA,
+    ]
 
 
 def test_successors_are_pooled_only_when_asked():
@@ -27,15 +36,28 @@ def test_harmonise_keeps_the_index_of_a_series():
 
 def test_aggregates_are_not_single_acronyms():
     assert missions.is_single_acronym("MONUSCO")
-    for name in ["MINUSCA+MONUSCO", "UNMISS, UNIFIL, BINUH, UNVMC, UNAMA (others)",
-                 "MINUSTAH (former)", "MONUSCO (incl. former MONUC)", "UNAMI + one other SPM",
-                 "OSESG-Syria+UNVMC+UNIOGBIS (SPMs)", "", None, 3]:
+    for name in [
+        "MINUSCA+MONUSCO",
+        "UNMISS, UNIFIL, BINUH, UNVMC, UNAMA (others)",
+        "MINUSTAH (former)",
+        "MONUSCO (incl. former MONUC)",
+        "UNAMI + one other SPM",
+        "OSESG-Syria+UNVMC+UNIOGBIS (SPMs)",
+        "",
+        None,
+        3,
+    ]:
         assert not missions.is_single_acronym(name), name
 
 
 def test_kinds_and_table():
     assert missions.kind_of(["MINUSCA", "UNAMA", "UNSOS", "NOPE", None]).tolist() == [
-        "peacekeeping", "special_political", "support_office", pd.NA, pd.NA]
+        "peacekeeping",
+        "special_political",
+        "support_office",
+        pd.NA,
+        pd.NA,
+    ]
     t = missions.table().set_index("mission")
     assert t.loc["MONUC", "harmonised_to"] == "MONUSCO" and "1925" in t.loc["MONUC", "basis"]
     assert t.loc["MINUSTAH", "successor"] == "MINUJUSTH"

@@ -14,9 +14,22 @@ from conftest import ROOT
 
 def _nbval(folder) -> subprocess.CompletedProcess:
     shutil.copy(ROOT / "tests" / "conftest.py", folder / "conftest.py")
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "--nbval", "--nbval-current-env", str(folder / "nb.ipynb")],
-                          cwd=folder, capture_output=True, text=True)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval",
+            "--nbval-current-env",
+            str(folder / "nb.ipynb"),
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_a_changed_number_fails_nbval(tmp_path):

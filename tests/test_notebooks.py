@@ -14,8 +14,8 @@ import nbformat
 import papermill as pm
 import pytest
 
-from pkoresearch import results
 from conftest import ROOT, cached_real_file
+from pkoresearch import results
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -33,9 +33,14 @@ def test_committed_notebook_is_ready_for_nbval(path):
     for line in code[0].source.splitlines():
         if line.strip() and not line.startswith("#"):
             # papermill's inspection reads `name: type = value  # help`; Optional[...] is quoted
-            assert re.match(r"^\w+: (\w+|\"Optional\[\w+\]\") = .+  # .+", line), \
+            assert re.match(r"^\w+: (\w+|\"Optional\[\w+\]\") = .+  # .+", line), (
                 f"untyped or uncommented: {line}"
-    names = [ln.split(":")[0] for ln in code[0].source.splitlines() if ln.strip() and not ln.startswith("#")]
+            )
+    names = [
+        ln.split(":")[0]
+        for ln in code[0].source.splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
     assert list(pm.inspect_notebook(str(path))) == names, "papermill cannot read every parameter"
     counts = [c.execution_count for c in code]
     assert counts == list(range(1, len(code) + 1)), f"not run top to bottom in order: {counts}"
@@ -53,7 +58,9 @@ def test_every_notebook_matches_its_py_source():
     # the py:percent file is the reviewed source; the .ipynb must be built from it
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("refresh", ROOT / "tools" / "refresh_notebooks.py")
+    spec = importlib.util.spec_from_file_location(
+        "refresh", ROOT / "tools" / "refresh_notebooks.py"
+    )
     refresh = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(refresh)
     assert refresh.out_of_step() == []
@@ -86,8 +93,14 @@ def test_overview_defaults(tmp_path):
 
 
 def test_overview_other_parameters(tmp_path):
-    got = _run("00_overview", tmp_path, dataset_names=["allegations", "followups"],
-               start_year=2003, end_year=2015, preferred_only=False)
+    got = _run(
+        "00_overview",
+        tmp_path,
+        dataset_names=["allegations", "followups"],
+        start_year=2003,
+        end_year=2015,
+        preferred_only=False,
+    )
     assert got["datasets"] == 2
     assert got["curated_rows"] == 202 + 42
     # 44 sources behind allegations, 15 behind followups, 4 behind both (the seed and three
@@ -104,8 +117,13 @@ def test_overview_rejects_a_bad_parameter(tmp_path):
 
 
 def test_trends_curated(tmp_path):
-    got = _run("01_allegation_trends", tmp_path, allegations_table="bundled",
-               contributions_mission_month="bundled", compare=[2010, 2009])
+    got = _run(
+        "01_allegation_trends",
+        tmp_path,
+        allegations_table="bundled",
+        contributions_mission_month="bundled",
+        compare=[2010, 2009],
+    )
     assert got["allegations_by_year"]["2010"] == 85 and got["allegations_by_year"]["2009"] == 112
     assert got["allegations_total"] == sum(got["allegations_by_year"].values())
     assert got["rate_ratio"] == round((85 / 98638) / (112 / 98196), 4)
@@ -132,46 +150,74 @@ def test_trends_defaults_read_the_cached_un_table(tmp_path):
     got = _run("01_allegation_trends", tmp_path)
     raw = pd.read_excel(path, sheet_name="Export", dtype=str)
     years = raw["Date"].str.split("/").str[1].astype(int)
-    assert got["allegations_by_year"] == {str(y): int((years == y).sum()) for y in range(2015, 2024)}
+    assert got["allegations_by_year"] == {
+        str(y): int((years == y).sum()) for y in range(2015, 2024)
+    }
     assert list(got["allegations_by_year"].values()) == [69, 104, 63, 56, 80, 66, 75, 79, 100]
-    assert got["allegations_partial_years"] == {"2024": {"allegations": int((years == 2024).sum()),
-                                                         "months_covered": 7}}
+    assert got["allegations_partial_years"] == {
+        "2024": {"allegations": int((years == 2024).sum()), "months_covered": 7}
+    }
     assert (tmp_path / "out" / "by_category.png").is_file()
     used = json.loads((tmp_path / "out" / "inputs.json").read_text())["allegations_table"]
     assert used["dataset"] == "un_allegations" and used["how"] == "auto"
 
 
 def test_trends_one_mission_on_curated_data(tmp_path):
-    got = _run("01_allegation_trends", tmp_path, missions=["MINUSCA"], allegations_table="bundled",
-               start_year=2007)
+    got = _run(
+        "01_allegation_trends",
+        tmp_path,
+        missions=["MINUSCA"],
+        allegations_table="bundled",
+        start_year=2007,
+    )
     import csv
 
     with open(ROOT / "data" / "allegations_by_mission.csv", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh)
-                if r["mission"] == "MINUSCA" and r["measure"] == "allegations_total"]
+        rows = [
+            r
+            for r in csv.DictReader(fh)
+            if r["mission"] == "MINUSCA" and r["measure"] == "allegations_total"
+        ]
     assert got["allegations_by_year"] == {r["year"]: int(r["value"]) for r in rows}
     assert len(rows) == 6
     assert "rate_ratio" not in got  # no personnel by mission: no rate, and the notebook says so
 
 
 def test_trends_year_range(tmp_path):
-    got = _run("01_allegation_trends", tmp_path, start_year=2009, end_year=2016,
-               compare=[[2014, 2016], [2009, 2011]], breakpoints=[2013], allegations_table="",
-               contributions_mission_month="")
+    got = _run(
+        "01_allegation_trends",
+        tmp_path,
+        start_year=2009,
+        end_year=2016,
+        compare=[[2014, 2016], [2009, 2011]],
+        breakpoints=[2013],
+        allegations_table="",
+        contributions_mission_month="",
+    )
     assert list(got["allegations_by_year"]) == [str(y) for y in range(2009, 2017)]
     # the latest published figure of each year: 2012 61 (A/67/766; 60 was first published),
     # 2016 104 (A/72/751; 103 in the 2017 fact sheet)
     assert got["allegations_total"] == 112 + 85 + 75 + 61 + 66 + 52 + 69 + 104
-    assert got["rate_ratio"] == round(((52 + 69 + 104) / (104062 + 107088 + 100376))
-                                      / ((112 + 85 + 75) / (98196 + 98638 + 99016)), 4)
+    assert got["rate_ratio"] == round(
+        ((52 + 69 + 104) / (104062 + 107088 + 100376))
+        / ((112 + 85 + 75) / (98196 + 98638 + 99016)),
+        4,
+    )
 
 
 def test_trends_with_the_real_un_table_and_one_mission(tmp_path):
     from conftest import external_file
 
     path = external_file("UN_conduct_table_of_allegations_2024-07.xlsx")
-    got = _run("01_allegation_trends", tmp_path, allegations_table=str(path),
-               start_year=2015, end_year=2023, missions=["MINUSCA"], breakpoints=[])
+    got = _run(
+        "01_allegation_trends",
+        tmp_path,
+        allegations_table=str(path),
+        start_year=2015,
+        end_year=2023,
+        missions=["MINUSCA"],
+        breakpoints=[],
+    )
     import pandas as pd
 
     raw = pd.read_excel(path, sheet_name="Export", dtype=str)
@@ -186,8 +232,14 @@ def test_trends_with_the_real_un_table_all_missions(tmp_path):
     from conftest import external_file
 
     path = external_file("UN_conduct_table_of_allegations_2024-07.xlsx")
-    got = _run("01_allegation_trends", tmp_path, allegations_table=str(path), start_year=2015,
-               end_year=2023, compare=[2021, 2016])
+    got = _run(
+        "01_allegation_trends",
+        tmp_path,
+        allegations_table=str(path),
+        start_year=2015,
+        end_year=2023,
+        compare=[2021, 2016],
+    )
     assert list(got["allegations_by_year"].values()) == [69, 104, 63, 56, 80, 66, 75, 79, 100]
     assert got["revisions"]["2016"] == 1
     assert 0.2 < got["share_involving_children"] < 0.35
@@ -208,12 +260,18 @@ def test_trends_with_the_real_un_table_and_every_other_default(tmp_path):
     assert got["trend_years"] == list(range(2015, 2022))
     assert "level_2016" in got["segmented_irr"]  # on the curated series, which reaches 2008
     (tmp_path / "b").mkdir()
-    outside = _run("01_allegation_trends", tmp_path / "b", allegations_table=str(path),
-                   compare=[2010, 2009], contributions_mission_month="bundled")
+    outside = _run(
+        "01_allegation_trends",
+        tmp_path / "b",
+        allegations_table=str(path),
+        compare=[2010, 2009],
+        contributions_mission_month="bundled",
+    )
     assert "rate_ratio" not in outside and "outside" in outside["rate_ratio_note"]
     assert outside["trend_years"] == list(range(2015, 2022))  # year-end denominators to 2021
-    assert got["allegations_by_year"] == {str(y): n for y, n in zip(
-        range(2015, 2024), [69, 104, 63, 56, 80, 66, 75, 79, 100])}
+    assert got["allegations_by_year"] == {
+        str(y): n for y, n in zip(range(2015, 2024), [69, 104, 63, 56, 80, 66, 75, 79, 100])
+    }
     assert got["allegations_total"] == 692  # complete years only
     assert got["allegations_partial_years"] == {"2024": {"allegations": 61, "months_covered": 7}}
     assert got["years_not_covered"] == list(range(2008, 2015))
@@ -225,8 +283,12 @@ def test_trends_with_the_real_un_table_and_every_other_default(tmp_path):
     assert got["allegations_by_mission_partial_years"]["UNITAD"] == 1
     assert sum(got["allegations_by_mission"].values()) == 692
     executed = json.loads((tmp_path / "01_allegation_trends.ipynb").read_text())
-    shown = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
-                    for c in executed["cells"] if c["cell_type"] == "code" for o in c["outputs"])
+    shown = "".join(
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+        for c in executed["cells"]
+        if c["cell_type"] == "code"
+        for o in c["outputs"]
+    )
     assert "2024" in shown and "partial" in shown
     for year in range(2008, 2015):  # a year outside the export never shows a count of 0
         assert not re.search(rf"\b{year}\s+0\b", shown), year
@@ -234,16 +296,24 @@ def test_trends_with_the_real_un_table_and_every_other_default(tmp_path):
 
 def test_trends_rejects_categories_without_a_table(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="parameter personnel_categories"):
-        _run("01_allegation_trends", tmp_path, personnel_categories=["military"],
-             allegations_table="bundled")
+        _run(
+            "01_allegation_trends",
+            tmp_path,
+            personnel_categories=["military"],
+            allegations_table="bundled",
+        )
 
 
 # ---------------------------------------------------------------------- 02 women's participation
 
 
 def test_participation_curated(tmp_path):
-    got = _run("02_womens_participation", tmp_path, gender_statistics="bundled",
-               contributions_mission_month="bundled")
+    got = _run(
+        "02_womens_participation",
+        tmp_path,
+        gender_statistics="bundled",
+        contributions_mission_month="bundled",
+    )
     assert got["growth_2005_2010_ratio"] == round(3332 / 1016, 3)
     # one latest figure per definition: the 2022 total with justice and corrections stays apart
     assert got["latest_share_pct"]["all_uniformed"] == 7.03
@@ -272,7 +342,10 @@ def test_participation_resolution_2242_on_the_un_monthly_counts(tmp_path):
     got = _run("02_womens_participation", tmp_path)
     d = got["resolution_2242_doubling"]
     assert d["status"] == "not met"
-    assert d["from"] == ["Oct 2015", int(women[201510])] and d["to"] == ["Oct 2020", int(women[202010])]
+    assert d["from"] == ["Oct 2015", int(women[201510])] and d["to"] == [
+        "Oct 2020",
+        int(women[202010]),
+    ]
     assert d["ratio"] == round(int(women[202010]) / int(women[201510]), 3) == 1.259
 
 
@@ -286,13 +359,18 @@ def test_participation_defaults_read_the_cached_gender_statistics(tmp_path):
     women = last.groupby("Contributor")["Total Female"].sum().sort_values(ascending=False)
     assert got["top_contributors"] == {c: int(v) for c, v in women.head(10).items()}
     assert got["latest_share_pct"]["all_uniformed"] == round(
-        100 * last["Total Female"].sum() / last["Total Total"].sum(), 2)
+        100 * last["Total Female"].sum() / last["Total Total"].sum(), 2
+    )
     assert (tmp_path / "out" / "mission_year_share.png").is_file()
 
 
 def test_participation_contributor_subset(tmp_path):
-    got = _run("02_womens_participation", tmp_path, contributors=["Ghana", "India"],
-               gender_statistics="bundled")
+    got = _run(
+        "02_womens_participation",
+        tmp_path,
+        contributors=["Ghana", "India"],
+        gender_statistics="bundled",
+    )
     assert list(got["top_contributors"]) == ["Ghana", "India"]
     assert got["top5_share_of_women_pct"] == 100.0
 
@@ -301,8 +379,14 @@ def test_participation_with_the_real_gender_statistics(tmp_path):
     from conftest import external_file
 
     path = external_file("IPIDataLab_TCC-DataScraper_Gender.Full.csv")
-    got = _run("02_womens_participation", tmp_path, gender_statistics=str(path),
-               start="2010-01", end="2013-12", contributors=["Ghana", "India"])
+    got = _run(
+        "02_womens_participation",
+        tmp_path,
+        gender_statistics=str(path),
+        start="2010-01",
+        end="2013-12",
+        contributors=["Ghana", "India"],
+    )
     assert list(got["top_contributors"]) == ["Ghana", "India"]
     assert got["top_contributors"]["Ghana"] == 300  # December 2013, as in the curated table
     assert got["contributors_date"] == "31 Dec 2013"
@@ -321,8 +405,9 @@ def test_participation_real_gender_statistics_to_february_2014(tmp_path):
 
     path = external_file("IPIDataLab_TCC-DataScraper_Gender.Full.csv")
     # "Tanzania" matches the file's "Tanzania" and "Tanzania, United Republic of" by ISO3 code
-    got = _run("02_womens_participation", tmp_path, gender_statistics=str(path),
-               contributors=["Tanzania"])
+    got = _run(
+        "02_womens_participation", tmp_path, gender_statistics=str(path), contributors=["Tanzania"]
+    )
     import pandas as pd
 
     raw = pd.read_csv(path)
@@ -333,10 +418,13 @@ def test_participation_real_gender_statistics_to_february_2014(tmp_path):
     assert got["latest_share_period"]["all_uniformed"] == "Feb 2014"
     assert "2014" not in got["share_pct_year_end"]["all_uniformed"]
     assert got["share_pct_not_year_end"]["all_uniformed"] == {
-        "Feb 2014": round(100 * feb["Total Female"].sum() / feb["Total Total"].sum(), 2)}
+        "Feb 2014": round(100 * feb["Total Female"].sum() / feb["Total Total"].sum(), 2)
+    }
     assert got["targets"]["police_2014"] == "below target at last figure"
     # mission-years at February 2014: every mission with Tanzanian personnel then, flagged
-    assert got["mission_years"]["not_year_end"] == feb.loc[feb["Total Total"] > 0, "Mission"].nunique()
+    assert (
+        got["mission_years"]["not_year_end"] == feb.loc[feb["Total Total"] > 0, "Mission"].nunique()
+    )
 
 
 def test_participation_rejects_missions_without_a_file(tmp_path):
@@ -355,8 +443,13 @@ def test_response_curated(tmp_path):
 
 
 def test_response_clopper_pearson(tmp_path):
-    got = _run("03_tcc_response_rates", tmp_path, ci_method="clopper-pearson", alpha=0.1,
-               allegations_table="bundled")
+    got = _run(
+        "03_tcc_response_rates",
+        tmp_path,
+        ci_method="clopper-pearson",
+        alpha=0.1,
+        allegations_table="bundled",
+    )
     assert got["followups_answered"]["2012"] == [27, 47, round(27 / 47, 4)]
 
 
@@ -364,12 +457,21 @@ def test_response_with_the_real_table_and_a_contributor_subset(tmp_path):
     from conftest import external_file
 
     path = external_file("UN_conduct_table_of_allegations_2024-07.xlsx")
-    got = _run("03_tcc_response_rates", tmp_path, allegations_table=str(path),
-               contributors=["South Africa", "Morocco"], ci_method="clopper-pearson")
+    got = _run(
+        "03_tcc_response_rates",
+        tmp_path,
+        allegations_table=str(path),
+        contributors=["South Africa", "Morocco"],
+        ci_method="clopper-pearson",
+    )
     import pandas as pd
 
     raw = pd.read_excel(path, sheet_name="Export", dtype=str, keep_default_na=False)
-    sub = raw[raw["Nationality"].str.split("\n\n").map(lambda v: bool({"South Africa", "Morocco"} & set(v)))]
+    sub = raw[
+        raw["Nationality"]
+        .str.split("\n\n")
+        .map(lambda v: bool({"South Africa", "Morocco"} & set(v)))
+    ]
     k = int((sub["NIO appointed"] == "Yes").sum())
     n = int(sub["NIO appointed"].isin(["Yes", "No (no response)", "No (declined)"]).sum())
     assert got["nio_appointed_overall"][:2] == [k, n]
@@ -386,12 +488,13 @@ def test_response_defaults_read_the_cached_un_table(tmp_path):
     uniformed = raw["Personnel Type"].str.contains("Military|Police")
     nio = raw.loc[uniformed, "NIO appointed"]
     assert got["nio_appointed_overall"][:2] == [
-        int((nio == "Yes").sum()), int(nio.isin(["Yes", "No (no response)", "No (declined)"]).sum())]
+        int((nio == "Yes").sum()),
+        int(nio.isin(["Yes", "No (no response)", "No (declined)"]).sum()),
+    ]
 
 
 def test_response_with_the_real_table_and_an_as_of_date(tmp_path):
     from conftest import external_file
-
     from pkoresearch import response
     from pkoresearch.readers.un_conduct import read_table_of_allegations
 
@@ -401,18 +504,30 @@ def test_response_with_the_real_table_and_an_as_of_date(tmp_path):
     t = read_table_of_allegations(path)
     uni = response.uniformed(t)
     direct = response.durations_by_entity(
-        response.investigation_durations(t, "2024-07-31", ids=uni["allegation_id"]), min_n=5)
-    assert got["km_median_days"] == {r.entity: (None if r.km_median != r.km_median else r.km_median)
-                                     for r in direct.itertuples()}
+        response.investigation_durations(t, "2024-07-31", ids=uni["allegation_id"]), min_n=5
+    )
+    assert got["km_median_days"] == {
+        r.entity: (None if r.km_median != r.km_median else r.km_median) for r in direct.itertuples()
+    }
     # each allegation once in the totals; pending shown beside the decided requests
-    assert got["nio_totals_each_allegation_once"] == {"allegations": 572, "appointed": 291,
-                                                      "decided": 431, "pending": 18}
+    assert got["nio_totals_each_allegation_once"] == {
+        "allegations": 572,
+        "appointed": 291,
+        "decided": 431,
+        "pending": 18,
+    }
     assert got["nio_pending_as_not_appointed"][:2] == [291, 449]
-    assert got["nio_appointed_by_year"]["2024"] == {"appointed": 20, "decided": 21, "pending": 12,
-                                                   "complete": False}
+    assert got["nio_appointed_by_year"]["2024"] == {
+        "appointed": 20,
+        "decided": 21,
+        "pending": 12,
+        "complete": False,
+    }
     times = response.outcome_times(t, uni, "2024-07-31")
-    assert got["outcome_median_days"] == response.time_to_outcome(
-        times["followup_days"], times["reported"]).median
+    assert (
+        got["outcome_median_days"]
+        == response.time_to_outcome(times["followup_days"], times["reported"]).median
+    )
     for name in ("nio_states_by_year.png", "time_to_outcome.png", "nio_funnel.png"):
         assert (tmp_path / "out" / name).is_file()
 
@@ -447,13 +562,19 @@ XLSX = "UN_conduct_table_of_allegations_2024-07.xlsx"
 def _real_files() -> dict:
     from conftest import external_file
 
-    return {"allegations_table": str(external_file(XLSX)),
-            "contributions_mission_month": str(external_file(DTA))}
+    return {
+        "allegations_table": str(external_file(XLSX)),
+        "contributions_mission_month": str(external_file(DTA)),
+    }
 
 
 def test_women_and_allegations_on_bundled_data_says_what_it_needs(tmp_path):
-    got = _run("04_women_and_allegations", tmp_path, allegations_table="bundled",
-               contributions_mission_month="bundled")
+    got = _run(
+        "04_women_and_allegations",
+        tmp_path,
+        allegations_table="bundled",
+        contributions_mission_month="bundled",
+    )
     assert got == {"ready": False}
     executed = (tmp_path / "04_women_and_allegations.ipynb").read_text()
     assert "Needs allegations_table" in executed and "Traceback" not in executed
@@ -468,15 +589,27 @@ def test_women_and_allegations_defaults_on_the_real_files(tmp_path):
     assert got["allegations_in_years"] == int(years.between(2015, 2021).sum()) == 513
     assert got["unmatched_allegations"] == 16 and got["mission_years_modelled"] == 102
     irr = got["irr_per_point"]
-    assert set(irr) == {"NB", "Poisson QL", "Mission FE (Poisson QL)", "Share t-1 (NB)",
-                        "Military allegations (NB)", "Without MONUSCO (NB)"}
+    assert set(irr) == {
+        "NB",
+        "Poisson QL",
+        "Mission FE (Poisson QL)",
+        "Share t-1 (NB)",
+        "Military allegations (NB)",
+        "Without MONUSCO (NB)",
+    }
     assert all(lo < est < hi for est, lo, hi in irr.values())
     assert (tmp_path / "out" / "coefficients.png").stat().st_size > 10_000
 
 
 def test_women_and_allegations_military_outcome(tmp_path):
-    got = _run("04_women_and_allegations", tmp_path, outcome="military", model="poisson",
-               leave_out=["MINUSCA"], **_real_files())
+    got = _run(
+        "04_women_and_allegations",
+        tmp_path,
+        outcome="military",
+        model="poisson",
+        leave_out=["MINUSCA"],
+        **_real_files(),
+    )
     irr = got["irr_per_point"]
     assert "Military allegations (Poisson QL)" not in irr  # the outcome already is military
     assert "Without MONUSCO (Poisson QL)" in irr and len(irr) == 5

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from pkoresearch import results
 from conftest import ROOT
+from pkoresearch import results
 
 
 def _name(requirement: str) -> str:
@@ -65,7 +65,9 @@ def test_version_matches_pyproject():
 
 
 def test_dask_has_its_own_extra_and_stays_in_test():
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
     assert [_name(r) for r in extras["dask"]] == ["dask"] and "distributed" in extras["dask"][0]
     assert extras["dask"][0] in extras["test"]
 
@@ -75,7 +77,8 @@ def test_notebooks_command_copies_the_shipped_notebooks(tmp_path, capsys):
 
     shipped = paths.packaged_notebooks_dir()
     assert sorted(p.name for p in shipped.glob("*.ipynb")) == sorted(
-        p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+        p.name for p in (ROOT / "notebooks").glob("*.ipynb")
+    )
     dest = tmp_path / "mine"
     assert cli.main(["notebooks", str(dest)]) == 0
     names = sorted(p.name for p in dest.iterdir())
@@ -94,9 +97,15 @@ def _placeholders(executed: Path) -> list[str]:
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             text = out.get("text") or out.get("data", {}).get("text/plain", "")
-            lines += [ln for ln in text.splitlines()
-                      if re.search(r"\bneeds? (allegations_table|gender_statistics|"
-                                   r"contributions_mission_month|the table|the file)\b", ln)]
+            lines += [
+                ln
+                for ln in text.splitlines()
+                if re.search(
+                    r"\bneeds? (allegations_table|gender_statistics|"
+                    r"contributions_mission_month|the table|the file)\b",
+                    ln,
+                )
+            ]
     return lines
 
 
@@ -124,40 +133,87 @@ def test_wheel_in_a_fresh_venv_outside_the_checkout(tmp_path):
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
     for name in ("src", "data", "notebooks"):
-        shutil.copytree(ROOT / name, src / name, symlinks=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".ipynb_*"))
+        shutil.copytree(
+            ROOT / name,
+            src / name,
+            symlinks=True,
+            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".ipynb_*"),
+        )
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist),
-                    str(src)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(src)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     (wheel,) = dist.glob("pkoresearch-*.whl")
 
     venv = tmp_path / "fresh"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     py = venv / "bin" / "python"
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q",
-                    "--no-deps", str(wheel)], check=True, capture_output=True, text=True)
-    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(py),
+            "install",
+            "-q",
+            "--no-deps",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    site = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (Path(site) / "test-dependencies.pth").write_text("\n".join(sorted(ours)) + "\n")
 
     work = tmp_path / "work"
     work.mkdir()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PKORESEARCH_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PKORESEARCH_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")
+    }
     # the dependencies' data files (nbconvert's HTML templates) stay under this environment's
     # prefix, where a full install would have put them under the new one
-    env.update(PKORESEARCH_CACHE=str(tmp_path / "cache"),
-               JUPYTER_PATH=str(Path(sys.prefix) / "share" / "jupyter"),
-               PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}")
+    env.update(
+        PKORESEARCH_CACHE=str(tmp_path / "cache"),
+        JUPYTER_PATH=str(Path(sys.prefix) / "share" / "jupyter"),
+        PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+    )
 
     def cmd(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(venv / "bin" / "pkoresearch"), *args], cwd=work, env=env,
-                              capture_output=True, text=True, timeout=1500)
+        return subprocess.run(
+            [str(venv / "bin" / "pkoresearch"), *args],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1500,
+        )
 
-    where = subprocess.run([str(py), "-c", "import pkoresearch, pkoresearch.paths as p; "
-                            "print(pkoresearch.__file__); print(p.project_root())"],
-                           cwd=work, env=env, check=True, capture_output=True, text=True)
+    where = subprocess.run(
+        [
+            str(py),
+            "-c",
+            "import pkoresearch, pkoresearch.paths as p; "
+            "print(pkoresearch.__file__); print(p.project_root())",
+        ],
+        cwd=work,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     module, root = where.stdout.split()
     assert module.startswith(site) and root == "None"  # the wheel's copy, not the checkout
 
@@ -174,11 +230,19 @@ def test_wheel_in_a_fresh_venv_outside_the_checkout(tmp_path):
     assert manifest["git_commit"] is None
     used = {d["dataset"]: d for d in manifest["real_data"]}
     assert sorted(used) == ["un_allegations", "un_contributions_mission_month", "un_gender_ipi"]
-    assert used["un_allegations"]["sha256"] == "1e05b2434d7f1d0dad660ab996ff54fac17657098b79276143c6a722a6f32306"
+    assert (
+        used["un_allegations"]["sha256"]
+        == "1e05b2434d7f1d0dad660ab996ff54fac17657098b79276143c6a722a6f32306"
+    )
     assert used["un_allegations"]["method"] == "import" and used["un_allegations"]["retrieved"]
     assert sorted(used["un_allegations"]["runs"]) == [
-        "allegation-trends", "allegation-trends-MINUSCA", "allegation-trends-MONUSCO",
-        "allegation-trends-UNMISS", "tcc-response-rates", "women-and-allegations"]
+        "allegation-trends",
+        "allegation-trends-MINUSCA",
+        "allegation-trends-MONUSCO",
+        "allegation-trends-UNMISS",
+        "tcc-response-rates",
+        "women-and-allegations",
+    ]
     for r in manifest["runs"]:
         assert _placeholders(reports / "runs" / r["folder"] / "notebook.ipynb") == [], r["name"]
     trends = reports / "runs" / "allegation-trends"
@@ -196,5 +260,6 @@ def test_wheel_in_a_fresh_venv_outside_the_checkout(tmp_path):
         expected = {str(y): int((mine == y).sum()) for y in range(2015, 2024)}
         assert got["allegations_by_year"] == expected, mission  # complete years
         assert got["allegations_partial_years"] == {
-            "2024": {"allegations": int((mine == 2024).sum()), "months_covered": 7}}
+            "2024": {"allegations": int((mine == 2024).sum()), "months_covered": 7}
+        }
         assert got["allegations_by_mission"] == {mission: sum(expected.values())}

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from conftest import ROOT, external_file
 from pkoresearch import panel as P
 from pkoresearch.errors import ParameterError
 from pkoresearch.readers.un_conduct import read_table_of_allegations
 from pkoresearch.readers.un_contributions import read_contributions_by_gender, read_mission_month
-from conftest import ROOT, external_file
 
 DTA = "UN_contributions_by_gender_mission_month_2010-2022.dta"
 XLSX = "UN_conduct_table_of_allegations_2024-07.xlsx"
@@ -62,9 +62,11 @@ def test_no_allegation_is_lost(mission_month, table, raw_export, years):
     alleg = table.allegations.set_index("allegation_id")
     unmatched_rows = raw[raw.index.isin([alleg.at[i, "source_row"] - 2 for i in ids])]
     assert int(p.data.loc[from_export, "allegations_uniformed"].sum()) + int(
-        unmatched_rows["uniformed"].sum()) == int(raw["uniformed"].sum())
+        unmatched_rows["uniformed"].sum()
+    ) == int(raw["uniformed"].sum())
     assert int(p.data.loc[from_export, "allegations_military"].sum()) + int(
-        unmatched_rows["military"].sum()) == int(raw["military"].sum())
+        unmatched_rows["military"].sum()
+    ) == int(raw["military"].sum())
 
 
 def test_unmatched_allegations_are_listed_with_their_reason(full):
@@ -84,15 +86,15 @@ def test_unmatched_allegations_are_listed_with_their_reason(full):
 
 def test_zero_inside_coverage_missing_outside(full):
     d = full.data.set_index(["mission", "year"])
-    assert d.loc[("UNMOGIP", 2016), "allegations_all"] == 0          # existed, covered, none
+    assert d.loc[("UNMOGIP", 2016), "allegations_all"] == 0  # existed, covered, none
     assert d.loc[("UNMOGIP", 2016), "allegations_source"] == P.EXPORT_SOURCE
-    assert pd.isna(d.loc[("MONUSCO", 2012), "allegations_all"])      # before the export: missing
+    assert pd.isna(d.loc[("MONUSCO", 2012), "allegations_all"])  # before the export: missing
     assert pd.isna(d.loc[("MONUSCO", 2012), "allegations_source"])
     assert ("MINURCAT", 2011) not in d.index and ("UNMIS", 2012) not in d.index  # closed: no row
     assert ("UNOCI", 2018) not in d.index
     assert d.loc[("MINUSCA", 2015), "allegations_all"] == 22
     assert d.loc[("MINUSCA", 2015), "allegations_complete"]
-    assert 2023 not in set(full.data["year"])                          # personnel not covered
+    assert 2023 not in set(full.data["year"])  # personnel not covered
     # January 2022 only: the mission-year exists but its exposure is unknown
     assert not d.loc[("MINUSCA", 2022), "exposure_known"]
     assert d.loc[("MINUSCA", 2022), "months_unknown"] == 11
@@ -144,7 +146,7 @@ def test_curated_counts_only_where_sourced_and_only_single_missions(mission_mont
     assert d.loc[("MINUSCA", 2015), "allegations_all"] == 22
     assert d.loc[("MINUSCA", 2015), "allegations_source"] == "a-70-729-47739b"
     assert d.loc[("MINUSCA", 2016), "allegations_all"] == 52
-    assert pd.isna(d.loc[("UNMISS", 2015), "allegations_all"])        # no source: missing
+    assert pd.isna(d.loc[("UNMISS", 2015), "allegations_all"])  # no source: missing
     assert pd.isna(d.loc[("MINUSCA", 2015), "allegations_military"])  # curated: all personnel only
     skipped = p.curated_skipped.set_index("mission")
     assert "not a single mission acronym" in skipped.loc["MINUSCA+MONUSCO", "reason"]
@@ -154,7 +156,9 @@ def test_curated_counts_only_where_sourced_and_only_single_missions(mission_mont
 
 
 def test_panel_from_the_un_layout_fixture():
-    c = read_contributions_by_gender(ROOT / "tests" / "fixtures" / "odp_contributionsbygender_small.csv")
+    c = read_contributions_by_gender(
+        ROOT / "tests" / "fixtures" / "odp_contributionsbygender_small.csv"
+    )
     per = P.personnel_by_mission_year(c).set_index(["mission", "year"])
     r = per.loc[("UNMISS", 2020)]  # November and December 2020 only; before: outside the source
     assert r.months_with_personnel == 2 and r.months_unknown == 10
@@ -162,7 +166,9 @@ def test_panel_from_the_un_layout_fixture():
     r = per.loc[("UNMISS", 2021)]  # January absent between two active months: counted active
     assert (r.months_with_personnel, r.months_gap_active, r.months_unknown) == (1, 1, 10)
     assert ("MINUSCA", 2021) not in per.index  # absent in February: ended, unknown in January
-    troops = P.personnel_by_mission_year(c, personnel_types=["troops"]).set_index(["mission", "year"])
+    troops = P.personnel_by_mission_year(c, personnel_types=["troops"]).set_index(
+        ["mission", "year"]
+    )
     assert troops.loc[("UNMISS", 2020), "personnel_mean"] == 2500
 
 
@@ -171,14 +177,17 @@ def test_shares_by_year_by_hand(mission_month):
     assert s.loc[2021, "share_pct"] == pytest.approx(100 * 67444 / 929046)  # 12 months summed
     assert s.loc[2017, "months_covered"] == 5 and not s.loc[2017, "complete"]
     assert s.loc[2018, "complete"]
-    c = read_contributions_by_gender(ROOT / "tests" / "fixtures" / "odp_contributionsbygender_small.csv")
+    c = read_contributions_by_gender(
+        ROOT / "tests" / "fixtures" / "odp_contributionsbygender_small.csv"
+    )
     f = P.shares_by_year(c, ["police", "military_contingents"], ["mission"])
     f = f.set_index(["category", "mission", "year"])
     # UNMISS police, November and December 2020: Rwanda's FPU 60 of 160, Ghana's police 15 of 40
     assert f.loc[("police", "UNMISS", 2020), "share_pct"] == pytest.approx(100 * 150 / 400)
     assert f.loc[("police", "UNMISS", 2020), "personnel"] == 200
     assert f.loc[("military_contingents", "MINUSCA", 2020), "share_pct"] == pytest.approx(
-        100 * 102 / 4000)
+        100 * 102 / 4000
+    )
     with pytest.raises(ParameterError, match="all uniformed personnel only"):
         P.shares_by_year(mission_month, ["police"])
 
@@ -196,7 +205,9 @@ def test_sample_keeps_zero_allegation_mission_years(full):
     assert (sample["allegations_uniformed"] == 0).sum() > 40  # no selection on the outcome
     assert steps["mission_years"].tolist() == [272, 158, 104, 104, 104, 104, 102]
     assert set(sample["kind"]) == {"peacekeeping"}
-    assert not {("MINUSTAH", 2017), ("MINUJUSTH", 2017)} & set(zip(sample["mission"], sample["year"]))
+    assert not {("MINUSTAH", 2017), ("MINUJUSTH", 2017)} & set(
+        zip(sample["mission"], sample["year"])
+    )
     assert sample["share_pct_lag1"].notna().all()  # 2014 shares exist for every 2015 mission
 
 
@@ -226,8 +237,13 @@ def test_bad_model_parameters(full):
 # ----------------------------------------------------------------------------------- the models
 
 
-def synthetic_panel(irr_per_point: float = 0.92, missions: int = 40, years: int = 8,
-                    alpha: float = 0.5, seed: int = 11) -> P.MissionPanel:
+def synthetic_panel(
+    irr_per_point: float = 0.92,
+    missions: int = 40,
+    years: int = 8,
+    alpha: float = 0.5,
+    seed: int = 11,
+) -> P.MissionPanel:
     """Mission-years with a known rate ratio per percentage point of women, year effects, mission
     heterogeneity (gamma, independent of the share) and NB2 noise."""
     rng = np.random.default_rng(seed)
@@ -240,26 +256,45 @@ def synthetic_panel(irr_per_point: float = 0.92, missions: int = 40, years: int 
         for t in range(years):
             share = max(0.2, level[m] + 0.5 * t + rng.normal(0, 1.5))
             exposure = size[m] * rng.uniform(0.8, 1.2)
-            mu = exposure / 1000 * math.exp(-0.5 + base[m] + year_effect[t]) * irr_per_point ** share
+            mu = exposure / 1000 * math.exp(-0.5 + base[m] + year_effect[t]) * irr_per_point**share
             y = rng.poisson(rng.gamma(1 / alpha, alpha * mu))
-            rows.append({"mission": f"M{m:02d}", "kind": "peacekeeping", "year": 2000 + t,
-                         "share_pct": share, "exposure": exposure, "exposure_known": True,
-                         "allegations_all": y, "allegations_uniformed": y,
-                         "allegations_military": y, "allegations_police": 0,
-                         "allegations_source": P.EXPORT_SOURCE, "allegations_complete": True})
+            rows.append(
+                {
+                    "mission": f"M{m:02d}",
+                    "kind": "peacekeeping",
+                    "year": 2000 + t,
+                    "share_pct": share,
+                    "exposure": exposure,
+                    "exposure_known": True,
+                    "allegations_all": y,
+                    "allegations_uniformed": y,
+                    "allegations_military": y,
+                    "allegations_police": 0,
+                    "allegations_source": P.EXPORT_SOURCE,
+                    "allegations_complete": True,
+                }
+            )
     data = pd.DataFrame(rows)
-    return P.MissionPanel(data=data, personnel=data[["mission", "year", "share_pct"]],
-                          unmatched=pd.DataFrame(), curated_skipped=pd.DataFrame(),
-                          start_year=2000, end_year=2000 + years - 1,
-                          personnel_source="synthetic", allegations_source="synthetic")
+    return P.MissionPanel(
+        data=data,
+        personnel=data[["mission", "year", "share_pct"]],
+        unmatched=pd.DataFrame(),
+        curated_skipped=pd.DataFrame(),
+        start_year=2000,
+        end_year=2000 + years - 1,
+        personnel_source="synthetic",
+        allegations_source="synthetic",
+    )
 
 
 def test_models_recover_a_known_rate_ratio():
     p = synthetic_panel(seed=1)
     sample, _ = P.model_sample(p, "uniformed")
-    for spec in [P.Specification("nb", "NB", "negbin", "uniformed"),
-                 P.Specification("pois", "Poisson", "poisson", "uniformed"),
-                 P.Specification("fe", "FE", "poisson", "uniformed", mission_fe=True)]:
+    for spec in [
+        P.Specification("nb", "NB", "negbin", "uniformed"),
+        P.Specification("pois", "Poisson", "poisson", "uniformed"),
+        P.Specification("fe", "FE", "poisson", "uniformed", mission_fe=True),
+    ]:
         r = P.fit(sample, spec)
         assert r.ci_low < 0.92 < r.ci_high, (spec.label, r.irr, r.ci_low, r.ci_high)
         assert abs(math.log(r.irr / 0.92)) < 0.1, (spec.label, r.irr)
@@ -268,8 +303,10 @@ def test_models_recover_a_known_rate_ratio():
         assert spec.mission_fe or not r.dropped_all_zero
     # not one lucky draw: over eight data sets the negative binomial is centred on the truth
     nb = P.Specification("nb", "NB", "negbin", "uniformed")
-    logs = [math.log(P.fit(P.model_sample(synthetic_panel(seed=s), "uniformed")[0], nb).irr)
-            for s in range(20, 28)]
+    logs = [
+        math.log(P.fit(P.model_sample(synthetic_panel(seed=s), "uniformed")[0], nb).irr)
+        for s in range(20, 28)
+    ]
     assert abs(np.mean(logs) - math.log(0.92)) < 0.03
     # and no association is found where there is none
     r = P.fit(P.model_sample(synthetic_panel(1.0, seed=5), "uniformed")[0], nb)
@@ -282,12 +319,14 @@ def test_poisson_ql_equals_statsmodels_directly(full):
 
     sample, _ = P.model_sample(full, "uniformed", 2015, 2021)
     r = P.fit(sample, P.Specification("p", "Poisson QL", "poisson", "uniformed"))
-    d = sample.assign(y=sample["allegations_uniformed"].astype(float),
-                      off=np.log(sample["exposure"].astype(float)))
+    d = sample.assign(
+        y=sample["allegations_uniformed"].astype(float),
+        off=np.log(sample["exposure"].astype(float)),
+    )
     groups = pd.factorize(d["mission"])[0]
-    ref = smf.glm("y ~ share_pct + C(year)", data=d, offset=d["off"],
-                  family=sm.families.Poisson()).fit(cov_type="cluster",
-                                                    cov_kwds={"groups": groups})
+    ref = smf.glm(
+        "y ~ share_pct + C(year)", data=d, offset=d["off"], family=sm.families.Poisson()
+    ).fit(cov_type="cluster", cov_kwds={"groups": groups})
     assert r.coef == pytest.approx(ref.params["share_pct"], rel=1e-8)
     assert r.se == pytest.approx(ref.bse["share_pct"], rel=1e-8)
     q = sps.t.ppf(0.975, 17 - 1)
@@ -304,12 +343,20 @@ def test_negative_binomial_equals_statsmodels_directly(full):
     r = P.fit(sample, P.Specification("nb", "NB", "negbin", "uniformed"))
     d = sample.assign(y=sample["allegations_uniformed"].astype(float))
     off = np.log(d["exposure"].astype(float))
-    start = smf.glm("y ~ share_pct + C(year)", data=d, offset=off,
-                    family=sm.families.Poisson()).fit().params
+    start = (
+        smf.glm("y ~ share_pct + C(year)", data=d, offset=off, family=sm.families.Poisson())
+        .fit()
+        .params
+    )
     # another optimiser (BFGS from alpha = 1) through the formula interface
     ref = smf.negativebinomial("y ~ share_pct + C(year)", data=d, offset=off).fit(
-        start_params=np.append(start.to_numpy(), 1.0), method="bfgs", disp=0, maxiter=5000,
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(d["mission"])[0]})
+        start_params=np.append(start.to_numpy(), 1.0),
+        method="bfgs",
+        disp=0,
+        maxiter=5000,
+        cov_type="cluster",
+        cov_kwds={"groups": pd.factorize(d["mission"])[0]},
+    )
     assert r.coef == pytest.approx(ref.params["share_pct"], rel=1e-3)  # BFGS stops earlier
     assert r.se == pytest.approx(ref.bse["share_pct"], rel=1e-3)
     assert r.alpha_nb == pytest.approx(ref.params["alpha"], rel=1e-3)
@@ -319,8 +366,13 @@ def test_all_specifications_and_the_regression_table(full):
     m = P.fit_models(full, "uniformed", 2015, 2021)
     f = m.to_frame()
     assert f["specification"].tolist() == [
-        "NB", "Poisson QL", "Mission FE (Poisson QL)", "Share t-1 (NB)",
-        "Military allegations (NB)", "Without MONUSCO (NB)"]
+        "NB",
+        "Poisson QL",
+        "Mission FE (Poisson QL)",
+        "Share t-1 (NB)",
+        "Military allegations (NB)",
+        "Without MONUSCO (NB)",
+    ]
     assert (f["ci_low"] < f["irr"]).all() and (f["irr"] < f["ci_high"]).all()
     assert f["converged"].all()
     assert f.loc[5, "n"] == 102 - 7 and f.loc[2, "missions"] < 17  # all-zero missions left out
@@ -338,8 +390,14 @@ def test_coefficient_plot():
 
     from pkoresearch import plots
 
-    d = pd.DataFrame({"specification": ["a", "b"], "irr": [0.9, 1.1], "ci_low": [0.8, 0.7],
-                      "ci_high": [1.0, 1.6]})
+    d = pd.DataFrame(
+        {
+            "specification": ["a", "b"],
+            "irr": [0.9, 1.1],
+            "ci_low": [0.8, 0.7],
+            "ci_high": [1.0, 1.6],
+        }
+    )
     fig, ax = plt.subplots()
     assert plots.coefficients(d, ax=ax) is ax
     ticks = dict(zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()]))

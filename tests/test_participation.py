@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 import pkoresearch as pko
+from conftest import external_file
 from pkoresearch import participation as pa
 from pkoresearch import stats
 from pkoresearch.errors import ParameterError
-from conftest import external_file
 
 
 def test_projection_recovers_a_known_crossing_year():
@@ -56,14 +56,16 @@ def test_prediction_interval_is_the_inverse_of_statsmodels_prediction_band(model
     z = np.log(share / (100 - share)) if model == "logit" else share
     z0 = math.log(target / (100 - target)) if model == "logit" else target
     fit = sm.OLS(z, sm.add_constant(t)).fit()
-    band = fit.get_prediction(sm.add_constant(np.array([p.pi_low, p.pi_high]),
-                                              has_constant="add")).summary_frame(alpha=0.05)
+    band = fit.get_prediction(
+        sm.add_constant(np.array([p.pi_low, p.pi_high]), has_constant="add")
+    ).summary_frame(alpha=0.05)
     # at the interval's ends the target sits on the edge of the prediction band of a new figure
     assert band["obs_ci_upper"].iloc[0] == pytest.approx(z0, abs=0.01 * abs(fit.params[1]) + 1e-6)
     assert band["obs_ci_lower"].iloc[1] == pytest.approx(z0, abs=0.01 * abs(fit.params[1]) + 1e-6)
     # and it is wider than the interval from the band of the fitted line alone
-    mean = fit.get_prediction(sm.add_constant(np.array([p.pi_low, p.pi_high]),
-                                              has_constant="add")).summary_frame(alpha=0.05)
+    mean = fit.get_prediction(
+        sm.add_constant(np.array([p.pi_low, p.pi_high]), has_constant="add")
+    ).summary_frame(alpha=0.05)
     assert mean["mean_ci_upper"].iloc[0] < z0 < mean["mean_ci_lower"].iloc[1]
 
 
@@ -71,14 +73,17 @@ def test_projection_exact_line_has_a_tight_interval():
     years = [2010, 2011, 2012, 2013, 2014]
     p = pa.project_year(years, [3.0, 3.5, 4.0, 4.5, 5.0], 6.0, horizon=2050, model="linear")
     assert p.year == pytest.approx(2016.0)
-    assert p.pi_low == pytest.approx(2016.0, abs=0.02) and p.pi_high == pytest.approx(2016.0, abs=0.02)
+    assert p.pi_low == pytest.approx(2016.0, abs=0.02) and p.pi_high == pytest.approx(
+        2016.0, abs=0.02
+    )
 
 
 def test_projection_not_reached():
     flat = pa.project_year([2010, 2011, 2012, 2013], [5.0, 4.9, 5.1, 4.8], 15.0, horizon=2040)
     assert flat.year is None and flat.text == "not reached by 2040"
-    slow = pa.project_year([2010, 2011, 2012, 2013], [1.0, 1.1, 1.2, 1.3], 15.0, horizon=2040,
-                           model="linear")
+    slow = pa.project_year(
+        [2010, 2011, 2012, 2013], [1.0, 1.1, 1.2, 1.3], 15.0, horizon=2040, model="linear"
+    )
     assert slow.text == "not reached by 2040"  # crossing in 2150
     with pytest.raises(ParameterError, match="at least 3"):
         pa.project_year([2010, 2011], [1, 2], 5)
@@ -91,19 +96,25 @@ def _switch_series():
     from 2019: each definition is flat, but the switch looks like steep growth."""
     rng = np.random.default_rng(8)
     early, late = np.arange(2009, 2015), np.arange(2019, 2026)
-    return pd.DataFrame({
-        "year": np.r_[early, late], "month": 12,
-        "category": "staff_officers_experts",
-        "share_pct": np.r_[4.0 + rng.normal(0, 0.2, len(early)),
-                           16.0 + rng.normal(0, 0.3, len(late))],
-        "definition": ["experts_on_mission"] * len(early)
-                      + ["staff_officers_and_experts"] * len(late)})
+    return pd.DataFrame(
+        {
+            "year": np.r_[early, late],
+            "month": 12,
+            "category": "staff_officers_experts",
+            "share_pct": np.r_[
+                4.0 + rng.normal(0, 0.2, len(early)), 16.0 + rng.normal(0, 0.3, len(late))
+            ],
+            "definition": ["experts_on_mission"] * len(early)
+            + ["staff_officers_and_experts"] * len(late),
+        }
+    )
 
 
 def test_a_definition_switch_is_not_a_trend():
     s = _switch_series()
-    target = pd.DataFrame({"year": [2028], "category": ["staff_officers_experts"],
-                           "target_share_pct": [25.0]})
+    target = pd.DataFrame(
+        {"year": [2028], "category": ["staff_officers_experts"], "target_share_pct": [25.0]}
+    )
     # fitted across the switch, the series "reaches" 25% well before the horizon: a spurious trend
     naive = pa.project_year(s["year"] + 0.96, s["share_pct"], 25.0, horizon=2060)
     assert naive.year is not None and naive.year < 2040
@@ -122,11 +133,13 @@ def test_a_definition_switch_is_not_a_trend():
 def test_a_target_with_too_few_figures_of_its_definition_is_not_fitted():
     s = _switch_series()
     s = s[(s["definition"] == "experts_on_mission") | (s["year"] >= 2024)]
-    target = pd.DataFrame({"year": [2028], "category": ["staff_officers_experts"],
-                           "target_share_pct": [25.0]})
+    target = pd.DataFrame(
+        {"year": [2028], "category": ["staff_officers_experts"], "target_share_pct": [25.0]}
+    )
     out = pa.projections(s, target)
-    assert out.loc[0, "projected"] == ("not fitted: 2 figure(s) counted as "
-                                       "staff_officers_and_experts; 3 needed")
+    assert out.loc[0, "projected"] == (
+        "not fitted: 2 figure(s) counted as staff_officers_and_experts; 3 needed"
+    )
 
 
 def test_definitions_follow_the_curated_notes():
@@ -144,8 +157,12 @@ def test_definitions_follow_the_curated_notes():
     assert (mc.loc[mc["year"] >= 2017, "definition"] == "contingent_troops").all()
     wide = share[(share["category"] == "all_uniformed") & (share["year"] == 2022)]
     assert wide["definition"].tolist() == ["uniformed_with_justice_corrections"]
-    assert pa.definition_of("military", 2008, "SIPRI basis; UN peace operations incl. special "
-                            "political missions") == "military_peace_operations"
+    assert (
+        pa.definition_of(
+            "military", 2008, "SIPRI basis; UN peace operations incl. special political missions"
+        )
+        == "military_peace_operations"
+    )
     assert set(pa.DEFINITIONS) >= set(share["definition"])
     with pytest.raises(ParameterError, match="category 'navy'"):
         pa.definition_of("navy", 2010)
@@ -174,8 +191,9 @@ def test_add_share_uses_wilson():
 
 
 def test_curated_shares_flag_february_2014_rounding_and_bounds():
-    s = pa.curated_shares(["military_contingents", "formed_police_units",
-                           "staff_officers_experts"], 2009, 2025)
+    s = pa.curated_shares(
+        ["military_contingents", "formed_police_units", "staff_officers_experts"], 2009, 2025
+    )
     mc = s[s["category"] == "military_contingents"].set_index("year")
     assert mc.loc[2010, "share_pct"] == pytest.approx(2.35) and mc.loc[2010, "month"] == 12
     assert bool(mc.loc[2013, "complete"]) and mc.loc[2013, "period"] == "Dec 2013"
@@ -215,13 +233,23 @@ def test_parity_gap_uses_the_targets_own_definition_and_says_what_it_rests_on():
 
 
 def test_parity_gap_statuses_on_synthetic_figures():
-    t = pd.DataFrame({"year": [2020, 2020, 2020], "category": ["police", "formed_police_units",
-                                                               "individual_police"],
-                      "target_share_pct": [20.0, 15.0, 30.0]})
-    s = pd.DataFrame({"year": [2020, 2020, 2020], "month": pd.array([12, 6, None], "Int64"),
-                      "category": ["police", "formed_police_units", "individual_police"],
-                      "share_pct": [19.0, 14.0, 30.0], "rounded": [False, False, True],
-                      "confidence": ["high", "high", "medium"]})
+    t = pd.DataFrame(
+        {
+            "year": [2020, 2020, 2020],
+            "category": ["police", "formed_police_units", "individual_police"],
+            "target_share_pct": [20.0, 15.0, 30.0],
+        }
+    )
+    s = pd.DataFrame(
+        {
+            "year": [2020, 2020, 2020],
+            "month": pd.array([12, 6, None], "Int64"),
+            "category": ["police", "formed_police_units", "individual_police"],
+            "share_pct": [19.0, 14.0, 30.0],
+            "rounded": [False, False, True],
+            "confidence": ["high", "high", "medium"],
+        }
+    )
     gap = pa.parity_gap(s, t).set_index("category")
     assert gap.loc["police", "status"] == "not met"  # the December figure of the target year
     assert gap.loc["formed_police_units", "status"] == "below target at last figure"
@@ -236,8 +264,12 @@ def test_doubling_target_of_resolution_2242_on_the_curated_counts():
     counts = pa.curated_counts("all_uniformed")
     d = pa.doubling_target(counts)
     # no curated count for October 2015 or October 2020: the nearest are Feb 2014 and Jan 2021
-    assert (d.baseline_period, d.baseline, d.end_period, d.end) == ("Feb 2014", 3758,
-                                                                   "Jan 2021", 5763)
+    assert (d.baseline_period, d.baseline, d.end_period, d.end) == (
+        "Feb 2014",
+        3758,
+        "Jan 2021",
+        5763,
+    )
     assert d.ratio == pytest.approx(5763 / 3758)
     assert d.status == "not met on the nearest figures"
     assert "met only if the Oct 2015 count was below 2,882" in d.condition
@@ -272,15 +304,19 @@ def test_curated_contributors_subset():
 
 
 def test_shares_by_on_a_known_table():
-    counts = pd.DataFrame({
-        "date": pd.to_datetime(["2010-01-31"] * 4),
-        "contributor": ["A"] * 4, "mission": ["M"] * 4,
-        "category": ["troops", "troops", "individual_police", "individual_police"],
-        "sex": ["female", "male", "female", "male"],
-        "count": [10, 90, 5, 5],
-    })
-    s = pa.shares_by(counts, ["date", "group"], ["all_uniformed", "military_contingents",
-                                                 "police"]).set_index("group")
+    counts = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2010-01-31"] * 4),
+            "contributor": ["A"] * 4,
+            "mission": ["M"] * 4,
+            "category": ["troops", "troops", "individual_police", "individual_police"],
+            "sex": ["female", "male", "female", "male"],
+            "count": [10, 90, 5, 5],
+        }
+    )
+    s = pa.shares_by(
+        counts, ["date", "group"], ["all_uniformed", "military_contingents", "police"]
+    ).set_index("group")
     assert s.loc["all_uniformed", "women"] == 15 and s.loc["all_uniformed", "personnel"] == 110
     assert s.loc["military_contingents", "share_pct"] == pytest.approx(10.0)
     assert s.loc["police", "share_pct"] == pytest.approx(50.0)
@@ -293,14 +329,29 @@ def _monthly(rows):
     out = []
     for date, contributor, iso3, mission, women, men in rows:
         for sex, n in (("female", women), ("male", men)):
-            out.append({"date": pd.Timestamp(date), "contributor": contributor, "iso3": iso3,
-                        "mission": mission, "category": "troops", "sex": sex, "count": n})
+            out.append(
+                {
+                    "date": pd.Timestamp(date),
+                    "contributor": contributor,
+                    "iso3": iso3,
+                    "mission": mission,
+                    "category": "troops",
+                    "sex": sex,
+                    "count": n,
+                }
+            )
     return pd.DataFrame(out)
 
 
 def test_year_end_flags_a_year_whose_last_month_is_not_december():
-    counts = _monthly([("2013-11-30", "A", "AAA", "M", 5, 95), ("2013-12-31", "A", "AAA", "M", 6, 94),
-                       ("2014-01-31", "A", "AAA", "M", 7, 93), ("2014-02-28", "A", "AAA", "M", 8, 92)])
+    counts = _monthly(
+        [
+            ("2013-11-30", "A", "AAA", "M", 5, 95),
+            ("2013-12-31", "A", "AAA", "M", 6, 94),
+            ("2014-01-31", "A", "AAA", "M", 7, 93),
+            ("2014-02-28", "A", "AAA", "M", 8, 92),
+        ]
+    )
     y = pa.year_end(pa.shares_by(counts, ["date", "group"], ["all_uniformed"])).set_index("year")
     assert y.loc[2013, "share_pct"] == 6.0 and bool(y.loc[2013, "complete"])
     assert y.loc[2014, "share_pct"] == 8.0 and not bool(y.loc[2014, "complete"])
@@ -309,9 +360,15 @@ def test_year_end_flags_a_year_whose_last_month_is_not_december():
 
 
 def test_mission_year_shares_are_missing_where_a_mission_had_nobody():
-    counts = _monthly([("2012-12-31", "A", "AAA", "OLD", 2, 98), ("2012-12-31", "A", "AAA", "NEW", 0, 0),
-                       ("2013-06-30", "A", "AAA", "OLD", 1, 99), ("2013-12-31", "A", "AAA", "NEW", 0, 50),
-                       ("2013-12-31", "B", "BBB", "NEW", 0, 10)])
+    counts = _monthly(
+        [
+            ("2012-12-31", "A", "AAA", "OLD", 2, 98),
+            ("2012-12-31", "A", "AAA", "NEW", 0, 0),
+            ("2013-06-30", "A", "AAA", "OLD", 1, 99),
+            ("2013-12-31", "A", "AAA", "NEW", 0, 50),
+            ("2013-12-31", "B", "BBB", "NEW", 0, 10),
+        ]
+    )
     m = pa.mission_year_shares(counts).set_index(["mission", "year"])
     assert m.loc[("OLD", 2012), "share_pct"] == 2.0
     # OLD had nobody at the end of 2013 (closed in June): missing, not 0
@@ -322,12 +379,19 @@ def test_mission_year_shares_are_missing_where_a_mission_had_nobody():
 
 
 def test_contributors_are_matched_by_code_not_spelling():
-    counts = _monthly([("2014-01-31", "Tanzania, United Republic of", "TZA", "M", 10, 90),
-                       ("2014-01-31", "Ghana", "GHA", "M", 30, 70),
-                       ("2014-01-31", "Ghana", "GHA", "N", 5, 45)])
+    counts = _monthly(
+        [
+            ("2014-01-31", "Tanzania, United Republic of", "TZA", "M", 10, 90),
+            ("2014-01-31", "Ghana", "GHA", "M", 30, 70),
+            ("2014-01-31", "Ghana", "GHA", "N", 5, 45),
+        ]
+    )
     assert pa.contributor_codes(["Tanzania", "Ghana"], counts) == ["TZA", "GHA"]
-    with pytest.raises(ParameterError, match=r"names with no ISO3 code \['Narnia'\].*not in the "
-                                             r"data \['India \(IND\)'\]"):
+    with pytest.raises(
+        ParameterError,
+        match=r"names with no ISO3 code \['Narnia'\].*not in the "
+        r"data \['India \(IND\)'\]",
+    ):
         pa.contributor_codes(["Narnia", "India"], counts)
     r = pa.contributor_ranking(counts, "2014-01-31", top_n=None).set_index("iso3")
     assert r.loc["GHA", "women"] == 35 and r.loc["GHA", "personnel"] == 150

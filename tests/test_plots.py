@@ -29,8 +29,12 @@ def test_each_plot_returns_its_axes_and_saves_identical_bytes_across_processes(t
     for i in range(2):
         out = tmp_path / f"run{i}"
         out.mkdir()
-        subprocess.run([sys.executable, "-c", SCRIPT, str(out), str(ROOT / "tests")], check=True,
-                       cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": str(i)})
+        subprocess.run(
+            [sys.executable, "-c", SCRIPT, str(out), str(ROOT / "tests")],
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": str(i)},
+        )
         runs.append(_digests(out))
     assert len(runs[0]) == 33  # 11 plot functions, each as PNG, SVG and PDF
     assert runs[0] == runs[1]
@@ -81,8 +85,8 @@ def test_share_heatmap_shows_missing_as_missing_not_zero():
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    from plot_cases import MISSION_SHARES
     from pkoresearch import plots
+    from plot_cases import MISSION_SHARES
 
     fig, ax = plt.subplots()
     plots.share_heatmap(MISSION_SHARES, ax=ax)
@@ -103,16 +107,19 @@ def test_share_heatmap_shows_missing_as_missing_not_zero():
 def test_share_over_time_never_joins_two_definitions():
     import matplotlib.pyplot as plt
 
-    from plot_cases import SHARES
     from pkoresearch import plots
+    from plot_cases import SHARES
 
     fig, ax = plt.subplots()
     plots.share_over_time(SHARES, ax=ax)
-    lines = [ln for ln in ax.get_lines() if ln.get_linestyle() in ("-", "--") and len(ln.get_xdata())]
+    lines = [
+        ln for ln in ax.get_lines() if ln.get_linestyle() in ("-", "--") and len(ln.get_xdata())
+    ]
     spans = sorted((ln.get_linestyle(), list(ln.get_xdata())) for ln in lines)
     assert ("--", [2010, 2011, 2012, 2013]) in spans and ("-", [2014, 2015]) in spans
-    hollow = [ln for ln in ax.get_lines() if ln.get_markerfacecolor() == "white"
-              and len(ln.get_xdata())]
+    hollow = [
+        ln for ln in ax.get_lines() if ln.get_markerfacecolor() == "white" and len(ln.get_xdata())
+    ]
     assert sorted(x for ln in hollow for x in ln.get_xdata()) == [2015, 2015]
 
 
@@ -122,8 +129,13 @@ def test_heatmap_draws_missing_cells_as_missing_not_zero():
 
     from pkoresearch import plots
 
-    d = pd.DataFrame({"year": [2010, 2011, 2012, 2010, 2012], "g": ["a", "a", "a", "b", "b"],
-                      "n": pd.array([2, 0, 5, 1, pd.NA], dtype="Int64")})
+    d = pd.DataFrame(
+        {
+            "year": [2010, 2011, 2012, 2010, 2012],
+            "g": ["a", "a", "a", "b", "b"],
+            "n": pd.array([2, 0, 5, 1, pd.NA], dtype="Int64"),
+        }
+    )
     fig, ax = plt.subplots()
     plots.heatmap(d, x="year", y="g", value="n", ax=ax, annot=True)
     mesh = ax.collections[0]
@@ -136,8 +148,9 @@ def test_heatmap_draws_missing_cells_as_missing_not_zero():
     assert texts.count("0") == 1
     plt.close(fig)
     fig, ax = plt.subplots()
-    plots.heatmap(d.assign(complete=[True, True, False, True, False]), x="year", y="g", value="n",
-                  ax=ax)
+    plots.heatmap(
+        d.assign(complete=[True, True, False, True, False]), x="year", y="g", value="n", ax=ax
+    )
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2010", "2011", "2012 (partial)"]
     plt.close(fig)
 
@@ -147,9 +160,15 @@ def test_trend_marks_partial_periods_apart():
 
     from pkoresearch import plots
 
-    d = pd.DataFrame({"year": [2020, 2021, 2022], "rate": [1.0, 1.2, 0.5],
-                      "ci_low": [0.8, 1.0, 0.3], "ci_high": [1.2, 1.4, 0.8],
-                      "complete": [True, True, False]})
+    d = pd.DataFrame(
+        {
+            "year": [2020, 2021, 2022],
+            "rate": [1.0, 1.2, 0.5],
+            "ci_low": [0.8, 1.0, 0.3],
+            "ci_high": [1.2, 1.4, 0.8],
+            "complete": [True, True, False],
+        }
+    )
     fig, ax = plt.subplots()
     plots.trend(d, ax=ax)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]

@@ -29,14 +29,21 @@ def test_the_helpers_example_runs(tmp_path):
     mine = tmp_path / "my_edited_copy.csv"
     shutil.copy(ROOT / "data" / "allegations.csv", mine)
     code = code.replace('"my_edited_copy.csv"', repr(str(mine)))
-    code = code.replace('"table_of_allegations.xlsx"',
-                        repr(str(external_file("UN_conduct_table_of_allegations_2024-07.xlsx"))))
-    code = code.replace('"numperson.dta"', repr(str(external_file(
-        "UN_contributions_by_gender_mission_month_2010-2022.dta"))))
-    code = code.replace('"CountryByYear.csv"', repr(str(external_file(
-        "UN_contributions_by_gender_country_mission_year_2010-2021.csv"))))
-    code = code.replace('"Gender.Full.csv"',
-                        repr(str(external_file("IPIDataLab_TCC-DataScraper_Gender.Full.csv"))))
+    code = code.replace(
+        '"table_of_allegations.xlsx"',
+        repr(str(external_file("UN_conduct_table_of_allegations_2024-07.xlsx"))),
+    )
+    code = code.replace(
+        '"numperson.dta"',
+        repr(str(external_file("UN_contributions_by_gender_mission_month_2010-2022.dta"))),
+    )
+    code = code.replace(
+        '"CountryByYear.csv"',
+        repr(str(external_file("UN_contributions_by_gender_country_mission_year_2010-2021.csv"))),
+    )
+    code = code.replace(
+        '"Gender.Full.csv"', repr(str(external_file("IPIDataLab_TCC-DataScraper_Gender.Full.csv")))
+    )
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
     assert len(namespace["table"].allegations) == 753

@@ -10,17 +10,19 @@ import json
 import shutil
 import socket
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from conftest import EXTERNAL, external_file
 from pkoresearch import cli, notebook, paths, registry
 from pkoresearch.errors import ParameterError, UnknownDataset
-from conftest import EXTERNAL, external_file
 
-ODP_HEADER = ("Contributing_Country,ISOCode3,Mission_Acronym,Personnel_Type,Female_Personnel,"
-              "Male_Personnel,Last_Reporting_Date\n")
+ODP_HEADER = (
+    "Contributing_Country,ISOCode3,Mission_Acronym,Personnel_Type,Female_Personnel,"
+    "Male_Personnel,Last_Reporting_Date\n"
+)
 
 
 def _sha(path: Path) -> str:
@@ -65,8 +67,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 def odp_file(tmp_path) -> Path:
     """A small file in the UN open-data layout (unpinned entry)."""
     p = tmp_path / "odp_contributionsbygender.csv"
-    p.write_text(ODP_HEADER + "Ghana,GHA,UNIFIL,Troops,61,808,30-Nov-20\n"
-                 "Ghana,GHA,UNIFIL,Staff Officer,2,14,30-Nov-20\n")
+    p.write_text(
+        ODP_HEADER + "Ghana,GHA,UNIFIL,Troops,61,808,30-Nov-20\n"
+        "Ghana,GHA,UNIFIL,Staff Officer,2,14,30-Nov-20\n"
+    )
     return p
 
 
@@ -120,23 +124,40 @@ def _closed_port() -> int:
 
 
 def test_registry_names_and_provenance():
-    assert registry.names() == ["un_allegations", "un_gender_ipi", "un_contributions_odp",
-                                "un_contributions_mission_month", "un_contributions_country_year",
-                                "owid_peacekeeping"]
+    assert registry.names() == [
+        "un_allegations",
+        "un_gender_ipi",
+        "un_contributions_odp",
+        "un_contributions_mission_month",
+        "un_contributions_country_year",
+        "owid_peacekeeping",
+    ]
     for e in registry.ENTRIES:
-        for field in ("title", "description", "publisher", "terms", "landing_page", "filename",
-                      "reader", "format", "coverage"):
+        for field in (
+            "title",
+            "description",
+            "publisher",
+            "terms",
+            "landing_page",
+            "filename",
+            "reader",
+            "format",
+            "coverage",
+        ):
             assert getattr(e, field), f"{e.name}: no {field}"
         assert e.landing_page.startswith("https://") and e.download_url.startswith("https://")
     un = registry.get("un_allegations")
     assert un.download_url == (
         "https://raw.githubusercontent.com/skytheacademic/who_keeps_the_peace/"
-        "4acbfae596591744334badb5e3aad7af4ce0a653/data/table_of_allegations_as_of_july_2024.xlsx")
+        "4acbfae596591744334badb5e3aad7af4ce0a653/data/table_of_allegations_as_of_july_2024.xlsx"
+    )
     assert registry.get("owid_peacekeeping").download_url.endswith(
-        "/datasets/United%20Nations%20Peacekeeping/United%20Nations%20Peacekeeping.csv")
+        "/datasets/United%20Nations%20Peacekeeping/United%20Nations%20Peacekeeping.csv"
+    )
     assert not registry.get("un_contributions_odp").pinned
     assert registry.get("un_contributions_odp").download_url.endswith(
-        "/download/odp_contributionsbygender.csv")
+        "/download/odp_contributionsbygender.csv"
+    )
     with pytest.raises(UnknownDataset, match="no registry dataset 'un_alegations'"):
         registry.get("un_alegations")
 
@@ -169,15 +190,17 @@ def test_download_base_overrides_every_url(monkeypatch):
 
 
 def test_fetch_checks_the_pinned_checksum_and_records_the_source(server, cache):
-    before = datetime.now(timezone.utc) - timedelta(seconds=2)
+    before = datetime.now(UTC) - timedelta(seconds=2)
     got = registry.fetch_one("un_allegations", base_url=f"{server.base}/good")
     assert got.path == cache / "un_allegations" / "UN_conduct_table_of_allegations_2024-07.xlsx"
     assert _sha(got.path) == got.sha256 == registry.get("un_allegations").sha256
     assert got.method == "download"
     assert got.source == f"{server.base}/good/UN_conduct_table_of_allegations_2024-07.xlsx"
-    assert before <= datetime.fromisoformat(got.retrieved) <= datetime.now(timezone.utc)
-    assert _files(cache) == ["un_allegations/UN_conduct_table_of_allegations_2024-07.xlsx",
-                             "un_allegations/record.json"]
+    assert before <= datetime.fromisoformat(got.retrieved) <= datetime.now(UTC)
+    assert _files(cache) == [
+        "un_allegations/UN_conduct_table_of_allegations_2024-07.xlsx",
+        "un_allegations/record.json",
+    ]
     from pkoresearch.readers.un_conduct import read_table_of_allegations
 
     assert len(read_table_of_allegations(got.path).allegations) == 753
@@ -208,8 +231,10 @@ def test_a_failed_fetch_keeps_the_good_copy(server, cache):
         registry.fetch_one("un_allegations", base_url=f"{server.base}/corrupt", force=True)
     assert registry.cached("un_allegations") == good
     assert _sha(good.path) == registry.get("un_allegations").sha256
-    assert _files(cache) == ["un_allegations/UN_conduct_table_of_allegations_2024-07.xlsx",
-                             "un_allegations/record.json"]
+    assert _files(cache) == [
+        "un_allegations/UN_conduct_table_of_allegations_2024-07.xlsx",
+        "un_allegations/record.json",
+    ]
 
 
 def test_an_interrupted_transfer_is_retried_and_leaves_no_partial_file(server, cache):
@@ -255,7 +280,7 @@ def test_unpinned_file_records_its_checksum_and_date(server, cache, odp_file):
     assert got.sha256 == _sha(odp_file) and not got.pinned
     record = json.loads((cache / "un_contributions_odp" / "record.json").read_text())
     assert record["sha256"] == _sha(odp_file) and record["expected_sha256"] is None
-    assert datetime.fromisoformat(record["retrieved"]).date() == datetime.now(timezone.utc).date()
+    assert datetime.fromisoformat(record["retrieved"]).date() == datetime.now(UTC).date()
 
 
 def test_fetch_command_with_the_url_from_the_environment(server, cache, monkeypatch, capsys):
@@ -291,8 +316,9 @@ def test_import_from_a_folder(cache, tmp_path, capsys):
 def test_import_recognises_a_pinned_file_by_checksum_under_another_name(cache, tmp_path):
     folder = tmp_path / "colleague"
     folder.mkdir()
-    shutil.copyfile(external_file("UN_conduct_table_of_allegations_2024-07.xlsx"),
-                    folder / "download (3).xlsx")
+    shutil.copyfile(
+        external_file("UN_conduct_table_of_allegations_2024-07.xlsx"), folder / "download (3).xlsx"
+    )
     report = registry.import_dir(folder)
     assert [c.name for c in report.imported] == ["un_allegations"]
     assert report.rejected == []
@@ -372,12 +398,16 @@ def test_auto_uses_the_cache_else_bundled(cache):
 def test_bundled_registry_names_and_paths(cache, tmp_path, odp_file):
     for value in ("bundled", "", None):
         assert notebook.dataset_input("t", value, "un_allegations") is None
-    assert "(\"bundled\")" in notebook.data_used("t", "x", "curated")
-    with pytest.raises(ParameterError, match="un_allegations' is not in the cache.*data fetch "
-                                             "un_allegations"):
+    assert '("bundled")' in notebook.data_used("t", "x", "curated")
+    with pytest.raises(
+        ParameterError, match="un_allegations' is not in the cache.*data fetch un_allegations"
+    ):
         notebook.dataset_input("t", "un_allegations", "un_allegations")
-    with pytest.raises(ParameterError, match="un_gender_ipi' \\(un_gender_statistics\\); expected "
-                                             "one in the layout un_table_of_allegations"):
+    with pytest.raises(
+        ParameterError,
+        match="un_gender_ipi' \\(un_gender_statistics\\); expected "
+        "one in the layout un_table_of_allegations",
+    ):
         notebook.dataset_input("t", "un_gender_ipi", "un_allegations")
     with pytest.raises(ParameterError, match="neither a file"):
         notebook.dataset_input("t", "no_such_file.xlsx", "un_allegations")
@@ -393,7 +423,9 @@ def test_bundled_registry_names_and_paths(cache, tmp_path, odp_file):
     got = notebook.dataset_input("m", "un_contributions_odp", "un_contributions_mission_month")
     assert got == registry.cached_path("un_contributions_odp")
     with pytest.raises(ParameterError, match="expected one in the layout"):
-        notebook.dataset_input("m", "un_contributions_country_year", "un_contributions_mission_month")
+        notebook.dataset_input(
+            "m", "un_contributions_country_year", "un_contributions_mission_month"
+        )
 
 
 def test_a_cached_file_changed_on_disk_is_refused(cache, odp_file):
@@ -409,9 +441,16 @@ def test_data_command_lists_bundled_tables_then_real_files(cache, capsys):
     assert cli.main(["data"]) == 0
     out = capsys.readouterr().out
     assert "allegations_by_mission" in out  # the bundled tables, as before
-    lines = {ln.split()[0]: ln for ln in out.splitlines()[out.splitlines().index(
-        "Real data files (pkoresearch data fetch NAME | import DIR | status):") + 1:]
-        if ln[:3].strip()}  # not the wrapped titles' continuation lines
+    lines = {
+        ln.split()[0]: ln
+        for ln in out.splitlines()[
+            out.splitlines().index(
+                "Real data files (pkoresearch data fetch NAME | import DIR | status):"
+            )
+            + 1 :
+        ]
+        if ln[:3].strip()
+    }  # not the wrapped titles' continuation lines
     assert list(lines) == registry.names()
     assert "not cached" in lines["un_allegations"]
     if registry.cached("owid_peacekeeping"):
@@ -422,9 +461,12 @@ def test_import_refuses_an_unpinned_file_its_reader_cannot_read(cache, tmp_path)
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "odp_contributionsbygender.csv").write_text(
-        ODP_HEADER + "Ghana,GHA,UNIFIL,Troops,x,808,30-Nov-20\n")
+        ODP_HEADER + "Ghana,GHA,UNIFIL,Troops,x,808,30-Nov-20\n"
+    )
     report = registry.import_dir(bad, ["un_contributions_odp"])
     assert not report.imported and registry.cached("un_contributions_odp") is None
-    assert "cannot be read by pkoresearch.readers.un_contributions.read_contributions_by_gender" \
+    assert (
+        "cannot be read by pkoresearch.readers.un_contributions.read_contributions_by_gender"
         in report.rejected[0]
+    )
     assert "row 2, column 'Female_Personnel': found x" in report.rejected[0]

@@ -24,18 +24,26 @@ def tiny_nb(tmp_path, monkeypatch) -> Path:
     """A notebooks folder with one notebook that records results and saves a figure."""
     folder = tmp_path / "nbs"
     folder.mkdir()
-    nb = new_notebook(cells=[
-        new_code_cell('fail: bool = False  # make the run fail\n'
-                      'output_dir: str = ""  # output folder', metadata={"tags": ["parameters"]}),
-        new_markdown_cell("# A tiny report\nNarrative stays in the results-only HTML."),
-        new_code_cell("import pkoresearch as pko\nfrom pkoresearch import notebook as nb\n"
-                      "out = nb.output_dir(output_dir, 'tiny')\n"
-                      "if fail:\n    raise RuntimeError('made to fail')\n"
-                      f"{SECRET_CODE}\n"
-                      "pko.results.record('allegations_total', 1328)\n"
-                      "print('printed result', secret_code_marker)")],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}})
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                'fail: bool = False  # make the run fail\noutput_dir: str = ""  # output folder',
+                metadata={"tags": ["parameters"]},
+            ),
+            new_markdown_cell("# A tiny report\nNarrative stays in the results-only HTML."),
+            new_code_cell(
+                "import pkoresearch as pko\nfrom pkoresearch import notebook as nb\n"
+                "out = nb.output_dir(output_dir, 'tiny')\n"
+                "if fail:\n    raise RuntimeError('made to fail')\n"
+                f"{SECRET_CODE}\n"
+                "pko.results.record('allegations_total', 1328)\n"
+                "print('printed result', secret_code_marker)"
+            ),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
     nbformat.write(nb, folder / "tiny.ipynb")
     monkeypatch.setenv("PKORESEARCH_NOTEBOOKS", str(folder))
     return folder
@@ -45,13 +53,19 @@ def test_run_html_names_the_final_folder_even_for_a_non_ascii_output_path(tiny_n
     """papermill quotes a non-ASCII path differently from JSON: the injected output_dir must still
     name the final folder, in the notebook and in both HTML files."""
     out = tmp_path / "résultats"
-    manifest = runner.run_batch(runner.runs_for(["tiny.ipynb"], {}), output=out, jobs=1,
-                                notebooks=tiny_nb, progress=runner.Progress(1, _Null()))
+    manifest = runner.run_batch(
+        runner.runs_for(["tiny.ipynb"], {}),
+        output=out,
+        jobs=1,
+        notebooks=tiny_nb,
+        progress=runner.Progress(1, _Null()),
+    )
     assert manifest["failed"] == 0
     folder = out / "runs" / "tiny"
     executed = nbformat.read(folder / "notebook.ipynb", as_version=4)
-    injected = next(c.source for c in executed.cells
-                    if "injected-parameters" in c.metadata.get("tags", []))
+    injected = next(
+        c.source for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])
+    )
     assert ".tmp-" not in injected
     assert "runs/tiny" in injected
     for page in ("notebook.html", "results.html"):
@@ -61,8 +75,13 @@ def test_run_html_names_the_final_folder_even_for_a_non_ascii_output_path(tiny_n
 
 def test_results_only_html_hides_the_code_and_keeps_outputs_and_narrative(tiny_nb, tmp_path):
     out = tmp_path / "reports"
-    runner.run_batch(runner.runs_for(["tiny.ipynb"], {}), output=out, jobs=1, notebooks=tiny_nb,
-                     progress=runner.Progress(1, _Null()))
+    runner.run_batch(
+        runner.runs_for(["tiny.ipynb"], {}),
+        output=out,
+        jobs=1,
+        notebooks=tiny_nb,
+        progress=runner.Progress(1, _Null()),
+    )
     full = (out / "runs" / "tiny" / "notebook.html").read_text(encoding="utf-8")
     only = (out / "runs" / "tiny" / "results.html").read_text(encoding="utf-8")
     assert "secret_code_marker" in full and "secret_code_marker" not in only
@@ -86,14 +105,23 @@ class _Null:
 # --------------------------------------------------------------------------------------------------
 # index.html from a manifest (no execution)
 
-BY_YEAR = {str(y): n for y, n in zip(range(2008, 2025), [83, 112, 85, 75, 61, 66, 52, 69, 104, 63,
-                                                        56, 80, 66, 75, 79, 100, 1102])}
+BY_YEAR = {
+    str(y): n
+    for y, n in zip(
+        range(2008, 2025), [83, 112, 85, 75, 61, 66, 52, 69, 104, 63, 56, 80, 66, 75, 79, 100, 1102]
+    )
+}
 
 
 def _results_file(folder: Path, values: dict, units: dict | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    doc = {"notebook": "x", "results": {k: {"value": v, **({"unit": units[k]} if units and k in units
-                                                           else {})} for k, v in values.items()}}
+    doc = {
+        "notebook": "x",
+        "results": {
+            k: {"value": v, **({"unit": units[k]} if units and k in units else {})}
+            for k, v in values.items()
+        },
+    }
     (folder / "results.json").write_text(json.dumps(doc))
 
 
@@ -112,8 +140,14 @@ def _figure(path: Path) -> None:
 def _failed_notebook(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     cell = new_code_cell("x = 1\nraise ValueError('no personnel for <MINUSCA>')", execution_count=3)
-    cell.outputs = [new_output("error", ename="ValueError", evalue="no personnel for <MINUSCA>",
-                               traceback=["\x1b[0;31mValueError\x1b[0m: no personnel for <MINUSCA>"])]
+    cell.outputs = [
+        new_output(
+            "error",
+            ename="ValueError",
+            evalue="no personnel for <MINUSCA>",
+            traceback=["\x1b[0;31mValueError\x1b[0m: no personnel for <MINUSCA>"],
+        )
+    ]
     nbformat.write(new_notebook(cells=[new_code_cell("a = 1", execution_count=1), cell]), path)
 
 
@@ -121,11 +155,18 @@ def _failed_notebook(path: Path) -> None:
 def batch(tmp_path) -> tuple[Path, dict]:
     out = tmp_path / "reports"
     good = out / "runs" / "good"
-    _results_file(good, {"allegations_by_year": BY_YEAR, "allegations_total": 1328,
-                         "allegations_partial_years": {"2025": {"allegations": 30,
-                                                                "months_covered": 6}},
-                         "rate_ratio": 0.9641, "rate_ratio_ci": [0.7067, 1.3099],
-                         "share_high_confidence": 0.0279, "outcome_median_days": None})
+    _results_file(
+        good,
+        {
+            "allegations_by_year": BY_YEAR,
+            "allegations_total": 1328,
+            "allegations_partial_years": {"2025": {"allegations": 30, "months_covered": 6}},
+            "rate_ratio": 0.9641,
+            "rate_ratio_ci": [0.7067, 1.3099],
+            "share_high_confidence": 0.0279,
+            "outcome_median_days": None,
+        },
+    )
     for name in ("notebook.html", "results.html", "notebook.ipynb"):
         (good / name).write_text("x")
     _figure(good / "rate_trend.png")
@@ -145,30 +186,77 @@ def batch(tmp_path) -> tuple[Path, dict]:
     _results_file(out / "runs" / "old", {"allegations_total": 2000})
     (out / "runs" / "old" / "notebook.html").write_text("x")
     (out / "manifest.json").write_text("{}")
-    error = {"type": "PapermillExecutionError", "ename": "ValueError", "exec_count": 3,
-             "evalue": "no personnel for <MINUSCA>", "message": "ValueError: no personnel for <MINUSCA>"}
+    error = {
+        "type": "PapermillExecutionError",
+        "ename": "ValueError",
+        "exec_count": 3,
+        "evalue": "no personnel for <MINUSCA>",
+        "message": "ValueError: no personnel for <MINUSCA>",
+    }
     manifest = {
-        "pkoresearch_version": "0.1.0", "git_commit": "abc", "start": "2026-01-01T00:00:00+00:00",
-        "duration_s": 75.0, "failed": 3, "kernel": "python3", "data_checksums": {"data/a.csv": "0"},
+        "pkoresearch_version": "0.1.0",
+        "git_commit": "abc",
+        "start": "2026-01-01T00:00:00+00:00",
+        "duration_s": 75.0,
+        "failed": 3,
+        "kernel": "python3",
+        "data_checksums": {"data/a.csv": "0"},
         "real_data": [],
         "runs": [
-            {"name": "good", "folder": "good", "notebook": "01.ipynb", "status": "ok",
-             "parameters": {"missions": ["MINUSCA"], "label": "<img src=x onerror=alert(1)>"},
-             "duration_s": 9.04, "start": "2026-01-01T00:00:01+00:00",
-             "results": results.read(good)},
-            {"name": "broken", "folder": "broken", "notebook": "02.ipynb", "status": "failed",
-             "parameters": {}, "duration_s": 2.0, "error": error},
-            {"name": "named", "folder": "named", "notebook": "02.ipynb", "status": "failed",
-             "parameters": {}, "duration_s": 2.0, "error": error,
-             "last_good": {"folder": "runs/named-before", "finished": "2025-12-31T10:00:00+00:00"}},
-            {"name": "first", "folder": "first", "notebook": "02.ipynb", "status": "failed",
-             "parameters": {}, "duration_s": 0.0, "error": {"type": "RuntimeError",
-                                                            "message": "worker died"}},
+            {
+                "name": "good",
+                "folder": "good",
+                "notebook": "01.ipynb",
+                "status": "ok",
+                "parameters": {"missions": ["MINUSCA"], "label": "<img src=x onerror=alert(1)>"},
+                "duration_s": 9.04,
+                "start": "2026-01-01T00:00:01+00:00",
+                "results": results.read(good),
+            },
+            {
+                "name": "broken",
+                "folder": "broken",
+                "notebook": "02.ipynb",
+                "status": "failed",
+                "parameters": {},
+                "duration_s": 2.0,
+                "error": error,
+            },
+            {
+                "name": "named",
+                "folder": "named",
+                "notebook": "02.ipynb",
+                "status": "failed",
+                "parameters": {},
+                "duration_s": 2.0,
+                "error": error,
+                "last_good": {
+                    "folder": "runs/named-before",
+                    "finished": "2025-12-31T10:00:00+00:00",
+                },
+            },
+            {
+                "name": "first",
+                "folder": "first",
+                "notebook": "02.ipynb",
+                "status": "failed",
+                "parameters": {},
+                "duration_s": 0.0,
+                "error": {"type": "RuntimeError", "message": "worker died"},
+            },
         ],
         "earlier_runs": [
-            {"name": "old-run", "folder": "old", "notebook": "01.ipynb", "status": "ok",
-             "parameters": {"start_year": 2015}, "duration_s": 3.0,
-             "start": "2025-12-01T00:00:00+00:00", "results": {"allegations_total": 2000}}],
+            {
+                "name": "old-run",
+                "folder": "old",
+                "notebook": "01.ipynb",
+                "status": "ok",
+                "parameters": {"start_year": 2015},
+                "duration_s": 3.0,
+                "start": "2025-12-01T00:00:00+00:00",
+                "results": {"allegations_total": 2000},
+            }
+        ],
     }
     return out, manifest
 
@@ -210,7 +298,9 @@ def test_index_shows_every_number_formatted_and_whole(batch):
 def test_index_flags_partial_periods(batch):
     out, manifest = batch
     page = report.write_index(out, manifest).read_text(encoding="utf-8")
-    row = re.search(r'<tr class="partial"><th[^>]*>Allegations partial years.*?</table></td></tr>', page, re.S)
+    row = re.search(
+        r'<tr class="partial"><th[^>]*>Allegations partial years.*?</table></td></tr>', page, re.S
+    )
     assert row and "months covered" in row.group(0) and ">30<" in row.group(0)
     summary = page.split("</nav>")[0]
     assert summary.count("partial periods") == 1  # the run "good" only
@@ -219,8 +309,10 @@ def test_index_flags_partial_periods(batch):
 def test_index_thumbnails_link_to_each_figure_with_its_other_formats(batch):
     out, manifest = batch
     page = report.write_index(out, manifest).read_text(encoding="utf-8")
-    assert ('<a href="runs/good/rate_trend.png"><img src="runs/good/rate_trend.png" '
-            'alt="Rate trend" loading="lazy" width="100" height="75"></a>') in page
+    assert (
+        '<a href="runs/good/rate_trend.png"><img src="runs/good/rate_trend.png" '
+        'alt="Rate trend" loading="lazy" width="100" height="75"></a>'
+    ) in page
     assert '<a href="runs/good/rate_trend.svg">SVG</a>' in page
     assert '<a href="runs/good/rate_trend.pdf">PDF</a>' in page
     assert '<img src="runs/good/only%20png.png"' in page
@@ -270,8 +362,9 @@ def test_every_value_is_escaped(batch):
 
 def test_a_minimal_manifest_renders(tmp_path):
     """Entries with only the fields a dead worker leaves, and no batch metadata."""
-    manifest = {"runs": [{"name": "r", "folder": "r", "status": "failed",
-                          "error": {"message": "gone"}}]}
+    manifest = {
+        "runs": [{"name": "r", "folder": "r", "status": "failed", "error": {"message": "gone"}}]
+    }
     page = report.write_index(tmp_path, manifest).read_text(encoding="utf-8")
     assert "gone" in page and "not available" in page and "No earlier good report" in page
     assert not list(tmp_path.glob(".index*"))
@@ -279,7 +372,10 @@ def test_a_minimal_manifest_renders(tmp_path):
 
 def test_last_good_given_as_a_bare_folder_name(batch):
     out, manifest = batch
-    manifest["runs"][2]["last_good"] = {"folder": "named-before", "finished": "2025-12-30T09:00:00Z"}
+    manifest["runs"][2]["last_good"] = {
+        "folder": "named-before",
+        "finished": "2025-12-30T09:00:00Z",
+    }
     page = report.write_index(out, manifest).read_text(encoding="utf-8")
     named = re.search(r'id="run-named">.*?</article>', page, re.S)[0]
     assert '<a href="runs/named-before/results.json">runs/named-before</a>' in named

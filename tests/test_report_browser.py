@@ -25,8 +25,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from pkoresearch import formatting, results, runner
 from conftest import ROOT
+from pkoresearch import formatting, results, runner
 
 
 def chromium() -> str | None:
@@ -39,12 +39,18 @@ def chromium() -> str | None:
 
 
 pytestmark = pytest.mark.skipif(
-    chromium() is None, reason="needs Debian's chromium (apt-get install chromium; .ci/run "
-                               "installs it when it runs as root with apt-get)")
+    chromium() is None,
+    reason="needs Debian's chromium (apt-get install chromium; .ci/run "
+    "installs it when it runs as root with apt-get)",
+)
 
-BY_YEAR = {str(y): n for y, n in zip(range(2008, 2025), [83, 112, 85, 75, 61, 66, 52, 69, 104, 63,
-                                                        56, 80, 66, 75, 79, 100, 1102])}
-MADE = f'''import json
+BY_YEAR = {
+    str(y): n
+    for y, n in zip(
+        range(2008, 2025), [83, 112, 85, 75, 61, 66, 52, 69, 104, 63, 56, 80, 66, 75, 79, 100, 1102]
+    )
+}
+MADE = f"""import json
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -64,7 +70,7 @@ fig, ax = plt.subplots(figsize=(4, 3))
 ax.plot(range(2008, 2025), list(json.loads({json.dumps(json.dumps(BY_YEAR))}).values()))
 for ext in ("png", "svg", "pdf"):
     fig.savefig(out / f"by_year.{{ext}}", dpi=60)
-print("total", {sum(BY_YEAR.values())})'''
+print("total", {sum(BY_YEAR.values())})"""
 
 
 class _Null:
@@ -80,16 +86,29 @@ class _Null:
 
 def browse(page: Path, tmp: Path, screenshot: Path | None = None) -> str:
     """Open ``page`` in headless Chromium: its rendered DOM (and a screenshot when asked)."""
-    args = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--allow-file-access-from-files", f"--user-data-dir={tmp / 'profile'}",
-            "--window-size=1280,1600", "--hide-scrollbars", "--virtual-time-budget=5000"]
+    args = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--allow-file-access-from-files",
+        f"--user-data-dir={tmp / 'profile'}",
+        "--window-size=1280,1600",
+        "--hide-scrollbars",
+        "--virtual-time-budget=5000",
+    ]
     url = page.resolve().as_uri()
     if screenshot is not None:
-        subprocess.run([*args, f"--screenshot={screenshot}", url], check=True, timeout=180,
-                       capture_output=True)
-    proc = subprocess.run([*args, "--dump-dom", url], check=True, timeout=180,
-                          capture_output=True, text=True)
+        subprocess.run(
+            [*args, f"--screenshot={screenshot}", url], check=True, timeout=180, capture_output=True
+        )
+    proc = subprocess.run(
+        [*args, "--dump-dom", url], check=True, timeout=180, capture_output=True, text=True
+    )
     assert "<html" in proc.stdout, proc.stderr[-2000:]
     return proc.stdout
 
@@ -189,20 +208,34 @@ def made_batch(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     nbs = tmp / "nbs"
     nbs.mkdir()
-    nbformat.write(new_notebook(cells=[
-        new_code_cell('fail: bool = False  # make the run fail\noutput_dir: str = ""  # output',
-                      metadata={"tags": ["parameters"]}),
-        new_code_cell(MADE)], metadata={"kernelspec": {"name": "python3", "language": "python",
-                                                       "display_name": "Python 3"}}),
-        nbs / "made.ipynb")
+    nbformat.write(
+        new_notebook(
+            cells=[
+                new_code_cell(
+                    'fail: bool = False  # make the run fail\noutput_dir: str = ""  # output',
+                    metadata={"tags": ["parameters"]},
+                ),
+                new_code_cell(MADE),
+            ],
+            metadata={
+                "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}
+            },
+        ),
+        nbs / "made.ipynb",
+    )
     out = tmp / "reports"
     quiet = runner.Progress(1, _Null())
-    good = runner.run_batch([runner.Run("made", "made.ipynb", {})], output=out, notebooks=nbs,
-                            progress=quiet)
+    good = runner.run_batch(
+        [runner.Run("made", "made.ipynb", {})], output=out, notebooks=nbs, progress=quiet
+    )
     assert good["failed"] == 0, good["runs"][0].get("error")
     shutil.copy(out / "index.html", out / "index-good.html")  # the rerun rewrites index.html
-    bad = runner.run_batch([runner.Run("made", "made.ipynb", {"fail": True})], output=out,
-                           notebooks=nbs, progress=runner.Progress(1, _Null()))
+    bad = runner.run_batch(
+        [runner.Run("made", "made.ipynb", {"fail": True})],
+        output=out,
+        notebooks=nbs,
+        progress=runner.Progress(1, _Null()),
+    )
     assert bad["failed"] == 1
     return out, tmp
 
@@ -225,9 +258,14 @@ def test_index_renders_with_every_number_whole_and_every_link_resolving(made_bat
     refs = _Refs()
     refs.feed(_article(dom, "run-made"))
     assert "runs/made/by_year.png" in refs.images
-    assert {"runs/made/by_year.png", "runs/made/by_year.svg", "runs/made/by_year.pdf",
-            "runs/made/notebook.html", "runs/made/results.html",
-            "runs/made/notebook.ipynb"} <= set(refs.links)
+    assert {
+        "runs/made/by_year.png",
+        "runs/made/by_year.svg",
+        "runs/made/by_year.pdf",
+        "runs/made/notebook.html",
+        "runs/made/results.html",
+        "runs/made/notebook.ipynb",
+    } <= set(refs.links)
 
 
 def test_index_after_a_failed_rerun_links_the_last_good_report(made_batch):
@@ -262,9 +300,12 @@ def test_real_notebook_report_in_the_browser(tmp_path):
     """01_allegation_trends with its defaults, as in the default batch: every headline number
     whole in the rendered index, thumbnails decoding, the run's HTML rendering."""
     out = tmp_path / "reports"
-    manifest = runner.run_batch([runner.Run("allegation-trends", "01_allegation_trends.ipynb", {})],
-                                output=out, notebooks=ROOT / "notebooks",
-                                progress=runner.Progress(1, _Null()))
+    manifest = runner.run_batch(
+        [runner.Run("allegation-trends", "01_allegation_trends.ipynb", {})],
+        output=out,
+        notebooks=ROOT / "notebooks",
+        progress=runner.Progress(1, _Null()),
+    )
     assert manifest["failed"] == 0, manifest["runs"][0].get("error")
     page = out / "index.html"
     shot = tmp_path / "index.png"

@@ -12,10 +12,10 @@ import pytest
 from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
+from conftest import ROOT, external_file
 from pkoresearch import response, trends
 from pkoresearch.errors import ParameterError, UnrecognisedValuesWarning
 from pkoresearch.readers.un_conduct import read_table_of_allegations
-from conftest import ROOT, external_file
 
 
 def test_29_of_74_with_wilson_equal_to_statsmodels():
@@ -31,7 +31,10 @@ def test_29_of_74_with_wilson_equal_to_statsmodels():
 def test_clopper_pearson_series():
     r = response.curated_series("followups_answered", "clopper-pearson").set_index("year")
     lo, hi = proportion_confint(26, 60, method="beta")
-    assert (round(r.loc[2011, "ci_low"], 4), round(r.loc[2011, "ci_high"], 4)) == (round(lo, 4), round(hi, 4))
+    assert (round(r.loc[2011, "ci_low"], 4), round(r.loc[2011, "ci_high"], 4)) == (
+        round(lo, 4),
+        round(hi, 4),
+    )
 
 
 def test_definitions_stay_apart():
@@ -43,18 +46,24 @@ def test_definitions_stay_apart():
         response.curated_series("nio_appointed")  # not a curated count series
 
 
-@pytest.mark.parametrize("frame,match", [
-    (pd.DataFrame({"k": [75], "n": [74]}), "found 75 successes out of 74"),
-    (pd.DataFrame({"k": [-1], "n": [74]}), "successes: found -1"),
-])
+@pytest.mark.parametrize(
+    "frame,match",
+    [
+        (pd.DataFrame({"k": [75], "n": [74]}), "found 75 successes out of 74"),
+        (pd.DataFrame({"k": [-1], "n": [74]}), "successes: found -1"),
+    ],
+)
 def test_bad_rates(frame, match):
     with pytest.raises(ParameterError, match=match):
         response.rate_table(frame, "k", "n")
 
 
 def test_unknown_ci_method():
-    with pytest.raises(ParameterError, match=r"ci_method: found 'wald'; expected one of \['wilson', "
-                                             r"'clopper-pearson'\]"):
+    with pytest.raises(
+        ParameterError,
+        match=r"ci_method: found 'wald'; expected one of \['wilson', "
+        r"'clopper-pearson'\]",
+    ):
         response.curated_series("followups_answered", method="wald")
 
 
@@ -115,11 +124,17 @@ def test_nio_counts_by_year_equal_a_crosstab_of_the_raw_column(real):
     uni = response.uniformed(t, ["military", "police"])
     got = response.nio_counts(uni, "report_year")
     is_uniformed = raw["Personnel Type"].map(
-        lambda v: any(re.match(r"\s*(Military|Police)\b", x) for x in re.split(r"\n\s*\n", v)))
+        lambda v: any(re.match(r"\s*(Military|Police)\b", x) for x in re.split(r"\n\s*\n", v))
+    )
     sub = raw[is_uniformed]
     expected = pd.crosstab(sub["Date"].str.split("/").str[1].astype(int), sub["NIO appointed"])
-    mapping = {"Yes": "yes", "No (no response)": "no_response", "No (declined)": "declined",
-               "Pending": "pending", "N/A": "not_applicable"}
+    mapping = {
+        "Yes": "yes",
+        "No (no response)": "no_response",
+        "No (declined)": "declined",
+        "Pending": "pending",
+        "N/A": "not_applicable",
+    }
     expected = expected.rename(columns=mapping)[list(mapping.values())]
     assert got.index.tolist() == expected.index.tolist()
     assert (got[list(mapping.values())].to_numpy() == expected.to_numpy()).all()
@@ -130,7 +145,11 @@ def test_nio_rates_exclude_pending_and_not_applicable(real):
     t, _ = real
     uni = response.uniformed(t)
     r = response.nio_rates(uni).set_index("report_year")
-    assert (r.loc[2024, "appointed"], r.loc[2024, "decided"], r.loc[2024, "pending"]) == (20, 21, 12)
+    assert (r.loc[2024, "appointed"], r.loc[2024, "decided"], r.loc[2024, "pending"]) == (
+        20,
+        21,
+        12,
+    )
     lo, hi = proportion_confint(20, 21, method="wilson")
     assert r.loc[2024, "ci_low"] == pytest.approx(lo)
 
@@ -145,12 +164,16 @@ def test_durations_are_censored_at_the_exports_own_date(real):
     first = t.allegations.set_index("allegation_id").loc[1]  # reported 7/2024, UN OIOS pending
     assert first.investigation_status == "pending"
     assert by_id.loc[1, "event"] == 0 and by_id.loc[1, "days"] == 0  # whole months: none yet
-    june = t.allegations[(t.allegations["report_date"] == "2024-06-01")
-                         & (t.allegations["investigation_status"] == "pending")]["allegation_id"]
+    june = t.allegations[
+        (t.allegations["report_date"] == "2024-06-01")
+        & (t.allegations["investigation_status"] == "pending")
+    ]["allegation_id"]
     assert len(june) and (by_id.loc[june, "days"] == 30).all()  # 1 June to 1 July
     done = d[d["event"] == 1]
     inv = t.investigations.set_index("allegation_id")
-    assert (done["days"].to_numpy() == inv.loc[done["allegation_id"], "days"].astype(float).to_numpy()).all()
+    assert (
+        done["days"].to_numpy() == inv.loc[done["allegation_id"], "days"].astype(float).to_numpy()
+    ).all()
     # finished investigations longer than the time from their reporting month to 1 July 2024,
     # counted from the raw cells: "UN OIOS (585)" reported 6/2024 is one
     month = pd.to_datetime(raw["Date"].str.replace(r"(\d+)/(\d{4})", r"\2-\1-01", regex=True))
@@ -159,7 +182,9 @@ def test_durations_are_censored_at_the_exports_own_date(real):
     assert d.attrs["started_before_report"] == longer == 11
     by = response.durations_by_entity(d).set_index("entity")
     # censoring pushes the median above the naive median of finished investigations
-    assert by.loc["tcc_oios_joint", "km_median"] > by.loc["tcc_oios_joint", "naive_median_completed"]
+    assert (
+        by.loc["tcc_oios_joint", "km_median"] > by.loc["tcc_oios_joint", "naive_median_completed"]
+    )
 
 
 def test_censoring_date_rules(real):
@@ -167,15 +192,21 @@ def test_censoring_date_rules(real):
     assert response.censoring_date(t) == pd.Timestamp("2024-07-01") == t.as_of
     assert response.censoring_date(t, "2024-07-19") == pd.Timestamp("2024-07-19")
     assert response.censoring_date(t, "2024-08") == pd.Timestamp("2024-08-01")
-    with pytest.raises(ParameterError, match=r"as_of: found 2024-06-30, before the export's last "
-                                             r"reporting month \(July 2024\)"):
+    with pytest.raises(
+        ParameterError,
+        match=r"as_of: found 2024-06-30, before the export's last "
+        r"reporting month \(July 2024\)",
+    ):
         response.censoring_date(t, "2024-06-30")
     with pytest.raises(ParameterError, match="as_of: found 'soon'"):
         response.censoring_date(t, "soon")
     sub = trends.select(t, personnel_categories=["military", "police"])
     assert sub.allegations["report_date"].max() == pd.Timestamp("2024-06-01")  # its own last month
     assert response.censoring_date(sub) == sub.as_of == t.as_of  # a subset keeps the export's date
-    assert response.uniformed(sub)["year_complete"].sum() == response.uniformed(t)["year_complete"].sum()
+    assert (
+        response.uniformed(sub)["year_complete"].sum()
+        == response.uniformed(t)["year_complete"].sum()
+    )
 
 
 def test_km_median_by_entity_does_not_depend_on_a_filter_that_keeps_its_cases(real):
@@ -185,9 +216,11 @@ def test_km_median_by_entity_does_not_depend_on_a_filter_that_keeps_its_cases(re
     sub = trends.select(t, personnel_categories=["military", "police"])
     uni_ids = response.uniformed(t)["allegation_id"]
     by_ids = response.durations_by_entity(
-        response.investigation_durations(t, ids=uni_ids)).set_index("entity")
-    by_sub = response.durations_by_entity(
-        response.investigation_durations(sub)).set_index("entity")  # no as_of: the export's own
+        response.investigation_durations(t, ids=uni_ids)
+    ).set_index("entity")
+    by_sub = response.durations_by_entity(response.investigation_durations(sub)).set_index(
+        "entity"
+    )  # no as_of: the export's own
     assert response.censoring_date(sub) == day
     for entity in ("tcc", "tcc_oios_joint"):  # every case of these entities is uniformed
         assert whole.loc[entity, "n"] == by_ids.loc[entity, "n"] == by_sub.loc[entity, "n"]
@@ -199,8 +232,9 @@ def test_km_median_by_entity_does_not_depend_on_a_filter_that_keeps_its_cases(re
 
     forgetful = dataclasses.replace(sub, export_span=None)  # a subset that forgot its export
     assert forgetful.as_of == pd.Timestamp("2024-06-01")
-    moved = response.durations_by_entity(
-        response.investigation_durations(forgetful)).set_index("entity")
+    moved = response.durations_by_entity(response.investigation_durations(forgetful)).set_index(
+        "entity"
+    )
     assert moved.loc["tcc_oios_joint", "km_median"] != whole.loc["tcc_oios_joint", "km_median"]
 
 
@@ -212,7 +246,9 @@ def test_nio_pending_is_its_own_state_on_the_real_table(real):
     assert r.loc[2024, "rate_pending_as_yes"] == pytest.approx(32 / 33)
     lo, hi = proportion_confint(20, 33, method="wilson")
     assert (r.loc[2024, "ci_low_pending_as_not"], r.loc[2024, "ci_high_pending_as_not"]) == (
-        pytest.approx(lo), pytest.approx(hi))
+        pytest.approx(lo),
+        pytest.approx(hi),
+    )
     assert r["complete"].tolist() == [True] * 9 + [False]  # 2024: January-July only
     assert r.loc[2024, "caveat"].startswith("partial year; 12 of 33 requests pending")
     assert "pending" in r.loc[2023, "caveat"] and r.loc[2022, "caveat"] == ""
@@ -230,8 +266,15 @@ def _synthetic_nio(rate: float = 0.6, per_year: int = 100, pending_no_last: floa
         states = ["yes"] * yes + ["no_response"] * (no - pending) + ["pending"] * pending
         for s in states:
             aid += 1
-            rows.append({"allegation_id": aid, "report_year": year, "nio_appointed": s,
-                         "nationality": "Ghana", "year_complete": True})
+            rows.append(
+                {
+                    "allegation_id": aid,
+                    "report_year": year,
+                    "nio_appointed": s,
+                    "nationality": "Ghana",
+                    "year_complete": True,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -254,12 +297,14 @@ def test_pending_requests_make_the_naive_rate_wrong_and_the_package_says_so():
 
 
 def test_contributors_group_through_iso3_and_shared_allegations_count_once_in_totals():
-    a = pd.DataFrame({
-        "allegation_id": [1, 2, 3, 3, 4],
-        "report_year": [2020] * 5,
-        "nationality": ["Congo (Republic of)", "Congo", "Congo", "Nepal", "Unknown"],
-        "nio_appointed": ["yes", "no_response", "yes", "yes", "pending"],
-    })
+    a = pd.DataFrame(
+        {
+            "allegation_id": [1, 2, 3, 3, 4],
+            "report_year": [2020] * 5,
+            "nationality": ["Congo (Republic of)", "Congo", "Congo", "Nepal", "Unknown"],
+            "nio_appointed": ["yes", "no_response", "yes", "yes", "pending"],
+        }
+    )
     c = response.contributor_table(a, min_cases=1).set_index("nationality_iso3")
     assert c.loc["COG", "decided"] == 3 and c.loc["COG", "appointed"] == 2
     assert c.loc["COG", "nationality"] == "Congo / Congo (Republic of)"
@@ -281,21 +326,34 @@ def test_contributor_totals_on_the_real_table_count_each_allegation_once(real):
     c = response.contributor_table(uni)
     totals = c.attrs["totals"].iloc[0]
     is_uniformed = raw["Personnel Type"].map(
-        lambda v: any(re.match(r"\s*(Military|Police)\b", x) for x in re.split(r"\n\s*\n", v)))
+        lambda v: any(re.match(r"\s*(Military|Police)\b", x) for x in re.split(r"\n\s*\n", v))
+    )
     sub = raw[is_uniformed]
     assert totals.allegations == len(sub) == uni["allegation_id"].nunique() == 572
-    assert totals.decided == sub["NIO appointed"].isin(
-        ["Yes", "No (no response)", "No (declined)"]).sum() == 431
+    assert (
+        totals.decided
+        == sub["NIO appointed"].isin(["Yes", "No (no response)", "No (declined)"]).sum()
+        == 431
+    )
     assert totals.pending == (sub["NIO appointed"] == "Pending").sum() == 18
     # three allegations name two contributors each: Nepal/Ethiopia and twice the two Congos
     shared = c.set_index("nationality_iso3")["shared"]
-    assert (shared.loc["NPL"], shared.loc["ETH"], shared.loc["COD"], shared.loc["COG"]) == (1, 1, 2, 2)
+    assert (shared.loc["NPL"], shared.loc["ETH"], shared.loc["COD"], shared.loc["COG"]) == (
+        1,
+        1,
+        2,
+        2,
+    )
     assert shared.sum() == 6 and c.attrs["shared_allegations"] == 3
     unknown = c.attrs["unresolved"]["Unknown"]
     named = sub["Nationality"].str.split(r"\n\s*\n").map(len)
     assert int(c["asked"].sum()) + sub.loc[sub["Nationality"] == "Unknown", "NIO appointed"].isin(
-        ["Yes", "No (no response)", "No (declined)", "Pending"]).sum() == (
-        named[sub["NIO appointed"].isin(["Yes", "No (no response)", "No (declined)", "Pending"])].sum())
+        ["Yes", "No (no response)", "No (declined)", "Pending"]
+    ).sum() == (
+        named[
+            sub["NIO appointed"].isin(["Yes", "No (no response)", "No (declined)", "Pending"])
+        ].sum()
+    )
     assert unknown == 17
 
 
@@ -314,8 +372,10 @@ def test_explain_comparison_says_why_interval_and_test_disagree():
     from pkoresearch.stats import Estimate
 
     reverse = response.explain_comparison(Estimate(0.2, -0.01, 0.4, "x", 0.04, 0.05))
-    assert "the test rejects equality while the interval includes 0 (its nearer bound is " \
-           "-0.010)" in reverse
+    assert (
+        "the test rejects equality while the interval includes 0 (its nearer bound is "
+        "-0.010)" in reverse
+    )
 
 
 def test_curated_series_flags_clustering_and_partial_periods():
@@ -348,8 +408,12 @@ def test_current_status_npmle_hand_worked_and_against_scipy():
     row = got.set_index("time").loc[t0]
     below = (c >= t0 - 365) & (c <= t0)
     above = (c >= t0) & (c <= t0 + 365)
-    assert row["low"] == pytest.approx(proportion_confint(y[below].sum(), below.sum(), method="wilson")[0])
-    assert row["high"] == pytest.approx(proportion_confint(y[above].sum(), above.sum(), method="wilson")[1])
+    assert row["low"] == pytest.approx(
+        proportion_confint(y[below].sum(), below.sum(), method="wilson")[0]
+    )
+    assert row["high"] == pytest.approx(
+        proportion_confint(y[above].sum(), above.sum(), method="wilson")[1]
+    )
 
 
 def test_time_to_outcome_recovers_a_known_median_where_the_yearly_share_misleads():
@@ -374,10 +438,13 @@ def test_outcome_times_on_the_real_table(real):
     t, raw = real
     uni = response.uniformed(t)
     o = response.outcome_times(t, uni)
-    lines = raw["Final Action"].map(lambda v: [x.strip() for x in re.split(r"\n\s*\n", v) if x.strip()])
+    lines = raw["Final Action"].map(
+        lambda v: [x.strip() for x in re.split(r"\n\s*\n", v) if x.strip()]
+    )
     ng = lines.map(lambda ls: [x for x in ls if x.startswith("NG ")])
     is_uniformed = raw["Personnel Type"].map(
-        lambda v: any(re.match(r"\s*(Military|Police)\b", x) for x in re.split(r"\n\s*\n", v)))
+        lambda v: any(re.match(r"\s*(Military|Police)\b", x) for x in re.split(r"\n\s*\n", v))
+    )
     has = is_uniformed & ng.map(bool)
     reported = ng.map(lambda ls: any(not x.startswith("NG Pending") for x in ls))
     assert len(o) == has.sum() == 565
@@ -396,8 +463,12 @@ def test_contributor_table_and_logit(real):
     c = response.contributor_table(uni, min_cases=5).set_index("nationality")
     assert c.index.is_unique and "Unknown" not in c.index
     assert c["decided"].iloc[0] == c["decided"].max()
-    assert (c.loc[c["decided"] < 5, "caution"] != "").all() and (c.loc[c["decided"] >= 5, "caution"] == "").all()
-    attrs = pd.DataFrame({"nationality": c.index, "big": (c["decided"] > 20).astype(int).to_numpy()})
+    assert (c.loc[c["decided"] < 5, "caution"] != "").all() and (
+        c.loc[c["decided"] >= 5, "caution"] == ""
+    ).all()
+    attrs = pd.DataFrame(
+        {"nationality": c.index, "big": (c["decided"] > 20).astype(int).to_numpy()}
+    )
     attrs["nationality"] = attrs["nationality"].replace({"Congo": "Congo (Republic of)"})
     m = response.nio_logit(uni, attrs, ["big"])
     assert m.attrs["unit"] == "allegation and contributor named"
@@ -413,11 +484,17 @@ def test_contributor_table_and_logit(real):
     # clustering changes the standard errors, not the estimates (statsmodels without clusters)
     import statsmodels.api as sm
 
-    d = uni[uni["nio_appointed"].isin(["yes", "no_response", "declined"])
-            & uni["year_complete"].astype(bool)].drop_duplicates("allegation_id")
+    d = uni[
+        uni["nio_appointed"].isin(["yes", "no_response", "declined"])
+        & uni["year_complete"].astype(bool)
+    ].drop_duplicates("allegation_id")
     X = sm.add_constant((d["report_year"] - d["report_year"].min()).astype(float).rename("year_c"))
-    plain = sm.GLM((d["nio_appointed"] == "yes").astype(float), X, family=sm.families.Binomial()).fit()
-    assert y.set_index("term").loc["year_c", "odds_ratio"] == pytest.approx(np.exp(plain.params["year_c"]))
+    plain = sm.GLM(
+        (d["nio_appointed"] == "yes").astype(float), X, family=sm.families.Binomial()
+    ).fit()
+    assert y.set_index("term").loc["year_c", "odds_ratio"] == pytest.approx(
+        np.exp(plain.params["year_c"])
+    )
 
 
 def test_outcome_and_national_actions(real):
@@ -432,7 +509,9 @@ def test_outcome_and_national_actions(real):
 def test_fixture_uniformed_counts():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnrecognisedValuesWarning)
-        t = read_table_of_allegations(ROOT / "tests" / "fixtures" / "table_of_allegations_small.csv")
+        t = read_table_of_allegations(
+            ROOT / "tests" / "fixtures" / "table_of_allegations_small.csv"
+        )
     uni = response.uniformed(t)
     assert sorted(uni["allegation_id"].unique()) == [1, 2, 3, 4, 5]
     assert uni[uni["allegation_id"] == 3]["nationality"].tolist() == ["Nepal", "Ethiopia"]

@@ -16,18 +16,18 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from conftest import ROOT
 from pkoresearch import cli, registry, results, runner
 from pkoresearch.runner import Run, RunConfigError
-from conftest import ROOT
 
-TINY = '''import pkoresearch as pko
+TINY = """import pkoresearch as pko
 from pkoresearch import notebook as nb
 out = nb.output_dir(output_dir, "tiny")
 if fail:
     raise RuntimeError("made to fail")
 pko.results.record("label", label)
 pko.results.record("double", 2 * value)
-print(label)'''
+print(label)"""
 
 
 @pytest.fixture
@@ -35,14 +35,21 @@ def tiny(tmp_path, monkeypatch) -> Path:
     """A folder with one small parameterized notebook, used as the notebooks folder."""
     folder = tmp_path / "nbs"
     folder.mkdir()
-    nb = new_notebook(cells=[
-        new_code_cell('label: str = "x"  # a label\nvalue: int = 1  # a number\n'
-                      'fail: bool = False  # make the run fail\n'
-                      'data_file: str = ""  # path to an input file\n'
-                      'output_dir: str = ""  # output folder', metadata={"tags": ["parameters"]}),
-        new_code_cell(TINY)],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}})
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                'label: str = "x"  # a label\nvalue: int = 1  # a number\n'
+                "fail: bool = False  # make the run fail\n"
+                'data_file: str = ""  # path to an input file\n'
+                'output_dir: str = ""  # output folder',
+                metadata={"tags": ["parameters"]},
+            ),
+            new_code_cell(TINY),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
     nbformat.write(nb, folder / "tiny.ipynb")
     monkeypatch.setenv("PKORESEARCH_NOTEBOOKS", str(folder))
     return folder
@@ -50,10 +57,12 @@ def tiny(tmp_path, monkeypatch) -> Path:
 
 def test_runs_yaml_expands_sweeps(tmp_path):
     p = tmp_path / "runs.yaml"
-    p.write_text("runs:\n"
-                 "  - {name: a, notebook: x.ipynb}\n"
-                 "  - name: t-{m}-{y}\n    notebook: x.ipynb\n    parameters: {k: 1}\n"
-                 "    sweep: {m: [[A], [B, C]], y: [1, 2]}\n")
+    p.write_text(
+        "runs:\n"
+        "  - {name: a, notebook: x.ipynb}\n"
+        "  - name: t-{m}-{y}\n    notebook: x.ipynb\n    parameters: {k: 1}\n"
+        "    sweep: {m: [[A], [B, C]], y: [1, 2]}\n"
+    )
     runs = runner.load_runs(p)
     assert [r.name for r in runs] == ["a", "t-A-1", "t-A-2", "t-B+C-1", "t-B+C-2"]
     assert runs[3].parameters == {"k": 1, "m": ["B", "C"], "y": 1}
@@ -63,17 +72,23 @@ def test_committed_runs_yaml_is_valid():
     runs = runner.load_runs(ROOT / "notebooks" / "runs.yaml")
     assert {r.notebook for r in runs} == {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
     assert [r.parameters.get("missions") for r in runs if "missions" in r.parameters] == [
-        ["MINUSCA"], ["MONUSCO"], ["UNMISS"]]
+        ["MINUSCA"],
+        ["MONUSCO"],
+        ["UNMISS"],
+    ]
     # the sweep reads the UN table when it is cached (curated per-mission figures otherwise)
     assert {r.parameters.get("allegations_table") for r in runs if "missions" in r.parameters} == {
-        "auto"}
+        "auto"
+    }
     runner.check_runs(runs, ROOT / "notebooks")  # every parameter declared, right type
 
 
 def test_yaml_is_read_safely(tmp_path):
     p = tmp_path / "runs.yaml"
-    p.write_text("runs:\n  - name: a\n    notebook: x.ipynb\n"
-                 "    parameters: {x: !!python/object/apply:os.system [echo hacked]}\n")
+    p.write_text(
+        "runs:\n  - name: a\n    notebook: x.ipynb\n"
+        "    parameters: {x: !!python/object/apply:os.system [echo hacked]}\n"
+    )
     with pytest.raises(RunConfigError, match="not valid YAML"):
         runner.load_runs(p)
     p.write_text("runs:\n  - {name: a, notebook: x.ipynb, colour: red}\n")
@@ -91,15 +106,17 @@ def test_unknown_parameter_fails_before_execution(tiny, tmp_path, capsys):
 
 
 def test_wrong_type_and_missing_file_fail_before_execution(tiny):
-    problems = runner.check_run(Run("r1", "tiny.ipynb", {"value": "three", "data_file": "no.csv",
-                                                         "fail": 1}), tiny)
+    problems = runner.check_run(
+        Run("r1", "tiny.ipynb", {"value": "three", "data_file": "no.csv", "fail": 1}), tiny
+    )
     assert problems == [
         "run 'r1': parameter 'value' = 'three' is a str; tiny.ipynb declares int",
         "run 'r1': parameter 'data_file': input file 'no.csv' not found",
         "run 'r1': parameter 'fail' = 1 is a int; tiny.ipynb declares bool",
     ]
     assert runner.check_run(Run("r2", "nope.ipynb", {}), tiny)[0].startswith(
-        "run 'r2': notebook 'nope.ipynb' not found")
+        "run 'r2': notebook 'nope.ipynb' not found"
+    )
 
 
 def test_failed_run_keeps_the_last_good_report(tiny, tmp_path, capsys):
@@ -107,12 +124,27 @@ def test_failed_run_keeps_the_last_good_report(tiny, tmp_path, capsys):
     assert cli.main(["run", "tiny.ipynb", "-p", "label", "good", "-o", str(out), "--no-html"]) == 0
     good = out / "runs" / "tiny" / "results.json"
     assert results.read(good) == {"label": "good", "double": 2}
-    code = cli.main(["run", "tiny.ipynb", "-p", "label", "bad", "-p", "fail", "true",
-                     "-o", str(out), "--no-html"])
+    code = cli.main(
+        [
+            "run",
+            "tiny.ipynb",
+            "-p",
+            "label",
+            "bad",
+            "-p",
+            "fail",
+            "true",
+            "-o",
+            str(out),
+            "--no-html",
+        ]
+    )
     assert code == 1
     assert results.read(good) == {"label": "good", "double": 2}  # untouched
     failed_nb = nbformat.read(out / "failed" / "tiny" / "notebook.ipynb", as_version=4)
-    assert any(o.get("ename") == "RuntimeError" for c in failed_nb.cells for o in c.get("outputs", []))
+    assert any(
+        o.get("ename") == "RuntimeError" for c in failed_nb.cells for o in c.get("outputs", [])
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     err = manifest["runs"][0]["error"]
     # execution count in the executed notebook: parameters, papermill's injected cell, then ours
@@ -128,10 +160,18 @@ def test_failed_run_keeps_the_last_good_report(tiny, tmp_path, capsys):
 def test_escaping_names_and_values(tiny, tmp_path):
     out = tmp_path / "reports"
     before = sorted(p.name for p in tmp_path.iterdir())
-    runs = [Run("../escape", "tiny.ipynb", {"label": "<script>alert(1)</script>"}),
-            Run("/abs/x", "tiny.ipynb", {"label": "a&b"})]
-    manifest = runner.run_batch(runs, output=out, jobs=2, html_report=False, notebooks=tiny,
-                                progress=runner.Progress(2, io.StringIO()))
+    runs = [
+        Run("../escape", "tiny.ipynb", {"label": "<script>alert(1)</script>"}),
+        Run("/abs/x", "tiny.ipynb", {"label": "a&b"}),
+    ]
+    manifest = runner.run_batch(
+        runs,
+        output=out,
+        jobs=2,
+        html_report=False,
+        notebooks=tiny,
+        progress=runner.Progress(2, io.StringIO()),
+    )
     assert manifest["failed"] == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(before + ["reports"])
     for f in out.rglob("*"):
@@ -165,24 +205,44 @@ def test_progress_plain_lines_when_not_a_terminal():
     p = runner.Progress(2, stream)
     p.start()
     p.finished({"name": "a", "status": "ok", "duration_s": 1.0})
-    p.finished({"name": "b", "status": "failed", "duration_s": 2.0,
-                "error": {"exec_count": 3, "message": "ValueError: x"}})
+    p.finished(
+        {
+            "name": "b",
+            "status": "failed",
+            "duration_s": 2.0,
+            "error": {"exec_count": 3, "message": "ValueError: x"},
+        }
+    )
     assert stream.getvalue().splitlines() == [
-        "running 2 notebook run(s)", "    ok  a  (1.0 s)",
-        "failed  b  (2.0 s) - cell 3: ValueError: x"]
+        "running 2 notebook run(s)",
+        "    ok  a  (1.0 s)",
+        "failed  b  (2.0 s) - cell 3: ValueError: x",
+    ]
 
 
 def test_dask_local_cluster(tiny, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         runs = [Run(f"d{i}", "tiny.ipynb", {"value": i}) for i in range(3)]
-        manifest = runner.run_batch(runs, output=tmp_path / "out", html_report=False,
-                                    executor=client.get_executor(), notebooks=tiny,
-                                    progress=runner.Progress(3, io.StringIO()))
+        manifest = runner.run_batch(
+            runs,
+            output=tmp_path / "out",
+            html_report=False,
+            executor=client.get_executor(),
+            notebooks=tiny,
+            progress=runner.Progress(3, io.StringIO()),
+        )
     assert manifest["failed"] == 0
-    assert [results.read(tmp_path / "out" / "runs" / f"d{i}")["double"] for i in range(3)] == [0, 2, 4]
+    assert [results.read(tmp_path / "out" / "runs" / f"d{i}")["double"] for i in range(3)] == [
+        0,
+        2,
+        4,
+    ]
 
 
 def test_data_check_command(tmp_path, capsys):
@@ -231,8 +291,23 @@ def test_list_and_run_with_a_notebooks_folder(tiny, tmp_path, monkeypatch, capsy
     listed = capsys.readouterr().out.splitlines()
     assert listed[0] == "tiny.ipynb" and listed[1].startswith("  label: str = ")
     out = tmp_path / "reports"
-    assert cli.main(["run", "tiny.ipynb", "--notebooks", str(tiny), "-p", "value", "4",
-                     "-o", str(out), "--no-html"]) == 0
+    assert (
+        cli.main(
+            [
+                "run",
+                "tiny.ipynb",
+                "--notebooks",
+                str(tiny),
+                "-p",
+                "value",
+                "4",
+                "-o",
+                str(out),
+                "--no-html",
+            ]
+        )
+        == 0
+    )
     assert results.read(out / "runs" / "tiny")["double"] == 8
 
 
@@ -247,10 +322,17 @@ def test_list_command_shows_types_defaults_and_help(capsys):
 def _batch(out: Path, cwd: Path, *extra: str) -> subprocess.CompletedProcess:
     # an empty cache: "auto" falls back to the bundled data (the real-data batch is tested from a
     # wheel in test_packaging.py)
-    return subprocess.run([sys.executable, "-m", "pkoresearch.cli", "run", "--jobs", "2",
-                           "-o", str(out), *extra], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "PKORESEARCH_NOTEBOOKS": str(ROOT / "notebooks"),
-                               "PKORESEARCH_CACHE": str(cwd / "empty-cache")})
+    return subprocess.run(
+        [sys.executable, "-m", "pkoresearch.cli", "run", "--jobs", "2", "-o", str(out), *extra],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "PKORESEARCH_NOTEBOOKS": str(ROOT / "notebooks"),
+            "PKORESEARCH_CACHE": str(cwd / "empty-cache"),
+        },
+    )
 
 
 def test_real_batch_every_notebook_and_a_mission_sweep_on_bundled_data(tmp_path):
@@ -268,11 +350,16 @@ def test_real_batch_every_notebook_and_a_mission_sweep_on_bundled_data(tmp_path)
         assert html_escaped_name_present(page, n)
         assert (out / "runs" / runner.safe_folder_name(n) / "notebook.html").is_file()
     trends = results.read(out / "runs" / "allegation-trends")
-    assert trends["allegations_by_year"]["2015"] == 69 and trends["allegations_by_year"]["2016"] == 104
+    assert (
+        trends["allegations_by_year"]["2015"] == 69 and trends["allegations_by_year"]["2016"] == 104
+    )
     minusca = results.read(out / "runs" / "allegation-trends-MINUSCA")
     assert minusca["allegations_by_year"]["2015"] == 22
     assert manifest["real_data"] == []  # nothing fetched: every notebook used the bundled data
-    assert results.read(out / "runs" / "tcc-response-rates")["followups_answered"]["2010"][:2] == [29, 74]
+    assert results.read(out / "runs" / "tcc-response-rates")["followups_answered"]["2010"][:2] == [
+        29,
+        74,
+    ]
     assert manifest["data_checksums"]["data/allegations.csv"]
     assert manifest["packages"]["papermill"] and manifest["python"]
 
@@ -287,12 +374,12 @@ def test_real_batch_every_notebook_and_a_mission_sweep_on_bundled_data(tmp_path)
     assert compared >= 7 + 8  # every results.json and every figure of the default runs
 
 
-DATA_NB = '''import pkoresearch as pko
+DATA_NB = """import pkoresearch as pko
 from pkoresearch import notebook as nb
 path = nb.dataset_input("contributions", contributions, "un_contributions_odp")
 out = nb.output_dir(output_dir, "uses_data")
 pko.results.record("lines", 0 if path is None else len(path.read_text().splitlines()))
-print(nb.data_used("contributions", "read", "bundled"))'''
+print(nb.data_used("contributions", "read", "bundled"))"""
 
 
 @pytest.fixture
@@ -300,54 +387,83 @@ def data_notebook(tmp_path, monkeypatch) -> Path:
     """A notebook with one data parameter ("auto"), and a cache holding a small unpinned file."""
     folder = tmp_path / "nbs"
     folder.mkdir()
-    nb = new_notebook(cells=[
-        new_code_cell('contributions: str = "auto"  # a path, a registry name, "auto" or "bundled"\n'
-                      'output_dir: str = ""  # output folder', metadata={"tags": ["parameters"]}),
-        new_code_cell(DATA_NB)],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}})
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                'contributions: str = "auto"  # a path, a registry name, "auto" or "bundled"\n'
+                'output_dir: str = ""  # output folder',
+                metadata={"tags": ["parameters"]},
+            ),
+            new_code_cell(DATA_NB),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
     nbformat.write(nb, folder / "uses_data.ipynb")
     monkeypatch.setenv("PKORESEARCH_CACHE", str(tmp_path / "cache"))
     src = tmp_path / "download"
     src.mkdir()
     (src / "odp_contributionsbygender.csv").write_text(
         "Contributing_Country,ISOCode3,Mission_Acronym,Personnel_Type,Female_Personnel,"
-        "Male_Personnel,Last_Reporting_Date\nGhana,GHA,UNIFIL,Troops,61,808,30-Nov-20\n")
+        "Male_Personnel,Last_Reporting_Date\nGhana,GHA,UNIFIL,Troops,61,808,30-Nov-20\n"
+    )
     return folder
 
 
 def test_manifest_records_the_real_data_files_used(data_notebook, tmp_path):
     runs = [Run("before", "uses_data.ipynb", {})]
     # checked before anything runs: a registry name that is not cached
-    assert runner.check_run(Run("x", "uses_data.ipynb", {"contributions": "un_contributions_odp"}),
-                            data_notebook) == [
+    assert runner.check_run(
+        Run("x", "uses_data.ipynb", {"contributions": "un_contributions_odp"}), data_notebook
+    ) == [
         "run 'x': parameter 'contributions': registry dataset 'un_contributions_odp' is not in the "
         "cache; run `pkoresearch data fetch un_contributions_odp` (or offline `pkoresearch data "
-        "import DIR`)"]
-    assert runner.check_run(Run("y", "uses_data.ipynb", {"contributions": "auto"}),
-                            data_notebook) == []
+        "import DIR`)"
+    ]
+    assert (
+        runner.check_run(Run("y", "uses_data.ipynb", {"contributions": "auto"}), data_notebook)
+        == []
+    )
     quiet = runner.Progress(1, io.StringIO())
-    m0 = runner.run_batch(runs, output=tmp_path / "r0", html_report=False, notebooks=data_notebook,
-                          progress=quiet)
+    m0 = runner.run_batch(
+        runs, output=tmp_path / "r0", html_report=False, notebooks=data_notebook, progress=quiet
+    )
     assert m0["failed"] == 0 and m0["real_data"] == []
     assert results.read(tmp_path / "r0" / "runs" / "before")["lines"] == 0
 
     registry.import_dir(tmp_path / "download")
     cachedfile = registry.cached("un_contributions_odp")
-    runs = [Run("auto", "uses_data.ipynb", {}),
-            Run("named", "uses_data.ipynb", {"contributions": "un_contributions_odp"}),
-            Run("bundled", "uses_data.ipynb", {"contributions": "bundled"})]
-    m = runner.run_batch(runs, output=tmp_path / "r1", html_report=False, notebooks=data_notebook,
-                         progress=runner.Progress(3, io.StringIO()))
+    runs = [
+        Run("auto", "uses_data.ipynb", {}),
+        Run("named", "uses_data.ipynb", {"contributions": "un_contributions_odp"}),
+        Run("bundled", "uses_data.ipynb", {"contributions": "bundled"}),
+    ]
+    m = runner.run_batch(
+        runs,
+        output=tmp_path / "r1",
+        html_report=False,
+        notebooks=data_notebook,
+        progress=runner.Progress(3, io.StringIO()),
+    )
     assert m["failed"] == 0
-    assert m["real_data"] == [{
-        "dataset": "un_contributions_odp", "file": "odp_contributionsbygender.csv",
-        "sha256": cachedfile.sha256, "pinned": False, "method": "import",
-        "source": str(tmp_path / "download" / "odp_contributionsbygender.csv"),
-        "retrieved": cachedfile.retrieved, "runs": ["auto", "named"],
-        "parameters": ["contributions"]}]
-    assert m["data_checksums"]["un_contributions_odp/odp_contributionsbygender.csv"] == \
-        cachedfile.sha256
+    assert m["real_data"] == [
+        {
+            "dataset": "un_contributions_odp",
+            "file": "odp_contributionsbygender.csv",
+            "sha256": cachedfile.sha256,
+            "pinned": False,
+            "method": "import",
+            "source": str(tmp_path / "download" / "odp_contributionsbygender.csv"),
+            "retrieved": cachedfile.retrieved,
+            "runs": ["auto", "named"],
+            "parameters": ["contributions"],
+        }
+    ]
+    assert (
+        m["data_checksums"]["un_contributions_odp/odp_contributionsbygender.csv"]
+        == cachedfile.sha256
+    )
     assert results.read(tmp_path / "r1" / "runs" / "auto")["lines"] == 2
     assert results.read(tmp_path / "r1" / "runs" / "bundled")["lines"] == 0
 
@@ -367,18 +483,22 @@ def test_manifest_checksums_show_a_changed_data_file(tmp_path, monkeypatch):
 
 def test_kernel_install_and_run_with_it(tmp_path):
     assert cli.main(["kernel", "install", "--prefix", str(tmp_path)]) == 0
-    spec = json.loads((tmp_path / "share" / "jupyter" / "kernels" / "pkoresearch" /
-                       "kernel.json").read_text())
+    spec = json.loads(
+        (tmp_path / "share" / "jupyter" / "kernels" / "pkoresearch" / "kernel.json").read_text()
+    )
     assert spec["display_name"] == "Python (pkoresearch)"
     import papermill as pm
 
     env_before = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = str(tmp_path / "share" / "jupyter")
     try:
-        pm.execute_notebook(str(ROOT / "notebooks" / "00_overview.ipynb"),
-                            str(tmp_path / "o.ipynb"), kernel_name="pkoresearch",
-                            parameters={"output_dir": str(tmp_path / "o"),
-                                        "dataset_names": ["followups"]}, progress_bar=False)
+        pm.execute_notebook(
+            str(ROOT / "notebooks" / "00_overview.ipynb"),
+            str(tmp_path / "o.ipynb"),
+            kernel_name="pkoresearch",
+            parameters={"output_dir": str(tmp_path / "o"), "dataset_names": ["followups"]},
+            progress_bar=False,
+        )
     finally:
         if env_before is None:
             os.environ.pop("JUPYTER_PATH")
@@ -388,20 +508,35 @@ def test_kernel_install_and_run_with_it(tmp_path):
 
 
 def test_command_line_values_are_data_and_a_date_stays_a_string():
-    got = cli._parse_overrides([["as_of", "2024-07-31"], ["years", "[2019, 2020]"],
-                                ["missions", "[MINUSCA]"], ["alpha", "0.1"], ["name", "a: b: c"]])
-    assert got == {"as_of": "2024-07-31", "years": [2019, 2020], "missions": ["MINUSCA"],
-                   "alpha": 0.1, "name": "a: b: c"}
+    got = cli._parse_overrides(
+        [
+            ["as_of", "2024-07-31"],
+            ["years", "[2019, 2020]"],
+            ["missions", "[MINUSCA]"],
+            ["alpha", "0.1"],
+            ["name", "a: b: c"],
+        ]
+    )
+    assert got == {
+        "as_of": "2024-07-31",
+        "years": [2019, 2020],
+        "missions": ["MINUSCA"],
+        "alpha": 0.1,
+        "name": "a: b: c",
+    }
 
 
 def test_index_shows_long_values_whole_and_reports_name_their_final_folder(tiny, tmp_path):
     out = tmp_path / "reports"
-    manifest = runner.run_batch(runner.runs_for(["tiny.ipynb"], {}), output=out, jobs=1,
-                                html_report=False, notebooks=tiny)
+    manifest = runner.run_batch(
+        runner.runs_for(["tiny.ipynb"], {}), output=out, jobs=1, html_report=False, notebooks=tiny
+    )
     r = manifest["runs"][0]
     r["results"] = {"quoted": ['"' * 150]}
     page = runner.write_index(out, manifest).read_text()
     assert '"' * 150 in html.unescape(page) and "\u2026" not in page
     executed = nbformat.read(out / "runs" / r["folder"] / "notebook.ipynb", as_version=4)
-    injected = [c.source for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    injected = [
+        c.source for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])
+    ]
     assert json.dumps(str(out / "runs" / r["folder"])) in injected[0] and ".tmp-" not in injected[0]

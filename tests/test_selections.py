@@ -16,21 +16,24 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from conftest import ROOT, cached_real_file  # noqa: E402
-from pkoresearch import panel as pn  # noqa: E402
-from pkoresearch import participation as pa  # noqa: E402
-from pkoresearch import plots, response, results, stats, trends  # noqa: E402
-from pkoresearch.errors import NotEstimable  # noqa: E402
+from conftest import ROOT, cached_real_file
+from pkoresearch import panel as pn
+from pkoresearch import participation as pa
+from pkoresearch import plots, response, results, stats, trends
+from pkoresearch.errors import NotEstimable
 
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 CATEGORIES = ["military", "police", "civilian"]
 
 
@@ -55,10 +58,12 @@ def _missions(raw) -> list[str]:
 def selections(names: list[str]):
     """(start_year, end_year, missions or None, categories or None); missions may be []."""
     years = st.integers(2013, 2026)
-    return st.tuples(years, years,
-                     st.one_of(st.none(), st.lists(st.sampled_from(names), max_size=3, unique=True)),
-                     st.one_of(st.none(), st.lists(st.sampled_from(CATEGORIES), min_size=1,
-                                                   unique=True)))
+    return st.tuples(
+        years,
+        years,
+        st.one_of(st.none(), st.lists(st.sampled_from(names), max_size=3, unique=True)),
+        st.one_of(st.none(), st.lists(st.sampled_from(CATEGORIES), min_size=1, unique=True)),
+    )
 
 
 # ------------------------------------------------------------------------- the allegation table
@@ -87,8 +92,9 @@ def test_selected_counts_are_the_rows_the_filters_keep(raw):
         y0, y1, missions, categories = sel
         y0, y1 = min(y0, y1), max(y0, y1)
         table = trends.select(raw, y0, y1, missions, categories)
-        assert set(table.allegations["allegation_id"]) == _by_hand(raw, y0, y1, missions,
-                                                                   categories)
+        assert set(table.allegations["allegation_id"]) == _by_hand(
+            raw, y0, y1, missions, categories
+        )
         assert table.counts["selected"] == len(table.allegations)
 
     check()
@@ -98,8 +104,12 @@ def test_yearly_counts_over_disjoint_missions_add_up(raw):
     names = _missions(raw)
 
     @SETTINGS
-    @given(st.integers(2013, 2026), st.integers(0, 10), st.sets(st.sampled_from(names)),
-           st.one_of(st.none(), st.lists(st.sampled_from(CATEGORIES), min_size=1, unique=True)))
+    @given(
+        st.integers(2013, 2026),
+        st.integers(0, 10),
+        st.sets(st.sampled_from(names)),
+        st.one_of(st.none(), st.lists(st.sampled_from(CATEGORIES), min_size=1, unique=True)),
+    )
     def check(y0, span, part, categories):
         y1 = y0 + span
         part = sorted(part - {"MONUC", "MONUSCO"})  # one operation under two names: keep together
@@ -134,7 +144,8 @@ def test_allegation_helpers_run_on_any_selection(raw):
         counts = trends.yearly(y0, y1, missions, table)
         summary = trends.year_summary(counts)
         assert summary["total_complete"] == int(
-            counts.loc[counts["complete"].fillna(False).astype(bool), "allegations"].sum())
+            counts.loc[counts["complete"].fillna(False).astype(bool), "allegations"].sum()
+        )
         for by in ("personnel_category", "mission", "nationality", "result"):
             got = trends.count_by(table, by)
             assert (got["allegations"] >= 0).all()
@@ -157,8 +168,9 @@ def test_allegation_helpers_run_on_any_selection(raw):
                 except NotEstimable:
                     pass
         fig, ax = plt.subplots()
-        plots.stacked_counts(trends.count_by(table, "personnel_category"), ax=ax,
-                             hue="personnel_category")
+        plots.stacked_counts(
+            trends.count_by(table, "personnel_category"), ax=ax, hue="personnel_category"
+        )
         plots.heatmap(grid, x="year", y="mission", value="allegations", ax=ax)
         plt.close(fig)
 
@@ -178,9 +190,12 @@ def test_response_helpers_run_on_any_selection(raw):
     censor = response.censoring_date(raw)
 
     @settings(SETTINGS, max_examples=12)
-    @given(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True),
-           st.one_of(st.none(), st.lists(st.integers(2014, 2025), min_size=1, max_size=3,
-                                         unique=True)))
+    @given(
+        st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True),
+        st.one_of(
+            st.none(), st.lists(st.integers(2014, 2025), min_size=1, max_size=3, unique=True)
+        ),
+    )
     def check(who, years):
         uni = response.select_contributors(uni_all, who)
         if years is not None:
@@ -205,7 +220,8 @@ def test_response_helpers_run_on_any_selection(raw):
         durations = response.investigation_durations(raw, censor, ids=uni["allegation_id"])
         by_entity = response.durations_by_entity(durations)
         assert int(by_entity["n"].sum()) + sum(by_entity.attrs["too_few"].values()) == len(
-            durations)
+            durations
+        )
         try:
             response.nio_logit(uni)
         except NotEstimable:
@@ -240,7 +256,8 @@ def test_one_contributor_says_why_there_is_no_funnel(raw):
     contrib = response.contributor_table(uni)
     assert response.funnel_unavailable(contrib) == (
         "one contributor in the selection (Nepal: 1 of 1 decided requests with an NIO "
-        "appointed); a funnel plot compares contributors with each other")
+        "appointed); a funnel plot compares contributors with each other"
+    )
     with pytest.raises(NotEstimable, match=r"1 rows .* 1 with an NIO appointed, 1 reporting"):
         response.nio_logit(uni)
 
@@ -255,20 +272,24 @@ def test_gender_shares_over_disjoint_missions_add_up_and_run(gender):
     codes = sorted(counts_all["iso3"].dropna().astype(str).unique())
 
     @settings(SETTINGS, max_examples=20)
-    @given(st.integers(0, len(months) - 1), st.integers(0, 5), st.sets(st.sampled_from(missions)),
-           st.one_of(st.none(), st.lists(st.sampled_from(codes), min_size=1, max_size=3,
-                                         unique=True)))
+    @given(
+        st.integers(0, len(months) - 1),
+        st.integers(0, 5),
+        st.sets(st.sampled_from(missions)),
+        st.one_of(st.none(), st.lists(st.sampled_from(codes), min_size=1, max_size=3, unique=True)),
+    )
     def check(first, span, part, iso3):
-        window = months[first:first + span + 1]  # one month to a half year
+        window = months[first : first + span + 1]  # one month to a half year
         c = counts_all[counts_all["date"].isin(window)]
         if iso3 is not None:
             c = c[c["iso3"].isin(iso3)]
         whole = pa.shares_by(c, ["date"], ["all_uniformed"])
-        halves = [pa.shares_by(c[c["mission"].isin(part)], ["date"], ["all_uniformed"]),
-                  pa.shares_by(c[~c["mission"].isin(part)], ["date"], ["all_uniformed"])]
+        halves = [
+            pa.shares_by(c[c["mission"].isin(part)], ["date"], ["all_uniformed"]),
+            pa.shares_by(c[~c["mission"].isin(part)], ["date"], ["all_uniformed"]),
+        ]
         for col in ("women", "personnel"):
-            summed = sum(h.set_index("date")[col].reindex(whole["date"]).fillna(0)
-                         for h in halves)
+            summed = sum(h.set_index("date")[col].reindex(whole["date"]).fillna(0) for h in halves)
             assert (summed.to_numpy() == whole[col].to_numpy()).all()
         sub = c[c["mission"].isin(part)]
         if sub.empty:
@@ -294,9 +315,14 @@ def test_panel_models_run_on_any_selection(raw):
     full = pn.build_panel(contributions, raw, 2011, 2022)
 
     @settings(SETTINGS, max_examples=8)
-    @given(st.integers(2013, 2021), st.integers(0, 4), st.sampled_from(list(pn.OUTCOMES)),
-           st.sampled_from([["peacekeeping"], ["special_political"],
-                            ["peacekeeping", "special_political"]]))
+    @given(
+        st.integers(2013, 2021),
+        st.integers(0, 4),
+        st.sampled_from(list(pn.OUTCOMES)),
+        st.sampled_from(
+            [["peacekeeping"], ["special_political"], ["peacekeeping", "special_political"]]
+        ),
+    )
     def check(y0, span, outcome, kinds):
         fitted = pn.fit_models(full, outcome, y0, min(y0 + span, 2022), kinds=kinds)
         if fitted.sample.empty:
@@ -317,8 +343,9 @@ def test_panel_models_run_on_any_selection(raw):
 
 
 def _sweep_module():
-    spec = importlib.util.spec_from_file_location("sweep", ROOT / "benchmarks" /
-                                                  "sweep_selections.py")
+    spec = importlib.util.spec_from_file_location(
+        "sweep", ROOT / "benchmarks" / "sweep_selections.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -328,21 +355,31 @@ def _stdout(path) -> str:
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                     for o in c.get("outputs", []) if o.get("name") == "stdout")
+    return "".join(
+        o.get("text", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("name") == "stdout"
+    )
 
 
 def check_sweep(folder, manifest) -> None:
     """What the representative sweep must show: every run reached its last cell, and the
     sections with nothing or too little to show say so, with their counts."""
-    failed = {r["name"]: r.get("error", {}).get("message", "")[:300]
-              for r in manifest["runs"] if r["status"] != "ok"}
+    failed = {
+        r["name"]: r.get("error", {}).get("message", "")[:300]
+        for r in manifest["runs"]
+        if r["status"] != "ok"
+    }
     assert failed == {}
     where = {r["name"]: folder / "runs" / r["folder"] for r in manifest["runs"]}
     out = {name: _stdout(f / "notebook.ipynb") for name, f in where.items()}
     # 03, one contributor: the funnel plot says why it is not drawn, with the counts
-    assert ("Funnel plot: not drawn: one contributor in the selection (Nepal: 1 of 1 decided"
-            in out["03-Nepal-2016"])
+    assert (
+        "Funnel plot: not drawn: one contributor in the selection (Nepal: 1 of 1 decided"
+        in out["03-Nepal-2016"]
+    )
     assert "logistic model: not fitted" in out["03-Morocco-2015-2016-2017"]
     assert results.read(where["03-Morocco-2016"])["nio_appointed_overall"] == [7, 7, 1.0]
     # a contributor with none of its allegations in the chosen year: nothing to show, said so
@@ -375,34 +412,43 @@ def test_sweep_selections_cover_the_issue(raw):
             assert runs[f"03-{who}-{years}"].parameters["allegations_table"] == "un_allegations"
     assert runs["01-UNIFIL-police"].parameters["personnel_categories"] == ["police"]
     assert {r.notebook for r in runs.values()} == {
-        "01_allegation_trends.ipynb", "02_womens_participation.ipynb",
-        "03_tcc_response_rates.ipynb", "04_women_and_allegations.ipynb"}
+        "01_allegation_trends.ipynb",
+        "02_womens_participation.ipynb",
+        "03_tcc_response_rates.ipynb",
+        "04_women_and_allegations.ipynb",
+    }
 
 
 # ------------------------------------------------------------------------- small known answers
 
 
 def test_a_count_model_without_events_is_not_estimable():
-    d = pd.DataFrame({"year_c": [0, 1, 2, 3], "allegations": [0, 0, 0, 0],
-                      "personnel": [100, 120, 90, 110]})
+    d = pd.DataFrame(
+        {"year_c": [0, 1, 2, 3], "allegations": [0, 0, 0, 0], "personnel": [100, 120, 90, 110]}
+    )
     with pytest.raises(NotEstimable, match="no event in 4 complete rows"):
         stats.count_model(d, "allegations", "personnel", ["year_c"])
 
 
 def test_funnel_and_totals_say_why_on_edge_rates():
-    two = pd.DataFrame({"nationality": ["A", "B"], "appointed": [3, 2], "decided": [3, 2],
-                        "pending": [0, 1]})
+    two = pd.DataFrame(
+        {"nationality": ["A", "B"], "appointed": [3, 2], "decided": [3, 2], "pending": [0, 1]}
+    )
     assert response.funnel_unavailable(two, 1.0) == (
         "every decided request got an NIO (overall rate 100%; 2 contributors, 5 of 5 decided "
-        "requests counted once per contributor): limits around 0 or 1 have no width")
+        "requests counted once per contributor): limits around 0 or 1 have no width"
+    )
     assert response.funnel_unavailable(two.assign(appointed=[1, 1]), 0.4) is None
     assert response.funnel_unavailable(two.assign(decided=[0, 0]), None) == (
-        "no contributor in the selection has a decided NIO request (1 pending)")
-    only_pending = pd.DataFrame({"allegations": [2], "appointed": [0], "decided": [0],
-                                 "pending": [2], "asked": [2]})
+        "no contributor in the selection has a decided NIO request (1 pending)"
+    )
+    only_pending = pd.DataFrame(
+        {"allegations": [2], "appointed": [0], "decided": [0], "pending": [2], "asked": [2]}
+    )
     assert response.describe_totals(only_pending) == (
         "All reporting months, each allegation once: no decided request, 2 pending: no rate "
-        "among decided requests; pending counted as not appointed: 0 of 2.")
+        "among decided requests; pending counted as not appointed: 0 of 2."
+    )
 
 
 def test_plots_say_there_is_nothing_to_draw():

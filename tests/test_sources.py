@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import pkoresearch as pko
-from pkoresearch.curated import CONFIDENCE, SOURCE_TYPES, SPECS, rests_on
 from conftest import ROOT
+from pkoresearch.curated import CONFIDENCE, SOURCE_TYPES, SPECS, rests_on
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +53,12 @@ def test_a_record_with_a_symbol_but_no_official_address_is_refused(tmp_path):
         w.writeheader()
         w.writerows(rows)
     code = "import pkoresearch as pko; pko.sources.catalogue()"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**__import__("os").environ, "PKORESEARCH_DATA": str(tmp_path)})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "PKORESEARCH_DATA": str(tmp_path)},
+    )
     assert out.returncode != 0
     assert f"row {i + 2}" in out.stderr and "official_url" in out.stderr
 
@@ -62,20 +66,22 @@ def test_a_record_with_a_symbol_but_no_official_address_is_refused(tmp_path):
 def test_secretary_general_reports_are_cited_by_symbol_first(cat):
     a73 = cat[cat["document_symbol"] == "A/73/744"]
     assert len(a73) >= 3  # read on several pages, one record each
-    assert set(a73["title"]) == {"Special measures for protection from sexual exploitation and "
-                                 "abuse: report of the Secretary-General"}
+    assert set(a73["title"]) == {
+        "Special measures for protection from sexual exploitation and "
+        "abuse: report of the Secretary-General"
+    }
     assert set(a73["date"]) == {"2019-02-14"}
     assert set(a73["publisher"]) == {"United Nations General Assembly"}
     # the pages the issue names are where figures were read, never the cited document
-    for host in ("sott.net", "new.finalcall.com", "rebuildboulder.denverdonate.com",
-                 "masress.com"):
+    for host in ("sott.net", "new.finalcall.com", "rebuildboulder.denverdonate.com", "masress.com"):
         hits = cat[cat["via_url"].str.contains(host, regex=False)]
         assert len(hits), host
         assert not cat["url"].str.contains(host, regex=False).any(), host
         assert (hits["type"] != "web_mirror").all(), host
     for host in ("sott.net", "rebuildboulder.denverdonate.com", "masress.com"):
-        assert (cat.loc[cat["via_url"].str.contains(host, regex=False), "via_type"]
-                == "web_mirror").all(), host
+        assert (
+            cat.loc[cat["via_url"].str.contains(host, regex=False), "via_type"] == "web_mirror"
+        ).all(), host
 
 
 def test_copy_and_spam_pages_are_web_mirrors(cat):
@@ -123,7 +129,8 @@ def test_locators_say_what_is_known(every):
     a = every["allegations"]
     row = a.query("year == 2015 and scope == 'peacekeeping' and measure == 'allegations_total'")
     assert row["locator"].tolist() == [
-        "report A/70/729 (paragraph not read); read in ITV News (article, 2016-03-05)"]
+        "report A/70/729 (paragraph not read); read in ITV News (article, 2016-03-05)"
+    ]
     f = every["followups"]
     quoted = f.query("measure == 'allegations_referred_to_tccs_pccs'")["locator"].iloc[0]
     assert quoted.startswith("report A/67/766, para. 15 (quoted); read in Global Military")
@@ -174,8 +181,9 @@ def test_un_yearbook_gives_2006_to_2008_from_a_63_720(every):
     yun = a[a["locator"].str.contains("Yearbook of the United Nations 2009", regex=False)]
     pk = yun[yun["measure"] == "allegations_total"].set_index("year")["value"]
     assert pk.to_dict() == {2006: 357, 2007: 127, 2008: 83}
-    assert set(yun["source_id"].map(lambda s: pko.sources.get(s)["document_symbol"])) == \
-        {"A/63/720"}
+    assert set(yun["source_id"].map(lambda s: pko.sources.get(s)["document_symbol"])) == {
+        "A/63/720"
+    }
     assert (yun["confidence"] == "medium").all()
     assert yun["locator"].str.contains("p. 76").all()
 
@@ -187,9 +195,11 @@ def test_confidence_levels_and_types_are_known(every):
 
 # ---------------------------------------------------------------------------- citations
 
-PATHLIKE = re.compile(r"(?<![\w:/.-])(?:~|\.{1,2})?/(?:work|home|tmp|Users|mnt|srv)\b|"
-                      r"\b[\w.-]+/[\w.-]+\.(?:txt|csv|py|json|md|ipynb)\b|[A-Za-z]:\\|"
-                      r"\bshared/(?:seed|reference|external)\b")
+PATHLIKE = re.compile(
+    r"(?<![\w:/.-])(?:~|\.{1,2})?/(?:work|home|tmp|Users|mnt|srv)\b|"
+    r"\b[\w.-]+/[\w.-]+\.(?:txt|csv|py|json|md|ipynb)\b|[A-Za-z]:\\|"
+    r"\bshared/(?:seed|reference|external)\b"
+)
 
 
 def _without_urls(text: str) -> str:
@@ -210,18 +220,22 @@ def test_no_citation_contains_a_filesystem_path(cat):
 
 def test_the_seed_is_cited_as_the_2011_tip_report_section():
     text = pko.sources.cite("tip2011-seed")
-    assert text == ("US Department of State (2011-06). Trafficking in Persons Report 2011: Stopping "
-                    "Human Trafficking, Sexual Exploitation, and Abuse by International "
-                    "Peacekeepers.")
+    assert text == (
+        "US Department of State (2011-06). Trafficking in Persons Report 2011: Stopping "
+        "Human Trafficking, Sexual Exploitation, and Abuse by International "
+        "Peacekeepers."
+    )
 
 
 def test_text_citation_names_the_report_then_the_page():
     text = pko.sources.cite("a-73-744-f659dc")
-    assert text.startswith("United Nations Secretary-General (2019-02-14). Special measures for "
-                           "protection from sexual exploitation and abuse: report of the "
-                           "Secretary-General. UN document A/73/744. United Nations General "
-                           "Assembly. https://docs.un.org/en/A/73/744. Read in: United Nations in "
-                           "Tunisia (UN country team) (UN page)")
+    assert text.startswith(
+        "United Nations Secretary-General (2019-02-14). Special measures for "
+        "protection from sexual exploitation and abuse: report of the "
+        "Secretary-General. UN document A/73/744. United Nations General "
+        "Assembly. https://docs.un.org/en/A/73/744. Read in: United Nations in "
+        "Tunisia (UN country team) (UN page)"
+    )
     with pytest.raises(ValueError, match="style"):
         pko.sources.cite("a-73-744-f659dc", style="apa")
 
@@ -249,7 +263,8 @@ def test_bibtex_export_parses_with_pybtex(cat):
 def test_csl_json_loads_with_the_required_fields(cat):
     items = json.loads(pko.sources.export(list(cat["source_id"]), style="csl-json"))
     assert [i["id"] for i in items] == pko.sources.bibliography(list(cat["source_id"]))[
-        "source_id"].tolist()
+        "source_id"
+    ].tolist()
     csl_types = {"report", "dataset", "webpage", "article-newspaper"}
     for item in items:
         assert {"id", "type", "title", "author", "publisher"} <= set(item), item
@@ -290,14 +305,19 @@ def test_bibliography_of_frames_and_ids_agree(every):
 def test_cli_data_cite_exports_bibtex(tmp_path):
     pybtex = pytest.importorskip("pybtex.database")
     exe = [sys.executable, "-m", "pkoresearch.cli"]
-    out = subprocess.run([*exe, "data", "cite", "followups", "--format", "bibtex"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [*exe, "data", "cite", "followups", "--format", "bibtex"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     db = pybtex.parse_string(out.stdout, "bibtex")
     expected = pko.load("followups", preferred=False)["source_id"].nunique()
     assert len(db.entries) == expected
     assert list(db.entries)[0].startswith("a-")  # a UN report comes first
-    one = subprocess.run([*exe, "data", "cite", "tip2011-seed"], capture_output=True, text=True,
-                         check=True)
+    one = subprocess.run(
+        [*exe, "data", "cite", "tip2011-seed"], capture_output=True, text=True, check=True
+    )
     assert one.stdout == pko.sources.cite("tip2011-seed") + "\n"
     bad = subprocess.run([*exe, "data", "cite", "alegations"], capture_output=True, text=True)
     assert bad.returncode == 2 and "expected a dataset" in bad.stderr
@@ -305,8 +325,9 @@ def test_cli_data_cite_exports_bibtex(tmp_path):
 
 def test_data_readme_states_the_catalogue_counts(cat):
     text = (ROOT / "data" / "README.md").read_text()
-    m = re.search(r"(\d+) records: (.*?); (\d+) were read on another page \((\d+) of those", text,
-                  flags=re.S)
+    m = re.search(
+        r"(\d+) records: (.*?); (\d+) were read on another page \((\d+) of those", text, flags=re.S
+    )
     assert m, "the catalogue paragraph of data/README.md"
     assert int(m.group(1)) == len(cat)
     stated = {t: int(n) for n, t in re.findall(r"(\d+) `(\w+)`", m.group(2))}
@@ -315,4 +336,6 @@ def test_data_readme_states_the_catalogue_counts(cat):
     assert int(m.group(4)) == (cat["via_type"] == "web_mirror").sum()
     symbols = re.search(r"\((\d+) with a UN symbol: (\d+) documents", text)
     assert int(symbols.group(1)) == (cat["document_symbol"] != "").sum()
-    assert int(symbols.group(2)) == cat.loc[cat["document_symbol"] != "", "document_symbol"].nunique()
+    assert (
+        int(symbols.group(2)) == cat.loc[cat["document_symbol"] != "", "document_symbol"].nunique()
+    )

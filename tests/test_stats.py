@@ -73,11 +73,14 @@ def test_proportion_29_of_74():
     assert round(e.estimate, 3) == 0.392
 
 
-@pytest.mark.parametrize("args,match", [
-    ((30, 29), "found 30 successes out of 29"),
-    ((-1, 10), "successes: found -1"),
-    ((3, 0), "n: found 0"),
-])
+@pytest.mark.parametrize(
+    "args,match",
+    [
+        ((30, 29), "found 30 successes out of 29"),
+        ((-1, 10), "successes: found -1"),
+        ((3, 0), "n: found 0"),
+    ],
+)
 def test_proportion_bad_input(args, match):
     with pytest.raises(ParameterError, match=match):
         stats.proportion(*args)
@@ -92,7 +95,7 @@ def _synthetic(irr=0.9, years=30, overdispersed=False, seed=1):
     rng = np.random.default_rng(seed)
     year = np.arange(years)
     exposure = rng.uniform(60_000, 110_000, years)
-    mu = 0.002 * exposure * irr ** year
+    mu = 0.002 * exposure * irr**year
     if overdispersed:
         counts = rng.negative_binomial(n=3, p=3 / (3 + mu))  # NB2 with alpha = 1/3
     else:
@@ -123,9 +126,15 @@ def test_poisson_irr_matches_statsmodels_glm_directly():
 
     d = _synthetic(seed=11)
     m = stats.count_model(d, "allegations", "personnel", ["year_c"], family="poisson")
-    ref = sm.GLM(d["allegations"], sm.add_constant(d[["year_c"]].astype(float)),
-                 family=sm.families.Poisson(), offset=np.log(d["personnel"])).fit()
-    assert m.irr.set_index("term").loc["year_c", "irr"] == pytest.approx(np.exp(ref.params["year_c"]))
+    ref = sm.GLM(
+        d["allegations"],
+        sm.add_constant(d[["year_c"]].astype(float)),
+        family=sm.families.Poisson(),
+        offset=np.log(d["personnel"]),
+    ).fit()
+    assert m.irr.set_index("term").loc["year_c", "irr"] == pytest.approx(
+        np.exp(ref.params["year_c"])
+    )
     lo, hi = np.exp(ref.conf_int().loc["year_c"])
     assert m.irr.set_index("term").loc["year_c", "ci_low"] == pytest.approx(lo)
     assert m.irr.set_index("term").loc["year_c", "ci_high"] == pytest.approx(hi)
@@ -137,7 +146,9 @@ def test_segmented_recovers_a_known_level_change():
     X = stats.segmented_design(years, [2015])
     exposure = np.full(len(years), 100_000.0)
     mu = 0.001 * exposure * 0.97 ** X["year_c"] * 1.8 ** X["level_2015"]
-    d = pd.concat([X, pd.DataFrame({"allegations": rng.poisson(mu), "personnel": exposure})], axis=1)
+    d = pd.concat(
+        [X, pd.DataFrame({"allegations": rng.poisson(mu), "personnel": exposure})], axis=1
+    )
     m = stats.count_model(d, "allegations", "personnel", list(X.columns))
     t = m.irr.set_index("term")
     assert t.loc["level_2015", "ci_low"] <= 1.8 <= t.loc["level_2015", "ci_high"]
@@ -159,12 +170,14 @@ def test_default_count_model_is_quasi_poisson_matching_statsmodels():
     m = stats.count_model(d, "allegations", "personnel", ["year_c"])
     assert m.family == "quasi-Poisson"
     X = sm.add_constant(d[["year_c"]].astype(float))
-    pois = sm.GLM(d["allegations"], X, family=sm.families.Poisson(),
-                  offset=np.log(d["personnel"])).fit()
+    pois = sm.GLM(
+        d["allegations"], X, family=sm.families.Poisson(), offset=np.log(d["personnel"])
+    ).fit()
     x2 = float(pois.pearson_chi2 / pois.df_resid)
     assert m.dispersion == pytest.approx(x2) and x2 > 1
-    ref = sm.GLM(d["allegations"], X, family=sm.families.Poisson(),
-                 offset=np.log(d["personnel"])).fit(scale=x2, use_t=True)
+    ref = sm.GLM(
+        d["allegations"], X, family=sm.families.Poisson(), offset=np.log(d["personnel"])
+    ).fit(scale=x2, use_t=True)
     row = m.irr.set_index("term").loc["year_c"]
     lo, hi = np.exp(ref.conf_int().loc["year_c"])
     assert row.irr == pytest.approx(np.exp(ref.params["year_c"]))
@@ -176,14 +189,17 @@ def test_default_count_model_is_quasi_poisson_matching_statsmodels():
 
 def test_quasi_poisson_never_narrows_the_poisson_intervals():
     # under-dispersed data: the scale is floored at 1, so the intervals are Poisson's (with t)
-    d = pd.DataFrame({"year_c": range(6), "allegations": [50, 50, 51, 49, 50, 50],
-                      "personnel": [1e5] * 6})
+    d = pd.DataFrame(
+        {"year_c": range(6), "allegations": [50, 50, 51, 49, 50, 50], "personnel": [1e5] * 6}
+    )
     m = stats.count_model(d, "allegations", "personnel", ["year_c"])
     assert m.dispersion < 1 and m.scale == 1.0
     p = stats.count_model(d, "allegations", "personnel", ["year_c"], family="poisson")
     q = m.irr.set_index("term").loc["year_c"]
-    assert q.ci_high - q.ci_low >= (p.irr.set_index("term").loc["year_c", "ci_high"]
-                                    - p.irr.set_index("term").loc["year_c", "ci_low"])
+    assert q.ci_high - q.ci_low >= (
+        p.irr.set_index("term").loc["year_c", "ci_high"]
+        - p.irr.set_index("term").loc["year_c", "ci_low"]
+    )
     assert "floored at 1" in m.reason
 
 

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import ROOT, external_file
 from pkoresearch import stats, trends
 from pkoresearch.errors import MeasurementBreakWarning, ParameterError, UnrecognisedValuesWarning
 from pkoresearch.readers.un_conduct import read_table_of_allegations
-from conftest import ROOT, external_file
 
 FIXTURE = ROOT / "tests" / "fixtures" / "table_of_allegations_small.csv"
 
@@ -38,8 +38,8 @@ def test_curated_series_switches_scope_in_2017():
 def test_curated_series_uses_one_revision_rule_for_every_year():
     latest = trends.curated_series(2015, 2018).set_index("year")["allegations"]
     first = trends.curated_series(2015, 2018, "first").set_index("year")["allegations"]
-    assert latest.tolist() == [69, 104, 63, 56]   # as the UN table of allegations counts them
-    assert first.tolist() == [69, 103, 62, 54]    # as first published (A/72/751, A/73/744)
+    assert latest.tolist() == [69, 104, 63, 56]  # as the UN table of allegations counts them
+    assert first.tolist() == [69, 103, 62, 54]  # as first published (A/72/751, A/73/744)
     assert set(trends.curated_series(2015, 2018)["revision"]) == {"latest"}
     with pytest.raises(ParameterError, match="found revision='newest'"):
         trends.curated_series(2015, 2018, "newest")
@@ -79,10 +79,12 @@ def test_trend_irr_matches_an_independent_glm(rated):
     m = trends.trend(rated, family="negbin", counting=False)
     d = rated.dropna(subset=["rate"])
     X = sm.add_constant((d["year"] - d["year"].min()).astype(float).rename("year_c"))
-    ref = sm.NegativeBinomial(d["allegations"].astype(float), X,
-                              offset=np.log(d["personnel"])).fit(disp=0)
+    ref = sm.NegativeBinomial(d["allegations"].astype(float), X, offset=np.log(d["personnel"])).fit(
+        disp=0
+    )
     assert m.irr.set_index("term").loc["year_c", "irr"] == pytest.approx(
-        np.exp(ref.params["year_c"]), rel=1e-4)
+        np.exp(ref.params["year_c"]), rel=1e-4
+    )
     assert m.n == 15
 
 
@@ -92,8 +94,15 @@ def test_segmented_warns_at_counting_changes(rated):
     with pytest.warns(MeasurementBreakWarning, match="breakpoint 2008 coincides"):
         m = trends.segmented(longer, [2008, 2016])
     # the level change at 2008 cannot be told from the counting change: one term, named for it
-    assert set(m.irr["term"]) == {"const", "year_c", "counting_2008", "slope_2008", "level_2016",
-                                  "slope_2016", "counting_2017"}
+    assert set(m.irr["term"]) == {
+        "const",
+        "year_c",
+        "counting_2008",
+        "slope_2008",
+        "level_2016",
+        "slope_2016",
+        "counting_2017",
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("error", MeasurementBreakWarning)
         trends.segmented(rated, [2012])  # not a counting change: no warning
@@ -104,8 +113,10 @@ def test_segmented_warns_at_counting_changes(rated):
 def test_segmented_rejects_breakpoints_outside_the_data(rated):
     with pytest.raises(ParameterError, match="breakpoints: found 2023"):
         trends.segmented(rated, [2023])
-    with pytest.raises(ParameterError, match="breakpoints: found 2008; expected years with at "
-                                             "least two years of data before them"):
+    with pytest.raises(
+        ParameterError,
+        match="breakpoints: found 2008; expected years with at least two years of data before them",
+    ):
         trends.segmented(rated, [2008])  # one year (2007) before: level and slope not estimable
     # 2 + 2 x 7 parameters, plus the two counting indicators (2008, 2017)
     with pytest.raises(ParameterError, match="7 breakpoint.s. need more than 18 years"):
@@ -116,8 +127,14 @@ def test_count_by_counts_an_allegation_once_per_group(small):
     by = trends.count_by(small, "personnel_category")
     got = {(r.year, r.personnel_category): r.allegations for r in by.itertuples()}
     # 2016: one military allegation and one naming a civilian and a police officer
-    assert got == {(2016, "civilian"): 1, (2016, "military"): 1, (2016, "police"): 1,
-                   (2017, "military"): 1, (2017, "police"): 1, (2018, "military"): 1}
+    assert got == {
+        (2016, "civilian"): 1,
+        (2016, "military"): 1,
+        (2016, "police"): 1,
+        (2017, "military"): 1,
+        (2017, "police"): 1,
+        (2018, "military"): 1,
+    }
     nat = trends.count_by(small, "nationality")
     assert nat.query("year == 2017")["allegations"].sum() == 3  # Nepal, Ethiopia, Benin
     assert trends.count_by(small)["allegations"].tolist() == [2, 2, 1]
@@ -127,9 +144,15 @@ def test_count_by_counts_an_allegation_once_per_group(small):
 
 def test_select_reports_counts_after_each_filter(small):
     t = trends.select(small, 2016, 2017, ["MINUSCA", "MONUSCO"], ["military"])
-    assert t.counts == {"rows_in_file": 5, "start": 5, "after_years": 4,
-                        "filed_under_former_name": 0, "after_missions": 3,
-                        "after_personnel_categories": 2, "selected": 2}
+    assert t.counts == {
+        "rows_in_file": 5,
+        "start": 5,
+        "after_years": 4,
+        "filed_under_former_name": 0,
+        "after_missions": 3,
+        "after_personnel_categories": 2,
+        "selected": 2,
+    }
     assert set(t.actions["allegation_id"]) <= set(t.allegations["allegation_id"])
 
 
@@ -185,9 +208,13 @@ def test_exposure_for():
 def test_counts_several_columns_at_once(small):
     c = trends.counts(small.allegations, ["mission", "personnel_category"])
     got = {(r.year, r.mission, r.personnel_category): r.allegations for r in c.itertuples()}
-    assert got == {(2016, "MINUSCA", "military"): 1, (2016, "MONUSCO", "multiple"): 1,
-                   (2017, "MINUSCA", "military"): 1, (2017, "UNMISS", "police"): 1,
-                   (2018, "MONUSCO", "military"): 1}
+    assert got == {
+        (2016, "MINUSCA", "military"): 1,
+        (2016, "MONUSCO", "multiple"): 1,
+        (2017, "MINUSCA", "military"): 1,
+        (2017, "UNMISS", "police"): 1,
+        (2018, "MONUSCO", "military"): 1,
+    }
     with pytest.raises(ParameterError, match=r"counts: found no column\(s\) \['colour'\]"):
         trends.counts(small.allegations, ["colour"])
 
@@ -220,7 +247,7 @@ def test_yearly_curated_years_without_a_figure_are_missing():
     y = trends.yearly(2003, 2009).set_index("year")
     assert pd.isna(y.loc[2003, "allegations"])  # no sourced total for 2003: missing, not 0
     assert pd.isna(y.loc[2003, "complete"])
-    assert y.loc[2006, "allegations"] == 357    # the UN Yearbook 2009 gives 2006-2008
+    assert y.loc[2006, "allegations"] == 357  # the UN Yearbook 2009 gives 2006-2008
     assert y.loc[2007, "allegations"] == 127 and y.loc[2004, "allegations"] == 105
     assert y["complete"].dropna().all()
     assert y.loc[2007, "definition"] != y.loc[2008, "definition"]  # the tracking system starts
@@ -240,13 +267,16 @@ def test_a_table_series_has_one_definition(small):
 
 
 def test_curated_mission_sums_need_every_mission_and_leave_aggregates_out():
-    data = pd.DataFrame({
-        "year": [2015, 2015, 2015, 2016, 2019, 2019, 2019],
-        "mission": ["A", "B", "A+B", "A", "A", "B", "C, D (others)"],
-        "measure": ["allegations_total"] * 7,
-        "value": [3, 4, 7, 5, 2, 0, 9],
-        "source_id": ["s"] * 7, "confidence": ["medium"] * 7,
-    })
+    data = pd.DataFrame(
+        {
+            "year": [2015, 2015, 2015, 2016, 2019, 2019, 2019],
+            "mission": ["A", "B", "A+B", "A", "A", "B", "C, D (others)"],
+            "measure": ["allegations_total"] * 7,
+            "value": [3, 4, 7, 5, 2, 0, 9],
+            "source_id": ["s"] * 7,
+            "confidence": ["medium"] * 7,
+        }
+    )
     y = trends.yearly(2015, 2019, missions=["A", "B"], data=data).set_index("year")
     assert y.loc[2015, "allegations"] == 7 and y.loc[2019, "allegations"] == 2
     assert pd.isna(y.loc[2016, "allegations"])  # B has no figure for 2016: the sum is unknown
@@ -256,12 +286,22 @@ def test_curated_mission_sums_need_every_mission_and_leave_aggregates_out():
     assert agg["mission"].tolist() == ["A+B", "C, D (others)"]
 
 
-@pytest.mark.parametrize("name, aggregate", [
-    ("MINUSCA", False), ("MINUSCA+MONUSCO", True), ("UNAMID+UNIFIL+UNMIL+MINUSTAH", True),
-    ("UNMISS, UNIFIL, BINUH, UNVMC, UNAMA (others)", True), ("UNAMI + one other SPM", True),
-    ("OSESG-Syria+UNVMC+UNIOGBIS (SPMs)", True), ("MONUSCO (incl. former MONUC)", False),
-    ("UNMISS (incl. former UNMIS)", True),  # UNMIS was not renamed UNMISS: two missions
-    ("MINUSTAH (former)", False), ("UNMIT (closed; Timor-Leste)", False), ("UNMISS", False)])
+@pytest.mark.parametrize(
+    "name, aggregate",
+    [
+        ("MINUSCA", False),
+        ("MINUSCA+MONUSCO", True),
+        ("UNAMID+UNIFIL+UNMIL+MINUSTAH", True),
+        ("UNMISS, UNIFIL, BINUH, UNVMC, UNAMA (others)", True),
+        ("UNAMI + one other SPM", True),
+        ("OSESG-Syria+UNVMC+UNIOGBIS (SPMs)", True),
+        ("MONUSCO (incl. former MONUC)", False),
+        ("UNMISS (incl. former UNMIS)", True),  # UNMIS was not renamed UNMISS: two missions
+        ("MINUSTAH (former)", False),
+        ("UNMIT (closed; Timor-Leste)", False),
+        ("UNMISS", False),
+    ],
+)
 def test_is_aggregate(name, aggregate):
     assert trends.is_aggregate(name) is aggregate
 
@@ -284,8 +324,14 @@ def test_partial_years_stay_out_of_models_and_changes(rated):
 
 
 def test_rates_of_a_partial_year_use_the_months_covered():
-    c = pd.DataFrame({"year": [2020, 2021], "allegations": [60, 30], "months_covered": [12, 6],
-                      "complete": [True, False]})
+    c = pd.DataFrame(
+        {
+            "year": [2020, 2021],
+            "allegations": [60, 30],
+            "months_covered": [12, 6],
+            "complete": [True, False],
+        }
+    )
     p = pd.DataFrame({"year": [2020, 2021], "personnel": [100_000.0, 100_000.0]})
     r = trends.rates(c, p).set_index("year")
     assert r.loc[2020, "rate"] == pytest.approx(0.6) and r.loc[2021, "rate"] == pytest.approx(0.6)
@@ -308,9 +354,15 @@ def test_segmented_attributes_a_shift_at_a_counting_change_to_the_counting_chang
     years = np.arange(2004, 2025)
     personnel = np.full(len(years), 100_000.0)
     mu = 0.8 * 100 * 0.98 ** (years - 2004) * np.where(years >= 2017, 1.6, 1.0)
-    d = pd.DataFrame({"year": years, "allegations": np.round(mu),
-                      "personnel": personnel, "complete": True,
-                      "definition": np.where(years >= 2017, "wider", "narrow")})
+    d = pd.DataFrame(
+        {
+            "year": years,
+            "allegations": np.round(mu),
+            "personnel": personnel,
+            "complete": True,
+            "definition": np.where(years >= 2017, "wider", "narrow"),
+        }
+    )
     m = trends.segmented(d, [2014])
     t = m.irr.set_index("term")
     assert "counting_2017" in t.index
@@ -380,23 +432,26 @@ def test_mission_year_is_zero_only_where_the_mission_operated_and_the_source_cov
         warnings.simplefilter("ignore", UnrecognisedValuesWarning)
         small_t = read_table_of_allegations(FIXTURE)
     months = pd.period_range("2015-01", "2017-12", freq="M")
-    rows = ([("MINUSCA", str(m), 10) for m in months] +
-            [("UNMISS", str(m), 10) for m in months if m.year == 2017] +          # starts 2017
-            [("MONUSCO", str(m), 10) for m in months if m < pd.Period("2016-07", "M")])  # ends
+    rows = (
+        [("MINUSCA", str(m), 10) for m in months]
+        + [("UNMISS", str(m), 10) for m in months if m.year == 2017]  # starts 2017
+        + [("MONUSCO", str(m), 10) for m in months if m < pd.Period("2016-07", "M")]
+    )  # ends
     contrib = _contributions(rows, months)
     m = trends.mission_year(small_t, 2015, 2018, contributions=contrib).set_index(
-        ["mission", "year"])
-    assert pd.isna(m.loc[("MINUSCA", 2015), "allegations"])          # export does not cover 2015
+        ["mission", "year"]
+    )
+    assert pd.isna(m.loc[("MINUSCA", 2015), "allegations"])  # export does not cover 2015
     assert m.loc[("MINUSCA", 2015), "status"] == "not covered"
     assert m.loc[("MINUSCA", 2016), "allegations"] == 1
-    assert m.loc[("UNMISS", 2016), "status"] == "no personnel"       # UNMISS starts in 2017
+    assert m.loc[("UNMISS", 2016), "status"] == "no personnel"  # UNMISS starts in 2017
     assert pd.isna(m.loc[("UNMISS", 2016), "allegations"])
-    assert m.loc[("MONUSCO", 2017), "status"] == "no personnel"      # closed mid-2016
+    assert m.loc[("MONUSCO", 2017), "status"] == "no personnel"  # closed mid-2016
     assert m.loc[("MINUSCA", 2017), "status"] == "reported"
-    assert m.loc[("MINUSCA", 2018), "status"] == "unknown"            # after the personnel file
-    assert m.loc[("UNMISS", 2018), "status"] == "unknown"             # after the personnel file
+    assert m.loc[("MINUSCA", 2018), "status"] == "unknown"  # after the personnel file
+    assert m.loc[("UNMISS", 2018), "status"] == "unknown"  # after the personnel file
     assert pd.isna(m.loc[("UNMISS", 2018), "allegations"])
-    assert m.loc[("MONUSCO", 2018), "allegations"] == 1               # a count stays a count
+    assert m.loc[("MONUSCO", 2018), "allegations"] == 1  # a count stays a count
     assert not m.loc[("MINUSCA", 2018), "complete"]
     # no personnel file: a mission-year without allegations is unknown, never 0
     bare = trends.mission_year(small_t, 2016, 2018)
@@ -408,18 +463,20 @@ def test_mission_year_on_the_real_files(export):
 
     contrib = read_mission_month(external_file(MISSION_MONTH))
     m = trends.mission_year(export, 2008, 2024, contributions=contrib).set_index(
-        ["mission", "year"])
+        ["mission", "year"]
+    )
     assert m.loc[("UNOCI", 2016), "allegations"] == 7
-    assert m.loc[("UNOCI", 2017), "allegations"] == 0       # operated until mid-2017, none reported
+    assert m.loc[("UNOCI", 2017), "allegations"] == 0  # operated until mid-2017, none reported
     assert m.loc[("UNOCI", 2018), "status"] == "no personnel"
     assert pd.isna(m.loc[("UNOCI", 2018), "allegations"])
-    assert m.loc[("MINUSMA", 2023), "status"] == "unknown"   # the personnel file ends January 2022
+    assert m.loc[("MINUSMA", 2023), "status"] == "unknown"  # the personnel file ends January 2022
     # MONUC became MONUSCO in 2010; the export still files some allegations under MONUC
     assert "MONUC" not in m.index.get_level_values("mission")
     assert m.loc[("MONUSCO", 2023), "allegations"] == 51 + 15
-    raw = trends.mission_year(export, 2015, 2024, contributions=contrib, harmonise=False
-                              ).set_index(["mission", "year"])
-    assert raw.loc[("MONUC", 2023), "allegations"] == 15     # kept apart when asked
+    raw = trends.mission_year(export, 2015, 2024, contributions=contrib, harmonise=False).set_index(
+        ["mission", "year"]
+    )
+    assert raw.loc[("MONUC", 2023), "allegations"] == 15  # kept apart when asked
     assert m.loc[("MINUSCA", 2012), "status"] == "not covered"
     assert not ((m["allegations"] == 0) & (m["status"] != "none reported")).any()
     shown = trends.mission_year_display(m.reset_index(), ["UNOCI", "MINUSMA"])
@@ -429,6 +486,7 @@ def test_mission_year_on_the_real_files(export):
 
 def test_personnel_mean_of_the_months_available():
     import pandas as pd
+
     from pkoresearch.readers.un_contributions import read_mission_month
 
     path = external_file(MISSION_MONTH)
@@ -440,7 +498,9 @@ def test_personnel_mean_of_the_months_available():
     y2017 = by_month[(by_month.index // 100) == 2017]
     assert p.loc[2017, "personnel"] == pytest.approx(y2017.mean())
     assert p.loc[2017, "months"] == 5 and not p.loc[2017, "complete"]
-    assert by_month.loc[201012] == trends.personnel_by_year().set_index("year").loc[2010, "personnel"]
+    assert (
+        by_month.loc[201012] == trends.personnel_by_year().set_index("year").loc[2010, "personnel"]
+    )
     one = trends.personnel_mean(contrib, missions=["MINUSCA"]).set_index("year")
     mc = raw[raw["mission"] == "MINUSCA"].groupby("yearmo")["total"].sum()
     assert one.loc[2019, "personnel"] == pytest.approx(mc[(mc.index // 100) == 2019].mean())
@@ -492,8 +552,11 @@ def test_year_summary_keeps_partial_years_apart(export):
     assert s["partial"] == {2024: {"allegations": 61, "months_covered": 7}}
     assert s["not_covered"] == list(range(2008, 2015))
     d = trends.definitions(trends.yearly(2005, 2021))
-    assert d[["first_year", "last_year"]].values.tolist() == [[2005, 2007], [2008, 2016],
-                                                               [2017, 2021]]
+    assert d[["first_year", "last_year"]].values.tolist() == [
+        [2005, 2007],
+        [2008, 2016],
+        [2017, 2021],
+    ]
     flagged = trends.with_coverage(trends.count_by(export, "personnel_category"), export.coverage)
     assert not flagged[flagged["year"] == 2024]["complete"].any()
     assert flagged[flagged["year"] == 2023]["complete"].all()
@@ -510,9 +573,14 @@ def test_change_unavailable_says_why(export):
 
 
 def test_mission_totals_keep_partial_years_apart():
-    f = pd.DataFrame({"mission": ["A", "A", "A", "B"], "year": [2022, 2023, 2024, 2024],
-                      "allegations": pd.array([2, pd.NA, 5, 1], dtype="Int64"),
-                      "complete": [True, True, False, False]})
+    f = pd.DataFrame(
+        {
+            "mission": ["A", "A", "A", "B"],
+            "year": [2022, 2023, 2024, 2024],
+            "allegations": pd.array([2, pd.NA, 5, 1], dtype="Int64"),
+            "complete": [True, True, False, False],
+        }
+    )
     t = trends.mission_totals(f).set_index("mission")
     assert t.loc["A"].tolist() == [2, 5] and t.loc["B", "allegations_partial_years"] == 1
     assert pd.isna(t.loc["B", "allegations_complete_years"])  # no count behind it: not 0
@@ -526,12 +594,16 @@ def test_segmented_model_takes_the_long_series_when_the_export_starts_too_late()
     rated = trends.rates(basis.counts, basis.personnel)
     pick = trends.series_for_breakpoints(rated, [2016], 2008, 2024)
     assert pick.kept == [2016] and pick.dropped == []
-    assert pick.text.startswith("the curated headline series over year-end uniformed personnel (2008-2021)")
+    assert pick.text.startswith(
+        "the curated headline series over year-end uniformed personnel (2008-2021)"
+    )
     assert trends.model_years(pick.rated) == list(range(2008, 2022))
     assert set(trends.counting_changes(pick.rated)) == {2017}  # its own counting change, modelled
     # a breakpoint the export can take keeps the export's series; a selection never switches series
     assert trends.series_for_breakpoints(rated, [2018], 2008, 2024).rated is rated
-    sel = trends.series_for_breakpoints(rated, [2016], 2008, 2024, personnel_categories=["military"])
+    sel = trends.series_for_breakpoints(
+        rated, [2016], 2008, 2024, personnel_categories=["military"]
+    )
     assert sel.rated is rated and sel.kept == [] and sel.dropped == [2016]
 
 
@@ -550,7 +622,8 @@ def test_a_comparison_across_a_change_of_definition_says_so():
         est = trends.change(r, 2021, 2016)
     assert est.detail["definitions"] == [
         "peacekeeping operations and special political missions (UN headline figure)",
-        "peacekeeping operations (UN headline figure, tracking system)"]
+        "peacekeeping operations (UN headline figure, tracking system)",
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("error", MeasurementBreakWarning)
         same = trends.change(r, 2016, 2015)  # one definition: no caution
@@ -558,12 +631,17 @@ def test_a_comparison_across_a_change_of_definition_says_so():
 
 
 def test_a_denominator_of_one_month_is_shown_but_not_modelled():
-    counts = pd.DataFrame({"year": [2019, 2020, 2021, 2022], "allegations": [50, 60, 55, 70],
-                           "complete": [True] * 4})
-    personnel = pd.DataFrame({"year": [2019, 2020, 2021, 2022],
-                              "personnel": [90000.0, 85000.0, 80000.0, 75000.0],
-                              "months": [12, 12, 5, 1]})
+    counts = pd.DataFrame(
+        {"year": [2019, 2020, 2021, 2022], "allegations": [50, 60, 55, 70], "complete": [True] * 4}
+    )
+    personnel = pd.DataFrame(
+        {
+            "year": [2019, 2020, 2021, 2022],
+            "personnel": [90000.0, 85000.0, 80000.0, 75000.0],
+            "months": [12, 12, 5, 1],
+        }
+    )
     r = trends.rates(counts, personnel)
-    assert r["rate"].notna().all()                       # every rate shown
-    assert trends.model_years(r) == [2019, 2020, 2021]   # January alone is not a year's exposure
+    assert r["rate"].notna().all()  # every rate shown
+    assert trends.model_years(r) == [2019, 2020, 2021]  # January alone is not a year's exposure
     assert trends.model_years(r, include_partial=True) == [2019, 2020, 2021, 2022]

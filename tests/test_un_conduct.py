@@ -9,15 +9,28 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pkoresearch.errors import (DataError, DataFileNotFound, SchemaMismatch,
-                                UnrecognisedValuesWarning)
-from pkoresearch.readers.un_conduct import COLUMNS, read_table_of_allegations
 from conftest import ROOT, external_file
+from pkoresearch.errors import (
+    DataError,
+    DataFileNotFound,
+    SchemaMismatch,
+    UnrecognisedValuesWarning,
+)
+from pkoresearch.readers.un_conduct import COLUMNS, read_table_of_allegations
 
 REAL = "UN_conduct_table_of_allegations_2024-07.xlsx"
 FIXTURE = ROOT / "tests" / "fixtures" / "table_of_allegations_small.csv"
-UN_PUBLISHED = {2015: 69, 2016: 104, 2017: 63, 2018: 56, 2019: 80, 2020: 66, 2021: 75, 2022: 79,
-                2023: 100}
+UN_PUBLISHED = {
+    2015: 69,
+    2016: 104,
+    2017: 63,
+    2018: 56,
+    2019: 80,
+    2020: 66,
+    2021: 75,
+    2022: 79,
+    2023: 100,
+}
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +75,26 @@ def test_real_category_counts_equal_a_crosstab_of_the_raw_column(real):
     table, raw = real
     # independent: split the raw cell on blank lines, take the word before " (", once per row
     cats = raw["Personnel Type"].map(
-        lambda v: sorted({re.match(r"\s*(\w+)", line).group(1).lower()
-                          for line in re.split(r"\n\s*\n", v) if line.strip()}))
-    expected = pd.crosstab(raw["Date"].str.split("/").str[1].astype(int).repeat(cats.str.len()),
-                           cats.explode().to_numpy())
+        lambda v: sorted(
+            {
+                re.match(r"\s*(\w+)", line).group(1).lower()
+                for line in re.split(r"\n\s*\n", v)
+                if line.strip()
+            }
+        )
+    )
+    expected = pd.crosstab(
+        raw["Date"].str.split("/").str[1].astype(int).repeat(cats.str.len()),
+        cats.explode().to_numpy(),
+    )
     from pkoresearch import trends
 
-    got = trends.count_by(table, "personnel_category").pivot(
-        index="year", columns="personnel_category", values="allegations").fillna(0).astype(int)
+    got = (
+        trends.count_by(table, "personnel_category")
+        .pivot(index="year", columns="personnel_category", values="allegations")
+        .fillna(0)
+        .astype(int)
+    )
     assert got.index.tolist() == expected.index.tolist()
     assert got.columns.tolist() == expected.columns.tolist() == ["civilian", "military", "police"]
     assert (got.to_numpy() == expected.to_numpy()).all()
@@ -78,8 +103,9 @@ def test_real_category_counts_equal_a_crosstab_of_the_raw_column(real):
 def test_real_mission_counts_equal_a_crosstab_of_the_raw_column(real):
     table, raw = real
     expected = pd.crosstab(raw["Date"].str.split("/").str[1].astype(int), raw["Mission"])
-    got = pd.crosstab(table.allegations["report_year"].astype(int),
-                      table.allegations["mission"].astype(str))
+    got = pd.crosstab(
+        table.allegations["report_year"].astype(int), table.allegations["mission"].astype(str)
+    )
     assert got.index.tolist() == expected.index.tolist()
     assert got.columns.tolist() == expected.columns.tolist()
     assert (got.to_numpy() == expected.to_numpy()).all()
@@ -91,7 +117,12 @@ def test_real_nio_and_other_single_value_columns(real):
     table, raw = real
     a = table.allegations
     assert a["nio_appointed"].value_counts().to_dict() == {
-        "not_applicable": 304, "yes": 291, "no_response": 134, "pending": 18, "declined": 6}
+        "not_applicable": 304,
+        "yes": 291,
+        "no_response": 134,
+        "pending": 18,
+        "declined": 6,
+    }
     assert (raw["NIO appointed"] == "Yes").sum() == 291
     assert a["paternity_claim"].sum() == 371
     assert a["referral"].value_counts()["yes"] == 16
@@ -100,13 +131,18 @@ def test_real_nio_and_other_single_value_columns(real):
 
 def test_real_child_tables_keep_every_line(real):
     table, raw = real
-    for name, column in [("personnel", "Personnel Type"), ("victims", "Victim"),
-                         ("allegation_types", "Allegation"), ("results", "Result"),
-                         ("investigations", "Investigation (days)")]:
+    for name, column in [
+        ("personnel", "Personnel Type"),
+        ("victims", "Victim"),
+        ("allegation_types", "Allegation"),
+        ("results", "Result"),
+        ("investigations", "Investigation (days)"),
+    ]:
         lines = raw[column].map(lambda v: len([x for x in re.split(r"\n\s*\n", v) if x.strip()]))
         assert len(getattr(table, name)) == lines.sum(), name
-    actions = raw["Interim Action"].str.count(r"\(\d+\)\s*(?:\n|$)") + raw["Final Action"].str.count(
-        r"\(\d+\)\s*(?:\n|$)")
+    actions = raw["Interim Action"].str.count(r"\(\d+\)\s*(?:\n|$)") + raw[
+        "Final Action"
+    ].str.count(r"\(\d+\)\s*(?:\n|$)")
     assert len(table.actions) == actions.sum() == 2225
     inv = table.investigations
     pending = inv[inv["status"] == "pending"]
@@ -133,18 +169,38 @@ def test_fixture_keeps_every_row_and_parses_each_kind_of_cell(small):
     assert a["report_year"].tolist() == [2016, 2016, 2017, 2017, 2018]
     assert a["source_row"].tolist() == [2, 3, 4, 5, 6]
     one = a.loc[1]
-    assert (one.incident_start_year, one.incident_end_year, one.incident_end_month) == (2014, 2015, 6)
+    assert (one.incident_start_year, one.incident_end_year, one.incident_end_month) == (
+        2014,
+        2015,
+        6,
+    )
     assert pd.isna(one.incident_start_month)
-    assert (one.personnel_category, one.personnel_subtype, one.perpetrators) == ("military", "MC", 3)
+    assert (one.personnel_category, one.personnel_subtype, one.perpetrators) == (
+        "military",
+        "MC",
+        3,
+    )
     assert (one.victims_child, one.victims_adult, one.victims_unknown) == (2, 4, 0)
     assert one.allegation_kinds == "sexual_abuse; sexual_exploitation"
-    assert (one.nio_appointed, one.paternity_established, one.referral) == ("no_response", "pending", "yes")
-    assert (one.investigation_entity, one.investigation_days, one.investigation_status) == ("tcc", 254, "completed")
+    assert (one.nio_appointed, one.paternity_established, one.referral) == (
+        "no_response",
+        "pending",
+        "yes",
+    )
+    assert (one.investigation_entity, one.investigation_days, one.investigation_status) == (
+        "tcc",
+        254,
+        "completed",
+    )
     assert one.result == "substantiated"  # one line substantiated, one pending
     two = a.loc[2]
     assert two.personnel_category == "multiple" and pd.isna(two.nationality)
     assert pd.isna(two.victims_adult)  # "Adult" with no number: a count we do not know
-    assert (two.nio_appointed, two.referral, two.result) == ("not_applicable", "not_applicable", "pending")
+    assert (two.nio_appointed, two.referral, two.result) == (
+        "not_applicable",
+        "not_applicable",
+        "pending",
+    )
     assert pd.isna(two.investigation_days) and two.investigation_status == "pending"
     assert pd.isna(two.incident_start_year)  # "Unknown"
     three = a.loc[3]
@@ -152,7 +208,11 @@ def test_fixture_keeps_every_row_and_parses_each_kind_of_cell(small):
     assert pd.isna(three.nio_appointed) and pd.isna(three.referral)  # blank cells stay missing
     assert three.investigation_status == "not_applicable" and three.result == "not_applicable"
     five = a.loc[5]
-    assert pd.isna(five.perpetrators) and five.incident_start_month == 1 and pd.isna(five.incident_end_year)
+    assert (
+        pd.isna(five.perpetrators)
+        and five.incident_start_month == 1
+        and pd.isna(five.incident_end_year)
+    )
 
 
 def test_fixture_child_tables(small):
@@ -166,9 +226,12 @@ def test_fixture_child_tables(small):
     ]
     res = table.results[table.results["allegation_id"] == 2]
     assert res[["result", "reason", "persons"]].values.tolist() == [
-        ["pending", "additional information from Member State", 1]]
+        ["pending", "additional information from Member State", 1]
+    ]
     assert table.personnel[table.personnel["allegation_id"] == 2]["category"].tolist() == [
-        "civilian", "police"]
+        "civilian",
+        "police",
+    ]
 
 
 def test_fixture_unknown_values_kept_raw_and_reported_once(small):
@@ -178,9 +241,17 @@ def test_fixture_unknown_values_kept_raw_and_reported_once(small):
     assert "9 cell value(s) not recognised" in message and "row 5 'Personnel Type'" in message
     u = table.unrecognised
     assert u["source_row"].unique().tolist() == [5]
-    assert u["column"].tolist() == ["Date of incident", "Personnel Type", "Victim", "Allegation",
-                                    "Paternity claim", "NIO appointed", "Investigation (days)",
-                                    "Result", "Interim Action"]
+    assert u["column"].tolist() == [
+        "Date of incident",
+        "Personnel Type",
+        "Victim",
+        "Allegation",
+        "Paternity claim",
+        "NIO appointed",
+        "Investigation (days)",
+        "Result",
+        "Interim Action",
+    ]
     four = table.allegations.set_index("allegation_id").loc[4]
     assert four.raw_personnel_type == "Military (Drone pilot),1"  # nothing in a cell is lost
     assert four.personnel_category == "military" and four.personnel_subtype == "Drone pilot"
@@ -213,8 +284,11 @@ def test_missing_column(tmp_path):
     df = pd.read_csv(FIXTURE, dtype=str, keep_default_na=False).drop(columns=["NIO appointed"])
     p = tmp_path / "no_nio.csv"
     df.to_csv(p, index=False)
-    with pytest.raises(SchemaMismatch, match=r"no_nio.csv, row 1, column 'NIO appointed': found no "
-                                             r"such column in the header"):
+    with pytest.raises(
+        SchemaMismatch,
+        match=r"no_nio.csv, row 1, column 'NIO appointed': found no "
+        r"such column in the header",
+    ):
         read_table_of_allegations(p)
 
 
@@ -225,8 +299,11 @@ def test_other_sheet_name(tmp_path):
     ws.title = "Sheet1"
     ws.append(COLUMNS)
     wb.save(p)
-    with pytest.raises(SchemaMismatch, match=r"renamed.xlsx: found the sheet\(s\) \['Sheet1'\]; "
-                                             r"expected a sheet named 'Export'"):
+    with pytest.raises(
+        SchemaMismatch,
+        match=r"renamed.xlsx: found the sheet\(s\) \['Sheet1'\]; "
+        r"expected a sheet named 'Export'",
+    ):
         read_table_of_allegations(p)
 
 
@@ -240,7 +317,9 @@ def test_garbled_count_and_date(tmp_path):
     with pytest.raises(DataError) as info:
         read_table_of_allegations(p)
     msg = str(info.value)
-    assert "garbled.csv, row 2, column 'Personnel Type': found 'three'; expected a whole number" in msg
+    assert (
+        "garbled.csv, row 2, column 'Personnel Type': found 'three'; expected a whole number" in msg
+    )
     assert "row 4, column 'Victim': found 'x4'" in msg
     assert "row 6, column 'Date': found 'Feb 2018'; expected a reporting month as M/YYYY" in msg
     assert len(info.value.problems) == 3
@@ -266,7 +345,9 @@ def test_fixture_nationalities_carry_iso3(small):
     assert pd.isna(a.loc[2, "nationality_iso3"])  # civilians: no nationality published
     n = table.nationalities
     assert n[n["allegation_id"] == 3][["nationality", "iso3"]].values.tolist() == [
-        ["Nepal", "NPL"], ["Ethiopia", "ETH"]]
+        ["Nepal", "NPL"],
+        ["Ethiopia", "ETH"],
+    ]
 
 
 def test_real_nationalities_resolve_or_are_listed(real):
@@ -286,8 +367,11 @@ def test_a_short_row_is_refused_not_filled_with_blanks(tmp_path):
     header = lines[0].count(",") + 1
     p = tmp_path / "short.csv"
     p.write_text(lines[0] + "1/2016,MINUSCA,Unknown\n" + "".join(lines[1:]))
-    with pytest.raises(DataError, match=rf"short.csv, row 2: found a row with 3 of {header} "
-                                        r"fields; expected a value \(possibly empty\)"):
+    with pytest.raises(
+        DataError,
+        match=rf"short.csv, row 2: found a row with 3 of {header} "
+        r"fields; expected a value \(possibly empty\)",
+    ):
         read_table_of_allegations(p)
 
 
@@ -300,7 +384,9 @@ def test_a_reporting_month_outside_the_possible_range_is_refused(tmp_path):
     with pytest.raises(DataError) as err:
         read_table_of_allegations(p)
     assert [(q.row, q.column, q.found) for q in err.value.problems] == [
-        (2, "Date", "'1/1999'"), (3, "Date", "'7/2091'")]
+        (2, "Date", "'1/1999'"),
+        (3, "Date", "'7/2091'"),
+    ]
     assert "a reporting month from 2007" in str(err.value)
 
 

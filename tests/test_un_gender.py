@@ -5,10 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pkoresearch.errors import DataError, DataFileNotFound, SchemaMismatch
-from pkoresearch.readers.un_gender import (COLUMNS, CountryCodeWarning,
-                                           InconsistentTotalsWarning, read_gender_statistics)
 from conftest import ROOT, external_file
+from pkoresearch.errors import DataError, DataFileNotFound, SchemaMismatch
+from pkoresearch.readers.un_gender import (
+    COLUMNS,
+    CountryCodeWarning,
+    InconsistentTotalsWarning,
+    read_gender_statistics,
+)
 
 REAL = "IPIDataLab_TCC-DataScraper_Gender.Full.csv"
 FIXTURE = ROOT / "tests" / "fixtures" / "gender_statistics_small.csv"
@@ -43,10 +47,16 @@ def test_real_category_sums_equal_the_file_total_columns(real):
 
 def test_real_file_shape_and_checks(real):
     g, raw = real
-    assert g.report == {"rows_in_file": 29115, "duplicate_rows_removed": 0,
-                        "aggregate_rows_removed": 0, "rows_used": 29115,
-                        "iso3_disagreements": 0, "iso3_filled_from_crosswalk": 0,
-                        "names_unified": 0, "dates_normalised": 0}
+    assert g.report == {
+        "rows_in_file": 29115,
+        "duplicate_rows_removed": 0,
+        "aggregate_rows_removed": 0,
+        "rows_used": 29115,
+        "iso3_disagreements": 0,
+        "iso3_filled_from_crosswalk": 0,
+        "names_unified": 0,
+        "dates_normalised": 0,
+    }
     assert len(g.counts) == 29115 * 4 * 2
     assert g.inconsistent.empty
     assert g.counts["contributor"].nunique() == 135 and g.counts["mission"].nunique() == 25
@@ -77,8 +87,11 @@ def test_a_code_that_differs_from_the_crosswalk_is_reported_and_a_missing_one_fi
     df.loc[6, "Contributor ISO-3"] = ""
     p = tmp_path / "codes.csv"
     df.to_csv(p, index=False)
-    with pytest.warns(CountryCodeWarning, match=r"1 contributor name.*row 2 'Ghana': file 'GHN', "
-                                                r"crosswalk 'GHA'"):
+    with pytest.warns(
+        CountryCodeWarning,
+        match=r"1 contributor name.*row 2 'Ghana': file 'GHN', "
+        r"crosswalk 'GHA'",
+    ):
         g = read_gender_statistics(p)
     c = g.countries.set_index(["contributor", "iso3_file"])
     assert c.loc[("Ghana", "GHN"), "status"] == "differs"
@@ -92,10 +105,16 @@ def test_a_code_that_differs_from_the_crosswalk_is_reported_and_a_missing_one_fi
 def test_fixture_duplicates_aggregates_and_broken_totals():
     with pytest.warns(InconsistentTotalsWarning, match="4 total.s. disagree"):
         g = read_gender_statistics(FIXTURE)
-    assert g.report == {"rows_in_file": 7, "duplicate_rows_removed": 1,
-                        "aggregate_rows_removed": 1, "rows_used": 5,
-                        "iso3_disagreements": 0, "iso3_filled_from_crosswalk": 0,
-                        "names_unified": 0, "dates_normalised": 0}
+    assert g.report == {
+        "rows_in_file": 7,
+        "duplicate_rows_removed": 1,
+        "aggregate_rows_removed": 1,
+        "rows_used": 5,
+        "iso3_disagreements": 0,
+        "iso3_filled_from_crosswalk": 0,
+        "names_unified": 0,
+        "dates_normalised": 0,
+    }
     assert g.duplicates["source_row"].tolist() == [5]
     assert g.aggregates["source_row"].tolist() == [6]
     assert g.aggregates["contributor"].tolist() == ["all"]
@@ -116,8 +135,11 @@ def test_conflicting_rows_for_one_key_are_an_error(tmp_path):
     df.loc[3, "Troops Total"] = "3509"
     p = tmp_path / "clash.csv"
     df.to_csv(p, index=False)
-    with pytest.raises(DataError, match=r"clash.csv, row 4, column 'Date, Contributor, Mission': "
-                                        r"found a second, different row"):
+    with pytest.raises(
+        DataError,
+        match=r"clash.csv, row 4, column 'Date, Contributor, Mission': "
+        r"found a second, different row",
+    ):
         read_gender_statistics(p)
 
 
@@ -125,8 +147,11 @@ def test_missing_column(tmp_path):
     df = pd.read_csv(FIXTURE, dtype=str, keep_default_na=False).drop(columns=["Troops Female"])
     p = tmp_path / "g.csv"
     df.to_csv(p, index=False)
-    with pytest.raises(SchemaMismatch, match=r"g.csv, row 1, column 'Troops Female': found no such "
-                                             r"column"):
+    with pytest.raises(
+        SchemaMismatch,
+        match=r"g.csv, row 1, column 'Troops Female': found no such "
+        r"column",
+    ):
         read_gender_statistics(p)
 
 
@@ -140,7 +165,10 @@ def test_negative_count_and_bad_date(tmp_path):
     with pytest.raises(DataError) as info:
         read_gender_statistics(p)
     msg = str(info.value)
-    assert "g.csv, row 2, column 'Troops Female': found '-4'; expected a whole number of persons" in msg
+    assert (
+        "g.csv, row 2, column 'Troops Female': found '-4'; expected a whole number of persons"
+        in msg
+    )
     assert "row 3, column 'Date': found '31/08/2010'; expected a date as YYYY-MM-DD" in msg
     assert "row 4, column 'Formed Police Units Male': found '12a'" in msg
 

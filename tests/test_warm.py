@@ -18,15 +18,15 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from pkoresearch import cli, results, runner, warm
 from conftest import ROOT
+from pkoresearch import cli, results, runner, warm
 
 pytestmark = pytest.mark.skipif(not warm.warm_available()[0], reason=warm.warm_available()[1])
 
 PARAMS = 'output_dir: str = ""  # output folder'
 
 # what a run can leave behind in its process, and what the next run checks
-DIRTY = '''import threading, time
+DIRTY = """import threading, time
 import matplotlib.pyplot as plt
 import pandas as pd
 import pkoresearch.stats
@@ -40,9 +40,9 @@ pkoresearch.stats.LEAKED_ATTRIBUTE = "dirty"
 threading.Thread(target=time.sleep, args=(600,), name="leaked-thread").start()
 pko.results.record("linewidth", plt.rcParams["lines.linewidth"])
 pko.results.record("precision", pd.get_option("display.precision"))
-pko.results.record("threads", sorted(t.name for t in threading.enumerate()))'''
+pko.results.record("threads", sorted(t.name for t in threading.enumerate()))"""
 
-CHECK = '''import os, sys, threading
+CHECK = """import os, sys, threading
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -66,27 +66,29 @@ record("sys_path", sys.path)
 record("cwd", os.getcwd())
 record("env", sorted(k for k in os.environ if k not in ("JPY_PARENT_PID",)))
 record("random", float(np.random.random()))
-print("checked")'''
+print("checked")"""
 
-FAILS = '''import pkoresearch as pko
+FAILS = """import pkoresearch as pko
 from pkoresearch import notebook as nb
 nb.output_dir(output_dir, "fails")
-raise ValueError("made to fail")'''
+raise ValueError("made to fail")"""
 
-HANGS = '''import time
-time.sleep(600)'''
+HANGS = """import time
+time.sleep(600)"""
 
 # a hanging kernel that has started a process of its own (same session, as a cold kernel's)
-HANGS_WITH_CHILD = '''import subprocess, time
+HANGS_WITH_CHILD = """import subprocess, time
 subprocess.Popen(["sleep", "600"])
-time.sleep(600)'''
+time.sleep(600)"""
 
 
 def _notebook(folder: Path, name: str, source: str) -> None:
-    nb = new_notebook(cells=[new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
-                             new_code_cell(source)],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                               "language": "python"}})
+    nb = new_notebook(
+        cells=[new_code_cell(PARAMS, metadata={"tags": ["parameters"]}), new_code_cell(source)],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
     nbformat.write(nb, folder / name)
 
 
@@ -94,8 +96,13 @@ def _notebook(folder: Path, name: str, source: str) -> None:
 def nbs(tmp_path) -> Path:
     folder = tmp_path / "nbs"
     folder.mkdir()
-    for name, source in [("dirty.ipynb", DIRTY), ("check.ipynb", CHECK), ("fails.ipynb", FAILS),
-                         ("hangs.ipynb", HANGS), ("hangs_child.ipynb", HANGS_WITH_CHILD)]:
+    for name, source in [
+        ("dirty.ipynb", DIRTY),
+        ("check.ipynb", CHECK),
+        ("fails.ipynb", FAILS),
+        ("hangs.ipynb", HANGS),
+        ("hangs_child.ipynb", HANGS_WITH_CHILD),
+    ]:
         _notebook(folder, name, source)
     return folder
 
@@ -135,9 +142,16 @@ def _no_processes_left(marker: str, within: float = 10.0) -> list[str]:
 
 
 def _run(nbs: Path, out: Path, runs: list[runner.Run], warm_start: bool, **kw) -> dict:
-    return runner.run_batch(runs, output=out, jobs=1, html_report=False, notebooks=nbs,
-                            warm_start=warm_start, progress=runner.Progress(len(runs),
-                                                                           stream=_Sink()), **kw)
+    return runner.run_batch(
+        runs,
+        output=out,
+        jobs=1,
+        html_report=False,
+        notebooks=nbs,
+        warm_start=warm_start,
+        progress=runner.Progress(len(runs), stream=_Sink()),
+        **kw,
+    )
 
 
 class _Sink:
@@ -149,8 +163,11 @@ class _Sink:
 
 
 def test_a_run_leaves_nothing_for_the_next_run_in_the_same_worker(nbs, tmp_path, marker):
-    runs = [runner.Run("before", "check.ipynb", {}), runner.Run("dirty", "dirty.ipynb", {}),
-            runner.Run("after", "check.ipynb", {})]
+    runs = [
+        runner.Run("before", "check.ipynb", {}),
+        runner.Run("dirty", "dirty.ipynb", {}),
+        runner.Run("after", "check.ipynb", {}),
+    ]
     manifest = _run(nbs, tmp_path / "out", runs, warm_start=True)
     assert manifest["failed"] == 0, manifest["runs"]
     assert manifest["kernel_start"].startswith("warm")
@@ -160,8 +177,15 @@ def test_a_run_leaves_nothing_for_the_next_run_in_the_same_worker(nbs, tmp_path,
     assert "leaked-thread" in dirty["threads"]
     # ... and the next run in the same worker (same fork server: same parent) saw none of it
     assert after["ppid"] == before["ppid"] and after["pid"] != before["pid"]
-    for key in ("leaked_global", "leaked_attribute", "threads", "linewidth", "precision",
-                "rcparams", "backend"):
+    for key in (
+        "leaked_global",
+        "leaked_attribute",
+        "threads",
+        "linewidth",
+        "precision",
+        "rcparams",
+        "backend",
+    ):
         assert after[key] == before[key], key
     assert after["leaked_global"] is False and after["leaked_attribute"] is False
     assert "leaked-thread" not in after["threads"]
@@ -182,8 +206,16 @@ def test_a_warm_kernel_starts_in_the_state_a_cold_one_does(nbs, tmp_path):
         return json.loads(json.dumps(d).replace(work, "<work folder>"))
 
     w, c = same_place(w), same_place(c)
-    for key in ("rcparams", "backend", "precision", "threads", "argv_tail", "sys_path", "cwd",
-                "leaked_global"):
+    for key in (
+        "rcparams",
+        "backend",
+        "precision",
+        "threads",
+        "argv_tail",
+        "sys_path",
+        "cwd",
+        "leaked_global",
+    ):
         assert w[key] == c[key], key
     # the environment too, plus what importing the preloaded modules sets (pandera does, on
     # import: a kernel that imported it would have the same)
@@ -196,23 +228,42 @@ def test_a_warm_kernel_starts_in_the_state_a_cold_one_does(nbs, tmp_path):
 
 def _summary_shape(s: dict) -> dict:
     err = s.get("error", {})
-    return {"status": s["status"], "error_type": err.get("type"), "ename": err.get("ename"),
-            "message": err.get("message"), "files": sorted(s["files"])}
+    return {
+        "status": s["status"],
+        "error_type": err.get("type"),
+        "ename": err.get("ename"),
+        "message": err.get("message"),
+        "files": sorted(s["files"]),
+    }
 
 
 def test_failing_and_hanging_runs_are_handled_as_cold_ones(nbs, tmp_path, marker, capsys):
     runs_yaml = tmp_path / "runs.yaml"
-    runs_yaml.write_text(textwrap.dedent("""\
+    runs_yaml.write_text(
+        textwrap.dedent("""\
         runs:
           - {name: check, notebook: check.ipynb}
           - {name: fails, notebook: fails.ipynb}
           - {name: hangs, notebook: hangs.ipynb}
-        """))
+        """)
+    )
     codes, manifests = {}, {}
     for mode in ("warm", "cold"):
         out = tmp_path / mode
-        args = ["run", "--runs", str(runs_yaml), "--notebooks", str(nbs), "-o", str(out),
-                "--no-html", "--timeout", "20", "--jobs", "1"]
+        args = [
+            "run",
+            "--runs",
+            str(runs_yaml),
+            "--notebooks",
+            str(nbs),
+            "-o",
+            str(out),
+            "--no-html",
+            "--timeout",
+            "20",
+            "--jobs",
+            "1",
+        ]
         codes[mode] = cli.main(args + (["--cold"] if mode == "cold" else []))
         manifests[mode] = json.loads((out / "manifest.json").read_text())
     assert codes == {"warm": 1, "cold": 1}
@@ -233,13 +284,18 @@ def test_failing_and_hanging_runs_are_handled_as_cold_ones(nbs, tmp_path, marker
 
 
 def test_a_timed_out_kernel_takes_the_processes_it_started_with_it(nbs, tmp_path, marker):
-    manifest = _run(nbs, tmp_path / "out", [runner.Run("child", "hangs_child.ipynb", {})],
-                    warm_start=True, timeout=15)
+    manifest = _run(
+        nbs,
+        tmp_path / "out",
+        [runner.Run("child", "hangs_child.ipynb", {})],
+        warm_start=True,
+        timeout=15,
+    )
     assert manifest["runs"][0]["error"]["type"] == "CellTimeoutError"
     assert _no_processes_left(marker) == []
 
 
-WORKER_DIES = '''
+WORKER_DIES = """
 import asyncio, os, signal, sys
 from pkoresearch import warm
 async def main():
@@ -248,12 +304,17 @@ async def main():
     print(warm.server_pids()[0], km.provisioner.pid, flush=True)
     os.kill(os.getpid(), signal.SIGKILL)  # no clean-up of any kind
 asyncio.run(main())
-'''
+"""
 
 
 def test_the_fork_server_and_its_kernels_die_with_their_worker(tmp_path, marker):
-    proc = subprocess.run([sys.executable, "-c", WORKER_DIES], capture_output=True, text=True,
-                          timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", WORKER_DIES],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     server, kernel = (int(p) for p in proc.stdout.split())
     assert server != kernel
@@ -286,9 +347,15 @@ def test_default_batch_gives_the_same_results_and_figures_warm_and_cold(tmp_path
     outs = {}
     for mode, flag in (("warm", True), ("cold", False)):
         outs[mode] = tmp_path / mode
-        m = runner.run_batch(runs, output=outs[mode], jobs=2, html_report=False,
-                             notebooks=ROOT / "notebooks", warm_start=flag,
-                             progress=runner.Progress(len(runs), stream=_Sink()))
+        m = runner.run_batch(
+            runs,
+            output=outs[mode],
+            jobs=2,
+            html_report=False,
+            notebooks=ROOT / "notebooks",
+            warm_start=flag,
+            progress=runner.Progress(len(runs), stream=_Sink()),
+        )
         assert m["failed"] == 0, [r.get("error") for r in m["runs"]]
     compared = 0
     for f in sorted((outs["cold"] / "runs").rglob("*")):

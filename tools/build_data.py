@@ -41,8 +41,7 @@ sys.path[:0] = [str(ROOT / "src"), str(Path(__file__).resolve().parent)]
 import provenance as pv  # noqa: E402
 
 from pkoresearch import __version__  # noqa: E402
-from pkoresearch.curated import (PRIMARY_TYPES, SOURCES_SPEC, SPECS, VIA_RANK,  # noqa: E402
-                                 table_schema)
+from pkoresearch.curated import PRIMARY_TYPES, SOURCES_SPEC, SPECS, VIA_RANK, table_schema  # noqa: E402
 
 SEED_TEXT_MARK = "shared/seed/"
 
@@ -177,10 +176,14 @@ def confidence_from_note(note: str) -> str:
 
 # decisions taken here about a reference row, appended to its note (see data/README.md)
 NOTE_ADDITIONS = {
-    ("2016", "peacekeeping", "allegations_total", "103"):
-        "DECISION: the fact sheet counts UN field missions (peacekeeping and special political "
-        "missions), the coverage of A/72/751's 104: 103 -> 104 is a revision, not a difference of "
-        "scope; labelled peacekeeping to keep the yearly series (data/README.md)",
+    (
+        "2016",
+        "peacekeeping",
+        "allegations_total",
+        "103",
+    ): "DECISION: the fact sheet counts UN field missions (peacekeeping and special political "
+    "missions), the coverage of A/72/751's 104: 103 -> 104 is a revision, not a difference of "
+    "scope; labelled peacekeeping to keep the yearly series (data/README.md)",
 }
 
 
@@ -218,22 +221,31 @@ MENTION_MEASURES: dict[str, list[str | None]] = {
     "substantiated_military": ["investigations_substantiated_military"],
     "substantiated_civilian": ["investigations_substantiated_civilian"],
     "substantiated_police": ["investigations_substantiated_police"],
-    "allegations_civilian/military/police": ["allegations_civilian", "allegations_military",
-                                             "allegations_police"],
-    "investigations_completed / unsubstantiated": ["investigations_completed",
-                                                   "investigations_unsubstantiated"],
+    "allegations_civilian/military/police": [
+        "allegations_civilian",
+        "allegations_military",
+        "allegations_police",
+    ],
+    "investigations_completed / unsubstantiated": [
+        "investigations_completed",
+        "investigations_unsubstantiated",
+    ],
     "allegations_involving_children": ["allegations_involving_minors"],
     "allegations_military / allegations_police": ["allegations_military", "allegations_police"],
     "allegations_civilian / allegations_military": ["allegations_civilian", "allegations_military"],
     "victims (adult % / child %)": ["victims_total", None, None],
-    "alleged perpetrators military/police/civilian": ["alleged_perpetrators_military",
-                                                      "alleged_perpetrators_police",
-                                                      "alleged_perpetrators_civilian"],
+    "alleged perpetrators military/police/civilian": [
+        "alleged_perpetrators_military",
+        "alleged_perpetrators_police",
+        "alleged_perpetrators_civilian",
+    ],
     "victims (adults / children)": ["victims_total", "victims_adults", "victims_children"],
     "victims": ["victims_total"],
 }
-AP_WORDING = {"peacekeeping": "allegations_uniformed_ap_characterisation",
-              "un_system_total": "allegations_civilian_ap_characterisation"}
+AP_WORDING = {
+    "peacekeeping": "allegations_uniformed_ap_characterisation",
+    "un_system_total": "allegations_civilian_ap_characterisation",
+}
 
 YEARBOOK = "https://issuu.com/unpublications/docs/yun_2009/93"
 
@@ -273,11 +285,16 @@ def mention_items(m: dict[str, str]) -> list[Item]:
         scope = scopes[i] if len(scopes) == n else scopes[0]
         if m["scope"].startswith("as worded by AP") and scope:
             measure = AP_WORDING[scope]
-        items.append(Item(year=years[i] if len(years) == n else years[0],
-                          table="allegations_by_mission" if missions else "allegations",
-                          scope=scope, mission=(missions[i] if len(missions) == n else
-                                                missions[0]) if missions else "",
-                          measure=measure, value=v))
+        items.append(
+            Item(
+                year=years[i] if len(years) == n else years[0],
+                table="allegations_by_mission" if missions else "allegations",
+                scope=scope,
+                mission=(missions[i] if len(missions) == n else missions[0]) if missions else "",
+                measure=measure,
+                value=v,
+            )
+        )
     return items
 
 
@@ -300,8 +317,9 @@ def primary_of(rec: pv.Record) -> str:
     return rec.document_symbol or rec.title
 
 
-def add_mentions(cat: Catalogue, mentions: list[dict[str, str]],
-                 tables: dict[str, list[dict]]) -> tuple[list[str], list[str]]:
+def add_mentions(
+    cat: Catalogue, mentions: list[dict[str, str]], tables: dict[str, list[dict]]
+) -> tuple[list[str], list[str]]:
     """Add the mention figures no row yet gives from the same report with as good a page; return
     (added, not placed) descriptions."""
     added, unplaced = [], []
@@ -318,20 +336,34 @@ def add_mentions(cat: Catalogue, mentions: list[dict[str, str]],
                     unplaced.append(f"{what}: scope {m['scope']!r} has no curated scope")
                 continue
             rows = tables[it.table]
-            same = [r for r in rows if r["year"] == it.year and r["measure"] == it.measure
-                    and float(r["value"]) == float(it.value)
-                    and (r["scope"] == it.scope or {r["scope"], it.scope} <= HEADLINE)
-                    and (not it.mission or r["mission"].startswith(it.mission))]
-            by_report = [r for r in same
-                         if primary_of(cat.records[r["source_id"]]) == primary_of(rec)]
-            if by_report and min(VIA_RANK[cat.records[r["source_id"]].rests_on]
-                                 for r in by_report) <= rank:
+            same = [
+                r
+                for r in rows
+                if r["year"] == it.year
+                and r["measure"] == it.measure
+                and float(r["value"]) == float(it.value)
+                and (r["scope"] == it.scope or {r["scope"], it.scope} <= HEADLINE)
+                and (not it.mission or r["mission"].startswith(it.mission))
+            ]
+            by_report = [
+                r for r in same if primary_of(cat.records[r["source_id"]]) == primary_of(rec)
+            ]
+            if (
+                by_report
+                and min(VIA_RANK[cat.records[r["source_id"]].rests_on] for r in by_report) <= rank
+            ):
                 continue
             extra = "p. 76 of the 2009 volume (issuu page 93)" if m["url"] == YEARBOOK else ""
-            row = dict(year=it.year, scope=it.scope, measure=it.measure, value=it.value,
-                       source_id=sid, locator=pv.locator(extra, rec),
-                       confidence=pv.confidence("medium", rec),
-                       note=f"from the report mentions of the reference facts ({m['source_type']})")
+            row = dict(
+                year=it.year,
+                scope=it.scope,
+                measure=it.measure,
+                value=it.value,
+                source_id=sid,
+                locator=pv.locator(extra, rec),
+                confidence=pv.confidence("medium", rec),
+                note=f"from the report mentions of the reference facts ({m['source_type']})",
+            )
             if it.mission:
                 row["mission"] = it.mission
             rows.append(row)
@@ -347,12 +379,11 @@ PACKAGE_LICENCE = {
     "name": "CC-BY-4.0",
     "path": "https://creativecommons.org/licenses/by/4.0/",
     "title": "Creative Commons Attribution 4.0 (the compilation: selection, structure, notes); "
-             "each figure remains under its source's terms, see sources.csv `licence`",
+    "each figure remains under its source's terms, see sources.csv `licence`",
 }
 
 
-def datapackage(cited: dict[str, list[str]],
-                sources: dict[str, dict]) -> dict:
+def datapackage(cited: dict[str, list[str]], sources: dict[str, dict]) -> dict:
     """The descriptor of data/: one resource per table, schemas from pkoresearch.curated."""
     resources = []
     for name, spec in [*SPECS.items(), ("sources", SOURCES_SPEC)]:
@@ -368,25 +399,44 @@ def datapackage(cited: dict[str, list[str]],
             "schema": table_schema(spec),
         }
         if name in cited:
-            ids = sorted(cited[name], key=lambda s: (sources[s]["type"] not in PRIMARY_TYPES,
-                                                     sources[s]["type"], s))
+            ids = sorted(
+                cited[name],
+                key=lambda s: (sources[s]["type"] not in PRIMARY_TYPES, sources[s]["type"], s),
+            )
             res["sources"] = [
-                {"title": f"[{s}] {sources[s]['publisher']}: {sources[s]['title']}"
-                          + (f" ({sources[s]['document_symbol']})"
-                             if sources[s]["document_symbol"] else ""),
-                 **({"path": p} if (p := sources[s]["official_url"] or sources[s]["url"]
-                                    or sources[s]["via_url"]) else {})}
-                for s in ids]
+                {
+                    "title": f"[{s}] {sources[s]['publisher']}: {sources[s]['title']}"
+                    + (
+                        f" ({sources[s]['document_symbol']})"
+                        if sources[s]["document_symbol"]
+                        else ""
+                    ),
+                    **(
+                        {"path": p}
+                        if (
+                            p := sources[s]["official_url"]
+                            or sources[s]["url"]
+                            or sources[s]["via_url"]
+                        )
+                        else {}
+                    ),
+                }
+                for s in ids
+            ]
         resources.append(res)
     return {
         "profile": "tabular-data-package",
         "name": "pkoresearch-curated",
         "title": "pkoresearch curated tables: sexual exploitation and abuse by UN peacekeepers, "
-                 "personnel, contributors' responses, with a source for every figure",
+        "personnel, contributors' responses, with a source for every figure",
         "version": __version__,
         "licenses": [PACKAGE_LICENCE],
-        "sources": [{"title": "Source catalogue of this package (one record per cited document)",
-                     "path": "sources.csv"}],
+        "sources": [
+            {
+                "title": "Source catalogue of this package (one record per cited document)",
+                "path": "sources.csv",
+            }
+        ],
         "resources": resources,
     }
 
@@ -428,111 +478,242 @@ def main(ref: Path) -> None:
             kind = " (quoted)" if quoted.group(1) in ("quotes", "paraphrases") else ""
             sid = cat.add(f"{symbol}{kind} via {rec.url}")
             rec = cat.records[sid]
-        return dict(source_id=sid, locator=pv.locator(locator, rec),
-                    confidence=pv.confidence(conf or r["confidence"], rec))
+        return dict(
+            source_id=sid,
+            locator=pv.locator(locator, rec),
+            confidence=pv.confidence(conf or r["confidence"], rec),
+        )
 
     tables: dict[str, list[dict]] = {}
+
     def note(r: dict) -> str:
         extra = NOTE_ADDITIONS.get((r["year"], r["scope"], r["measure"], intval(r["value"])))
         return "; ".join(filter(None, [r["note"], extra]))
 
     tables["allegations"] = [
-        dict(year=r["year"], scope=r["scope"], measure=r["measure"], value=intval(r["value"]),
-             **prov(r, r["locator"]), note=note(r))
-        for r in files["allegations_by_year.csv"] if r["source"] != "no source found"]
+        dict(
+            year=r["year"],
+            scope=r["scope"],
+            measure=r["measure"],
+            value=intval(r["value"]),
+            **prov(r, r["locator"]),
+            note=note(r),
+        )
+        for r in files["allegations_by_year.csv"]
+        if r["source"] != "no source found"
+    ]
     tables["allegations_by_mission"] = [
-        dict(year=r["year"], mission=r["mission"], scope=r["scope"], measure=r["measure"],
-             value=intval(r["value"]), **prov(r, r["locator"]), note=r["note"])
-        for r in files["allegations_by_mission.csv"]]
+        dict(
+            year=r["year"],
+            mission=r["mission"],
+            scope=r["scope"],
+            measure=r["measure"],
+            value=intval(r["value"]),
+            **prov(r, r["locator"]),
+            note=r["note"],
+        )
+        for r in files["allegations_by_mission.csv"]
+    ]
 
     added, unplaced = add_mentions(cat, read(ref, "un_sg_report_mentions.csv"), tables)
     tables["allegations"].sort(key=lambda r: int(r["year"]))  # stable: reference order kept
-    write("allegations.csv",
-          ["year", "scope", "measure", "value", "source_id", "locator", "confidence", "note"],
-          tables["allegations"])
-    write("allegations_by_mission.csv",
-          ["year", "mission", "scope", "measure", "value", "source_id", "locator", "confidence",
-           "note"], tables["allegations_by_mission"])
+    write(
+        "allegations.csv",
+        ["year", "scope", "measure", "value", "source_id", "locator", "confidence", "note"],
+        tables["allegations"],
+    )
+    write(
+        "allegations_by_mission.csv",
+        [
+            "year",
+            "mission",
+            "scope",
+            "measure",
+            "value",
+            "source_id",
+            "locator",
+            "confidence",
+            "note",
+        ],
+        tables["allegations_by_mission"],
+    )
 
     rows = []
     for r in files["allegations_by_country_2015.csv"]:
         first, last = period(r["year"])
         rows.append(
-            dict(period=r["year"], year_start=first, year_end=last, country=r["country"],
-                 personnel_category=r["personnel_category"], count_type=r["count_type"],
-                 value=intval(r["allegations"]), **prov(r), note=r["note"])
+            dict(
+                period=r["year"],
+                year_start=first,
+                year_end=last,
+                country=r["country"],
+                personnel_category=r["personnel_category"],
+                count_type=r["count_type"],
+                value=intval(r["allegations"]),
+                **prov(r),
+                note=r["note"],
+            )
         )
     tables["allegations_by_nationality"] = rows
-    write("allegations_by_nationality.csv",
-          ["period", "year_start", "year_end", "country", "personnel_category", "count_type", "value",
-           "source_id", "locator", "confidence", "note"], rows)
+    write(
+        "allegations_by_nationality.csv",
+        [
+            "period",
+            "year_start",
+            "year_end",
+            "country",
+            "personnel_category",
+            "count_type",
+            "value",
+            "source_id",
+            "locator",
+            "confidence",
+            "note",
+        ],
+        rows,
+    )
 
     rows = []
     for r in files["tcc_followups_by_year.csv"]:
         first, last = period(r["year"])
         rows.append(
-            dict(period=r["year"], year_start=first, year_end=last, measure=r["measure"],
-                 value=intval(r["value"]), denominator_note=r["denominator_note"],
-                 **prov(r, r["locator"]), note=r["note"])
+            dict(
+                period=r["year"],
+                year_start=first,
+                year_end=last,
+                measure=r["measure"],
+                value=intval(r["value"]),
+                denominator_note=r["denominator_note"],
+                **prov(r, r["locator"]),
+                note=r["note"],
+            )
         )
     tables["followups"] = rows
-    write("followups.csv",
-          ["period", "year_start", "year_end", "measure", "value", "denominator_note", "source_id",
-           "locator", "confidence", "note"], rows)
+    write(
+        "followups.csv",
+        [
+            "period",
+            "year_start",
+            "year_end",
+            "measure",
+            "value",
+            "denominator_note",
+            "source_id",
+            "locator",
+            "confidence",
+            "note",
+        ],
+        rows,
+    )
 
     rows = []
     for r in files["organization_figures.csv"]:
         first, _ = period(r["year"])
         rows.append(
-            dict(organization=r["organization"], year=first, measure=r["measure"],
-                 value=intval(r["value"]),
-                 **prov(r, "seed text" if SEED_TEXT_MARK in r["source"] else ""),
-                 note=r["note"] or ("undated" if not first else ""))
+            dict(
+                organization=r["organization"],
+                year=first,
+                measure=r["measure"],
+                value=intval(r["value"]),
+                **prov(r, "seed text" if SEED_TEXT_MARK in r["source"] else ""),
+                note=r["note"] or ("undated" if not first else ""),
+            )
         )
     tables["organizations"] = rows
-    write("organizations.csv",
-          ["organization", "year", "measure", "value", "source_id", "locator", "confidence", "note"],
-          rows)
+    write(
+        "organizations.csv",
+        ["organization", "year", "measure", "value", "source_id", "locator", "confidence", "note"],
+        rows,
+    )
 
     rows = []
     for r in files["women_by_year.csv"]:
         rows.append(
-            dict(year=r["year"], month=intval(r["month"]) if r["month"] else "",
-                 category=r["category"], measure=r["measure"], value=intval(r["value"]),
-                 **prov(r, r["locator"]), note=r["note"])
+            dict(
+                year=r["year"],
+                month=intval(r["month"]) if r["month"] else "",
+                category=r["category"],
+                measure=r["measure"],
+                value=intval(r["value"]),
+                **prov(r, r["locator"]),
+                note=r["note"],
+            )
         )
     tables["personnel"] = rows
-    write("personnel.csv",
-          ["year", "month", "category", "measure", "value", "source_id", "locator", "confidence",
-           "note"], rows)
+    write(
+        "personnel.csv",
+        [
+            "year",
+            "month",
+            "category",
+            "measure",
+            "value",
+            "source_id",
+            "locator",
+            "confidence",
+            "note",
+        ],
+        rows,
+    )
 
     rows = []
     for r in files["women_by_country.csv"]:
         scrape = r["source"].startswith("IPIDataLab/")
         # the "; summed over missions" suffix describes the row, not the source: it goes to locator
         r = {**r, "source": r["source"].removesuffix("; summed over missions")}
-        loc = (f"Date={r['year']}-{int(r['month']):02d} (month end), Contributor={r['country']}; "
-               + ("summed over missions" if scrape else "row of Rank.csv"))
+        loc = (
+            f"Date={r['year']}-{int(r['month']):02d} (month end), Contributor={r['country']}; "
+            + ("summed over missions" if scrape else "row of Rank.csv")
+        )
         sid, _ = src(r)
         rows.append(
-            dict(year=r["year"], month=r["month"], country=r["country"], iso3=r["iso3"],
-                 category=r["category"], personnel_total=r["personnel_total"], women=r["women"],
-                 source_id=sid, locator=loc, confidence="high")
+            dict(
+                year=r["year"],
+                month=r["month"],
+                country=r["country"],
+                iso3=r["iso3"],
+                category=r["category"],
+                personnel_total=r["personnel_total"],
+                women=r["women"],
+                source_id=sid,
+                locator=loc,
+                confidence="high",
+            )
         )
     tables["personnel_by_country"] = rows
-    write("personnel_by_country.csv",
-          ["year", "month", "country", "iso3", "category", "personnel_total", "women", "source_id",
-           "locator", "confidence"], rows)
+    write(
+        "personnel_by_country.csv",
+        [
+            "year",
+            "month",
+            "country",
+            "iso3",
+            "category",
+            "personnel_total",
+            "women",
+            "source_id",
+            "locator",
+            "confidence",
+        ],
+        rows,
+    )
 
     rows = [
-        dict(year=r["year"], category=r["category"],
-             target_share_pct=intval(r["target_share_pct"]) if r["target_share_pct"] else "",
-             **prov(r, "", confidence_from_note(r["note"])), note=r["note"])
+        dict(
+            year=r["year"],
+            category=r["category"],
+            target_share_pct=intval(r["target_share_pct"]) if r["target_share_pct"] else "",
+            **prov(r, "", confidence_from_note(r["note"])),
+            note=r["note"],
+        )
         for r in files["parity_targets.csv"]
     ]
     tables["parity_targets"] = rows
-    write("parity_targets.csv",
-          ["year", "category", "target_share_pct", "source_id", "locator", "confidence", "note"], rows)
+    write(
+        "parity_targets.csv",
+        ["year", "category", "target_share_pct", "source_id", "locator", "confidence", "note"],
+        rows,
+    )
 
     used = {r["source_id"] for rows in tables.values() for r in rows}
     # org_policies.csv is written by hand (a paraphrase of the seed) and always read from data/
@@ -545,8 +726,9 @@ def main(ref: Path) -> None:
     cited = {name: sorted({r["source_id"] for r in rows}) for name, rows in tables.items()}
     cited["org_policies"] = cited_policies
     package = datapackage(cited, {r["source_id"]: r for r in source_rows})
-    (OUT / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n",
-                                          encoding="utf-8")
+    (OUT / "datapackage.json").write_text(
+        json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     for line in added:
         print(f"added from the report mentions: {line}")
     for line in unplaced:

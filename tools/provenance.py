@@ -19,16 +19,30 @@ from urllib.parse import urlparse
 
 # The record types (SOURCE_TYPES) and the preference among pages (VIA_RANK) are defined once, in
 # pkoresearch.curated, beside the schema of sources.csv.
-
-from pkoresearch.curated import ODS_PREFIX as ODS  # noqa: E402  UN Official Documents System
+from pkoresearch.curated import ODS_PREFIX as ODS
 
 UN_TERMS = "UN terms of use (https://www.un.org/en/about-us/terms-of-use); figures quoted as facts"
 US_GOV = "US government work (public domain in the United States)"
 NO_LICENCE = "no licence stated; figures quoted as facts"
 
-FIELDS = ["source_id", "type", "title", "author", "publisher", "date", "document_symbol",
-          "official_url", "url", "via_type", "via_publisher", "via_url", "via_date", "accessed",
-          "licence", "note"]
+FIELDS = [
+    "source_id",
+    "type",
+    "title",
+    "author",
+    "publisher",
+    "date",
+    "document_symbol",
+    "official_url",
+    "url",
+    "via_type",
+    "via_publisher",
+    "via_url",
+    "via_date",
+    "accessed",
+    "licence",
+    "note",
+]
 
 
 @dataclass
@@ -79,16 +93,24 @@ HOSTS: list[tuple[str, str, str, bool]] = [
     ("wps.unwomen.org", "UN Women", "un_news", False),
     ("onu-tn.org", "United Nations in Tunisia (UN country team)", "un_news", False),
     ("reliefweb.int", "ReliefWeb (UN OCHA)", "un_news", False),
-    ("issuu.com/unpublications/docs/yun_2009", "Yearbook of the United Nations 2009",
-     "un_document", False),
+    (
+        "issuu.com/unpublications/docs/yun_2009",
+        "Yearbook of the United Nations 2009",
+        "un_document",
+        False,
+    ),
     ("state.gov", "US Department of State", "government_report", False),
     ("osce.usmission.gov", "US Mission to the OSCE", "government_report", False),
     ("apnews.com", "Associated Press", "press_agency", False),
     ("hina.hr", "HINA (Croatian News Agency)", "press_agency", False),
     ("sputniknews.com", "Sputnik", "press_agency", False),
     ("codebluecampaign.com", "Code Blue Campaign (AIDS-Free World)", "ngo_report", False),
-    ("peacewomen.org", "PeaceWomen (Women's International League for Peace and Freedom)",
-     "ngo_report", False),
+    (
+        "peacewomen.org",
+        "PeaceWomen (Women's International League for Peace and Freedom)",
+        "ngo_report",
+        False,
+    ),
     ("securitywomen.org", "SecurityWomen", "ngo_report", False),
     ("betterworldcampaign.org", "Better World Campaign", "ngo_report", False),
     ("weforum.org", "World Economic Forum", "ngo_report", False),
@@ -96,8 +118,12 @@ HOSTS: list[tuple[str, str, str, bool]] = [
     ("globalmjreform.blogspot.com", "Global Military Justice Reform (blog)", "academic", False),
     ("github.com/IPIDataLab", "International Peace Institute", "academic", False),
     ("github.com/owid", "Our World in Data", "academic", False),
-    ("github.com/corinnee", "GitHub repository corinnee/UN_Peacekeeping_Analytics", "academic",
-     False),
+    (
+        "github.com/corinnee",
+        "GitHub repository corinnee/UN_Peacekeeping_Analytics",
+        "academic",
+        False,
+    ),
     ("newindianexpress.com", "The New Indian Express", "newspaper", False),
     ("itv.com", "ITV News", "newspaper", False),
     ("inquisitr.com", "The Inquisitr", "newspaper", False),
@@ -135,8 +161,12 @@ HOSTS: list[tuple[str, str, str, bool]] = [
     ("masress.com", "Masress (news aggregator)", "web_mirror", False),
     ("rebuildboulder.denverdonate.com", "rebuildboulder.denverdonate.com", "web_mirror", False),
     ("sott.net", "Sott.net", "web_mirror", False),
-    ("humanrightsvoices.org/assets/attachments/documents-txt",
-     "Human Rights Voices", "web_mirror", True),
+    (
+        "humanrightsvoices.org/assets/attachments/documents-txt",
+        "Human Rights Voices",
+        "web_mirror",
+        True,
+    ),
     ("humanrightsvoices.org", "Human Rights Voices", "web_mirror", False),
     ("scribd.com", "Scribd", "web_mirror", True),
     ("docslib.org", "Docslib", "web_mirror", True),
@@ -162,16 +192,33 @@ def urls_in(text: str) -> list[str]:
 
 
 def date_in_url(url: str) -> str:
-    for pat in (r"/((?:19|20)\d{2})-(\d{2})-(\d{2})/", r"/((?:19|20)\d{2})-(\d{2})-(\d{2})-",
-                r"/((?:19|20)\d{2})/(\d{2})/(\d{2})/", r"/((?:19|20)\d{2})/(\d{2})/"):
+    for pat in (
+        r"/((?:19|20)\d{2})-(\d{2})-(\d{2})/",
+        r"/((?:19|20)\d{2})-(\d{2})-(\d{2})-",
+        r"/((?:19|20)\d{2})/(\d{2})/(\d{2})/",
+        r"/((?:19|20)\d{2})/(\d{2})/",
+    ):
         m = re.search(pat, url)
         if m:
             return "-".join(m.groups())
-    m = re.search(r"/((?:19|20)\d{2})/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/(\d{2})/",
-                  url)
+    m = re.search(
+        r"/((?:19|20)\d{2})/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/(\d{2})/", url
+    )
     if m:
-        month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                 "Dec"].index(m.group(2)) + 1
+        month = [
+            "Jan",
+            "Feb",
+            "Mar",
+            "Apr",
+            "May",
+            "Jun",
+            "Jul",
+            "Aug",
+            "Sep",
+            "Oct",
+            "Nov",
+            "Dec",
+        ].index(m.group(2)) + 1
         return f"{m.group(1)}-{month:02d}-{m.group(3)}"
     return ""
 
@@ -242,27 +289,44 @@ def sg_reports(rows: list[dict[str, str]]) -> dict[str, UNDocument]:
         if data_year:
             note = f"covers {data_year.group(0)}; " + note
         title = r["title"] + ": report of the Secretary-General"
-        out[symbol or f"SG report {date}"] = UNDocument(symbol, title, SG_AUTHOR, GA, date,
-                                                        "report", note)
+        out[symbol or f"SG report {date}"] = UNDocument(
+            symbol, title, SG_AUTHOR, GA, date, "report", note
+        )
     return out
 
 
 OTHER_UN_DOCUMENTS = {
     "A/59/661": UNDocument(
-        "A/59/661", "Investigation by the Office of Internal Oversight Services into allegations of "
+        "A/59/661",
+        "Investigation by the Office of Internal Oversight Services into allegations of "
         "sexual exploitation and abuse in the United Nations Organization Mission in the Democratic "
-        "Republic of the Congo", "United Nations Office of Internal Oversight Services", GA,
-        "2005-01-05", "report", "title and date as cited in A/61/841"),
+        "Republic of the Congo",
+        "United Nations Office of Internal Oversight Services",
+        GA,
+        "2005-01-05",
+        "report",
+        "title and date as cited in A/61/841",
+    ),
     "A/61/841": UNDocument(
-        "A/61/841", "Report of the Office of Internal Oversight Services on its investigation into "
+        "A/61/841",
+        "Report of the Office of Internal Oversight Services on its investigation into "
         "allegations of sexual exploitation and abuse in the Ituri region (Bunia) in the United "
         "Nations Organization Mission in the Democratic Republic of the Congo",
-        "United Nations Office of Internal Oversight Services", GA, "2007", "report",
-        "title from a text copy of the report"),
+        "United Nations Office of Internal Oversight Services",
+        GA,
+        "2007",
+        "report",
+        "title from a text copy of the report",
+    ),
     "S/RES/2242 (2015)": UNDocument(
-        "S/RES/2242 (2015)", "Resolution 2242 (2015) on women and peace and security",
-        "United Nations Security Council", "United Nations Security Council", "2015-10-13",
-        "resolution", "adopted 13 October 2015 (press release SC/12076)"),
+        "S/RES/2242 (2015)",
+        "Resolution 2242 (2015) on women and peace and security",
+        "United Nations Security Council",
+        "United Nations Security Council",
+        "2015-10-13",
+        "resolution",
+        "adopted 13 October 2015 (press release SC/12076)",
+    ),
 }
 
 # Symbols cited by a UN publication rather than confirmed in the report's own text
@@ -291,37 +355,65 @@ DPO_PAGE = "https://peacekeeping.un.org/en/women-peacekeeping"
 # text prefix (before " via " / " as cited in ") -> the primary document it names
 NAMED_PRIMARIES = {
     "UN conduct factsheet": Primary(
-        "un_data", "Conduct in UN Field Missions: fact sheet on sexual exploitation and abuse",
-        "United Nations, Conduct in UN Field Missions", note="counts for UN field missions "
+        "un_data",
+        "Conduct in UN Field Missions: fact sheet on sexual exploitation and abuse",
+        "United Nations, Conduct in UN Field Missions",
+        note="counts for UN field missions "
         "(peacekeeping and special political missions); quoted in April 2017",
-        label="UN conduct fact sheet"),
+        label="UN conduct fact sheet",
+    ),
     "DPKO/DFS 2010 statistics": Primary(
-        "un_data", "Statistics on allegations of sexual exploitation and abuse, 2010",
-        "UN Departments of Peacekeeping Operations and Field Support", date="2011",
-        note="released early 2011 (as the page says)", label="DPKO/DFS statistics for 2010"),
+        "un_data",
+        "Statistics on allegations of sexual exploitation and abuse, 2010",
+        "UN Departments of Peacekeeping Operations and Field Support",
+        date="2011",
+        note="released early 2011 (as the page says)",
+        label="DPKO/DFS statistics for 2010",
+    ),
     "DPKO-DFS press release 15 Apr 2010": Primary(
-        "un_news", "Press release on allegations of sexual exploitation and abuse, first quarter "
-        "2010", "UN Departments of Peacekeeping Operations and Field Support", date="2010-04-15",
-        label="DPKO/DFS press release of 15 April 2010"),
+        "un_news",
+        "Press release on allegations of sexual exploitation and abuse, first quarter 2010",
+        "UN Departments of Peacekeeping Operations and Field Support",
+        date="2010-04-15",
+        label="DPKO/DFS press release of 15 April 2010",
+    ),
     "UN quarterly briefing": Primary(
-        "un_news", "Quarterly update on allegations of sexual exploitation and abuse",
-        "United Nations", label="UN quarterly update"),
+        "un_news",
+        "Quarterly update on allegations of sexual exploitation and abuse",
+        "United Nations",
+        label="UN quarterly update",
+    ),
     "UN quarterly briefing (EFE)": Primary(
-        "un_news", "Quarterly update on allegations of sexual exploitation and abuse",
-        "United Nations", note="reported by EFE", label="UN quarterly update"),
+        "un_news",
+        "Quarterly update on allegations of sexual exploitation and abuse",
+        "United Nations",
+        note="reported by EFE",
+        label="UN quarterly update",
+    ),
     "UN quarterly update": Primary(
-        "un_news", "Quarterly update on allegations of sexual exploitation and abuse",
-        "United Nations", label="UN quarterly update"),
+        "un_news",
+        "Quarterly update on allegations of sexual exploitation and abuse",
+        "United Nations",
+        label="UN quarterly update",
+    ),
     "OIOS draft evaluation (2015)": Primary(
-        "un_document", "Draft evaluation of the enforcement and remedial assistance efforts for "
+        "un_document",
+        "Draft evaluation of the enforcement and remedial assistance efforts for "
         "sexual exploitation and abuse in peacekeeping operations",
-        "United Nations Office of Internal Oversight Services", date="2015",
+        "United Nations Office of Internal Oversight Services",
+        date="2015",
         note="draft of evaluation IED-15-001, as reported by Reuters and AP",
-        label="OIOS draft evaluation (2015)"),
+        label="OIOS draft evaluation (2015)",
+    ),
     "AP (DPKO statement)": Primary(
-        "press_agency", "Statement of the UN Department of Peacekeeping Operations on allegations "
-        "in 2012, reported by the Associated Press", "Associated Press", date="2013-02",
-        note="Arabic version of the AP story (Youm7)", label="DPKO statement reported by AP"),
+        "press_agency",
+        "Statement of the UN Department of Peacekeeping Operations on allegations "
+        "in 2012, reported by the Associated Press",
+        "Associated Press",
+        date="2013-02",
+        note="Arabic version of the AP story (Youm7)",
+        label="DPKO statement reported by AP",
+    ),
     "2025 SG report (symbol not seen; A/79/...)": None,  # resolved to the SG report catalogue
 }
 
@@ -336,59 +428,110 @@ def _r(**kw) -> Record:
 
 MANUAL: dict[str, Record] = {
     "AFP/France24 2020-08-28": _r(
-        type="press_agency", title="[AFP story on women in UN peacekeeping]",
-        publisher="Agence France-Presse (France 24)", date="2020-08-28",
-        note="no address recorded in the reference facts"),
+        type="press_agency",
+        title="[AFP story on women in UN peacekeeping]",
+        publisher="Agence France-Presse (France 24)",
+        date="2020-08-28",
+        note="no address recorded in the reference facts",
+    ),
     "Brussels Times 2020-08 citing DPO": _r(
-        type="newspaper", title="[Article citing the UN Department of Peace Operations]",
-        publisher="The Brussels Times", date="2020-08",
-        note="no address recorded in the reference facts"),
+        type="newspaper",
+        title="[Article citing the UN Department of Peace Operations]",
+        publisher="The Brussels Times",
+        date="2020-08",
+        note="no address recorded in the reference facts",
+    ),
     "News Deeply 2018-08-17 analysis of UN May 2018 monthly summary": _r(
-        type="un_data", title="Monthly summary of allegations of sexual exploitation and abuse, "
-        "May 2018", publisher="United Nations", date="2018-05", via_type="newspaper",
-        via_publisher="News Deeply", via_date="2018-08-17",
-        note="read in a News Deeply analysis; no address recorded in the reference facts"),
+        type="un_data",
+        title="Monthly summary of allegations of sexual exploitation and abuse, May 2018",
+        publisher="United Nations",
+        date="2018-05",
+        via_type="newspaper",
+        via_publisher="News Deeply",
+        via_date="2018-08-17",
+        note="read in a News Deeply analysis; no address recorded in the reference facts",
+    ),
     "Xinhua/ECNS 2019-01-22 quoting USG Lacroix via UN spokesman": _r(
-        type="press_agency", title="[Xinhua story quoting Under-Secretary-General Lacroix]",
-        publisher="Xinhua (China News Service)", date="2019-01-22",
-        note="quotes the UN spokesman; no address recorded in the reference facts"),
+        type="press_agency",
+        title="[Xinhua story quoting Under-Secretary-General Lacroix]",
+        publisher="Xinhua (China News Service)",
+        date="2019-01-22",
+        note="quotes the UN spokesman; no address recorded in the reference facts",
+    ),
     "Xinhua 2019-04-11 (zysteam-edu.com copy) quoting SG Guterres": _r(
-        type="press_agency", title="[Xinhua story quoting Secretary-General Guterres]",
-        publisher="Xinhua", date="2019-04-11", via_type="web_mirror",
-        via_publisher="zysteam-edu.com", note="read in a copy page"),
+        type="press_agency",
+        title="[Xinhua story quoting Secretary-General Guterres]",
+        publisher="Xinhua",
+        date="2019-04-11",
+        via_type="web_mirror",
+        via_publisher="zysteam-edu.com",
+        note="read in a copy page",
+    ),
     "starfolksoftware news post (2024)": _r(
-        type="web_mirror", title="[News post]", publisher="starfolksoftware (news post)",
-        date="2024", note="unattributed news post; no address recorded in the reference facts"),
+        type="web_mirror",
+        title="[News post]",
+        publisher="starfolksoftware (news post)",
+        date="2024",
+        note="unattributed news post; no address recorded in the reference facts",
+    ),
     "UN DPKO Fact Sheet 31 December 2013 (copy at issuu.com/unicmoscow)": _r(
-        type="un_data", title="United Nations Peacekeeping fact sheet, 31 December 2013",
-        publisher="UN Department of Peacekeeping Operations", date="2013-12-31",
-        via_type="un_news", via_publisher="UN Information Centre Moscow (issuu.com/unicmoscow)",
-        note="copy posted by the UN Information Centre in Moscow"),
+        type="un_data",
+        title="United Nations Peacekeeping fact sheet, 31 December 2013",
+        publisher="UN Department of Peacekeeping Operations",
+        date="2013-12-31",
+        via_type="un_news",
+        via_publisher="UN Information Centre Moscow (issuu.com/unicmoscow)",
+        note="copy posted by the UN Information Centre in Moscow",
+    ),
     "copy of UN peacekeeping front page (drtktopecollege.in, 2015-10)": _r(
-        type="un_news", title="United Nations Peacekeeping website, front page",
-        publisher="UN Department of Peacekeeping Operations", date="2015-10",
-        via_type="web_mirror", via_publisher="drtktopecollege.in",
-        note="read in a copy page"),
+        type="un_news",
+        title="United Nations Peacekeeping website, front page",
+        publisher="UN Department of Peacekeeping Operations",
+        date="2015-10",
+        via_type="web_mirror",
+        via_publisher="drtktopecollege.in",
+        note="read in a copy page",
+    ),
     "UN DPO Women in peacekeeping page, 2018 wording as copied on meuselwitz-guss.de "
     "(spam-like mirror)": _r(
-        type="un_news", title="Women in peacekeeping (web page, 2018 wording)", publisher=DPO,
-        date="2018", url=DPO_PAGE, via_type="web_mirror",
-        via_publisher="meuselwitz-guss.de", note="read in a spam copy page"),
-    'DPO page "Acknowledging uniformed gender parity target achievers" (copy at dd-floors.com)':
-        _r(type="un_news", title="Acknowledging uniformed gender parity target achievers "
-           "(web page)", publisher=DPO, via_type="web_mirror",
-           via_publisher="dd-floors.com", note="read in a copy page"),
-    "New Indian Express 2025-11-02 summarising SIPRI \"Women in Multilateral Peace Operations "
-    "2025\"": _r(
-        type="academic", title="Women in Multilateral Peace Operations 2025",
-        publisher="Stockholm International Peace Research Institute (SIPRI)", date="2025",
-        via_type="newspaper", via_publisher="The New Indian Express", via_date="2025-11-02",
-        note="read in a newspaper summary; no address recorded in the reference facts"),
-    "Council on Foreign Relations report (2018) as summarised by securitywomen.org 2018-10-15":
-        _r(type="academic", title="[Council on Foreign Relations report on women in "
-           "peacekeeping]", publisher="Council on Foreign Relations", date="2018",
-           via_type="ngo_report", via_publisher="SecurityWomen", via_date="2018-10-15",
-           note="read in a summary; no address recorded in the reference facts"),
+        type="un_news",
+        title="Women in peacekeeping (web page, 2018 wording)",
+        publisher=DPO,
+        date="2018",
+        url=DPO_PAGE,
+        via_type="web_mirror",
+        via_publisher="meuselwitz-guss.de",
+        note="read in a spam copy page",
+    ),
+    'DPO page "Acknowledging uniformed gender parity target achievers" (copy at dd-floors.com)': _r(
+        type="un_news",
+        title="Acknowledging uniformed gender parity target achievers (web page)",
+        publisher=DPO,
+        via_type="web_mirror",
+        via_publisher="dd-floors.com",
+        note="read in a copy page",
+    ),
+    'New Indian Express 2025-11-02 summarising SIPRI "Women in Multilateral Peace Operations '
+    '2025"': _r(
+        type="academic",
+        title="Women in Multilateral Peace Operations 2025",
+        publisher="Stockholm International Peace Research Institute (SIPRI)",
+        date="2025",
+        via_type="newspaper",
+        via_publisher="The New Indian Express",
+        via_date="2025-11-02",
+        note="read in a newspaper summary; no address recorded in the reference facts",
+    ),
+    "Council on Foreign Relations report (2018) as summarised by securitywomen.org 2018-10-15": _r(
+        type="academic",
+        title="[Council on Foreign Relations report on women in peacekeeping]",
+        publisher="Council on Foreign Relations",
+        date="2018",
+        via_type="ngo_report",
+        via_publisher="SecurityWomen",
+        via_date="2018-10-15",
+        note="read in a summary; no address recorded in the reference facts",
+    ),
     "inferred: masress lists 9 countries with 1 allegation each but the 9th name is cut; Togo is "
     "the only one of the 21 countries named by AP/Reuters (thenews.mx, aljazeera) not otherwise "
     "assigned": _r(doc_label="A/70/729"),  # completed in describe()
@@ -396,14 +539,13 @@ MANUAL: dict[str, Record] = {
 
 # reference texts that describe the same source as another text: merged into one record
 SAME_AS = {
-    "UN DPO 'Women in peacekeeping' page (2020 version)": "UN DPO web page \"Women in "
-    "peacekeeping\" https://peacekeeping.un.org/en/women-peacekeeping (2020 version)",
+    "UN DPO 'Women in peacekeeping' page (2020 version)": 'UN DPO web page "Women in '
+    'peacekeeping" https://peacekeeping.un.org/en/women-peacekeeping (2020 version)',
     "New Indian Express 2025-11-02 summarising SIPRI 'Women in Multilateral Peace Operations "
-    "2025'": "New Indian Express 2025-11-02 summarising SIPRI \"Women in Multilateral Peace "
-    "Operations 2025\"",
+    "2025'": 'New Indian Express 2025-11-02 summarising SIPRI "Women in Multilateral Peace '
+    'Operations 2025"',
     "DPO page 'Acknowledging uniformed gender parity target achievers' (copy at "
-    "dd-floors.com/en/delegate/acknowledging-uniformed-gender-parity-target-achievers)":
-    'DPO page "Acknowledging uniformed gender parity target achievers" (copy at dd-floors.com)',
+    "dd-floors.com/en/delegate/acknowledging-uniformed-gender-parity-target-achievers)": 'DPO page "Acknowledging uniformed gender parity target achievers" (copy at dd-floors.com)',
 }
 
 
@@ -416,7 +558,9 @@ def _repository(text: str) -> Record:
     via_url = f"https://github.com/{repo}/blob/{commit}/{path.replace(' ', '%20')}"
     publisher, kind, _ = host_of(f"https://github.com/{repo}")
     if repo.startswith("IPIDataLab/"):
-        title = "Monthly statistics of uniformed personnel by gender, contributing country and mission"
+        title = (
+            "Monthly statistics of uniformed personnel by gender, contributing country and mission"
+        )
         pub = "UN Department of Peacekeeping Operations"
         via_pub = f"{publisher}, {repo.split('/')[1]} (scrape of the UN statistics)"
         licence = "figures: " + UN_TERMS + "; repository: no licence stated"
@@ -430,17 +574,29 @@ def _repository(text: str) -> Record:
         pub = DPO
         via_pub = f"{publisher} (copy of the UN open data file)"
         licence = "figures: " + UN_TERMS + "; repository: MIT licence"
-    return Record(type="un_data", title=title, publisher=pub, url="", via_type=kind,
-                  via_publisher=via_pub, via_url=via_url, licence=licence,
-                  note=f"file {path.rsplit('/', 1)[-1]} of the repository at commit {commit[:12]}")
+    return Record(
+        type="un_data",
+        title=title,
+        publisher=pub,
+        url="",
+        via_type=kind,
+        via_publisher=via_pub,
+        via_url=via_url,
+        licence=licence,
+        note=f"file {path.rsplit('/', 1)[-1]} of the repository at commit {commit[:12]}",
+    )
 
 
 SEED = Record(
     type="government_report",
     title="Trafficking in Persons Report 2011: Stopping Human Trafficking, Sexual Exploitation, "
-          "and Abuse by International Peacekeepers",
-    author="US Department of State", publisher="US Department of State", date="2011-06",
-    licence=US_GOV, note="section of the 2011 report on the UN, NATO and OSCE")
+    "and Abuse by International Peacekeepers",
+    author="US Department of State",
+    publisher="US Department of State",
+    date="2011-06",
+    licence=US_GOV,
+    note="section of the 2011 report on the UN, NATO and OSCE",
+)
 
 
 class Describer:
@@ -455,17 +611,27 @@ class Describer:
         try:
             return self.documents[symbol]
         except KeyError:
-            raise SystemExit(f"UN document {symbol} is not in un_sg_reports.csv or "
-                             "tools/provenance.py OTHER_UN_DOCUMENTS") from None
+            raise SystemExit(
+                f"UN document {symbol} is not in un_sg_reports.csv or "
+                "tools/provenance.py OTHER_UN_DOCUMENTS"
+            ) from None
 
     def for_document(self, doc: UNDocument) -> Record:
         note = CITED_BY.get(doc.symbol, doc.note)
-        return Record(type="un_document", title=doc.title, author=doc.author,
-                      publisher=doc.publisher, date=doc.date, document_symbol=doc.symbol,
-                      official_url=official_url(doc.symbol) if doc.symbol else "",
-                      licence=UN_TERMS, note=note,
-                      doc_label=f"{doc.kind} {doc.symbol}" if doc.symbol else
-                      f"the Secretary-General's report of {doc.date[:4]}")
+        return Record(
+            type="un_document",
+            title=doc.title,
+            author=doc.author,
+            publisher=doc.publisher,
+            date=doc.date,
+            document_symbol=doc.symbol,
+            official_url=official_url(doc.symbol) if doc.symbol else "",
+            licence=UN_TERMS,
+            note=note,
+            doc_label=f"{doc.kind} {doc.symbol}"
+            if doc.symbol
+            else f"the Secretary-General's report of {doc.date[:4]}",
+        )
 
     def report_by_label(self, label: str) -> UNDocument:
         """'A/73/744 (...)', 'same'... -> the report; '2025 report' -> the one without symbol."""
@@ -488,45 +654,69 @@ class Describer:
     @staticmethod
     def page(url: str, title: str = "", date: str = "", note: str = "") -> Record:
         publisher, kind, copy = host_of(url)
-        licence = (UN_TERMS if kind.startswith("un_") else
-                   US_GOV if kind == "government_report" else NO_LICENCE)
+        licence = (
+            UN_TERMS
+            if kind.startswith("un_")
+            else US_GOV
+            if kind == "government_report"
+            else NO_LICENCE
+        )
         t = title or title_from_url(url) or f"[{publisher} page]"
-        notes = [n for n in (note, "title taken from the page address" if t.startswith("[") and
-                             not title else "") if n]
-        return Record(type=kind, title=t, publisher=publisher, date=date or date_in_url(url),
-                      url=url, licence=licence, note="; ".join(notes), copy_of_document=copy)
+        notes = [
+            n
+            for n in (
+                note,
+                "title taken from the page address" if t.startswith("[") and not title else "",
+            )
+            if n
+        ]
+        return Record(
+            type=kind,
+            title=t,
+            publisher=publisher,
+            date=date or date_in_url(url),
+            url=url,
+            licence=licence,
+            note="; ".join(notes),
+            copy_of_document=copy,
+        )
 
     # ---------------------------------------------------------------- the dispatcher
     def describe(self, text: str) -> Record:
         text = SAME_AS.get(text, text)
         if "shared/seed/" in text:
-            return Record(**{k: v for k, v in asdict(SEED).items()})
+            return Record(**dict(asdict(SEED).items()))
         if text in MANUAL:
             rec = Record(**asdict(MANUAL[text]))
             if text.startswith("inferred:"):
                 base = self.for_document(self._document("A/70/729"))
                 base = self.via(base, "https://www.masress.com/shorouk/994691")
-                base.note = ("inferred by the compiler of the reference facts: the page lists nine "
-                             "countries with one allegation each but the ninth name is cut; Togo is "
-                             "the only one of the 21 countries named by AP and Reuters not otherwise "
-                             "assigned")
+                base.note = (
+                    "inferred by the compiler of the reference facts: the page lists nine "
+                    "countries with one allegation each but the ninth name is cut; Togo is "
+                    "the only one of the 21 countries named by AP and Reuters not otherwise "
+                    "assigned"
+                )
                 return base
             if not rec.licence:
-                rec.licence = (UN_TERMS if rec.type.startswith("un_") else NO_LICENCE)
+                rec.licence = UN_TERMS if rec.type.startswith("un_") else NO_LICENCE
             return rec
         if re.match(r"(IPIDataLab|owid|corinnee)/", text):
             return _repository(text)
         urls = urls_in(text)
 
         # "SYMBOL ... via URL", "SYMBOL as cited in URL"
-        m = re.match(r"(A/\d{2}/\d{3,4})(-era reporting| \(([^)]*)\))? (?:via|as cited in) (\S+)$",
-                     text)
+        m = re.match(
+            r"(A/\d{2}/\d{3,4})(-era reporting| \(([^)]*)\))? (?:via|as cited in) (\S+)$", text
+        )
         if m:
             symbol, _, qualifier, url = m.groups()
             if m.group(2) == "-era reporting":
                 # the page does not attribute its figures to the report: it is the source itself
-                return self.page(url, note=f"reports UN figures at the time of {symbol} without "
-                                           "naming the report")
+                return self.page(
+                    url,
+                    note=f"reports UN figures at the time of {symbol} without naming the report",
+                )
             rec = self.via(self.for_document(self._document(symbol)), url)
             if qualifier:
                 rec.note += f"; read: {qualifier}"
@@ -550,26 +740,47 @@ class Describer:
                 rec = self.for_document(self.reports["SG report 2025"])
                 return self.via(rec, url)
             p = NAMED_PRIMARIES[desc]
-            rec = Record(type=p.type, title=p.title, author=p.author, publisher=p.publisher,
-                         date=p.date, url=p.url, note=p.note, doc_label=p.label,
-                         licence=UN_TERMS if p.type.startswith("un_") else NO_LICENCE)
+            rec = Record(
+                type=p.type,
+                title=p.title,
+                author=p.author,
+                publisher=p.publisher,
+                date=p.date,
+                url=p.url,
+                note=p.note,
+                doc_label=p.label,
+                licence=UN_TERMS if p.type.startswith("un_") else NO_LICENCE,
+            )
             rec = self.via(rec, url)
             if desc == "UN conduct factsheet":
                 rec.via_date = "2017-04-12"  # the page's date line
             return rec
 
         # UN DPO "Women in peacekeeping" page versions
-        m = re.search(r"Women in peacekeeping\W+.*?(\d{4})( version|, 2020 and 2022 versions)", text)
+        m = re.search(
+            r"Women in peacekeeping\W+.*?(\d{4})( version|, 2020 and 2022 versions)", text
+        )
         if m and "peacekeeping.un.org" in text:
-            versions = "2019, 2020 and 2022 versions" if "2022 versions" in text else \
-                f"{m.group(1)} version"
-            rec = Record(type="un_news", title=f"Women in peacekeeping (web page, {versions})",
-                         publisher=DPO, date=m.group(1), url=DPO_PAGE, licence=UN_TERMS)
+            versions = (
+                "2019, 2020 and 2022 versions"
+                if "2022 versions" in text
+                else f"{m.group(1)} version"
+            )
+            rec = Record(
+                type="un_news",
+                title=f"Women in peacekeeping (web page, {versions})",
+                publisher=DPO,
+                date=m.group(1),
+                url=DPO_PAGE,
+                licence=UN_TERMS,
+            )
             if "archived cop" in text:
                 rec.note = "read in archived copies of the page"
             if "as reproduced by" in text:
-                rec.via_type, rec.via_publisher = "web_mirror", \
-                    "acelebrationofwomen.org (2015) and issi.org.pk (reproductions)"
+                rec.via_type, rec.via_publisher = (
+                    "web_mirror",
+                    "acelebrationofwomen.org (2015) and issi.org.pk (reproductions)",
+                )
                 rec.note = "read in reproductions of the page"
             return rec
 
@@ -581,29 +792,40 @@ class Describer:
             return rec
 
         if text.startswith("https://www.enca.com/") and "IED-15-001" in text:
-            rec = Record(type="un_document",
-                         title="Evaluation of the enforcement and remedial assistance efforts for "
-                               "sexual exploitation and abuse by the United Nations and related "
-                               "personnel in peacekeeping operations (assignment IED-15-001)",
-                         author="United Nations Office of Internal Oversight Services",
-                         publisher="United Nations Office of Internal Oversight Services, "
-                                   "Inspection and Evaluation Division",
-                         date="2015-05-15", licence=UN_TERMS,
-                         doc_label="OIOS evaluation IED-15-001")
+            rec = Record(
+                type="un_document",
+                title="Evaluation of the enforcement and remedial assistance efforts for "
+                "sexual exploitation and abuse by the United Nations and related "
+                "personnel in peacekeeping operations (assignment IED-15-001)",
+                author="United Nations Office of Internal Oversight Services",
+                publisher="United Nations Office of Internal Oversight Services, "
+                "Inspection and Evaluation Division",
+                date="2015-05-15",
+                licence=UN_TERMS,
+                doc_label="OIOS evaluation IED-15-001",
+            )
             return self.via(rec, urls[0])
 
         if "everycrsreport.com/reports/IF10419" in text:
-            rec = Record(type="government_report", title="[In Focus IF10419]",
-                         author="Congressional Research Service",
-                         publisher="US Congressional Research Service", licence=US_GOV,
-                         doc_label="CRS In Focus IF10419")
+            rec = Record(
+                type="government_report",
+                title="[In Focus IF10419]",
+                author="Congressional Research Service",
+                publisher="US Congressional Research Service",
+                licence=US_GOV,
+                doc_label="CRS In Focus IF10419",
+            )
             return self.via(rec, urls[0])
 
         if text.startswith("SIPRI Policy Paper 47"):
-            rec = Record(type="academic", title="SIPRI Policy Paper 47",
-                         author="Smit and Tidblad-Lundholm",
-                         publisher="Stockholm International Peace Research Institute (SIPRI)",
-                         date="2018-10", licence=NO_LICENCE)
+            rec = Record(
+                type="academic",
+                title="SIPRI Policy Paper 47",
+                author="Smit and Tidblad-Lundholm",
+                publisher="Stockholm International Peace Research Institute (SIPRI)",
+                date="2018-10",
+                licence=NO_LICENCE,
+            )
             return self.via(rec, urls[0])
 
         if text.startswith("SIPRI topical backgrounder 2019"):
@@ -612,8 +834,9 @@ class Describer:
         if text.startswith("UN Tribune 2013-06-24"):
             rec = self.page(urls[0], date="2013-06-24")
             if "PeaceWomen" in text:
-                rec.note = "; ".join(filter(None, [rec.note, "PeaceWomen also gives an excerpt "
-                                                   "of the UN statement"]))
+                rec.note = "; ".join(
+                    filter(None, [rec.note, "PeaceWomen also gives an excerpt of the UN statement"])
+                )
             return rec
 
         if len(urls) == 1:
@@ -628,14 +851,19 @@ class Describer:
                 title = f"Trafficking in Persons Report {date}"
             rec = self.page(urls[0], title=title, date=date)
             extra = re.sub(r"https?://\S+", "", text).strip(" ();")
-            extra = extra.removeprefix("Better World Campaign").removeprefix(
-                "UN Women Global Study on 1325 web page").removeprefix("Women's eNews 2009-03")
+            extra = (
+                extra.removeprefix("Better World Campaign")
+                .removeprefix("UN Women Global Study on 1325 web page")
+                .removeprefix("Women's eNews 2009-03")
+            )
             extra = extra.strip(" ();")
             if extra:
                 rec.note = "; ".join(filter(None, [rec.note, extra]))
             if text.startswith("UN Women Global Study"):
-                rec.title = "Global Study on the implementation of resolution 1325: keeping peace " \
-                            "(web page)"
+                rec.title = (
+                    "Global Study on the implementation of resolution 1325: keeping peace "
+                    "(web page)"
+                )
                 rec.note = ""
             return rec
         raise SystemExit(f"no rule describes the source text {text!r}")
@@ -658,17 +886,36 @@ def confidence(reference: str, rec: Record) -> str:
 
 # reference locators that name the report a page quotes: "quotes A/67/766 para 15"
 QUOTED = re.compile(r"(quotes|paraphrases|summary of|AFP on) (A/\d{2}/\d{3,4})\b(?: para (\d+))?")
-GENERIC_LOCATORS = {"", "UN News quoting report", "UN News summary of SG report",
-                    "report text quoted", "UN conduct factsheet", "seed text"}
-VIA_KIND = {"press_agency": "wire story", "newspaper": "article", "ngo_report": "NGO page",
-            "un_news": "UN page", "un_document": "UN publication", "un_data": "UN data",
-            "academic": "research page", "government_report": "government page",
-            "web_mirror": "copy page"}
-NO_FINER = {"newspaper": "text of the article", "press_agency": "text of the wire story",
-            "web_mirror": "text of the page", "ngo_report": "text of the page",
-            "academic": "text of the page", "un_news": "text of the UN page",
-            "un_data": "the data", "un_document": "text of the document",
-            "government_report": "text of the report section (web page)"}
+GENERIC_LOCATORS = {
+    "",
+    "UN News quoting report",
+    "UN News summary of SG report",
+    "report text quoted",
+    "UN conduct factsheet",
+    "seed text",
+}
+VIA_KIND = {
+    "press_agency": "wire story",
+    "newspaper": "article",
+    "ngo_report": "NGO page",
+    "un_news": "UN page",
+    "un_document": "UN publication",
+    "un_data": "UN data",
+    "academic": "research page",
+    "government_report": "government page",
+    "web_mirror": "copy page",
+}
+NO_FINER = {
+    "newspaper": "text of the article",
+    "press_agency": "text of the wire story",
+    "web_mirror": "text of the page",
+    "ngo_report": "text of the page",
+    "academic": "text of the page",
+    "un_news": "text of the UN page",
+    "un_data": "the data",
+    "un_document": "text of the document",
+    "government_report": "text of the report section (web page)",
+}
 
 
 def locator(reference: str, rec: Record) -> str:
@@ -685,12 +932,19 @@ def locator(reference: str, rec: Record) -> str:
     parts: list[str] = []
     quoted = QUOTED.match(ref)
     if rec.doc_label and quoted and quoted.group(2) == rec.document_symbol:
-        verb = {"quotes": "quoted", "paraphrases": "paraphrased", "summary of": "summarised",
-                "AFP on": "reported by AFP"}[quoted.group(1)]
+        verb = {
+            "quotes": "quoted",
+            "paraphrases": "paraphrased",
+            "summary of": "summarised",
+            "AFP on": "reported by AFP",
+        }[quoted.group(1)]
         para = quoted.group(3)
-        parts.append(f"{rec.doc_label}, para. {para} ({verb})" if para else
-                     f"{rec.doc_label} (paragraph not read; {verb})")
-        ref = ref[quoted.end():].strip(" ;")
+        parts.append(
+            f"{rec.doc_label}, para. {para} ({verb})"
+            if para
+            else f"{rec.doc_label} (paragraph not read; {verb})"
+        )
+        ref = ref[quoted.end() :].strip(" ;")
     elif rec.doc_label:
         read = "paragraph not read" if rec.document_symbol else "no finer locator"
         parts.append(f"{rec.doc_label} ({read})")

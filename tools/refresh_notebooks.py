@@ -41,21 +41,26 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 
 def cells_of(nb) -> list[tuple[str, str, tuple[str, ...]]]:
     """What must agree between the two files: each cell's type, source and tags."""
-    return [(c.cell_type, c.source.strip("\n"), tuple(c.metadata.get("tags", []))) for c in nb.cells]
+    return [
+        (c.cell_type, c.source.strip("\n"), tuple(c.metadata.get("tags", []))) for c in nb.cells
+    ]
 
 
 def build(py: Path) -> nbformat.NotebookNode:
     """The notebook described by a py:percent file, with the project's kernelspec."""
     nb = jupytext.read(py)
-    nb.metadata = nbformat.from_dict({
-        "kernelspec": KERNELSPEC,
-        "jupytext": {"formats": "ipynb,py:percent"},
-        "language_info": {"name": "python"},
-    })
+    nb.metadata = nbformat.from_dict(
+        {
+            "kernelspec": KERNELSPEC,
+            "jupytext": {"formats": "ipynb,py:percent"},
+            "language_info": {"name": "python"},
+        }
+    )
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i:02d}"  # stable ids: a refresh does not churn them
         cell.metadata = nbformat.from_dict(
-            {"tags": cell.metadata["tags"]} if cell.metadata.get("tags") else {})
+            {"tags": cell.metadata["tags"]} if cell.metadata.get("tags") else {}
+        )
     return nb
 
 
@@ -65,8 +70,12 @@ def merged_streams(outputs: list) -> list:
     merged: list = []
     for out in outputs:
         prev = merged[-1] if merged else None
-        if (out.get("output_type") == "stream" and prev is not None
-                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+        if (
+            out.get("output_type") == "stream"
+            and prev is not None
+            and prev.get("output_type") == "stream"
+            and prev.get("name") == out.get("name")
+        ):
             prev["text"] = prev["text"] + out["text"]
         else:
             merged.append(out)
@@ -75,8 +84,9 @@ def merged_streams(outputs: list) -> list:
 
 def refresh(py: Path) -> Path:
     nb = build(py)
-    NotebookClient(nb, kernel_name="python3", timeout=1200,
-                   resources={"metadata": {"path": str(py.parent)}}).execute()
+    NotebookClient(
+        nb, kernel_name="python3", timeout=1200, resources={"metadata": {"path": str(py.parent)}}
+    ).execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
@@ -99,8 +109,10 @@ def copy_sources(py: Path) -> bool:
     stored = nbformat.read(target, as_version=4)
     shape = [(c[0], c[2]) for c in cells_of(built)]
     if shape != [(c[0], c[2]) for c in cells_of(stored)]:
-        raise ValueError(f"{target.name}: cells differ in number, type or tags from {py.name}; "
-                         f"run `python tools/refresh_notebooks.py notebooks/{py.name}`")
+        raise ValueError(
+            f"{target.name}: cells differ in number, type or tags from {py.name}; "
+            f"run `python tools/refresh_notebooks.py notebooks/{py.name}`"
+        )
     if cells_of(built) == cells_of(stored):
         return False
     for new, old in zip(built.cells, stored.cells):
@@ -123,8 +135,10 @@ def out_of_step() -> list[str]:
         built = cells_of(build(NOTEBOOKS / f"{stem}.py"))
         stored = cells_of(nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4))
         if built != stored:
-            problems.append(f"{stem}: the .ipynb cells differ from {stem}.py; run "
-                            f"`python tools/refresh_notebooks.py notebooks/{stem}.py`")
+            problems.append(
+                f"{stem}: the .ipynb cells differ from {stem}.py; run "
+                f"`python tools/refresh_notebooks.py notebooks/{stem}.py`"
+            )
     return problems
 
 
@@ -137,14 +151,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*", type=Path)
     ap.add_argument("--check", action="store_true", help="only report .py/.ipynb disagreements")
-    ap.add_argument("--sources-only", action="store_true",
-                    help="copy cell sources into the .ipynb without executing (after formatting)")
+    ap.add_argument(
+        "--sources-only",
+        action="store_true",
+        help="copy cell sources into the .ipynb without executing (after formatting)",
+    )
     args = ap.parse_args(argv)
     if args.check:
         problems = out_of_step()
         print("\n".join(problems) or "every .ipynb matches its .py")
         return 1 if problems else 0
-    targets = [p.resolve().with_suffix(".py") for p in args.notebooks] or sorted(NOTEBOOKS.glob("*.py"))
+    targets = [p.resolve().with_suffix(".py") for p in args.notebooks] or sorted(
+        NOTEBOOKS.glob("*.py")
+    )
     if args.sources_only:
         try:
             for t in targets:
@@ -162,9 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         missing = registry.pinned_missing()
         blocked = [t.name for t in targets if missing and uses_real_data(t)]
         if blocked:
-            print(f"not refreshed: {', '.join(blocked)} read the pinned real files and "
-                  f"{', '.join(missing)} are not in {registry.paths.external_dir()}",
-                  file=sys.stderr)
+            print(
+                f"not refreshed: {', '.join(blocked)} read the pinned real files and "
+                f"{', '.join(missing)} are not in {registry.paths.external_dir()}",
+                file=sys.stderr,
+            )
             return 1
         for t in targets:
             refresh(t)

@@ -39,9 +39,24 @@ _SUBMODULES = {
 __all__ = ["__version__", "load", "datasets", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import (curated, errors, missions, notebook, overview, panel,  # noqa: F401
-                   participation, paths, plots, readers, response, results, runner, sources,
-                   stats, trends)
+    from . import (  # noqa: F401
+        curated,
+        errors,
+        missions,
+        notebook,
+        overview,
+        panel,
+        participation,
+        paths,
+        plots,
+        readers,
+        response,
+        results,
+        runner,
+        sources,
+        stats,
+        trends,
+    )
 
 
 def load(name, preferred=True, path=None):

@@ -43,21 +43,59 @@ import traceback
 # Imported once by the server. Not pkoresearch.plots: it chooses its backend by asking whether it
 # runs inside a kernel, and sets the theme, at import; a notebook's own import must do that.
 PRELOAD = (
-    "numpy", "scipy", "scipy.stats", "scipy.special", "scipy.optimize", "pandas",
-    "matplotlib", "matplotlib.pyplot", "matplotlib.backends.backend_agg", "matplotlib.ticker",
-    "matplotlib.patches", "seaborn", "statsmodels.api", "statsmodels.formula.api",
-    "statsmodels.duration.survfunc", "statsmodels.stats.proportion", "pandera.pandas",
-    "country_converter", "yaml",
-    "IPython", "IPython.core.interactiveshell", "ipykernel.kernelapp", "ipykernel.ipkernel",
-    "ipykernel.zmqshell", "ipykernel.comm", "ipykernel.debugger", "jupyter_client.session",
-    "IPython.core.debugger", "IPython.core.completerlib", "IPython.extensions.storemagic",
-    "sqlite3", "psutil", "tornado.platform.asyncio",
-    "pkoresearch", "pkoresearch.errors", "pkoresearch.paths", "pkoresearch.registry",
-    "pkoresearch.sources", "pkoresearch.curated", "pkoresearch.countries", "pkoresearch.coverage",
-    "pkoresearch.missions", "pkoresearch.notebook", "pkoresearch.results", "pkoresearch.stats",
-    "pkoresearch.trends", "pkoresearch.participation", "pkoresearch.response",
-    "pkoresearch.panel", "pkoresearch.overview", "pkoresearch.readers",
-    "pkoresearch.readers.un_conduct", "pkoresearch.readers.un_gender",
+    "numpy",
+    "scipy",
+    "scipy.stats",
+    "scipy.special",
+    "scipy.optimize",
+    "pandas",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "matplotlib.backends.backend_agg",
+    "matplotlib.ticker",
+    "matplotlib.patches",
+    "seaborn",
+    "statsmodels.api",
+    "statsmodels.formula.api",
+    "statsmodels.duration.survfunc",
+    "statsmodels.stats.proportion",
+    "pandera.pandas",
+    "country_converter",
+    "yaml",
+    "IPython",
+    "IPython.core.interactiveshell",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.comm",
+    "ipykernel.debugger",
+    "jupyter_client.session",
+    "IPython.core.debugger",
+    "IPython.core.completerlib",
+    "IPython.extensions.storemagic",
+    "sqlite3",
+    "psutil",
+    "tornado.platform.asyncio",
+    "pkoresearch",
+    "pkoresearch.errors",
+    "pkoresearch.paths",
+    "pkoresearch.registry",
+    "pkoresearch.sources",
+    "pkoresearch.curated",
+    "pkoresearch.countries",
+    "pkoresearch.coverage",
+    "pkoresearch.missions",
+    "pkoresearch.notebook",
+    "pkoresearch.results",
+    "pkoresearch.stats",
+    "pkoresearch.trends",
+    "pkoresearch.participation",
+    "pkoresearch.response",
+    "pkoresearch.panel",
+    "pkoresearch.overview",
+    "pkoresearch.readers",
+    "pkoresearch.readers.un_conduct",
+    "pkoresearch.readers.un_gender",
     "pkoresearch.readers.un_contributions",
 )
 
@@ -130,9 +168,17 @@ def main(fd: int) -> None:
     gc.collect()
     gc.freeze()
     # nothing the children inherit may be running: threads would be missing in the child
-    _send(sock, {"ready": True, "pid": os.getpid(), "preloaded": done, "failed": failed,
-                 "threads": threading.active_count(),
-                 "seconds": round(time.perf_counter() - t0, 3)})
+    _send(
+        sock,
+        {
+            "ready": True,
+            "pid": os.getpid(),
+            "preloaded": done,
+            "failed": failed,
+            "threads": threading.active_count(),
+            "seconds": round(time.perf_counter() - t0, 3),
+        },
+    )
     children: set[int] = set()
     try:
         while True:
@@ -193,8 +239,9 @@ def _fork(req: dict, fds: list[int], sock: socket.socket, added: dict[str, str])
     return {"pid": pid}
 
 
-def _child(req: dict, fds: list[int], sock: socket.socket, ready_w: int, server: int,
-           added: dict[str, str]) -> None:
+def _child(
+    req: dict, fds: list[int], sock: socket.socket, ready_w: int, server: int, added: dict[str, str]
+) -> None:
     """Set up the forked process as a cold kernel would be, then run the ipykernel."""
     try:
         os.setsid()

@@ -85,8 +85,10 @@ def _items(source: Any) -> list[tuple[str, Any]]:
         return [("file", (source.path, type(source).__name__))]
     if isinstance(source, Iterable):
         return [item for s in source for item in _items(s)]
-    raise TypeError(f"source: found {type(source).__name__}; expected source ids, a frame with a "
-                    "source_id column, a reader's result, a file path or a sentence")
+    raise TypeError(
+        f"source: found {type(source).__name__}; expected source ids, a frame with a "
+        "source_id column, a reader's result, a file path or a sentence"
+    )
 
 
 def _short(records: pd.DataFrame) -> list[str]:
@@ -116,14 +118,18 @@ def source_text(source: Any) -> str:
 
     items = _items(source)
     ids = list(dict.fromkeys(v for k, v in items if k == "id"))
-    bib = sources.bibliography(ids) if ids else pd.DataFrame(
-        columns=["source_id", "primary", "document_symbol"])
+    bib = (
+        sources.bibliography(ids)
+        if ids
+        else pd.DataFrame(columns=["source_id", "primary", "document_symbol"])
+    )
     cat = sources.catalogue().set_index("source_id")
     symbols = list(dict.fromkeys(s for s in bib["document_symbol"] if s))
     primary, secondary = [], []
     if symbols:
-        primary.append(("UN document " if len(symbols) == 1 else "UN documents ")
-                       + ", ".join(symbols))
+        primary.append(
+            ("UN document " if len(symbols) == 1 else "UN documents ") + ", ".join(symbols)
+        )
     for kind, value in items:
         if kind == "text":
             primary.append(value.rstrip("."))

@@ -11,7 +11,6 @@ import textwrap
 import warnings
 from pathlib import Path
 
-
 from . import __version__, paths
 from .errors import PkoError
 
@@ -44,8 +43,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.notebooks:
         runs = runner.runs_for([Path(n).name for n in args.notebooks], overrides)
     else:
-        runs = runner.with_overrides(runner.load_runs(args.runs or nb_dir / "runs.yaml"),
-                                     overrides)
+        runs = runner.with_overrides(runner.load_runs(args.runs or nb_dir / "runs.yaml"), overrides)
     closer = None
     executor = None
     if args.executor == "dask":
@@ -54,10 +52,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
             return 2
         executor, closer = runner.dask_executor(args.scheduler)
     try:
-        manifest = runner.run_batch(runs, output=args.output, jobs=args.jobs,
-                                    html_report=args.html, timeout=args.timeout,
-                                    executor=executor, notebooks=nb_dir, wait=args.wait,
-                                    warm_start=False if args.cold else None)
+        manifest = runner.run_batch(
+            runs,
+            output=args.output,
+            jobs=args.jobs,
+            html_report=args.html,
+            timeout=args.timeout,
+            executor=executor,
+            notebooks=nb_dir,
+            wait=args.wait,
+            warm_start=False if args.cold else None,
+        )
     except runner.BatchStopped as exc:
         print(f"pkoresearch run: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -66,15 +71,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
             closer()
     out = Path(args.output).resolve()
     failed = [r for r in manifest["runs"] if r["status"] != "ok"]
-    print(f"{len(manifest['runs']) - len(failed)} of {len(manifest['runs'])} run(s) succeeded in "
-          f"{manifest['duration_s']:.1f} s; report: {out / 'index.html'}")
+    print(
+        f"{len(manifest['runs']) - len(failed)} of {len(manifest['runs'])} run(s) succeeded in "
+        f"{manifest['duration_s']:.1f} s; report: {out / 'index.html'}"
+    )
     for r in failed:
         err = r.get("error", {})
         cell = f" (cell {err['exec_count']})" if err.get("exec_count") else ""
-        kept = ("last good report kept in " + str(out / "runs" / r["folder"])
-                if (out / "runs" / r["folder"]).is_dir() else "no earlier report")
-        print(f"FAILED {r['name']}{cell}: {err.get('message', '')}; {kept}; "
-              f"executed notebook in {out / 'failed' / r['folder']}", file=sys.stderr)
+        kept = (
+            "last good report kept in " + str(out / "runs" / r["folder"])
+            if (out / "runs" / r["folder"]).is_dir()
+            else "no earlier report"
+        )
+        print(
+            f"FAILED {r['name']}{cell}: {err.get('message', '')}; {kept}; "
+            f"executed notebook in {out / 'failed' / r['folder']}",
+            file=sys.stderr,
+        )
     for r in manifest["runs"]:
         if r["status"] == "ok" and r.get("retried"):
             print(f"RETRIED {r['name']}: {r['retried']}; its report is complete", file=sys.stderr)
@@ -110,21 +123,50 @@ def _cmd_data(args: argparse.Namespace) -> int:
     d = datasets()
     years = ["" if isna(a) else f"{a}-{b}" for a, b in zip(d["first_year"], d["last_year"])]
     own_file = (d["file"] == d["dataset"] + ".csv").all()
-    print(textwrap.fill("Bundled datasets" + (" (files in data/, named <dataset>.csv)"
-                                              if own_file else "")
-                        + "; their sources: pkoresearch data cite NAME", width))
-    cols = [d["dataset"], d["rows"], d["preferred_rows"], years, d["sources"],
-            *([] if own_file else [d["file"]]), d["description"]]
-    headers = ["dataset", "rows", "preferred", "years", "sources",
-               *([] if own_file else ["file"]), "description"]
-    print(text_table(list(zip(*cols)), headers, width=width, wrap=len(headers) - 1,
-                     right=[1, 2, 4]))
-    print("\n" + textwrap.fill("Real data files (pkoresearch data fetch NAME | import DIR | "
-                              "status):", width))
-    rows = [(e.name, "cached" if registry.cached(e.name) else "not cached", e.title)
-            for e in registry.ENTRIES]
-    print(text_table(rows, ["dataset", "state", "title"], width=width, wrap=2,
-                     indent=2).split("\n", 1)[1])
+    print(
+        textwrap.fill(
+            "Bundled datasets"
+            + (" (files in data/, named <dataset>.csv)" if own_file else "")
+            + "; their sources: pkoresearch data cite NAME",
+            width,
+        )
+    )
+    cols = [
+        d["dataset"],
+        d["rows"],
+        d["preferred_rows"],
+        years,
+        d["sources"],
+        *([] if own_file else [d["file"]]),
+        d["description"],
+    ]
+    headers = [
+        "dataset",
+        "rows",
+        "preferred",
+        "years",
+        "sources",
+        *([] if own_file else ["file"]),
+        "description",
+    ]
+    print(
+        text_table(list(zip(*cols)), headers, width=width, wrap=len(headers) - 1, right=[1, 2, 4])
+    )
+    print(
+        "\n"
+        + textwrap.fill(
+            "Real data files (pkoresearch data fetch NAME | import DIR | status):", width
+        )
+    )
+    rows = [
+        (e.name, "cached" if registry.cached(e.name) else "not cached", e.title)
+        for e in registry.ENTRIES
+    ]
+    print(
+        text_table(rows, ["dataset", "state", "title"], width=width, wrap=2, indent=2).split(
+            "\n", 1
+        )[1]
+    )
     return 0
 
 
@@ -138,16 +180,21 @@ def _size(n: int) -> str:
 
 def _describe(c) -> str:
     check = "pinned sha256 verified" if c.pinned else "unpinned: sha256 recorded"
-    return (f"{c.name}: {c.path.name} ({_size(c.size)}), sha256 {c.sha256} ({check}); "
-            f"{c.method}ed from {c.source}, {c.retrieved}")
+    return (
+        f"{c.name}: {c.path.name} ({_size(c.size)}), sha256 {c.sha256} ({check}); "
+        f"{c.method}ed from {c.source}, {c.retrieved}"
+    )
 
 
 def _cmd_data_fetch(args: argparse.Namespace) -> int:
     from . import registry
 
     if not args.names and not args.all:
-        print("pkoresearch data fetch: name the datasets to fetch, or --all; the registry has: "
-              + ", ".join(registry.names()), file=sys.stderr)
+        print(
+            "pkoresearch data fetch: name the datasets to fetch, or --all; the registry has: "
+            + ", ".join(registry.names()),
+            file=sys.stderr,
+        )
         return 2
     chosen = registry.names() if args.all else [registry.get(n).name for n in args.names]
     failed = 0
@@ -179,9 +226,11 @@ def _cmd_data_import(args: argparse.Namespace) -> int:
     if report.rejected:
         return 1
     if not report.imported and not report.already:
-        print(f"pkoresearch data import: no registry file found in {report.folder}; expected "
-              "files such as " + ", ".join(e.filename for e in registry.ENTRIES[:2]),
-              file=sys.stderr)
+        print(
+            f"pkoresearch data import: no registry file found in {report.folder}; expected "
+            "files such as " + ", ".join(e.filename for e in registry.ENTRIES[:2]),
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -211,8 +260,11 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
     dest = Path(args.folder).expanduser().resolve()
     clash = [f.name for f in files if (dest / f.name).exists()]
     if clash and not args.force:
-        print(f"pkoresearch notebooks: {dest} already has {', '.join(clash)}; expected an empty "
-              "or new folder (or --force to overwrite)", file=sys.stderr)
+        print(
+            f"pkoresearch notebooks: {dest} already has {', '.join(clash)}; expected an empty "
+            "or new folder (or --force to overwrite)",
+            file=sys.stderr,
+        )
         return 2
     dest.mkdir(parents=True, exist_ok=True)
     for f in files:
@@ -236,8 +288,11 @@ def _cite(name: str | None, style: str) -> int:
     elif name in set(sources.catalogue()["source_id"]):
         cited = [name]
     else:
-        print(f"pkoresearch data cite: found {name!r}; expected a dataset ({', '.join(SPECS)}) "
-              "or a source id from sources.csv", file=sys.stderr)
+        print(
+            f"pkoresearch data cite: found {name!r}; expected a dataset ({', '.join(SPECS)}) "
+            "or a source id from sources.csv",
+            file=sys.stderr,
+        )
         return 2
     sys.stdout.write(sources.export(cited, style=style))
     return 0
@@ -252,19 +307,26 @@ def _check(path: Path, dataset: str | None) -> int:
     from .readers import un_conduct, un_contributions, un_gender
 
     readers = {  # the third-party formats: reader, and a one-line summary of what it read
-        "un_table_of_allegations": (un_conduct.read_table_of_allegations,
-                                    lambda t: f"{len(t.allegations)} allegations"),
-        "un_gender_statistics": (un_gender.read_gender_statistics,
-                                 lambda g: f"{g.report['rows_used']} rows used "
-                                           f"({json.dumps(g.report)})"),
-        "un_contributions_mission_month": (un_contributions.read_mission_month,
-                                           lambda c: f"{len(c.counts)} mission-months, "
-                                                     f"{c.coverage.label()}"),
-        "un_contributions_odp": (un_contributions.read_contributions_by_gender,
-                                 lambda c: f"{len(c.counts)} rows, {c.coverage.label()}"),
-        "un_contributions_country_year": (un_contributions.read_country_mission_year,
-                                          lambda c: f"{len(c.counts)} rows; years unverified "
-                                                    "without the mission x month file"),
+        "un_table_of_allegations": (
+            un_conduct.read_table_of_allegations,
+            lambda t: f"{len(t.allegations)} allegations",
+        ),
+        "un_gender_statistics": (
+            un_gender.read_gender_statistics,
+            lambda g: f"{g.report['rows_used']} rows used ({json.dumps(g.report)})",
+        ),
+        "un_contributions_mission_month": (
+            un_contributions.read_mission_month,
+            lambda c: f"{len(c.counts)} mission-months, {c.coverage.label()}",
+        ),
+        "un_contributions_odp": (
+            un_contributions.read_contributions_by_gender,
+            lambda c: f"{len(c.counts)} rows, {c.coverage.label()}",
+        ),
+        "un_contributions_country_year": (
+            un_contributions.read_country_mission_year,
+            lambda c: f"{len(c.counts)} rows; years unverified without the mission x month file",
+        ),
     }
     from .readers._checks import check_file, check_text
 
@@ -301,18 +363,25 @@ def _check(path: Path, dataset: str | None) -> int:
                 elif {c.lower() for c in un_contributions.YEAR_COLUMNS} <= lower:
                     kind = "un_contributions_country_year"
                 else:
-                    kind = next((n for n, s in SPECS.items() if set(s.column_names) == set(header)),
-                                None)
+                    kind = next(
+                        (n for n, s in SPECS.items() if set(s.column_names) == set(header)), None
+                    )
         except (OSError, ValueError) as exc:
             print(f"{path}: cannot read ({exc})", file=sys.stderr)
             return 1
     if kind is None:
-        print(f"{path}: the header matches no curated table and no UN format; name one with "
-              f"--dataset ({', '.join([*sorted(SPECS), *readers])})", file=sys.stderr)
+        print(
+            f"{path}: the header matches no curated table and no UN format; name one with "
+            f"--dataset ({', '.join([*sorted(SPECS), *readers])})",
+            file=sys.stderr,
+        )
         return 1
     if kind not in readers and kind not in SPECS:
-        print(f"{path}: --dataset {kind!r} is not a format this command checks; expected one of "
-              f"{', '.join([*sorted(SPECS), *readers])}", file=sys.stderr)
+        print(
+            f"{path}: --dataset {kind!r} is not a format this command checks; expected one of "
+            f"{', '.join([*sorted(SPECS), *readers])}",
+            file=sys.stderr,
+        )
         return 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -341,16 +410,21 @@ def _cmd_kernel(args: argparse.Namespace) -> int:
     from ipykernel.kernelspec import install
 
     prefix = sys.prefix if args.sys_prefix else args.prefix
-    where = install(user=prefix is None, prefix=prefix, kernel_name="pkoresearch",
-                    display_name="Python (pkoresearch)")
+    where = install(
+        user=prefix is None,
+        prefix=prefix,
+        kernel_name="pkoresearch",
+        display_name="Python (pkoresearch)",
+    )
     print(f"installed kernel 'Python (pkoresearch)' in {where}")
     return 0
 
 
 def _data_parser(sub) -> argparse._SubParsersAction:
     """``pkoresearch data [ACTION]``: one sub-command per action, each with its own function."""
-    p = sub.add_parser("data", help="bundled datasets and real data files: check, fetch, import, "
-                                    "status, cite")
+    p = sub.add_parser(
+        "data", help="bundled datasets and real data files: check, fetch, import, status, cite"
+    )
     p.set_defaults(func=_cmd_data)
     actions = p.add_subparsers(dest="action", metavar="ACTION")
 
@@ -359,16 +433,19 @@ def _data_parser(sub) -> argparse._SubParsersAction:
     a.add_argument("--dataset", help="curated dataset name or UN format the file should match")
     a.set_defaults(func=_cmd_data_check)
 
-    a = actions.add_parser("fetch", help="download real data files into the cache, checking "
-                                         "their sha256")
+    a = actions.add_parser(
+        "fetch", help="download real data files into the cache, checking their sha256"
+    )
     a.add_argument("names", nargs="*", metavar="NAME", help="registry datasets (see `data status`)")
     a.add_argument("--all", action="store_true", help="every dataset in the registry")
     a.add_argument("--force", action="store_true", help="download again even when cached")
     a.add_argument("--retries", type=int, default=3, help="retries after a failed transfer")
     a.set_defaults(func=_cmd_data_fetch)
 
-    a = actions.add_parser("import", help="offline: copy real data files from a folder into the "
-                                          "cache, checking their sha256")
+    a = actions.add_parser(
+        "import",
+        help="offline: copy real data files from a folder into the cache, checking their sha256",
+    )
     a.add_argument("folder", metavar="DIR", help="folder holding downloaded files")
     a.add_argument("names", nargs="*", metavar="NAME", help="only these datasets")
     a.set_defaults(func=_cmd_data_import)
@@ -376,11 +453,18 @@ def _data_parser(sub) -> argparse._SubParsersAction:
     a = actions.add_parser("status", help="what is cached, from where, when, and its sha256")
     a.set_defaults(func=_cmd_data_status)
 
-    a = actions.add_parser("cite", help="citations of the sources behind a dataset (or of one "
-                                        "source id), primary documents first")
+    a = actions.add_parser(
+        "cite",
+        help="citations of the sources behind a dataset (or of one "
+        "source id), primary documents first",
+    )
     a.add_argument("name", metavar="NAME", help="a bundled dataset or a source id")
-    a.add_argument("--format", choices=["text", "bibtex", "csl-json"], default="text",
-                   help="citation format (default text)")
+    a.add_argument(
+        "--format",
+        choices=["text", "bibtex", "csl-json"],
+        default="text",
+        help="citation format (default text)",
+    )
     a.set_defaults(func=lambda args: _cite(args.name, args.format))
     return actions
 
@@ -391,32 +475,66 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="execute notebooks in batch with papermill")
-    p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
-                   help="notebook file names in notebooks/ (default: every run in --runs)")
+    p.add_argument(
+        "notebooks",
+        nargs="*",
+        metavar="NOTEBOOK",
+        help="notebook file names in notebooks/ (default: every run in --runs)",
+    )
     p.add_argument("--runs", help="run matrix (default notebooks/runs.yaml)")
-    p.add_argument("--notebooks", dest="notebooks_dir", metavar="DIR",
-                   help="folder of the notebooks (default: the checkout's or the shipped ones)")
-    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                   help="set a parameter for every run (VALUE read as YAML data)")
+    p.add_argument(
+        "--notebooks",
+        dest="notebooks_dir",
+        metavar="DIR",
+        help="folder of the notebooks (default: the checkout's or the shipped ones)",
+    )
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="set a parameter for every run (VALUE read as YAML data)",
+    )
     p.add_argument("--jobs", "-j", type=int, default=1, help="runs executed at once")
     p.add_argument("--output", "-o", default="reports", help="output folder (default reports/)")
-    p.add_argument("--html", action=argparse.BooleanOptionalAction, default=True,
-                   help="write an HTML copy of each executed notebook")
-    p.add_argument("--timeout", type=float, default=None,
-                   help="seconds allowed per cell, more than 0 (default: no limit)")
-    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                   help="when another run is writing to the output folder, wait this long for "
-                        "it (default 0: stop with a message)")
+    p.add_argument(
+        "--html",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write an HTML copy of each executed notebook",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds allowed per cell, more than 0 (default: no limit)",
+    )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when another run is writing to the output folder, wait this long for "
+        "it (default 0: stop with a message)",
+    )
     p.add_argument("--executor", choices=["local", "dask"], default="local")
     p.add_argument("--scheduler", help="Dask scheduler address for --executor dask")
-    p.add_argument("--cold", action="store_true",
-                   help="start each kernel as a new interpreter (default on Linux: fork it from "
-                        "a server per worker that has imported the analysis stack once)")
+    p.add_argument(
+        "--cold",
+        action="store_true",
+        help="start each kernel as a new interpreter (default on Linux: fork it from "
+        "a server per worker that has imported the analysis stack once)",
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("list", help="show each notebook's parameters")
-    p.add_argument("--notebooks", dest="notebooks_dir", metavar="DIR",
-                   help="folder of the notebooks (default: the checkout's or the shipped ones)")
+    p.add_argument(
+        "--notebooks",
+        dest="notebooks_dir",
+        metavar="DIR",
+        help="folder of the notebooks (default: the checkout's or the shipped ones)",
+    )
     p.set_defaults(func=_cmd_list)
 
     _data_parser(sub)
@@ -428,8 +546,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("kernel", help="register the Jupyter kernel 'Python (pkoresearch)'")
     p.add_argument("action", choices=["install"])
-    p.add_argument("--sys-prefix", action="store_true",
-                   help="install into this environment instead of the user's folder")
+    p.add_argument(
+        "--sys-prefix",
+        action="store_true",
+        help="install into this environment instead of the user's folder",
+    )
     p.add_argument("--prefix", help="install under PREFIX/share/jupyter/kernels")
     p.set_defaults(func=_cmd_kernel)
     return parser

@@ -44,8 +44,14 @@ def _converter():
     # country_converter 1.3 reads its own table with NA detection that pandas 3 applies differently
     # (Namibia's ISO2 "NA" becomes missing and the converter fails); read the table ourselves, with
     # only empty cells missing, and hand it over as a DataFrame.
-    table = pd.read_csv(country_converter.country_converter.COUNTRY_DATA_FILE, sep="\t",
-                        encoding="utf-8", dtype=str, keep_default_na=False, na_values=[""])
+    table = pd.read_csv(
+        country_converter.country_converter.COUNTRY_DATA_FILE,
+        sep="\t",
+        encoding="utf-8",
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+    )
     return country_converter.CountryConverter(country_data=table)
 
 

@@ -26,8 +26,9 @@ def _month(value: object) -> pd.Period:
     try:
         return pd.Period(value, freq="M")
     except (ValueError, TypeError):
-        raise ParameterError(f"coverage: found the month {value!r}; expected a month such as "
-                             "'2015-01' or a date") from None
+        raise ParameterError(
+            f"coverage: found the month {value!r}; expected a month such as '2015-01' or a date"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,16 @@ class Coverage:
     gaps: frozenset = field(default_factory=frozenset)
 
     @classmethod
-    def between(cls, source: str, first: object, last: object,
-                gaps: Iterable[object] = ()) -> Coverage:
+    def between(
+        cls, source: str, first: object, last: object, gaps: Iterable[object] = ()
+    ) -> Coverage:
         """Coverage from ``first`` to ``last`` (anything ``pandas.Period(..., "M")`` reads)."""
         f, la = _month(first), _month(last)
         if f > la:
-            raise ParameterError(f"coverage of {source}: found first month {f} after last {la}; "
-                                 "expected first <= last")
+            raise ParameterError(
+                f"coverage of {source}: found first month {f} after last {la}; "
+                "expected first <= last"
+            )
         return cls(source, f, la, frozenset(_month(g) for g in gaps))
 
     @classmethod
@@ -102,22 +106,34 @@ class Coverage:
         y = self.years()
         inside = y[y["year"].between(start_year, end_year)]
         if inside.empty:
-            return (f"{self.source} covers {self.label()}: nothing of {start_year}-{end_year}, "
-                    "so every count there is missing")
+            return (
+                f"{self.source} covers {self.label()}: nothing of {start_year}-{end_year}, "
+                "so every count there is missing"
+            )
         parts = [f"{self.source} covers {self.label()}"]
         lo, hi = int(inside["year"].min()), int(inside["year"].max())
         if lo > start_year or hi < end_year:
-            parts.append(f"of the requested {start_year}-{end_year} it has {lo}-{hi}; years "
-                         "outside are missing, not 0")
+            parts.append(
+                f"of the requested {start_year}-{end_year} it has {lo}-{hi}; years "
+                "outside are missing, not 0"
+            )
         partial = inside.loc[~inside["complete"], ["year", "months_covered"]]
         if len(partial):
-            parts.append("partial: " + ", ".join(f"{r.year} ({r.months_covered} months)"
-                                                 for r in partial.itertuples()))
+            parts.append(
+                "partial: "
+                + ", ".join(f"{r.year} ({r.months_covered} months)" for r in partial.itertuples())
+            )
         return "; ".join(parts)
 
 
-def counts_in_coverage(counts: pd.DataFrame, coverage: Coverage, start_year: int, end_year: int,
-                       value: str = "allegations", by: Sequence[str] = ()) -> pd.DataFrame:
+def counts_in_coverage(
+    counts: pd.DataFrame,
+    coverage: Coverage,
+    start_year: int,
+    end_year: int,
+    value: str = "allegations",
+    by: Sequence[str] = (),
+) -> pd.DataFrame:
     """Every year of ``start_year..end_year`` (for every combination of ``by`` present in
     ``counts``): the count where the source covers the year (0 where covered and nothing was
     reported), ``<NA>`` where it does not; with ``months_covered`` and ``complete`` (``<NA>``
@@ -139,8 +155,10 @@ def counts_in_coverage(counts: pd.DataFrame, coverage: Coverage, start_year: int
     outside = ~covered & out[value].notna()
     if outside.any():
         bad = sorted(set(out.loc[outside, "year"]))
-        raise ParameterError(f"counts_in_coverage: found counts for {bad}, outside the coverage of "
-                             f"{coverage.source} ({coverage.label()}); expected counts only inside")
+        raise ParameterError(
+            f"counts_in_coverage: found counts for {bad}, outside the coverage of "
+            f"{coverage.source} ({coverage.label()}); expected counts only inside"
+        )
     out[value] = out[value].astype("Int64")
     out.loc[covered & out[value].isna(), value] = 0
     out["months_covered"] = out["months_covered"].astype("Int64")

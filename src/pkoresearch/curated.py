@@ -46,14 +46,31 @@ PERSONNEL_CATEGORIES = [
 PROVENANCE = ["source_id", "locator", "confidence"]
 # What a source record is (sources.csv `type` and `via_type`). The first four are official
 # publications (primary sources); the others are secondary.
-SOURCE_TYPES = ["un_document", "un_data", "un_news", "government_report", "academic",
-                "ngo_report", "press_agency", "newspaper", "web_mirror"]
+SOURCE_TYPES = [
+    "un_document",
+    "un_data",
+    "un_news",
+    "government_report",
+    "academic",
+    "ngo_report",
+    "press_agency",
+    "newspaper",
+    "web_mirror",
+]
 PRIMARY_TYPES = SOURCE_TYPES[:4]
 # the preference among pages that give the same figure: UN publications, then wire services,
 # then other pages, then copies (mirrors and spam copies)
-VIA_RANK = {"un_document": 0, "un_data": 0, "un_news": 0, "press_agency": 1,
-            "government_report": 2, "academic": 2, "ngo_report": 2, "newspaper": 2,
-            "web_mirror": 3}
+VIA_RANK = {
+    "un_document": 0,
+    "un_data": 0,
+    "un_news": 0,
+    "press_agency": 1,
+    "government_report": 2,
+    "academic": 2,
+    "ngo_report": 2,
+    "newspaper": 2,
+    "web_mirror": 3,
+}
 DATE_PATTERN = r"\d{4}(-\d{2}(-\d{2})?)?"
 URL_PATTERN = r"https?://\S+"
 ODS_PREFIX = "https://docs.un.org/en/"  # UN Official Documents System; + symbol without spaces
@@ -95,17 +112,22 @@ class DatasetSpec:
 
 
 def _year(name: str = "year", nullable: bool = False) -> Column:
-    return Column(name, "int", nullable=nullable, min=YEAR_MIN, max=YEAR_MAX,
-                  description="calendar year")
+    return Column(
+        name, "int", nullable=nullable, min=YEAR_MIN, max=YEAR_MAX, description="calendar year"
+    )
 
 
 def _prov() -> tuple[Column, ...]:
     return (
         Column("source_id", "str", description="key into sources.csv"),
         Column("locator", "str", description="where in the source the figure stands"),
-        Column("confidence", "category", categories=tuple(CONFIDENCE),
-               description="high: publisher's own text or data; medium: secondary source quoting "
-                           "the UN; low: weak or unconfirmed"),
+        Column(
+            "confidence",
+            "category",
+            categories=tuple(CONFIDENCE),
+            description="high: publisher's own text or data; medium: secondary source quoting "
+            "the UN; low: weak or unconfirmed",
+        ),
     )
 
 
@@ -122,12 +144,24 @@ SPECS: dict[str, DatasetSpec] = {
             "SEA allegations and related figures by year and reporting scope (long format)",
             (
                 _year(),
-                Column("scope", "category", categories=tuple(SCOPES),
-                       description="whose personnel the figure covers"),
-                Column("measure", "str", description="what is counted; _pct percent, _approx "
-                       "'about', _q1.._q4 quarterly, cum_* several years"),
-                Column("value", "float", min=0, description="count (allegations, victims, "
-                       "personnel) or percent, by measure"),
+                Column(
+                    "scope",
+                    "category",
+                    categories=tuple(SCOPES),
+                    description="whose personnel the figure covers",
+                ),
+                Column(
+                    "measure",
+                    "str",
+                    description="what is counted; _pct percent, _approx "
+                    "'about', _q1.._q4 quarterly, cum_* several years",
+                ),
+                Column(
+                    "value",
+                    "float",
+                    min=0,
+                    description="count (allegations, victims, personnel) or percent, by measure",
+                ),
                 *_prov(),
                 _note(),
             ),
@@ -180,8 +214,12 @@ SPECS: dict[str, DatasetSpec] = {
                 _year("year_end", nullable=True),
                 Column("measure", "str"),
                 Column("value", "float", min=0),
-                Column("denominator_note", "str", nullable=True,
-                       description="what the figure counts, in the source's terms"),
+                Column(
+                    "denominator_note",
+                    "str",
+                    nullable=True,
+                    description="what the figure counts, in the source's terms",
+                ),
                 *_prov(),
                 _note(),
             ),
@@ -211,13 +249,23 @@ SPECS: dict[str, DatasetSpec] = {
             "Uniformed personnel and women by category, year-end or month given (1992-2025)",
             (
                 _year(),
-                Column("month", "int", nullable=True, min=1, max=12,
-                       description="month of the figure; blank where the source gives none"),
+                Column(
+                    "month",
+                    "int",
+                    nullable=True,
+                    min=1,
+                    max=12,
+                    description="month of the figure; blank where the source gives none",
+                ),
                 Column("category", "category", categories=tuple(PERSONNEL_CATEGORIES)),
-                Column("measure", "category",
-                       categories=("personnel_total", "women", "women_share_pct")),
-                Column("value", "float", min=0, description="persons, or percent for "
-                       "women_share_pct"),
+                Column(
+                    "measure",
+                    "category",
+                    categories=("personnel_total", "women", "women_share_pct"),
+                ),
+                Column(
+                    "value", "float", min=0, description="persons, or percent for women_share_pct"
+                ),
                 *_prov(),
                 _note(),
             ),
@@ -251,9 +299,18 @@ SPECS: dict[str, DatasetSpec] = {
             "personnel, by topic (2011 State Department report, paraphrased)",
             (
                 Column("organization", "category", categories=("UN", "NATO", "OSCE")),
-                Column("topic", "category", categories=(
-                    "personnel_and_missions", "code_of_conduct", "training", "victim_assistance",
-                    "who_investigates", "reported_cases")),
+                Column(
+                    "topic",
+                    "category",
+                    categories=(
+                        "personnel_and_missions",
+                        "code_of_conduct",
+                        "training",
+                        "victim_assistance",
+                        "who_investigates",
+                        "reported_cases",
+                    ),
+                ),
                 Column("summary", "str", description="the source's content in our own words"),
                 *_prov(),
             ),
@@ -268,8 +325,14 @@ SPECS: dict[str, DatasetSpec] = {
             (
                 _year(),
                 Column("category", "category", categories=tuple(PERSONNEL_CATEGORIES)),
-                Column("target_share_pct", "float", nullable=True, min=0, max=100,
-                       description="percent; blank where the target is not a share"),
+                Column(
+                    "target_share_pct",
+                    "float",
+                    nullable=True,
+                    min=0,
+                    max=100,
+                    description="percent; blank where the target is not a share",
+                ),
                 *_prov(),
                 _note(),
             ),
@@ -285,32 +348,79 @@ SOURCES_SPEC = DatasetSpec(
     "The source catalogue: one record per cited document, primary document first, with the page "
     "the figure was read on",
     (
-        Column("source_id", "str", pattern=r"[a-z0-9][a-z0-9-]*",
-               description="key used by the tables' source_id column"),
-        Column("type", "category", categories=tuple(SOURCE_TYPES),
-               description="what the cited document is; un_document, un_data, un_news and "
-                           "government_report are official (primary) publications"),
+        Column(
+            "source_id",
+            "str",
+            pattern=r"[a-z0-9][a-z0-9-]*",
+            description="key used by the tables' source_id column",
+        ),
+        Column(
+            "type",
+            "category",
+            categories=tuple(SOURCE_TYPES),
+            description="what the cited document is; un_document, un_data, un_news and "
+            "government_report are official (primary) publications",
+        ),
         Column("title", "str", description="title; in [brackets] where supplied by us"),
         Column("author", "str", nullable=True, description="author or issuing body"),
         Column("publisher", "str", description="publisher of the cited document"),
-        Column("date", "str", nullable=True, pattern=DATE_PATTERN,
-               description="date of the cited document (YYYY, YYYY-MM or YYYY-MM-DD)"),
-        Column("document_symbol", "str", nullable=True,
-               description="UN document symbol (e.g. A/73/744)"),
-        Column("official_url", "str", nullable=True, pattern=re.escape(ODS_PREFIX) + r"\S+",
-               description="address of the symbol in the UN Official Documents System"),
-        Column("url", "str", nullable=True, pattern=URL_PATTERN,
-               description="address of the cited document when it has no UN symbol"),
-        Column("via_type", "category", nullable=True, categories=tuple(SOURCE_TYPES),
-               description="what the page the figure was read on is"),
-        Column("via_publisher", "str", nullable=True,
-               description="publisher of the page the figure was read on"),
-        Column("via_url", "str", nullable=True, pattern=URL_PATTERN,
-               description="address of the page the figure was read on"),
-        Column("via_date", "str", nullable=True, pattern=DATE_PATTERN,
-               description="date of that page"),
-        Column("accessed", "str", nullable=True, pattern=DATE_PATTERN,
-               description="date the page was read; blank where not recorded"),
+        Column(
+            "date",
+            "str",
+            nullable=True,
+            pattern=DATE_PATTERN,
+            description="date of the cited document (YYYY, YYYY-MM or YYYY-MM-DD)",
+        ),
+        Column(
+            "document_symbol",
+            "str",
+            nullable=True,
+            description="UN document symbol (e.g. A/73/744)",
+        ),
+        Column(
+            "official_url",
+            "str",
+            nullable=True,
+            pattern=re.escape(ODS_PREFIX) + r"\S+",
+            description="address of the symbol in the UN Official Documents System",
+        ),
+        Column(
+            "url",
+            "str",
+            nullable=True,
+            pattern=URL_PATTERN,
+            description="address of the cited document when it has no UN symbol",
+        ),
+        Column(
+            "via_type",
+            "category",
+            nullable=True,
+            categories=tuple(SOURCE_TYPES),
+            description="what the page the figure was read on is",
+        ),
+        Column(
+            "via_publisher",
+            "str",
+            nullable=True,
+            description="publisher of the page the figure was read on",
+        ),
+        Column(
+            "via_url",
+            "str",
+            nullable=True,
+            pattern=URL_PATTERN,
+            description="address of the page the figure was read on",
+        ),
+        Column(
+            "via_date", "str", nullable=True, pattern=DATE_PATTERN, description="date of that page"
+        ),
+        Column(
+            "accessed",
+            "str",
+            nullable=True,
+            pattern=DATE_PATTERN,
+            description="date the page was read; blank where not recorded",
+        ),
         Column("licence", "str", description="terms of use of the cited document or data"),
         Column("note", "str", nullable=True, description="what else a reader must know"),
     ),
@@ -336,8 +446,8 @@ def _read_raw(path: Path, spec: DatasetSpec) -> pd.DataFrame:
 
     if not path.exists():
         raise DataFileNotFound(
-            f"{path}: no such file; expected the {spec.name!r} table ({spec.file}) "
-            f"in {path.parent}")
+            f"{path}: no such file; expected the {spec.name!r} table ({spec.file}) in {path.parent}"
+        )
     # what the file is, before pandas opens it: no FIFO (it would hang), no workbook, image or
     # UTF-16 bytes, every record as wide as the header, no Latin-1 bytes (row and column named)
     expected = f"a header with columns {spec.column_names}"
@@ -345,14 +455,29 @@ def _read_raw(path: Path, spec: DatasetSpec) -> pd.DataFrame:
     check_text(path, expected)
     scan_csv(path, expected)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[],
-                          encoding="utf-8-sig")
+        raw = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig"
+        )
     except pd.errors.EmptyDataError:
-        raise SchemaMismatch(Problem(_display(path), None, None, "an empty file",
-                                     f"a header with columns {spec.column_names}")) from None
+        raise SchemaMismatch(
+            Problem(
+                _display(path),
+                None,
+                None,
+                "an empty file",
+                f"a header with columns {spec.column_names}",
+            )
+        ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(Problem(_display(path), None, None, f"unreadable CSV ({exc})",
-                                "a UTF-8 comma-separated file")) from None
+        raise DataError(
+            Problem(
+                _display(path),
+                None,
+                None,
+                f"unreadable CSV ({exc})",
+                "a UTF-8 comma-separated file",
+            )
+        ) from None
     return raw
 
 
@@ -361,15 +486,20 @@ def _check_columns(raw: pd.DataFrame, spec: DatasetSpec, shown: str) -> None:
     cols = list(raw.columns)
     for c in spec.column_names:
         if c not in cols:
-            problems.append(Problem(shown, 1, c, "no such column in the header",
-                                    f"the columns {spec.column_names}"))
+            problems.append(
+                Problem(
+                    shown, 1, c, "no such column in the header", f"the columns {spec.column_names}"
+                )
+            )
     for c in cols:
         if c not in spec.column_names:
-            problems.append(Problem(shown, 1, c, "an extra column",
-                                    f"only the columns {spec.column_names}"))
+            problems.append(
+                Problem(shown, 1, c, "an extra column", f"only the columns {spec.column_names}")
+            )
     if problems:
-        raise SchemaMismatch(problems, f"the columns of {shown} do not match the "
-                                       f"{spec.name!r} schema")
+        raise SchemaMismatch(
+            problems, f"the columns of {shown} do not match the {spec.name!r} schema"
+        )
 
 
 def _convert(raw: pd.DataFrame, spec: DatasetSpec, shown: str) -> pd.DataFrame:
@@ -382,27 +512,42 @@ def _convert(raw: pd.DataFrame, spec: DatasetSpec, shown: str) -> pd.DataFrame:
         empty = s.eq("")
         if not col.nullable:
             for i in s.index[empty]:
-                problems.append(Problem(shown, int(line[i]), col.name, "an empty cell",
-                                        "a value (this column may not be blank)"))
+                problems.append(
+                    Problem(
+                        shown,
+                        int(line[i]),
+                        col.name,
+                        "an empty cell",
+                        "a value (this column may not be blank)",
+                    )
+                )
         if col.kind in ("int", "float"):
             num = pd.to_numeric(s.where(~empty), errors="coerce").astype("float64")
             # "inf", "nan", "1e400" parse as numbers pandas accepts; a count is finite, and a
             # whole number beyond 2**53 cannot be held exactly (it would wrap or round)
             text_nan = s.str.lower().str.strip("+-").isin(["nan", "inf", "infinity"])
-            bad = ~empty & (num.isna() | ~np.isfinite(num.fillna(0)) |
-                            (num.abs() > 2 ** 53))
+            bad = ~empty & (num.isna() | ~np.isfinite(num.fillna(0)) | (num.abs() > 2**53))
             for i in s.index[bad]:
-                problems.append(Problem(shown, int(line[i]), col.name, f"{s[i]!r}",
-                                        "a finite number (not inf or nan)" if text_nan[i] or
-                                        not pd.isna(num[i]) and not np.isfinite(num[i]) else
-                                        "a number below 2**53 (9,007,199,254,740,992)"
-                                        if not pd.isna(num[i]) else "a number"))
+                problems.append(
+                    Problem(
+                        shown,
+                        int(line[i]),
+                        col.name,
+                        f"{s[i]!r}",
+                        "a finite number (not inf or nan)"
+                        if text_nan[i] or (not pd.isna(num[i]) and not np.isfinite(num[i]))
+                        else "a number below 2**53 (9,007,199,254,740,992)"
+                        if not pd.isna(num[i])
+                        else "a number",
+                    )
+                )
             num = num.where(~bad)
             if col.kind == "int":
                 frac = num.notna() & (num % 1 != 0)
                 for i in s.index[frac]:
-                    problems.append(Problem(shown, int(line[i]), col.name, f"{s[i]!r}",
-                                            "a whole number"))
+                    problems.append(
+                        Problem(shown, int(line[i]), col.name, f"{s[i]!r}", "a whole number")
+                    )
                 num = num.where(~frac)
                 out[col.name] = num.round().astype("Int64")
             else:
@@ -412,8 +557,11 @@ def _convert(raw: pd.DataFrame, spec: DatasetSpec, shown: str) -> pd.DataFrame:
         else:
             out[col.name] = s.where(~empty).astype("string")
     if problems:
-        raise DataError(problems, f"{len(problems)} cell(s) of {shown} cannot be read as the "
-                                  f"{spec.name!r} schema expects")
+        raise DataError(
+            problems,
+            f"{len(problems)} cell(s) of {shown} cannot be read as the "
+            f"{spec.name!r} schema expects",
+        )
     return pd.DataFrame(out, index=raw.index)
 
 
@@ -433,18 +581,33 @@ def pandera_schema(spec: DatasetSpec):
         if col.pattern is not None:
             checks.append(pa.Check.str_matches(f"^(?:{col.pattern})$"))
         dtype = {"int": "Int64", "float": "Float64", "str": "string", "category": None}[col.kind]
-        cols[col.name] = pa.Column(dtype, checks=checks, nullable=col.nullable,
-                                   description=col.description or None)
+        cols[col.name] = pa.Column(
+            dtype, checks=checks, nullable=col.nullable, description=col.description or None
+        )
     frame_checks = []
     if "women_le_total" in spec.checks:
-        frame_checks.append(pa.Check(lambda d: d["women"] <= d["personnel_total"],
-                                     name="women <= personnel_total", element_wise=False))
+        frame_checks.append(
+            pa.Check(
+                lambda d: d["women"] <= d["personnel_total"],
+                name="women <= personnel_total",
+                element_wise=False,
+            )
+        )
     if "share_le_100" in spec.checks:
-        frame_checks.append(pa.Check(
-            lambda d: ~((d["measure"] == "women_share_pct") & (d["value"] > 100)),
-            name="women_share_pct <= 100"))
-    return pa.DataFrameSchema(cols, checks=frame_checks, unique=list(spec.key),
-                              report_duplicates="all", strict=True, ordered=False)
+        frame_checks.append(
+            pa.Check(
+                lambda d: ~((d["measure"] == "women_share_pct") & (d["value"] > 100)),
+                name="women_share_pct <= 100",
+            )
+        )
+    return pa.DataFrameSchema(
+        cols,
+        checks=frame_checks,
+        unique=list(spec.key),
+        report_duplicates="all",
+        strict=True,
+        ordered=False,
+    )
 
 
 def _expected_text(check: str, spec: DatasetSpec, column: str | None) -> str:
@@ -464,8 +627,13 @@ def _expected_text(check: str, spec: DatasetSpec, column: str | None) -> str:
     return check
 
 
-FRICTIONLESS_TYPES = {"int": "integer", "float": "number", "str": "string", "category": "string",
-                      "bool": "boolean"}
+FRICTIONLESS_TYPES = {
+    "int": "integer",
+    "float": "number",
+    "str": "string",
+    "category": "string",
+    "bool": "boolean",
+}
 
 
 def table_schema(spec: DatasetSpec) -> dict:
@@ -496,8 +664,9 @@ def table_schema(spec: DatasetSpec) -> dict:
         fields.append(f)
     schema: dict = {"fields": fields, "missingValues": [""], "primaryKey": list(spec.key)}
     if spec is not SOURCES_SPEC and "source_id" in spec.column_names:
-        schema["foreignKeys"] = [{"fields": ["source_id"],
-                                  "reference": {"resource": "sources", "fields": ["source_id"]}}]
+        schema["foreignKeys"] = [
+            {"fields": ["source_id"], "reference": {"resource": "sources", "fields": ["source_id"]}}
+        ]
     return schema
 
 
@@ -527,8 +696,9 @@ def _validate(df: pd.DataFrame, spec: DatasetSpec, shown: str) -> None:
             problems.append(Problem(shown, row, column, found, _expected_text(check, spec, column)))
         # pandera reports a duplicate key once per key column: one problem per row is enough
         problems = sorted(set(problems), key=lambda p: (p.row or 0, p.column or "", p.found))
-        raise DataError(problems, f"{len(problems)} value(s) in {shown} break the "
-                                  f"{spec.name!r} schema") from None
+        raise DataError(
+            problems, f"{len(problems)} value(s) in {shown} break the {spec.name!r} schema"
+        ) from None
 
 
 def _finish_types(df: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
@@ -583,9 +753,19 @@ def mark_preferred(df: pd.DataFrame, spec: DatasetSpec, catalogue: pd.DataFrame)
     sid = df["source_id"].astype(str)
     on = rests_on(catalogue.reset_index(drop=True)).set_axis(catalogue["source_id"].to_numpy())
     kind = sid.map(on).fillna("")
-    text = sid.map((cat["title"].astype(str) + " " + cat["publisher"].astype(str) + " "
-                    + cat["url"].astype(str) + " " + cat["via_url"].astype(str) + " "
-                    + cat["via_publisher"].astype(str)).to_dict()).fillna("")
+    text = sid.map(
+        (
+            cat["title"].astype(str)
+            + " "
+            + cat["publisher"].astype(str)
+            + " "
+            + cat["url"].astype(str)
+            + " "
+            + cat["via_url"].astype(str)
+            + " "
+            + cat["via_publisher"].astype(str)
+        ).to_dict()
+    ).fillna("")
 
     def priority(t: str) -> int:
         for i, pat in enumerate(spec.source_priority):
@@ -595,19 +775,22 @@ def mark_preferred(df: pd.DataFrame, spec: DatasetSpec, catalogue: pd.DataFrame)
 
     doc_type = sid.map(cat["type"].astype(str).to_dict()).fillna("")
     doc_date = sid.map(cat["date"].astype(str).to_dict()).fillna("")
-    report = [(-date_key(d) if t == "un_document" and d else 1)
-              for t, d in zip(doc_type, doc_date)]
-    order = pd.DataFrame({
-        "mirror": (kind == "web_mirror").astype(int),
-        "conf": df["confidence"].astype(str).map({c: i for i, c in enumerate(CONFIDENCE)}),
-        "prio": text.map(priority),
-        "report": report,
-        "via": kind.map(VIA_RANK).fillna(len(VIA_RANK)),
-        "pos": range(len(df)),
-    }, index=df.index)
+    report = [(-date_key(d) if t == "un_document" and d else 1) for t, d in zip(doc_type, doc_date)]
+    order = pd.DataFrame(
+        {
+            "mirror": (kind == "web_mirror").astype(int),
+            "conf": df["confidence"].astype(str).map({c: i for i, c in enumerate(CONFIDENCE)}),
+            "prio": text.map(priority),
+            "report": report,
+            "via": kind.map(VIA_RANK).fillna(len(VIA_RANK)),
+            "pos": range(len(df)),
+        },
+        index=df.index,
+    )
     keys = df[list(spec.figure)].astype("string").fillna("<NA>")
     ranked = pd.concat([keys, order], axis=1).sort_values(
-        ["mirror", "conf", "prio", "report", "via", "pos"])
+        ["mirror", "conf", "prio", "report", "via", "pos"]
+    )
     first = ~ranked.duplicated(list(spec.figure), keep="first")
     return first.reindex(df.index).astype(bool)
 
@@ -620,8 +803,7 @@ def _spec(name: str) -> DatasetSpec:
     try:
         return SPECS[name]
     except KeyError:
-        raise UnknownDataset(
-            f"no dataset named {name!r}; available: {sorted(SPECS)}") from None
+        raise UnknownDataset(f"no dataset named {name!r}; available: {sorted(SPECS)}") from None
 
 
 def dataset_path(name: str) -> Path:
@@ -629,8 +811,11 @@ def dataset_path(name: str) -> Path:
     return paths.data_dir() / _spec(name).file
 
 
-def load(name: str, preferred: bool = True, path: str | os.PathLike[str] | None = None,
-         ) -> pd.DataFrame:
+def load(
+    name: str,
+    preferred: bool = True,
+    path: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
     """Load a curated table, typed and validated against its schema.
 
     name: one of :func:`datasets` (``"allegations"``, ``"personnel"``, ``"followups"``, ...).
@@ -657,8 +842,18 @@ def load(name: str, preferred: bool = True, path: str | os.PathLike[str] | None 
     unknown = sorted(set(df["source_id"].dropna()) - set(catalogue["source_id"]))
     if unknown:
         rows = df.index[df["source_id"].isin(unknown)]
-        raise DataError([Problem(shown, int(i) + 2, "source_id", repr(df.at[i, "source_id"]),
-                                 "a source_id listed in sources.csv") for i in rows])
+        raise DataError(
+            [
+                Problem(
+                    shown,
+                    int(i) + 2,
+                    "source_id",
+                    repr(df.at[i, "source_id"]),
+                    "a source_id listed in sources.csv",
+                )
+                for i in rows
+            ]
+        )
     df["preferred"] = mark_preferred(df, spec, catalogue)
     if preferred:
         df = df[df["preferred"]].reset_index(drop=True)
@@ -672,16 +867,18 @@ def datasets() -> pd.DataFrame:
     for spec in SPECS.values():
         df = load(spec.name, preferred=False)
         years = df[spec.year_column].dropna() if spec.year_column else pd.Series(dtype=int)
-        rows.append({
-            "dataset": spec.name,
-            "rows": len(df),
-            "preferred_rows": int(df["preferred"].sum()),
-            "first_year": int(years.min()) if len(years) else pd.NA,
-            "last_year": int(years.max()) if len(years) else pd.NA,
-            "sources": df["source_id"].nunique(),
-            "file": spec.file,
-            "description": spec.description,
-        })
+        rows.append(
+            {
+                "dataset": spec.name,
+                "rows": len(df),
+                "preferred_rows": int(df["preferred"].sum()),
+                "first_year": int(years.min()) if len(years) else pd.NA,
+                "last_year": int(years.max()) if len(years) else pd.NA,
+                "sources": df["source_id"].nunique(),
+                "file": spec.file,
+                "description": spec.description,
+            }
+        )
     out = pd.DataFrame(rows)
     out["first_year"] = out["first_year"].astype("Int64")
     out["last_year"] = out["last_year"].astype("Int64")
@@ -694,9 +891,14 @@ def coverage(name: str, preferred: bool = True) -> pd.DataFrame:
     df = load(name, preferred=preferred)
     if not spec.year_column:
         raise UnknownDataset(f"dataset {name!r} has no year column")
-    out = (df.dropna(subset=[spec.year_column])
-             .groupby([spec.year_column, "confidence"], observed=True).size()
-             .rename("rows").reset_index().rename(columns={spec.year_column: "year"}))
+    out = (
+        df.dropna(subset=[spec.year_column])
+        .groupby([spec.year_column, "confidence"], observed=True)
+        .size()
+        .rename("rows")
+        .reset_index()
+        .rename(columns={spec.year_column: "year"})
+    )
     out["dataset"] = name
     return out[["dataset", "year", "confidence", "rows"]]
 
@@ -714,14 +916,20 @@ COMBINED_SCOPE_FROM = 2017
 def _published(catalogue: pd.DataFrame) -> pd.Series:
     """When each source made its figures public: the cited document's date, or else the date of
     the page they were read on."""
-    date = catalogue["date"].astype(str).where(catalogue["date"].astype(str) != "",
-                                               catalogue["via_date"].astype(str))
+    date = (
+        catalogue["date"]
+        .astype(str)
+        .where(catalogue["date"].astype(str) != "", catalogue["via_date"].astype(str))
+    )
     return pd.Series(date.to_numpy(), index=catalogue["source_id"].to_numpy())
 
 
-def revisions(start_year: int | None = None, end_year: int | None = None,
-              table: pd.DataFrame | None = None, last_complete: int | None = None
-              ) -> pd.DataFrame:
+def revisions(
+    start_year: int | None = None,
+    end_year: int | None = None,
+    table: pd.DataFrame | None = None,
+    last_complete: int | None = None,
+) -> pd.DataFrame:
     """The yearly headline count of allegations as first published, as last revised, and as the
     curated series uses it: one row per year with a sourced total.
 
@@ -770,8 +978,10 @@ def revisions(start_year: int | None = None, end_year: int | None = None,
     for year, g in df.groupby("year", sort=True):
         dated = g[g["key"] < 99999999] if (g["key"] < 99999999).any() else g
         ordered = dated.sort_values(["key", "pos"])
-        first, latest = ordered.iloc[0], ordered.sort_values(["key", "pos"],
-                                                             ascending=[False, True]).iloc[0]
+        first, latest = (
+            ordered.iloc[0],
+            ordered.sort_values(["key", "pos"], ascending=[False, True]).iloc[0],
+        )
         scope = HEADLINE_SCOPES[1] if year >= COMBINED_SCOPE_FROM else HEADLINE_SCOPES[0]
         pref = g[g["preferred"] & (g["scope"] == scope)]
         if pref.empty:
@@ -781,26 +991,56 @@ def revisions(start_year: int | None = None, end_year: int | None = None,
         for v in ordered["value"]:
             if not values or values[-1] != v:
                 values.append(v)
-        rows.append({
-            "year": int(year),
-            "first_value": first["value"], "first_document": first["document"],
-            "first_date": first["published"], "first_source_id": first["source_id"],
-            "latest_value": latest["value"], "latest_document": latest["document"],
-            "latest_date": latest["published"], "latest_source_id": latest["source_id"],
-            "preferred_value": pref["value"], "preferred_scope": str(pref["scope"]),
-            "preferred_source_id": pref["source_id"],
-            "revised": bool(first["value"] != latest["value"]),
-            "values": " -> ".join(f"{v:g}" for v in values),
-        })
-    out = pd.DataFrame(rows, columns=[
-        "year", "first_value", "first_document", "first_date", "first_source_id",
-        "latest_value", "latest_document", "latest_date", "latest_source_id", "preferred_value",
-        "preferred_scope", "preferred_source_id", "revised", "values"])
+        rows.append(
+            {
+                "year": int(year),
+                "first_value": first["value"],
+                "first_document": first["document"],
+                "first_date": first["published"],
+                "first_source_id": first["source_id"],
+                "latest_value": latest["value"],
+                "latest_document": latest["document"],
+                "latest_date": latest["published"],
+                "latest_source_id": latest["source_id"],
+                "preferred_value": pref["value"],
+                "preferred_scope": str(pref["scope"]),
+                "preferred_source_id": pref["source_id"],
+                "revised": bool(first["value"] != latest["value"]),
+                "values": " -> ".join(f"{v:g}" for v in values),
+            }
+        )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "year",
+            "first_value",
+            "first_document",
+            "first_date",
+            "first_source_id",
+            "latest_value",
+            "latest_document",
+            "latest_date",
+            "latest_source_id",
+            "preferred_value",
+            "preferred_scope",
+            "preferred_source_id",
+            "revised",
+            "values",
+        ],
+    )
     for c in ("first_value", "latest_value", "preferred_value"):
         out[c] = pd.to_numeric(out[c]).round().astype("Int64")
-    for c in ("first_document", "first_date", "first_source_id", "latest_document",
-              "latest_date", "latest_source_id", "preferred_scope", "preferred_source_id",
-              "values"):
+    for c in (
+        "first_document",
+        "first_date",
+        "first_source_id",
+        "latest_document",
+        "latest_date",
+        "latest_source_id",
+        "preferred_scope",
+        "preferred_source_id",
+        "values",
+    ):
         out[c] = out[c].astype(str)
     out["year"] = out["year"].astype(int)
     if table is not None:
@@ -817,7 +1057,9 @@ def revisions(start_year: int | None = None, end_year: int | None = None,
             done &= out["year"].map(flags).fillna(False).astype(bool)
         if last_complete is not None or "complete" in table.columns:
             out["table_complete"] = done
-    out.attrs["definition"] = (f"{HEADLINE_MEASURE}, scope {HEADLINE_SCOPES[0]} up to "
-                               f"{COMBINED_SCOPE_FROM - 1}, {HEADLINE_SCOPES[1]} from "
-                               f"{COMBINED_SCOPE_FROM}")
+    out.attrs["definition"] = (
+        f"{HEADLINE_MEASURE}, scope {HEADLINE_SCOPES[0]} up to "
+        f"{COMBINED_SCOPE_FROM - 1}, {HEADLINE_SCOPES[1]} from "
+        f"{COMBINED_SCOPE_FROM}"
+    )
     return out

@@ -11,7 +11,7 @@ import shutil
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,18 @@ KERNEL = "python3"
 # executing one run (in a worker process)
 
 
-def _error_summary(exc: BaseException, executed: Path | None = None,
-                   timeout: float | None = None, source: Path | None = None) -> dict[str, Any]:
-    out = {"type": type(exc).__name__, "message": str(exc).strip().splitlines()[-1][:500]
-           if str(exc).strip() else type(exc).__name__}
+def _error_summary(
+    exc: BaseException,
+    executed: Path | None = None,
+    timeout: float | None = None,
+    source: Path | None = None,
+) -> dict[str, Any]:
+    out = {
+        "type": type(exc).__name__,
+        "message": str(exc).strip().splitlines()[-1][:500]
+        if str(exc).strip()
+        else type(exc).__name__,
+    }
     for attr in ("cell_index", "exec_count", "ename", "evalue"):
         if hasattr(exc, attr):
             out[attr] = getattr(exc, attr)
@@ -38,8 +46,9 @@ def _error_summary(exc: BaseException, executed: Path | None = None,
     return out
 
 
-def _timed_out_cell(exc: BaseException, executed: Path | None, timeout: float | None,
-                    source: Path | None) -> dict[str, Any]:
+def _timed_out_cell(
+    exc: BaseException, executed: Path | None, timeout: float | None, source: Path | None
+) -> dict[str, Any]:
     """Which cell a per-cell timeout stopped, and a message naming the limit and the cell.
     nbclient names the cell only by a preview of its source between two lines of dashes (the
     first and last five lines as lists when it is long), and papermill writes no executed
@@ -71,8 +80,9 @@ def _timed_out_cell(exc: BaseException, executed: Path | None, timeout: float | 
                 break
         break
     limit = f"{timeout:g} s" if timeout else "the limit"
-    out["message"] = (f"timed out after {limit} (--timeout, per cell) in the cell starting "
-                      f"{first[:200]!r}")
+    out["message"] = (
+        f"timed out after {limit} (--timeout, per cell) in the cell starting {first[:200]!r}"
+    )
     return out
 
 
@@ -98,8 +108,13 @@ class _KernelStderr:
         return False
 
 
-def _name_final_folder(executed: Path, tmp: Path, final: Path,
-                       names: dict[str, str] | None = None, source: str | None = None) -> None:
+def _name_final_folder(
+    executed: Path,
+    tmp: Path,
+    final: Path,
+    names: dict[str, str] | None = None,
+    source: str | None = None,
+) -> None:
     """The run wrote into a temporary folder that becomes ``final``: the injected parameters of the
     executed notebook name ``final``, so a report does not point at a folder that is gone and two
     runs of the same batch give the same notebook. ``names`` maps other injected values (a
@@ -139,8 +154,9 @@ def _write_html(executed: Path, folder: Path) -> None:
 
     body, _ = HTMLExporter().from_filename(str(executed))
     (folder / "notebook.html").write_text(body, encoding="utf-8")
-    body, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                           exclude_output_prompt=True).from_filename(str(executed))
+    body, _ = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    ).from_filename(str(executed))
     (folder / "results.html").write_text(body, encoding="utf-8")
 
 
@@ -148,9 +164,16 @@ class Orphaned(RuntimeError):
     """The batch that started this run no longer holds the output folder: publish nothing."""
 
 
-def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: bool,
-                timeout: float | None, kernel: str = KERNEL,
-                batch: str | None = None, start: str = warm.COLD) -> dict[str, Any]:
+def execute_run(
+    run: dict[str, Any],
+    notebooks: str,
+    output: str,
+    html_report: bool,
+    timeout: float | None,
+    kernel: str = KERNEL,
+    batch: str | None = None,
+    start: str = warm.COLD,
+) -> dict[str, Any]:
     """Execute one run here and install its outputs; returns a summary dict. The batch runner
     goes through ``pkoresearch.shipping`` (the same two steps with a private folder on the worker
     in between); this is the direct form, for a caller on the machine that holds the output.
@@ -167,13 +190,26 @@ def execute_run(run: dict[str, Any], notebooks: str, output: str, html_report: b
     final = _inside(out_root, out_root / "runs" / folder)
     tmp = _inside(out_root, out_root / f".tmp-{folder}-{uuid.uuid4().hex[:8]}")
     tmp.mkdir(parents=True)
-    return install(out_root, tmp, execute_into(run, notebooks, tmp, final, html_report, timeout,
-                                               kernel, start=start), batch)
+    return install(
+        out_root,
+        tmp,
+        execute_into(run, notebooks, tmp, final, html_report, timeout, kernel, start=start),
+        batch,
+    )
 
 
-def execute_into(run: dict[str, Any], notebooks: str, tmp: Path, final: Path, html_report: bool,
-                 timeout: float | None, kernel: str = KERNEL, names: dict[str, str] | None = None,
-                 source: str | None = None, start: str = warm.COLD) -> dict[str, Any]:
+def execute_into(
+    run: dict[str, Any],
+    notebooks: str,
+    tmp: Path,
+    final: Path,
+    html_report: bool,
+    timeout: float | None,
+    kernel: str = KERNEL,
+    names: dict[str, str] | None = None,
+    source: str | None = None,
+    start: str = warm.COLD,
+) -> dict[str, Any]:
     """Execute one run with papermill into the folder ``tmp`` (executed notebook, HTML, figures,
     ``results.json``, ``inputs.json``, ``kernel-stderr.log``); returns its summary, ``status`` ok or
     failed. Writes nothing outside ``tmp``. The executed notebook names ``final`` (where the client
@@ -184,21 +220,30 @@ def execute_into(run: dict[str, Any], notebooks: str, tmp: Path, final: Path, ht
     from .procs import DyingKernelManager
 
     folder = safe_folder_name(run["name"])
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     t0 = time.perf_counter()
-    summary: dict[str, Any] = {"name": run["name"], "folder": folder, "notebook": run["notebook"],
-                               "parameters": run["parameters"],
-                               "start": started.isoformat(timespec="seconds")}
+    summary: dict[str, Any] = {
+        "name": run["name"],
+        "folder": folder,
+        "notebook": run["notebook"],
+        "parameters": run["parameters"],
+        "start": started.isoformat(timespec="seconds"),
+    }
     executed = tmp / "notebook.ipynb"
     try:
         with _KernelStderr(tmp / "kernel-stderr.log"):
             pm.execute_notebook(
-                str(Path(notebooks) / run["notebook"]), str(executed),
+                str(Path(notebooks) / run["notebook"]),
+                str(executed),
                 parameters={**run["parameters"], "output_dir": str(tmp)},
-                kernel_name=kernel, cwd=notebooks, progress_bar=False, log_output=False,
-                execution_timeout=timeout, request_save_on_cell_execute=False,
-                **(warm.papermill_options(start)
-                   or {"kernel_manager_class": DyingKernelManager}))
+                kernel_name=kernel,
+                cwd=notebooks,
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=timeout,
+                request_save_on_cell_execute=False,
+                **(warm.papermill_options(start) or {"kernel_manager_class": DyingKernelManager}),
+            )
         _name_final_folder(executed, tmp, final, names, source)
         if html_report:
             _write_html(executed, tmp)
@@ -207,8 +252,7 @@ def execute_into(run: dict[str, Any], notebooks: str, tmp: Path, final: Path, ht
         summary["status"] = "ok"
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, the batch goes on
         summary["status"] = "failed"
-        summary["error"] = _error_summary(exc, executed, timeout,
-                                          Path(notebooks) / run["notebook"])
+        summary["error"] = _error_summary(exc, executed, timeout, Path(notebooks) / run["notebook"])
         summary["inputs"] = _read_inputs(tmp)
         if executed.is_file():
             try:
@@ -230,8 +274,9 @@ def _keep_failed(tmp: Path, failed: Path, summary: dict[str, Any]) -> None:
             json.loads(nb.read_bytes())
     except (OSError, ValueError):
         size = nb.stat().st_size if nb.exists() else 0
-        summary["error"]["notebook"] = (f"the executed notebook was not written completely "
-                                        f"({size} bytes); not kept")
+        summary["error"]["notebook"] = (
+            f"the executed notebook was not written completely ({size} bytes); not kept"
+        )
         nb.unlink(missing_ok=True)
     try:
         for p in list(tmp.iterdir()):
@@ -246,8 +291,9 @@ def _keep_failed(tmp: Path, failed: Path, summary: dict[str, Any]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def install(out_root: Path, tmp: Path, summary: dict[str, Any],
-            batch: str | None = None) -> dict[str, Any]:
+def install(
+    out_root: Path, tmp: Path, summary: dict[str, Any], batch: str | None = None
+) -> dict[str, Any]:
     """Put a run's outputs (the folder ``tmp`` inside ``out_root``) in place: on success ``tmp``
     replaces ``runs/<folder>`` (renames within the output folder, so a report is whole or absent);
     on failure the previous report stays, and ``tmp`` becomes ``failed/<folder>`` holding the
@@ -261,8 +307,11 @@ def install(out_root: Path, tmp: Path, summary: dict[str, Any],
     if batch is not None and not batch_is_current(out_root, batch):
         shutil.rmtree(tmp, ignore_errors=True)
         summary["status"] = "failed"
-        summary["error"] = _error_summary(Orphaned(
-            f"run {summary['name']!r}: its batch no longer holds {out_root}; nothing published"))
+        summary["error"] = _error_summary(
+            Orphaned(
+                f"run {summary['name']!r}: its batch no longer holds {out_root}; nothing published"
+            )
+        )
         summary["files"] = []
         return summary
     if summary.get("status") == "ok":
@@ -273,8 +322,9 @@ def install(out_root: Path, tmp: Path, summary: dict[str, Any],
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp.rename(final)
             shutil.rmtree(old, ignore_errors=True)
-            summary["files"] = sorted(str(p.relative_to(out_root)) for p in final.rglob("*")
-                                      if p.is_file())
+            summary["files"] = sorted(
+                str(p.relative_to(out_root)) for p in final.rglob("*") if p.is_file()
+            )
             return summary
         except BaseException as exc:  # noqa: BLE001 - e.g. a full disk: a failed run, as before
             if old.exists() and not final.exists():
@@ -283,8 +333,11 @@ def install(out_root: Path, tmp: Path, summary: dict[str, Any],
             summary["error"] = _error_summary(exc)
     failed = _inside(out_root, out_root / "failed" / folder)
     _keep_failed(tmp, failed, summary)
-    summary["files"] = (sorted(str(p.relative_to(out_root)) for p in failed.rglob("*")
-                               if p.is_file()) if failed.is_dir() else [])
+    summary["files"] = (
+        sorted(str(p.relative_to(out_root)) for p in failed.rglob("*") if p.is_file())
+        if failed.is_dir()
+        else []
+    )
     return summary
 
 

@@ -46,8 +46,11 @@ def _is_int(x: Any) -> bool:
 
 
 def _is_num(x: Any) -> bool:
-    return isinstance(x, Real) and not isinstance(x, bool) and not (
-        isinstance(x, float) and math.isnan(x))
+    return (
+        isinstance(x, Real)
+        and not isinstance(x, bool)
+        and not (isinstance(x, float) and math.isnan(x))
+    )
 
 
 def integer(n: int) -> str:
@@ -124,8 +127,17 @@ def interval(estimate: float | None, low: float | None, high: float | None, fmt=
     return span if estimate is None else f"{fmt(estimate)} ({span})"
 
 
-_WORDS = {"irr": "IRR", "ci": "CI", "nio": "NIO", "km": "Kaplan-Meier", "un": "UN",
-          "tcc": "TCC", "pct": "(%)", "top5": "top 5", "p": "p"}
+_WORDS = {
+    "irr": "IRR",
+    "ci": "CI",
+    "nio": "NIO",
+    "km": "Kaplan-Meier",
+    "un": "UN",
+    "tcc": "TCC",
+    "pct": "(%)",
+    "top5": "top 5",
+    "p": "p",
+}
 
 
 def humanize(name: str) -> str:
@@ -208,12 +220,16 @@ class _Style:
         # a name saying "share" is a fraction only when every number in it lies in 0-1 (some
         # notebooks record percentages under such names)
         self.share = u in ("share", "fraction", "proportion") or (
-            not u and not self.pct and (n.startswith("share") or n.endswith("_share"))
-            and all(0 <= x <= 1 for x in _numbers(value)))
+            not u
+            and not self.pct
+            and (n.startswith("share") or n.endswith("_share"))
+            and all(0 <= x <= 1 for x in _numbers(value))
+        )
         self.unit_year = u == "year"
         # a scalar is a year when named *_year; a list when named *years* (trend_years, ...)
-        self.years = self.unit_year or (not u and (n == "year" or n.endswith("_year"))
-                                        and not re.search(r"_(by|per)_year$", n))
+        self.years = self.unit_year or (
+            not u and (n == "year" or n.endswith("_year")) and not re.search(r"_(by|per)_year$", n)
+        )
         self.years_list = self.unit_year or (not u and bool(re.search(r"(^|_)years(_|$)", n)))
         self.range = n.endswith("_ci") or n.endswith("_range") or u == "interval"
 
@@ -262,13 +278,24 @@ def _flags_incomplete(value: Any) -> bool:
 
 def _ratio_triple(v: Sequence[Any]) -> bool:
     """``[k, n, k/n]``: two counts and their ratio (rounded)."""
-    return (len(v) == 3 and _is_int(v[0]) and _is_int(v[1]) and _is_num(v[2]) and v[1] > 0
-            and 0 <= v[0] <= v[1] and abs(v[0] / v[1] - v[2]) < 5e-4)
+    return (
+        len(v) == 3
+        and _is_int(v[0])
+        and _is_int(v[1])
+        and _is_num(v[2])
+        and v[1] > 0
+        and 0 <= v[0] <= v[1]
+        and abs(v[0] / v[1] - v[2]) < 5e-4
+    )
 
 
 def _interval_triple(v: Sequence[Any]) -> bool:
-    return (len(v) == 3 and all(_is_num(x) for x in v) and not all(_is_int(x) for x in v)
-            and v[1] <= v[0] <= v[2])
+    return (
+        len(v) == 3
+        and all(_is_num(x) for x in v)
+        and not all(_is_int(x) for x in v)
+        and v[1] <= v[0] <= v[2]
+    )
 
 
 def _exact(v: Any) -> str:
@@ -292,9 +319,12 @@ def shown_value(value: Any, style: _Style) -> Text | Pairs | Matrix:
             for x in inner:
                 columns += [str(k) for k in x if str(k) not in columns]
             if len(columns) <= 8 and all(
-                    not isinstance(c, (Mapping, list)) for x in inner for c in x.values()):
-                rows = [(key_label(k), [style.scalar(x[c]) if c in x else None for c in columns])
-                        for k, x in value.items()]
+                not isinstance(c, (Mapping, list)) for x in inner for c in x.values()
+            ):
+                rows = [
+                    (key_label(k), [style.scalar(x[c]) if c in x else None for c in columns])
+                    for k, x in value.items()
+                ]
                 return Matrix([key_label(c) for c in columns], rows)
         return Pairs([(key_label(k), shown_value(v, style)) for k, v in value.items()])
     if isinstance(value, (list, tuple)):
@@ -326,9 +356,13 @@ def headlines(values: Mapping[str, Any], units: Mapping[str, str] | None = None)
     ``X`` and ``X_ci`` are shown together as one interval."""
     units = dict(units or {})
     out = []
-    paired = {f"{k}_ci" for k, v in values.items()
-              if _is_num(v) and isinstance(values.get(f"{k}_ci"), (list, tuple))
-              and len(values[f"{k}_ci"]) == 2}
+    paired = {
+        f"{k}_ci"
+        for k, v in values.items()
+        if _is_num(v)
+        and isinstance(values.get(f"{k}_ci"), (list, tuple))
+        and len(values[f"{k}_ci"]) == 2
+    }
     for name, value in values.items():
         if name in paired:
             continue
@@ -338,13 +372,21 @@ def headlines(values: Mapping[str, Any], units: Mapping[str, str] | None = None)
         if ci in paired:
             names.append(ci)
             lo, hi = values[ci]
-            shown: Text | Pairs | Matrix = Text(interval(value, lo, hi, fmt=style.fmt),
-                                                f"{_exact(value)}; {ci}: {_exact([lo, hi])}")
+            shown: Text | Pairs | Matrix = Text(
+                interval(value, lo, hi, fmt=style.fmt), f"{_exact(value)}; {ci}: {_exact([lo, hi])}"
+            )
         else:
             shown = shown_value(value, style)
         empty = isinstance(shown, Text) and shown.kind == "empty"
-        out.append(Headline(humanize(name), names, shown, empty=empty,
-                            partial=is_partial(name) or _flags_incomplete(value)))
+        out.append(
+            Headline(
+                humanize(name),
+                names,
+                shown,
+                empty=empty,
+                partial=is_partial(name) or _flags_incomplete(value),
+            )
+        )
     return out
 
 
@@ -372,11 +414,17 @@ def texts(shown: Text | Pairs | Matrix | None) -> Iterator[str]:
 
 def _cut(text: str, width: int) -> str:
     """``text`` in at most ``width`` characters, an ellipsis marking a cut."""
-    return text if len(text) <= width else text[:max(width - 1, 0)] + "\u2026"
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "\u2026"
 
 
-def text_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], width: int = 100,
-               wrap: int | None = None, right: Sequence[int] = (), indent: int = 0) -> str:
+def text_table(
+    rows: Sequence[Sequence[Any]],
+    headers: Sequence[str],
+    width: int = 100,
+    wrap: int | None = None,
+    right: Sequence[int] = (),
+    indent: int = 0,
+) -> str:
     """A plain-text table no wider than ``width`` characters: column ``wrap`` (an index) takes the
     room left by the others and wraps onto continuation lines, so its text is shown whole; any
     other cell too wide for the room is cut with an ellipsis. Columns in ``right`` are
@@ -385,6 +433,7 @@ def text_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], width: int
     Example: ``print(text_table([["allegations", 202, "SEA allegations ..."]],
     ["dataset", "rows", "description"], width=60, wrap=2, right=[1]))``
     """
+
     def cell(v: Any) -> str:
         try:
             import pandas as pd
@@ -426,7 +475,7 @@ def text_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], width: int
             out.append(line(cells))
             continue
         pieces = textwrap.wrap(r[wrap], widths[wrap], break_on_hyphens=False) or [""]
-        out.append(line([*cells[:wrap], pieces[0], *cells[wrap + 1:]]))
+        out.append(line([*cells[:wrap], pieces[0], *cells[wrap + 1 :]]))
         for more in pieces[1:]:
             out.append(line(["" if i != wrap else more for i in range(ncol)]))
     return "\n".join(out)

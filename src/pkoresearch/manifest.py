@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,9 @@ def finished_at(entry: dict[str, Any]) -> str | None:
         return entry["finished"]
     try:
         start = datetime.fromisoformat(entry["start"])
-        return (start + timedelta(seconds=round(float(entry.get("duration_s") or 0)))
-                ).isoformat(timespec="seconds")
+        return (start + timedelta(seconds=round(float(entry.get("duration_s") or 0)))).isoformat(
+            timespec="seconds"
+        )
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -88,16 +89,20 @@ def _last_good(out: Path, folder: str, good: dict[str, dict[str, Any]]) -> dict[
     entry = good.get(folder)
     finished = finished_at(entry) if entry else None
     if finished is None:
-        finished = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(
-            timespec="seconds")
+        finished = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
     last = {"folder": f"runs/{folder}", "finished": finished}
     if entry:
         last["run"] = _on_disk(out, entry)
     return last
 
 
-def assemble(out: Path, header: dict[str, Any], ordered: Sequence[dict[str, Any]],
-             previous: dict[str, Any], state: str) -> dict[str, Any]:
+def assemble(
+    out: Path,
+    header: dict[str, Any],
+    ordered: Sequence[dict[str, Any]],
+    previous: dict[str, Any],
+    state: str,
+) -> dict[str, Any]:
     """The manifest: ``header`` (versions, checksums, start ...), this batch's finished runs in
     ``ordered``, the earlier runs still on disk, ``state``."""
     good = _good_entries(previous)
@@ -112,10 +117,18 @@ def assemble(out: Path, header: dict[str, Any], ordered: Sequence[dict[str, Any]
                 s["last_good"] = last
         runs.append(s)
     here = {s["folder"] for s in runs}
-    earlier = [_on_disk(out, e) for folder, e in sorted(good.items())
-               if folder not in here and (out / "runs" / folder).is_dir()]
-    return {**header, "state": state, "failed": sum(s.get("status") != "ok" for s in runs),
-            "runs": runs, "earlier_runs": earlier}
+    earlier = [
+        _on_disk(out, e)
+        for folder, e in sorted(good.items())
+        if folder not in here and (out / "runs" / folder).is_dir()
+    ]
+    return {
+        **header,
+        "state": state,
+        "failed": sum(s.get("status") != "ok" for s in runs),
+        "runs": runs,
+        "earlier_runs": earlier,
+    }
 
 
 def publish(out: Path, manifest: dict[str, Any]) -> None:

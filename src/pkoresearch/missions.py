@@ -93,10 +93,15 @@ RENAMED: dict[str, tuple[str, str]] = {
 # predecessor -> successor: a new mission with a new mandate in the same place (not pooled unless
 # asked); UNMIS -> UNMISS is deliberately absent (see the module text)
 SUCCESSORS: dict[str, tuple[str, str]] = {
-    "MINUSTAH": ("MINUJUSTH", "S/RES/2350 (2017): MINUJUSTH, police and justice support, no troops"),
+    "MINUSTAH": (
+        "MINUJUSTH",
+        "S/RES/2350 (2017): MINUJUSTH, police and justice support, no troops",
+    ),
     "MINUJUSTH": ("BINUH", "S/RES/2476 (2019): BINUH, a special political mission"),
-    "UNMC": ("UNVMC", "S/RES/2366 (2017): the Verification Mission follows the UN Mission in "
-                      "Colombia"),
+    "UNMC": (
+        "UNVMC",
+        "S/RES/2366 (2017): the Verification Mission follows the UN Mission in Colombia",
+    ),
     "BINUB": ("BNUB", "S/RES/1959 (2010): BNUB follows BINUB"),
 }
 
@@ -127,8 +132,12 @@ def harmonise(names: Iterable[object], successors: bool = False) -> pd.Series:
     (MINUSTAH -> MINUJUSTH -> BINUH). Other names, including aggregates, are returned unchanged
     (stripped); missing stays missing. Example: ``harmonise(table.allegations["mission"])``."""
     values = list(names)
-    out = [pd.NA if v is None or (not isinstance(v, str) and pd.isna(v))
-           else _chain(str(v).strip(), successors) for v in values]
+    out = [
+        pd.NA
+        if v is None or (not isinstance(v, str) and pd.isna(v))
+        else _chain(str(v).strip(), successors)
+        for v in values
+    ]
     index = names.index if isinstance(names, pd.Series) else None
     return pd.Series(out, dtype="string", index=index)
 
@@ -137,8 +146,9 @@ def kind_of(names: Iterable[object]) -> pd.Series:
     """``peacekeeping``, ``special_political`` or ``support_office`` for each acronym (``<NA>`` for
     a name not in :data:`MISSIONS`)."""
     values = list(names)
-    out = [MISSIONS.get(str(v).strip(), (pd.NA,))[0] if isinstance(v, str) else pd.NA
-           for v in values]
+    out = [
+        MISSIONS.get(str(v).strip(), (pd.NA,))[0] if isinstance(v, str) else pd.NA for v in values
+    ]
     index = names.index if isinstance(names, pd.Series) else None
     return pd.Series(out, dtype="string", index=index)
 
@@ -149,8 +159,14 @@ def table() -> pd.DataFrame:
     for m, (kind, where) in sorted(MISSIONS.items()):
         renamed = RENAMED.get(m)
         succ = SUCCESSORS.get(m)
-        rows.append({"mission": m, "kind": kind, "where": where,
-                     "harmonised_to": renamed[0] if renamed else m,
-                     "successor": succ[0] if succ else pd.NA,
-                     "basis": renamed[1] if renamed else (succ[1] if succ else pd.NA)})
+        rows.append(
+            {
+                "mission": m,
+                "kind": kind,
+                "where": where,
+                "harmonised_to": renamed[0] if renamed else m,
+                "successor": succ[0] if succ else pd.NA,
+                "basis": renamed[1] if renamed else (succ[1] if succ else pd.NA),
+            }
+        )
     return pd.DataFrame(rows).astype("string")

@@ -20,12 +20,16 @@ def year_range(start_year: Any, end_year: Any, lo: int = 1948, hi: int = 2030) -
     """Check ``start_year <= end_year`` within ``[lo, hi]``; returns them as ints."""
     for name, v in (("start_year", start_year), ("end_year", end_year)):
         if isinstance(v, bool) or not isinstance(v, int):
-            raise ParameterError(f"parameter {name}: found {v!r}; expected a whole year such as 2010")
+            raise ParameterError(
+                f"parameter {name}: found {v!r}; expected a whole year such as 2010"
+            )
         if not lo <= v <= hi:
             raise ParameterError(f"parameter {name}: found {v}; expected a year in {lo}-{hi}")
     if start_year > end_year:
-        raise ParameterError(f"parameters start_year/end_year: found {start_year} > {end_year}; "
-                             "expected start_year <= end_year")
+        raise ParameterError(
+            f"parameters start_year/end_year: found {start_year} > {end_year}; "
+            "expected start_year <= end_year"
+        )
     return int(start_year), int(end_year)
 
 
@@ -38,12 +42,15 @@ def subset(name: str, values: Any, allowed: Iterable[str]) -> list[str]:
     if values is None:
         return allowed
     if isinstance(values, str) or not isinstance(values, Sequence):
-        raise ParameterError(f"parameter {name}: found {values!r}; expected a list such as "
-                             f"{allowed[:2]!r}, or None for all")
+        raise ParameterError(
+            f"parameter {name}: found {values!r}; expected a list such as "
+            f"{allowed[:2]!r}, or None for all"
+        )
     unknown = [v for v in values if v not in allowed]
     if unknown:
-        raise ParameterError(f"parameter {name}: found {unknown!r}; expected values among "
-                             f"{allowed!r}")
+        raise ParameterError(
+            f"parameter {name}: found {unknown!r}; expected values among {allowed!r}"
+        )
     if not values:
         raise ParameterError(f"parameter {name}: found an empty list; expected at least one value")
     return [a for a in allowed if a in set(values)]
@@ -76,17 +83,23 @@ def dataset_input(name: str, value: Any, registry_name: str) -> Path | None:
     from . import registry
 
     r = registry.resolve(value, registry_name, parameter=name)
-    entry: dict[str, Any] = {"value": value, "how": r.how, "dataset": r.dataset,
-                             "default_dataset": registry_name}
+    entry: dict[str, Any] = {
+        "value": value,
+        "how": r.how,
+        "dataset": r.dataset,
+        "default_dataset": registry_name,
+    }
     if r.path is not None:
         c = registry.cached(r.dataset) if r.dataset else None
         sha = registry.sha256_of(r.path)
         if c is not None and r.how in ("auto", "registry"):
             expected = registry.get(r.dataset).sha256 or c.sha256
             if sha != expected:
-                raise ParameterError(f"parameter {name}: the cached {r.dataset} ({c.path}) has "
-                                     f"sha256 {sha}; expected {expected}. Fetch it again: "
-                                     f"`pkoresearch data fetch --force {r.dataset}`")
+                raise ParameterError(
+                    f"parameter {name}: the cached {r.dataset} ({c.path}) has "
+                    f"sha256 {sha}; expected {expected}. Fetch it again: "
+                    f"`pkoresearch data fetch --force {r.dataset}`"
+                )
             entry.update(c.manifest())
         else:
             entry.update(file=r.path.name, sha256=sha, source=str(r.path), method="path")
@@ -114,10 +127,12 @@ def data_used(name: str, uses: str, otherwise: str) -> str:
     elif how == "path":
         what = f"the file {entry['file']}" + (f" [{dataset}]" if dataset else "")
     elif how == "auto-missing":
-        what = (f"no file (\"auto\": {dataset} is not fetched; `pkoresearch data fetch {dataset}` "
-                "or `pkoresearch data import DIR`)")
+        what = (
+            f'no file ("auto": {dataset} is not fetched; `pkoresearch data fetch {dataset}` '
+            "or `pkoresearch data import DIR`)"
+        )
     else:
-        what = "no file (\"bundled\")"
+        what = 'no file ("bundled")'
     text = f"{name}: {what}; " + (uses if entry.get("path") else otherwise)
     return wrap(text, indent="    ")
 
@@ -194,24 +209,33 @@ def years_list(name: str, value: Any, lo: int = 1948, hi: int = 2030) -> list[in
 def periods(name: str, value: Any, count: int = 2) -> list[int | list[int]]:
     """Check a list of ``count`` periods, each a year or a [first, last] pair of years."""
     if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != count:
-        raise ParameterError(f"parameter {name}: found {value!r}; expected {count} periods, each a "
-                             "year or [first, last], e.g. [2010, 2009]")
+        raise ParameterError(
+            f"parameter {name}: found {value!r}; expected {count} periods, each a "
+            "year or [first, last], e.g. [2010, 2009]"
+        )
     out: list[int | list[int]] = []
     for v in value:
         if isinstance(v, int) and not isinstance(v, bool):
             out.append(v)
-        elif (isinstance(v, Sequence) and not isinstance(v, str) and len(v) == 2
-              and all(isinstance(x, int) and not isinstance(x, bool) for x in v) and v[0] <= v[1]):
+        elif (
+            isinstance(v, Sequence)
+            and not isinstance(v, str)
+            and len(v) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+            and v[0] <= v[1]
+        ):
             out.append([int(v[0]), int(v[1])])
         else:
-            raise ParameterError(f"parameter {name}: found period {v!r}; expected a year or "
-                                 "[first, last] with first <= last")
+            raise ParameterError(
+                f"parameter {name}: found period {v!r}; expected a year or "
+                "[first, last] with first <= last"
+            )
     return out
 
 
 def has_years(frame, periods_: Sequence[int | Sequence[int]], column: str = "year") -> bool:
     """True when every year of every period is in ``frame[column]``."""
-    have = set(int(y) for y in frame[column])
+    have = {int(y) for y in frame[column]}
     for p in periods_:
         first, last = (p, p) if isinstance(p, int) else (p[0], p[-1])
         if not set(range(first, last + 1)) <= have:
@@ -229,8 +253,9 @@ def month(name: str, value: Any, end: bool = False):
     try:
         ts = pd.Timestamp(value)
     except ValueError:
-        raise ParameterError(f"parameter {name}: found {value!r}; expected a month as 'YYYY-MM'"
-                             ) from None
+        raise ParameterError(
+            f"parameter {name}: found {value!r}; expected a month as 'YYYY-MM'"
+        ) from None
     first = ts.to_period("M").to_timestamp()
     return first + pd.offsets.MonthEnd(0) if end else first
 
@@ -238,7 +263,9 @@ def month(name: str, value: Any, end: bool = False):
 def probability(name: str, value: Any) -> float:
     """Check a number strictly between 0 and 1 (e.g. alpha)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise ParameterError(f"parameter {name}: found {value!r}; expected a number between 0 and 1")
+        raise ParameterError(
+            f"parameter {name}: found {value!r}; expected a number between 0 and 1"
+        )
     return float(value)
 
 
@@ -252,13 +279,21 @@ def print_sources(frames, extra: Sequence[str] = ()) -> None:
     from .overview import sources_table
 
     def show(text: str) -> None:  # addresses are never split across lines
-        print(textwrap.fill(text, width=100, subsequent_indent="    ", break_long_words=False,
-                            break_on_hyphens=False))
+        print(
+            textwrap.fill(
+                text,
+                width=100,
+                subsequent_indent="    ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
 
     table = sources_table(list(frames))
-    for primary, heading in ((True, "Primary sources (UN documents, UN data and pages, government "
-                                    "reports)"),
-                             (False, "Secondary sources")):
+    for primary, heading in (
+        (True, "Primary sources (UN documents, UN data and pages, government reports)"),
+        (False, "Secondary sources"),
+    ):
         group = table[table["primary"] == primary]
         lines = list(extra) if primary else []
         if group.empty and not lines:

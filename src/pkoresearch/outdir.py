@@ -19,7 +19,7 @@ import re
 import shutil
 import socket
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,7 @@ class OutputFolderBusy(OutputFolderError):
 def _holder(out: Path) -> str:
     try:
         info = json.loads((out / INFO_NAME).read_text(encoding="utf-8"))
-        return (f"pid {info.get('pid')} on {info.get('host')}, started "
-                f"{info.get('started')}")
+        return f"pid {info.get('pid')} on {info.get('host')}, started {info.get('started')}"
     except (OSError, ValueError, AttributeError):
         return "holder unknown"
 
@@ -62,7 +61,7 @@ class OutputLock:
         self.batch = uuid.uuid4().hex
         self._lock: Any = None
 
-    def __enter__(self) -> "OutputLock":
+    def __enter__(self) -> OutputLock:
         from filelock import FileLock, Timeout
 
         try:
@@ -70,30 +69,42 @@ class OutputLock:
         except OSError as exc:
             raise OutputFolderError(
                 f"output folder {self.out}: cannot create it ({exc.strerror or exc}); expected a "
-                "writable folder (choose another with --output)") from None
-        lock = FileLock(str(self.out / LOCK_NAME), timeout=max(self.wait, 0.0),
-                        thread_local=False)
+                "writable folder (choose another with --output)"
+            ) from None
+        lock = FileLock(str(self.out / LOCK_NAME), timeout=max(self.wait, 0.0), thread_local=False)
         try:
             lock.acquire()
         except Timeout:
             raise OutputFolderBusy(
                 f"output folder {self.out} is in use by another pkoresearch run "
                 f"({_holder(self.out)}); waited {self.wait:g} s. Wait for it to finish, give "
-                "--wait SECONDS, or choose another --output") from None
+                "--wait SECONDS, or choose another --output"
+            ) from None
         except OSError as exc:
             raise OutputFolderError(
                 f"output folder {self.out}: cannot write to it ({exc.strerror or exc}); expected "
-                "a writable folder (choose another with --output)") from None
+                "a writable folder (choose another with --output)"
+            ) from None
         self._lock = lock
         try:
-            atomic.write_text(self.out / INFO_NAME, json.dumps({
-                "pid": os.getpid(), "host": socket.gethostname(), "batch": self.batch,
-                "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}) + "\n")
+            atomic.write_text(
+                self.out / INFO_NAME,
+                json.dumps(
+                    {
+                        "pid": os.getpid(),
+                        "host": socket.gethostname(),
+                        "batch": self.batch,
+                        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+                    }
+                )
+                + "\n",
+            )
         except OSError as exc:
             self.release()
             raise OutputFolderError(
                 f"output folder {self.out}: cannot write to it ({exc.strerror or exc}); expected "
-                "a writable folder with free space (choose another with --output)") from None
+                "a writable folder with free space (choose another with --output)"
+            ) from None
         return self
 
     def release(self) -> None:
@@ -166,7 +177,7 @@ def clean_stale(out: str | os.PathLike[str]) -> list[str]:
         if old and p.is_dir() and not p.is_symlink():
             final = Path(out) / "runs" / old.group(1)
             if not final.exists():  # died between moving the last good report away and
-                try:                # putting the new one in place: put the good one back
+                try:  # putting the new one in place: put the good one back
                     p.rename(final)
                     removed.append(p.name)
                     continue

@@ -12,28 +12,49 @@ from . import curated, sources
 from .curated import CONFIDENCE, SOURCE_TYPES, SPECS
 
 CAVEATS = [
-    ("unit", "An allegation is one report of an incident, not a victim and not a perpetrator; a "
-             "report naming several contributing countries or personnel categories is counted once "
-             "for each."),
-    ("revisions", "Each year's Secretary-General report revises the previous year's counts, "
-                  "usually upward. Conflicting values are all kept; one is marked preferred "
-                  "(never one read only on a copy page where another source gives the figure, "
-                  "then higher confidence, then the later UN report). A comparison with the "
-                  "figure 'as first published' must use the first published value "
-                  "(pko.curated.revisions), not the preferred one."),
-    ("scope", "Up to 2016 the UN reported peacekeeping operations separately; from the 2017 data "
-              "on it reports peacekeeping and special political missions together "
-              "(scope peacekeeping_and_spm). Do not join the two into one series without saying so."),
-    ("tracking", "The UN misconduct tracking system dates from 2008 (some entries back to 2007): "
-                 "counts before and after are not measured the same way."),
-    ("nationality", "The nationality of uniformed alleged perpetrators is published only from the "
-                    "2015 data on."),
-    ("staff_officers", "Before about 2017, staff officers appear inside 'troops' in the gender "
-                       "statistics, so category shares before and after are not strictly "
-                       "comparable."),
-    ("response_rate", "'Response rate' of contributing countries has several definitions "
-                      "(follow-ups answered, countries replying, NIO appointed, outcome reported); "
-                      "never mix them in one series."),
+    (
+        "unit",
+        "An allegation is one report of an incident, not a victim and not a perpetrator; a "
+        "report naming several contributing countries or personnel categories is counted once "
+        "for each.",
+    ),
+    (
+        "revisions",
+        "Each year's Secretary-General report revises the previous year's counts, "
+        "usually upward. Conflicting values are all kept; one is marked preferred "
+        "(never one read only on a copy page where another source gives the figure, "
+        "then higher confidence, then the later UN report). A comparison with the "
+        "figure 'as first published' must use the first published value "
+        "(pko.curated.revisions), not the preferred one.",
+    ),
+    (
+        "scope",
+        "Up to 2016 the UN reported peacekeeping operations separately; from the 2017 data "
+        "on it reports peacekeeping and special political missions together "
+        "(scope peacekeeping_and_spm). Do not join the two into one series without saying so.",
+    ),
+    (
+        "tracking",
+        "The UN misconduct tracking system dates from 2008 (some entries back to 2007): "
+        "counts before and after are not measured the same way.",
+    ),
+    (
+        "nationality",
+        "The nationality of uniformed alleged perpetrators is published only from the "
+        "2015 data on.",
+    ),
+    (
+        "staff_officers",
+        "Before about 2017, staff officers appear inside 'troops' in the gender "
+        "statistics, so category shares before and after are not strictly "
+        "comparable.",
+    ),
+    (
+        "response_rate",
+        "'Response rate' of contributing countries has several definitions "
+        "(follow-ups answered, countries replying, NIO appointed, outcome reported); "
+        "never mix them in one series.",
+    ),
 ]
 
 
@@ -42,8 +63,12 @@ def caveats() -> pd.DataFrame:
     return pd.DataFrame(CAVEATS, columns=["caveat", "what it means"])
 
 
-def coverage_table(names: Sequence[str] | None = None, start_year: int | None = None,
-                   end_year: int | None = None, preferred: bool = True) -> pd.DataFrame:
+def coverage_table(
+    names: Sequence[str] | None = None,
+    start_year: int | None = None,
+    end_year: int | None = None,
+    preferred: bool = True,
+) -> pd.DataFrame:
     """Rows per dataset, year and confidence, for datasets with a year column.
 
     Example: ``coverage_table(["allegations", "personnel"], 2003, 2024)``
@@ -69,8 +94,9 @@ def confidence_table(names: Sequence[str] | None = None, preferred: bool = True)
     return pd.DataFrame(rows)
 
 
-def confidence_by_dataset(names: Sequence[str] | None = None, preferred: bool = True
-                          ) -> pd.DataFrame:
+def confidence_by_dataset(
+    names: Sequence[str] | None = None, preferred: bool = True
+) -> pd.DataFrame:
     """Rows per confidence level for each dataset, with the share of each level within the
     dataset: ``dataset, rows, high, medium, low, share_high, share_medium, share_low``.
 
@@ -103,14 +129,16 @@ def sources_by_type(frames: Sequence[pd.DataFrame] | None = None) -> pd.DataFram
     cat = sources.catalogue().set_index("source_id").loc[b.index]
     cat["rows"] = b["rows"]
     g = cat.groupby("type", observed=True)
-    out = pd.DataFrame({
-        "sources": g.size(),
-        "with_symbol": g["document_symbol"].apply(lambda s: int((s != "").sum())),
-        "with_official_url": g["official_url"].apply(lambda s: int((s != "").sum())),
-        "read_elsewhere": g["via_type"].apply(lambda s: int((s != "").sum())),
-        "read_in_copy": g["via_type"].apply(lambda s: int((s == "web_mirror").sum())),
-        "rows": g["rows"].sum(),
-    })
+    out = pd.DataFrame(
+        {
+            "sources": g.size(),
+            "with_symbol": g["document_symbol"].apply(lambda s: int((s != "").sum())),
+            "with_official_url": g["official_url"].apply(lambda s: int((s != "").sum())),
+            "read_elsewhere": g["via_type"].apply(lambda s: int((s != "").sum())),
+            "read_in_copy": g["via_type"].apply(lambda s: int((s == "web_mirror").sum())),
+            "rows": g["rows"].sum(),
+        }
+    )
     out = out.reindex([t for t in SOURCE_TYPES if t in out.index])
     out.insert(0, "primary", [t in curated.PRIMARY_TYPES for t in out.index])
     out.index.name = "type"
@@ -149,7 +177,8 @@ def organization_figures(year: int | None = 2011) -> pd.DataFrame:
     if year is not None:
         df = df[df["year"] == year]
     return df[["organization", "year", "measure", "value", "confidence", "source_id"]].reset_index(
-        drop=True)
+        drop=True
+    )
 
 
 def sources_table(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:

@@ -48,33 +48,58 @@ from scipy import stats as sps
 from . import curated, missions
 from .errors import NotEstimable, ParameterError
 
-OUTCOMES = {"all": "allegations_all", "uniformed": "allegations_uniformed",
-            "military": "allegations_military", "police": "allegations_police"}
-OUTCOME_TEXT = {"all": "allegations against any personnel (uniformed and civilian)",
-                "uniformed": "allegations against uniformed personnel (military or police)",
-                "military": "allegations against military personnel",
-                "police": "allegations against police"}
+OUTCOMES = {
+    "all": "allegations_all",
+    "uniformed": "allegations_uniformed",
+    "military": "allegations_military",
+    "police": "allegations_police",
+}
+OUTCOME_TEXT = {
+    "all": "allegations against any personnel (uniformed and civilian)",
+    "uniformed": "allegations against uniformed personnel (military or police)",
+    "military": "allegations against military personnel",
+    "police": "allegations against police",
+}
 FAMILIES = {"negbin": "negative binomial (NB2)", "poisson": "Poisson quasi-likelihood"}
 EXPORT_SOURCE = "UN table of allegations"
 
 REASON_NO_MISSION = "no mission named"
-REASON_NO_PERSONNEL_DATA = "no personnel data for this mission (special political missions and others)"
+REASON_NO_PERSONNEL_DATA = (
+    "no personnel data for this mission (special political missions and others)"
+)
 REASON_NO_PERSONNEL_YEAR = "the mission had no uniformed personnel in the personnel data that year"
 REASON_YEAR_NOT_COVERED = "the personnel data do not cover the year"
 
-PANEL_COLUMNS = ["mission", "kind", "year", "months_in_source", "months_with_personnel",
-                 "months_gap_active", "months_unknown", "women_mean", "personnel_mean",
-                 "share_pct", "exposure", "exposure_known", "allegations_all",
-                 "allegations_uniformed", "allegations_military", "allegations_police",
-                 "allegations_source", "allegations_months", "allegations_complete"]
+PANEL_COLUMNS = [
+    "mission",
+    "kind",
+    "year",
+    "months_in_source",
+    "months_with_personnel",
+    "months_gap_active",
+    "months_unknown",
+    "women_mean",
+    "personnel_mean",
+    "share_pct",
+    "exposure",
+    "exposure_known",
+    "allegations_all",
+    "allegations_uniformed",
+    "allegations_military",
+    "allegations_police",
+    "allegations_source",
+    "allegations_months",
+    "allegations_complete",
+]
 
 
 # --------------------------------------------------------------------------------------------------
 # personnel by mission-year
 
 
-def personnel_by_mission_year(contributions, successors: bool = False,
-                              personnel_types: Sequence[str] | None = None) -> pd.DataFrame:
+def personnel_by_mission_year(
+    contributions, successors: bool = False, personnel_types: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Uniformed personnel and women by mission and year from a monthly
     :class:`~pkoresearch.readers.un_contributions.Contributions` (summed over contributors and
     personnel types; ``personnel_types`` keeps only those types, where the file splits them).
@@ -90,19 +115,30 @@ def personnel_by_mission_year(contributions, successors: bool = False,
     Example: ``personnel_by_mission_year(read_mission_month("numperson.dta"))``
     """
     if getattr(contributions, "period", "month") != "month":
-        raise ParameterError("personnel_by_mission_year: expected a monthly file (the mission x "
-                             "month .dta or the UN's odp_contributionsbygender.csv); found yearly "
-                             "means")
+        raise ParameterError(
+            "personnel_by_mission_year: expected a monthly file (the mission x "
+            "month .dta or the UN's odp_contributionsbygender.csv); found yearly "
+            "means"
+        )
     counts = contributions.counts
     if personnel_types is not None:
         if not contributions.split_by_type:
-            raise ParameterError(f"personnel_types: {contributions.path.name} does not split "
-                                 "personnel types; expected None (all uniformed personnel)")
+            raise ParameterError(
+                f"personnel_types: {contributions.path.name} does not split "
+                "personnel types; expected None (all uniformed personnel)"
+            )
         counts = counts[counts["personnel_type"].isin(list(personnel_types))]
-    m = counts.assign(mission=missions.harmonise(counts["mission"]).to_numpy() if not successors
-                      else missions.harmonise(counts["mission"], successors=True).to_numpy())
-    m = (m.groupby(["mission", "month"], observed=True)[["women", "total"]].sum()
-         .astype("int64").reset_index())
+    m = counts.assign(
+        mission=missions.harmonise(counts["mission"]).to_numpy()
+        if not successors
+        else missions.harmonise(counts["mission"], successors=True).to_numpy()
+    )
+    m = (
+        m.groupby(["mission", "month"], observed=True)[["women", "total"]]
+        .sum()
+        .astype("int64")
+        .reset_index()
+    )
     m = m[m["total"] > 0]
     source = contributions.coverage.months()
     years = np.arange(source.year.min(), source.year.max() + 1)
@@ -127,17 +163,20 @@ def personnel_by_mission_year(contributions, successors: bool = False,
     def per_year(a: np.ndarray) -> np.ndarray:  # (missions, months) -> (missions, years)
         return a.reshape(len(names), len(years), 12).sum(axis=2)
 
-    out = pd.DataFrame({
-        "mission": np.repeat(names, len(years)),
-        "year": np.tile(years, len(names)),
-        "months_in_source": np.tile(per_year(np.broadcast_to(in_source, shape).astype(int))[0],
-                                    len(names)),
-        "months_with_personnel": per_year(active).ravel().astype(int),
-        "months_gap_active": per_year(gap_active.astype(int)).ravel(),
-        "months_unknown": per_year(gap_unknown.astype(int)).ravel(),
-        "women": per_year(women).ravel(),
-        "total": per_year(total).ravel(),
-    })
+    out = pd.DataFrame(
+        {
+            "mission": np.repeat(names, len(years)),
+            "year": np.tile(years, len(names)),
+            "months_in_source": np.tile(
+                per_year(np.broadcast_to(in_source, shape).astype(int))[0], len(names)
+            ),
+            "months_with_personnel": per_year(active).ravel().astype(int),
+            "months_gap_active": per_year(gap_active.astype(int)).ravel(),
+            "months_unknown": per_year(gap_unknown.astype(int)).ravel(),
+            "women": per_year(women).ravel(),
+            "total": per_year(total).ravel(),
+        }
+    )
     out = out[out["months_with_personnel"] > 0].reset_index(drop=True)
     n = out["months_with_personnel"]
     out["women_mean"] = out["women"] / n
@@ -146,15 +185,27 @@ def personnel_by_mission_year(contributions, successors: bool = False,
     out["exposure"] = out["personnel_mean"] * (n + out["months_gap_active"]) / 12
     out["exposure_known"] = out["months_unknown"] == 0
     out["kind"] = missions.kind_of(out["mission"]).to_numpy()
-    cols = ["mission", "kind", "year", "months_in_source", "months_with_personnel",
-            "months_gap_active", "months_unknown", "women_mean", "personnel_mean", "share_pct",
-            "exposure", "exposure_known"]
+    cols = [
+        "mission",
+        "kind",
+        "year",
+        "months_in_source",
+        "months_with_personnel",
+        "months_gap_active",
+        "months_unknown",
+        "women_mean",
+        "personnel_mean",
+        "share_pct",
+        "exposure",
+        "exposure_known",
+    ]
     out = out[cols].astype({"mission": "string", "kind": "string", "year": int})
     return out.sort_values(["mission", "year"]).reset_index(drop=True)
 
 
-def shares_by_year(contributions, groups: Sequence[str] = ("all_uniformed",),
-                   by: Sequence[str] = ()) -> pd.DataFrame:
+def shares_by_year(
+    contributions, groups: Sequence[str] = ("all_uniformed",), by: Sequence[str] = ()
+) -> pd.DataFrame:
     """Women's share by year (and ``by``, e.g. ``["mission"]``) for each group of personnel types
     (all_uniformed, military, military_contingents, staff_officers_experts, police,
     formed_police_units, individual_police) from a monthly file: ``year, *by, category, women,
@@ -171,20 +222,27 @@ def shares_by_year(contributions, groups: Sequence[str] = ("all_uniformed",),
         raise ParameterError("shares_by_year: expected a monthly file; found yearly means")
     unknown = [g for g in groups if g not in PERSONNEL_GROUPS]
     if unknown:
-        raise ParameterError(f"groups: found {unknown!r}; expected values among "
-                             f"{list(PERSONNEL_GROUPS)}")
+        raise ParameterError(
+            f"groups: found {unknown!r}; expected values among {list(PERSONNEL_GROUPS)}"
+        )
     if not contributions.split_by_type and list(groups) != ["all_uniformed"]:
-        raise ParameterError(f"groups: {contributions.path.name} gives all uniformed personnel "
-                             "only (no personnel types); expected ['all_uniformed']")
+        raise ParameterError(
+            f"groups: {contributions.path.name} gives all uniformed personnel "
+            "only (no personnel types); expected ['all_uniformed']"
+        )
     counts = contributions.counts.assign(
         mission=missions.harmonise(contributions.counts["mission"]).to_numpy(),
-        year=contributions.counts["month"].dt.year)
+        year=contributions.counts["month"].dt.year,
+    )
     cov = contributions.coverage.years().set_index("year")
     by = list(by)
     frames = []
     for group in groups:
-        part = counts if not contributions.split_by_type else counts[
-            counts["personnel_type"].isin(PERSONNEL_GROUPS[group])]
+        part = (
+            counts
+            if not contributions.split_by_type
+            else counts[counts["personnel_type"].isin(PERSONNEL_GROUPS[group])]
+        )
         g = part.groupby(["year", *by], observed=True)[["women", "total"]].sum().reset_index()
         g["category"] = group
         frames.append(g)
@@ -195,8 +253,16 @@ def shares_by_year(contributions, groups: Sequence[str] = ("all_uniformed",),
     out["personnel"] = out["total"] / out["months_covered"]
     out["share_pct"] = 100 * out["women"] / out["personnel"]
     out["complete"] = out["months_covered"] == 12
-    cols = ["year", *by, "category", "women", "personnel", "share_pct", "months_covered",
-            "complete"]
+    cols = [
+        "year",
+        *by,
+        "category",
+        "women",
+        "personnel",
+        "share_pct",
+        "months_covered",
+        "complete",
+    ]
     return out[cols].sort_values(["category", *by, "year"]).reset_index(drop=True)
 
 
@@ -211,17 +277,23 @@ def allegations_by_category(table, successors: bool = False) -> pd.DataFrame:
     both, as the UN counts)."""
     a = table.allegations
     pers = table.personnel
-    flags = pd.DataFrame({"allegation_id": pers["allegation_id"],
-                          "military": pers["category"] == "military",
-                          "police": pers["category"] == "police"})
+    flags = pd.DataFrame(
+        {
+            "allegation_id": pers["allegation_id"],
+            "military": pers["category"] == "military",
+            "police": pers["category"] == "police",
+        }
+    )
     flags = flags.groupby("allegation_id")[["military", "police"]].any()
-    out = pd.DataFrame({
-        "allegation_id": a["allegation_id"].to_numpy(),
-        "report_year": a["report_year"].astype("Int64").to_numpy(),
-        "report_month": a["report_month"].astype("Int64").to_numpy(),
-        "mission_in_source": a["mission"].astype("string").to_numpy(),
-        "mission": missions.harmonise(a["mission"], successors=successors).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "allegation_id": a["allegation_id"].to_numpy(),
+            "report_year": a["report_year"].astype("Int64").to_numpy(),
+            "report_month": a["report_month"].astype("Int64").to_numpy(),
+            "mission_in_source": a["mission"].astype("string").to_numpy(),
+            "mission": missions.harmonise(a["mission"], successors=successors).to_numpy(),
+        }
+    )
     out = out.join(flags, on="allegation_id")
     out[["military", "police"]] = out[["military", "police"]].fillna(False).astype(bool)
     out["uniformed"] = out["military"] | out["police"]
@@ -253,11 +325,14 @@ class MissionPanel:
         if u.empty:
             return pd.DataFrame(columns=["mission", "reason", "allegations", "years"])
         g = u.groupby(["mission_in_source", "reason"], dropna=False)
-        out = g.agg(allegations=("allegation_id", "size"),
-                    years=("report_year", lambda s: ", ".join(str(y) for y in sorted(set(s)))))
+        out = g.agg(
+            allegations=("allegation_id", "size"),
+            years=("report_year", lambda s: ", ".join(str(y) for y in sorted(set(s)))),
+        )
         out = out.reset_index().rename(columns={"mission_in_source": "mission"})
-        return out.sort_values(["allegations", "mission"], ascending=[False, True]
-                               ).reset_index(drop=True)
+        return out.sort_values(["allegations", "mission"], ascending=[False, True]).reset_index(
+            drop=True
+        )
 
     def by_year(self) -> pd.DataFrame:
         """Per year: mission-years, those with an allegation count (zero or more), with zero,
@@ -265,37 +340,47 @@ class MissionPanel:
         missions (percent) and the allegation source."""
         d = self.data
         g = d.groupby("year")
-        out = pd.DataFrame({
-            "mission_years": g.size(),
-            "counted": g["allegations_all"].count(),
-            "zero": g["allegations_all"].apply(lambda s: int((s == 0).sum())),
-            "missing": g["allegations_all"].apply(lambda s: int(s.isna().sum())),
-            "allegations": g["allegations_all"].sum(min_count=1).astype("Int64"),
-            "share_pct": (d["share_pct"] * d["exposure"]).groupby(d["year"]).sum()
-            / g["exposure"].sum(),
-            "source": g["allegations_source"].agg(
-                lambda s: "; ".join(sorted(set(s.dropna()))) or "none"),
-        })
+        out = pd.DataFrame(
+            {
+                "mission_years": g.size(),
+                "counted": g["allegations_all"].count(),
+                "zero": g["allegations_all"].apply(lambda s: int((s == 0).sum())),
+                "missing": g["allegations_all"].apply(lambda s: int(s.isna().sum())),
+                "allegations": g["allegations_all"].sum(min_count=1).astype("Int64"),
+                "share_pct": (d["share_pct"] * d["exposure"]).groupby(d["year"]).sum()
+                / g["exposure"].sum(),
+                "source": g["allegations_source"].agg(
+                    lambda s: "; ".join(sorted(set(s.dropna()))) or "none"
+                ),
+            }
+        )
         return out.reset_index()
 
     def describe(self) -> list[str]:
         """Sentences on what the panel holds (for a notebook to print)."""
         d = self.data
-        lines = [f"{len(d)} mission-years with uniformed personnel in {self.start_year}-"
-                 f"{self.end_year} ({d['mission'].nunique()} missions), from "
-                 f"{self.personnel_source}"]
+        lines = [
+            f"{len(d)} mission-years with uniformed personnel in {self.start_year}-"
+            f"{self.end_year} ({d['mission'].nunique()} missions), from "
+            f"{self.personnel_source}"
+        ]
         counted = d["allegations_all"].notna()
-        lines.append(f"{int(counted.sum())} with an allegation count ({int((d['allegations_all'] == 0).sum())} "
-                     f"of them zero), {int((~counted).sum())} missing (outside the sources' coverage)")
+        lines.append(
+            f"{int(counted.sum())} with an allegation count ({int((d['allegations_all'] == 0).sum())} "
+            f"of them zero), {int((~counted).sum())} missing (outside the sources' coverage)"
+        )
         if self.allegations_source is not None:
-            lines.append(f"{self.allegations_in_years} allegations of the export reported in these "
-                         f"years: {int(d.loc[d['allegations_source'] == EXPORT_SOURCE, 'allegations_all'].sum())} "
-                         f"in the panel, {len(self.unmatched)} unmatched (listed)")
+            lines.append(
+                f"{self.allegations_in_years} allegations of the export reported in these "
+                f"years: {int(d.loc[d['allegations_source'] == EXPORT_SOURCE, 'allegations_all'].sum())} "
+                f"in the panel, {len(self.unmatched)} unmatched (listed)"
+            )
         return lines + self.notes
 
 
-def _curated_counts(personnel_missions: set[str], start_year: int, end_year: int
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _curated_counts(
+    personnel_missions: set[str], start_year: int, end_year: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Curated per-mission yearly totals usable in the panel, and the rows skipped with why."""
     c = curated.load("allegations_by_mission")
     c = c[c["measure"] == "allegations_total"]
@@ -310,19 +395,38 @@ def _curated_counts(personnel_missions: set[str], start_year: int, end_year: int
         elif not start_year <= year <= end_year:
             reason = "year outside the panel's years"
         if reason is None:
-            rows.append({"mission": missions.harmonise([name]).iloc[0], "year": year,
-                         "allegations_all": int(r.value), "source_id": str(r.source_id)})
+            rows.append(
+                {
+                    "mission": missions.harmonise([name]).iloc[0],
+                    "year": year,
+                    "allegations_all": int(r.value),
+                    "source_id": str(r.source_id),
+                }
+            )
         else:
-            skipped.append({"mission": name, "year": year, "allegations": int(r.value),
-                            "source_id": str(r.source_id), "reason": reason})
+            skipped.append(
+                {
+                    "mission": name,
+                    "year": year,
+                    "allegations": int(r.value),
+                    "source_id": str(r.source_id),
+                    "reason": reason,
+                }
+            )
     used = pd.DataFrame(rows, columns=["mission", "year", "allegations_all", "source_id"])
-    return used, pd.DataFrame(skipped, columns=["mission", "year", "allegations", "source_id",
-                                                "reason"])
+    return used, pd.DataFrame(
+        skipped, columns=["mission", "year", "allegations", "source_id", "reason"]
+    )
 
 
-def build_panel(contributions, table=None, start_year: int | None = None,
-                end_year: int | None = None, use_curated: bool = True,
-                successors: bool = False) -> MissionPanel:
+def build_panel(
+    contributions,
+    table=None,
+    start_year: int | None = None,
+    end_year: int | None = None,
+    use_curated: bool = True,
+    successors: bool = False,
+) -> MissionPanel:
     """The mission-year panel for ``start_year..end_year`` (default: the years of the personnel
     data): personnel from ``contributions`` (a monthly file), allegations from ``table`` (a UN
     table of allegations, or None) and, for years the export does not cover, the curated
@@ -334,11 +438,18 @@ def build_panel(contributions, table=None, start_year: int | None = None,
     start_year = source_years[0] if start_year is None else int(start_year)
     end_year = source_years[-1] if end_year is None else int(end_year)
     if start_year > end_year:
-        raise ParameterError(f"build_panel: found start_year {start_year} > end_year {end_year}; "
-                             "expected start_year <= end_year")
+        raise ParameterError(
+            f"build_panel: found start_year {start_year} > end_year {end_year}; "
+            "expected start_year <= end_year"
+        )
     data = personnel[personnel["year"].between(start_year, end_year)].copy()
-    for c in ("allegations_all", "allegations_uniformed", "allegations_military",
-              "allegations_police", "allegations_months"):
+    for c in (
+        "allegations_all",
+        "allegations_uniformed",
+        "allegations_military",
+        "allegations_police",
+        "allegations_months",
+    ):
         data[c] = pd.Series(pd.NA, index=data.index, dtype="Int64")
     data["allegations_source"] = pd.Series(pd.NA, index=data.index, dtype="string")
     data["allegations_complete"] = pd.Series(pd.NA, index=data.index, dtype="boolean")
@@ -346,8 +457,16 @@ def build_panel(contributions, table=None, start_year: int | None = None,
     known = set(personnel["mission"])
     notes: list[str] = []
 
-    unmatched = pd.DataFrame(columns=["allegation_id", "report_year", "report_month",
-                                      "mission_in_source", "mission", "reason"])
+    unmatched = pd.DataFrame(
+        columns=[
+            "allegation_id",
+            "report_year",
+            "report_month",
+            "mission_in_source",
+            "mission",
+            "reason",
+        ]
+    )
     export_years: set[int] = set()
     in_years = 0
     if table is not None:
@@ -357,8 +476,11 @@ def build_panel(contributions, table=None, start_year: int | None = None,
         al = al[al["report_year"].between(start_year, end_year)]
         in_years = len(al)
         counts = al.groupby(["mission", "report_year"]).agg(
-            allegations_all=("allegation_id", "size"), allegations_uniformed=("uniformed", "sum"),
-            allegations_military=("military", "sum"), allegations_police=("police", "sum"))
+            allegations_all=("allegation_id", "size"),
+            allegations_uniformed=("uniformed", "sum"),
+            allegations_military=("military", "sum"),
+            allegations_police=("police", "sum"),
+        )
         counts.index.names = ["mission", "year"]
         covered = data["year"].isin(export_years).to_numpy()
         for c in counts.columns:
@@ -366,42 +488,71 @@ def build_panel(contributions, table=None, start_year: int | None = None,
             data[c] = pd.array(np.where(covered, v, 0), dtype="Int64")
             data.loc[~covered, c] = pd.NA
         data.loc[covered, "allegations_source"] = EXPORT_SOURCE
-        data.loc[covered, "allegations_months"] = data.loc[covered, "year"].map(
-            cov["months_covered"]).astype("Int64")
-        data.loc[covered, "allegations_complete"] = data.loc[covered, "year"].map(
-            cov["complete"]).astype("boolean")
+        data.loc[covered, "allegations_months"] = (
+            data.loc[covered, "year"].map(cov["months_covered"]).astype("Int64")
+        )
+        data.loc[covered, "allegations_complete"] = (
+            data.loc[covered, "year"].map(cov["complete"]).astype("boolean")
+        )
         pairs = pd.MultiIndex.from_arrays([al["mission"], al["report_year"]])
         lost = al[~pairs.isin(key)].copy()
         years_with_data = set(source_years)
         lost["reason"] = np.select(
-            [lost["mission"].isna(), ~lost["mission"].isin(known),
-             ~lost["report_year"].isin(years_with_data)],
+            [
+                lost["mission"].isna(),
+                ~lost["mission"].isin(known),
+                ~lost["report_year"].isin(years_with_data),
+            ],
             [REASON_NO_MISSION, REASON_NO_PERSONNEL_DATA, REASON_YEAR_NOT_COVERED],
-            REASON_NO_PERSONNEL_YEAR)
-        unmatched = lost[["allegation_id", "report_year", "report_month", "mission_in_source",
-                          "mission", "reason"]].reset_index(drop=True)
+            REASON_NO_PERSONNEL_YEAR,
+        )
+        unmatched = lost[
+            [
+                "allegation_id",
+                "report_year",
+                "report_month",
+                "mission_in_source",
+                "mission",
+                "reason",
+            ]
+        ].reset_index(drop=True)
         renamed = al.loc[al["mission"] != al["mission_in_source"], "mission_in_source"]
         if len(renamed):
-            notes.append(f"{len(renamed)} allegation(s) filed under a former name counted with "
-                         "the renamed mission (" + ", ".join(
-                             f"{k} -> {missions.harmonise([k]).iloc[0]}: {v}"
-                             for k, v in renamed.value_counts().sort_index().items()) + ")")
+            notes.append(
+                f"{len(renamed)} allegation(s) filed under a former name counted with "
+                "the renamed mission ("
+                + ", ".join(
+                    f"{k} -> {missions.harmonise([k]).iloc[0]}: {v}"
+                    for k, v in renamed.value_counts().sort_index().items()
+                )
+                + ")"
+            )
 
     skipped = pd.DataFrame(columns=["mission", "year", "allegations", "source_id", "reason"])
     if use_curated:
         used, skipped = _curated_counts(known, start_year, end_year)
         superseded = used["year"].isin(export_years)
-        skipped = pd.concat([skipped, used[superseded].rename(
-            columns={"allegations_all": "allegations"}).assign(
-            reason="year covered by the UN table of allegations (used instead)")],
-            ignore_index=True)
+        skipped = pd.concat(
+            [
+                skipped,
+                used[superseded]
+                .rename(columns={"allegations_all": "allegations"})
+                .assign(reason="year covered by the UN table of allegations (used instead)"),
+            ],
+            ignore_index=True,
+        )
         used = used[~superseded].set_index(["mission", "year"])
         hit = key.isin(used.index)
         absent = used.index[~used.index.isin(key)]
         if len(absent):
-            extra = used.loc[absent].reset_index().rename(
-                columns={"allegations_all": "allegations"}).assign(
-                reason="the mission had no uniformed personnel in the personnel data that year")
+            extra = (
+                used.loc[absent]
+                .reset_index()
+                .rename(columns={"allegations_all": "allegations"})
+                .assign(
+                    reason="the mission had no uniformed personnel in the personnel data that year"
+                )
+            )
             skipped = pd.concat([skipped, extra], ignore_index=True)
         if hit.any():
             data.loc[hit, "allegations_all"] = used["allegations_all"].reindex(key[hit]).to_numpy()
@@ -410,11 +561,18 @@ def build_panel(contributions, table=None, start_year: int | None = None,
             data.loc[hit, "allegations_complete"] = True
     skipped = skipped.sort_values(["year", "mission"]).reset_index(drop=True)
     data = data[PANEL_COLUMNS].sort_values(["year", "mission"]).reset_index(drop=True)
-    return MissionPanel(data=data, personnel=personnel, unmatched=unmatched,
-                        curated_skipped=skipped, start_year=start_year, end_year=end_year,
-                        personnel_source=contributions.coverage.source,
-                        allegations_source=None if table is None else table.coverage.source,
-                        allegations_in_years=in_years, notes=notes)
+    return MissionPanel(
+        data=data,
+        personnel=personnel,
+        unmatched=unmatched,
+        curated_skipped=skipped,
+        start_year=start_year,
+        end_year=end_year,
+        personnel_source=contributions.coverage.source,
+        allegations_source=None if table is None else table.coverage.source,
+        allegations_in_years=in_years,
+        notes=notes,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -426,15 +584,23 @@ def with_lagged_share(panel: MissionPanel, lag: int) -> pd.DataFrame:
     (``<NA>`` where the mission had no personnel then or the source does not cover that year)."""
     if isinstance(lag, bool) or not isinstance(lag, int) or lag < 1:
         raise ParameterError(f"lag: found {lag!r}; expected a whole number of years >= 1")
-    prev = panel.personnel[["mission", "year", "share_pct"]].assign(
-        year=lambda d: d["year"] + lag).rename(columns={"share_pct": f"share_pct_lag{lag}"})
+    prev = (
+        panel.personnel[["mission", "year", "share_pct"]]
+        .assign(year=lambda d: d["year"] + lag)
+        .rename(columns={"share_pct": f"share_pct_lag{lag}"})
+    )
     return panel.data.merge(prev, on=["mission", "year"], how="left")
 
 
-def model_sample(panel: MissionPanel, outcome: str = "uniformed", start_year: int | None = None,
-                 end_year: int | None = None, leave_out: Sequence[str] = (),
-                 kinds: Sequence[str] = (missions.PEACEKEEPING,), lag: int = 1
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def model_sample(
+    panel: MissionPanel,
+    outcome: str = "uniformed",
+    start_year: int | None = None,
+    end_year: int | None = None,
+    leave_out: Sequence[str] = (),
+    kinds: Sequence[str] = (missions.PEACEKEEPING,),
+    lag: int = 1,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The mission-years a model may use, and how many each rule keeps: ``(sample, steps)``.
 
     Rules, in order: years in ``start_year..end_year``; mission kind in ``kinds``; mission not in
@@ -447,8 +613,9 @@ def model_sample(panel: MissionPanel, outcome: str = "uniformed", start_year: in
         raise ParameterError(f"outcome: found {outcome!r}; expected one of {list(OUTCOMES)}")
     bad = [k for k in kinds if k not in missions.KINDS]
     if bad or not kinds:
-        raise ParameterError(f"kinds: found {list(kinds)!r}; expected values among "
-                             f"{list(missions.KINDS)}")
+        raise ParameterError(
+            f"kinds: found {list(kinds)!r}; expected values among {list(missions.KINDS)}"
+        )
     d = with_lagged_share(panel, lag)
     lo = panel.start_year if start_year is None else int(start_year)
     hi = panel.end_year if end_year is None else int(end_year)
@@ -456,10 +623,14 @@ def model_sample(panel: MissionPanel, outcome: str = "uniformed", start_year: in
     rules = [
         (f"years {lo}-{hi}", d["year"].between(lo, hi)),
         ("kind: " + ", ".join(kinds), d["kind"].isin(list(kinds))),
-        ("missions left out: " + (", ".join(leave_out) or "none"),
-         ~d["mission"].isin(list(leave_out))),
-        ("allegations from the UN table of allegations",
-         (d["allegations_source"] == EXPORT_SOURCE).fillna(False)),
+        (
+            "missions left out: " + (", ".join(leave_out) or "none"),
+            ~d["mission"].isin(list(leave_out)),
+        ),
+        (
+            "allegations from the UN table of allegations",
+            (d["allegations_source"] == EXPORT_SOURCE).fillna(False),
+        ),
         ("reporting year complete (12 months)", d["allegations_complete"].fillna(False)),
         ("exposure known (no month of unknown activity)", d["exposure_known"]),
     ]
@@ -510,21 +681,47 @@ class ModelResult:
     not_estimable: str = ""  # why the sample cannot support this specification ("" when fitted)
 
     @classmethod
-    def unavailable(cls, spec: Specification, reason: str, n: int = 0, n_missions: int = 0,
-                    alpha: float = 0.05) -> ModelResult:
+    def unavailable(
+        cls, spec: Specification, reason: str, n: int = 0, n_missions: int = 0, alpha: float = 0.05
+    ) -> ModelResult:
         """A specification the sample cannot support: missing estimates and the reason."""
         nan = float("nan")
-        return cls(spec=spec, irr=nan, ci_low=nan, ci_high=nan, p_value=nan, coef=nan, se=nan,
-                   n=n, n_missions=n_missions, alpha_nb=None, dispersion=None, converged=False,
-                   alpha=alpha, not_estimable=reason)
+        return cls(
+            spec=spec,
+            irr=nan,
+            ci_low=nan,
+            ci_high=nan,
+            p_value=nan,
+            coef=nan,
+            se=nan,
+            n=n,
+            n_missions=n_missions,
+            alpha_nb=None,
+            dispersion=None,
+            converged=False,
+            alpha=alpha,
+            not_estimable=reason,
+        )
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"specification": self.spec.label, "model": FAMILIES[self.spec.family],
-                              "outcome": self.spec.outcome, "irr": self.irr,
-                              "ci_low": self.ci_low, "ci_high": self.ci_high,
-                              "p_value": self.p_value, "n": self.n, "missions": self.n_missions,
-                              "alpha_nb": self.alpha_nb, "dispersion": self.dispersion,
-                              "converged": self.converged}])
+        return pd.DataFrame(
+            [
+                {
+                    "specification": self.spec.label,
+                    "model": FAMILIES[self.spec.family],
+                    "outcome": self.spec.outcome,
+                    "irr": self.irr,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                    "p_value": self.p_value,
+                    "n": self.n,
+                    "missions": self.n_missions,
+                    "alpha_nb": self.alpha_nb,
+                    "dispersion": self.dispersion,
+                    "converged": self.converged,
+                }
+            ]
+        )
 
 
 def design(sample: pd.DataFrame, share: str, mission_fe: bool = False) -> pd.DataFrame:
@@ -572,8 +769,10 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
     d = d.reset_index(drop=True)
     X = design(d, spec.share, spec.mission_fe)
     if len(d) <= X.shape[1] + 1:
-        raise NotEstimable(f"{spec.label}: {len(d)} mission-years for {X.shape[1]} parameters; "
-                           "expected more mission-years than parameters")
+        raise NotEstimable(
+            f"{spec.label}: {len(d)} mission-years for {X.shape[1]} parameters; "
+            "expected more mission-years than parameters"
+        )
     y = d[outcome].astype(float).to_numpy()
     offset = np.log(d["exposure"].astype(float).to_numpy())
     groups = pd.factorize(d["mission"])[0]
@@ -581,8 +780,10 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
     if n_groups < 2:
         raise NotEstimable(f"{spec.label}: {n_groups} mission; expected at least 2 to cluster")
     if not (y > 0).any():
-        raise NotEstimable(f"{spec.label}: no allegation in {len(d)} mission-years; expected "
-                           "some to estimate a rate")
+        raise NotEstimable(
+            f"{spec.label}: no allegation in {len(d)} mission-years; expected "
+            "some to estimate a rate"
+        )
     cov = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
     # one BLAS thread: these matrices are small, and a threaded BLAS on a busy machine is ten
     # times slower and not bit-for-bit reproducible
@@ -593,8 +794,12 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
         alpha_nb = None
         if spec.family == "negbin":
             res = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(
-                start_params=np.append(pois.params.to_numpy(), 0.5), method="newton",
-                maxiter=200, disp=0, **cov)
+                start_params=np.append(pois.params.to_numpy(), 0.5),
+                method="newton",
+                maxiter=200,
+                disp=0,
+                **cov,
+            )
             converged = bool(res.mle_retvals.get("converged", True))
             alpha_nb = float(res.params["alpha"])
             dispersion = None
@@ -606,18 +811,35 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
     converged = converged and not any("converge" in str(w.message).lower() for w in caught)
     b, se = float(res.params[spec.share]), float(res.bse[spec.share])
     if not (math.isfinite(b) and math.isfinite(se)):
-        raise NotEstimable(f"{spec.label}: {len(d)} mission-years in {n_groups} missions; the "
-                           f"{FAMILIES[spec.family]} fit gave no finite estimate for the share "
-                           f"(coefficient {b:g}, standard error {se:g})")
+        raise NotEstimable(
+            f"{spec.label}: {len(d)} mission-years in {n_groups} missions; the "
+            f"{FAMILIES[spec.family]} fit gave no finite estimate for the share "
+            f"(coefficient {b:g}, standard error {se:g})"
+        )
     q = sps.t.ppf(1 - alpha / 2, n_groups - 1)
     p = float(2 * sps.t.sf(abs(b / se), n_groups - 1)) if se > 0 else float("nan")
-    method = (f"{FAMILIES[spec.family]}, offset log(person-years), year indicators"
-              + (", mission indicators" if spec.mission_fe else "")
-              + f"; SE clustered by mission ({n_groups} clusters), t({n_groups - 1}) interval")
-    return ModelResult(spec=spec, irr=math.exp(b), ci_low=math.exp(b - q * se),
-                       ci_high=math.exp(b + q * se), p_value=p, coef=b, se=se, n=len(d),
-                       n_missions=n_groups, alpha_nb=alpha_nb, dispersion=dispersion,
-                       converged=converged, dropped_all_zero=dropped, alpha=alpha, method=method)
+    method = (
+        f"{FAMILIES[spec.family]}, offset log(person-years), year indicators"
+        + (", mission indicators" if spec.mission_fe else "")
+        + f"; SE clustered by mission ({n_groups} clusters), t({n_groups - 1}) interval"
+    )
+    return ModelResult(
+        spec=spec,
+        irr=math.exp(b),
+        ci_low=math.exp(b - q * se),
+        ci_high=math.exp(b + q * se),
+        p_value=p,
+        coef=b,
+        se=se,
+        n=len(d),
+        n_missions=n_groups,
+        alpha_nb=alpha_nb,
+        dispersion=dispersion,
+        converged=converged,
+        dropped_all_zero=dropped,
+        alpha=alpha,
+        method=method,
+    )
 
 
 def largest_mission(sample: pd.DataFrame) -> str:
@@ -627,8 +849,9 @@ def largest_mission(sample: pd.DataFrame) -> str:
     return str(sample.groupby("mission")["exposure"].sum().idxmax())
 
 
-def specifications(outcome: str = "uniformed", family: str = "negbin", lag: int = 1,
-                   largest: str | None = None) -> list[Specification]:
+def specifications(
+    outcome: str = "uniformed", family: str = "negbin", lag: int = 1, largest: str | None = None
+) -> list[Specification]:
     """The columns of the regression table: (1) negative binomial and (2) Poisson quasi-likelihood
     with year effects; robustness in ``family``: (3) mission fixed effects (always Poisson: its
     fixed-effects estimator is consistent, a negative binomial with mission indicators is not),
@@ -640,17 +863,25 @@ def specifications(outcome: str = "uniformed", family: str = "negbin", lag: int 
     specs = [
         Specification("negbin", "NB", "negbin", outcome),
         Specification("poisson", "Poisson QL", "poisson", outcome),
-        Specification("mission_fe", "Mission FE (Poisson QL)", "poisson", outcome,
-                      mission_fe=True),
-        Specification("lagged", f"Share t-{lag} ({short})", family, outcome,
-                      share=f"share_pct_lag{lag}"),
+        Specification("mission_fe", "Mission FE (Poisson QL)", "poisson", outcome, mission_fe=True),
+        Specification(
+            "lagged", f"Share t-{lag} ({short})", family, outcome, share=f"share_pct_lag{lag}"
+        ),
     ]
     if outcome != "military":
-        specs.append(Specification("military", f"Military allegations ({short})", family,
-                                   "military"))
+        specs.append(
+            Specification("military", f"Military allegations ({short})", family, "military")
+        )
     if largest is not None:
-        specs.append(Specification("without_largest", f"Without {largest} ({short})", family,
-                                   outcome, leave_out=(largest,)))
+        specs.append(
+            Specification(
+                "without_largest",
+                f"Without {largest} ({short})",
+                family,
+                outcome,
+                leave_out=(largest,),
+            )
+        )
     return specs
 
 
@@ -677,9 +908,22 @@ class ModelTable:
         specification is not estimable; ``estimable_only`` leaves those out)."""
         rows = [r.to_frame() for r in (self.fitted if estimable_only else self.results)]
         if not rows:
-            return pd.DataFrame(columns=["specification", "model", "outcome", "irr", "ci_low",
-                                         "ci_high", "p_value", "n", "missions", "alpha_nb",
-                                         "dispersion", "converged"])
+            return pd.DataFrame(
+                columns=[
+                    "specification",
+                    "model",
+                    "outcome",
+                    "irr",
+                    "ci_low",
+                    "ci_high",
+                    "p_value",
+                    "n",
+                    "missions",
+                    "alpha_nb",
+                    "dispersion",
+                    "converged",
+                ]
+            )
         return pd.concat(rows, ignore_index=True)
 
     def table(self, digits: int = 3) -> pd.DataFrame:
@@ -690,22 +934,32 @@ class ModelTable:
         for i, r in enumerate(self.results, start=1):
             s = r.spec
             if r.not_estimable:
-                cols[f"({i}) {s.label}"] = {"Women's share, IRR per point": "not estimable",
-                                            "Outcome": s.outcome, "Mission-years": f"{r.n}",
-                                            "Missions (clusters)": f"{r.n_missions}"}
+                cols[f"({i}) {s.label}"] = {
+                    "Women's share, IRR per point": "not estimable",
+                    "Outcome": s.outcome,
+                    "Mission-years": f"{r.n}",
+                    "Missions (clusters)": f"{r.n_missions}",
+                }
                 continue
             cols[f"({i}) {s.label}"] = {
                 "Women's share, IRR per point": f"{r.irr:.{digits}f}",
                 f"  {level}% CI": f"[{r.ci_low:.{digits}f}, {r.ci_high:.{digits}f}]",
                 "  p-value": f"{r.p_value:.3f}",
                 "Outcome": s.outcome,
-                "Share measured": "same year" if s.share == "share_pct" else
-                s.share.replace("share_pct_lag", "") + " year(s) earlier",
+                "Share measured": "same year"
+                if s.share == "share_pct"
+                else s.share.replace("share_pct_lag", "") + " year(s) earlier",
                 "Year effects": "yes",
                 "Mission fixed effects": "yes" if s.mission_fe else "no",
-                "Left out": ", ".join([*s.leave_out] + ([f"{len(r.dropped_all_zero)} without "
-                                                         "allegations"]
-                                                        if r.dropped_all_zero else [])) or "-",
+                "Left out": ", ".join(
+                    [*s.leave_out]
+                    + (
+                        [f"{len(r.dropped_all_zero)} without allegations"]
+                        if r.dropped_all_zero
+                        else []
+                    )
+                )
+                or "-",
                 "Model": {"negbin": "NB2", "poisson": "Poisson QL"}[s.family],
                 "NB alpha": "-" if r.alpha_nb is None else f"{r.alpha_nb:.2f}",
                 "Mission-years": f"{r.n}",
@@ -715,18 +969,31 @@ class ModelTable:
         return pd.DataFrame(cols)
 
 
-def fit_models(panel: MissionPanel, outcome: str = "uniformed", start_year: int | None = None,
-               end_year: int | None = None, family: str = "negbin", lag: int = 1,
-               leave_out: Sequence[str] = (), kinds: Sequence[str] = (missions.PEACEKEEPING,),
-               alpha: float = 0.05) -> ModelTable:
+def fit_models(
+    panel: MissionPanel,
+    outcome: str = "uniformed",
+    start_year: int | None = None,
+    end_year: int | None = None,
+    family: str = "negbin",
+    lag: int = 1,
+    leave_out: Sequence[str] = (),
+    kinds: Sequence[str] = (missions.PEACEKEEPING,),
+    alpha: float = 0.05,
+) -> ModelTable:
     """Every specification of :func:`specifications` on the sample of :func:`model_sample`.
     Example: ``fit_models(panel, "uniformed", 2015, 2021).table()``"""
     sample, steps = model_sample(panel, outcome, start_year, end_year, leave_out, kinds, lag)
     if sample.empty:
-        return ModelTable(results=[], sample=sample, steps=steps, outcome=outcome, alpha=alpha,
-                          not_estimable="no mission-year left to model (see the sample steps); "
-                          "the models need years covered by both the personnel data and the UN "
-                          "table of allegations")
+        return ModelTable(
+            results=[],
+            sample=sample,
+            steps=steps,
+            outcome=outcome,
+            alpha=alpha,
+            not_estimable="no mission-year left to model (see the sample steps); "
+            "the models need years covered by both the personnel data and the UN "
+            "table of allegations",
+        )
     specs = specifications(outcome, family, lag, largest_mission(sample))
     results = []
     for s in specs:
@@ -735,6 +1002,7 @@ def fit_models(panel: MissionPanel, outcome: str = "uniformed", start_year: int 
         except NotEstimable as exc:
             rows = sample[~sample["mission"].isin(list(s.leave_out))]
             reason = str(exc).removeprefix(f"{s.label}: ")
-            results.append(ModelResult.unavailable(s, reason, len(rows),
-                                                   int(rows["mission"].nunique()), alpha))
+            results.append(
+                ModelResult.unavailable(s, reason, len(rows), int(rows["mission"].nunique()), alpha)
+            )
     return ModelTable(results=results, sample=sample, steps=steps, outcome=outcome, alpha=alpha)

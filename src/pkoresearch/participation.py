@@ -39,11 +39,22 @@ from . import curated, stats
 from .coverage import Coverage
 from .errors import ParameterError
 
-CURATED_CATEGORIES = ["all_uniformed", "military", "military_contingents",
-                      "staff_officers_experts", "police", "individual_police",
-                      "formed_police_units"]
-DEFAULT_CATEGORIES = ["all_uniformed", "military_contingents", "staff_officers_experts",
-                      "individual_police", "formed_police_units"]
+CURATED_CATEGORIES = [
+    "all_uniformed",
+    "military",
+    "military_contingents",
+    "staff_officers_experts",
+    "police",
+    "individual_police",
+    "formed_police_units",
+]
+DEFAULT_CATEGORIES = [
+    "all_uniformed",
+    "military_contingents",
+    "staff_officers_experts",
+    "individual_police",
+    "formed_police_units",
+]
 # curated categories -> the gender-statistics categories they sum
 GROUPS = {
     "all_uniformed": ["individual_police", "formed_police_units", "experts_on_mission", "troops"],
@@ -63,19 +74,19 @@ STAFF_OFFICERS_SEPARATE_FROM = 2017
 
 DEFINITIONS = {
     "all_uniformed": "all uniformed personnel: troops (with staff officers), military experts on "
-                     "mission, individual police and formed police units",
+    "mission, individual police and formed police units",
     "uniformed_with_justice_corrections": "uniformed personnel plus government-provided justice "
-                                          "and corrections personnel",
+    "and corrections personnel",
     "military": "all military personnel: troops, staff officers and military experts on mission",
     "military_peace_operations": "military personnel of UN peace operations including special "
-                                 "political missions (SIPRI basis)",
+    "political missions (SIPRI basis)",
     "troops_with_staff_officers": "UN category Troops, staff officers counted inside it (to 2016)",
     "contingent_troops": "military contingents without staff officers, who are counted apart from "
-                         "2017",
+    "2017",
     "experts_on_mission": "military experts on mission (observers) only; staff officers counted "
-                          "inside Troops (to 2016)",
+    "inside Troops (to 2016)",
     "staff_officers_and_experts": "staff officers and military experts on mission (individual "
-                                  "military personnel, from 2017)",
+    "military personnel, from 2017)",
     "police": "all UN police: individual police officers and formed police units",
     "individual_police": "individual police officers",
     "formed_police_units": "formed police units",
@@ -83,10 +94,13 @@ DEFINITIONS = {
 # The gender statistics layout (IPI Gender.Full.csv) has four personnel types and no staff officer
 # column: staff officers are inside Troops.
 GENDER_STATISTICS_DEFINITIONS = {
-    "all_uniformed": "all_uniformed", "military": "military",
+    "all_uniformed": "all_uniformed",
+    "military": "military",
     "military_contingents": "troops_with_staff_officers",
-    "staff_officers_experts": "experts_on_mission", "police": "police",
-    "individual_police": "individual_police", "formed_police_units": "formed_police_units",
+    "staff_officers_experts": "experts_on_mission",
+    "police": "police",
+    "individual_police": "individual_police",
+    "formed_police_units": "formed_police_units",
 }
 
 
@@ -114,8 +128,9 @@ def definition_of(category: str, year: int, text: str | None = None) -> str:
         return "uniformed_with_justice_corrections" if wider else "all_uniformed"
     if category in DEFINITIONS:
         return category
-    raise ParameterError(f"definition_of: found the category {category!r}; expected one of "
-                         f"{CURATED_CATEGORIES}")
+    raise ParameterError(
+        f"definition_of: found the category {category!r}; expected one of {CURATED_CATEGORIES}"
+    )
 
 
 def definitions(frame: pd.DataFrame) -> pd.Series:
@@ -128,12 +143,18 @@ def definitions(frame: pd.DataFrame) -> pd.Series:
     for col in ("locator", "note"):
         if col in frame:
             text = text + " " + frame[col].astype("string").fillna("")
-    return pd.Series([definition_of(str(c), int(y), t) for c, y, t in
-                      zip(frame["category"], frame["year"], text)], index=frame.index, dtype=str)
+    return pd.Series(
+        [
+            definition_of(str(c), int(y), t)
+            for c, y, t in zip(frame["category"], frame["year"], text)
+        ],
+        index=frame.index,
+        dtype=str,
+    )
 
 
 def _period(year, month) -> str:
-    """"Feb 2014"; a figure without a month: "2019 (no month)"."""
+    """ "Feb 2014"; a figure without a month: "2019 (no month)"."""
     if month is None or pd.isna(month) or int(month) == 0:
         return f"{int(year)} (no month)"
     return f"{calendar.month_abbr[int(month)]} {int(year)}"
@@ -152,23 +173,33 @@ def _times(frame: pd.DataFrame) -> pd.Series:
     return year + np.where(np.isnan(month) | (month == 0), 0.5, (month - 0.5) / 12)
 
 
-def add_share(df: pd.DataFrame, women: str = "women", personnel: str = "personnel",
-              method: str = "wilson", alpha: float = 0.05) -> pd.DataFrame:
+def add_share(
+    df: pd.DataFrame,
+    women: str = "women",
+    personnel: str = "personnel",
+    method: str = "wilson",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Add ``share_pct, ci_low, ci_high`` (percent) to a table with women and personnel counts.
 
     The interval is a binomial (Wilson by default) interval: the figures are a census, so it says
     how precisely a share is pinned down by the number deployed, useful for comparing small
     contributors or missions, not a sampling error."""
-    return stats.proportion_table(df, women, personnel, method, alpha, scale=100,
-                                  prefix="share_pct")
+    return stats.proportion_table(
+        df, women, personnel, method, alpha, scale=100, prefix="share_pct"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # from the monthly gender statistics
 
 
-def shares_by(counts: pd.DataFrame, by: Sequence[str] = ("date", "group"),
-              groups: Sequence[str] = ("all_uniformed",), method: str = "wilson") -> pd.DataFrame:
+def shares_by(
+    counts: pd.DataFrame,
+    by: Sequence[str] = ("date", "group"),
+    groups: Sequence[str] = ("all_uniformed",),
+    method: str = "wilson",
+) -> pd.DataFrame:
     """Women, personnel and women's share by ``by`` for each curated ``group`` of categories
     (all_uniformed, military, military_contingents, staff_officers_experts, police,
     individual_police, formed_police_units): ``*by, women, personnel, share_pct, ci_low, ci_high``,
@@ -214,8 +245,9 @@ def year_end(frame: pd.DataFrame, date: str = "date") -> pd.DataFrame:
     return d
 
 
-def mission_year_shares(counts: pd.DataFrame, group: str = "all_uniformed",
-                        method: str = "wilson") -> pd.DataFrame:
+def mission_year_shares(
+    counts: pd.DataFrame, group: str = "all_uniformed", method: str = "wilson"
+) -> pd.DataFrame:
     """Year-end women's share for every mission x year that ``counts`` cover: ``mission, year,
     month, period, complete, deployed, women, personnel, share_pct, ci_low, ci_high``.
 
@@ -230,8 +262,9 @@ def mission_year_shares(counts: pd.DataFrame, group: str = "all_uniformed",
     ends = counts.groupby(counts["date"].dt.year)["date"].max()
     at_end = m[m["date"].isin(set(ends))].assign(year=lambda x: x["date"].dt.year)
     missions = sorted(m["mission"].astype(str).unique())
-    grid = pd.MultiIndex.from_product([missions, list(ends.index)],
-                                      names=["mission", "year"]).to_frame(index=False)
+    grid = pd.MultiIndex.from_product(
+        [missions, list(ends.index)], names=["mission", "year"]
+    ).to_frame(index=False)
     at_end = at_end.assign(mission=at_end["mission"].astype(str))
     out = grid.merge(at_end.drop(columns="date"), on=["mission", "year"], how="left")
     out["month"] = out["year"].map(ends.dt.month).astype("Int64")
@@ -239,13 +272,25 @@ def mission_year_shares(counts: pd.DataFrame, group: str = "all_uniformed",
     out["complete"] = (out["month"] == 12).astype("boolean")
     out["deployed"] = out["personnel"].notna()
     out = out.astype({"women": "Int64", "personnel": "Int64"})
-    cols = ["mission", "year", "month", "period", "complete", "deployed", "women", "personnel",
-            "share_pct", "ci_low", "ci_high"]
+    cols = [
+        "mission",
+        "year",
+        "month",
+        "period",
+        "complete",
+        "deployed",
+        "women",
+        "personnel",
+        "share_pct",
+        "ci_low",
+        "ci_high",
+    ]
     return out[cols]
 
 
-def contributor_codes(names: Sequence[str], available: pd.DataFrame,
-                      parameter: str = "contributors") -> list[str]:
+def contributor_codes(
+    names: Sequence[str], available: pd.DataFrame, parameter: str = "contributors"
+) -> list[str]:
     """ISO 3166 alpha-3 codes of the contributors named, matched by code through
     :mod:`pkoresearch.countries` so that "Tanzania" finds "United Republic of Tanzania" and
     "Moldova" finds "Republic of Moldova". ``available`` has an ``iso3`` column (the data
@@ -255,24 +300,37 @@ def contributor_codes(names: Sequence[str], available: pd.DataFrame,
     from . import countries
 
     if isinstance(names, str) or not isinstance(names, Sequence) or not names:
-        raise ParameterError(f"parameter {parameter}: found {names!r}; expected a non-empty list "
-                             "of country names such as ['Ghana', 'India'], or None for all")
+        raise ParameterError(
+            f"parameter {parameter}: found {names!r}; expected a non-empty list "
+            "of country names such as ['Ghana', 'India'], or None for all"
+        )
     codes = countries.to_iso3(list(names)).tolist()
     present = set(available["iso3"].dropna().astype(str))
     unresolved = [n for n, c in zip(names, codes) if c is None or pd.isna(c)]
-    absent = [f"{n} ({c})" for n, c in zip(names, codes)
-              if c is not None and not pd.isna(c) and c not in present]
+    absent = [
+        f"{n} ({c})"
+        for n, c in zip(names, codes)
+        if c is not None and not pd.isna(c) and c not in present
+    ]
     if unresolved or absent:
-        found = "; ".join(p for p in (
-            f"names with no ISO3 code {unresolved!r}" if unresolved else "",
-            f"countries not in the data {absent!r}" if absent else "") if p)
-        raise ParameterError(f"parameter {parameter}: found {found}; expected country names "
-                             f"that match a contributor in the data ({len(present)} codes)")
+        found = "; ".join(
+            p
+            for p in (
+                f"names with no ISO3 code {unresolved!r}" if unresolved else "",
+                f"countries not in the data {absent!r}" if absent else "",
+            )
+            if p
+        )
+        raise ParameterError(
+            f"parameter {parameter}: found {found}; expected country names "
+            f"that match a contributor in the data ({len(present)} codes)"
+        )
     return list(dict.fromkeys(codes))
 
 
-def contributor_ranking(counts: pd.DataFrame, date, top_n: int | None = 10,
-                        method: str = "wilson") -> pd.DataFrame:
+def contributor_ranking(
+    counts: pd.DataFrame, date, top_n: int | None = 10, method: str = "wilson"
+) -> pd.DataFrame:
     """Contributors on one date ranked by women deployed (all uniformed personnel), one row per
     ISO3 code: ``rank, contributor, iso3, women, personnel, share_pct, ci_low, ci_high,
     share_of_all_women_pct, cumulative_pct``; ``top_n`` None keeps every contributor."""
@@ -309,8 +367,12 @@ def concentration(women: pd.Series, top_n: int = 5) -> float:
 # from the curated tables
 
 
-def curated_shares(categories: Sequence[str] | None = None, start_year: int = 1992,
-                   end_year: int = 2030, year_end_only: bool = True) -> pd.DataFrame:
+def curated_shares(
+    categories: Sequence[str] | None = None,
+    start_year: int = 1992,
+    end_year: int = 2030,
+    year_end_only: bool = True,
+) -> pd.DataFrame:
     """Women's share by year and category from the curated ``personnel`` table:
     ``year, month, period, complete, category, definition, share_pct, women, personnel, rounded,
     kind, source_id, confidence``; women and personnel where the source gives them.
@@ -327,8 +389,9 @@ def curated_shares(categories: Sequence[str] | None = None, start_year: int = 19
     p = p[p["category"].isin(cats) & p["year"].between(start_year, end_year)]
     key = ["year", "month", "category"]
     k = p.assign(month=p["month"].fillna(0))
-    wide = k.pivot_table(index=key, columns="measure", values="value", aggfunc="first",
-                         observed=True)
+    wide = k.pivot_table(
+        index=key, columns="measure", values="value", aggfunc="first", observed=True
+    )
     src_cols = [c for c in ("source_id", "confidence", "locator", "note", "definition") if c in k]
     src = k[k["measure"] == "women_share_pct"].set_index(key)[src_cols]
     wide = wide.join(src, how="left").reset_index()
@@ -347,14 +410,29 @@ def curated_shares(categories: Sequence[str] | None = None, start_year: int = 19
     wide["kind"] = np.where(note.str.contains("lower bound"), "lower bound", "point")
     if year_end_only:
         wide = wide[wide["kind"] == "point"]
-        wide = (wide.sort_values(key).groupby(["year", "category", "definition"], observed=True)
-                .tail(1))
+        wide = (
+            wide.sort_values(key).groupby(["year", "category", "definition"], observed=True).tail(1)
+        )
     wide["month"] = wide["month"].astype(int).replace(0, pd.NA).astype("Int64")
     wide["period"] = [_period(y, m) for y, m in zip(wide["year"], wide["month"])]
-    wide["complete"] = pd.array([pd.NA if pd.isna(m) else m == 12 for m in wide["month"]],
-                                dtype="boolean")
-    cols = ["year", "month", "period", "complete", "category", "definition", "share_pct",
-            "women", "personnel", "rounded", "kind", "source_id", "confidence"]
+    wide["complete"] = pd.array(
+        [pd.NA if pd.isna(m) else m == 12 for m in wide["month"]], dtype="boolean"
+    )
+    cols = [
+        "year",
+        "month",
+        "period",
+        "complete",
+        "category",
+        "definition",
+        "share_pct",
+        "women",
+        "personnel",
+        "rounded",
+        "kind",
+        "source_id",
+        "confidence",
+    ]
     return wide[cols].sort_values(["category", "year", "month"]).reset_index(drop=True)
 
 
@@ -364,18 +442,41 @@ def series_table(shares: pd.DataFrame) -> pd.DataFrame:
     figure, i.e. ``complete`` False or <NA>)."""
     d = shares.dropna(subset=["share_pct"]).assign(definition=lambda x: definitions(x))
     if "period" not in d:
-        d = d.assign(period=[_period(y, m) for y, m in
-                             zip(d["year"], d.get("month", pd.Series(pd.NA, index=d.index)))])
+        d = d.assign(
+            period=[
+                _period(y, m)
+                for y, m in zip(d["year"], d.get("month", pd.Series(pd.NA, index=d.index)))
+            ]
+        )
     d = d.assign(time=_times(d)).sort_values("time")
     rows = []
     for (cat, dfn), g in d.groupby(["category", "definition"], sort=False, observed=True):
         incomplete = (~g["complete"].fillna(False).astype(bool)).sum() if "complete" in g else 0
-        rows.append({"category": str(cat), "definition": dfn, "figures": len(g),
-                     "first": g["period"].iloc[0], "last": g["period"].iloc[-1],
-                     "not_year_end": int(incomplete), "description": DEFINITIONS.get(dfn, ""),
-                     "since": g["time"].iloc[0]})
-    out = pd.DataFrame(rows, columns=["category", "definition", "figures", "first", "last",
-                                      "not_year_end", "description", "since"])
+        rows.append(
+            {
+                "category": str(cat),
+                "definition": dfn,
+                "figures": len(g),
+                "first": g["period"].iloc[0],
+                "last": g["period"].iloc[-1],
+                "not_year_end": int(incomplete),
+                "description": DEFINITIONS.get(dfn, ""),
+                "since": g["time"].iloc[0],
+            }
+        )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "category",
+            "definition",
+            "figures",
+            "first",
+            "last",
+            "not_year_end",
+            "description",
+            "since",
+        ],
+    )
     return out.sort_values(["category", "since"]).drop(columns="since").reset_index(drop=True)
 
 
@@ -430,8 +531,11 @@ def year_end_split(shares: pd.DataFrame, decimals: int = 2) -> dict[str, dict[st
     ``{"year_end": {definition: {year: pct}}, "not_year_end": {definition: {period: pct}}}``.
     A figure is year-end when ``complete`` is True (a December figure)."""
     d = _point_figures(shares)
-    full = d["complete"].fillna(False).astype(bool) if "complete" in d else pd.Series(
-        False, index=d.index)
+    full = (
+        d["complete"].fillna(False).astype(bool)
+        if "complete" in d
+        else pd.Series(False, index=d.index)
+    )
     out: dict[str, dict[str, dict]] = {"year_end": {}, "not_year_end": {}}
     for (dfn, is_full), g in d.sort_values("time").groupby(["definition", full], sort=True):
         key = "year_end" if is_full else "not_year_end"
@@ -440,8 +544,12 @@ def year_end_split(shares: pd.DataFrame, decimals: int = 2) -> dict[str, dict[st
     return out
 
 
-def curated_contributors(year: int, month: int, category: str = "all_uniformed",
-                         contributors: Sequence[str] | None = None) -> pd.DataFrame:
+def curated_contributors(
+    year: int,
+    month: int,
+    category: str = "all_uniformed",
+    contributors: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Women and personnel by contributing country from the curated ``personnel_by_country``:
     ``country, iso3, women, personnel, share_pct, ci_low, ci_high, source_id``. ``contributors``
     are matched by ISO3 code (:func:`contributor_codes`), not by spelling."""
@@ -449,23 +557,32 @@ def curated_contributors(year: int, month: int, category: str = "all_uniformed",
     c = c[(c["year"] == year) & (c["month"] == month) & (c["category"] == category)]
     if contributors is not None:
         c = c[c["iso3"].isin(contributor_codes(contributors, c))]
-    out = pd.DataFrame({"country": c["country"].astype(str), "iso3": c["iso3"].astype(str),
-                        "women": c["women"].astype(int), "personnel": c["personnel_total"].astype(int),
-                        "source_id": c["source_id"].astype(str)})
-    return add_share(out).sort_values(["women", "country"], ascending=[False, True]
-                                      ).reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "country": c["country"].astype(str),
+            "iso3": c["iso3"].astype(str),
+            "women": c["women"].astype(int),
+            "personnel": c["personnel_total"].astype(int),
+            "source_id": c["source_id"].astype(str),
+        }
+    )
+    return (
+        add_share(out)
+        .sort_values(["women", "country"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
 
 
-def _series(shares: pd.DataFrame, category: str, definition: str | None = None
-            ) -> pd.DataFrame:
+def _series(shares: pd.DataFrame, category: str, definition: str | None = None) -> pd.DataFrame:
     """The figures of one category (and definition), point figures only, in time order."""
     s = shares[shares["category"].astype(str) == category].dropna(subset=["share_pct"])
     if "kind" in s:
         s = s[s["kind"] == "point"]
     s = s.assign(definition=definitions(s).to_numpy(), time=_times(s).to_numpy())
     if "period" not in s:
-        months = s["date"].dt.month if "date" in s else s.get("month", pd.Series(pd.NA,
-                                                                                 index=s.index))
+        months = (
+            s["date"].dt.month if "date" in s else s.get("month", pd.Series(pd.NA, index=s.index))
+        )
         s = s.assign(period=[_period(y, m) for y, m in zip(s["year"], months)])
     if definition is not None:
         s = s[s["definition"] == definition]
@@ -478,9 +595,24 @@ def _month_of(row) -> object:
     return row.get("month", pd.NA)
 
 
-GAP_COLUMNS = ["category", "target_year", "target_pct", "definition", "observed_year",
-               "observed_period", "observed_pct", "gap_pp", "status", "next_period", "next_pct",
-               "rounded", "confidence", "rests_on_rounded_secondary", "source_id", "basis"]
+GAP_COLUMNS = [
+    "category",
+    "target_year",
+    "target_pct",
+    "definition",
+    "observed_year",
+    "observed_period",
+    "observed_pct",
+    "gap_pp",
+    "status",
+    "next_period",
+    "next_pct",
+    "rounded",
+    "confidence",
+    "rests_on_rounded_secondary",
+    "source_id",
+    "basis",
+]
 
 
 def parity_gap(shares: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -515,19 +647,33 @@ def parity_gap(shares: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.
         dfn = definition_of(cat, ty)
         s = _series(shares, cat, dfn)
         upto, after = s[s["time"] < ty + 1], s[s["time"] >= ty + 1]
-        row = {"category": cat, "target_year": ty, "target_pct": target, "definition": dfn,
-               "observed_year": pd.NA, "observed_period": None, "observed_pct": np.nan,
-               "gap_pp": np.nan, "status": "no figure", "next_period": None,
-               "next_pct": np.nan, "rounded": pd.NA, "confidence": None,
-               "rests_on_rounded_secondary": False, "source_id": None, "basis": ""}
+        row = {
+            "category": cat,
+            "target_year": ty,
+            "target_pct": target,
+            "definition": dfn,
+            "observed_year": pd.NA,
+            "observed_period": None,
+            "observed_pct": np.nan,
+            "gap_pp": np.nan,
+            "status": "no figure",
+            "next_period": None,
+            "next_pct": np.nan,
+            "rounded": pd.NA,
+            "confidence": None,
+            "rests_on_rounded_secondary": False,
+            "source_id": None,
+            "basis": "",
+        }
         if not after.empty:
-            row.update(next_period=after["period"].iloc[0],
-                       next_pct=float(after["share_pct"].iloc[0]))
+            row.update(
+                next_period=after["period"].iloc[0], next_pct=float(after["share_pct"].iloc[0])
+            )
         if upto.empty:
             others = _series(shares, cat)
-            row["basis"] = (f"no figure counted as {dfn} up to {ty}" +
-                            (f" (the category has {len(others)} under other definitions)"
-                             if len(others) else ""))
+            row["basis"] = f"no figure counted as {dfn} up to {ty}" + (
+                f" (the category has {len(others)} under other definitions)" if len(others) else ""
+            )
             rows.append(row)
             continue
         obs = upto.iloc[-1]
@@ -547,21 +693,37 @@ def parity_gap(shares: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.
         secondary = confidence is not None and confidence != "high"
         notes = []
         if status == "below target at last figure":
-            notes.append("the source gives no month, so the year-end is not observed"
-                         if pd.isna(month) else f"{obs['period']} figure, not the {ty} year-end")
+            notes.append(
+                "the source gives no month, so the year-end is not observed"
+                if pd.isna(month)
+                else f"{obs['period']} figure, not the {ty} year-end"
+            )
         if rounded:
             half = 0.5 if value % 1 == 0 else 0.05
-            notes.append(f"rounded figure ({value:g}%)" + (
-                "" if status == "open" else
-                ": the status holds within its rounding" if abs(value - target) > half else
-                ": within rounding of the target, so the status is uncertain"))
+            notes.append(
+                f"rounded figure ({value:g}%)"
+                + (
+                    ""
+                    if status == "open"
+                    else ": the status holds within its rounding"
+                    if abs(value - target) > half
+                    else ": within rounding of the target, so the status is uncertain"
+                )
+            )
         if secondary:
             notes.append(f"read in a secondary source ({confidence} confidence)")
-        row.update(observed_year=int(obs["year"]), observed_period=obs["period"],
-                   observed_pct=value, gap_pp=target - value, status=status, rounded=rounded,
-                   confidence=confidence, source_id=obs.get("source_id"),
-                   rests_on_rounded_secondary=bool(rounded and secondary and status != "open"),
-                   basis="; ".join(notes))
+        row.update(
+            observed_year=int(obs["year"]),
+            observed_period=obs["period"],
+            observed_pct=value,
+            gap_pp=target - value,
+            status=status,
+            rounded=rounded,
+            confidence=confidence,
+            source_id=obs.get("source_id"),
+            rests_on_rounded_secondary=bool(rounded and secondary and status != "open"),
+            basis="; ".join(notes),
+        )
         rows.append(row)
     out = pd.DataFrame(rows, columns=GAP_COLUMNS)
     out["observed_year"] = out["observed_year"].astype("Int64")
@@ -577,8 +739,10 @@ def women_count(year: int, month: int | None = None, category: str = "all_unifor
     if month is not None:
         p = p[p["month"] == month]
     if p.empty:
-        raise ParameterError(f"women_count: no curated count of women for {category} in "
-                             f"{year}{'' if month is None else f'-{month:02d}'}")
+        raise ParameterError(
+            f"women_count: no curated count of women for {category} in "
+            f"{year}{'' if month is None else f'-{month:02d}'}"
+        )
     return int(p.sort_values("month", na_position="first")["value"].iloc[-1])
 
 
@@ -587,19 +751,29 @@ def curated_counts(category: str = "all_uniformed") -> pd.DataFrame:
     source_id, confidence, note`` (preferred values, in time order)."""
     p = curated.load("personnel")
     p = p[(p["category"] == category) & (p["measure"] == "women")]
-    out = pd.DataFrame({"year": p["year"].astype(int), "month": p["month"],
-                        "category": category, "women": p["value"].astype(int),
-                        "source_id": p["source_id"].astype(str),
-                        "confidence": p["confidence"].astype(str),
-                        "locator": p["locator"], "note": p["note"]})
+    out = pd.DataFrame(
+        {
+            "year": p["year"].astype(int),
+            "month": p["month"],
+            "category": category,
+            "women": p["value"].astype(int),
+            "source_id": p["source_id"].astype(str),
+            "confidence": p["confidence"].astype(str),
+            "locator": p["locator"],
+            "note": p["note"],
+        }
+    )
     out["definition"] = definitions(out).to_numpy()
     out["period"] = [_period(y, m) for y, m in zip(out["year"], out["month"])]
     out = out.assign(time=_times(out)).sort_values("time")
-    return out[["year", "month", "period", "women", "definition", "source_id", "confidence",
-                "note"]].reset_index(drop=True)
+    return out[
+        ["year", "month", "period", "women", "definition", "source_id", "confidence", "note"]
+    ].reset_index(drop=True)
 
 
-def curated_contributor_dates(start_year: int = 1948, end_year: int = 2030) -> list[tuple[int, int]]:
+def curated_contributor_dates(
+    start_year: int = 1948, end_year: int = 2030
+) -> list[tuple[int, int]]:
     """(year, month) pairs for which the curated ``personnel_by_country`` has figures."""
     c = curated.load("personnel_by_country")
     c = c[c["year"].between(start_year, end_year)]
@@ -628,9 +802,11 @@ class DoublingCheck:
     def text(self) -> str:
         if self.ratio is None:
             return f"{self.status}: {self.condition}"
-        return (f"{self.status}: {self.end:,} women in {self.end_period} against {self.baseline:,} "
-                f"in {self.baseline_period} (x{self.ratio:.2f}; x{self.factor:g} needed). "
-                f"{self.condition}")
+        return (
+            f"{self.status}: {self.end:,} women in {self.end_period} against {self.baseline:,} "
+            f"in {self.baseline_period} (x{self.ratio:.2f}; x{self.factor:g} needed). "
+            f"{self.condition}"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -638,8 +814,9 @@ class DoublingCheck:
         return pd.DataFrame([d])
 
 
-def doubling_target(counts: pd.DataFrame, baseline: str = "2015-10", deadline: str = "2020-10",
-                    factor: float = 2.0) -> DoublingCheck:
+def doubling_target(
+    counts: pd.DataFrame, baseline: str = "2015-10", deadline: str = "2020-10", factor: float = 2.0
+) -> DoublingCheck:
     """Check a target of ``factor`` times the women deployed at ``baseline`` by ``deadline`` from a
     table of counts (``year, month, women``, optional ``definition, source_id``, or ``date``).
 
@@ -654,28 +831,45 @@ def doubling_target(counts: pd.DataFrame, baseline: str = "2015-10", deadline: s
         raise ParameterError(f"doubling_target: found factor {factor}; expected a number above 1")
     b, e = pd.Period(baseline, freq="M"), pd.Period(deadline, freq="M")
     if e <= b:
-        raise ParameterError(f"doubling_target: found deadline {deadline} not after baseline "
-                             f"{baseline}; expected a later deadline")
+        raise ParameterError(
+            f"doubling_target: found deadline {deadline} not after baseline "
+            f"{baseline}; expected a later deadline"
+        )
     c = counts.copy()
     if "date" in c:
         c["year"], c["month"] = c["date"].dt.year, c["date"].dt.month
     c = c.dropna(subset=["women", "month"])
-    c = c.assign(period_m=[pd.Period(year=int(y), month=int(m), freq="M")
-                           for y, m in zip(c["year"], c["month"])]).sort_values("period_m")
+    c = c.assign(
+        period_m=[
+            pd.Period(year=int(y), month=int(m), freq="M") for y, m in zip(c["year"], c["month"])
+        ]
+    ).sort_values("period_m")
     if "definition" not in c:
         c["definition"] = "as given"
     before, after = c[c["period_m"] <= b], c[c["period_m"] >= e]
     label = {"b": b.strftime("%b %Y"), "e": e.strftime("%b %Y")}
     if before.empty or after.empty:
         missing = "baseline" if before.empty else "deadline"
-        return DoublingCheck(factor, label["b"], label["e"], None, None, None, None, None, "open",
-                             f"no count at or {'before' if before.empty else 'after'} the "
-                             f"{missing} month", None)
+        return DoublingCheck(
+            factor,
+            label["b"],
+            label["e"],
+            None,
+            None,
+            None,
+            None,
+            None,
+            "open",
+            f"no count at or {'before' if before.empty else 'after'} the {missing} month",
+            None,
+        )
     base, end = before.iloc[-1], after.iloc[0]
     if base["definition"] != end["definition"]:
-        raise ParameterError(f"doubling_target: found the counts of {base['period_m']} "
-                             f"({base['definition']}) and {end['period_m']} ({end['definition']}) "
-                             "under different definitions; expected one definition")
+        raise ParameterError(
+            f"doubling_target: found the counts of {base['period_m']} "
+            f"({base['definition']}) and {end['period_m']} ({end['definition']}) "
+            "under different definitions; expected one definition"
+        )
     ratio = float(end["women"]) / float(base["women"])
     exact = base["period_m"] == b and end["period_m"] == e
     verdict = "met" if ratio >= factor else "not met"
@@ -684,31 +878,73 @@ def doubling_target(counts: pd.DataFrame, baseline: str = "2015-10", deadline: s
         status, condition = verdict, "Both months are in the data."
     else:
         status = f"{verdict} on the nearest figures"
-        absent = [m.strftime("%b %Y") for m, got in ((b, base["period_m"]), (e, end["period_m"]))
-                  if m != got]
+        absent = [
+            m.strftime("%b %Y")
+            for m, got in ((b, base["period_m"]), (e, end["period_m"]))
+            if m != got
+        ]
         threshold = float(end["women"]) / factor
         taking = "" if end["period_m"] == e else f"Taking the {ep} count for {label['e']}, "
-        condition = (f"The data have no count for {' or '.join(absent)}. {taking}"
-                     f"{'t' if taking else 'T'}he target "
-                     + (f"would have been met only if the {label['b']} count was below "
-                        if verdict == "not met" else
-                        f"would not have been met if the {label['b']} count was above ")
-                     + f"{threshold:,.0f}.")
-    sources = tuple(dict.fromkeys(str(x) for x in (base.get("source_id"), end.get("source_id"))
-                                  if x is not None and not pd.isna(x)))
-    return DoublingCheck(factor, label["b"], label["e"], bp, int(base["women"]), ep,
-                         int(end["women"]), ratio, status, condition, str(base["definition"]),
-                         sources)
+        condition = (
+            f"The data have no count for {' or '.join(absent)}. {taking}"
+            f"{'t' if taking else 'T'}he target "
+            + (
+                f"would have been met only if the {label['b']} count was below "
+                if verdict == "not met"
+                else f"would not have been met if the {label['b']} count was above "
+            )
+            + f"{threshold:,.0f}."
+        )
+    sources = tuple(
+        dict.fromkeys(
+            str(x)
+            for x in (base.get("source_id"), end.get("source_id"))
+            if x is not None and not pd.isna(x)
+        )
+    )
+    return DoublingCheck(
+        factor,
+        label["b"],
+        label["e"],
+        bp,
+        int(base["women"]),
+        ep,
+        int(end["women"]),
+        ratio,
+        status,
+        condition,
+        str(base["definition"]),
+        sources,
+    )
 
 
-PROJECTION_COLUMNS = ["category", "definition", "target_year", "target_pct", "model", "n",
-                      "first", "last", "left_out", "projected", "year", "pi_low", "pi_high",
-                      "by_target_year", "slope_pp_per_year", "rounded_figures"]
+PROJECTION_COLUMNS = [
+    "category",
+    "definition",
+    "target_year",
+    "target_pct",
+    "model",
+    "n",
+    "first",
+    "last",
+    "left_out",
+    "projected",
+    "year",
+    "pi_low",
+    "pi_high",
+    "by_target_year",
+    "slope_pp_per_year",
+    "rounded_figures",
+]
 
 
-def projections(shares: pd.DataFrame, targets: pd.DataFrame | None = None,
-                horizon: int = 2060, models: Sequence[str] = ("logit",),
-                alpha: float = 0.05) -> pd.DataFrame:
+def projections(
+    shares: pd.DataFrame,
+    targets: pd.DataFrame | None = None,
+    horizon: int = 2060,
+    models: Sequence[str] = ("logit",),
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """For each numeric target later than the last figure of its category, the
     projected year of reaching it, fitted on the figures counted under the target's own definition
     only (figures of the category under other definitions are counted in ``left_out``, never
@@ -735,27 +971,55 @@ def projections(shares: pd.DataFrame, targets: pd.DataFrame | None = None,
         last_year = int(every["year"].max()) if len(every) else None
         if last_year is not None and ty <= max(last_year, int(s["year"].max()) if len(s) else 0):
             continue  # the target year is inside the data: see parity_gap
-        base = {"category": cat, "definition": dfn, "target_year": ty, "target_pct": target,
-                "n": len(s), "first": s["period"].iloc[0] if len(s) else None,
-                "last": s["period"].iloc[-1] if len(s) else None,
-                "left_out": len(every) - len(s),
-                "rounded_figures": int(s["rounded"].fillna(False).astype(bool).sum())
-                if "rounded" in s else 0}
+        base = {
+            "category": cat,
+            "definition": dfn,
+            "target_year": ty,
+            "target_pct": target,
+            "n": len(s),
+            "first": s["period"].iloc[0] if len(s) else None,
+            "last": s["period"].iloc[-1] if len(s) else None,
+            "left_out": len(every) - len(s),
+            "rounded_figures": int(s["rounded"].fillna(False).astype(bool).sum())
+            if "rounded" in s
+            else 0,
+        }
         for model in models:
-            row = {**base, "model": model, "year": np.nan, "pi_low": np.nan, "pi_high": np.nan,
-                   "by_target_year": None, "slope_pp_per_year": np.nan}
+            row = {
+                **base,
+                "model": model,
+                "year": np.nan,
+                "pi_low": np.nan,
+                "pi_high": np.nan,
+                "by_target_year": None,
+                "slope_pp_per_year": np.nan,
+            }
             if len(s) < 3:
                 row["projected"] = f"not fitted: {len(s)} figure(s) counted as {dfn}; 3 needed"
             elif float(s["share_pct"].iloc[-1]) >= target:
-                row["projected"] = (f"already reached ({float(s['share_pct'].iloc[-1]):.1f}% "
-                                    f"in {s['period'].iloc[-1]})")
+                row["projected"] = (
+                    f"already reached ({float(s['share_pct'].iloc[-1]):.1f}% "
+                    f"in {s['period'].iloc[-1]})"
+                )
                 row["by_target_year"] = "yes"
             else:
-                pr = project_year(s["time"], s["share_pct"], target, horizon, alpha, model,
-                                  definitions=s["definition"])
-                row.update(projected=pr.text, year=pr.year, pi_low=pr.pi_low,
-                           pi_high=pr.pi_high, slope_pp_per_year=pr.slope_pp_per_year,
-                           by_target_year=pr.by(ty))
+                pr = project_year(
+                    s["time"],
+                    s["share_pct"],
+                    target,
+                    horizon,
+                    alpha,
+                    model,
+                    definitions=s["definition"],
+                )
+                row.update(
+                    projected=pr.text,
+                    year=pr.year,
+                    pi_low=pr.pi_low,
+                    pi_high=pr.pi_high,
+                    slope_pp_per_year=pr.slope_pp_per_year,
+                    by_target_year=pr.by(ty),
+                )
             rows.append(row)
     return pd.DataFrame(rows, columns=PROJECTION_COLUMNS)
 
@@ -779,9 +1043,11 @@ class Projection:
     n: int
     model: str = "logit"
     alpha: float = 0.05
-    method: str = ("OLS of the share (linear) or of its logit (logit) on time; crossing year "
-                   "from the fitted line; interval = times at which the target lies inside the "
-                   "prediction interval of a new yearly figure (inverse prediction)")
+    method: str = (
+        "OLS of the share (linear) or of its logit (logit) on time; crossing year "
+        "from the fitted line; interval = times at which the target lies inside the "
+        "prediction interval of a new yearly figure (inverse prediction)"
+    )
 
     @property
     def text(self) -> str:
@@ -793,7 +1059,7 @@ class Projection:
         return f"{math.floor(self.year)} ({level}% prediction interval {lo} to {hi})"
 
     def by(self, target_year: int) -> str:
-        """"yes" where the whole prediction interval ends within ``target_year``, "no" where it
+        """ "yes" where the whole prediction interval ends within ``target_year``, "no" where it
         starts after it, "uncertain" otherwise."""
         deadline = target_year + 1
         if self.year is None:
@@ -805,18 +1071,34 @@ class Projection:
         return "uncertain"
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"target_pct": self.target_pct, "model": self.model,
-                              "year": self.year, "pi_low": self.pi_low, "pi_high": self.pi_high,
-                              "slope_pp_per_year": self.slope_pp_per_year, "n": self.n,
-                              "text": self.text}])
+        return pd.DataFrame(
+            [
+                {
+                    "target_pct": self.target_pct,
+                    "model": self.model,
+                    "year": self.year,
+                    "pi_low": self.pi_low,
+                    "pi_high": self.pi_high,
+                    "slope_pp_per_year": self.slope_pp_per_year,
+                    "n": self.n,
+                    "text": self.text,
+                }
+            ]
+        )
 
 
 MODELS = ("logit", "linear")
 
 
-def project_year(years: Sequence[float], shares_pct: Sequence[float], target_pct: float,
-                 horizon: int = 2100, alpha: float = 0.05, model: str = "logit",
-                 definitions: Sequence[str] | None = None) -> Projection:
+def project_year(
+    years: Sequence[float],
+    shares_pct: Sequence[float],
+    target_pct: float,
+    horizon: int = 2100,
+    alpha: float = 0.05,
+    model: str = "logit",
+    definitions: Sequence[str] | None = None,
+) -> Projection:
     """Projected year in which the trend in women's share (percent) reaches ``target_pct``.
 
     ``model`` "logit" (default) fits logit(share) = a + b * time by least squares: a share stays
@@ -844,15 +1126,18 @@ def project_year(years: Sequence[float], shares_pct: Sequence[float], target_pct
             raise ParameterError(
                 f"project_year: found {len(distinct)} definitions in one series "
                 f"({', '.join(distinct)}); expected one: a change of definition is not a "
-                "trend, so fit each definition on its own")
+                "trend, so fit each definition on its own"
+            )
     x, y = x[ok], y[ok]
     n = len(x)
     if n < 3:
         raise ParameterError(f"project_year: found {n} observations; expected at least 3")
     if model == "logit":
         if ((y <= 0) | (y >= 100)).any() or not 0 < target_pct < 100:
-            raise ParameterError("project_year: the logit model needs shares and a target strictly "
-                                 "between 0 and 100; use model='linear' for shares of 0 or 100")
+            raise ParameterError(
+                "project_year: the logit model needs shares and a target strictly "
+                "between 0 and 100; use model='linear' for shares of 0 or 100"
+            )
         z, z0 = np.log(y / (100 - y)), math.log(target_pct / (100 - target_pct))
     else:
         z, z0 = y, float(target_pct)
@@ -863,7 +1148,7 @@ def project_year(years: Sequence[float], shares_pct: Sequence[float], target_pct
     b = ((x - xm) * (z - z.mean())).sum() / sxx
     a = z.mean() - b * xm
     resid = z - (a + b * x)
-    s = math.sqrt((resid ** 2).sum() / (n - 2))
+    s = math.sqrt((resid**2).sum() / (n - 2))
     tq = sps.t.ppf(1 - alpha / 2, n - 2)
     se_b = s / math.sqrt(sxx)
     slope_ci = (float(b - tq * se_b), float(b + tq * se_b))
@@ -872,8 +1157,15 @@ def project_year(years: Sequence[float], shares_pct: Sequence[float], target_pct
         slope_pp = float(100 * b * p_last * (1 - p_last))
     else:
         slope_pp = float(b)
-    common = dict(slope=float(b), slope_ci=slope_ci, slope_pp_per_year=slope_pp,
-                  horizon=horizon, n=n, model=model, alpha=alpha)
+    common = dict(
+        slope=float(b),
+        slope_ci=slope_ci,
+        slope_pp_per_year=slope_pp,
+        horizon=horizon,
+        n=n,
+        model=model,
+        alpha=alpha,
+    )
     crossing = (z0 - a) / b if b > 0 else None
     if s == 0:  # the points lie on a line: no uncertainty about the crossing
         if crossing is None or math.floor(crossing) > horizon:
@@ -893,8 +1185,7 @@ def project_year(years: Sequence[float], shares_pct: Sequence[float], target_pct
     return Projection(target_pct, float(crossing), lo, hi, **common)
 
 
-def growth(start_value: float, end_value: float, start_year: int, end_year: int
-           ) -> stats.Estimate:
+def growth(start_value: float, end_value: float, start_year: int, end_year: int) -> stats.Estimate:
     """Growth between two counts: ratio (estimate), with the absolute change and the compound
     yearly growth in ``detail``. No interval: both are counts of everyone deployed.
     Example: ``growth(1016, 3332, 2005, 2010)`` (the 2011 TIP report's figures)."""
@@ -902,8 +1193,17 @@ def growth(start_value: float, end_value: float, start_year: int, end_year: int
         raise ParameterError("growth: expected a positive start value and end_year > start_year")
     ratio = end_value / start_value
     cagr = ratio ** (1 / (end_year - start_year)) - 1
-    return stats.Estimate(ratio, ratio, ratio, "ratio of counts (census, no sampling interval)",
-                          detail={"change": end_value - start_value,
-                                  "yearly_growth_pct": 100 * cagr,
-                                  "start": start_value, "end": end_value,
-                                  "start_year": start_year, "end_year": end_year})
+    return stats.Estimate(
+        ratio,
+        ratio,
+        ratio,
+        "ratio of counts (census, no sampling interval)",
+        detail={
+            "change": end_value - start_value,
+            "yearly_growth_pct": 100 * cagr,
+            "start": start_value,
+            "end": end_value,
+            "start_year": start_year,
+            "end_year": end_year,
+        },
+    )

@@ -57,19 +57,39 @@ MISSING_COLOR, MISSING_EDGE, MISSING_HATCH = "0.88", "0.6", "///"
 
 # what a column or a code is called on a figure (anything else: underscores become spaces)
 LABELS = {
-    "year": "Year", "date": "Month", "report_year": "Reporting year", "label": "Reporting year",
-    "share_pct": "Women, % of personnel", "allegations": "Allegations",
-    "rows": "Sourced figures (table rows)", "dataset": "Dataset", "mission": "Mission",
-    "personnel_category": "Personnel category", "category": "Category",
-    "confidence": "Confidence", "decided": "Requests decided", "rate": "Rate",
-    "result": "Outcome", "state": "State", "country": "Contributor",
-    "contributor": "Contributor", "nationality": "Contributor", "irr": "Incidence rate ratio",
-    "specification": "Model", "value": "Value", "personnel": "Personnel",
+    "year": "Year",
+    "date": "Month",
+    "report_year": "Reporting year",
+    "label": "Reporting year",
+    "share_pct": "Women, % of personnel",
+    "allegations": "Allegations",
+    "rows": "Sourced figures (table rows)",
+    "dataset": "Dataset",
+    "mission": "Mission",
+    "personnel_category": "Personnel category",
+    "category": "Category",
+    "confidence": "Confidence",
+    "decided": "Requests decided",
+    "rate": "Rate",
+    "result": "Outcome",
+    "state": "State",
+    "country": "Contributor",
+    "contributor": "Contributor",
+    "nationality": "Contributor",
+    "irr": "Incidence rate ratio",
+    "specification": "Model",
+    "value": "Value",
+    "personnel": "Personnel",
     # investigating entities in the UN table of allegations
-    "tcc": "troop-contributing country", "pcc": "police-contributing country",
-    "un_oios": "UN OIOS", "tcc_oios_joint": "contributing country with OIOS",
-    "un_mission": "UN mission", "un_review": "UN review", "not_yet_assigned": "not yet assigned",
-    "for_information": "for information only", "non_un": "non-UN entity",
+    "tcc": "troop-contributing country",
+    "pcc": "police-contributing country",
+    "un_oios": "UN OIOS",
+    "tcc_oios_joint": "contributing country with OIOS",
+    "un_mission": "UN mission",
+    "un_review": "UN review",
+    "not_yet_assigned": "not yet assigned",
+    "for_information": "for information only",
+    "non_un": "non-UN entity",
     "host_state": "host state",
 }
 
@@ -77,23 +97,28 @@ LABELS = {
 def theme() -> None:
     """Set fonts, the colour-blind-safe palette, sizes and the settings that make saved files
     reproducible. Applied when the module is imported; call again after changing rcParams."""
-    sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE,
-                  font="DejaVu Sans", rc={
-                      "figure.figsize": FIGSIZE,
-                      "figure.dpi": DPI,
-                      "savefig.dpi": SAVE_DPI,
-                      "savefig.bbox": "tight",
-                      "savefig.pad_inches": 0.1,
-                      "svg.hashsalt": "pkoresearch",
-                      "svg.fonttype": "path",
-                      "pdf.fonttype": 42,
-                      "axes.titleweight": "bold",
-                      "axes.titlesize": 12,
-                      "axes.labelsize": 10,
-                      "legend.fontsize": 8,
-                      "legend.title_fontsize": 9,
-                      "legend.frameon": False,
-                  })
+    sns.set_theme(
+        context="notebook",
+        style="whitegrid",
+        palette=PALETTE,
+        font="DejaVu Sans",
+        rc={
+            "figure.figsize": FIGSIZE,
+            "figure.dpi": DPI,
+            "savefig.dpi": SAVE_DPI,
+            "savefig.bbox": "tight",
+            "savefig.pad_inches": 0.1,
+            "svg.hashsalt": "pkoresearch",
+            "svg.fonttype": "path",
+            "pdf.fonttype": 42,
+            "axes.titleweight": "bold",
+            "axes.titlesize": 12,
+            "axes.labelsize": 10,
+            "legend.fontsize": 8,
+            "legend.title_fontsize": 9,
+            "legend.frameon": False,
+        },
+    )
 
 
 theme()
@@ -152,14 +177,24 @@ def caption(fig_or_ax, source: Any = None, note: str | None = None):
     if not lines:
         return art
     if art is None:
+
         def under_axes(renderer):
             boxes = [a.get_tightbbox(renderer) for a in fig.axes if a.get_visible()]
             boxes = [b for b in boxes if b is not None and b.width > 0]
             return Bbox.union(boxes) if boxes else fig.bbox
 
-        art = Annotation("", xy=(0, 0), xycoords=under_axes, xytext=(0, -6),
-                         textcoords="offset points", ha="left", va="top", fontsize=7,
-                         color="0.25", gid=CAPTION_GID)
+        art = Annotation(
+            "",
+            xy=(0, 0),
+            xycoords=under_axes,
+            xytext=(0, -6),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=7,
+            color="0.25",
+            gid=CAPTION_GID,
+        )
         art.pko_lines = []
         fig.add_artist(art)
     for line in lines:
@@ -168,13 +203,18 @@ def caption(fig_or_ax, source: Any = None, note: str | None = None):
     width = max(60, int(fig.get_figwidth() * 72 / (7 * 0.55)))
     notes = [ln for ln in art.pko_lines if not ln.startswith(("Source", "Secondary"))]
     sources = [ln for ln in art.pko_lines if ln.startswith(("Source", "Secondary"))]
-    art.set_text("\n".join(textwrap.fill(ln, width, break_long_words=False,
-                                         break_on_hyphens=False) for ln in notes + sources))
+    art.set_text(
+        "\n".join(
+            textwrap.fill(ln, width, break_long_words=False, break_on_hyphens=False)
+            for ln in notes + sources
+        )
+    )
     return art
 
 
-def _finish(ax, source: Any, data: Any = None, note: str | None = None,
-            title: str | None = None) -> None:
+def _finish(
+    ax, source: Any, data: Any = None, note: str | None = None, title: str | None = None
+) -> None:
     """Caption (the source given, else the ``source_id`` of the rows drawn), title, tick labels."""
     if source is None and isinstance(data, pd.DataFrame) and "source_id" in data.columns:
         source = data
@@ -195,8 +235,9 @@ _METADATA = {
 }
 
 
-def save(fig, path: str | os.PathLike[str], formats: Sequence[str] = FORMATS,
-         source: Any = None) -> list[Path]:
+def save(
+    fig, path: str | os.PathLike[str], formats: Sequence[str] = FORMATS, source: Any = None
+) -> list[Path]:
     """Save a figure as PNG (200 dpi), SVG and PDF beside each other (``fig.png``, ``fig.svg``,
     ``fig.pdf``: the name of ``path`` with each suffix of ``formats``); the same figure always
     gives the same bytes. Returns the files written, the format of ``path`` first.
@@ -212,23 +253,27 @@ def save(fig, path: str | os.PathLike[str], formats: Sequence[str] = FORMATS,
     fmt = p.suffix.lstrip(".").lower()
     wanted = [f.lower() for f in formats]
     if fmt not in _METADATA or any(f not in _METADATA for f in wanted):
-        raise ValueError(f"plots.save: {p.name} with formats {list(formats)}: expected a .png, "
-                         ".svg or .pdf file name and formats among png, svg, pdf")
+        raise ValueError(
+            f"plots.save: {p.name} with formats {list(formats)}: expected a .png, "
+            ".svg or .pdf file name and formats among png, svg, pdf"
+        )
     if source is not None:
         caption(fig, source)
     if "Source" not in caption_of(fig):
         raise ParameterError(
             f"plots.save: {p.name}: the figure names no source; expected a caption naming one: "
             "pass source= to the plot function or to plots.save (source ids, a frame with a "
-            "source_id column, a reader's result, or a sentence)")
+            "source_id column, a reader's result, or a sentence)"
+        )
     order = [fmt, *[f for f in wanted if f != fmt]]
     p.parent.mkdir(parents=True, exist_ok=True)
     written = []
     with plt.rc_context({"svg.hashsalt": "pkoresearch"}):
         for f in order:
             target = p.with_suffix(f".{f}")
-            fig.savefig(target, format=f, metadata=_METADATA[f],
-                        dpi=SAVE_DPI if f == "png" else "figure")
+            fig.savefig(
+                target, format=f, metadata=_METADATA[f], dpi=SAVE_DPI if f == "png" else "figure"
+            )
             written.append(target)
     return written
 
@@ -249,8 +294,17 @@ def _no_data(ax, reason: str, title: str | None = None, source: Any = None):
     ax = _ax(ax)
     if source is not None:
         caption(ax, source)
-    ax.text(0.5, 0.5, f"no data to show: {reason}", ha="center", va="center", wrap=True,
-            transform=ax.transAxes, fontsize=9, color="0.35")
+    ax.text(
+        0.5,
+        0.5,
+        f"no data to show: {reason}",
+        ha="center",
+        va="center",
+        wrap=True,
+        transform=ax.transAxes,
+        fontsize=9,
+        color="0.35",
+    )
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
@@ -363,7 +417,8 @@ def _with_gaps(d: pd.DataFrame, x: str, yearly: bool | None = None) -> pd.DataFr
     steps = np.diff(num)
     if yearly is None:
         yearly = not pd.api.types.is_datetime64_any_dtype(d[x]) and np.all(
-            np.mod(num[np.isfinite(num)], 1) == 0)
+            np.mod(num[np.isfinite(num)], 1) == 0
+        )
     positive = steps[steps > 0]
     limit = 1.0 if yearly else (1.5 * positive.min() if len(positive) else np.inf)
     gaps = np.where(steps > limit + 1e-9)[0]
@@ -387,12 +442,19 @@ def _missing_legend(ax, label: str, mesh=None) -> None:
     """A legend entry for hatched grey cells, under the colour bar (outside the data area)."""
     from matplotlib.patches import Patch
 
-    handle = Patch(facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, hatch=MISSING_HATCH,
-                   label=label)
+    handle = Patch(
+        facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, hatch=MISSING_HATCH, label=label
+    )
     cbar = getattr(mesh, "colorbar", None)
     if cbar is not None:
-        cbar.ax.legend(handles=[handle], loc="upper left", bbox_to_anchor=(0.0, -0.03),
-                       borderaxespad=0.0, handlelength=1.4, fontsize=7)
+        cbar.ax.legend(
+            handles=[handle],
+            loc="upper left",
+            bbox_to_anchor=(0.0, -0.03),
+            borderaxespad=0.0,
+            handlelength=1.4,
+            fontsize=7,
+        )
     else:
         _legend(ax, [handle], [label])
 
@@ -401,19 +463,40 @@ def _hatch_missing(ax, missing: np.ndarray) -> None:
     from matplotlib.patches import Rectangle
 
     for i, j in zip(*np.where(missing)):
-        ax.add_patch(Rectangle((j, i), 1, 1, facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE,
-                               hatch=MISSING_HATCH, linewidth=0))
+        ax.add_patch(
+            Rectangle(
+                (j, i),
+                1,
+                1,
+                facecolor=MISSING_COLOR,
+                edgecolor=MISSING_EDGE,
+                hatch=MISSING_HATCH,
+                linewidth=0,
+            )
+        )
 
 
 # --------------------------------------------------------------------------------------------------
 # figures
 
 
-def heatmap(data: pd.DataFrame, x: str = "year", y: str = "dataset", value: str = "rows",
-            ax=None, title: str | None = None, annot: bool = False, fmt: str = ".0f",
-            fill_years: bool = True, cmap: str = "Blues", note: str | None = None,
-            complete: str | None = "complete", source: Any = None,
-            missing_label: str = "missing (no count), not 0", label: str | None = None):
+def heatmap(
+    data: pd.DataFrame,
+    x: str = "year",
+    y: str = "dataset",
+    value: str = "rows",
+    ax=None,
+    title: str | None = None,
+    annot: bool = False,
+    fmt: str = ".0f",
+    fill_years: bool = True,
+    cmap: str = "Blues",
+    note: str | None = None,
+    complete: str | None = "complete",
+    source: Any = None,
+    missing_label: str = "missing (no count), not 0",
+    label: str | None = None,
+):
     """Heat map of ``value`` summed over ``y`` (rows) by ``x`` (columns). A cell with no row in
     ``data``, or whose values are all missing, is drawn as missing (hatched grey, no number,
     ``missing_label`` in the legend): never as 0; a 0 in the data is drawn as 0. With
@@ -436,26 +519,45 @@ def heatmap(data: pd.DataFrame, x: str = "year", y: str = "dataset", value: str 
         grid = grid.reindex(columns=list(full))
     grid = grid.astype(float)
     missing = np.isnan(grid.to_numpy())
-    sns.heatmap(grid, ax=ax, cmap=cmap, mask=missing, linewidths=0.4, linecolor="white",
-                annot=annot, fmt=fmt, annot_kws={"fontsize": 7},
-                cbar_kws={"label": label or readable(value)})
+    sns.heatmap(
+        grid,
+        ax=ax,
+        cmap=cmap,
+        mask=missing,
+        linewidths=0.4,
+        linecolor="white",
+        annot=annot,
+        fmt=fmt,
+        annot_kws={"fontsize": 7},
+        cbar_kws={"label": label or readable(value)},
+    )
     ax.grid(False)
     _hatch_missing(ax, missing)
     labels = [str(c) for c in grid.columns]
     if complete is not None and complete in data.columns:
         flags = data.dropna(subset=[complete]).groupby(x)[complete].all()
-        labels = [f"{c} (partial)" if c in flags.index and not bool(flags[c]) else str(c)
-                  for c in grid.columns]
+        labels = [
+            f"{c} (partial)" if c in flags.index and not bool(flags[c]) else str(c)
+            for c in grid.columns
+        ]
     ax.set_xticks([i + 0.5 for i in range(len(labels))], labels)
     if missing.any():
         _missing_legend(ax, missing_label, ax.collections[0])
         if note is not None and note in data.columns:
             notes = data.dropna(subset=[note]).groupby([y, x], observed=True)[note].first()
-            for (i, row), (j, col) in ((a, b) for a in enumerate(grid.index)
-                                       for b in enumerate(grid.columns)):
+            for (i, row), (j, col) in (
+                (a, b) for a in enumerate(grid.index) for b in enumerate(grid.columns)
+            ):
                 if missing[i, j] and (row, col) in notes.index:
-                    ax.text(j + 0.5, i + 0.5, str(notes.loc[(row, col)]), ha="center",
-                            va="center", fontsize=7, color="0.2")
+                    ax.text(
+                        j + 0.5,
+                        i + 0.5,
+                        str(notes.loc[(row, col)]),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="0.2",
+                    )
     ax.set_xlabel(readable(x))
     ax.set_ylabel("")
     ax.tick_params(axis="x", labelrotation=90)
@@ -464,9 +566,19 @@ def heatmap(data: pd.DataFrame, x: str = "year", y: str = "dataset", value: str 
     return ax
 
 
-def grouped_bars(data: pd.DataFrame, x: str, y: str, hue: str | None = None, ax=None,
-                 title: str | None = None, log: bool = False, order: Sequence[str] | None = None,
-                 xlabel: str | None = None, ylabel: str | None = None, source: Any = None):
+def grouped_bars(
+    data: pd.DataFrame,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    ax=None,
+    title: str | None = None,
+    log: bool = False,
+    order: Sequence[str] | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    source: Any = None,
+):
     """Bars of ``y`` by ``x`` (and ``hue``), with the value written on each bar. Axis titles
     default to the column names in words (:func:`readable`); long category names are wrapped.
 
@@ -489,17 +601,25 @@ def grouped_bars(data: pd.DataFrame, x: str, y: str, hue: str | None = None, ax=
     return ax
 
 
-def confidence_bars(data: pd.DataFrame, x: str = "dataset", y: str = "rows",
-                    hue: str = "confidence", ax=None, title: str | None = None,
-                    source: Any = None):
+def confidence_bars(
+    data: pd.DataFrame,
+    x: str = "dataset",
+    y: str = "rows",
+    hue: str = "confidence",
+    ax=None,
+    title: str | None = None,
+    source: Any = None,
+):
     """Stacked horizontal bars of row counts per dataset by confidence level. ``source``
     defaults to the ``source_id`` of ``data`` (or pass the curated tables counted)."""
     ax = _ax(ax)
-    wide = data.pivot_table(index=x, columns=hue, values=y, aggfunc="sum", fill_value=0,
-                            observed=False)
+    wide = data.pivot_table(
+        index=x, columns=hue, values=y, aggfunc="sum", fill_value=0, observed=False
+    )
     cols = [c for c in CONFIDENCE_COLORS if c in wide.columns]
-    wide[cols].plot.barh(stacked=True, ax=ax, color=[CONFIDENCE_COLORS[c] for c in cols],
-                         width=0.7, legend=False)
+    wide[cols].plot.barh(
+        stacked=True, ax=ax, color=[CONFIDENCE_COLORS[c] for c in cols], width=0.7, legend=False
+    )
     ax.set_xlabel(readable(y))
     ax.set_ylabel("")
     _legend(ax, title=readable(hue))
@@ -507,11 +627,22 @@ def confidence_bars(data: pd.DataFrame, x: str = "dataset", y: str = "rows",
     return ax
 
 
-def trend(data: pd.DataFrame, x: str = "year", y: str = "rate", ci_low: str = "ci_low",
-          ci_high: str = "ci_high", breakpoints: Sequence[int] = (), fitted: str | None = None,
-          ax=None, title: str | None = None, ylabel: str | None = None,
-          complete: str | None = "complete", counting_changes: Sequence[int] = (),
-          source: Any = None, label: str | None = None):
+def trend(
+    data: pd.DataFrame,
+    x: str = "year",
+    y: str = "rate",
+    ci_low: str = "ci_low",
+    ci_high: str = "ci_high",
+    breakpoints: Sequence[int] = (),
+    fitted: str | None = None,
+    ax=None,
+    title: str | None = None,
+    ylabel: str | None = None,
+    complete: str | None = "complete",
+    counting_changes: Sequence[int] = (),
+    source: Any = None,
+    label: str | None = None,
+):
     """A series with its interval band, optional fitted line, dashed breakpoint lines (labelled
     with their year above the Axes) and dotted lines where counting changed. Lines and the band
     break at missing years. Where ``complete`` names a column (default "complete", used when
@@ -533,33 +664,80 @@ def trend(data: pd.DataFrame, x: str = "year", y: str = "rate", ci_low: str = "c
     g = _with_gaps(full, x, yearly)
     pal = sns.color_palette(PALETTE)
     color = pal[0]
-    ax.fill_between(g[x].to_numpy(), _float(g[ci_low]), _float(g[ci_high]), color=color,
-                    alpha=0.2, linewidth=0, label="95% interval")
-    ax.plot(g[x].to_numpy(), _float(g[y]), marker="o", color=color,
-            label=label or readable(y))
+    ax.fill_between(
+        g[x].to_numpy(),
+        _float(g[ci_low]),
+        _float(g[ci_high]),
+        color=color,
+        alpha=0.2,
+        linewidth=0,
+        label="95% interval",
+    )
+    ax.plot(g[x].to_numpy(), _float(g[y]), marker="o", color=color, label=label or readable(y))
     if len(partial):
-        ax.errorbar(partial[x], _float(partial[y]),
-                    yerr=[_float(partial[y]) - _float(partial[ci_low]),
-                          _float(partial[ci_high]) - _float(partial[y])],
-                    fmt="none", ecolor=color, alpha=0.5, capsize=3)
-        ax.plot(partial[x], _float(partial[y]), linestyle="none", marker="o", markersize=7,
-                markerfacecolor="white", markeredgecolor=color, markeredgewidth=1.5,
-                label="partial year")
+        ax.errorbar(
+            partial[x],
+            _float(partial[y]),
+            yerr=[
+                _float(partial[y]) - _float(partial[ci_low]),
+                _float(partial[ci_high]) - _float(partial[y]),
+            ],
+            fmt="none",
+            ecolor=color,
+            alpha=0.5,
+            capsize=3,
+        )
+        ax.plot(
+            partial[x],
+            _float(partial[y]),
+            linestyle="none",
+            marker="o",
+            markersize=7,
+            markerfacecolor="white",
+            markeredgecolor=color,
+            markeredgewidth=1.5,
+            label="partial year",
+        )
     if fitted is not None and fitted in d:
         f = _with_gaps(full.dropna(subset=[fitted]), x, yearly)
-        ax.plot(f[x].to_numpy(), _float(f[fitted]), color=pal[3], linestyle="-",
-                linewidth=1.5, label="model")
+        ax.plot(
+            f[x].to_numpy(),
+            _float(f[fitted]),
+            color=pal[3],
+            linestyle="-",
+            linewidth=1.5,
+            label="model",
+        )
     for i, b in enumerate(breakpoints):
-        ax.axvline(b - 0.5, color="0.4", linestyle="--", linewidth=1,
-                   label="breakpoint" if i == 0 else None)
-        t = ax.annotate(str(b), (b - 0.5, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(0, 2), textcoords="offset points", fontsize=8, ha="center",
-                        va="bottom", color="0.3", annotation_clip=False)
+        ax.axvline(
+            b - 0.5,
+            color="0.4",
+            linestyle="--",
+            linewidth=1,
+            label="breakpoint" if i == 0 else None,
+        )
+        t = ax.annotate(
+            str(b),
+            (b - 0.5, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 2),
+            textcoords="offset points",
+            fontsize=8,
+            ha="center",
+            va="bottom",
+            color="0.3",
+            annotation_clip=False,
+        )
         t.set_clip_on(False)
         ax._pko_top_labels = True
     for i, b in enumerate(counting_changes):
-        ax.axvline(b - 0.5, color="0.55", linestyle=":", linewidth=1.2,
-                   label="counting changed" if i == 0 else None)
+        ax.axvline(
+            b - 0.5,
+            color="0.55",
+            linestyle=":",
+            linewidth=1.2,
+            label="counting changed" if i == 0 else None,
+        )
     ax.set_xlabel(readable(x))
     ax.set_ylabel(ylabel or readable(y))
     ax.set_ylim(bottom=0)
@@ -569,9 +747,16 @@ def trend(data: pd.DataFrame, x: str = "year", y: str = "rate", ci_low: str = "c
     return ax
 
 
-def stacked_counts(data: pd.DataFrame, x: str = "year", y: str = "allegations",
-                   hue: str = "personnel_category", ax=None, title: str | None = None,
-                   order: Sequence[str] | None = None, source: Any = None):
+def stacked_counts(
+    data: pd.DataFrame,
+    x: str = "year",
+    y: str = "allegations",
+    hue: str = "personnel_category",
+    ax=None,
+    title: str | None = None,
+    order: Sequence[str] | None = None,
+    source: Any = None,
+):
     """Stacked bars of counts by ``x`` split by ``hue`` (long input, as from ``count_by``); the
     legend to the right of the bars. ``source``: e.g. the reader's result the counts come from.
 
@@ -580,8 +765,9 @@ def stacked_counts(data: pd.DataFrame, x: str = "year", y: str = "allegations",
     if data.empty:
         return _no_data(ax, f"no {y.replace('_', ' ')} in the selection", title, source)
     ax = _ax(ax)
-    wide = data.pivot_table(index=x, columns=hue, values=y, aggfunc="sum", fill_value=0,
-                            observed=True)
+    wide = data.pivot_table(
+        index=x, columns=hue, values=y, aggfunc="sum", fill_value=0, observed=True
+    )
     if order is not None:
         wide = wide.reindex(columns=[c for c in order if c in wide.columns])
     colors = sns.color_palette(PALETTE, n_colors=max(len(wide.columns), 1))
@@ -595,11 +781,20 @@ def stacked_counts(data: pd.DataFrame, x: str = "year", y: str = "allegations",
     return ax
 
 
-def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
-                    hue: str = "category", targets: pd.DataFrame | None = None, ax=None,
-                    title: str | None = None, ylabel: str = "Women, % of personnel",
-                    complete: str | None = "complete", definition: str | None = "definition",
-                    caption: str | None = None, source: Any = None):
+def share_over_time(
+    data: pd.DataFrame,
+    x: str = "year",
+    y: str = "share_pct",
+    hue: str = "category",
+    targets: pd.DataFrame | None = None,
+    ax=None,
+    title: str | None = None,
+    ylabel: str = "Women, % of personnel",
+    complete: str | None = "complete",
+    definition: str | None = "definition",
+    caption: str | None = None,
+    source: Any = None,
+):
     """Women's share over time, one line per ``hue``, with parity targets drawn as stars in the
     same colour and labelled with their value (``targets``: ``category, year,
     target_share_pct``). A line breaks where a year (or, for monthly ``x``, a month) is missing.
@@ -629,18 +824,37 @@ def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
             style = "--" if i < len(parts) - 1 else "-"
             dashed = dashed or style == "--"
             g = _with_gaps(part[[x, y]], x, yearly)
-            ax.plot(g[x].to_numpy(), _float(g[y]), linestyle=style, color=colors[level],
-                    linewidth=1.5,
-                    label=readable(level, capital=False) if i == len(parts) - 1 else None)
-            full = (part[complete].fillna(False).astype(bool) if has_complete
-                    else pd.Series(True, index=part.index))
-            ax.plot(part.loc[full, x], _float(part.loc[full, y]), "o", markersize=3.5,
-                    color=colors[level])
+            ax.plot(
+                g[x].to_numpy(),
+                _float(g[y]),
+                linestyle=style,
+                color=colors[level],
+                linewidth=1.5,
+                label=readable(level, capital=False) if i == len(parts) - 1 else None,
+            )
+            full = (
+                part[complete].fillna(False).astype(bool)
+                if has_complete
+                else pd.Series(True, index=part.index)
+            )
+            ax.plot(
+                part.loc[full, x],
+                _float(part.loc[full, y]),
+                "o",
+                markersize=3.5,
+                color=colors[level],
+            )
             if (~full).any():
                 hollow = True
-                ax.plot(part.loc[~full, x], _float(part.loc[~full, y]), "o", markersize=5,
-                        markerfacecolor="white", markeredgecolor=colors[level],
-                        markeredgewidth=1.2)
+                ax.plot(
+                    part.loc[~full, x],
+                    _float(part.loc[~full, y]),
+                    "o",
+                    markersize=5,
+                    markerfacecolor="white",
+                    markeredgecolor=colors[level],
+                    markeredgewidth=1.2,
+                )
     marks = []
     cited = [data]
     if targets is not None:
@@ -648,19 +862,43 @@ def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
         t = t[t["category"].astype(str).isin(levels)]
         cited.append(t)
         for r in t.itertuples():
-            ax.scatter([r.year], [r.target_share_pct], marker="*", s=90,
-                       color=colors[str(r.category)], edgecolor="black", linewidth=0.5, zorder=3)
-            m = ax.annotate(f"{r.target_share_pct:g}%", (r.year, r.target_share_pct),
-                            xytext=(6, 0), textcoords="offset points", va="center", ha="left",
-                            fontsize=7, color="0.15", annotation_clip=False)
+            ax.scatter(
+                [r.year],
+                [r.target_share_pct],
+                marker="*",
+                s=90,
+                color=colors[str(r.category)],
+                edgecolor="black",
+                linewidth=0.5,
+                zorder=3,
+            )
+            m = ax.annotate(
+                f"{r.target_share_pct:g}%",
+                (r.year, r.target_share_pct),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                ha="left",
+                fontsize=7,
+                color="0.15",
+                annotation_clip=False,
+            )
             m.set_clip_on(False)
             marks.append(m)
         if len(t):
-            ax.scatter([], [], marker="*", s=90, color="white", edgecolor="black",
-                       label="parity target")
+            ax.scatter(
+                [], [], marker="*", s=90, color="white", edgecolor="black", label="parity target"
+            )
     if hollow:
-        ax.plot([], [], "o", markersize=5, markerfacecolor="white", markeredgecolor="0.3",
-                label="not a year-end figure")
+        ax.plot(
+            [],
+            [],
+            "o",
+            markersize=5,
+            markerfacecolor="white",
+            markeredgecolor="0.3",
+            label="not a year-end figure",
+        )
     if dashed:
         ax.plot([], [], linestyle="--", color="0.3", label="earlier or other definition")
     ax.set_xlabel(readable(x))
@@ -675,11 +913,20 @@ def share_over_time(data: pd.DataFrame, x: str = "year", y: str = "share_pct",
     return ax
 
 
-def share_heatmap(data: pd.DataFrame, x: str = "year", y: str = "mission",
-                  value: str = "share_pct", complete: str | None = "complete", ax=None,
-                  title: str | None = None, fmt: str = ".1f", cmap: str = "Blues",
-                  missing_label: str = "no personnel: missing, not 0",
-                  caption: str | None = None, source: Any = None):
+def share_heatmap(
+    data: pd.DataFrame,
+    x: str = "year",
+    y: str = "mission",
+    value: str = "share_pct",
+    complete: str | None = "complete",
+    ax=None,
+    title: str | None = None,
+    fmt: str = ".1f",
+    cmap: str = "Blues",
+    missing_label: str = "no personnel: missing, not 0",
+    caption: str | None = None,
+    source: Any = None,
+):
     """Heat map of a share, one cell per row of ``data`` (shares are not summed: a repeated
     ``x``/``y`` pair is an error). A missing value is drawn as a hatched grey cell, never as 0,
     with ``missing_label`` in the legend; columns with a figure that is not a year-end figure
@@ -694,9 +941,18 @@ def share_heatmap(data: pd.DataFrame, x: str = "year", y: str = "mission",
     ax = _ax(ax)
     grid = data.pivot(index=y, columns=x, values=value).astype(float)
     missing = grid.isna().to_numpy()
-    sns.heatmap(grid, ax=ax, cmap=cmap, mask=missing, linewidths=0.4, linecolor="white",
-                annot=True, fmt=fmt, annot_kws={"fontsize": 7},
-                cbar_kws={"label": readable(value)})
+    sns.heatmap(
+        grid,
+        ax=ax,
+        cmap=cmap,
+        mask=missing,
+        linewidths=0.4,
+        linecolor="white",
+        annot=True,
+        fmt=fmt,
+        annot_kws={"fontsize": 7},
+        cbar_kws={"label": readable(value)},
+    )
     _hatch_missing(ax, missing)
     labels = [str(c) for c in grid.columns]
     partial = []
@@ -724,10 +980,18 @@ def share_heatmap(data: pd.DataFrame, x: str = "year", y: str = "mission",
     return ax
 
 
-def dot_shares(data: pd.DataFrame, x: str = "share_pct", y: str = "country",
-               ci_low: str = "ci_low", ci_high: str = "ci_high", ax=None,
-               title: str | None = None, reference: float | None = None,
-               caption: str | None = None, source: Any = None):
+def dot_shares(
+    data: pd.DataFrame,
+    x: str = "share_pct",
+    y: str = "country",
+    ci_low: str = "ci_low",
+    ci_high: str = "ci_high",
+    ax=None,
+    title: str | None = None,
+    reference: float | None = None,
+    caption: str | None = None,
+    source: Any = None,
+):
     """Dot plot of shares with interval whiskers, one row per ``y`` in the order given;
     ``reference`` draws a vertical line (e.g. the overall share); ``caption`` (the date, what is
     counted) is written under the figure with ``source`` (default: the ``source_id`` of ``data``).
@@ -753,10 +1017,22 @@ def dot_shares(data: pd.DataFrame, x: str = "share_pct", y: str = "country",
     return ax
 
 
-def funnel(data: pd.DataFrame, limits: pd.DataFrame, x: str = "decided", y: str = "rate",
-           label: str | None = None, p0: float | None = None, ax=None, title: str | None = None,
-           label_outside: bool = True, shared: str | None = None, note: str | None = None,
-           xlabel: str | None = None, ylabel: str | None = None, source: Any = None):
+def funnel(
+    data: pd.DataFrame,
+    limits: pd.DataFrame,
+    x: str = "decided",
+    y: str = "rate",
+    label: str | None = None,
+    p0: float | None = None,
+    ax=None,
+    title: str | None = None,
+    label_outside: bool = True,
+    shared: str | None = None,
+    note: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    source: Any = None,
+):
     """Funnel plot: each unit's rate against its number of cases, with binomial control limits
     (``limits`` from ``response.funnel_limits``) and the overall rate ``p0``. Units outside the
     outer limits are labelled with ``label``. ``shared`` names a column counting cases a unit
@@ -772,10 +1048,23 @@ def funnel(data: pd.DataFrame, limits: pd.DataFrame, x: str = "decided", y: str 
     pal = sns.color_palette(PALETTE)
     bands = [c.removeprefix("lower_") for c in limits.columns if c.startswith("lower_")]
     for style, tag in zip(["--", ":"], bands):
-        ax.step(limits["n"], limits[f"lower_{tag}"], where="mid", color="0.35", linestyle=style,
-                linewidth=1, label=f"{tag}% limits")
-        ax.step(limits["n"], limits[f"upper_{tag}"], where="mid", color="0.35", linestyle=style,
-                linewidth=1)
+        ax.step(
+            limits["n"],
+            limits[f"lower_{tag}"],
+            where="mid",
+            color="0.35",
+            linestyle=style,
+            linewidth=1,
+            label=f"{tag}% limits",
+        )
+        ax.step(
+            limits["n"],
+            limits[f"upper_{tag}"],
+            where="mid",
+            color="0.35",
+            linestyle=style,
+            linewidth=1,
+        )
     if p0 is not None:
         ax.axhline(p0, color=pal[3], linewidth=1, label="overall rate")
     if shared is not None and shared in data:
@@ -783,8 +1072,16 @@ def funnel(data: pd.DataFrame, limits: pd.DataFrame, x: str = "decided", y: str 
         both = data[data[shared].fillna(0) > 0]
         ax.scatter(own[x], own[y], color=pal[0], s=22, zorder=3)
         if len(both):
-            ax.scatter(both[x], both[y], facecolors="white", edgecolors=pal[0], s=30,
-                       linewidths=1.2, zorder=3, label="includes shared allegations")
+            ax.scatter(
+                both[x],
+                both[y],
+                facecolors="white",
+                edgecolors=pal[0],
+                s=30,
+                linewidths=1.2,
+                zorder=3,
+                label="includes shared allegations",
+            )
     else:
         ax.scatter(data[x], data[y], color=pal[0], s=22, zorder=3)
     if label is not None and label_outside and bands:
@@ -795,8 +1092,13 @@ def funnel(data: pd.DataFrame, limits: pd.DataFrame, x: str = "decided", y: str 
             if n in lim.index:
                 lo, hi = lim.at[n, f"lower_{outer}"], lim.at[n, f"upper_{outer}"]
                 if getattr(r, y) < lo or getattr(r, y) > hi:
-                    ax.annotate(str(getattr(r, label)), (n, getattr(r, y)), fontsize=7,
-                                xytext=(3, 3), textcoords="offset points")
+                    ax.annotate(
+                        str(getattr(r, label)),
+                        (n, getattr(r, y)),
+                        fontsize=7,
+                        xytext=(3, 3),
+                        textcoords="offset points",
+                    )
     ax.set_xlabel(readable(x) if xlabel is None else xlabel)
     ax.set_ylabel(readable(y) if ylabel is None else ylabel)
     ax.set_ylim(-0.02, 1.02)
@@ -805,9 +1107,15 @@ def funnel(data: pd.DataFrame, limits: pd.DataFrame, x: str = "decided", y: str 
     return ax
 
 
-def survival(curves: dict[str, pd.DataFrame], ax=None, title: str | None = None,
-             xlabel: str = "days", ylabel: str = "share still under investigation",
-             note: str | None = None, source: Any = None):
+def survival(
+    curves: dict[str, pd.DataFrame],
+    ax=None,
+    title: str | None = None,
+    xlabel: str = "days",
+    ylabel: str = "share still under investigation",
+    note: str | None = None,
+    source: Any = None,
+):
     """Step curves, one per key (``time`` and ``survival`` columns, e.g. Kaplan-Meier tables),
     censoring times marked with ticks where a ``censored`` column is above 0. Label the axes
     with what the time counts from and what the curve shows (``xlabel``, ``ylabel``); keys are
@@ -837,11 +1145,19 @@ def survival(curves: dict[str, pd.DataFrame], ax=None, title: str | None = None,
     return ax
 
 
-def coefficients(data: pd.DataFrame, x: str = "irr", y: str = "specification",
-                 ci_low: str = "ci_low", ci_high: str = "ci_high", reference: float = 1.0,
-                 log: bool = True, ax=None, title: str | None = None,
-                 xlabel: str = "incidence rate ratio per percentage point of women",
-                 source: Any = None):
+def coefficients(
+    data: pd.DataFrame,
+    x: str = "irr",
+    y: str = "specification",
+    ci_low: str = "ci_low",
+    ci_high: str = "ci_high",
+    reference: float = 1.0,
+    log: bool = True,
+    ax=None,
+    title: str | None = None,
+    xlabel: str = "incidence rate ratio per percentage point of women",
+    source: Any = None,
+):
     """Coefficient plot: one row per ``y`` (in the order given, top to bottom), the estimate as a
     dot with its interval as a line, and a dashed line at ``reference`` (1: no association).
     A log axis (``log``) keeps ratios symmetric. ``source``: the data the models were fitted on.
@@ -863,8 +1179,11 @@ def coefficients(data: pd.DataFrame, x: str = "irr", y: str = "specification",
         ax.set_xscale("log")
         lo = min(float(d[ci_low].min()), reference)
         hi = max(float(d[ci_high].max()), reference)
-        ticks = [t for t in (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2, 3,
-                             4, 5, 10) if lo / 1.05 <= t <= hi * 1.05]
+        ticks = [
+            t
+            for t in (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2, 3, 4, 5, 10)
+            if lo / 1.05 <= t <= hi * 1.05
+        ]
         ax.xaxis.set_major_locator(FixedLocator(ticks))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))

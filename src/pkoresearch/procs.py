@@ -33,7 +33,8 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 PR_SET_PDEATHSIG = 1
 
@@ -139,7 +140,7 @@ def descendants(pid: int) -> list[int]:
                 stat = fh.read().decode("utf-8", "replace")
         except OSError:
             continue
-        fields = stat[stat.rfind(")") + 2:].split()
+        fields = stat[stat.rfind(")") + 2 :].split()
         if fields and fields[0] != "Z":
             children.setdefault(int(fields[1]), []).append(int(entry))
     out, todo = [], [pid]
@@ -160,7 +161,7 @@ class stop_on_sigterm:
     runner can stop its workers, write what it finished and exit; further SIGTERMs during that
     clean-up are ignored (``kill -9`` still ends everything, see the layers above)."""
 
-    def __enter__(self) -> "stop_on_sigterm":
+    def __enter__(self) -> stop_on_sigterm:
         self.previous = None
         if threading.current_thread() is threading.main_thread():
             self.previous = signal.signal(signal.SIGTERM, self._handle)

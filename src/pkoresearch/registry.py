@@ -29,7 +29,7 @@ import shutil
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -51,8 +51,10 @@ class ChecksumMismatch(RegistryError, ValueError):
 
     def __init__(self, name: str, source: str, expected: str, found: str):
         self.name, self.source, self.expected, self.found = name, source, expected, found
-        super().__init__(f"{name}: {source} has sha256 {found}; expected {expected} (the pinned "
-                         "copy). Nothing was cached.")
+        super().__init__(
+            f"{name}: {source} has sha256 {found}; expected {expected} (the pinned "
+            "copy). Nothing was cached."
+        )
 
 
 class DownloadError(RegistryError, OSError):
@@ -90,8 +92,10 @@ class Entry:
         """The publisher's (or pinned copy's) address of the file."""
         if self.url:
             return self.url
-        return (f"https://raw.githubusercontent.com/{self.repository}/{self.commit}/"
-                f"{quote(self.path or '')}")
+        return (
+            f"https://raw.githubusercontent.com/{self.repository}/{self.commit}/"
+            f"{quote(self.path or '')}"
+        )
 
     def url_from(self, base_url: str | None = None) -> str:
         """Where to download from: ``base_url/<filename>`` (or ``PKORESEARCH_DOWNLOAD_BASE``),
@@ -107,12 +111,21 @@ class Entry:
         return tuple(dict.fromkeys((self.filename, *self.aliases, upstream)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "publisher": self.publisher,
-                "terms": self.terms, "landing_page": self.landing_page,
-                "download_url": self.download_url, "filename": self.filename,
-                "sha256": self.sha256, "pinned": self.pinned, "reader": self.reader,
-                "format": self.format, "coverage": self.coverage,
-                "description": self.description}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "publisher": self.publisher,
+            "terms": self.terms,
+            "landing_page": self.landing_page,
+            "download_url": self.download_url,
+            "filename": self.filename,
+            "sha256": self.sha256,
+            "pinned": self.pinned,
+            "reader": self.reader,
+            "format": self.format,
+            "coverage": self.coverage,
+            "description": self.description,
+        }
 
 
 _UN_TERMS = "UN terms of use, https://www.un.org/en/about-us/terms-of-use"
@@ -121,14 +134,15 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(
         name="un_allegations",
         title="UN table of allegations (Conduct in UN Field Missions), export as of July 2024",
-        description=("One row per allegation of sexual exploitation and abuse against personnel of "
-                     "UN peacekeeping operations and special political missions: reporting month, "
-                     "mission, personnel category, nationality, victims, allegation type, NIO "
-                     "appointment, investigation, result, interim and final actions (753 "
-                     "allegations). Pinned copy kept by a public research repository."),
+        description=(
+            "One row per allegation of sexual exploitation and abuse against personnel of "
+            "UN peacekeeping operations and special political missions: reporting month, "
+            "mission, personnel category, nationality, victims, allegation type, NIO "
+            "appointment, investigation, result, interim and final actions (753 "
+            "allegations). Pinned copy kept by a public research repository."
+        ),
         publisher="United Nations, Conduct in UN Field Missions (Secretariat)",
-        terms=(f"{_UN_TERMS}; the repository holding the pinned copy states no licence of its "
-               "own"),
+        terms=(f"{_UN_TERMS}; the repository holding the pinned copy states no licence of its own"),
         landing_page="https://conduct.unmissions.org/table-of-allegations",
         repository="skytheacademic/who_keeps_the_peace",
         commit="4acbfae596591744334badb5e3aad7af4ce0a653",
@@ -137,17 +151,23 @@ ENTRIES: tuple[Entry, ...] = (
         sha256="1e05b2434d7f1d0dad660ab996ff54fac17657098b79276143c6a722a6f32306",
         reader="pkoresearch.readers.un_conduct.read_table_of_allegations",
         format="un_table_of_allegations",
-        coverage=("allegations by reporting month, January 2015 - June 2024 (2024 partial), all "
-                  "peacekeeping operations and special political missions"),
+        coverage=(
+            "allegations by reporting month, January 2015 - June 2024 (2024 partial), all "
+            "peacekeeping operations and special political missions"
+        ),
     ),
     Entry(
         name="un_gender_ipi",
         title="UN monthly gender statistics by contributor and mission (IPI Gender.Full.csv)",
-        description=("UN DPKO monthly gender statistics as scraped by the International Peace "
-                     "Institute's Providing for Peacekeeping project: women, men and total by "
-                     "contributing country, mission, month and personnel type (29,115 rows)."),
-        publisher=("United Nations Department of Peacekeeping Operations (figures); International "
-                   "Peace Institute, Providing for Peacekeeping (scrape)"),
+        description=(
+            "UN DPKO monthly gender statistics as scraped by the International Peace "
+            "Institute's Providing for Peacekeeping project: women, men and total by "
+            "contributing country, mission, month and personnel type (29,115 rows)."
+        ),
+        publisher=(
+            "United Nations Department of Peacekeeping Operations (figures); International "
+            "Peace Institute, Providing for Peacekeeping (scrape)"
+        ),
         terms=f"no licence stated by the repository; the figures are the UN's ({_UN_TERMS})",
         landing_page="https://github.com/IPIDataLab/TCC-DataScraper",
         repository="IPIDataLab/TCC-DataScraper",
@@ -162,32 +182,48 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(
         name="un_contributions_odp",
         title="UN uniformed personnel contributions by gender (odp_contributionsbygender.csv)",
-        description=("The UN's open-data file of uniformed personnel by contributing country, "
-                     "mission, personnel type and month, women and men. Updated monthly by its "
-                     "publisher, so not pinned: its sha256 and download date are recorded when it "
-                     "is fetched."),
-        publisher=("United Nations Department of Peace Operations, on the Humanitarian Data "
-                   "Exchange (OCHA)"),
+        description=(
+            "The UN's open-data file of uniformed personnel by contributing country, "
+            "mission, personnel type and month, women and men. Updated monthly by its "
+            "publisher, so not pinned: its sha256 and download date are recorded when it "
+            "is fetched."
+        ),
+        publisher=(
+            "United Nations Department of Peace Operations, on the Humanitarian Data "
+            "Exchange (OCHA)"
+        ),
         terms=(f"as stated on the HDX dataset page; the figures are the UN's ({_UN_TERMS})"),
         landing_page="https://data.humdata.org/dataset/76d1790e-1303-4284-a245-e9093419e357",
-        url=("https://data.humdata.org/dataset/76d1790e-1303-4284-a245-e9093419e357/resource/"
-             "ee990c5a-f9c0-418c-bc1c-de4d90b60544/download/odp_contributionsbygender.csv"),
+        url=(
+            "https://data.humdata.org/dataset/76d1790e-1303-4284-a245-e9093419e357/resource/"
+            "ee990c5a-f9c0-418c-bc1c-de4d90b60544/download/odp_contributionsbygender.csv"
+        ),
         filename="odp_contributionsbygender.csv",
         reader="pkoresearch.readers.un_contributions.read_contributions_by_gender",
         format="un_contributions_odp",
         coverage="contributor x mission x personnel type x month, from 2009 to the latest month",
-        columns=("contributing_country", "mission_acronym", "personnel_type",
-                 "female_personnel", "male_personnel", "last_reporting_date"),
+        columns=(
+            "contributing_country",
+            "mission_acronym",
+            "personnel_type",
+            "female_personnel",
+            "male_personnel",
+            "last_reporting_date",
+        ),
     ),
     Entry(
         name="un_contributions_mission_month",
         title="UN contributions by gender summed to mission x month, 2010-2022 (Stata)",
-        description=("The UN open-data contributions by gender summed over contributors and "
-                     "personnel types: female_personnel, male_personnel by mission and month "
-                     "(yearmo), 2,653 rows; 11 months absent (2013-03, 2014-01, 2015-05, 2016-11, "
-                     "2017-05 to 2017-11)."),
-        publisher=("United Nations Department of Peace Operations (figures); aggregated by a "
-                   "public replication repository (karlagodoy/Dissertacao)"),
+        description=(
+            "The UN open-data contributions by gender summed over contributors and "
+            "personnel types: female_personnel, male_personnel by mission and month "
+            "(yearmo), 2,653 rows; 11 months absent (2013-03, 2014-01, 2015-05, 2016-11, "
+            "2017-05 to 2017-11)."
+        ),
+        publisher=(
+            "United Nations Department of Peace Operations (figures); aggregated by a "
+            "public replication repository (karlagodoy/Dissertacao)"
+        ),
         terms=f"no licence stated by the repository; the figures are the UN's ({_UN_TERMS})",
         landing_page="https://github.com/karlagodoy/Dissertacao",
         repository="karlagodoy/Dissertacao",
@@ -202,13 +238,17 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(
         name="un_contributions_country_year",
         title="UN contributions by gender averaged to contributor x mission x year, 2010-2021",
-        description=("The UN open-data contributions by gender averaged over the 12 months of each "
-                     "year per contributor and mission (57,425 rows), months absent from the UN "
-                     "file counted as zero. Checked against the mission x month file, only some "
-                     "years are true annual means: the reader marks each year complete, corrected "
-                     "(the months present are known) or unusable (2010-2012, 2021: January only)."),
-        publisher=("United Nations Department of Peace Operations (figures); averaged by a public "
-                   "analysis repository (corinnee/UN_Peacekeeping_Analytics)"),
+        description=(
+            "The UN open-data contributions by gender averaged over the 12 months of each "
+            "year per contributor and mission (57,425 rows), months absent from the UN "
+            "file counted as zero. Checked against the mission x month file, only some "
+            "years are true annual means: the reader marks each year complete, corrected "
+            "(the months present are known) or unusable (2010-2012, 2021: January only)."
+        ),
+        publisher=(
+            "United Nations Department of Peace Operations (figures); averaged by a public "
+            "analysis repository (corinnee/UN_Peacekeeping_Analytics)"
+        ),
         terms=f"MIT licence (the repository); the figures are the UN's ({_UN_TERMS})",
         landing_page="https://github.com/corinnee/UN_Peacekeeping_Analytics",
         repository="corinnee/UN_Peacekeeping_Analytics",
@@ -219,19 +259,23 @@ ENTRIES: tuple[Entry, ...] = (
         reader="pkoresearch.readers.un_contributions.read_country_mission_year",
         format="un_contributions_country_year",
         coverage="contributor x mission x year, 2010-2021 (2010, 2015-2017 understated; 2021 "
-                 "January only)",
+        "January only)",
     ),
     Entry(
         name="owid_peacekeeping",
         title="Our World in Data: United Nations Peacekeeping, year-end totals 1947-2021",
-        description=("Missions, total force, civilian police, military observers and staff "
-                     "officers, and troops at the end of each year (UN December figures; November "
-                     "for 1998; 1947-1991 from Global Policy Forum). No split by sex."),
+        description=(
+            "Missions, total force, civilian police, military observers and staff "
+            "officers, and troops at the end of each year (UN December figures; November "
+            "for 1998; 1947-1991 from Global Policy Forum). No split by sex."
+        ),
         publisher="Our World in Data (compiled from the UN and Global Policy Forum)",
-        terms=("Our World in Data publishes its compilations under CC BY 4.0; the figures are the "
-               f"UN's ({_UN_TERMS}) and, before 1992, Global Policy Forum's"),
+        terms=(
+            "Our World in Data publishes its compilations under CC BY 4.0; the figures are the "
+            f"UN's ({_UN_TERMS}) and, before 1992, Global Policy Forum's"
+        ),
         landing_page="https://github.com/owid/owid-datasets/tree/master/datasets/"
-                     "United%20Nations%20Peacekeeping",
+        "United%20Nations%20Peacekeeping",
         repository="owid/owid-datasets",
         commit="2f6352b818ab177a576a2535e9524ab3b1c71505",
         path="datasets/United Nations Peacekeeping/United Nations Peacekeeping.csv",
@@ -261,8 +305,9 @@ def get(name: str) -> Entry:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise UnknownDataset(f"no registry dataset {name!r}; expected one of "
-                             f"{', '.join(REGISTRY)}") from None
+        raise UnknownDataset(
+            f"no registry dataset {name!r}; expected one of {', '.join(REGISTRY)}"
+        ) from None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -285,9 +330,15 @@ class Cached:
 
     def manifest(self) -> dict[str, Any]:
         """What a run manifest records about the file."""
-        return {"dataset": self.name, "file": self.path.name, "sha256": self.sha256,
-                "pinned": self.pinned, "source": self.source, "method": self.method,
-                "retrieved": self.retrieved}
+        return {
+            "dataset": self.name,
+            "file": self.path.name,
+            "sha256": self.sha256,
+            "pinned": self.pinned,
+            "source": self.source,
+            "method": self.method,
+            "retrieved": self.retrieved,
+        }
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:
@@ -318,9 +369,17 @@ def cached(name: str) -> Cached | None:
         record = json.loads(record_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return Cached(name, target, record.get("sha256", ""), record.get("source", ""),
-                  record.get("method", ""), record.get("retrieved", ""), entry.pinned,
-                  target.stat().st_size, record)
+    return Cached(
+        name,
+        target,
+        record.get("sha256", ""),
+        record.get("source", ""),
+        record.get("method", ""),
+        record.get("retrieved", ""),
+        entry.pinned,
+        target.stat().st_size,
+        record,
+    )
 
 
 def cached_path(name: str) -> Path | None:
@@ -340,7 +399,7 @@ def find_cached(path: str | os.PathLike[str]) -> Cached | None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _install(entry: Entry, staged_file: Path, staging: Path, record: dict[str, Any]) -> Cached:
@@ -348,8 +407,9 @@ def _install(entry: Entry, staged_file: Path, staging: Path, record: dict[str, A
     record. The previous copy is replaced only now, and only as a whole."""
     if staged_file.name != entry.filename:
         staged_file = staged_file.rename(staging / entry.filename)
-    (staging / RECORD).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n",
-                                  encoding="utf-8")
+    (staging / RECORD).write_text(
+        json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     final = _entry_dir(entry.name)
     old = final.parent / f".old-{entry.name}-{uuid.uuid4().hex[:8]}"
     if final.exists():
@@ -369,11 +429,21 @@ def _staging() -> Path:
     return staging
 
 
-def _record(entry: Entry, sha: str, source: str, method: str,
-            extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"dataset": entry.name, "file": entry.filename, "sha256": sha,
-            "pinned": entry.pinned, "expected_sha256": entry.sha256, "source": source,
-            "method": method, "retrieved": _now(), "pkoresearch": __version__, **(extra or {})}
+def _record(
+    entry: Entry, sha: str, source: str, method: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "dataset": entry.name,
+        "file": entry.filename,
+        "sha256": sha,
+        "pinned": entry.pinned,
+        "expected_sha256": entry.sha256,
+        "source": source,
+        "method": method,
+        "retrieved": _now(),
+        "pkoresearch": __version__,
+        **(extra or {}),
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -391,8 +461,13 @@ def _pooch_quiet():
     return logger, level
 
 
-def fetch_one(name: str, base_url: str | None = None, retries: int = 3, force: bool = False,
-              timeout: float = 60) -> Cached:
+def fetch_one(
+    name: str,
+    base_url: str | None = None,
+    retries: int = 3,
+    force: bool = False,
+    timeout: float = 60,
+) -> Cached:
     """Download dataset ``name`` into the cache (unless it is cached already and ``force`` is
     false) and check its sha256; returns the cached file.
 
@@ -411,25 +486,33 @@ def fetch_one(name: str, base_url: str | None = None, retries: int = 3, force: b
     staging = _staging()
     logger, level = _pooch_quiet()
     try:
-        fetcher = pooch.create(path=staging, base_url="", registry={entry.filename: None},
-                               urls={entry.filename: url}, retry_if_failed=retries)
+        fetcher = pooch.create(
+            path=staging,
+            base_url="",
+            registry={entry.filename: None},
+            urls={entry.filename: url},
+            retry_if_failed=retries,
+        )
         # checksum compared below (not by pooch) so that a mismatch is not retried and names both
-        downloaded = Path(fetcher.fetch(entry.filename,
-                                        downloader=pooch.HTTPDownloader(timeout=timeout)))
+        downloaded = Path(
+            fetcher.fetch(entry.filename, downloader=pooch.HTTPDownloader(timeout=timeout))
+        )
         found = sha256_of(downloaded)
         if entry.pinned and found != entry.sha256:
             raise ChecksumMismatch(name, url, entry.sha256, found)
         problem = _unreadable(entry, downloaded)
         if problem:
-            raise RegistryError(f"{name}: the file downloaded from {url} {problem}. Nothing was "
-                                "cached.")
+            raise RegistryError(
+                f"{name}: the file downloaded from {url} {problem}. Nothing was cached."
+            )
         return _install(entry, downloaded, staging, _record(entry, found, url, "download"))
     except requests.exceptions.RequestException as exc:
         raise DownloadError(
             f"{name}: could not download {url} after {retries + 1} attempt(s) "
             f"({_reason(exc)}). Nothing was cached. Without network, copy the file "
             f"({entry.filename}) from a machine that has it and run `pkoresearch data import "
-            "DIR`.") from None
+            "DIR`."
+        ) from None
     finally:
         logger.setLevel(level)
         shutil.rmtree(staging, ignore_errors=True)
@@ -452,8 +535,13 @@ def _unreadable(entry: Entry, path: Path) -> str | None:
             warnings.simplefilter("ignore")
             reader(path)
     except PkoError as exc:
-        return "cannot be read by " + entry.reader + ": " + str(exc).splitlines()[0] + \
-            (f" (first problem: {exc.problems[0]})" if getattr(exc, "problems", None) else "")
+        return (
+            "cannot be read by "
+            + entry.reader
+            + ": "
+            + str(exc).splitlines()[0]
+            + (f" (first problem: {exc.problems[0]})" if getattr(exc, "problems", None) else "")
+        )
     return None
 
 
@@ -463,18 +551,24 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
         return f"HTTP {exc.response.status_code}"
     if isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(
-            exc, requests.exceptions.ChunkedEncodingError):
+        exc, requests.exceptions.ChunkedEncodingError
+    ):
         return "no connection: network unreachable or refused"
-    if isinstance(exc, (requests.exceptions.ChunkedEncodingError,
-                        requests.exceptions.ContentDecodingError)):
+    if isinstance(
+        exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+    ):
         return "transfer interrupted before the end of the file"
     if isinstance(exc, requests.exceptions.Timeout):
         return "timed out"
     return type(exc).__name__
 
 
-def fetch(names_: Iterable[str] | None = None, base_url: str | None = None, retries: int = 3,
-          force: bool = False) -> list[Cached]:
+def fetch(
+    names_: Iterable[str] | None = None,
+    base_url: str | None = None,
+    retries: int = 3,
+    force: bool = False,
+) -> list[Cached]:
     """Fetch several datasets (all of them when ``names_`` is None); see :func:`fetch_one`.
     Stops at the first failure (the files fetched before it stay cached)."""
     chosen = list(REGISTRY) if names_ is None else [get(n).name for n in names_]
@@ -507,8 +601,7 @@ def _header_columns(path: Path) -> list[str]:
         return next(csv.reader(fh), [])
 
 
-def import_dir(folder: str | os.PathLike[str], names_: Sequence[str] | None = None
-               ) -> ImportReport:
+def import_dir(folder: str | os.PathLike[str], names_: Sequence[str] | None = None) -> ImportReport:
     """Copy the registry's files found in ``folder`` into the cache, offline.
 
     A file is recognised by name (its cache name, its publisher's name, or a known alias) or, for
@@ -540,8 +633,9 @@ def import_dir(folder: str | os.PathLike[str], names_: Sequence[str] | None = No
             good = [p for p in candidates if sha(p) == entry.sha256]
             for p in candidates:
                 if sha(p) != entry.sha256:
-                    report.rejected.append(str(ChecksumMismatch(name, str(p), entry.sha256,
-                                                                sha(p))))
+                    report.rejected.append(
+                        str(ChecksumMismatch(name, str(p), entry.sha256, sha(p)))
+                    )
             if not candidates:
                 report.missing.append(name)
             if not good:
@@ -557,7 +651,8 @@ def import_dir(folder: str | os.PathLike[str], names_: Sequence[str] | None = No
             if lacking:
                 report.rejected.append(
                     f"{name}: {chosen_file} lacks column(s) {lacking}; expected the columns of "
-                    f"{entry.filename} ({', '.join(entry.columns)}). Nothing was cached.")
+                    f"{entry.filename} ({', '.join(entry.columns)}). Nothing was cached."
+                )
                 continue
             problem = _unreadable(entry, chosen_file)
             if problem:
@@ -574,10 +669,21 @@ def import_dir(folder: str | os.PathLike[str], names_: Sequence[str] | None = No
             shutil.copyfile(chosen_file, staged)
             if sha256_of(staged) != found:  # changed while copying
                 raise RegistryError(f"{name}: {chosen_file} changed while it was copied")
-            modified = datetime.fromtimestamp(chosen_file.stat().st_mtime, timezone.utc)
-            report.imported.append(_install(entry, staged, staging, _record(
-                entry, found, str(chosen_file), "import",
-                {"source_file_modified": modified.isoformat(timespec="seconds")})))
+            modified = datetime.fromtimestamp(chosen_file.stat().st_mtime, UTC)
+            report.imported.append(
+                _install(
+                    entry,
+                    staged,
+                    staging,
+                    _record(
+                        entry,
+                        found,
+                        str(chosen_file),
+                        "import",
+                        {"source_file_modified": modified.isoformat(timespec="seconds")},
+                    ),
+                )
+            )
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return report
@@ -593,8 +699,12 @@ def status() -> list[dict[str, Any]]:
     out = []
     for entry in ENTRIES:
         c = cached(entry.name)
-        row: dict[str, Any] = {"name": entry.name, "title": entry.title, "pinned": entry.pinned,
-                               "cached": c is not None}
+        row: dict[str, Any] = {
+            "name": entry.name,
+            "title": entry.title,
+            "pinned": entry.pinned,
+            "cached": c is not None,
+        }
         if c is not None:
             now = sha256_of(c.path)
             if entry.pinned and now != entry.sha256:
@@ -603,8 +713,15 @@ def status() -> list[dict[str, Any]]:
                 state = "MODIFIED since it was cached"
             else:
                 state = "verified (pinned sha256)" if entry.pinned else "as recorded at fetch"
-            row.update(path=str(c.path), sha256=now, source=c.source, method=c.method,
-                       retrieved=c.retrieved, size=c.size, state=state)
+            row.update(
+                path=str(c.path),
+                sha256=now,
+                source=c.source,
+                method=c.method,
+                retrieved=c.retrieved,
+                size=c.size,
+                state=state,
+            )
         out.append(row)
     return out
 
@@ -637,34 +754,45 @@ def resolve(value: Any, default_name: str, parameter: str = "value") -> Resolved
     if value is None or value == "" or value == BUNDLED:
         return Resolved(None, None, "bundled")
     if not isinstance(value, (str, os.PathLike)):
-        raise ParameterError(f"parameter {parameter}: found {value!r}; expected a path, a registry "
-                             f"name such as {default.name!r}, {AUTO!r} or {BUNDLED!r}")
+        raise ParameterError(
+            f"parameter {parameter}: found {value!r}; expected a path, a registry "
+            f"name such as {default.name!r}, {AUTO!r} or {BUNDLED!r}"
+        )
     if value == AUTO:
         c = cached(default.name)
-        return Resolved(c.path, default.name, "auto") if c else Resolved(None, default.name,
-                                                                         "auto-missing")
+        return (
+            Resolved(c.path, default.name, "auto")
+            if c
+            else Resolved(None, default.name, "auto-missing")
+        )
     if isinstance(value, str) and value in REGISTRY:
         entry = REGISTRY[value]
         readable = {default.format, *ALSO_READS.get(default.format, ())}
         if entry.format not in readable:
             same = [e.name for e in ENTRIES if e.format in readable]
-            raise ParameterError(f"parameter {parameter}: found registry dataset {value!r} "
-                                 f"({entry.format}); expected one in the layout "
-                                 f"{default.format} ({', '.join(same)}), a path, {AUTO!r} or "
-                                 f"{BUNDLED!r}")
+            raise ParameterError(
+                f"parameter {parameter}: found registry dataset {value!r} "
+                f"({entry.format}); expected one in the layout "
+                f"{default.format} ({', '.join(same)}), a path, {AUTO!r} or "
+                f"{BUNDLED!r}"
+            )
         c = cached(value)
         if c is None:
-            raise ParameterError(f"parameter {parameter}: registry dataset {value!r} is not in the "
-                                 f"cache ({paths.cache_dir()}); expected it fetched: run "
-                                 f"`pkoresearch data fetch {value}`, or offline `pkoresearch "
-                                 "data import DIR`")
+            raise ParameterError(
+                f"parameter {parameter}: registry dataset {value!r} is not in the "
+                f"cache ({paths.cache_dir()}); expected it fetched: run "
+                f"`pkoresearch data fetch {value}`, or offline `pkoresearch "
+                "data import DIR`"
+            )
         return Resolved(c.path, value, "registry")
     p = paths.resolve_input(value)
     if not p.is_file():
-        raise ParameterError(f"parameter {parameter}: found {str(value)!r}, which is neither a "
-                             f"file (looked at {p}) nor a registry name; expected a path to an "
-                             f"existing file, a registry name such as {default.name!r}, "
-                             f"{AUTO!r} or {BUNDLED!r}")
+        raise ParameterError(
+            f"parameter {parameter}: found {str(value)!r}, which is neither a "
+            f"file (looked at {p}) nor a registry name; expected a path to an "
+            f"existing file, a registry name such as {default.name!r}, "
+            f"{AUTO!r} or {BUNDLED!r}"
+        )
     c = find_cached(p)
     return Resolved(p, c.name if c else None, "path")
 
@@ -679,8 +807,9 @@ def is_data_keyword(value: Any) -> bool:
 # a cache filled from a folder, for tests and for refreshing committed notebooks
 
 
-def fill_temporary_cache(source: str | os.PathLike[str] | None = None) -> tuple[Path,
-                                                                                ImportReport | None]:
+def fill_temporary_cache(
+    source: str | os.PathLike[str] | None = None,
+) -> tuple[Path, ImportReport | None]:
     """Point ``PKORESEARCH_CACHE`` (in ``os.environ``, so kernels started later inherit it) at a
     new temporary folder and import the registry's files from ``source`` (default:
     :func:`pkoresearch.paths.external_dir`) into it, as ``pkoresearch data import`` does.

@@ -18,7 +18,7 @@ import re
 import struct
 import urllib.parse
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,14 @@ from . import atomic, formatting, results
 TEMPLATE = "index.html.j2"
 FIGURE_EXTENSIONS = (".svg", ".pdf")
 # the files of a run linked by name, in this order, when present
-RUN_FILES = (("report", "notebook.html", "the executed notebook as HTML, code and outputs"),
-             ("results only", "results.html", "outputs and narrative, code hidden"),
-             ("notebook", "notebook.ipynb", "the executed notebook (open in JupyterLab)"),
-             ("results.json", results.FILENAME, "the headline numbers as recorded"),
-             ("data used", "inputs.json", "the data files the notebook read, with sha256"),
-             ("kernel log", "kernel-stderr.log", "what the kernel wrote to stderr"))
+RUN_FILES = (
+    ("report", "notebook.html", "the executed notebook as HTML, code and outputs"),
+    ("results only", "results.html", "outputs and narrative, code hidden"),
+    ("notebook", "notebook.ipynb", "the executed notebook (open in JupyterLab)"),
+    ("results.json", results.FILENAME, "the headline numbers as recorded"),
+    ("data used", "inputs.json", "the data files the notebook read, with sha256"),
+    ("kernel log", "kernel-stderr.log", "what the kernel wrote to stderr"),
+)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -40,9 +42,14 @@ def environment():
     """The Jinja2 environment of the report templates (autoescaping on for every template)."""
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("pkoresearch", "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pkoresearch", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters["href"] = href
     return env
 
@@ -110,8 +117,11 @@ def _figures(output: Path, folder: str) -> list[Figure]:
     for png in sorted(base.rglob("*.png")):
         rel = png.relative_to(output).as_posix()
         w, h = _png_size(png)
-        others = [(ext[1:].upper(), png.with_suffix(ext).relative_to(output).as_posix())
-                  for ext in FIGURE_EXTENSIONS if png.with_suffix(ext).is_file()]
+        others = [
+            (ext[1:].upper(), png.with_suffix(ext).relative_to(output).as_posix())
+            for ext in FIGURE_EXTENSIONS
+            if png.with_suffix(ext).is_file()
+        ]
         out.append(Figure(formatting.humanize(png.stem), rel, w, h, others))
     return out
 
@@ -120,8 +130,11 @@ def _links(output: Path, folder: str) -> list[tuple[str, str, str]]:
     base = _inside(output, folder)
     if base is None:
         return []
-    return [(label, f"{folder}/{name}", desc) for label, name, desc in RUN_FILES
-            if (base / name).is_file()]
+    return [
+        (label, f"{folder}/{name}", desc)
+        for label, name, desc in RUN_FILES
+        if (base / name).is_file()
+    ]
 
 
 def _units(output: Path, folder: str) -> dict[str, str]:
@@ -131,8 +144,11 @@ def _units(output: Path, folder: str) -> dict[str, str]:
         doc = json.loads((base / results.FILENAME).read_text(encoding="utf-8")) if base else {}
     except (OSError, ValueError):
         return {}
-    return {k: v["unit"] for k, v in (doc.get("results") or {}).items()
-            if isinstance(v, dict) and v.get("unit")}
+    return {
+        k: v["unit"]
+        for k, v in (doc.get("results") or {}).items()
+        if isinstance(v, dict) and v.get("unit")
+    }
 
 
 def _parameter_text(value: Any) -> str:
@@ -142,9 +158,13 @@ def _parameter_text(value: Any) -> str:
 def _error_view(output: Path, folder: str, error: dict[str, Any]) -> dict[str, Any]:
     """The error of a failed run, with the source of the failing cell and the end of its
     traceback when the executed notebook was kept."""
-    view = {"message": str(error.get("message") or error.get("type") or "unknown error"),
-            "exec_count": error.get("exec_count"), "cell_index": error.get("cell_index"),
-            "source": None, "traceback": None}
+    view = {
+        "message": str(error.get("message") or error.get("type") or "unknown error"),
+        "exec_count": error.get("exec_count"),
+        "cell_index": error.get("cell_index"),
+        "source": None,
+        "traceback": None,
+    }
     base = _inside(output, folder)
     nb_path = base / "notebook.ipynb" if base else None
     if nb_path is None or not nb_path.is_file():
@@ -168,7 +188,7 @@ def _error_view(output: Path, folder: str, error: dict[str, Any]) -> dict[str, A
 
 
 def _mtime_iso(path: Path) -> str:
-    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
 
 
 def _best_link(output: Path, folder: str) -> str:
@@ -192,9 +212,13 @@ def _last_good(output: Path, entry: dict[str, Any]) -> dict[str, Any] | None:
         base = _inside(output, rel)
         if base is not None and base.is_dir():
             finished = given.get("finished") if folder and rel.endswith(folder.strip("/")) else None
-            return {"folder": rel, "href": _best_link(output, rel), "finished": finished,
-                    "files_dated": None if finished else _mtime_iso(base),
-                    "links": _links(output, rel)}
+            return {
+                "folder": rel,
+                "href": _best_link(output, rel),
+                "finished": finished,
+                "files_dated": None if finished else _mtime_iso(base),
+                "links": _links(output, rel),
+            }
     return None
 
 
@@ -212,30 +236,44 @@ def run_view(output: Path, entry: dict[str, Any], section: str = "run") -> RunVi
     heads = formatting.headlines(values, _units(output, folder)) if ok else []
     params = [(str(k), _parameter_text(v)) for k, v in (entry.get("parameters") or {}).items()]
     return RunView(
-        name=str(entry["name"]), anchor=f"{section}-{entry['folder']}",
-        notebook=str(entry.get("notebook", "")), status=str(entry.get("status", "unknown")),
-        duration=formatting.duration(entry.get("duration_s")), start=str(entry.get("start", "")),
-        folder=folder, on_disk=bool(base and base.is_dir()), parameters=params, headlines=heads,
+        name=str(entry["name"]),
+        anchor=f"{section}-{entry['folder']}",
+        notebook=str(entry.get("notebook", "")),
+        status=str(entry.get("status", "unknown")),
+        duration=formatting.duration(entry.get("duration_s")),
+        start=str(entry.get("start", "")),
+        folder=folder,
+        on_disk=bool(base and base.is_dir()),
+        parameters=params,
+        headlines=heads,
         partial=[h.label for h in heads if h.partial and not h.empty],
-        figures=_figures(output, folder) if ok else [], links=_links(output, folder),
+        figures=_figures(output, folder) if ok else [],
+        links=_links(output, folder),
         error=None if ok else _error_view(output, folder, entry.get("error") or {}),
         last_good=None if ok else _last_good(output, entry),
-        retried=str(entry["retried"]) if entry.get("retried") else None)
+        retried=str(entry["retried"]) if entry.get("retried") else None,
+    )
 
 
 def context(output: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """Everything the template shows."""
     runs = [run_view(output, r) for r in manifest.get("runs", [])]
     earlier = [run_view(output, r, "earlier") for r in manifest.get("earlier_runs") or []]
-    real = [{**d, "sha256_short": (d.get("sha256") or "")[:12]}
-            for d in manifest.get("real_data") or []]
-    batch = {"start": manifest.get("start") or "(not recorded)",
-             "version": manifest.get("pkoresearch_version") or "(not recorded)",
-             "commit": manifest.get("git_commit") or "unknown",
-             "kernel": manifest.get("kernel") or "python3",
-             "bundled_files": len(manifest.get("data_checksums") or {})}
+    real = [
+        {**d, "sha256_short": (d.get("sha256") or "")[:12]} for d in manifest.get("real_data") or []
+    ]
+    batch = {
+        "start": manifest.get("start") or "(not recorded)",
+        "version": manifest.get("pkoresearch_version") or "(not recorded)",
+        "commit": manifest.get("git_commit") or "unknown",
+        "kernel": manifest.get("kernel") or "python3",
+        "bundled_files": len(manifest.get("data_checksums") or {}),
+    }
     return {
-        "batch": batch, "runs": runs, "earlier": earlier, "real_data": real,
+        "batch": batch,
+        "runs": runs,
+        "earlier": earlier,
+        "real_data": real,
         "failed": sum(r.status != "ok" for r in runs),
         "duration": formatting.duration(manifest.get("duration_s")),
         "has_manifest": (output / "manifest.json").is_file(),

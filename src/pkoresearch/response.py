@@ -34,26 +34,32 @@ DEFINITIONS = {
     "followups_answered": (
         "follow-up messages answered: responses the UN received to its follow-ups with "
         "contributing countries on the outcome of disciplinary action (State Department TIP "
-        "reports)"),
+        "reports)"
+    ),
     "countries_replying": (
         "countries that replied: contributing countries notified of allegations that replied on "
-        "investigation or action"),
+        "investigation or action"
+    ),
     "nio_appointed": (
         "allegations with a national investigation officer appointed, among allegations against "
         "uniformed personnel where the contributor was asked and answered or failed to answer "
         "(yes / no response / declined); requests still pending on the export date are shown "
-        "apart (and in a sensitivity counted as not appointed); 'not applicable' is left out"),
+        "apart (and in a sensitivity counted as not appointed); 'not applicable' is left out"
+    ),
     "outcome_reported": (
         "allegations against uniformed personnel for which the national government reported a "
-        "final action other than 'pending'"),
+        "final action other than 'pending'"
+    ),
 }
 # the curated follow-up counts are not independent trials: the caveat travels with the series
 CLUSTERED = {
     "followups_answered": "contributing country and case (several follow-ups per country and per "
-                          "case)",
+    "case)",
 }
-CLUSTER_CAVEAT = ("the units are clustered by {by}, not independent: the binomial interval assumes "
-                  "independent units and is too narrow (optimistic)")
+CLUSTER_CAVEAT = (
+    "the units are clustered by {by}, not independent: the binomial interval assumes "
+    "independent units and is too narrow (optimistic)"
+)
 # curated measures: definition -> (successes measure, denominator measure, whole year covered)
 CURATED_MEASURES = {
     "followups_answered": ("responses_received", "followups_sent", True),
@@ -71,14 +77,16 @@ ORIGIN = (
     "the reporting month on the assumption that an investigation starts when its allegation is "
     "reported (it fails for allegations recorded long after an investigation began: "
     "started_before_report counts the finished ones whose days exceed the time from their "
-    "reporting month to the censoring day).")
+    "reporting month to the censoring day)."
+)
 AS_OF_RULE = (
     "Censoring day: the first day of the export's last reporting month. The export does not "
     "state the day it was taken; it was taken during its last month (the July 2024 export holds "
     "1 allegation of July against 6 to 17 in each earlier month of 2024), so the first day of that "
     "month never credits a pending case with time the export did not see, and with the origin "
     "also on the first day of a month the elapsed time is a whole number of months. Give as_of "
-    "to use another day (e.g. the download date).")
+    "to use another day (e.g. the download date)."
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -104,12 +112,16 @@ def censoring_date(table: AllegationTable, as_of: object = None) -> pd.Timestamp
     except (ValueError, TypeError):
         day = pd.NaT
     if pd.isna(day):
-        raise ParameterError(f"as_of: found {as_of!r}; expected a date such as '2024-07-01' or a "
-                             "month such as '2024-07'")
+        raise ParameterError(
+            f"as_of: found {as_of!r}; expected a date such as '2024-07-01' or a "
+            "month such as '2024-07'"
+        )
     day = day.normalize()
     if day < last:
-        raise ParameterError(f"as_of: found {day.date()}, before the export's last reporting month "
-                             f"({last:%B %Y}); expected a day on or after {last.date()}")
+        raise ParameterError(
+            f"as_of: found {day.date()}, before the export's last reporting month "
+            f"({last:%B %Y}); expected a day on or after {last.date()}"
+        )
     return day
 
 
@@ -126,12 +138,20 @@ def _origin_days(report_date: pd.Series | pd.DatetimeIndex, day: pd.Timestamp) -
 # curated series
 
 
-def rate_table(frame: pd.DataFrame, successes: str, n: str, method: str = "wilson",
-               alpha: float = 0.05, definition: str | None = None) -> pd.DataFrame:
+def rate_table(
+    frame: pd.DataFrame,
+    successes: str,
+    n: str,
+    method: str = "wilson",
+    alpha: float = 0.05,
+    definition: str | None = None,
+) -> pd.DataFrame:
     """Add ``rate, ci_low, ci_high, ci_method`` (and ``definition``) to a table of counts.
     Raises ParameterError for a row with more successes than cases or a negative count."""
     if method not in stats.CI_METHODS:
-        raise ParameterError(f"ci_method: found {method!r}; expected one of {list(stats.CI_METHODS)}")
+        raise ParameterError(
+            f"ci_method: found {method!r}; expected one of {list(stats.CI_METHODS)}"
+        )
     out = stats.proportion_table(frame, successes, n, method, alpha)
     out["ci_method"] = method
     if definition is not None:
@@ -139,8 +159,9 @@ def rate_table(frame: pd.DataFrame, successes: str, n: str, method: str = "wilso
     return out
 
 
-def curated_series(definition: str = "followups_answered", method: str = "wilson",
-                   alpha: float = 0.05) -> pd.DataFrame:
+def curated_series(
+    definition: str = "followups_answered", method: str = "wilson", alpha: float = 0.05
+) -> pd.DataFrame:
     """A curated response series as rates with intervals: ``year, period, responses, requests,
     rate, ci_low, ci_high, ci_method, complete, caveat, definition, source_id``.
 
@@ -150,25 +171,52 @@ def curated_series(definition: str = "followups_answered", method: str = "wilson
     units are clustered (follow-ups: by country and case, see :data:`CLUSTERED`).
     """
     if definition not in CURATED_MEASURES:
-        raise ParameterError(f"definition: found {definition!r}; expected one of "
-                             f"{list(CURATED_MEASURES)}")
+        raise ParameterError(
+            f"definition: found {definition!r}; expected one of {list(CURATED_MEASURES)}"
+        )
     k, n, whole_year = CURATED_MEASURES[definition]
     f = curated.load("followups")
     f = f[f["measure"].isin([k, n])]
-    wide = f.pivot_table(index=["year_start", "period"], columns="measure", values="value",
-                         aggfunc="first", observed=True).dropna(subset=[k, n]).reset_index()
+    wide = (
+        f.pivot_table(
+            index=["year_start", "period"],
+            columns="measure",
+            values="value",
+            aggfunc="first",
+            observed=True,
+        )
+        .dropna(subset=[k, n])
+        .reset_index()
+    )
     src = f[f["measure"] == k].set_index("period")["source_id"].astype(str)
-    out = pd.DataFrame({
-        "year": wide["year_start"].astype(int), "period": wide["period"].astype(str),
-        "responses": wide[k].astype(int), "requests": wide[n].astype(int),
-    })
+    out = pd.DataFrame(
+        {
+            "year": wide["year_start"].astype(int),
+            "period": wide["period"].astype(str),
+            "responses": wide[k].astype(int),
+            "requests": wide[n].astype(int),
+        }
+    )
     out["source_id"] = out["period"].map(src)
     out = rate_table(out, "responses", "requests", method, alpha, DEFINITIONS[definition])
     out["complete"] = whole_year
-    out["caveat"] = (CLUSTER_CAVEAT.format(by=CLUSTERED[definition]) if definition in CLUSTERED
-                     else "")
-    front = ["year", "period", "responses", "requests", "rate", "ci_low", "ci_high", "ci_method",
-             "complete", "caveat", "definition", "source_id"]
+    out["caveat"] = (
+        CLUSTER_CAVEAT.format(by=CLUSTERED[definition]) if definition in CLUSTERED else ""
+    )
+    front = [
+        "year",
+        "period",
+        "responses",
+        "requests",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "ci_method",
+        "complete",
+        "caveat",
+        "definition",
+        "source_id",
+    ]
     return out[front]
 
 
@@ -176,8 +224,9 @@ def curated_series(definition: str = "followups_answered", method: str = "wilson
 # from the allegation-level table
 
 
-def uniformed(table: AllegationTable, categories: Sequence[str] = UNIFORMED,
-              coverage: Coverage | None = None) -> pd.DataFrame:
+def uniformed(
+    table: AllegationTable, categories: Sequence[str] = UNIFORMED, coverage: Coverage | None = None
+) -> pd.DataFrame:
     """Allegations involving the given personnel categories (default military and police), with
     ``nationality`` split into one row per contributor named. Added columns:
     ``nationality_iso3`` (ISO 3166 alpha-3 from :mod:`pkoresearch.countries`, so that spelling
@@ -199,23 +248,31 @@ def uniformed(table: AllegationTable, categories: Sequence[str] = UNIFORMED,
     return a
 
 
-def select_contributors(allegations: pd.DataFrame, names: Sequence[str],
-                        parameter: str = "contributors") -> pd.DataFrame:
+def select_contributors(
+    allegations: pd.DataFrame, names: Sequence[str], parameter: str = "contributors"
+) -> pd.DataFrame:
     """The rows of :func:`uniformed` for the contributors ``names``, matched through ISO3 codes
     (so "Congo (Republic of)" finds the export's "Congo"). Raises ParameterError naming every
     name that is not a country or has no allegation in the table."""
     if isinstance(names, str) or not isinstance(names, Sequence) or not names:
-        raise ParameterError(f"parameter {parameter}: found {names!r}; expected a non-empty list "
-                             "of contributing countries")
+        raise ParameterError(
+            f"parameter {parameter}: found {names!r}; expected a non-empty list "
+            "of contributing countries"
+        )
     codes = countries.to_iso3(list(names))
-    iso = (allegations["nationality_iso3"] if "nationality_iso3" in allegations
-           else countries.to_iso3(allegations["nationality"]))
+    iso = (
+        allegations["nationality_iso3"]
+        if "nationality_iso3" in allegations
+        else countries.to_iso3(allegations["nationality"])
+    )
     present = set(iso.dropna())
     bad = [n for n, c in zip(names, codes) if pd.isna(c) or c not in present]
     if bad:
         shown = sorted(set(allegations["nationality"].dropna().astype(str)))
-        raise ParameterError(f"parameter {parameter}: found {bad}, not a contributor named in the "
-                             f"table; expected names among {shown}")
+        raise ParameterError(
+            f"parameter {parameter}: found {bad}, not a contributor named in the "
+            f"table; expected names among {shown}"
+        )
     return allegations[iso.isin(set(codes)).to_numpy()].reset_index(drop=True)
 
 
@@ -226,9 +283,15 @@ def nio_state_counts(nio: pd.DataFrame, by: str = "report_year") -> pd.DataFrame
     label = nio[by].astype(str)
     if "complete" in nio:
         label = label.where(nio["complete"].fillna(True).astype(bool), label + "\n(partial)")
-    wide = pd.DataFrame({"label": label, "appointed": nio["appointed"],
-                         "no response": nio["no_response"], "declined": nio["declined"],
-                         "pending": nio["pending"]})
+    wide = pd.DataFrame(
+        {
+            "label": label,
+            "appointed": nio["appointed"],
+            "no response": nio["no_response"],
+            "declined": nio["declined"],
+            "pending": nio["pending"],
+        }
+    )
     out = wide.melt(id_vars="label", var_name="state", value_name="allegations")
     out["state"] = pd.Categorical(out["state"], ["appointed", "no response", "declined", "pending"])
     return out
@@ -249,9 +312,15 @@ def _nio_frame(c: pd.DataFrame, method: str, alpha: float) -> pd.DataFrame:
     for col in (*NIO_STATES, "not_applicable"):
         if col not in c:
             c[col] = 0
-    out = pd.DataFrame({"appointed": c["yes"], "no_response": c["no_response"],
-                        "declined": c["declined"], "pending": c["pending"],
-                        "not_applicable": c["not_applicable"]}).reset_index()
+    out = pd.DataFrame(
+        {
+            "appointed": c["yes"],
+            "no_response": c["no_response"],
+            "declined": c["declined"],
+            "pending": c["pending"],
+            "not_applicable": c["not_applicable"],
+        }
+    ).reset_index()
     out["decided"] = out[["appointed", "no_response", "declined"]].sum(axis=1)
     out["asked"] = out["decided"] + out["pending"]
     out = rate_table(out, "appointed", "decided", method, alpha, None)
@@ -260,22 +329,31 @@ def _nio_frame(c: pd.DataFrame, method: str, alpha: float) -> pd.DataFrame:
     out["ci_low_pending_as_not"] = sens["ci_low"].to_numpy()
     out["ci_high_pending_as_not"] = sens["ci_high"].to_numpy()
     asked = out["asked"].where(out["asked"] > 0, 1)
-    out["rate_pending_as_yes"] = np.where(out["asked"] > 0,
-                                          (out["appointed"] + out["pending"]) / asked, np.nan)
+    out["rate_pending_as_yes"] = np.where(
+        out["asked"] > 0, (out["appointed"] + out["pending"]) / asked, np.nan
+    )
     out["share_pending"] = np.where(out["asked"] > 0, out["pending"] / asked, np.nan)
-    out["caveat"] = pd.Series([
-        (f"{r.pending} of {r.asked} requests pending on the export date: a 'no response' is "
-         f"recorded only after time passes, so the rate among decided requests "
-         f"({r.rate:.0%}) is biased upward; pending counted as not appointed "
-         f"{r.rate_pending_as_not:.0%}, as appointed {r.rate_pending_as_yes:.0%}")
-        if r.pending > 0 and r.decided > 0 else
-        (f"all {r.pending} requests pending on the export date" if r.pending > 0 else "")
-        for r in out.itertuples()], index=out.index, dtype=object)
+    out["caveat"] = pd.Series(
+        [
+            (
+                f"{r.pending} of {r.asked} requests pending on the export date: a 'no response' is "
+                f"recorded only after time passes, so the rate among decided requests "
+                f"({r.rate:.0%}) is biased upward; pending counted as not appointed "
+                f"{r.rate_pending_as_not:.0%}, as appointed {r.rate_pending_as_yes:.0%}"
+            )
+            if r.pending > 0 and r.decided > 0
+            else (f"all {r.pending} requests pending on the export date" if r.pending > 0 else "")
+            for r in out.itertuples()
+        ],
+        index=out.index,
+        dtype=object,
+    )
     return out
 
 
-def nio_rates(allegations: pd.DataFrame, by: str = "report_year", method: str = "wilson",
-              alpha: float = 0.05) -> pd.DataFrame:
+def nio_rates(
+    allegations: pd.DataFrame, by: str = "report_year", method: str = "wilson", alpha: float = 0.05
+) -> pd.DataFrame:
     """NIO appointment by ``by`` (report_year, nationality_iso3, ...), each allegation once per
     group, with pending requests as their own state and a sensitivity for them:
 
@@ -303,8 +381,9 @@ def nio_rates(allegations: pd.DataFrame, by: str = "report_year", method: str = 
     return out
 
 
-def nio_totals(allegations: pd.DataFrame, method: str = "wilson", alpha: float = 0.05
-               ) -> pd.DataFrame:
+def nio_totals(
+    allegations: pd.DataFrame, method: str = "wilson", alpha: float = 0.05
+) -> pd.DataFrame:
     """One row counting each allegation once, whatever the number of contributors it names:
     ``allegations`` (distinct), then the columns of :func:`nio_rates`.
     Example: ``nio_totals(uniformed(table))["allegations"]`` equals the distinct allegation ids."""
@@ -317,8 +396,9 @@ def nio_totals(allegations: pd.DataFrame, method: str = "wilson", alpha: float =
     return out
 
 
-def contributor_table(allegations: pd.DataFrame, min_cases: int = 5, method: str = "wilson",
-                      alpha: float = 0.05) -> pd.DataFrame:
+def contributor_table(
+    allegations: pd.DataFrame, min_cases: int = 5, method: str = "wilson", alpha: float = 0.05
+) -> pd.DataFrame:
     """NIO appointment by contributor with intervals and a small-numbers caution:
     ``nationality, nationality_iso3, appointed, decided, pending, rate, ci_low, ci_high, shared,
     caution`` and the pending columns of :func:`nio_rates`.
@@ -340,13 +420,18 @@ def contributor_table(allegations: pd.DataFrame, min_cases: int = 5, method: str
     known = a[a["nationality_iso3"].notna()]
     t = nio_rates(known, "nationality_iso3", method, alpha)
     names = known.groupby("nationality_iso3")["nationality"].agg(
-        lambda s: " / ".join(sorted(set(s.astype(str)))))
-    shared = known[known["contributors_named"] > 1].groupby("nationality_iso3")[
-        "allegation_id"].nunique()
+        lambda s: " / ".join(sorted(set(s.astype(str))))
+    )
+    shared = (
+        known[known["contributors_named"] > 1]
+        .groupby("nationality_iso3")["allegation_id"]
+        .nunique()
+    )
     t.insert(0, "nationality", t["nationality_iso3"].map(names).astype("string"))
     t["shared"] = t["nationality_iso3"].map(shared).fillna(0).astype(int)
-    t["caution"] = np.where(t["decided"] < min_cases,
-                            f"fewer than {min_cases} decided requests: do not rank", "")
+    t["caution"] = np.where(
+        t["decided"] < min_cases, f"fewer than {min_cases} decided requests: do not rank", ""
+    )
     t = t.sort_values(["decided", "nationality"], ascending=[False, True]).reset_index(drop=True)
     unknown = a[a["nationality_iso3"].isna()].groupby("nationality")["allegation_id"].nunique()
     totals = nio_totals(a, method, alpha)
@@ -360,7 +445,8 @@ def contributor_table(allegations: pd.DataFrame, min_cases: int = 5, method: str
         "allegation counts once for each (column 'shared'). Totals count each allegation once: "
         f"{int(totals['allegations'].iloc[0])} allegations, {int(totals['appointed'].iloc[0])} "
         f"with an NIO appointed of {int(totals['decided'].iloc[0])} decided "
-        f"({int(totals['pending'].iloc[0])} pending).")
+        f"({int(totals['pending'].iloc[0])} pending)."
+    )
     return t
 
 
@@ -383,8 +469,13 @@ def _national_outcome(table: AllegationTable) -> pd.Series:
     return ng.groupby("allegation_id")["action"].agg(lambda s: bool((s != "Pending").any()))
 
 
-def outcome_reported(table: AllegationTable, allegations: pd.DataFrame, by: str = "report_year",
-                     method: str = "wilson", alpha: float = 0.05) -> pd.DataFrame:
+def outcome_reported(
+    table: AllegationTable,
+    allegations: pd.DataFrame,
+    by: str = "report_year",
+    method: str = "wilson",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Share of allegations with a national-government final action line whose national outcome is
     reported (some line other than "Pending"), by ``by``: ``*by, reported, with_national_line,
     rate, ci_low, ci_high, ...`` (and ``complete`` by report_year where ``year_complete`` is given).
@@ -398,21 +489,26 @@ def outcome_reported(table: AllegationTable, allegations: pd.DataFrame, by: str 
     d = allegations[cols].drop_duplicates(["allegation_id", by])
     d = d[d["allegation_id"].isin(per.index)].copy()
     d["reported"] = d["allegation_id"].map(per).astype(int)
-    out = d.groupby(by).agg(reported=("reported", "sum"),
-                            with_national_line=("allegation_id", "size")).reset_index()
+    out = (
+        d.groupby(by)
+        .agg(reported=("reported", "sum"), with_national_line=("allegation_id", "size"))
+        .reset_index()
+    )
     if by == "report_year" and "year_complete" in d:
         flag = d.drop_duplicates("report_year").set_index("report_year")["year_complete"]
         out["complete"] = out["report_year"].map(flag).astype("boolean")
-    return rate_table(out, "reported", "with_national_line", method, alpha,
-                      DEFINITIONS["outcome_reported"])
+    return rate_table(
+        out, "reported", "with_national_line", method, alpha, DEFINITIONS["outcome_reported"]
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # durations
 
 
-def investigation_durations(table: AllegationTable, as_of: object = None,
-                            ids: Sequence[int] | None = None) -> pd.DataFrame:
+def investigation_durations(
+    table: AllegationTable, as_of: object = None, ids: Sequence[int] | None = None
+) -> pd.DataFrame:
     """One row per allegation with an investigation: ``allegation_id, entity, report_date, days,
     event, started_before_report``.
 
@@ -437,13 +533,15 @@ def investigation_durations(table: AllegationTable, as_of: object = None,
     report = a.loc[inv["allegation_id"], "report_date"]
     elapsed = _origin_days(report, day)
     given = inv["days"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    out = pd.DataFrame({
-        "allegation_id": inv["allegation_id"].to_numpy(),
-        "entity": inv["entity"].astype("string").to_numpy(),
-        "report_date": report.to_numpy(),
-        "days": np.where(done, given, elapsed),
-        "event": done.astype(int),
-    })
+    out = pd.DataFrame(
+        {
+            "allegation_id": inv["allegation_id"].to_numpy(),
+            "entity": inv["entity"].astype("string").to_numpy(),
+            "report_date": report.to_numpy(),
+            "days": np.where(done, given, elapsed),
+            "event": done.astype(int),
+        }
+    )
     out["started_before_report"] = done & (given > elapsed)
     keep = (done | pending) & ~np.isnan(out["days"].to_numpy())
     out = out[keep].reset_index(drop=True)
@@ -465,17 +563,29 @@ class KaplanMeier:
     ci_high: float  # nan when the upper bound is not reached
     n: int
     events: int
-    method: str = ("Kaplan-Meier; median interval from the Brookmeyer-Crowley method "
-                   "(statsmodels SurvfuncRight, log-log transform)")
+    method: str = (
+        "Kaplan-Meier; median interval from the Brookmeyer-Crowley method "
+        "(statsmodels SurvfuncRight, log-log transform)"
+    )
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"n": self.n, "events": self.events, "censored": self.n - self.events,
-                              "median": self.median, "ci_low": self.ci_low,
-                              "ci_high": self.ci_high}])
+        return pd.DataFrame(
+            [
+                {
+                    "n": self.n,
+                    "events": self.events,
+                    "censored": self.n - self.events,
+                    "median": self.median,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                }
+            ]
+        )
 
 
-def kaplan_meier(durations: Sequence[float], events: Sequence[int], alpha: float = 0.05
-                 ) -> KaplanMeier:
+def kaplan_meier(
+    durations: Sequence[float], events: Sequence[int], alpha: float = 0.05
+) -> KaplanMeier:
     """Kaplan-Meier survival curve and median for durations where ``events`` is 1 for a finished
     investigation and 0 for one still open (censored).
     Example: ``kaplan_meier([5, 8, 12, 20], [1, 0, 1, 1]).median`` -> 12.0"""
@@ -495,8 +605,9 @@ def kaplan_meier(durations: Sequence[float], events: Sequence[int], alpha: float
     ev = np.array([((t == x) & (e == 1)).sum() for x in times])
     cens = np.array([((t == x) & (e == 0)).sum() for x in times])
     surv = np.cumprod(1 - ev / at_risk)
-    table = pd.DataFrame({"time": times, "at_risk": at_risk, "events": ev, "censored": cens,
-                          "survival": surv})
+    table = pd.DataFrame(
+        {"time": times, "at_risk": at_risk, "events": ev, "censored": cens, "survival": surv}
+    )
     median = float(sf.quantile(0.5)) if e.sum() else math.nan
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -510,8 +621,9 @@ def kaplan_meier(durations: Sequence[float], events: Sequence[int], alpha: float
     return KaplanMeier(table, median, lo, hi, len(t), int(e.sum()))
 
 
-def durations_by_entity(durations: pd.DataFrame, min_n: int = 5, alpha: float = 0.05
-                        ) -> pd.DataFrame:
+def durations_by_entity(
+    durations: pd.DataFrame, min_n: int = 5, alpha: float = 0.05
+) -> pd.DataFrame:
     """Kaplan-Meier median days by investigating entity, beside the naive median of the finished
     ones (which understates durations while many are still open):
     ``entity, n, completed, pending, km_median, ci_low, ci_high, naive_median_completed``.
@@ -524,12 +636,28 @@ def durations_by_entity(durations: pd.DataFrame, min_n: int = 5, alpha: float = 
             continue
         km = kaplan_meier(d["days"], d["event"], alpha)
         done = d.loc[d["event"] == 1, "days"]
-        rows.append({"entity": entity, "n": len(d), "completed": int(d["event"].sum()),
-                     "pending": int((d["event"] == 0).sum()), "km_median": km.median,
-                     "ci_low": km.ci_low, "ci_high": km.ci_high,
-                     "naive_median_completed": float(done.median()) if len(done) else math.nan})
-    columns = ["entity", "n", "completed", "pending", "km_median", "ci_low", "ci_high",
-               "naive_median_completed"]
+        rows.append(
+            {
+                "entity": entity,
+                "n": len(d),
+                "completed": int(d["event"].sum()),
+                "pending": int((d["event"] == 0).sum()),
+                "km_median": km.median,
+                "ci_low": km.ci_low,
+                "ci_high": km.ci_high,
+                "naive_median_completed": float(done.median()) if len(done) else math.nan,
+            }
+        )
+    columns = [
+        "entity",
+        "n",
+        "completed",
+        "pending",
+        "km_median",
+        "ci_low",
+        "ci_high",
+        "naive_median_completed",
+    ]
     out = pd.DataFrame(rows, columns=columns).sort_values("n", ascending=False)
     out = out.reset_index(drop=True)
     out.attrs["too_few"] = too_few
@@ -541,8 +669,9 @@ def durations_by_entity(durations: pd.DataFrame, min_n: int = 5, alpha: float = 
 # time from report to a national outcome (current-status data)
 
 
-def outcome_times(table: AllegationTable, allegations: pd.DataFrame | None = None,
-                  as_of: object = None) -> pd.DataFrame:
+def outcome_times(
+    table: AllegationTable, allegations: pd.DataFrame | None = None, as_of: object = None
+) -> pd.DataFrame:
     """Each allegation with a national-government final action line, once:
     ``allegation_id, report_year, followup_days, reported``.
 
@@ -599,7 +728,8 @@ class CurrentStatus:
         "pointwise bounds from the binomial share of the cases followed up to `window` days less "
         "(lower bound) or more (upper bound) than t, valid because that share cannot fall with "
         "follow-up time (the binomial idea of Kim, Fay & Proschan, arXiv:1805.06488); the median's "
-        "interval is where those bounds cross 0.5")
+        "interval is where those bounds cross 0.5"
+    )
 
     def at(self, days: float) -> float:
         """The estimated share with an outcome ``days`` after the report (NPMLE; 0 before the
@@ -609,17 +739,31 @@ class CurrentStatus:
         return float(before["share_reported"].iloc[-1]) if len(before) else 0.0
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"n": self.n, "reported": self.reported, "median": self.median,
-                              "ci_low": self.ci_low, "ci_high": self.ci_high}])
+        return pd.DataFrame(
+            [
+                {
+                    "n": self.n,
+                    "reported": self.reported,
+                    "median": self.median,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                }
+            ]
+        )
 
 
 def _first(times: pd.Series, hit: pd.Series) -> float:
     return float(times[hit].iloc[0]) if hit.any() else math.nan
 
 
-def time_to_outcome(followup_days: Sequence[float], reported: Sequence[int],
-                    alpha: float = 0.05, window: float = 365, method: str = "wilson",
-                    horizons: Sequence[float] = ()) -> CurrentStatus:
+def time_to_outcome(
+    followup_days: Sequence[float],
+    reported: Sequence[int],
+    alpha: float = 0.05,
+    window: float = 365,
+    method: str = "wilson",
+    horizons: Sequence[float] = (),
+) -> CurrentStatus:
     """Distribution of the time from report to outcome when each case is seen once, at
     ``followup_days``, with ``reported`` 1 if its outcome was in by then and 0 if still pending.
 
@@ -638,11 +782,12 @@ def time_to_outcome(followup_days: Sequence[float], reported: Sequence[int],
     c = np.asarray(followup_days, dtype=float)
     r = np.asarray(reported, dtype=int)
     if len(c) == 0 or len(c) != len(r):
-        raise ParameterError(f"time_to_outcome: found {len(c)} follow-up times and {len(r)} "
-                             "outcomes; expected the same number, at least one")
+        raise ParameterError(
+            f"time_to_outcome: found {len(c)} follow-up times and {len(r)} "
+            "outcomes; expected the same number, at least one"
+        )
     if np.isnan(c).any() or (c < 0).any() or not set(np.unique(r)) <= {0, 1}:
-        raise ParameterError("time_to_outcome: expected follow-up days >= 0 and outcomes of 0 "
-                             "or 1")
+        raise ParameterError("time_to_outcome: expected follow-up days >= 0 and outcomes of 0 or 1")
     if not window > 0:
         raise ParameterError(f"window: found {window!r}; expected a positive number of days")
     g = pd.DataFrame({"time": c, "reported": r}).groupby("time")["reported"].agg(["size", "sum"])
@@ -665,8 +810,9 @@ def time_to_outcome(followup_days: Sequence[float], reported: Sequence[int],
     return CurrentStatus(g, median, ci_low, ci_high, len(c), int(r.sum()), float(window), alpha)
 
 
-def outcome_horizons(result: CurrentStatus, years: Sequence[float] = (1, 2, 3, 4, 5)
-                     ) -> pd.DataFrame:
+def outcome_horizons(
+    result: CurrentStatus, years: Sequence[float] = (1, 2, 3, 4, 5)
+) -> pd.DataFrame:
     """The share with an outcome 1, 2, ... years after the report: ``years, days,
     share_reported, low, high`` (NPMLE and the bounds of :func:`time_to_outcome` at the last
     follow-up time on or before that day; ``<NA>`` beyond the longest follow-up)."""
@@ -676,12 +822,20 @@ def outcome_horizons(result: CurrentStatus, years: Sequence[float] = (1, 2, 3, 4
         days = 365.25 * y
         before = t[t["time"] <= days]
         if len(before) == 0 or days > t["time"].max():
-            rows.append({"years": y, "days": days, "share_reported": np.nan, "low": np.nan,
-                         "high": np.nan})
+            rows.append(
+                {"years": y, "days": days, "share_reported": np.nan, "low": np.nan, "high": np.nan}
+            )
             continue
         last = before.iloc[-1]
-        rows.append({"years": y, "days": days, "share_reported": last["share_reported"],
-                     "low": last["low"], "high": last["high"]})
+        rows.append(
+            {
+                "years": y,
+                "days": days,
+                "share_reported": last["share_reported"],
+                "low": last["low"],
+                "high": last["high"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -689,8 +843,9 @@ def outcome_horizons(result: CurrentStatus, years: Sequence[float] = (1, 2, 3, 4
 # comparisons and models
 
 
-def compare(k1: int, n1: int, k0: int, n0: int, alpha: float = 0.05,
-            clustered_by: str | None = None) -> stats.Estimate:
+def compare(
+    k1: int, n1: int, k0: int, n0: int, alpha: float = 0.05, clustered_by: str | None = None
+) -> stats.Estimate:
     """Difference of two proportions (p1 - p0) with Newcombe's hybrid score interval (from the
     two Wilson intervals) and Fisher's exact test (two-sided). ``clustered_by`` names how the
     units are clustered, if they are: the method text then says both are optimistic.
@@ -705,11 +860,19 @@ def compare(k1: int, n1: int, k0: int, n0: int, alpha: float = 0.05,
     p = float(sps.fisher_exact([[k1, n1 - k1], [k0, n0 - k0]]).pvalue)
     method = "Newcombe hybrid score interval; Fisher's exact test"
     if clustered_by:
-        method += ("; both assume independent units, but these are clustered by "
-                   f"{clustered_by}: the interval is too narrow and p too small")
-    return stats.Estimate(d, low, high, method, p, alpha,
-                          {"p1": p1, "p0": p0, "k1": k1, "n1": n1, "k0": k0, "n0": n0,
-                           "clustered_by": clustered_by})
+        method += (
+            "; both assume independent units, but these are clustered by "
+            f"{clustered_by}: the interval is too narrow and p too small"
+        )
+    return stats.Estimate(
+        d,
+        low,
+        high,
+        method,
+        p,
+        alpha,
+        {"p1": p1, "p0": p0, "k1": k1, "n1": n1, "k0": k0, "n0": n0, "clustered_by": clustered_by},
+    )
 
 
 def explain_comparison(est: stats.Estimate) -> str:
@@ -721,38 +884,58 @@ def explain_comparison(est: stats.Estimate) -> str:
     p = est.p_value
     excludes = est.ci_low > 0 or est.ci_high < 0
     significant = p is not None and p < est.alpha
-    near = est.ci_low if est.ci_low > 0 or (est.ci_high >= 0 and abs(est.ci_low) < abs(
-        est.ci_high)) else est.ci_high
-    head = (f"Difference {est.estimate:+.3f} (Newcombe {level} CI {est.ci_low:+.3f} to "
-            f"{est.ci_high:+.3f}); Fisher's exact test p = {p:.3f}.")
+    near = (
+        est.ci_low
+        if est.ci_low > 0 or (est.ci_high >= 0 and abs(est.ci_low) < abs(est.ci_high))
+        else est.ci_high
+    )
+    head = (
+        f"Difference {est.estimate:+.3f} (Newcombe {level} CI {est.ci_low:+.3f} to "
+        f"{est.ci_high:+.3f}); Fisher's exact test p = {p:.3f}."
+    )
     if excludes and significant:
-        body = (f"The interval excludes 0 and the test rejects equality at {est.alpha:g}: both "
-                "point to a difference.")
+        body = (
+            f"The interval excludes 0 and the test rejects equality at {est.alpha:g}: both "
+            "point to a difference."
+        )
     elif not excludes and not significant:
-        body = (f"The interval includes 0 and the test does not reject equality at {est.alpha:g}: "
-                "the data are compatible with no difference.")
+        body = (
+            f"The interval includes 0 and the test does not reject equality at {est.alpha:g}: "
+            "the data are compatible with no difference."
+        )
     else:
-        which = ("the interval excludes 0 (by {:.3f}) while the test does not reject equality"
-                 if excludes else
-                 "the test rejects equality while the interval includes 0 (its nearer bound is "
-                 "{:+.3f})").format(abs(near) if excludes else near)
-        body = (f"Here {which} at {est.alpha:g}. They are different procedures: Newcombe's "
-                "interval combines the two groups' Wilson score intervals (an approximation), "
-                "while Fisher's test conditions on both margins and is exact but conservative "
-                "with counts this small. They are not inversions of one test, so near the "
-                "boundary they can fall on either side of it: the evidence for a difference is "
-                "borderline, neither established nor ruled out.")
+        which = (
+            "the interval excludes 0 (by {:.3f}) while the test does not reject equality"
+            if excludes
+            else "the test rejects equality while the interval includes 0 (its nearer bound is "
+            "{:+.3f})"
+        ).format(abs(near) if excludes else near)
+        body = (
+            f"Here {which} at {est.alpha:g}. They are different procedures: Newcombe's "
+            "interval combines the two groups' Wilson score intervals (an approximation), "
+            "while Fisher's test conditions on both margins and is exact but conservative "
+            "with counts this small. They are not inversions of one test, so near the "
+            "boundary they can fall on either side of it: the evidence for a difference is "
+            "borderline, neither established nor ruled out."
+        )
     out = f"{head} {body}"
     clustered = est.detail.get("clustered_by")
     if clustered:
-        out += (f" Both treat the units as independent, but they are clustered by {clustered}: "
-                "the real uncertainty is larger than either shows.")
+        out += (
+            f" Both treat the units as independent, but they are clustered by {clustered}: "
+            "the real uncertainty is larger than either shows."
+        )
     return out
 
 
-def nio_logit(allegations: pd.DataFrame, contributor_attributes: pd.DataFrame | None = None,
-              terms: Sequence[str] = (), alpha: float = 0.05, include_partial: bool = False,
-              pending: str = "exclude") -> pd.DataFrame:
+def nio_logit(
+    allegations: pd.DataFrame,
+    contributor_attributes: pd.DataFrame | None = None,
+    terms: Sequence[str] = (),
+    alpha: float = 0.05,
+    include_partial: bool = False,
+    pending: str = "exclude",
+) -> pd.DataFrame:
     """Logistic GLM of NIO appointment (yes against no response/declined) on reporting year
     (``year_c``, years since the first) and on contributor attributes the user supplies
     (``contributor_attributes`` with a ``nationality`` column, matched through ISO3 codes so that
@@ -775,8 +958,10 @@ def nio_logit(allegations: pd.DataFrame, contributor_attributes: pd.DataFrame | 
     left_out: list[int] = []
     if not include_partial:
         if "year_complete" not in d:
-            raise ParameterError("nio_logit: found no year_complete column; expected the frame "
-                                 "from response.uniformed, or include_partial=True")
+            raise ParameterError(
+                "nio_logit: found no year_complete column; expected the frame "
+                "from response.uniformed, or include_partial=True"
+            )
         partial = ~d["year_complete"].fillna(False).astype(bool)
         left_out = sorted(int(y) for y in set(d.loc[partial, "report_year"]))
         d = d[~partial]
@@ -789,18 +974,25 @@ def nio_logit(allegations: pd.DataFrame, contributor_attributes: pd.DataFrame | 
     if contributor_attributes is not None and terms:
         missing = [t for t in terms if t not in contributor_attributes]
         if missing:
-            raise ParameterError(f"terms: found {missing} not in contributor_attributes columns "
-                                 f"{list(contributor_attributes.columns)}")
+            raise ParameterError(
+                f"terms: found {missing} not in contributor_attributes columns "
+                f"{list(contributor_attributes.columns)}"
+            )
         att = contributor_attributes.copy()
         if "nationality_iso3" not in att:
             att["nationality_iso3"] = countries.to_iso3(att["nationality"]).to_numpy()
         twice = att["nationality_iso3"].notna() & att.duplicated("nationality_iso3", keep=False)
         dup = att.loc[twice, "nationality"]
         if len(dup):
-            raise ParameterError(f"contributor_attributes: found {sorted(dup.astype(str))} for one "
-                                 "country; expected one row per country")
-        d = d.merge(att.loc[att["nationality_iso3"].notna(), ["nationality_iso3", *terms]],
-                    on="nationality_iso3", how="inner")
+            raise ParameterError(
+                f"contributor_attributes: found {sorted(dup.astype(str))} for one "
+                "country; expected one row per country"
+            )
+        d = d.merge(
+            att.loc[att["nationality_iso3"].notna(), ["nationality_iso3", *terms]],
+            on="nationality_iso3",
+            how="inner",
+        )
         cols += list(terms)
         unit = "allegation and contributor named"
     else:
@@ -808,17 +1000,23 @@ def nio_logit(allegations: pd.DataFrame, contributor_attributes: pd.DataFrame | 
         unit = "allegation"
     d = d.dropna(subset=cols)
     yes = int(d["appointed"].sum())
-    counts = (f"{len(d)} rows (one per {unit}) with a decided NIO request in complete years, {yes} with an "
-              f"NIO appointed, {d['report_year'].nunique()} reporting year(s), "
-              f"{d['cluster'].nunique()} contributor(s)")
+    counts = (
+        f"{len(d)} rows (one per {unit}) with a decided NIO request in complete years, {yes} with an "
+        f"NIO appointed, {d['report_year'].nunique()} reporting year(s), "
+        f"{d['cluster'].nunique()} contributor(s)"
+    )
     if len(d) <= len(cols) + 1 or yes in (0, len(d)):
-        raise NotEstimable(f"nio_logit: {counts}; expected more rows than the {len(cols) + 1} "
-                           "parameters and both outcomes (appointed and not)")
+        raise NotEstimable(
+            f"nio_logit: {counts}; expected more rows than the {len(cols) + 1} "
+            "parameters and both outcomes (appointed and not)"
+        )
     if d["report_year"].nunique() < 2:
         raise NotEstimable(f"nio_logit: {counts}; expected at least two reporting years")
     if d["cluster"].nunique() < 2:
-        raise NotEstimable(f"nio_logit: {counts}; expected at least two contributors to cluster "
-                           "the standard errors by")
+        raise NotEstimable(
+            f"nio_logit: {counts}; expected at least two contributors to cluster "
+            "the standard errors by"
+        )
     X = sm.add_constant(d[cols].astype(float))
     groups = pd.factorize(d["cluster"])[0]
     import warnings
@@ -826,19 +1024,34 @@ def nio_logit(allegations: pd.DataFrame, contributor_attributes: pd.DataFrame | 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = sm.GLM(d["appointed"].to_numpy(), X, family=sm.families.Binomial()).fit(
-            cov_type="cluster", cov_kwds={"groups": groups})
+            cov_type="cluster", cov_kwds={"groups": groups}
+        )
     if any(type(w.message).__name__ == "PerfectSeparationWarning" for w in caught):
-        raise NotEstimable(f"nio_logit: {counts}; the reporting year separates appointed from "
-                           "not appointed perfectly, so the odds ratio has no finite estimate")
+        raise NotEstimable(
+            f"nio_logit: {counts}; the reporting year separates appointed from "
+            "not appointed perfectly, so the odds ratio has no finite estimate"
+        )
     ci = fit.conf_int(alpha)
-    out = pd.DataFrame({"term": X.columns, "odds_ratio": np.exp(fit.params.to_numpy()),
-                        "ci_low": np.exp(ci[0].to_numpy()), "ci_high": np.exp(ci[1].to_numpy()),
-                        "p_value": fit.pvalues.to_numpy()})
+    out = pd.DataFrame(
+        {
+            "term": X.columns,
+            "odds_ratio": np.exp(fit.params.to_numpy()),
+            "ci_low": np.exp(ci[0].to_numpy()),
+            "ci_high": np.exp(ci[1].to_numpy()),
+            "p_value": fit.pvalues.to_numpy(),
+        }
+    )
     treated = "excluded" if pending == "exclude" else "counted as not appointed"
-    out.attrs.update(n=len(d), clusters=int(groups.max() + 1), unit=unit,
-                     years_left_out=left_out,
-                     method=("logistic GLM; Wald intervals with standard errors clustered by "
-                             f"contributor; pending requests {treated}"))
+    out.attrs.update(
+        n=len(d),
+        clusters=int(groups.max() + 1),
+        unit=unit,
+        years_left_out=left_out,
+        method=(
+            "logistic GLM; Wald intervals with standard errors clustered by "
+            f"contributor; pending requests {treated}"
+        ),
+    )
     return out
 
 
@@ -855,20 +1068,23 @@ def funnel_unavailable(contributors: pd.DataFrame, p0: float | None = None) -> s
         p0 = float(totals["rate"].iloc[0])
     if len(rows) == 0:
         pending = int(contributors["pending"].sum()) if "pending" in contributors else 0
-        return (f"no contributor in the selection has a decided NIO request ({pending} "
-                "pending)")
+        return f"no contributor in the selection has a decided NIO request ({pending} pending)"
     if len(rows) == 1:
         r = rows.iloc[0]
-        return (f"one contributor in the selection ({r['nationality']}: {int(r['appointed'])} "
-                f"of {int(r['decided'])} decided requests with an NIO appointed); a funnel plot "
-                "compares contributors with each other")
+        return (
+            f"one contributor in the selection ({r['nationality']}: {int(r['appointed'])} "
+            f"of {int(r['decided'])} decided requests with an NIO appointed); a funnel plot "
+            "compares contributors with each other"
+        )
     if p0 is None or pd.isna(p0):
         return "no overall rate to draw limits around"
     if not 0 < p0 < 1:
         k, n = int(rows["appointed"].sum()), int(rows["decided"].sum())
-        return (f"every decided request {'got' if p0 == 1 else 'failed to get'} an NIO "
-                f"(overall rate {p0:.0%}; {len(rows)} contributors, {k} of {n} decided requests "
-                "counted once per contributor): limits around 0 or 1 have no width")
+        return (
+            f"every decided request {'got' if p0 == 1 else 'failed to get'} an NIO "
+            f"(overall rate {p0:.0%}; {len(rows)} contributors, {k} of {n} decided requests "
+            "counted once per contributor): limits around 0 or 1 have no width"
+        )
     return None
 
 
@@ -878,21 +1094,26 @@ def describe_totals(totals: pd.DataFrame | pd.Series, level: str = "95%") -> str
     nothing was decided or nothing asked."""
     t = totals.iloc[0] if isinstance(totals, pd.DataFrame) else totals
     if t["asked"] == 0:
-        return (f"All reporting months, each allegation once: {t['allegations']} allegation(s), "
-                "none with an NIO request answered, failed or pending: no rate to show.")
+        return (
+            f"All reporting months, each allegation once: {t['allegations']} allegation(s), "
+            "none with an NIO request answered, failed or pending: no rate to show."
+        )
     if t["decided"] == 0:
-        return (f"All reporting months, each allegation once: no decided request, "
-                f"{t['pending']} pending: no rate among decided requests; pending counted as not "
-                f"appointed: 0 of {t['asked']}.")
-    return (f"All reporting months, each allegation once: {t['appointed']} of {t['decided']} "
-            f"decided requests ({t['rate']:.1%}, {level} CI {t['ci_low']:.1%}-{t['ci_high']:.1%}); "
-            f"{t['pending']} pending. Pending counted as not appointed: {t['appointed']} of "
-            f"{t['asked']} ({t['rate_pending_as_not']:.1%}, {t['ci_low_pending_as_not']:.1%}-"
-            f"{t['ci_high_pending_as_not']:.1%}).")
+        return (
+            f"All reporting months, each allegation once: no decided request, "
+            f"{t['pending']} pending: no rate among decided requests; pending counted as not "
+            f"appointed: 0 of {t['asked']}."
+        )
+    return (
+        f"All reporting months, each allegation once: {t['appointed']} of {t['decided']} "
+        f"decided requests ({t['rate']:.1%}, {level} CI {t['ci_low']:.1%}-{t['ci_high']:.1%}); "
+        f"{t['pending']} pending. Pending counted as not appointed: {t['appointed']} of "
+        f"{t['asked']} ({t['rate_pending_as_not']:.1%}, {t['ci_low_pending_as_not']:.1%}-"
+        f"{t['ci_high_pending_as_not']:.1%})."
+    )
 
 
-def funnel_limits(p0: float, n_max: int, levels: Sequence[float] = (0.95, 0.998)
-                  ) -> pd.DataFrame:
+def funnel_limits(p0: float, n_max: int, levels: Sequence[float] = (0.95, 0.998)) -> pd.DataFrame:
     """Binomial control limits around an overall rate ``p0`` for 1..``n_max`` cases:
     ``n, lower_95, upper_95, lower_99.8, upper_99.8`` (proportions; exact binomial quantiles)."""
     if not 0 < p0 < 1:

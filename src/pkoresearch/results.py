@@ -46,8 +46,10 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if hasattr(value, "item"):
         return _plain(value.item())
-    raise ParameterError(f"results.record: {value!r} of type {type(value).__name__} is not a "
-                         "number, string, list or dict")
+    raise ParameterError(
+        f"results.record: {value!r} of type {type(value).__name__} is not a "
+        "number, string, list or dict"
+    )
 
 
 def record(name: str, value: Any, unit: str | None = None) -> None:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from . import paths
 from .errors import PkoError
 
@@ -78,8 +77,9 @@ def expand(entry: dict[str, Any], where: str) -> list[Run]:
         raise RunConfigError(f"{where}: found {entry!r}; expected a mapping with name and notebook")
     unknown = set(entry) - {"name", "notebook", "parameters", "sweep"}
     if unknown:
-        raise RunConfigError(f"{where}: found key(s) {sorted(unknown)}; expected name, notebook, "
-                             "parameters, sweep")
+        raise RunConfigError(
+            f"{where}: found key(s) {sorted(unknown)}; expected name, notebook, parameters, sweep"
+        )
     for key in ("name", "notebook"):
         if not isinstance(entry.get(key), str) or not entry[key]:
             raise RunConfigError(f"{where}: found {key}={entry.get(key)!r}; expected a string")
@@ -89,8 +89,10 @@ def expand(entry: dict[str, Any], where: str) -> list[Run]:
         raise RunConfigError(f"{where} ({entry['name']}): parameters and sweep must be mappings")
     for k, v in sweep.items():
         if not isinstance(v, list) or not v:
-            raise RunConfigError(f"{where} ({entry['name']}): sweep {k!r}: found {v!r}; expected "
-                                 "a non-empty list of values")
+            raise RunConfigError(
+                f"{where} ({entry['name']}): sweep {k!r}: found {v!r}; expected "
+                "a non-empty list of values"
+            )
     keys = list(sweep)
     runs = []
     for combo in itertools.product(*(sweep[k] for k in keys)) if keys else [()]:
@@ -137,8 +139,16 @@ def load_runs(path: str | os.PathLike[str]) -> list[Run]:
 # checking parameters against the notebook
 
 
-_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "list": (list,),
-          "dict": (dict,), "none": (type(None),), "tuple": (list,)}
+_TYPES = {
+    "int": (int,),
+    "float": (int, float),
+    "str": (str,),
+    "bool": (bool,),
+    "list": (list,),
+    "dict": (dict,),
+    "none": (type(None),),
+    "tuple": (list,),
+}
 
 
 def declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
@@ -152,9 +162,14 @@ def declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
 def _inspect(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
     import papermill as pm
 
-    return {name: {"type": p.get("inferred_type_name"), "default": p.get("default"),
-                   "help": p.get("help", "")}
-            for name, p in pm.inspect_notebook(path).items()}
+    return {
+        name: {
+            "type": p.get("inferred_type_name"),
+            "default": p.get("default"),
+            "help": p.get("help", ""),
+        }
+        for name, p in pm.inspect_notebook(path).items()
+    }
 
 
 def _type_ok(value: Any, type_name: str | None) -> bool:
@@ -181,8 +196,10 @@ def check_run(run: Run, notebooks: Path) -> list[str]:
     """Every problem with a run's notebook and parameters (empty when the run is fine)."""
     nb = notebooks / run.notebook
     if not nb.resolve().is_relative_to(notebooks.resolve()):
-        return [f"run {run.name!r}: notebook {run.notebook!r} is outside the notebooks folder "
-                f"{notebooks}; expected a notebook file name in it"]
+        return [
+            f"run {run.name!r}: notebook {run.notebook!r} is outside the notebooks folder "
+            f"{notebooks}; expected a notebook file name in it"
+        ]
     if not nb.is_file():
         return [f"run {run.name!r}: notebook {run.notebook!r} not found in {notebooks}"]
     declared = declared_parameters(nb)
@@ -191,12 +208,16 @@ def check_run(run: Run, notebooks: Path) -> list[str]:
         if name in RESERVED:
             problems.append(f"run {run.name!r}: parameter {name!r} is set by the runner")
         elif name not in declared:
-            problems.append(f"run {run.name!r}: unknown parameter {name!r}; {run.notebook} "
-                            f"declares {sorted(declared)}")
+            problems.append(
+                f"run {run.name!r}: unknown parameter {name!r}; {run.notebook} "
+                f"declares {sorted(declared)}"
+            )
         elif not _type_ok(value, declared[name]["type"]):
-            problems.append(f"run {run.name!r}: parameter {name!r} = {value!r} is a "
-                            f"{type(value).__name__}; {run.notebook} declares "
-                            f"{declared[name]['type']}")
+            problems.append(
+                f"run {run.name!r}: parameter {name!r} = {value!r} is a "
+                f"{type(value).__name__}; {run.notebook} declares "
+                f"{declared[name]['type']}"
+            )
         elif "path" in (declared[name]["help"] or "").lower() and isinstance(value, str):
             problem = _input_problem(value)
             if problem:
@@ -217,8 +238,10 @@ def _input_problem(value: str) -> str | None:
         return None
     if value in registry.REGISTRY:
         if registry.cached(value) is None:
-            return (f"registry dataset {value!r} is not in the cache; run `pkoresearch data fetch "
-                    f"{value}` (or offline `pkoresearch data import DIR`)")
+            return (
+                f"registry dataset {value!r} is not in the cache; run `pkoresearch data fetch "
+                f"{value}` (or offline `pkoresearch data import DIR`)"
+            )
         return None
     if not paths.resolve_input(value).is_file():
         return f"input file {value!r} not found"
@@ -233,8 +256,10 @@ def check_runs(runs: Sequence[Run], notebooks: Path) -> None:
     if clash:
         problems.append(f"run names map to the same folder(s) {clash}; expected distinct names")
     if problems:
-        raise RunConfigError(f"{len(problems)} problem(s) in the run matrix, nothing was run:\n  "
-                             + "\n  ".join(problems))
+        raise RunConfigError(
+            f"{len(problems)} problem(s) in the run matrix, nothing was run:\n  "
+            + "\n  ".join(problems)
+        )
 
 
 def runs_for(notebooks: Iterable[str], overrides: dict[str, Any] | None = None) -> list[Run]:

@@ -37,7 +37,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +62,20 @@ from .runconfig import (  # noqa: F401 - re-exported: runner is the public entry
 )
 from .shipping import Shipper
 
-KEY_PACKAGES = ["pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "pandera",
-                "papermill", "nbclient", "nbconvert", "ipykernel", "openpyxl"]
+KEY_PACKAGES = [
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "seaborn",
+    "matplotlib",
+    "pandera",
+    "papermill",
+    "nbclient",
+    "nbconvert",
+    "ipykernel",
+    "openpyxl",
+]
 
 # --------------------------------------------------------------------------------------------------
 # the batch
@@ -79,9 +91,22 @@ def real_data_files(summaries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
             if not used.get("sha256"):
                 continue
             key = (used.get("dataset") or used.get("file") or "", used["sha256"])
-            item = merged.setdefault(key, {
-                k: used.get(k) for k in ("dataset", "file", "sha256", "pinned", "source",
-                                         "method", "retrieved")} | {"runs": [], "parameters": []})
+            item = merged.setdefault(
+                key,
+                {
+                    k: used.get(k)
+                    for k in (
+                        "dataset",
+                        "file",
+                        "sha256",
+                        "pinned",
+                        "source",
+                        "method",
+                        "retrieved",
+                    )
+                }
+                | {"runs": [], "parameters": []},
+            )
             if s["name"] not in item["runs"]:
                 item["runs"].append(s["name"])
             if param not in item["parameters"]:
@@ -110,7 +135,11 @@ def data_checksums(runs: Sequence[Run], notebooks: Path) -> dict[str, str]:
     for r in runs:
         declared = declared_parameters(notebooks / r.notebook)
         for k, v in r.parameters.items():
-            if isinstance(v, str) and v and "path" in (declared.get(k, {}).get("help") or "").lower():
+            if (
+                isinstance(v, str)
+                and v
+                and "path" in (declared.get(k, {}).get("help") or "").lower()
+            ):
                 if registry.is_data_keyword(v):
                     c = registry.cached(v) if v in registry.REGISTRY else None
                     if c is not None:
@@ -127,14 +156,20 @@ def _git_commit() -> str | None:
     if root is None:
         return None
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
         return None
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                           capture_output=True, text=True, timeout=10).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    ).stdout.strip()
     return out.stdout.strip() + ("-dirty" if dirty else "")
 
 
@@ -162,8 +197,9 @@ class Progress:
         if self.tty:
             width = 30
             filled = int(width * self.done / max(self.total, 1))
-            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] "
-                              f"{self.done}/{self.total}")
+            self.stream.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
+            )
             self.stream.flush()
 
     def start(self) -> None:
@@ -203,19 +239,30 @@ def check_timeout(timeout: float | None) -> float | None:
     try:
         value = float(timeout)
     except (TypeError, ValueError):
-        raise RunConfigError(f"--timeout: found {timeout!r}; expected seconds per cell, a "
-                             "number greater than 0") from None
+        raise RunConfigError(
+            f"--timeout: found {timeout!r}; expected seconds per cell, a number greater than 0"
+        ) from None
     if not value > 0:  # also NaN
-        raise RunConfigError(f"--timeout: found {timeout!r}; expected seconds per cell, a "
-                             "number greater than 0 (leave it out for no limit)")
+        raise RunConfigError(
+            f"--timeout: found {timeout!r}; expected seconds per cell, a "
+            "number greater than 0 (leave it out for no limit)"
+        )
     return None if value == float("inf") else value
 
 
-def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
-              jobs: int = 1, html_report: bool = True, timeout: float | None = None,
-              executor: cf.Executor | None = None, notebooks: str | os.PathLike[str] | None = None,
-              progress: Progress | None = None, kernel: str = KERNEL,
-              wait: float = 0.0, warm_start: bool | None = None) -> dict[str, Any]:
+def run_batch(
+    runs: Sequence[Run],
+    output: str | os.PathLike[str] = "reports",
+    jobs: int = 1,
+    html_report: bool = True,
+    timeout: float | None = None,
+    executor: cf.Executor | None = None,
+    notebooks: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    kernel: str = KERNEL,
+    wait: float = 0.0,
+    warm_start: bool | None = None,
+) -> dict[str, Any]:
     """Check, then execute every run; write ``index.html`` and ``manifest.json``; return the
     manifest. ``executor``: any ``concurrent.futures``-style executor (its ``submit`` is used);
     by default a process pool of ``jobs`` workers. Failed runs are listed, the others complete.
@@ -241,7 +288,7 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
     with outdir.OutputLock(out, wait) as lock:
         outdir.clean_stale(out)
         previous = manifest_mod.read_previous(out)
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         t0 = time.perf_counter()
         header = {
             "pkoresearch_version": __version__,
@@ -259,16 +306,25 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
 
         def publish(state: str) -> dict[str, Any]:
             ordered = [summaries[r.name] for r in runs if r.name in summaries]
-            m = manifest_mod.assemble(out, {**header, "real_data": real_data_files(ordered),
-                                            "duration_s": round(time.perf_counter() - t0, 2)},
-                                      ordered, previous, state)
+            m = manifest_mod.assemble(
+                out,
+                {
+                    **header,
+                    "real_data": real_data_files(ordered),
+                    "duration_s": round(time.perf_counter() - t0, 2),
+                },
+                ordered,
+                previous,
+                state,
+            )
             try:
                 manifest_mod.publish(out, m)
             except OSError as exc:
                 raise outdir.OutputFolderError(
                     f"{out}: could not write manifest.json or index.html ({exc.strerror or exc});"
                     " the previous ones are kept unchanged, and runs/ may already hold the "
-                    "reports of the runs that finished") from None
+                    "reports of the runs that finished"
+                ) from None
             return m
 
         progress = progress or Progress(len(runs))
@@ -282,13 +338,24 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
             try:
                 if own:
                     executor = cf.ProcessPoolExecutor(
-                        max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                        initializer=procs.worker_init, initargs=(os.getpid(),))
+                        max_workers=jobs,
+                        mp_context=multiprocessing.get_context("spawn"),
+                        initializer=procs.worker_init,
+                        initargs=(os.getpid(),),
+                    )
                 progress.start()
                 # every run carries its notebook and input files and returns its outputs, which
                 # are installed here (pkoresearch.shipping): one path for every executor
-                shipper = Shipper(executor, nb_dir, out, html_report, timeout, kernel,
-                                  batch=lock.batch, start=start)
+                shipper = Shipper(
+                    executor,
+                    nb_dir,
+                    out,
+                    html_report,
+                    timeout,
+                    kernel,
+                    batch=lock.batch,
+                    start=start,
+                )
                 futures = {shipper.submit(r): r for r in runs}
                 for fut in cf.as_completed(futures):
                     r = futures[fut]
@@ -297,9 +364,16 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
                     except BaseException as exc:  # noqa: BLE001 - a dead worker: a failed run
                         if isinstance(exc, (procs.Stopped, KeyboardInterrupt)):
                             raise
-                        s = {"name": r.name, "folder": r.folder, "notebook": r.notebook,
-                             "parameters": r.parameters, "status": "failed", "duration_s": 0.0,
-                             "error": _error_summary(exc), "files": []}
+                        s = {
+                            "name": r.name,
+                            "folder": r.folder,
+                            "notebook": r.notebook,
+                            "parameters": r.parameters,
+                            "status": "failed",
+                            "duration_s": 0.0,
+                            "error": _error_summary(exc),
+                            "files": [],
+                        }
                     summaries[r.name] = s
                     progress.finished(s)
                     publish("running")
@@ -321,14 +395,17 @@ def run_batch(runs: Sequence[Run], output: str | os.PathLike[str] = "reports",
         manifest = publish(state)
     if state == "interrupted":
         done = len(summaries)
-        raise BatchStopped(f"{stop_reason}: {done} of {len(runs)} run(s) finished and are in "
-                           f"{out / 'manifest.json'}; the others were abandoned and their "
-                           "earlier reports kept")
+        raise BatchStopped(
+            f"{stop_reason}: {done} of {len(runs)} run(s) finished and are in "
+            f"{out / 'manifest.json'}; the others were abandoned and their "
+            "earlier reports kept"
+        )
     return manifest
 
 
-def dask_executor(scheduler: str, connect_timeout: float = 10.0
-                  ) -> tuple[cf.Executor, Callable[[], None]]:
+def dask_executor(
+    scheduler: str, connect_timeout: float = 10.0
+) -> tuple[cf.Executor, Callable[[], None]]:
     """An executor that submits to a Dask distributed scheduler, and a function that closes it.
     A scheduler that does not answer within ``connect_timeout`` seconds is a RunConfigError.
     The workers need pkoresearch and its dependencies installed, nothing else: each run brings its
@@ -336,8 +413,9 @@ def dask_executor(scheduler: str, connect_timeout: float = 10.0
     try:
         from dask.distributed import Client
     except ImportError as exc:  # pragma: no cover - dask is an optional extra
-        raise ParameterError("--executor dask needs dask.distributed: pip install "
-                             "'pkoresearch[dask]'") from exc
+        raise ParameterError(
+            "--executor dask needs dask.distributed: pip install 'pkoresearch[dask]'"
+        ) from exc
     try:
         client = Client(scheduler, timeout=connect_timeout)
     except Exception as exc:  # noqa: BLE001 - every way of failing to connect says the same
@@ -345,5 +423,6 @@ def dask_executor(scheduler: str, connect_timeout: float = 10.0
         raise RunConfigError(
             f"--scheduler {scheduler}: no Dask scheduler answered within {connect_timeout:g} s "
             f"({detail}); expected the address of a running scheduler, e.g. "
-            "tcp://HOST:8786") from None
+            "tcp://HOST:8786"
+        ) from None
     return client.get_executor(), client.close

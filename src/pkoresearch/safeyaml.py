@@ -60,8 +60,10 @@ class _LimitedLoader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > self.max_depth:
-                raise YamlRefused(f"{_where(self.peek_event().start_mark)}: nesting deeper than "
-                                  f"{self.max_depth} levels; expected a shallow run matrix")
+                raise YamlRefused(
+                    f"{_where(self.peek_event().start_mark)}: nesting deeper than "
+                    f"{self.max_depth} levels; expected a shallow run matrix"
+                )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -69,8 +71,10 @@ class _LimitedLoader(yaml.SafeLoader):
     def construct_yaml_int(self, node: ScalarNode) -> int:
         digits = len(re.sub(r"[^0-9a-fA-F]", "", str(node.value)))
         if digits > MAX_INT_DIGITS:
-            raise YamlRefused(f"{_where(node.start_mark)}: an integer of {digits} digits; "
-                              f"expected at most {MAX_INT_DIGITS}")
+            raise YamlRefused(
+                f"{_where(node.start_mark)}: an integer of {digits} digits; "
+                f"expected at most {MAX_INT_DIGITS}"
+            )
         return super().construct_yaml_int(node)
 
 
@@ -93,20 +97,26 @@ def _check_graph(root: Node, max_nodes: int) -> None:
                 total += size[id(child)]
             size[key] = min(total, max_nodes + 1)
             if total > max_nodes:
-                raise YamlRefused(f"{_where(node.start_mark)}: the aliases expand to more than "
-                                  f"{max_nodes:,} values; expected a small run matrix")
+                raise YamlRefused(
+                    f"{_where(node.start_mark)}: the aliases expand to more than "
+                    f"{max_nodes:,} values; expected a small run matrix"
+                )
             continue
         if key in size:
             continue
         if key in on_path:
-            raise YamlRefused(f"{_where(node.start_mark)}: an alias refers to a node that "
-                              "contains it (a recursive structure); expected plain data")
+            raise YamlRefused(
+                f"{_where(node.start_mark)}: an alias refers to a node that "
+                "contains it (a recursive structure); expected plain data"
+            )
         on_path.add(key)
         stack.append((node, True))
         for child in _children(node):
             if id(child) in on_path:
-                raise YamlRefused(f"{_where(child.start_mark)}: an alias refers to a node that "
-                                  "contains it (a recursive structure); expected plain data")
+                raise YamlRefused(
+                    f"{_where(child.start_mark)}: an alias refers to a node that "
+                    "contains it (a recursive structure); expected plain data"
+                )
             if id(child) not in size:
                 stack.append((child, False))
 
@@ -127,8 +137,9 @@ def load(data: bytes, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NODES)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlRefused(f"byte {exc.start} (0x{data[exc.start]:02x}) is not UTF-8; expected "
-                          "UTF-8 text") from None
+        raise YamlRefused(
+            f"byte {exc.start} (0x{data[exc.start]:02x}) is not UTF-8; expected UTF-8 text"
+        ) from None
     loader = _LimitedLoader(text)
     try:
         root = loader.get_single_node()
@@ -139,7 +150,8 @@ def load(data: bytes, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NODES)
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"not valid YAML ({exc})") from None
     except RecursionError:
-        raise YamlRefused(f"nesting deeper than Python can follow; expected at most "
-                          f"{MAX_DEPTH} levels") from None
+        raise YamlRefused(
+            f"nesting deeper than Python can follow; expected at most {MAX_DEPTH} levels"
+        ) from None
     finally:
         loader.dispose()

@@ -132,8 +132,11 @@ def datasets_named(notebook: dict[str, Any]) -> list[str]:
     ``dataset_input``, a ``cached_path`` call): ``"auto"`` in that notebook can resolve to them."""
     from . import registry
 
-    code = "\n".join("".join(c.get("source", "")) for c in notebook.get("cells", [])
-                     if c.get("cell_type") == "code")
+    code = "\n".join(
+        "".join(c.get("source", ""))
+        for c in notebook.get("cells", [])
+        if c.get("cell_type") == "code"
+    )
     return [n for n in registry.REGISTRY if re.search(rf"""["']{re.escape(n)}["']""", code)]
 
 
@@ -144,9 +147,17 @@ class Shipper:
     ``get_executor()``; the files go by Dask's scatter on the latter, by reference on the former.
     """
 
-    def __init__(self, executor: cf.Executor, notebooks: Path, output: Path, html_report: bool,
-                 timeout: float | None, kernel: str = KERNEL, batch: str | None = None,
-                 start: str = "cold"):
+    def __init__(
+        self,
+        executor: cf.Executor,
+        notebooks: Path,
+        output: Path,
+        html_report: bool,
+        timeout: float | None,
+        kernel: str = KERNEL,
+        batch: str | None = None,
+        start: str = "cold",
+    ):
         self.executor = executor
         self.start = start  # "warm" or "cold" kernels on the worker (pkoresearch.warm)
         self.batch = batch  # the batch holding the output folder's lock (see execute.install)
@@ -168,8 +179,10 @@ class Shipper:
             else:
                 data = path.read_bytes()
                 if _sha256_bytes(data) != sha:
-                    raise ShippingError(f"{path} changed while the batch was starting (sha256 "
-                                        f"{_sha256_bytes(data)}; expected {sha})")
+                    raise ShippingError(
+                        f"{path} changed while the batch was starting (sha256 "
+                        f"{_sha256_bytes(data)}; expected {sha})"
+                    )
                 self._handles[sha] = self.client.scatter(data, broadcast=True, hash=True)
         return self._handles[sha]
 
@@ -189,8 +202,11 @@ class Shipper:
         declared = declared_parameters(nb_path)
         values = {k: _literal(d.get("default")) for k, d in declared.items()}
         values.update(run.parameters)
-        data_params = [k for k, d in declared.items()
-                       if "path" in (d.get("help") or "").lower() and isinstance(values.get(k), str)]
+        data_params = [
+            k
+            for k, d in declared.items()
+            if "path" in (d.get("help") or "").lower() and isinstance(values.get(k), str)
+        ]
         if nb_sha not in self._named:
             self._named[nb_sha] = datasets_named(json.loads(nb_path.read_bytes()))
         wanted = set(self._named[nb_sha])
@@ -210,9 +226,13 @@ class Shipper:
                 wanted.add(in_cache.name)
             sha, handle = self._file(p)
             handles[sha] = handle
-            path_inputs[name] = {"value": value, "client_path": str(p), "sha256": sha,
-                                 "filename": p.name,
-                                 "dataset": in_cache.name if in_cache is not None else None}
+            path_inputs[name] = {
+                "value": value,
+                "client_path": str(p),
+                "sha256": sha,
+                "filename": p.name,
+                "dataset": in_cache.name if in_cache is not None else None,
+            }
         cache = []
         for name in sorted(wanted):
             c = registry.cached(name)
@@ -220,18 +240,32 @@ class Shipper:
                 continue  # "auto" then means the bundled data there too
             sha, handle = self._file(c.path)
             handles[sha] = handle
-            cache.append({"dataset": name, "filename": c.path.name, "sha256": sha,
-                          "record": c.record, "client_path": str(c.path)})
-        job = {"token": self.token, "run": {"name": run.name, "notebook": run.notebook,
-                                            "parameters": run.parameters},
-               "notebook": {"sha256": nb_sha, "source": str(nb_path)},
-               "final": str(self.output / "runs" / run.folder), "paths": path_inputs,
-               "cache": cache, "html_report": self.html_report, "timeout": self.timeout,
-               "kernel": self.kernel, "start": self.start, "expect": self.expect,
-               # a worker on this machine (not Dask) works inside the output folder and hands its
-               # outputs back by reference: the same file system as the report (a full disk fails
-               # the run there), no copy of the outputs through memory
-               "local_output": str(self.output) if self.client is None else None}
+            cache.append(
+                {
+                    "dataset": name,
+                    "filename": c.path.name,
+                    "sha256": sha,
+                    "record": c.record,
+                    "client_path": str(c.path),
+                }
+            )
+        job = {
+            "token": self.token,
+            "run": {"name": run.name, "notebook": run.notebook, "parameters": run.parameters},
+            "notebook": {"sha256": nb_sha, "source": str(nb_path)},
+            "final": str(self.output / "runs" / run.folder),
+            "paths": path_inputs,
+            "cache": cache,
+            "html_report": self.html_report,
+            "timeout": self.timeout,
+            "kernel": self.kernel,
+            "start": self.start,
+            "expect": self.expect,
+            # a worker on this machine (not Dask) works inside the output folder and hands its
+            # outputs back by reference: the same file system as the report (a full disk fails
+            # the run there), no copy of the outputs through memory
+            "local_output": str(self.output) if self.client is None else None,
+        }
         return job, handles
 
     def submit(self, run: Run) -> cf.Future:
@@ -270,9 +304,11 @@ class Shipper:
         attempts = self.attempts(run.name)
         if len(attempts) > 1:
             summary["attempts"] = attempts
-            summary["retried"] = (f"ran {len(attempts)} times: the worker(s) "
-                                  f"{', '.join(attempts[:-1])} stopped during the run (died or "
-                                  f"left the cluster); Dask ran it again on {attempts[-1]}")
+            summary["retried"] = (
+                f"ran {len(attempts)} times: the worker(s) "
+                f"{', '.join(attempts[:-1])} stopped during the run (died or "
+                f"left the cluster); Dask ran it again on {attempts[-1]}"
+            )
         return summary
 
     def attempts(self, run_name: str) -> list[str]:
@@ -281,9 +317,11 @@ class Shipper:
         events of a topic: in a longer batch an early attempt can be missing."""
         if self.client is None:
             return []
-        return [msg["worker"] for _, msg in sorted(self.client.get_events(EVENTS),
-                                                   key=lambda e: e[0])
-                if msg.get("token") == self.token and msg.get("run") == run_name]
+        return [
+            msg["worker"]
+            for _, msg in sorted(self.client.get_events(EVENTS), key=lambda e: e[0])
+            if msg.get("token") == self.token and msg.get("run") == run_name
+        ]
 
     def close(self) -> None:
         """Let the cluster forget this batch's files (their futures are released)."""
@@ -295,8 +333,11 @@ class Shipper:
 
 
 def _where() -> dict[str, Any]:
-    out = {"host": socket.gethostname(), "python": sys.version.split()[0],
-           "pkoresearch": __version__}
+    out = {
+        "host": socket.gethostname(),
+        "python": sys.version.split()[0],
+        "pkoresearch": __version__,
+    }
     try:
         from distributed import get_worker
 
@@ -316,8 +357,9 @@ def _announce(job: dict[str, Any]) -> None:
         worker = get_worker()
     except ValueError:
         return
-    worker.log_event(EVENTS, {"token": job["token"], "run": job["run"]["name"],
-                              "worker": worker.address})
+    worker.log_event(
+        EVENTS, {"token": job["token"], "run": job["run"]["name"], "worker": worker.address}
+    )
 
 
 def _check_environment(expect: dict[str, str]) -> None:
@@ -328,7 +370,8 @@ def _check_environment(expect: dict[str, str]) -> None:
             f"worker {where.get('worker', where['host'])} has pkoresearch {here['pkoresearch']} "
             f"with bundled data {here['bundled_data'][:12]}; expected the client's pkoresearch "
             f"{expect['pkoresearch']} with bundled data {expect['bundled_data'][:12]}. Install "
-            "the same pkoresearch on the workers (and set PKORESEARCH_DATA on neither or both)")
+            "the same pkoresearch on the workers (and set PKORESEARCH_DATA on neither or both)"
+        )
 
 
 def _place(handle: Any, sha: str, dest: Path) -> None:
@@ -343,8 +386,10 @@ def _place(handle: Any, sha: str, dest: Path) -> None:
         dest.write_bytes(handle)
         where = "the bytes received"
     if found != sha:
-        raise ShippingError(f"{dest.name}: {where} has sha256 {found}; expected {sha} (the file "
-                            "changed after the batch started)")
+        raise ShippingError(
+            f"{dest.name}: {where} has sha256 {found}; expected {sha} (the file "
+            "changed after the batch started)"
+        )
 
 
 @contextmanager
@@ -361,8 +406,9 @@ def _environ(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _restore_inputs(out: Path, summary: dict[str, Any], named: dict[str, str],
-                    client_paths: dict[str, str]) -> None:
+def _restore_inputs(
+    out: Path, summary: dict[str, Any], named: dict[str, str], client_paths: dict[str, str]
+) -> None:
     """``inputs.json`` and the summary name the client's files, not the worker's copies: a
     ``value`` becomes what the user named, a ``path`` or ``source`` the client's file."""
     from .notebook import INPUTS_FILENAME
@@ -373,8 +419,9 @@ def _restore_inputs(out: Path, summary: dict[str, Any], named: dict[str, str],
             if isinstance(value, str):
                 entry[key] = (named if key == "value" else client_paths).get(value, value)
     if (out / INPUTS_FILENAME).is_file():
-        (out / INPUTS_FILENAME).write_text(json.dumps(inputs, indent=2, sort_keys=True) + "\n",
-                                           encoding="utf-8")
+        (out / INPUTS_FILENAME).write_text(
+            json.dumps(inputs, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
 
 
 def run_job(job: dict[str, Any], handles: dict[str, Any]) -> dict[str, Any]:
@@ -386,8 +433,7 @@ def run_job(job: dict[str, Any], handles: dict[str, Any]) -> dict[str, Any]:
         base = job.get("local_output")
         # inside the output folder a work folder is a ``.tmp-*`` one: a runner that dies leaves
         # it to the next batch's clean-up (pkoresearch.outdir.clean_stale)
-        work = Path(tempfile.mkdtemp(prefix=".tmp-work-" if base else "pkoresearch-run-",
-                                     dir=base))
+        work = Path(tempfile.mkdtemp(prefix=".tmp-work-" if base else "pkoresearch-run-", dir=base))
         handed_over = False
         try:
             result = _run_in(work, job, handles)
@@ -401,17 +447,20 @@ def run_job(job: dict[str, Any], handles: dict[str, Any]) -> dict[str, Any]:
 def _run_in(work: Path, job: dict[str, Any], handles: dict[str, Any]) -> dict[str, Any]:
     run = job["run"]
     nb_dir = work / "notebooks"
-    _place(handles[job["notebook"]["sha256"]], job["notebook"]["sha256"],
-           _inside(work, nb_dir / run["notebook"]))
+    _place(
+        handles[job["notebook"]["sha256"]],
+        job["notebook"]["sha256"],
+        _inside(work, nb_dir / run["notebook"]),
+    )
     cache = work / "cache"
     cache.mkdir()
     client_paths: dict[str, str] = {}
     for c in job["cache"]:
         target = cache / c["dataset"] / c["filename"]
         _place(handles[c["sha256"]], c["sha256"], target)
-        (target.parent / "record.json").write_text(json.dumps(c["record"], indent=2,
-                                                              sort_keys=True) + "\n",
-                                                   encoding="utf-8")
+        (target.parent / "record.json").write_text(
+            json.dumps(c["record"], indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
         client_paths[str(target)] = c["client_path"]
     parameters = dict(run["parameters"])
     named: dict[str, str] = {}
@@ -427,15 +476,22 @@ def _run_in(work: Path, job: dict[str, Any], handles: dict[str, Any]) -> dict[st
     out = work / "out"
     out.mkdir()
     with _environ(PKORESEARCH_CACHE=str(cache)):
-        summary = execute_into({**run, "parameters": parameters}, str(nb_dir), out,
-                               Path(job["final"]), job["html_report"], job["timeout"],
-                               job["kernel"], names=named, source=job["notebook"]["source"],
-                               start=job.get("start", "cold"))
+        summary = execute_into(
+            {**run, "parameters": parameters},
+            str(nb_dir),
+            out,
+            Path(job["final"]),
+            job["html_report"],
+            job["timeout"],
+            job["kernel"],
+            names=named,
+            source=job["notebook"]["source"],
+            start=job.get("start", "cold"),
+        )
     summary["parameters"] = run["parameters"]
     _restore_inputs(out, summary, named, client_paths)
     summary["worker"] = _where()
     if job.get("local_output"):  # the client takes the folder over (Shipper.receive)
         return {"summary": summary, "folder": str(out), "work": str(work)}
-    files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
-             if p.is_file()}
+    files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
     return {"summary": summary, "files": files}

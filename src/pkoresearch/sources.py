@@ -20,9 +20,24 @@ import pandas as pd
 from . import paths
 from .errors import DataError, DataFileNotFound, Problem
 
-COLUMNS = ["source_id", "type", "title", "author", "publisher", "date", "document_symbol",
-           "official_url", "url", "via_type", "via_publisher", "via_url", "via_date", "accessed",
-           "licence", "note"]
+COLUMNS = [
+    "source_id",
+    "type",
+    "title",
+    "author",
+    "publisher",
+    "date",
+    "document_symbol",
+    "official_url",
+    "url",
+    "via_type",
+    "via_publisher",
+    "via_url",
+    "via_date",
+    "accessed",
+    "licence",
+    "note",
+]
 STYLES = ("text", "bibtex", "csl-json")
 
 
@@ -42,9 +57,16 @@ def _read(path: str) -> pd.DataFrame:
     problems = []
     for i, r in raw.iterrows():
         if r["document_symbol"].strip() and not r["official_url"].strip():
-            problems.append(Problem(shown, int(i) + 2, "official_url", "an empty cell",
-                                    "the document's address in the UN Official Documents System "
-                                    "(every record with a document_symbol has one)"))
+            problems.append(
+                Problem(
+                    shown,
+                    int(i) + 2,
+                    "official_url",
+                    "an empty cell",
+                    "the document's address in the UN Official Documents System "
+                    "(every record with a document_symbol has one)",
+                )
+            )
     if problems:
         raise DataError(problems)
     return raw[COLUMNS]
@@ -76,10 +98,17 @@ def is_primary(record: dict[str, str]) -> bool:
 # --------------------------------------------------------------------------------------------------
 # citation styles
 
-_VIA_KIND = {"press_agency": "wire story", "newspaper": "article", "ngo_report": "NGO page",
-             "un_news": "UN page", "un_document": "UN publication", "un_data": "UN data",
-             "academic": "research page", "government_report": "government page",
-             "web_mirror": "copy page"}
+_VIA_KIND = {
+    "press_agency": "wire story",
+    "newspaper": "article",
+    "ngo_report": "NGO page",
+    "un_news": "UN page",
+    "un_document": "UN publication",
+    "un_data": "UN data",
+    "academic": "research page",
+    "government_report": "government page",
+    "web_mirror": "copy page",
+}
 
 
 def _via_kind(s: dict[str, str]) -> str:
@@ -108,9 +137,18 @@ def _text(s: dict[str, str]) -> str:
     return " ".join(p for p in parts if p)
 
 
-_BIB_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%",
-                "$": r"\$", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}",
-                "^": r"\textasciicircum{}"}
+_BIB_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
 
@@ -120,7 +158,8 @@ def _bib_escape(text: str) -> str:
 
 def _bibtex(s: dict[str, str]) -> str:
     report = s["type"] in ("un_document", "government_report") or (
-        s["type"] == "academic" and not s["url"])
+        s["type"] == "academic" and not s["url"]
+    )
     entry = "techreport" if report else "misc"
     fields: list[tuple[str, str]] = []
     who = s["author"] or s["publisher"]
@@ -155,10 +194,17 @@ def _bibtex(s: dict[str, str]) -> str:
     return f"@{entry}{{{s['source_id']},\n{body}\n}}"
 
 
-_CSL_TYPES = {"un_document": "report", "government_report": "report", "academic": "report",
-              "un_data": "dataset", "un_news": "webpage", "ngo_report": "webpage",
-              "press_agency": "article-newspaper", "newspaper": "article-newspaper",
-              "web_mirror": "webpage"}
+_CSL_TYPES = {
+    "un_document": "report",
+    "government_report": "report",
+    "academic": "report",
+    "un_data": "dataset",
+    "un_news": "webpage",
+    "ngo_report": "webpage",
+    "press_agency": "article-newspaper",
+    "newspaper": "article-newspaper",
+    "web_mirror": "webpage",
+}
 
 
 def _date_parts(date: str) -> dict:
@@ -166,9 +212,13 @@ def _date_parts(date: str) -> dict:
 
 
 def _csl(s: dict[str, str]) -> dict:
-    item: dict = {"id": s["source_id"], "type": _CSL_TYPES[s["type"]], "title": s["title"],
-                  "author": [{"literal": s["author"] or s["publisher"]}],
-                  "publisher": s["publisher"]}
+    item: dict = {
+        "id": s["source_id"],
+        "type": _CSL_TYPES[s["type"]],
+        "title": s["title"],
+        "author": [{"literal": s["author"] or s["publisher"]}],
+        "publisher": s["publisher"],
+    }
     if s["date"]:
         item["issued"] = _date_parts(s["date"])
     if s["document_symbol"]:
@@ -180,8 +230,10 @@ def _csl(s: dict[str, str]) -> dict:
     notes = []
     if s["via_publisher"] or s["via_url"]:
         when = f", {s['via_date']}" if s["via_date"] else ""
-        notes.append(f"Read in: {s['via_publisher']} ({_via_kind(s)}{when})"
-                     + (f", {s['via_url']}" if s["via_url"] else ""))
+        notes.append(
+            f"Read in: {s['via_publisher']} ({_via_kind(s)}{when})"
+            + (f", {s['via_url']}" if s["via_url"] else "")
+        )
     if s["note"]:
         notes.append(s["note"][0].upper() + s["note"][1:])
     if notes:
@@ -222,8 +274,15 @@ def _cited_ids(frames) -> pd.Series:
             ids.append(pd.Series([f]))
             continue
         if "source_id" not in f.columns:
-            raise DataError(Problem(str(f.attrs.get("file", "<frame>")), None, "source_id",
-                                    "no source_id column", "a frame loaded by pkoresearch.load"))
+            raise DataError(
+                Problem(
+                    str(f.attrs.get("file", "<frame>")),
+                    None,
+                    "source_id",
+                    "no source_id column",
+                    "a frame loaded by pkoresearch.load",
+                )
+            )
         s = f["source_id"].dropna().astype(str).str.split("; ").explode()
         ids.append(s[s != ""])
     return pd.concat(ids, ignore_index=True) if ids else pd.Series([], dtype=str)
@@ -240,8 +299,9 @@ def of(frame: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["rows", "source_id"], ascending=[False, True]).reset_index(drop=True)
 
 
-def bibliography(frames: pd.DataFrame | Sequence[pd.DataFrame | str] | Iterable[str],
-                 style: str = "text") -> pd.DataFrame:
+def bibliography(
+    frames: pd.DataFrame | Sequence[pd.DataFrame | str] | Iterable[str], style: str = "text"
+) -> pd.DataFrame:
     """The sources behind a result, primary documents first: ``source_id, rows, type, primary,
     document_symbol, citation`` (citation in ``style``).
 
@@ -268,11 +328,14 @@ def bibliography(frames: pd.DataFrame | Sequence[pd.DataFrame | str] | Iterable[
     out["primary"] = out.apply(is_primary, axis=1)
     out["_symbol"] = out["document_symbol"] == ""
     out["_type"] = out["type"].map({t: i for i, t in enumerate(SOURCE_TYPES)})
-    out = out.sort_values(["primary", "_symbol", "_type", "date", "source_id"],
-                          ascending=[False, True, True, True, True])
+    out = out.sort_values(
+        ["primary", "_symbol", "_type", "date", "source_id"],
+        ascending=[False, True, True, True, True],
+    )
     out["citation"] = [cite(s, style) for s in out["source_id"]]
-    return out[["source_id", "rows", "type", "primary", "document_symbol", "citation"]
-               ].reset_index(drop=True)
+    return out[["source_id", "rows", "type", "primary", "document_symbol", "citation"]].reset_index(
+        drop=True
+    )
 
 
 def export(frames, style: str = "bibtex") -> str:
@@ -286,4 +349,3 @@ def export(frames, style: str = "bibtex") -> str:
         return json.dumps([json.loads(c) for c in b["citation"]], ensure_ascii=False, indent=2)
     sep = "\n\n" if style == "bibtex" else "\n"
     return sep.join(b["citation"]) + "\n"
-

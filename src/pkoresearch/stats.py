@@ -53,8 +53,9 @@ def _check_count(name: str, value, allow_zero: bool = True) -> int:
     if isinstance(value, bool) or value is None or (isinstance(value, float) and math.isnan(value)):
         raise ParameterError(f"{name}: found {value!r}; expected a whole number >= 0")
     if float(value) != int(value) or value < 0 or (not allow_zero and value == 0):
-        raise ParameterError(f"{name}: found {value!r}; expected a whole number "
-                             f"{'>= 0' if allow_zero else '> 0'}")
+        raise ParameterError(
+            f"{name}: found {value!r}; expected a whole number {'>= 0' if allow_zero else '> 0'}"
+        )
     return int(value)
 
 
@@ -92,12 +93,19 @@ def poisson_rate(count: int, exposure: float, per: float = 1000, alpha: float = 
     k = _check_count("count", count)
     e = _check_positive("exposure", exposure)
     low, high = poisson_interval(k, alpha)
-    return Estimate(k / e * per, low / e * per, high / e * per, "exact Poisson (Garwood)",
-                    alpha=alpha, detail={"count": k, "exposure": e, "per": per})
+    return Estimate(
+        k / e * per,
+        low / e * per,
+        high / e * per,
+        "exact Poisson (Garwood)",
+        alpha=alpha,
+        detail={"count": k, "exposure": e, "per": per},
+    )
 
 
-def rate_ratio(count1: int, exposure1: float, count0: int, exposure0: float,
-               alpha: float = 0.05) -> Estimate:
+def rate_ratio(
+    count1: int, exposure1: float, count0: int, exposure0: float, alpha: float = 0.05
+) -> Estimate:
     """Ratio of two Poisson rates (period 1 over period 0) with the exact conditional test.
 
     Given the total n = count1 + count0, count1 is binomial with p = RR*e1 / (RR*e1 + e0). The test
@@ -120,8 +128,15 @@ def rate_ratio(count1: int, exposure1: float, count0: int, exposure0: float,
         return math.inf if p >= 1 else p / (1 - p) * e0 / e1
 
     rr = math.inf if c0 == 0 else (c1 / e1) / (c0 / e0)
-    return Estimate(rr, to_rr(lo_p), to_rr(hi_p), "exact conditional (binomial)", p_value,
-                    alpha, {"count1": c1, "exposure1": e1, "count0": c0, "exposure0": e0})
+    return Estimate(
+        rr,
+        to_rr(lo_p),
+        to_rr(hi_p),
+        "exact conditional (binomial)",
+        p_value,
+        alpha,
+        {"count1": c1, "exposure1": e1, "count0": c0, "exposure0": e0},
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -138,8 +153,7 @@ def proportion(successes: int, n: int, method: str = "wilson", alpha: float = 0.
     k = _check_count("successes", successes)
     m = _check_count("n", n, allow_zero=False)
     if k > m:
-        raise ParameterError(f"proportion: found {k} successes out of {m}; expected successes "
-                             "<= n")
+        raise ParameterError(f"proportion: found {k} successes out of {m}; expected successes <= n")
     _check_alpha(alpha)
     p = k / m
     if method == "wilson":
@@ -151,20 +165,34 @@ def proportion(successes: int, n: int, method: str = "wilson", alpha: float = 0.
     else:
         low = 0.0 if k == 0 else sps.beta.ppf(alpha / 2, k, m - k + 1)
         high = 1.0 if k == m else sps.beta.ppf(1 - alpha / 2, k + 1, m - k)
-    return Estimate(p, float(max(low, 0.0)), float(min(high, 1.0)), method, alpha=alpha,
-                    detail={"successes": k, "n": m})
+    return Estimate(
+        p,
+        float(max(low, 0.0)),
+        float(min(high, 1.0)),
+        method,
+        alpha=alpha,
+        detail={"successes": k, "n": m},
+    )
 
 
-def proportion_table(frame: pd.DataFrame, successes: str, n: str, method: str = "wilson",
-                     alpha: float = 0.05, scale: float = 1.0, prefix: str = "rate"
-                     ) -> pd.DataFrame:
+def proportion_table(
+    frame: pd.DataFrame,
+    successes: str,
+    n: str,
+    method: str = "wilson",
+    alpha: float = 0.05,
+    scale: float = 1.0,
+    prefix: str = "rate",
+) -> pd.DataFrame:
     """Add ``<prefix>, ci_low, ci_high`` (times ``scale``, e.g. 100 for percent) to a table of
     counts, one :func:`proportion` per row; rows with ``n`` = 0 get missing values.
     Example: ``proportion_table(df, "appointed", "decided", method="clopper-pearson")``
     """
     out = frame.copy()
-    est = [proportion(int(k), int(m), method, alpha) if m > 0 else None
-           for k, m in zip(out[successes], out[n])]
+    est = [
+        proportion(int(k), int(m), method, alpha) if m > 0 else None
+        for k, m in zip(out[successes], out[n])
+    ]
     out[prefix] = [scale * e.estimate if e else np.nan for e in est]
     out["ci_low"] = [scale * e.ci_low if e else np.nan for e in est]
     out["ci_high"] = [scale * e.ci_high if e else np.nan for e in est]
@@ -217,9 +245,17 @@ def overdispersion_test(y: np.ndarray, mu: np.ndarray) -> tuple[float, float]:
     return t, float(sps.t.sf(t, fit.df_resid))
 
 
-def count_model(data: pd.DataFrame, count: str, exposure: str | None, terms: Sequence[str],
-                family: str = "quasipoisson", alpha: float = 0.05, level: float = 0.05,
-                keep: Sequence[str] = (), unit: str = "observations") -> CountModel:
+def count_model(
+    data: pd.DataFrame,
+    count: str,
+    exposure: str | None,
+    terms: Sequence[str],
+    family: str = "quasipoisson",
+    alpha: float = 0.05,
+    level: float = 0.05,
+    keep: Sequence[str] = (),
+    unit: str = "observations",
+) -> CountModel:
     """Fit a count GLM of ``count`` on ``terms`` with offset log(exposure).
 
     family:
@@ -245,20 +281,29 @@ def count_model(data: pd.DataFrame, count: str, exposure: str | None, terms: Seq
     cols = [count, *terms] + ([exposure] if exposure else [])
     d = data[list(dict.fromkeys([*keep, *cols]))].dropna(subset=cols)
     if len(d) <= len(terms) + 1:
-        raise NotEstimable(f"count_model: {len(d)} complete rows for {len(terms) + 1} "
-                             "parameters; expected more rows than parameters")
+        raise NotEstimable(
+            f"count_model: {len(d)} complete rows for {len(terms) + 1} "
+            "parameters; expected more rows than parameters"
+        )
     y = d[count].astype(float).to_numpy()
     if not (y > 0).any():
-        raise NotEstimable(f"count_model: no event in {len(d)} complete rows; expected at least "
-                           "one to estimate a rate (the counts are all 0)")
+        raise NotEstimable(
+            f"count_model: no event in {len(d)} complete rows; expected at least "
+            "one to estimate a rate (the counts are all 0)"
+        )
     X = _design(d, terms)
     rank = np.linalg.matrix_rank(X.to_numpy())
     if rank < X.shape[1]:
-        dup = [c for i, c in enumerate(X.columns)
-               if np.linalg.matrix_rank(X.drop(columns=c).to_numpy()) == rank]
-        raise NotEstimable(f"count_model: the terms {dup} are collinear in these {len(d)} rows "
-                             f"(rank {rank} for {X.shape[1]} parameters); expected terms that "
-                             "the data can tell apart: drop one")
+        dup = [
+            c
+            for i, c in enumerate(X.columns)
+            if np.linalg.matrix_rank(X.drop(columns=c).to_numpy()) == rank
+        ]
+        raise NotEstimable(
+            f"count_model: the terms {dup} are collinear in these {len(d)} rows "
+            f"(rank {rank} for {X.shape[1]} parameters); expected terms that "
+            "the data can tell apart: drop one"
+        )
     offset = np.log(d[exposure].astype(float).to_numpy()) if exposure else None
     glm = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset)
     with warnings.catch_warnings():
@@ -274,53 +319,67 @@ def count_model(data: pd.DataFrame, count: str, exposure: str | None, terms: Seq
     if use_nb:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            nb = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(disp=0,
-                                                                                      maxiter=200)
+            nb = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(
+                disp=0, maxiter=200
+            )
         alpha_nb = float(nb.params.iloc[-1] if hasattr(nb.params, "iloc") else nb.params[-1])
         params = pd.Series(np.asarray(nb.params)[:-1], index=X.columns)
         bse = pd.Series(np.asarray(nb.bse)[:-1], index=X.columns)
         pvals = pd.Series(np.asarray(nb.pvalues)[:-1], index=X.columns)
         fam = "negative binomial"
-        mu = np.asarray(nb.predict(X, offset=offset)) if offset is not None else np.asarray(
-            nb.predict(X))
+        mu = (
+            np.asarray(nb.predict(X, offset=offset))
+            if offset is not None
+            else np.asarray(nb.predict(X))
+        )
     elif family == "quasipoisson":
         scale = max(1.0, dispersion) if np.isfinite(dispersion) else 1.0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             q = glm.fit(scale=scale, use_t=True)
-        params, bse, pvals = (pd.Series(np.asarray(v), index=X.columns)
-                              for v in (q.params, q.bse, q.pvalues))
+        params, bse, pvals = (
+            pd.Series(np.asarray(v), index=X.columns) for v in (q.params, q.bse, q.pvalues)
+        )
         fam = "quasi-Poisson"
         mu = np.asarray(q.mu)
         crit = sps.t.ppf(1 - alpha / 2, df_resid)
     else:
-        params, bse, pvals = (pd.Series(np.asarray(v), index=X.columns)
-                              for v in (pois.params, pois.bse, pois.pvalues))
+        params, bse, pvals = (
+            pd.Series(np.asarray(v), index=X.columns) for v in (pois.params, pois.bse, pois.pvalues)
+        )
         fam = "poisson"
         mu = np.asarray(pois.mu)
     if family == "quasipoisson":
         floor = " (floored at 1: never narrower than Poisson)" if dispersion < 1 else ""
-        reason = (f"quasi-Poisson: Pearson dispersion {dispersion:.2f} ({n_text}); variances "
-                  f"scaled by {scale:.2f}{floor}, intervals from the t distribution with "
-                  f"{df_resid:.0f} residual df. The default: with few {unit} a test between "
-                  "Poisson and negative binomial has little power (here the Cameron-Trivedi "
-                  f"test gives one-sided p = {p_disp:.3g}), and negative binomial dispersion is "
-                  "poorly estimated")
+        reason = (
+            f"quasi-Poisson: Pearson dispersion {dispersion:.2f} ({n_text}); variances "
+            f"scaled by {scale:.2f}{floor}, intervals from the t distribution with "
+            f"{df_resid:.0f} residual df. The default: with few {unit} a test between "
+            "Poisson and negative binomial has little power (here the Cameron-Trivedi "
+            f"test gives one-sided p = {p_disp:.3g}), and negative binomial dispersion is "
+            "poorly estimated"
+        )
     elif family == "auto":
         verdict = "rejects" if use_nb else "does not reject"
-        reason = (f"Pearson dispersion {dispersion:.2f} ({n_text}); the Cameron-Trivedi test "
-                  f"{verdict} equidispersion (t = {t:.2f}, one-sided p = {p_disp:.3g}) at "
-                  f"{level}: {fam} model")
+        reason = (
+            f"Pearson dispersion {dispersion:.2f} ({n_text}); the Cameron-Trivedi test "
+            f"{verdict} equidispersion (t = {t:.2f}, one-sided p = {p_disp:.3g}) at "
+            f"{level}: {fam} model"
+        )
     else:
-        reason = (f"{fam} model requested (Pearson dispersion {dispersion:.2f}, {n_text}; "
-                  f"Cameron-Trivedi p = {p_disp:.3g})")
-    irr = pd.DataFrame({
-        "term": list(X.columns),
-        "irr": np.exp(params.to_numpy()),
-        "ci_low": np.exp(params.to_numpy() - crit * bse.to_numpy()),
-        "ci_high": np.exp(params.to_numpy() + crit * bse.to_numpy()),
-        "p_value": pvals.to_numpy(),
-    })
+        reason = (
+            f"{fam} model requested (Pearson dispersion {dispersion:.2f}, {n_text}; "
+            f"Cameron-Trivedi p = {p_disp:.3g})"
+        )
+    irr = pd.DataFrame(
+        {
+            "term": list(X.columns),
+            "irr": np.exp(params.to_numpy()),
+            "ci_low": np.exp(params.to_numpy() - crit * bse.to_numpy()),
+            "ci_high": np.exp(params.to_numpy() + crit * bse.to_numpy()),
+            "p_value": pvals.to_numpy(),
+        }
+    )
     fitted = d.copy()
     fitted["fitted"] = mu
     return CountModel(fam, irr, dispersion, p_disp, reason, len(d), alpha_nb, fitted, scale)

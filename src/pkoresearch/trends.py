@@ -56,11 +56,20 @@ COUNTING_CHANGES = {
 }
 # which curated scope makes the headline series in each year
 SCOPE_UNTIL_2016, SCOPE_FROM_2017 = "peacekeeping", "peacekeeping_and_spm"
-GROUPINGS = ("mission", "personnel_category", "personnel_subtype", "allegation_kind",
-             "nationality", "nio_appointed", "result")
+GROUPINGS = (
+    "mission",
+    "personnel_category",
+    "personnel_subtype",
+    "allegation_kind",
+    "nationality",
+    "nio_appointed",
+    "result",
+)
 UNIFORMED = ("military", "police")
-TABLE_DEFINITION = ("UN table of allegations: allegations against personnel of peacekeeping "
-                    "operations and special political missions, as recorded at the export date")
+TABLE_DEFINITION = (
+    "UN table of allegations: allegations against personnel of peacekeeping "
+    "operations and special political missions, as recorded at the export date"
+)
 
 
 def curated_definition(year: int, scope: str) -> str:
@@ -79,8 +88,9 @@ def curated_definition(year: int, scope: str) -> str:
 REVISIONS = ("latest", "first", "preferred")
 
 
-def curated_series(start_year: int = 2004, end_year: int = 2024, revision: str = "latest"
-                   ) -> pd.DataFrame:
+def curated_series(
+    start_year: int = 2004, end_year: int = 2024, revision: str = "latest"
+) -> pd.DataFrame:
     """Yearly SEA allegations from the curated data: ``year, allegations, scope, definition,
     source_id, confidence, revision``. Peacekeeping operations up to 2016; peacekeeping plus
     special political missions from 2017 (the UN's own change of reporting), each year's
@@ -95,34 +105,45 @@ def curated_series(start_year: int = 2004, end_year: int = 2024, revision: str =
     Example: ``curated_series(2015, 2018, "first")["allegations"].tolist()`` gives 69, 103, 62, 54.
     """
     if revision not in REVISIONS:
-        raise ParameterError(f"curated_series: found revision={revision!r}; expected one of "
-                             f"{list(REVISIONS)}")
+        raise ParameterError(
+            f"curated_series: found revision={revision!r}; expected one of {list(REVISIONS)}"
+        )
     r = curated.revisions(start_year, end_year)
     rows = curated.load("allegations", preferred=False)
     rows = rows[rows["measure"] == "allegations_total"]
-    confidence = {(int(y), str(sid), int(v)): str(c) for y, sid, v, c in
-                  zip(rows["year"], rows["source_id"], rows["value"], rows["confidence"])}
-    value, sid = {"latest": ("latest_value", "latest_source_id"),
-                  "first": ("first_value", "first_source_id"),
-                  "preferred": ("preferred_value", "preferred_source_id")}[revision]
-    out = pd.DataFrame({
-        "year": r["year"].astype(int).to_numpy(),
-        "allegations": r[value].astype("Int64").to_numpy(),
-        "scope": [SCOPE_FROM_2017 if y >= 2017 else SCOPE_UNTIL_2016 for y in r["year"]],
-        "source_id": r[sid].astype(str).to_numpy(),
-    })
-    out["confidence"] = [confidence.get((y, s_, int(v)), "") for y, s_, v in
-                         zip(out["year"], out["source_id"], out["allegations"])]
+    confidence = {
+        (int(y), str(sid), int(v)): str(c)
+        for y, sid, v, c in zip(rows["year"], rows["source_id"], rows["value"], rows["confidence"])
+    }
+    value, sid = {
+        "latest": ("latest_value", "latest_source_id"),
+        "first": ("first_value", "first_source_id"),
+        "preferred": ("preferred_value", "preferred_source_id"),
+    }[revision]
+    out = pd.DataFrame(
+        {
+            "year": r["year"].astype(int).to_numpy(),
+            "allegations": r[value].astype("Int64").to_numpy(),
+            "scope": [SCOPE_FROM_2017 if y >= 2017 else SCOPE_UNTIL_2016 for y in r["year"]],
+            "source_id": r[sid].astype(str).to_numpy(),
+        }
+    )
+    out["confidence"] = [
+        confidence.get((y, s_, int(v)), "")
+        for y, s_, v in zip(out["year"], out["source_id"], out["allegations"])
+    ]
     out["revision"] = revision
-    out.insert(3, "definition", [curated_definition(y, sc) for y, sc in
-                                 zip(out["year"], out["scope"])])
+    out.insert(
+        3, "definition", [curated_definition(y, sc) for y, sc in zip(out["year"], out["scope"])]
+    )
     return out.sort_values("year").reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------- missions, aggregates
 
-_AGGREGATE = re.compile(r"\+|,|&|/|\bincl(?:\.|uding|udes)?\b|\bothers?\b|\band\b|\bSPMs\b",
-                        re.IGNORECASE)
+_AGGREGATE = re.compile(
+    r"\+|,|&|/|\bincl(?:\.|uding|udes)?\b|\bothers?\b|\band\b|\bSPMs\b", re.IGNORECASE
+)
 
 
 _FORMER_NAME = re.compile(r"^([A-Z][A-Z-]+) \(incl\. former ([A-Z][A-Z-]+)\)$")
@@ -176,17 +197,24 @@ def mission_aggregates(data: pd.DataFrame | None = None) -> pd.DataFrame:
     ``year, mission, allegations, source_id, confidence`` (``mission`` as published)."""
     m = _mission_rows(data)
     a = m[m["aggregate"]]
-    out = pd.DataFrame({"year": a["year"].astype(int).to_numpy(),
-                        "mission": a["mission_as_published"].to_numpy(),
-                        "allegations": a["value"].astype("Int64").to_numpy(),
-                        "source_id": a["source_id"].astype(str).to_numpy(),
-                        "confidence": a["confidence"].astype(str).to_numpy()})
+    out = pd.DataFrame(
+        {
+            "year": a["year"].astype(int).to_numpy(),
+            "mission": a["mission_as_published"].to_numpy(),
+            "allegations": a["value"].astype("Int64").to_numpy(),
+            "source_id": a["source_id"].astype(str).to_numpy(),
+            "confidence": a["confidence"].astype(str).to_numpy(),
+        }
+    )
     return out.sort_values(["year", "mission"]).reset_index(drop=True)
 
 
-def curated_mission_series(missions: Sequence[str] | None = None, start_year: int = 2004,
-                           end_year: int = 2024, data: pd.DataFrame | None = None
-                           ) -> pd.DataFrame:
+def curated_mission_series(
+    missions: Sequence[str] | None = None,
+    start_year: int = 2004,
+    end_year: int = 2024,
+    data: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Yearly allegations by mission from the curated, partial per-mission figures:
     ``year, mission, allegations, source_id, confidence`` (only rows counting all allegations;
     ``mission`` without its note, e.g. "MINUSTAH (former)" -> "MINUSTAH"). Aggregates of several
@@ -196,7 +224,8 @@ def curated_mission_series(missions: Sequence[str] | None = None, start_year: in
     if missions is not None:
         m = m[m["mission"].isin(list(missions))]
     out = m[["year", "mission", "value", "source_id", "confidence"]].rename(
-        columns={"value": "allegations"})
+        columns={"value": "allegations"}
+    )
     out["allegations"] = out["allegations"].astype("Int64")
     out["year"] = out["year"].astype(int)
     for c in ("mission", "source_id", "confidence"):
@@ -210,16 +239,19 @@ def personnel_by_year(category: str = "all_uniformed") -> pd.DataFrame:
     p = curated.load("personnel")
     p = p[(p["category"] == category) & (p["measure"] == "personnel_total") & p["month"].notna()]
     p = p.sort_values(["year", "month"]).groupby("year", as_index=False).tail(1)
-    return pd.DataFrame({
-        "year": p["year"].astype(int).to_numpy(),
-        "personnel": p["value"].astype(float).to_numpy(),
-        "month": p["month"].astype(int).to_numpy(),
-        "source_id": p["source_id"].astype(str).to_numpy(),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "year": p["year"].astype(int).to_numpy(),
+            "personnel": p["value"].astype(float).to_numpy(),
+            "month": p["month"].astype(int).to_numpy(),
+            "source_id": p["source_id"].astype(str).to_numpy(),
+        }
+    ).reset_index(drop=True)
 
 
-def personnel_mean(contributions: Contributions, missions: Sequence[str] | None = None
-                   ) -> pd.DataFrame:
+def personnel_mean(
+    contributions: Contributions, missions: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Mean monthly uniformed personnel per year from a mission x month file (e.g.
     ``readers.un_contributions.read_mission_month``): ``year, personnel, months, complete,
     source``. The mean is over the months the file covers that year (``months``; ``complete``
@@ -236,8 +268,13 @@ def personnel_mean(contributions: Contributions, missions: Sequence[str] | None 
     months = pd.DatetimeIndex(contributions.coverage.months().to_timestamp())
     by_month = by_month.reindex(months, fill_value=0).astype(float)
     g = by_month.groupby(by_month.index.year)
-    out = pd.DataFrame({"year": g.size().index.astype(int), "personnel": g.mean().to_numpy(),
-                        "months": g.size().to_numpy()})
+    out = pd.DataFrame(
+        {
+            "year": g.size().index.astype(int),
+            "personnel": g.mean().to_numpy(),
+            "months": g.size().to_numpy(),
+        }
+    )
     out["complete"] = out["months"] == 12
     out["source"] = f"mean of monthly totals, {contributions.path.name}"
     return out[out["personnel"] > 0].reset_index(drop=True)
@@ -247,10 +284,14 @@ def personnel_mean(contributions: Contributions, missions: Sequence[str] | None 
 # the allegation-level table
 
 
-def select(table: AllegationTable, start_year: int | None = None, end_year: int | None = None,
-           missions: Sequence[str] | None = None,
-           personnel_categories: Sequence[str] | None = None,
-           harmonise: bool = True) -> AllegationTable:
+def select(
+    table: AllegationTable,
+    start_year: int | None = None,
+    end_year: int | None = None,
+    missions: Sequence[str] | None = None,
+    personnel_categories: Sequence[str] | None = None,
+    harmonise: bool = True,
+) -> AllegationTable:
     """Keep the allegations reported in ``start_year..end_year``, in ``missions`` and involving
     ``personnel_categories`` (any of its personnel lines). Child tables follow. The row counts
     before and after each filter are in ``.counts``; the export's coverage and ``as_of`` stay
@@ -274,8 +315,9 @@ def select(table: AllegationTable, start_year: int | None = None, end_year: int 
         keep &= hit
         counts["after_missions"] = int(keep.sum())
     if personnel_categories is not None:
-        ids = table.personnel.loc[table.personnel["category"].isin(list(personnel_categories)),
-                                  "allegation_id"]
+        ids = table.personnel.loc[
+            table.personnel["category"].isin(list(personnel_categories)), "allegation_id"
+        ]
         keep &= a["allegation_id"].isin(ids)
         counts["after_personnel_categories"] = int(keep.sum())
     ids = set(a.loc[keep, "allegation_id"])
@@ -285,11 +327,19 @@ def select(table: AllegationTable, start_year: int | None = None, end_year: int 
 
     span = table.export_span or (a["report_date"].min(), a["report_date"].max())
     return AllegationTable(
-        allegations=sub(a), personnel=sub(table.personnel), victims=sub(table.victims),
-        allegation_types=sub(table.allegation_types), investigations=sub(table.investigations),
-        results=sub(table.results), actions=sub(table.actions), unrecognised=table.unrecognised,
-        path=table.path, counts={**counts, "selected": len(ids)},
-        nationalities=sub(table.nationalities), export_span=span)
+        allegations=sub(a),
+        personnel=sub(table.personnel),
+        victims=sub(table.victims),
+        allegation_types=sub(table.allegation_types),
+        investigations=sub(table.investigations),
+        results=sub(table.results),
+        actions=sub(table.actions),
+        unrecognised=table.unrecognised,
+        path=table.path,
+        counts={**counts, "selected": len(ids)},
+        nationalities=sub(table.nationalities),
+        export_span=span,
+    )
 
 
 def _nationality_groups(table: AllegationTable) -> pd.DataFrame:
@@ -303,12 +353,14 @@ def _nationality_groups(table: AllegationTable) -> pd.DataFrame:
     coded = nat.dropna(subset=["nationality_iso3"])
     if len(coded):
         freq = coded.groupby(["nationality_iso3", "nationality"]).size().rename("n").reset_index()
-        freq = freq.sort_values(["nationality_iso3", "n", "nationality"],
-                                ascending=[True, False, True])
+        freq = freq.sort_values(
+            ["nationality_iso3", "n", "nationality"], ascending=[True, False, True]
+        )
         display = freq.drop_duplicates("nationality_iso3").set_index("nationality_iso3")
         has = nat["nationality_iso3"].notna()
-        nat.loc[has, "nationality"] = nat.loc[has, "nationality_iso3"].map(
-            display["nationality"]).to_numpy()
+        nat.loc[has, "nationality"] = (
+            nat.loc[has, "nationality_iso3"].map(display["nationality"]).to_numpy()
+        )
     return nat.astype({"nationality": "string", "nationality_iso3": "string"}).drop_duplicates()
 
 
@@ -335,12 +387,20 @@ def count_by(table: AllegationTable, by: str | None = None) -> pd.DataFrame:
         key = g["nationality_iso3"].fillna("name:" + g["nationality"])
         g = g.assign(_key=key)
         names = g.drop_duplicates("_key").set_index("_key")[["nationality", "nationality_iso3"]]
-        out = (a.merge(g[["allegation_id", "_key"]].drop_duplicates(), on="allegation_id")
-               .groupby(["year", "_key"]).size().rename("allegations").reset_index())
+        out = (
+            a.merge(g[["allegation_id", "_key"]].drop_duplicates(), on="allegation_id")
+            .groupby(["year", "_key"])
+            .size()
+            .rename("allegations")
+            .reset_index()
+        )
         out = out.join(names, on="_key").drop(columns="_key")
         out = out[["year", "nationality", "nationality_iso3", "allegations"]]
-        return out.sort_values(["year", "nationality"]).reset_index(drop=True).astype(
-            {"year": int, "allegations": "Int64"})
+        return (
+            out.sort_values(["year", "nationality"])
+            .reset_index(drop=True)
+            .astype({"year": int, "allegations": "Int64"})
+        )
     if by in ("personnel_category", "personnel_subtype"):
         col = by.removeprefix("personnel_")
         g = table.personnel[["allegation_id", col]].rename(columns={col: by})
@@ -353,8 +413,9 @@ def count_by(table: AllegationTable, by: str | None = None) -> pd.DataFrame:
     return out.reset_index().astype({"year": int, "allegations": "Int64"})
 
 
-def counts(allegations: pd.DataFrame, by: Sequence[str] = ("mission", "personnel_category")
-           ) -> pd.DataFrame:
+def counts(
+    allegations: pd.DataFrame, by: Sequence[str] = ("mission", "personnel_category")
+) -> pd.DataFrame:
     """Allegations by reporting year and several columns of the allegations table at once:
     ``year, *by, allegations`` (empty combinations left out). Uses the one-row-per-allegation
     columns, so an allegation naming several personnel categories counts under ``multiple``;
@@ -363,8 +424,9 @@ def counts(allegations: pd.DataFrame, by: Sequence[str] = ("mission", "personnel
     """
     missing = [c for c in ("report_year", *by) if c not in allegations.columns]
     if missing:
-        raise ParameterError(f"counts: found no column(s) {missing}; expected columns of the "
-                             "allegations table")
+        raise ParameterError(
+            f"counts: found no column(s) {missing}; expected columns of the allegations table"
+        )
     out = allegations.groupby(["report_year", *by], observed=True, sort=True).size()
     out = out.rename("allegations").reset_index().rename(columns={"report_year": "year"})
     return out.astype({"year": int, "allegations": "Int64"})
@@ -376,8 +438,11 @@ def last_complete_year(table: AllegationTable) -> int:
     return as_of.year if as_of.month == 12 else as_of.year - 1
 
 
-def coverage_of(missions: Sequence[str] | None = None, table: AllegationTable | None = None,
-                data: pd.DataFrame | None = None) -> Coverage:
+def coverage_of(
+    missions: Sequence[str] | None = None,
+    table: AllegationTable | None = None,
+    data: pd.DataFrame | None = None,
+) -> Coverage:
     """The coverage of the series :func:`yearly` builds from the same arguments: the export's
     reporting months for a ``table``; otherwise the years with a sourced curated figure (for
     ``missions``: the years in which every one of them has a figure)."""
@@ -391,14 +456,21 @@ def coverage_of(missions: Sequence[str] | None = None, table: AllegationTable | 
     years = per_year[per_year == len(set(missions))].index
     label = "curated per-mission figures (" + ", ".join(missions) + ")"
     if len(years) == 0:
-        raise ParameterError(f"missions: found no year in which {list(missions)} all have a "
-                             "curated figure; expected missions reported in the same years")
+        raise ParameterError(
+            f"missions: found no year in which {list(missions)} all have a "
+            "curated figure; expected missions reported in the same years"
+        )
     return Coverage.of_years(label, years)
 
 
-def yearly(start_year: int, end_year: int, missions: Sequence[str] | None = None,
-           table: AllegationTable | None = None, data: pd.DataFrame | None = None,
-           definition: str | None = None) -> pd.DataFrame:
+def yearly(
+    start_year: int,
+    end_year: int,
+    missions: Sequence[str] | None = None,
+    table: AllegationTable | None = None,
+    data: pd.DataFrame | None = None,
+    definition: str | None = None,
+) -> pd.DataFrame:
     """The yearly allegation counts a trends analysis starts from, one row per year of the range:
     ``year, allegations, months_covered, complete, definition, source, source_id``.
 
@@ -418,8 +490,17 @@ def yearly(start_year: int, end_year: int, missions: Sequence[str] | None = None
         c.loc[inside, "definition"] = definition or TABLE_DEFINITION
         c["source"] = f"UN table of allegations ({table.path.name})"
         c["source_id"] = pd.NA
-        return c[["year", "allegations", "months_covered", "complete", "definition", "source",
-                  "source_id"]]
+        return c[
+            [
+                "year",
+                "allegations",
+                "months_covered",
+                "complete",
+                "definition",
+                "source",
+                "source_id",
+            ]
+        ]
     if missions is None:
         s = curated_series(start_year, end_year)  # the latest published figure of each year
         s["source"] = "curated: " + s["scope"] + ", latest published figure"
@@ -429,15 +510,17 @@ def yearly(start_year: int, end_year: int, missions: Sequence[str] | None = None
         m = m[m["year"].isin(covered)]
         s = m.groupby("year", as_index=False).agg(
             allegations=("allegations", "sum"),
-            source_id=("source_id", lambda v: "; ".join(sorted(set(v)))))
+            source_id=("source_id", lambda v: "; ".join(sorted(set(v)))),
+        )
         s["definition"] = "curated per-mission figures: " + ", ".join(missions)
         s["source"] = "curated per-mission figures (partial)"
     c = counts_in_coverage(s[["year", "allegations"]], cov, start_year, end_year)
     c = c.merge(s[["year", "definition", "source", "source_id"]], on="year", how="left")
     for col in ("definition", "source", "source_id"):
         c[col] = c[col].astype("string")
-    return c[["year", "allegations", "months_covered", "complete", "definition", "source",
-              "source_id"]]
+    return c[
+        ["year", "allegations", "months_covered", "complete", "definition", "source", "source_id"]
+    ]
 
 
 def year_summary(counts: pd.DataFrame) -> dict:
@@ -453,10 +536,16 @@ def year_summary(counts: pd.DataFrame) -> dict:
     part = have & ~done
     by_year = {int(y): int(n) for y, n in zip(c.loc[done, "year"], c.loc[done, "allegations"])}
     months = c["months_covered"] if "months_covered" in c.columns else pd.Series(pd.NA, c.index)
-    partial = {int(y): {"allegations": int(n), "months_covered": None if pd.isna(m) else int(m)}
-               for y, n, m in zip(c.loc[part, "year"], c.loc[part, "allegations"], months[part])}
-    return {"by_year": by_year, "total_complete": sum(by_year.values()), "partial": partial,
-            "not_covered": [int(y) for y in c.loc[~have, "year"]]}
+    partial = {
+        int(y): {"allegations": int(n), "months_covered": None if pd.isna(m) else int(m)}
+        for y, n, m in zip(c.loc[part, "year"], c.loc[part, "allegations"], months[part])
+    }
+    return {
+        "by_year": by_year,
+        "total_complete": sum(by_year.values()),
+        "partial": partial,
+        "not_covered": [int(y) for y in c.loc[~have, "year"]],
+    }
 
 
 def definitions(series: pd.DataFrame) -> pd.DataFrame:
@@ -465,8 +554,9 @@ def definitions(series: pd.DataFrame) -> pd.DataFrame:
     d = series.dropna(subset=["allegations", "definition"]).sort_values("year")
     defs = d["definition"].astype(str)
     run = (defs != defs.shift()).cumsum()
-    out = d.groupby(run).agg(first_year=("year", "min"), last_year=("year", "max"),
-                             definition=("definition", "first"))
+    out = d.groupby(run).agg(
+        first_year=("year", "min"), last_year=("year", "max"), definition=("definition", "first")
+    )
     return out.reset_index(drop=True).astype({"first_year": int, "last_year": int})
 
 
@@ -503,26 +593,38 @@ def counting_changes(series: pd.DataFrame) -> dict[int, str]:
 MISSION_YEAR_STATUS = {
     "reported": "allegations reported",
     "none reported": "0: the mission had personnel and the export covers the year",
-    "no personnel": ("missing: no uniformed personnel in the personnel file that year (not yet "
-                     "deployed, closed, or a mission without uniformed personnel then)"),
+    "no personnel": (
+        "missing: no uniformed personnel in the personnel file that year (not yet "
+        "deployed, closed, or a mission without uniformed personnel then)"
+    ),
     "unknown": "missing: no personnel data say whether the mission operated",
     "not covered": "missing: the export does not cover the year",
 }
 
 
-MISSION_YEAR_MARKS = {"reported": "", "none reported": "", "no personnel": "-", "unknown": "?",
-                      "not covered": ""}
+MISSION_YEAR_MARKS = {
+    "reported": "",
+    "none reported": "",
+    "no personnel": "-",
+    "unknown": "?",
+    "not covered": "",
+}
 
 
-def _operating(contributions: Contributions | None, missions: Sequence[str],
-               years: Sequence[int], harmonised: bool = False) -> pd.DataFrame:
+def _operating(
+    contributions: Contributions | None,
+    missions: Sequence[str],
+    years: Sequence[int],
+    harmonised: bool = False,
+) -> pd.DataFrame:
     """``mission, year, operating`` (True: uniformed personnel that year, False: none, <NA>:
     unknown) from a mission x month personnel file: True from the year of the first to the year
     of the last month with personnel; False before a start or after an end the file shows (a
     first month after the file's first, a last month before the file's last); unknown outside
     the file for missions deployed at its edges, and for missions the file does not list."""
-    grid = pd.MultiIndex.from_product([list(missions), list(years)],
-                                      names=["mission", "year"]).to_frame(index=False)
+    grid = pd.MultiIndex.from_product(
+        [list(missions), list(years)], names=["mission", "year"]
+    ).to_frame(index=False)
     grid["operating"] = pd.array([pd.NA] * len(grid), dtype="boolean")
     if contributions is None:
         return grid
@@ -548,9 +650,14 @@ def _operating(contributions: Contributions | None, missions: Sequence[str],
     return grid
 
 
-def mission_year(table: AllegationTable, start_year: int, end_year: int,
-                 contributions: Contributions | None = None, harmonise: bool = True,
-                 missions: Sequence[str] | None = None) -> pd.DataFrame:
+def mission_year(
+    table: AllegationTable,
+    start_year: int,
+    end_year: int,
+    contributions: Contributions | None = None,
+    harmonise: bool = True,
+    missions: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Allegations by mission and reporting year with the reason for every cell without a count:
     ``mission, year, allegations, status, months_covered, complete``.
 
@@ -589,7 +696,9 @@ def mission_year(table: AllegationTable, start_year: int, end_year: int,
     op = grid["operating"]
     status = np.select(
         [~covered, reported, op.fillna(False).astype(bool), (~op.fillna(True)).astype(bool)],
-        ["not covered", "reported", "none reported", "no personnel"], default="unknown")
+        ["not covered", "reported", "none reported", "no personnel"],
+        default="unknown",
+    )
     grid["status"] = pd.Series(status, index=grid.index, dtype="string")
     grid["allegations"] = grid["allegations"].astype("Int64")
     grid.loc[grid["status"] == "none reported", "allegations"] = 0
@@ -597,18 +706,21 @@ def mission_year(table: AllegationTable, start_year: int, end_year: int,
     grid["months_covered"] = grid["months_covered"].astype("Int64")
     grid["complete"] = grid["complete"].astype("boolean")
     grid["mark"] = grid["status"].map(MISSION_YEAR_MARKS).astype("string")
-    return grid[["mission", "year", "allegations", "status", "mark", "months_covered",
-                 "complete"]]
+    return grid[["mission", "year", "allegations", "status", "mark", "months_covered", "complete"]]
 
 
 def mission_activity_note(contributions: Contributions | None) -> str:
     """One sentence on where :func:`mission_year` takes mission activity from."""
     if contributions is None:
-        return ("mission activity: unknown (no mission x month personnel file given), so no "
-                "mission-year without allegations shows 0: each shows '?'")
-    return (f"mission activity: uniformed personnel by mission and month from "
-            f"{contributions.path.name} ({contributions.coverage.label()}); later years are "
-            "unknown ('?') for missions still deployed at its end")
+        return (
+            "mission activity: unknown (no mission x month personnel file given), so no "
+            "mission-year without allegations shows 0: each shows '?'"
+        )
+    return (
+        f"mission activity: uniformed personnel by mission and month from "
+        f"{contributions.path.name} ({contributions.coverage.label()}); later years are "
+        "unknown ('?') for missions still deployed at its end"
+    )
 
 
 def mission_totals(frame: pd.DataFrame, by: str = "mission") -> pd.DataFrame:
@@ -625,30 +737,40 @@ def mission_totals(frame: pd.DataFrame, by: str = "mission") -> pd.DataFrame:
     b = f[~done].groupby(by)["allegations"].sum(min_count=1).rename("allegations_partial_years")
     out = pd.concat([a, b], axis=1).astype("Int64").reset_index()
     out = out.rename(columns={"index": by})
-    return out.sort_values(["allegations_complete_years", "allegations_partial_years", by],
-                           ascending=[False, False, True], na_position="last"
-                           ).reset_index(drop=True)
+    return out.sort_values(
+        ["allegations_complete_years", "allegations_partial_years", by],
+        ascending=[False, False, True],
+        na_position="last",
+    ).reset_index(drop=True)
 
 
-def mission_year_display(frame: pd.DataFrame, missions: Sequence[str] | None = None
-                         ) -> pd.DataFrame:
+def mission_year_display(
+    frame: pd.DataFrame, missions: Sequence[str] | None = None
+) -> pd.DataFrame:
     """The :func:`mission_year` table as text for a notebook: one row per mission (in the order
     of ``missions``, default by total allegations), one column per year the export covers
     (a partly covered year is labelled "YYYY (partial)"); a count, "-" where the personnel file
     shows no uniformed personnel in the mission that year, "?" where that is unknown."""
     f = frame[frame["status"] != "not covered"]
     if missions is None:
-        totals = f.groupby("mission")["allegations"].sum().sort_values(ascending=False,
-                                                                        kind="stable")
+        totals = (
+            f.groupby("mission")["allegations"].sum().sort_values(ascending=False, kind="stable")
+        )
         missions = list(totals.index)
     f = f[f["mission"].isin(list(missions))]
-    text = np.where(f["status"].isin(["reported", "none reported"]),
-                    f["allegations"].astype("string").fillna(""),
-                    f["status"].map(MISSION_YEAR_MARKS).astype(str))
-    label = np.where(f["complete"].fillna(True).astype(bool), f["year"].astype(str),
-                     f["year"].astype(str) + " (partial)")
+    text = np.where(
+        f["status"].isin(["reported", "none reported"]),
+        f["allegations"].astype("string").fillna(""),
+        f["status"].map(MISSION_YEAR_MARKS).astype(str),
+    )
+    label = np.where(
+        f["complete"].fillna(True).astype(bool),
+        f["year"].astype(str),
+        f["year"].astype(str) + " (partial)",
+    )
     wide = pd.DataFrame({"mission": f["mission"].to_numpy(), "year": label, "cell": text}).pivot(
-        index="mission", columns="year", values="cell")
+        index="mission", columns="year", values="cell"
+    )
     wide = wide.reindex(index=list(missions))
     wide.columns.name = None
     return wide
@@ -657,9 +779,11 @@ def mission_year_display(frame: pd.DataFrame, missions: Sequence[str] | None = N
 # ----------------------------------------------------------------------- numerator, denominator
 
 
-def exposure_for(personnel_categories: Sequence[str] | None,
-                 missions: Sequence[str] | None,
-                 mission_month: Contributions | None = None) -> tuple[pd.DataFrame | None, str]:
+def exposure_for(
+    personnel_categories: Sequence[str] | None,
+    missions: Sequence[str] | None,
+    mission_month: Contributions | None = None,
+) -> tuple[pd.DataFrame | None, str]:
     """The personnel series that rates can be computed on, and a sentence saying which (or why
     none). With a mission x month file (``mission_month``) the denominator is the mean of the
     monthly totals of the months available each year (:func:`personnel_mean`; all uniformed
@@ -672,27 +796,34 @@ def exposure_for(personnel_categories: Sequence[str] | None,
         return None, "no rate: there is no bundled denominator for civilian personnel"
     if missions is not None:
         if mission_month is None:
-            return None, ("no rate: personnel by mission needs the mission x month personnel "
-                          "file (contributions_mission_month), so counts are shown without a "
-                          "denominator")
+            return None, (
+                "no rate: personnel by mission needs the mission x month personnel "
+                "file (contributions_mission_month), so counts are shown without a "
+                "denominator"
+            )
         if cats in ({"military"}, {"police"}):
-            return None, ("no rate: the mission x month personnel file has no split by "
-                          "personnel category")
+            return None, (
+                "no rate: the mission x month personnel file has no split by personnel category"
+            )
         return personnel_mean(mission_month, missions), (
             f"denominator: mean monthly uniformed personnel of {', '.join(missions)} over the "
-            f"months available each year ({mission_month.path.name})")
+            f"months available each year ({mission_month.path.name})"
+        )
     if cats in ({"military"}, {"police"}):
         (cat,) = cats
-        return personnel_by_year(cat), (f"denominator: {cat} personnel at year end (December; "
-                                        "curated)")
+        return personnel_by_year(cat), (
+            f"denominator: {cat} personnel at year end (December; curated)"
+        )
     if mission_month is not None:
         return personnel_mean(mission_month), (
             "denominator: mean monthly uniformed personnel (troops, staff officers, experts, "
-            f"police) over the months available each year ({mission_month.path.name})")
+            f"police) over the months available each year ({mission_month.path.name})"
+        )
     return personnel_by_year("all_uniformed"), (
         "denominator: all uniformed personnel (troops, observers, staff officers, police) at "
         "year end (December; curated); a mission x month personnel file gives the mean of the "
-        "months instead")
+        "months instead"
+    )
 
 
 @dataclass(frozen=True)
@@ -706,10 +837,15 @@ class RateBasis:
     denominator: str
 
 
-def rate_basis(start_year: int, end_year: int, missions: Sequence[str] | None = None,
-               personnel_categories: Sequence[str] | None = None,
-               table: AllegationTable | None = None, mission_month: Contributions | None = None,
-               data: pd.DataFrame | None = None) -> RateBasis:
+def rate_basis(
+    start_year: int,
+    end_year: int,
+    missions: Sequence[str] | None = None,
+    personnel_categories: Sequence[str] | None = None,
+    table: AllegationTable | None = None,
+    mission_month: Contributions | None = None,
+    data: pd.DataFrame | None = None,
+) -> RateBasis:
     """Match a rate's numerator to its denominator and say which each is.
 
     With an allegation-level ``table`` the numerator is the allegations naming uniformed
@@ -724,27 +860,38 @@ def rate_basis(start_year: int, end_year: int, missions: Sequence[str] | None = 
     if table is not None:
         if cats is not None and "civilian" in cats:
             c = yearly(start_year, end_year, table=table)
-            return RateBasis(c, None, "allegations including civilian personnel",
-                             "no rate: there is no denominator for civilian personnel")
+            return RateBasis(
+                c,
+                None,
+                "allegations including civilian personnel",
+                "no rate: there is no denominator for civilian personnel",
+            )
         use = cats or list(UNIFORMED)
         names = " or ".join(use)
-        what = (f"allegations naming {names} personnel (an allegation naming several counted "
-                "once), peacekeeping operations and special political missions, UN table of "
-                "allegations")
-        c = yearly(start_year, end_year, table=select(table, personnel_categories=use),
-                   definition=what)
+        what = (
+            f"allegations naming {names} personnel (an allegation naming several counted "
+            "once), peacekeeping operations and special political missions, UN table of "
+            "allegations"
+        )
+        c = yearly(
+            start_year, end_year, table=select(table, personnel_categories=use), definition=what
+        )
         personnel, denominator = exposure_for(use, missions, mission_month)
         return RateBasis(c, personnel, "numerator: " + what, denominator)
     c = yearly(start_year, end_year, missions, data=data)
     personnel, denominator = exposure_for(None, missions, mission_month)
     if missions is None:
-        what = ("numerator: the UN headline figure, every personnel category (civilians "
-                "included) of peacekeeping operations, and from the 2017 data special political "
-                "missions too; the denominator is uniformed personnel only, so numerator and "
-                "denominator do not match (a UN export gives a matched, uniformed-only rate)")
+        what = (
+            "numerator: the UN headline figure, every personnel category (civilians "
+            "included) of peacekeeping operations, and from the 2017 data special political "
+            "missions too; the denominator is uniformed personnel only, so numerator and "
+            "denominator do not match (a UN export gives a matched, uniformed-only rate)"
+        )
     else:
-        what = ("numerator: curated per-mission figures, every personnel category (civilians "
-                "included); the denominator is uniformed personnel only")
+        what = (
+            "numerator: curated per-mission figures, every personnel category (civilians "
+            "included); the denominator is uniformed personnel only"
+        )
     return RateBasis(c, personnel, what, denominator)
 
 
@@ -752,8 +899,9 @@ def rate_basis(start_year: int, end_year: int, missions: Sequence[str] | None = 
 # rates and changes
 
 
-def rates(counts: pd.DataFrame, personnel: pd.DataFrame, per: float = 1000,
-          alpha: float = 0.05) -> pd.DataFrame:
+def rates(
+    counts: pd.DataFrame, personnel: pd.DataFrame, per: float = 1000, alpha: float = 0.05
+) -> pd.DataFrame:
     """Allegations per ``per`` personnel-years with exact Poisson intervals, the count beside the
     rate: ``year, allegations, personnel, exposure, rate, ci_low, ci_high, per`` plus the other
     columns of ``counts`` (``complete``, ``definition``...). ``exposure`` is ``personnel`` times
@@ -765,9 +913,23 @@ def rates(counts: pd.DataFrame, personnel: pd.DataFrame, per: float = 1000,
     p = personnel[["year", "personnel"]]
     if "months" in personnel.columns:
         p = personnel[["year", "personnel", "months"]].rename(
-            columns={"months": "personnel_months"})
-    m = counts.drop(columns=[c for c in ("personnel", "personnel_months", "exposure", "rate",
-                                         "ci_low", "ci_high", "per") if c in counts.columns])
+            columns={"months": "personnel_months"}
+        )
+    m = counts.drop(
+        columns=[
+            c
+            for c in (
+                "personnel",
+                "personnel_months",
+                "exposure",
+                "rate",
+                "ci_low",
+                "ci_high",
+                "per",
+            )
+            if c in counts.columns
+        ]
+    )
     m = m.merge(p, on="year", how="left")
     share = 1.0
     if "months_covered" in m.columns:
@@ -796,30 +958,44 @@ def _label(first: int, last: int) -> str:
     return f"{first}" if first == last else f"{first}-{last}"
 
 
-def _period_total(df: pd.DataFrame, period: int | Sequence[int], column: str,
-                  allow_partial: bool = False, name: str | None = None) -> tuple[float, str]:
+def _period_total(
+    df: pd.DataFrame,
+    period: int | Sequence[int],
+    column: str,
+    allow_partial: bool = False,
+    name: str | None = None,
+) -> tuple[float, str]:
     first, last = _years_of(period)
     sel = df[df["year"].between(first, last)]
     want = set(range(first, last + 1))
     have = set(sel.dropna(subset=[column])["year"])
     if want - have:
-        raise ParameterError(f"period {first}-{last}: no {name or column} for "
-                             f"{sorted(want - have)}; "
-                             "expected every year of the period in the data")
+        raise ParameterError(
+            f"period {first}-{last}: no {name or column} for "
+            f"{sorted(want - have)}; "
+            "expected every year of the period in the data"
+        )
     if not allow_partial and "complete" in sel.columns:
         part = sel[sel["complete"].astype("boolean").eq(False).fillna(False).astype(bool)]
         if len(part):
             months = part.get("months_covered", pd.Series(pd.NA, index=part.index))
-            what = ", ".join(f"{int(y)}" + (f" ({int(mo)} of 12 months)" if pd.notna(mo) else "")
-                             for y, mo in zip(part["year"], months))
-            raise ParameterError(f"period {_label(first, last)}: {what} is a partial year; "
-                                 "expected complete years (or allow_partial=True)")
+            what = ", ".join(
+                f"{int(y)}" + (f" ({int(mo)} of 12 months)" if pd.notna(mo) else "")
+                for y, mo in zip(part["year"], months)
+            )
+            raise ParameterError(
+                f"period {_label(first, last)}: {what} is a partial year; "
+                "expected complete years (or allow_partial=True)"
+            )
     return float(sel[column].sum()), _label(first, last)
 
 
-def change_unavailable(counts_with_personnel: pd.DataFrame, period1: int | Sequence[int],
-                       period0: int | Sequence[int], coverage: Coverage | None = None
-                       ) -> str | None:
+def change_unavailable(
+    counts_with_personnel: pd.DataFrame,
+    period1: int | Sequence[int],
+    period0: int | Sequence[int],
+    coverage: Coverage | None = None,
+) -> str | None:
     """Why :func:`change` cannot compare these periods (years outside the source's coverage,
     without personnel, or partial), as a sentence naming the complete years that can be
     compared; None when it can."""
@@ -831,8 +1007,11 @@ def change_unavailable(counts_with_personnel: pd.DataFrame, period1: int | Seque
         for y in range(first, last + 1):
             if y not in sel.index or pd.isna(sel.at[y, "allegations"]):
                 found["outside"].append(y)
-            elif ("complete" in sel.columns and pd.notna(sel.at[y, "complete"])
-                  and not bool(sel.at[y, "complete"])):
+            elif (
+                "complete" in sel.columns
+                and pd.notna(sel.at[y, "complete"])
+                and not bool(sel.at[y, "complete"])
+            ):
                 found["partial"].append(y)
             elif pd.isna(sel.at[y, "personnel"]):
                 found["personnel"].append(y)
@@ -855,14 +1034,21 @@ def change_unavailable(counts_with_personnel: pd.DataFrame, period1: int | Seque
     if "complete" in ok.columns:
         ok = ok[ok["complete"].astype("boolean").fillna(True).astype(bool)]
     ys = sorted(ok["year"].astype(int))
-    avail = (f"complete years with a count and personnel: {ys[0]}-{ys[-1]}" if ys
-             else "no complete year has both a count and personnel")
+    avail = (
+        f"complete years with a count and personnel: {ys[0]}-{ys[-1]}"
+        if ys
+        else "no complete year has both a count and personnel"
+    )
     return "; ".join(reasons) + f" ({avail})"
 
 
-def change(counts_with_personnel: pd.DataFrame, period1: int | Sequence[int],
-           period0: int | Sequence[int], alpha: float = 0.05,
-           allow_partial: bool = False) -> stats.Estimate:
+def change(
+    counts_with_personnel: pd.DataFrame,
+    period1: int | Sequence[int],
+    period0: int | Sequence[int],
+    alpha: float = 0.05,
+    allow_partial: bool = False,
+) -> stats.Estimate:
     """Rate ratio of ``period1`` over ``period0`` (a year or (first, last)), exact conditional test.
 
     Input: ``year, allegations, personnel`` (e.g. the output of :func:`rates`; its ``exposure``
@@ -881,9 +1067,13 @@ def change(counts_with_personnel: pd.DataFrame, period1: int | Sequence[int],
             sel = counts_with_personnel[counts_with_personnel["year"].between(first, last)]
             defs.append("; ".join(sorted(set(sel["definition"].dropna().astype(str)))))
         if defs[0] != defs[1]:
-            warnings.warn(MeasurementBreakWarning(
-                f"the two periods count different things ({defs[0]!r} against {defs[1]!r}): part "
-                "of the rate ratio can come from counting"), stacklevel=2)
+            warnings.warn(
+                MeasurementBreakWarning(
+                    f"the two periods count different things ({defs[0]!r} against {defs[1]!r}): part "
+                    "of the rate ratio can come from counting"
+                ),
+                stacklevel=2,
+            )
     c1, l1 = _period_total(counts_with_personnel, period1, "allegations", allow_partial)
     c0, l0 = _period_total(counts_with_personnel, period0, "allegations", allow_partial)
     e1, _ = _period_total(counts_with_personnel, period1, expo, True, "personnel")
@@ -892,8 +1082,9 @@ def change(counts_with_personnel: pd.DataFrame, period1: int | Sequence[int],
     detail = {**est.detail, "period1": l1, "period0": l0}
     if defs and defs[0] != defs[1]:
         detail["definitions"] = defs
-    return stats.Estimate(est.estimate, est.ci_low, est.ci_high, est.method, est.p_value, alpha,
-                          detail)
+    return stats.Estimate(
+        est.estimate, est.ci_low, est.ci_high, est.method, est.p_value, alpha, detail
+    )
 
 
 MIN_DENOMINATOR_MONTHS = 3
@@ -934,13 +1125,20 @@ def _with_counting_reason(model: stats.CountModel, changes: dict[int, str]) -> s
     if not changes:
         return model
     said = "; ".join(f"counting_{y}: {t}" for y, t in changes.items())
-    return dataclasses.replace(model, reason=model.reason + ". Counting changes inside the "
-                               f"window are modelled as level indicators ({said})")
+    return dataclasses.replace(
+        model,
+        reason=model.reason + ". Counting changes inside the "
+        f"window are modelled as level indicators ({said})",
+    )
 
 
-def trend(counts_with_personnel: pd.DataFrame, family: str = "quasipoisson",
-          alpha: float = 0.05, include_partial: bool = False,
-          counting: bool = True) -> stats.CountModel:
+def trend(
+    counts_with_personnel: pd.DataFrame,
+    family: str = "quasipoisson",
+    alpha: float = 0.05,
+    include_partial: bool = False,
+    counting: bool = True,
+) -> stats.CountModel:
     """Log-linear trend: allegations ~ year with offset log(exposure). The ``year_c`` IRR is the
     yearly multiplicative change in the rate. Quasi-Poisson by default (safe with few years; see
     :func:`pkoresearch.stats.count_model`). Partial years are left out unless
@@ -950,8 +1148,16 @@ def trend(counts_with_personnel: pd.DataFrame, family: str = "quasipoisson",
     d["year_c"] = d["year"] - d["year"].min()
     C, changes = _counting_terms(d, counting)
     d = pd.concat([d, C], axis=1)
-    m = stats.count_model(d, "allegations", "exposure", ["year_c", *C.columns], family=family,
-                          alpha=alpha, keep=["year"], unit="years")
+    m = stats.count_model(
+        d,
+        "allegations",
+        "exposure",
+        ["year_c", *C.columns],
+        family=family,
+        alpha=alpha,
+        keep=["year"],
+        unit="years",
+    )
     return _with_counting_reason(m, changes)
 
 
@@ -961,8 +1167,9 @@ def model_years(counts_with_personnel: pd.DataFrame, include_partial: bool = Fal
     return [int(y) for y in _model_rows(counts_with_personnel, include_partial)["year"]]
 
 
-def usable_breakpoints(counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int],
-                       include_partial: bool = False) -> tuple[list[int], list[int]]:
+def usable_breakpoints(
+    counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int], include_partial: bool = False
+) -> tuple[list[int], list[int]]:
     """Split ``breakpoints`` into those inside the years a model uses (counts and personnel,
     complete years unless ``include_partial``; at least two years before and one from the
     breakpoint on) and those outside."""
@@ -984,11 +1191,15 @@ class BreakpointSeries:
     text: str
 
 
-def series_for_breakpoints(rated: pd.DataFrame | None, breakpoints: Sequence[int],
-                           start_year: int, end_year: int,
-                           missions: Sequence[str] | None = None,
-                           personnel_categories: Sequence[str] | None = None,
-                           per: float = 1000) -> BreakpointSeries:
+def series_for_breakpoints(
+    rated: pd.DataFrame | None,
+    breakpoints: Sequence[int],
+    start_year: int,
+    end_year: int,
+    missions: Sequence[str] | None = None,
+    personnel_categories: Sequence[str] | None = None,
+    per: float = 1000,
+) -> BreakpointSeries:
     """Which series a segmented model at ``breakpoints`` is fitted on: the rated series itself
     when it has two complete years before every breakpoint; otherwise, for all missions and
     categories, the curated headline series over year-end personnel (it reaches back before the
@@ -996,8 +1207,9 @@ def series_for_breakpoints(rated: pd.DataFrame | None, breakpoints: Sequence[int
     fit uses one series, whose counting changes it models.
     Example: ``series_for_breakpoints(rated, [2016], 2008, 2024).text``
     """
-    kept, dropped = ([], sorted(breakpoints)) if rated is None else \
-        usable_breakpoints(rated, breakpoints)
+    kept, dropped = (
+        ([], sorted(breakpoints)) if rated is None else usable_breakpoints(rated, breakpoints)
+    )
     own = BreakpointSeries(rated, kept, dropped, "the series above")
     if not dropped or missions is not None or personnel_categories is not None:
         return own
@@ -1006,16 +1218,23 @@ def series_for_breakpoints(rated: pd.DataFrame | None, breakpoints: Sequence[int
     if len(kept2) <= len(kept):
         return own
     span = model_years(long)
-    text = (f"the curated headline series over year-end uniformed personnel ({span[0]}-{span[-1]}): "
-            f"the series above has fewer than two complete years before {', '.join(map(str, dropped))}; "
-            "a different definition (every personnel category, special political missions from "
-            "2017), fitted on its own with its counting changes as indicators")
+    text = (
+        f"the curated headline series over year-end uniformed personnel ({span[0]}-{span[-1]}): "
+        f"the series above has fewer than two complete years before {', '.join(map(str, dropped))}; "
+        "a different definition (every personnel category, special political missions from "
+        "2017), fitted on its own with its counting changes as indicators"
+    )
     return BreakpointSeries(long, kept2, dropped2, text)
 
 
-def segmented(counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int] | None = None,
-              family: str = "quasipoisson", alpha: float = 0.05, include_partial: bool = False,
-              counting: bool = True) -> stats.CountModel:
+def segmented(
+    counts_with_personnel: pd.DataFrame,
+    breakpoints: Sequence[int] | None = None,
+    family: str = "quasipoisson",
+    alpha: float = 0.05,
+    include_partial: bool = False,
+    counting: bool = True,
+) -> stats.CountModel:
     """Segmented (interrupted time series) regression with a level and a slope change at each
     breakpoint, offset log(exposure); quasi-Poisson by default. ``breakpoints`` default to the
     policy dates in :data:`POLICY_DATES` that fall inside the data with at least two years on each
@@ -1040,49 +1259,74 @@ def segmented(counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int] | 
     breakpoints = sorted(int(b) for b in breakpoints)
     for b in breakpoints:
         if sum(y < b for y in years) < 2 or not b <= years[-1]:
-            raise ParameterError(f"breakpoints: found {b}; expected years with at least two years "
-                                 f"of data before them, up to {years[-1]} (the years with counts "
-                                 f"and personnel start in {years[0]})")
+            raise ParameterError(
+                f"breakpoints: found {b}; expected years with at least two years "
+                f"of data before them, up to {years[-1]} (the years with counts "
+                f"and personnel start in {years[0]})"
+            )
     C, changes = _counting_terms(d, counting)
     X = stats.segmented_design(d["year"], breakpoints)
     later = sorted(int(c.removeprefix("counting_")) for c in C.columns)
     for b in breakpoints:
         after = [c for c in later if c > b]
         if f"counting_{b}" not in C.columns and after and after[0] - b == 1:
-            warnings.warn(MeasurementBreakWarning(
-                f"breakpoint {b} is one year before a change in counting ({after[0]}): its "
-                f"level change rests on {b} alone"), stacklevel=2)
+            warnings.warn(
+                MeasurementBreakWarning(
+                    f"breakpoint {b} is one year before a change in counting ({after[0]}): its "
+                    f"level change rests on {b} alone"
+                ),
+                stacklevel=2,
+            )
         same = [c for c in C.columns if C[c].to_numpy().tolist() == X[f"level_{b}"].tolist()]
         if f"counting_{b}" in C.columns:
             X = X.drop(columns=f"level_{b}")
-            warnings.warn(MeasurementBreakWarning(
-                f"breakpoint {b} coincides with a change in counting ({changes[b]}): its level "
-                f"change cannot be told apart from it and is reported as counting_{b}; only the "
-                "slope change is estimated"), stacklevel=2)
+            warnings.warn(
+                MeasurementBreakWarning(
+                    f"breakpoint {b} coincides with a change in counting ({changes[b]}): its level "
+                    f"change cannot be told apart from it and is reported as counting_{b}; only the "
+                    "slope change is estimated"
+                ),
+                stacklevel=2,
+            )
         elif same:
             X = X.drop(columns=f"level_{b}")
-            warnings.warn(MeasurementBreakWarning(
-                f"breakpoint {b}: no year in the data lies between it and the counting change "
-                f"{same[0].removeprefix('counting_')}, so its level change cannot be told apart "
-                f"from {same[0]}; only the slope change is estimated"), stacklevel=2)
+            warnings.warn(
+                MeasurementBreakWarning(
+                    f"breakpoint {b}: no year in the data lies between it and the counting change "
+                    f"{same[0].removeprefix('counting_')}, so its level change cannot be told apart "
+                    f"from {same[0]}; only the slope change is estimated"
+                ),
+                stacklevel=2,
+            )
         elif b in COUNTING_CHANGES and (not counting or "definition" not in d.columns):
-            warnings.warn(MeasurementBreakWarning(
-                f"breakpoint {b} coincides with a change in counting: {COUNTING_CHANGES[b]}"),
-                stacklevel=2)
+            warnings.warn(
+                MeasurementBreakWarning(
+                    f"breakpoint {b} coincides with a change in counting: {COUNTING_CHANGES[b]}"
+                ),
+                stacklevel=2,
+            )
     terms = [*X.columns, *C.columns]
     n_params = 1 + len(terms)
     if len(d) <= n_params:
-        raise NotEstimable(f"breakpoints: {len(breakpoints)} breakpoint(s) need more than "
-                             f"{n_params} years with counts and personnel; found {len(d)}")
+        raise NotEstimable(
+            f"breakpoints: {len(breakpoints)} breakpoint(s) need more than "
+            f"{n_params} years with counts and personnel; found {len(d)}"
+        )
     d = pd.concat([d, X, C], axis=1)
-    m = stats.count_model(d, "allegations", "exposure", terms, family=family, alpha=alpha,
-                          keep=["year"], unit="years")
+    m = stats.count_model(
+        d, "allegations", "exposure", terms, family=family, alpha=alpha, keep=["year"], unit="years"
+    )
     return _with_counting_reason(m, changes)
 
 
-def leave_one_out(counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int],
-                  family: str = "quasipoisson", alpha: float = 0.05,
-                  include_partial: bool = False, counting: bool = True) -> pd.DataFrame:
+def leave_one_out(
+    counts_with_personnel: pd.DataFrame,
+    breakpoints: Sequence[int],
+    family: str = "quasipoisson",
+    alpha: float = 0.05,
+    include_partial: bool = False,
+    counting: bool = True,
+) -> pd.DataFrame:
     """Sensitivity of the segmented model's level and slope changes to any single year:
     ``left_out, term, irr, ci_low, ci_high, n, note`` with one row per term for the fit on all
     years (``left_out`` missing) and for each fit without one year. A term that cannot be
@@ -1100,8 +1344,7 @@ def leave_one_out(counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int
                 m = segmented(frame, breakpoints, family, alpha, include_partial, counting)
             except ParameterError as exc:
                 return None, str(exc)
-        said = "; ".join(str(w.message) for w in caught
-                         if "cannot be told apart" in str(w.message))
+        said = "; ".join(str(w.message) for w in caught if "cannot be told apart" in str(w.message))
         return m.irr[m.irr["term"].str.match(pattern)].set_index("term"), said
 
     full, note = fit(d)
@@ -1114,13 +1357,29 @@ def leave_one_out(counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int
         for t in terms:
             if got is not None and t in got.index:
                 r = got.loc[t]
-                rows.append({"left_out": left_out, "term": t, "irr": r["irr"],
-                             "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                             "n": len(frame), "note": ""})
+                rows.append(
+                    {
+                        "left_out": left_out,
+                        "term": t,
+                        "irr": r["irr"],
+                        "ci_low": r["ci_low"],
+                        "ci_high": r["ci_high"],
+                        "n": len(frame),
+                        "note": "",
+                    }
+                )
             else:
-                rows.append({"left_out": left_out, "term": t, "irr": np.nan, "ci_low": np.nan,
-                             "ci_high": np.nan, "n": len(frame),
-                             "note": note or f"{t} cannot be estimated without {left_out}"})
+                rows.append(
+                    {
+                        "left_out": left_out,
+                        "term": t,
+                        "irr": np.nan,
+                        "ci_low": np.nan,
+                        "ci_high": np.nan,
+                        "n": len(frame),
+                        "note": note or f"{t} cannot be estimated without {left_out}",
+                    }
+                )
     out = pd.DataFrame(rows)
     out["left_out"] = out["left_out"].astype("Int64")
     return out
@@ -1129,8 +1388,9 @@ def leave_one_out(counts_with_personnel: pd.DataFrame, breakpoints: Sequence[int
 def leave_one_out_table(loo: pd.DataFrame) -> pd.DataFrame:
     """The :func:`leave_one_out` IRRs wide: one row per fit ("all years", then "without YYYY"),
     one column per term."""
-    d = loo.assign(fit=["all years" if pd.isna(y) else f"without {int(y)}"
-                        for y in loo["left_out"]])
+    d = loo.assign(
+        fit=["all years" if pd.isna(y) else f"without {int(y)}" for y in loo["left_out"]]
+    )
     order = list(dict.fromkeys(d["fit"]))
     wide = d.pivot(index="fit", columns="term", values="irr").reindex(order)
     wide.columns.name = None
@@ -1149,13 +1409,19 @@ def leave_one_out_range(loo: pd.DataFrame) -> pd.DataFrame:
         ok = one.dropna(subset=["irr"])
         lo = ok.loc[ok["irr"].idxmin()] if len(ok) else None
         hi = ok.loc[ok["irr"].idxmax()] if len(ok) else None
-        rows.append({"term": term, "irr_all_years": float(all_years.iloc[0]),
-                     "irr_min": np.nan if lo is None else float(lo["irr"]),
-                     "left_out_min": pd.NA if lo is None else int(lo["left_out"]),
-                     "irr_max": np.nan if hi is None else float(hi["irr"]),
-                     "left_out_max": pd.NA if hi is None else int(hi["left_out"]),
-                     "not_estimable_without": ", ".join(
-                         str(int(y)) for y in one.loc[one["irr"].isna(), "left_out"])})
+        rows.append(
+            {
+                "term": term,
+                "irr_all_years": float(all_years.iloc[0]),
+                "irr_min": np.nan if lo is None else float(lo["irr"]),
+                "left_out_min": pd.NA if lo is None else int(lo["left_out"]),
+                "irr_max": np.nan if hi is None else float(hi["irr"]),
+                "left_out_max": pd.NA if hi is None else int(hi["left_out"]),
+                "not_estimable_without": ", ".join(
+                    str(int(y)) for y in one.loc[one["irr"].isna(), "left_out"]
+                ),
+            }
+        )
     out = pd.DataFrame(rows)
     return out.astype({"left_out_min": "Int64", "left_out_max": "Int64"})
 
@@ -1164,13 +1430,17 @@ def leave_one_out_range(loo: pd.DataFrame) -> pd.DataFrame:
 # allegation-level measures
 
 
-def child_share(table: AllegationTable, method: str = "wilson", alpha: float = 0.05
-                ) -> pd.DataFrame:
+def child_share(
+    table: AllegationTable, method: str = "wilson", alpha: float = 0.05
+) -> pd.DataFrame:
     """Share of allegations with at least one child victim, by reporting year, with intervals:
     ``year, with_child, allegations, share, ci_low, ci_high``."""
     a = table.allegations
-    g = a.groupby("report_year").agg(with_child=("involves_child", "sum"),
-                                     allegations=("allegation_id", "size")).reset_index()
+    g = (
+        a.groupby("report_year")
+        .agg(with_child=("involves_child", "sum"), allegations=("allegation_id", "size"))
+        .reset_index()
+    )
     g = stats.proportion_table(g, "with_child", "allegations", method, alpha, prefix="share")
     return g.rename(columns={"report_year": "year"}).astype({"year": int})
 
@@ -1192,8 +1462,13 @@ def report_lag(table: AllegationTable) -> pd.DataFrame:
     with a missing lag."""
     a = table.allegations
     incident = a["incident_end_year"].fillna(a["incident_start_year"])
-    out = pd.DataFrame({"allegation_id": a["allegation_id"], "year": a["report_year"].astype(int),
-                        "incident_year": incident.astype("Int64")})
+    out = pd.DataFrame(
+        {
+            "allegation_id": a["allegation_id"],
+            "year": a["report_year"].astype(int),
+            "incident_year": incident.astype("Int64"),
+        }
+    )
     out["lag_years"] = (out["year"] - out["incident_year"]).astype("Int64")
     return out
 
@@ -1202,11 +1477,14 @@ def lag_summary(lags: pd.DataFrame) -> pd.DataFrame:
     """Per reporting year: allegations, how many have an incident year, the median lag and the
     share reported more than a year after the incident."""
     g = lags.groupby("year")
-    out = pd.DataFrame({
-        "allegations": g.size(),
-        "with_incident_year": g["lag_years"].count(),
-        "median_lag_years": g["lag_years"].median(),
-        "share_lag_over_1_year": g["lag_years"].apply(
-            lambda s: float((s.dropna() > 1).mean()) if s.notna().any() else np.nan),
-    })
+    out = pd.DataFrame(
+        {
+            "allegations": g.size(),
+            "with_incident_year": g["lag_years"].count(),
+            "median_lag_years": g["lag_years"].median(),
+            "share_lag_over_1_year": g["lag_years"].apply(
+                lambda s: float((s.dropna() > 1).mean()) if s.notna().any() else np.nan
+            ),
+        }
+    )
     return out.reset_index()

@@ -47,8 +47,7 @@ WARM, COLD = "warm", "cold"
 # variables that differ per kernel and do not change what the server imported
 # set per kernel (or per run: a shipped run's private cache and report folders), not a reason for
 # a new server; the forked kernel takes them from its own environment
-PER_KERNEL_ENV = ("JPY_PARENT_PID", "JPY_SESSION_NAME", "PKORESEARCH_CACHE",
-                  "PKORESEARCH_REPORTS")
+PER_KERNEL_ENV = ("JPY_PARENT_PID", "JPY_SESSION_NAME", "PKORESEARCH_CACHE", "PKORESEARCH_REPORTS")
 START_TIMEOUT = 180.0  # seconds for the server to import the stack on a loaded machine
 log = logging.getLogger(__name__)
 
@@ -100,13 +99,20 @@ class ForkServer:
         self.lock = threading.Lock()
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.errors = tempfile.TemporaryFile()
-        code = ("import sys; del sys.path[0]; from pkoresearch._forkserver import main; "
-                f"main({theirs.fileno()})")
+        code = (
+            "import sys; del sys.path[0]; from pkoresearch._forkserver import main; "
+            f"main({theirs.fileno()})"
+        )
         try:
             self.proc = subprocess.Popen(
-                [python, "-c", code], pass_fds=[theirs.fileno()], env=self.env,
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.errors,
-                cwd=os.path.expanduser("~") if os.path.isdir(os.path.expanduser("~")) else "/")
+                [python, "-c", code],
+                pass_fds=[theirs.fileno()],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self.errors,
+                cwd=os.path.expanduser("~") if os.path.isdir(os.path.expanduser("~")) else "/",
+            )
         finally:
             theirs.close()
         self.sock.settimeout(START_TIMEOUT)
@@ -114,13 +120,16 @@ class ForkServer:
             self.ready = self._receive()
         except (OSError, ValueError) as exc:
             self.close()
-            raise WarmStartError(f"the fork server ({python}) did not start: {exc}; "
-                                 f"{self._stderr_tail()}") from exc
+            raise WarmStartError(
+                f"the fork server ({python}) did not start: {exc}; {self._stderr_tail()}"
+            ) from exc
         self.sock.settimeout(None)
         if self.ready.get("threads", 1) != 1:
             self.close()
-            raise WarmStartError(f"the fork server had {self.ready['threads']} threads after "
-                                 "importing; expected 1 (forked kernels would miss them)")
+            raise WarmStartError(
+                f"the fork server had {self.ready['threads']} threads after "
+                "importing; expected 1 (forked kernels would miss them)"
+            )
 
     @property
     def pid(self) -> int:
@@ -149,16 +158,18 @@ class ForkServer:
                     self.sock.send(json.dumps(msg).encode())
                 reply = self._receive()
             except (OSError, ValueError) as exc:
-                raise WarmStartError(f"the fork server (pid {self.pid}) stopped answering: "
-                                     f"{exc}; {self._stderr_tail()}") from exc
+                raise WarmStartError(
+                    f"the fork server (pid {self.pid}) stopped answering: "
+                    f"{exc}; {self._stderr_tail()}"
+                ) from exc
         if "error" in reply:
             raise WarmStartError(reply["error"])
         return reply
 
-    def fork(self, argv: list[str], cwd: str, env: dict[str, str], stdout: int,
-             stderr: int) -> int:
-        return self.request({"op": "fork", "argv": argv, "cwd": cwd, "env": env},
-                            [stdout, stderr])["pid"]
+    def fork(self, argv: list[str], cwd: str, env: dict[str, str], stdout: int, stderr: int) -> int:
+        return self.request({"op": "fork", "argv": argv, "cwd": cwd, "env": env}, [stdout, stderr])[
+            "pid"
+        ]
 
     def poll(self, pid: int) -> int | None:
         return self.request({"op": "poll", "pid": pid})["returncode"]
@@ -286,12 +297,20 @@ class ForkProvisioner(LocalProvisioner):
         env = dict(kwargs.get("env") or os.environ)
         try:
             server = server_for(cmd[0], env)
-            pid = server.fork(cmd[3:], str(kwargs.get("cwd") or os.getcwd()), env,
-                              _fd(kwargs.get("stdout"), 1), _fd(kwargs.get("stderr"), 2))
+            pid = server.fork(
+                cmd[3:],
+                str(kwargs.get("cwd") or os.getcwd()),
+                env,
+                _fd(kwargs.get("stdout"), 1),
+                _fd(kwargs.get("stderr"), 2),
+            )
         except WarmStartError as exc:
             log.warning("warm start unavailable, starting the kernel cold: %s", exc)
-            print(f"pkoresearch: warm start unavailable, kernel started cold: {exc}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"pkoresearch: warm start unavailable, kernel started cold: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
             return await super().launch_kernel(cmd, **kwargs)
         self.warm = True
         self.process = ForkedProcess(server, pid)  # type: ignore[assignment]
@@ -359,8 +378,11 @@ class WarmKernelClient(AsyncKernelClient):
                 msg = await self.iopub_channel.get_msg(timeout=left)
             except Exception:  # noqa: BLE001 - queue.Empty
                 return False
-            if (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
-                    and msg["parent_header"].get("msg_id") == msg_id):
+            if (
+                msg["msg_type"] == "status"
+                and msg["content"].get("execution_state") == "idle"
+                and msg["parent_header"].get("msg_id") == msg_id
+            ):
                 return True
         return False
 
@@ -374,12 +396,14 @@ class WarmKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw: Any):
         if self.provisioner is None:
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or _new_id()
-            self.provisioner = ForkProvisioner(kernel_id=self.kernel_id,
-                                               kernel_spec=self.kernel_spec, parent=self)
+            self.provisioner = ForkProvisioner(
+                kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+            )
         return await super()._async_pre_start_kernel(**kw)
 
-    async def _async_finish_shutdown(self, waittime: float | None = None,
-                                     pollinterval: float = 0.1, restart: bool = False) -> None:
+    async def _async_finish_shutdown(
+        self, waittime: float | None = None, pollinterval: float = 0.1, restart: bool = False
+    ) -> None:
         # a forked kernel exits within milliseconds of the shutdown reply: poll more often
         await super()._async_finish_shutdown(waittime, min(pollinterval, 0.01), restart)
 

@@ -49,13 +49,21 @@ def check_file(path: str | os.PathLike[str], expected: str) -> Path:
     except FileNotFoundError:
         raise DataFileNotFound(f"{path}: no such file; expected {expected}") from None
     except OSError as exc:
-        raise DataError(Problem(str(path), None, None, f"a path that cannot be examined "
-                                f"({exc.strerror})", expected)) from None
+        raise DataError(
+            Problem(
+                str(path), None, None, f"a path that cannot be examined ({exc.strerror})", expected
+            )
+        ) from None
     if not stat.S_ISREG(st.st_mode):
-        kind = ("a folder" if stat.S_ISDIR(st.st_mode) else
-                "a FIFO (named pipe), which is not read: it could wait for a writer forever"
-                if stat.S_ISFIFO(st.st_mode) else
-                "a socket" if stat.S_ISSOCK(st.st_mode) else "a device")
+        kind = (
+            "a folder"
+            if stat.S_ISDIR(st.st_mode)
+            else "a FIFO (named pipe), which is not read: it could wait for a writer forever"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(st.st_mode)
+            else "a device"
+        )
         raise DataError(Problem(str(path), None, None, kind, f"a regular file: {expected}"))
     if st.st_size == 0:
         raise SchemaMismatch(Problem(str(path), None, None, "an empty file", expected))
@@ -72,13 +80,27 @@ def check_text(path: Path, expected: str) -> None:
             raise DataError(Problem(str(path), None, None, kind, f"CSV text: {expected}"))
     for bom, kind in BOMS:
         if head.startswith(bom):
-            raise DataError(Problem(str(path), None, None, kind,
-                                    f"UTF-8 text (save the file as CSV UTF-8): {expected}"))
+            raise DataError(
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    kind,
+                    f"UTF-8 text (save the file as CSV UTF-8): {expected}",
+                )
+            )
     if b"\x00" in head:
         where = head.index(b"\x00")
-        raise DataError(Problem(str(path), head[:where].count(b"\n") + 1, None,
-                                f"a NUL byte at byte {where} (binary data, or UTF-16 text "
-                                "without a byte-order mark)", f"UTF-8 CSV text: {expected}"))
+        raise DataError(
+            Problem(
+                str(path),
+                head[:where].count(b"\n") + 1,
+                None,
+                f"a NUL byte at byte {where} (binary data, or UTF-16 text "
+                "without a byte-order mark)",
+                f"UTF-8 CSV text: {expected}",
+            )
+        )
 
 
 class _BadBytes(Exception):
@@ -97,7 +119,7 @@ def _decoded_lines(fh) -> Iterator[str]:
 
 def _guess(raw: bytes, start: int) -> str:
     """What non-UTF-8 bytes probably are: the text around them read as Windows-1252 (Latin-1)."""
-    around = raw[max(0, start - 15):start + 15]
+    around = raw[max(0, start - 15) : start + 15]
     text = around.decode("cp1252", "replace").strip()
     return f" (read as Windows-1252/Latin-1: ...{text}...)"
 
@@ -121,24 +143,45 @@ def scan_csv(path: Path, expected: str) -> tuple[list[str], int]:
                 if records == 1:
                     header = [f.strip() for f in fields]
                     if not any(header):
-                        raise SchemaMismatch(Problem(where, 1, None, "an empty first line",
-                                                     f"a header: {expected}"))
+                        raise SchemaMismatch(
+                            Problem(where, 1, None, "an empty first line", f"a header: {expected}")
+                        )
                     if len(header) == 1:
                         for sep, name in ((";", "semicolons"), ("\t", "tabs")):
                             if sep in header[0]:
-                                raise DataError(Problem(
-                                    where, 1, None, f"a header whose fields are separated by "
-                                    f"{name} ({header[0][:80]!r})",
-                                    f"a comma-separated file: {expected}"))
+                                raise DataError(
+                                    Problem(
+                                        where,
+                                        1,
+                                        None,
+                                        f"a header whose fields are separated by "
+                                        f"{name} ({header[0][:80]!r})",
+                                        f"a comma-separated file: {expected}",
+                                    )
+                                )
                     continue
                 if len(fields) != len(header):
-                    problems.append(Problem(
-                        where, records, None, "an empty line" if not fields else
-                        f"a row with {len(fields)} of {len(header)} fields",
-                        "a value (possibly empty) for every column of the header"))
+                    problems.append(
+                        Problem(
+                            where,
+                            records,
+                            None,
+                            "an empty line"
+                            if not fields
+                            else f"a row with {len(fields)} of {len(header)} fields",
+                            "a value (possibly empty) for every column of the header",
+                        )
+                    )
                 elif len(header) > 1 and [f.strip() for f in fields] == header:
-                    problems.append(Problem(where, records, None, "the header again",
-                                            "one header, on row 1 (two files pasted together?)"))
+                    problems.append(
+                        Problem(
+                            where,
+                            records,
+                            None,
+                            "the header again",
+                            "one header, on row 1 (two files pasted together?)",
+                        )
+                    )
                 if len(problems) > 1000:
                     break
         except _BadBytes as bad:
@@ -148,26 +191,43 @@ def scan_csv(path: Path, expected: str) -> tuple[list[str], int]:
             if reader.line_num == bad.line - 1 and header:  # the record starts on this line
                 n = len(next(csv.reader([prefix]), [""]))
                 column = header[n - 1] if 0 < n <= len(header) else None
-            problems.append(Problem(
-                where, records + 1, column,
-                f"bytes that are not UTF-8 text: {bad.raw[start:start + 4]!r} at byte {start} of "
-                f"line {bad.line}{_guess(bad.raw, start)}",
-                f"a UTF-8 CSV file (save it as CSV UTF-8): {expected}"))
+            problems.append(
+                Problem(
+                    where,
+                    records + 1,
+                    column,
+                    f"bytes that are not UTF-8 text: {bad.raw[start : start + 4]!r} at byte {start} of "
+                    f"line {bad.line}{_guess(bad.raw, start)}",
+                    f"a UTF-8 CSV file (save it as CSV UTF-8): {expected}",
+                )
+            )
         except csv.Error as exc:
-            problems.append(Problem(where, records + 1, None,
-                                    f"a record the CSV parser cannot split ({exc})",
-                                    f"a comma-separated file: {expected}"))
+            problems.append(
+                Problem(
+                    where,
+                    records + 1,
+                    None,
+                    f"a record the CSV parser cannot split ({exc})",
+                    f"a comma-separated file: {expected}",
+                )
+            )
     if problems:
-        raise DataError(problems, f"{len(problems)} row(s) of {where} cannot be read as "
-                                  "the expected CSV table")
+        raise DataError(
+            problems, f"{len(problems)} row(s) of {where} cannot be read as the expected CSV table"
+        )
     if not header:
         raise SchemaMismatch(Problem(where, None, None, "no header", expected))
     return header, records - 1
 
 
-def iter_csv_text(path: str | os.PathLike[str], expected: str,
-                  usecols: Sequence[str] | None = None, required: Sequence[str] | None = None,
-                  chunksize: int | None = None, what: str = "the expected table"):
+def iter_csv_text(
+    path: str | os.PathLike[str],
+    expected: str,
+    usecols: Sequence[str] | None = None,
+    required: Sequence[str] | None = None,
+    chunksize: int | None = None,
+    what: str = "the expected table",
+):
     """Yield a CSV file's rows as text cells, in chunks of ``chunksize`` rows (all at once when
     None): every cell a string ("" for an empty cell), indexed by the row number counting the
     header as row 1 (the file's line number where no cell spans lines; blank lines count).
@@ -185,17 +245,30 @@ def iter_csv_text(path: str | os.PathLike[str], expected: str,
     where = str(path)
     missing = [c for c in (required or []) if c not in header]
     if missing:
-        raise SchemaMismatch([Problem(where, 1, c, "no such column in the header",
-                                      f"the columns {list(required)}") for c in missing],
-                             f"{path} is missing {len(missing)} column(s) of {what}")
+        raise SchemaMismatch(
+            [
+                Problem(
+                    where, 1, c, "no such column in the header", f"the columns {list(required)}"
+                )
+                for c in missing
+            ],
+            f"{path} is missing {len(missing)} column(s) of {what}",
+        )
     cols = None
     if usecols is not None:
         wanted = set(usecols)
         cols = [i for i, h in enumerate(header) if h in wanted]
     try:
-        reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[],
-                             skip_blank_lines=False, encoding=UTF8, usecols=cols,
-                             chunksize=chunksize or max(n, 1))
+        reader = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[],
+            skip_blank_lines=False,
+            encoding=UTF8,
+            usecols=cols,
+            chunksize=chunksize or max(n, 1),
+        )
         first, seen = 2, 0
         with reader:
             for chunk in reader:
@@ -205,17 +278,31 @@ def iter_csv_text(path: str | os.PathLike[str], expected: str,
                 seen += len(chunk)
                 yield chunk
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(Problem(where, None, None, f"a file the CSV parser cannot split ({exc})",
-                                f"a comma-separated file with as many fields per row as its "
-                                f"header: {expected}")) from None
+        raise DataError(
+            Problem(
+                where,
+                None,
+                None,
+                f"a file the CSV parser cannot split ({exc})",
+                f"a comma-separated file with as many fields per row as its header: {expected}",
+            )
+        ) from None
     if seen != n:
-        raise DataError(Problem(where, None, None, f"{seen} rows read by pandas but {n} "
-                                "records read by the csv module (quoting they read differently)",
-                                f"a plain comma-separated file: {expected}"))
+        raise DataError(
+            Problem(
+                where,
+                None,
+                None,
+                f"{seen} rows read by pandas but {n} "
+                "records read by the csv module (quoting they read differently)",
+                f"a plain comma-separated file: {expected}",
+            )
+        )
 
 
-def read_csv_text(path: str | os.PathLike[str], expected: str,
-                  usecols: Sequence[str] | None = None) -> pd.DataFrame:
+def read_csv_text(
+    path: str | os.PathLike[str], expected: str, usecols: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Read a whole CSV file as text cells (see :func:`iter_csv_text`, which this reads in one
     piece): every cell a string, the index the row number counting the header as row 1."""
     parts = list(iter_csv_text(path, expected, usecols=usecols))
@@ -249,18 +336,32 @@ def _shown(value: object, date_format: str) -> str:
     return value.strftime(date_format) if isinstance(value, pd.Timestamp) else str(value)
 
 
-def refuse_repeated_keys(frame: pd.DataFrame, key: Sequence[str], path: str | os.PathLike[str],
-                         columns: str, expected: str, found: str = "a second row for",
-                         date_format: str = "%Y-%m") -> None:
+def refuse_repeated_keys(
+    frame: pd.DataFrame,
+    key: Sequence[str],
+    path: str | os.PathLike[str],
+    columns: str,
+    expected: str,
+    found: str = "a second row for",
+    date_format: str = "%Y-%m",
+) -> None:
     """Raise :class:`DataError` naming every row whose ``key`` another row repeats (rows are
     numbered by ``frame``'s index, the file's own row numbers): two rows for one key cannot both
     be counted, and neither can be chosen."""
     clash = frame.duplicated(list(key), keep=False)
     if clash.any():
-        raise DataError([Problem(str(path), int(r), columns,
-                                 f"{found} " + ", ".join(_shown(frame.at[r, k], date_format)
-                                                         for k in key), expected)
-                         for r in frame.index[clash]])
+        raise DataError(
+            [
+                Problem(
+                    str(path),
+                    int(r),
+                    columns,
+                    f"{found} " + ", ".join(_shown(frame.at[r, k], date_format) for k in key),
+                    expected,
+                )
+                for r in frame.index[clash]
+            ]
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -270,9 +371,15 @@ MAX_PERSONS = 1_000_000  # more uniformed personnel than UN peacekeeping has eve
 _WHOLE = re.compile(r"\s*\+?\d+(?:\.0*)?\s*")
 
 
-def whole_numbers(raw: pd.Series, path: str | os.PathLike[str], column: str,
-                  problems: list[Problem], maximum: int = MAX_PERSONS,
-                  unit: str = "persons", quote: bool = True) -> pd.Series:
+def whole_numbers(
+    raw: pd.Series,
+    path: str | os.PathLike[str],
+    column: str,
+    problems: list[Problem],
+    maximum: int = MAX_PERSONS,
+    unit: str = "persons",
+    quote: bool = True,
+) -> pd.Series:
     """Parse text cells as whole numbers from 0 to ``maximum`` (int64, 0 where refused). Each
     refused cell (empty, not a number, negative, a fraction, ``inf``/``nan``, or a number too large
     to be a count, which would otherwise overflow to a negative) adds a :class:`Problem`."""
@@ -283,9 +390,15 @@ def whole_numbers(raw: pd.Series, path: str | os.PathLike[str], column: str,
     for r in raw.index[bad]:
         v = raw.at[r]
         shown = repr(v) if quote or v.strip() == "" else v.strip()
-        problems.append(Problem(str(path), int(r), column, shown if not ok[r] else
-                                f"{v.strip()} (more than {maximum:,})",
-                                f"a whole number of {unit} from 0 to {maximum:,}"))
+        problems.append(
+            Problem(
+                str(path),
+                int(r),
+                column,
+                shown if not ok[r] else f"{v.strip()} (more than {maximum:,})",
+                f"a whole number of {unit} from 0 to {maximum:,}",
+            )
+        )
     return num.where(~bad, 0).astype("int64")
 
 
@@ -294,9 +407,22 @@ def whole_numbers(raw: pd.Series, path: str | os.PathLike[str], column: str,
 
 # labels of rows that sum others: matched after the name is normalised (case, accents,
 # punctuation and spaces ignored), so "Total:", "TOTAL", "Grand total", "Sum", "Sub-total" match
-AGGREGATE_LABELS = {"all", "total", "totals", "grandtotal", "subtotal", "sum", "overall",
-                    "allmissions", "allcontributors", "allcountries", "totalall", "alltotal",
-                    "totaluniformed", "totalpersonnel"}
+AGGREGATE_LABELS = {
+    "all",
+    "total",
+    "totals",
+    "grandtotal",
+    "subtotal",
+    "sum",
+    "overall",
+    "allmissions",
+    "allcontributors",
+    "allcountries",
+    "totalall",
+    "alltotal",
+    "totaluniformed",
+    "totalpersonnel",
+}
 
 
 STRAY = re.compile(r"^[\s'\"`\u2018\u2019\u201c\u201d*:;,]+|[\s'\"`\u2018\u2019\u201c\u201d*:;,]+$")
@@ -323,8 +449,9 @@ def is_aggregate(names: pd.Series) -> pd.Series:
     return pd.Series(flags[cat.cat.codes.to_numpy()], index=names.index)
 
 
-def unify_spellings(names: pd.Series, path: str | os.PathLike[str], column: str
-                    ) -> tuple[pd.Series, pd.DataFrame]:
+def unify_spellings(
+    names: pd.Series, path: str | os.PathLike[str], column: str
+) -> tuple[pd.Series, pd.DataFrame]:
     """Give every spelling of one name (same :func:`name_key`) the file's most frequent spelling
     (ties: a mixed-case one, then the first in sorted order), and strip stray quotes and
     punctuation around a name
@@ -344,8 +471,9 @@ def unify_spellings(names: pd.Series, path: str | os.PathLike[str], column: str
         if not key:
             continue
         # the most frequent; on a tie a mixed-case spelling, then the first in sorted order
-        best = sorted(spellings, key=lambda s: (-s[1], s[0].isupper() or s[0].islower(),
-                                                s[0]))[0][0]
+        best = sorted(spellings, key=lambda s: (-s[1], s[0].isupper() or s[0].islower(), s[0]))[0][
+            0
+        ]
         clean = STRAY.sub("", best)
         if clean and name_key(clean) == key:
             best = clean
@@ -361,8 +489,12 @@ def unify_spellings(names: pd.Series, path: str | os.PathLike[str], column: str
     changed_codes = [i for i, c in enumerate(cats) if c in mapping]
     changed = np.isin(codes, changed_codes)
     found = pd.Series(np.asarray(cats, dtype=object)[codes[changed]], dtype=object)
-    rows = (pd.DataFrame({"found": found, "row": names.index[changed]})
-            .groupby("found", sort=True)["row"].agg(rows="size", first_row="min").reset_index())
+    rows = (
+        pd.DataFrame({"found": found, "row": names.index[changed]})
+        .groupby("found", sort=True)["row"]
+        .agg(rows="size", first_row="min")
+        .reset_index()
+    )
     rows.insert(0, "column", column)
     rows.insert(2, "used", rows["found"].map(mapping))
     out = pd.Series(unified, index=names.index, name=names.name)

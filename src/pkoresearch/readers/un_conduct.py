@@ -32,11 +32,25 @@ from pandas.api.types import union_categoricals
 
 from .. import countries
 from ..coverage import Coverage
-from ._checks import (MAX_PERSONS, check_file, is_aggregate, iter_csv_text,
-                      release_free_memory, unify_spellings)
-from ..errors import (AggregateRowsWarning, DataError, DuplicateRowsWarning, MissingValuesWarning,
-                      NameVariantWarning, ParameterError, Problem, SchemaMismatch,
-                      UnrecognisedValuesWarning)
+from ..errors import (
+    AggregateRowsWarning,
+    DataError,
+    DuplicateRowsWarning,
+    MissingValuesWarning,
+    NameVariantWarning,
+    ParameterError,
+    Problem,
+    SchemaMismatch,
+    UnrecognisedValuesWarning,
+)
+from ._checks import (
+    MAX_PERSONS,
+    check_file,
+    is_aggregate,
+    iter_csv_text,
+    release_free_memory,
+    unify_spellings,
+)
 
 SHEET = "Export"
 COLUMNS = [
@@ -61,8 +75,14 @@ PERSONNEL_CATEGORIES = ["military", "police", "civilian"]
 KNOWN_SUBTYPES = {
     "military": {"MC", "MO", "Staff Officer"},
     "police": {"UNPOL", "FPU", "GPP"},
-    "civilian": {"INT", "NS", "UNV", "Contractor", "Vendor Employee",
-                 "(Legacy) Daily Casual Workers"},
+    "civilian": {
+        "INT",
+        "NS",
+        "UNV",
+        "Contractor",
+        "Vendor Employee",
+        "(Legacy) Daily Casual Workers",
+    },
 }
 VICTIM_GROUPS = ["adult", "child", "unknown"]
 ALLEGATION_KINDS = {"SE": "sexual_exploitation", "SA": "sexual_abuse"}
@@ -98,9 +118,26 @@ RESULT_ORDER = ["substantiated", "pending", "unsubstantiated", "incomplete", "no
 YES_NO = {"Yes": True, "No": False}
 FIRST_REPORT_YEAR = 2007  # the UN misconduct tracking system's earliest entries
 TRI_STATE = {"Yes": "yes", "No": "no", "Pending": "pending", "N/A": "not_applicable"}
-MONTHS = {m: i for i, m in enumerate(
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-     "October", "November", "December"], start=1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ],
+        start=1,
+    )
+}
 
 
 @dataclass
@@ -183,15 +220,23 @@ def _read_xlsx(path: Path, sheet: str, merged_fills: list[dict]) -> pd.DataFrame
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
     except Exception as exc:  # openpyxl raises several types for a non-workbook
-        raise DataError(Problem(str(path), None, None, f"a file openpyxl cannot open ({exc})",
-                                "an .xlsx workbook")) from None
+        raise DataError(
+            Problem(
+                str(path), None, None, f"a file openpyxl cannot open ({exc})", "an .xlsx workbook"
+            )
+        ) from None
     with book:
         if sheet not in book.sheet_names:
-            raise SchemaMismatch(Problem(str(path), None, None,
-                                         f"the sheet(s) {book.sheet_names}",
-                                         f"a sheet named {sheet!r} (the UN export's sheet)"))
-        df = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False,
-                           na_values=[])
+            raise SchemaMismatch(
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    f"the sheet(s) {book.sheet_names}",
+                    f"a sheet named {sheet!r} (the UN export's sheet)",
+                )
+            )
+        df = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False, na_values=[])
     df.columns = [str(c).strip() for c in df.columns]
     _require_columns(df.columns, path)
     df = df[COLUMNS].map(lambda v: v if isinstance(v, str) else "" if v is None else str(v))
@@ -202,8 +247,9 @@ def _read_xlsx(path: Path, sheet: str, merged_fills: list[dict]) -> pd.DataFrame
     return df
 
 
-def _fill_merged(path: Path, sheet: str, df: pd.DataFrame, blank: dict[str, pd.Series],
-                 merged_fills: list[dict]) -> None:
+def _fill_merged(
+    path: Path, sheet: str, df: pd.DataFrame, blank: dict[str, pd.Series], merged_fills: list[dict]
+) -> None:
     """Give the blank cells a merged range of the sheet spans (in the Date and Mission columns)
     the value of the range's first cell, as the spreadsheet shows them; list each one filled."""
     import openpyxl
@@ -222,8 +268,14 @@ def _fill_merged(path: Path, sheet: str, df: pd.DataFrame, blank: dict[str, pd.S
                 for r in range(rng.min_row + 1, rng.max_row + 1):
                     if r in df.index and blank[column].get(r, False) and value.strip():
                         df.at[r, column] = value
-                        merged_fills.append({"source_row": r, "column": column, "value": value,
-                                             "from_row": rng.min_row})
+                        merged_fills.append(
+                            {
+                                "source_row": r,
+                                "column": column,
+                                "value": value,
+                                "from_row": rng.min_row,
+                            }
+                        )
     finally:
         wb.close()
 
@@ -231,10 +283,19 @@ def _fill_merged(path: Path, sheet: str, df: pd.DataFrame, blank: dict[str, pd.S
 def _require_columns(columns, path: Path) -> None:
     missing = [c for c in COLUMNS if c not in list(columns)]
     if missing:
-        raise SchemaMismatch([Problem(str(path), 1, c, "no such column in the header",
-                                      f"the UN export's columns {COLUMNS}") for c in missing],
-                             f"{path} is missing {len(missing)} column(s) of the UN table of "
-                             "allegations")
+        raise SchemaMismatch(
+            [
+                Problem(
+                    str(path),
+                    1,
+                    c,
+                    "no such column in the header",
+                    f"the UN export's columns {COLUMNS}",
+                )
+                for c in missing
+            ],
+            f"{path} is missing {len(missing)} column(s) of the UN table of allegations",
+        )
 
 
 def _text_chunks(path: Path, sheet: str, chunksize: int, merged_fills: list[dict]):
@@ -246,13 +307,26 @@ def _text_chunks(path: Path, sheet: str, chunksize: int, merged_fills: list[dict
         check_file(path, what)
         yield _read_xlsx(path, sheet, merged_fills)
     elif suffix == ".csv":
-        for chunk in iter_csv_text(path, EXPECTED, usecols=COLUMNS, required=COLUMNS,
-                                   chunksize=chunksize, what="the UN table of allegations"):
+        for chunk in iter_csv_text(
+            path,
+            EXPECTED,
+            usecols=COLUMNS,
+            required=COLUMNS,
+            chunksize=chunksize,
+            what="the UN table of allegations",
+        ):
             yield chunk[COLUMNS]
     else:
         check_file(path, what)
-        raise DataError(Problem(str(path), None, None, f"the file type {suffix!r}",
-                                "a .xlsx or .csv export of the table of allegations"))
+        raise DataError(
+            Problem(
+                str(path),
+                None,
+                None,
+                f"the file type {suffix!r}",
+                "a .xlsx or .csv export of the table of allegations",
+            )
+        )
 
 
 def _interned(df: pd.DataFrame, cache: dict[str, str]) -> pd.DataFrame:
@@ -271,8 +345,11 @@ def _lines(cell: str) -> tuple[str, ...]:
     """Split a multi-valued cell (values separated by blank lines) into clean values (the same
     objects for a repeated cell, so a large export keeps one copy of each line)."""
     parts = re.split(r"\n\s*\n", cell.strip())
-    return tuple(re.sub(r"\s+", " ", p).replace("( ", "(").replace(" )", ")").strip()
-                 for p in parts if p.strip())
+    return tuple(
+        re.sub(r"\s+", " ", p).replace("( ", "(").replace(" )", ")").strip()
+        for p in parts
+        if p.strip()
+    )
 
 
 class _Collector:
@@ -284,21 +361,24 @@ class _Collector:
         self.problems: list[Problem] = []
 
     def unknown(self, row: int, column: str, value: str, expected: str) -> None:
-        self.unrecognised.append({"source_row": row, "column": column, "value": value,
-                                  "expected": expected})
+        self.unrecognised.append(
+            {"source_row": row, "column": column, "value": value, "expected": expected}
+        )
 
     def bad(self, row: int, column: str, value: str, expected: str) -> None:
         self.problems.append(Problem(self.path, row, column, repr(value), expected))
 
 
-def _count(text: str | None, row: int, column: str, col: _Collector,
-           unit: str = "persons or allegations") -> int | None:
+def _count(
+    text: str | None, row: int, column: str, col: _Collector, unit: str = "persons or allegations"
+) -> int | None:
     if text is None or text == "":
         return None
     if re.fullmatch(r"\d+", text.strip()) and int(text) <= MAX_PERSONS:
         return int(text)
-    col.bad(row, column, text, f"a whole number of {unit} from 0 to {MAX_PERSONS:,} in the "
-            "parentheses")
+    col.bad(
+        row, column, text, f"a whole number of {unit} from 0 to {MAX_PERSONS:,} in the parentheses"
+    )
     return None
 
 
@@ -316,16 +396,23 @@ def _month_of(v: str) -> tuple[tuple[int, int] | None, str]:
     # an xlsx cell typed as a date arrives as "2016-01-01 00:00:00"; the day must exist, and a
     # month such as 13 or 99 is refused rather than rolled into the next year
     m = re.fullmatch(r"\s*(\d{4})-(\d{2})-(\d{2})(?: 00:00:00)?\s*", v)
-    if found is None and m and 1 <= int(m.group(2)) <= 12 and int(m.group(1)) >= 1 and \
-            1 <= int(m.group(3)) <= calendar.monthrange(int(m.group(1)), int(m.group(2)))[1]:
+    if (
+        found is None
+        and m
+        and 1 <= int(m.group(2)) <= 12
+        and int(m.group(1)) >= 1
+        and 1 <= int(m.group(3)) <= calendar.monthrange(int(m.group(1)), int(m.group(2)))[1]
+    ):
         found = int(m.group(1)), int(m.group(2))
     if found is None:
         return None, "a reporting month as M/YYYY, e.g. 7/2024"
     # a mistyped year would stretch the export's coverage and invent zeros for the years between
     now = pd.Timestamp.now()
     if found[0] < FIRST_REPORT_YEAR or (found[0], found[1]) > (now.year, now.month):
-        return None, (f"a reporting month from {FIRST_REPORT_YEAR} (the UN tracking system's "
-                      f"first entries) up to the current month ({now:%m/%Y})")
+        return None, (
+            f"a reporting month from {FIRST_REPORT_YEAR} (the UN tracking system's "
+            f"first entries) up to the current month ({now:%m/%Y})"
+        )
     return found, ""
 
 
@@ -352,9 +439,13 @@ def _incident_part(p: str) -> tuple[int | None, int | None, bool]:
 
 
 def _incident(v: str, row: int, col: _Collector) -> dict:
-    out = dict(incident_start_year=None, incident_start_month=None, incident_end_year=None,
-               incident_end_month=None)
-    pieces = [s for s in re.split(r"\s+-\s+", v.strip())] if v.strip() else []
+    out = dict(
+        incident_start_year=None,
+        incident_start_month=None,
+        incident_end_year=None,
+        incident_end_month=None,
+    )
+    pieces = list(re.split(r"\s+-\s+", v.strip())) if v.strip() else []
     if len(pieces) > 2:
         col.unknown(row, "Date of incident", v, "'Month / YYYY' or a range 'A - B'")
         return out
@@ -380,18 +471,27 @@ def _personnel(v: str, row: int, aid: int, col: _Collector, out: list[dict]) -> 
         m = _PERSONNEL.match(line)
         if not m:
             col.unknown(row, "Personnel Type", line, "'Category (sub-type),N'")
-            out.append(dict(allegation_id=aid, category=None, subtype=None, perpetrators=None,
-                            raw=line))
+            out.append(
+                dict(allegation_id=aid, category=None, subtype=None, perpetrators=None, raw=line)
+            )
             continue
         cat = m.group("cat").lower()
         sub = m.group("sub").strip()
         if cat not in KNOWN_SUBTYPES:
             col.unknown(row, "Personnel Type", line, f"a category among {PERSONNEL_CATEGORIES}")
         elif sub not in KNOWN_SUBTYPES[cat]:
-            col.unknown(row, "Personnel Type", line,
-                        f"a {cat} sub-type among {sorted(KNOWN_SUBTYPES[cat])}")
-        out.append(dict(allegation_id=aid, category=cat, subtype=sub,
-                        perpetrators=_count(m.group("n"), row, "Personnel Type", col), raw=line))
+            col.unknown(
+                row, "Personnel Type", line, f"a {cat} sub-type among {sorted(KNOWN_SUBTYPES[cat])}"
+            )
+        out.append(
+            dict(
+                allegation_id=aid,
+                category=cat,
+                subtype=sub,
+                perpetrators=_count(m.group("n"), row, "Personnel Type", col),
+                raw=line,
+            )
+        )
 
 
 _VICTIM = re.compile(r"^(?P<group>\w+)\s*(?:\((?P<n>[^)]*)\))?$")
@@ -405,8 +505,14 @@ def _victims(v: str, row: int, aid: int, col: _Collector, out: list[dict]) -> No
             col.unknown(row, "Victim", line, "'Adult (N)', 'Child (N)' or 'Unknown (N)'")
             out.append(dict(allegation_id=aid, age_group=None, victims=None, raw=line))
             continue
-        out.append(dict(allegation_id=aid, age_group=group,
-                        victims=_count(m.group("n"), row, "Victim", col), raw=line))
+        out.append(
+            dict(
+                allegation_id=aid,
+                age_group=group,
+                victims=_count(m.group("n"), row, "Victim", col),
+                raw=line,
+            )
+        )
 
 
 _ALLEGATION = re.compile(r"^(?P<kind>SE|SA)\s*\((?P<sub>.*)\)$")
@@ -419,8 +525,14 @@ def _allegation_types(v: str, row: int, aid: int, col: _Collector, out: list[dic
             col.unknown(row, "Allegation", line, "'SE (sub-type)' or 'SA (sub-type)'")
             out.append(dict(allegation_id=aid, kind=None, subtype=None, raw=line))
             continue
-        out.append(dict(allegation_id=aid, kind=ALLEGATION_KINDS[m.group("kind")],
-                        subtype=m.group("sub").strip(), raw=line))
+        out.append(
+            dict(
+                allegation_id=aid,
+                kind=ALLEGATION_KINDS[m.group("kind")],
+                subtype=m.group("sub").strip(),
+                raw=line,
+            )
+        )
 
 
 _INVESTIGATION = re.compile(r"^(?P<entity>.*?)\s*\((?P<days>[^()]*)\)$")
@@ -431,8 +543,12 @@ def _investigations(v: str, row: int, aid: int, col: _Collector, out: list[dict]
         m = _INVESTIGATION.match(line)
         entity = INVESTIGATING_ENTITIES.get(m.group("entity")) if m else None
         if m is None or entity is None:
-            col.unknown(row, "Investigation (days)", line,
-                        f"'Entity (days)' with an entity among {sorted(INVESTIGATING_ENTITIES)}")
+            col.unknown(
+                row,
+                "Investigation (days)",
+                line,
+                f"'Entity (days)' with an entity among {sorted(INVESTIGATING_ENTITIES)}",
+            )
         days_text = m.group("days").strip() if m else ""
         if days_text == "Pending":
             status, days = "pending", None
@@ -444,8 +560,10 @@ def _investigations(v: str, row: int, aid: int, col: _Collector, out: list[dict]
         out.append(dict(allegation_id=aid, entity=entity, days=days, status=status, raw=line))
 
 
-_RESULT = re.compile(r"^(?P<status>Substantiated|Unsubstantiated|Pending|Incomplete|N/A)"
-                     r"(?P<reason>.*?)\s*\((?P<n>[^()]*)\)$")
+_RESULT = re.compile(
+    r"^(?P<status>Substantiated|Unsubstantiated|Pending|Incomplete|N/A)"
+    r"(?P<reason>.*?)\s*\((?P<n>[^()]*)\)$"
+)
 
 
 def _results(v: str, row: int, aid: int, col: _Collector, out: list[dict]) -> None:
@@ -457,28 +575,47 @@ def _results(v: str, row: int, aid: int, col: _Collector, out: list[dict]) -> No
             continue
         reason = m.group("reason").strip()
         reason = re.sub(r"^\((.*)\)$", r"\1", reason).strip() or None
-        out.append(dict(allegation_id=aid, result=RESULTS[m.group("status")], reason=reason,
-                        persons=_count(m.group("n"), row, "Result", col), raw=line))
+        out.append(
+            dict(
+                allegation_id=aid,
+                result=RESULTS[m.group("status")],
+                reason=reason,
+                persons=_count(m.group("n"), row, "Result", col),
+                raw=line,
+            )
+        )
 
 
 _ACTION = re.compile(r"^(?:(?P<actor>UN|NG)\s+)?(?P<action>.*?)\s*\((?P<n>[^()]*)\)$")
 
 
-def _actions(v: str, stage: str, column: str, row: int, aid: int, col: _Collector,
-             out: list[dict]) -> None:
+def _actions(
+    v: str, stage: str, column: str, row: int, aid: int, col: _Collector, out: list[dict]
+) -> None:
     for line in _lines(v):
         m = _ACTION.match(line)
         if not m:
             col.unknown(row, column, line, "'UN action (N)', 'NG action (N)' or 'None (N)'")
-            out.append(dict(allegation_id=aid, stage=stage, actor=None, action=None,
-                            persons=None, raw=line))
+            out.append(
+                dict(
+                    allegation_id=aid, stage=stage, actor=None, action=None, persons=None, raw=line
+                )
+            )
             continue
         actor = {"UN": "un", "NG": "national_government", None: None}[m.group("actor")]
         action = m.group("action").strip() or None
         if actor is None and action not in ("None", "N/A"):
             col.unknown(row, column, line, "an action starting with 'UN' or 'NG'")
-        out.append(dict(allegation_id=aid, stage=stage, actor=actor, action=action,
-                        persons=_count(m.group("n"), row, column, col), raw=line))
+        out.append(
+            dict(
+                allegation_id=aid,
+                stage=stage,
+                actor=actor,
+                action=action,
+                persons=_count(m.group("n"), row, column, col),
+                raw=line,
+            )
+        )
 
 
 def _choice(v: str, mapping: dict, row: int, column: str, col: _Collector):
@@ -501,9 +638,12 @@ def _frame(rows: list[dict], columns: list[str], dtypes: dict[str, str]) -> pd.D
     return df
 
 
-def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET,
-                              repeated_rows: str = "drop", chunksize: int = 5_000
-                              ) -> AllegationTable:
+def read_table_of_allegations(
+    path: str | os.PathLike[str],
+    sheet: str = SHEET,
+    repeated_rows: str = "drop",
+    chunksize: int = 5_000,
+) -> AllegationTable:
     """Read a UN "table of allegations" export (.xlsx sheet ``Export``, or .csv) into tidy tables.
 
     ``allegations`` (one row per allegation, ``allegation_id`` 1..N in file order, ``source_row``
@@ -578,13 +718,23 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET,
             release_free_memory()  # the chunks' temporaries, freed between kept arrays
     _lines.cache_clear()
     if rows_in_file == 0:
-        raise SchemaMismatch(Problem(str(path), None, None, "a header but no allegation rows",
-                                     "at least one allegation"))
+        raise SchemaMismatch(
+            Problem(
+                str(path), None, None, "a header but no allegation rows", "at least one allegation"
+            )
+        )
     if col.problems:
         raise DataError(col.problems, f"{len(col.problems)} cell(s) of {path} cannot be read")
     if not parts["allegations"]:
-        raise SchemaMismatch(Problem(str(path), None, None, "only aggregate rows (Total, Sum, "
-                                     "...)", "at least one allegation"))
+        raise SchemaMismatch(
+            Problem(
+                str(path),
+                None,
+                None,
+                "only aggregate rows (Total, Sum, ...)",
+                "at least one allegation",
+            )
+        )
     tables = {}
     for name in list(parts):  # one table at a time, its chunks freed as soon as it is joined
         frames = parts.pop(name)
@@ -597,41 +747,65 @@ def read_table_of_allegations(path: str | os.PathLike[str], sheet: str = SHEET,
     if aggregates:
         agg = pd.concat(aggregates)
         counts["aggregate_rows"] = len(agg)
-        warnings.warn(AggregateRowsWarning(
-            f"{path}: {len(agg)} row(s) labelled as totals in Date or Mission ('Total', 'Sum', "
-            f"...) set aside, never counted as allegations: rows "
-            f"{', '.join(str(r) for r in agg.index[:10])}"), stacklevel=2)
+        warnings.warn(
+            AggregateRowsWarning(
+                f"{path}: {len(agg)} row(s) labelled as totals in Date or Mission ('Total', 'Sum', "
+                f"...) set aside, never counted as allegations: rows "
+                f"{', '.join(str(r) for r in agg.index[:10])}"
+            ),
+            stacklevel=2,
+        )
 
     # rows identical to another row: the UN's export itself lists, one after another, separate
     # allegations that share every published detail (6 such rows in the July 2024 export, which
     # its yearly totals count); a copy elsewhere in the file is a paste
-    a, tables, identical = _identical_rows(a, tables, np.concatenate(hashes), path, repeated_rows,
-                                           counts)
+    a, tables, identical = _identical_rows(
+        a, tables, np.concatenate(hashes), path, repeated_rows, counts
+    )
     counts["allegations"] = len(a)
 
     _missing_cells(a, merged_fills, path, counts)
     a, nats = _finish(a, path, counts)
     unrec = pd.DataFrame(col.unrecognised, columns=["source_row", "column", "value", "expected"])
     if len(unrec):
-        shown = "; ".join(f"row {u.source_row} {u.column!r}: {u.value!r}"
-                          for u in unrec.head(15).itertuples())
+        shown = "; ".join(
+            f"row {u.source_row} {u.column!r}: {u.value!r}" for u in unrec.head(15).itertuples()
+        )
         more = f" (and {len(unrec) - 15} more)" if len(unrec) > 15 else ""
-        warnings.warn(UnrecognisedValuesWarning(
-            f"{path}: {len(unrec)} cell value(s) not recognised, kept raw (see "
-            f".unrecognised): {shown}{more}"), stacklevel=2)
+        warnings.warn(
+            UnrecognisedValuesWarning(
+                f"{path}: {len(unrec)} cell value(s) not recognised, kept raw (see "
+                f".unrecognised): {shown}{more}"
+            ),
+            stacklevel=2,
+        )
 
     return AllegationTable(
-        allegations=a, **tables, unrecognised=unrec, path=path, counts=counts,
-        nationalities=nats, export_span=(a["report_date"].min(), a["report_date"].max()),
+        allegations=a,
+        **tables,
+        unrecognised=unrec,
+        path=path,
+        counts=counts,
+        nationalities=nats,
+        export_span=(a["report_date"].min(), a["report_date"].max()),
         identical_rows=identical,
     )
 
 
-CHILD_TABLES = ["personnel", "victims", "allegation_types", "investigations", "results",
-                "actions"]
-INTS = ["report_year", "report_month", "incident_start_year", "incident_start_month",
-        "incident_end_year", "incident_end_month", "perpetrators", "victims_adult",
-        "victims_child", "victims_unknown", "investigation_days"]
+CHILD_TABLES = ["personnel", "victims", "allegation_types", "investigations", "results", "actions"]
+INTS = [
+    "report_year",
+    "report_month",
+    "incident_start_year",
+    "incident_start_month",
+    "incident_end_year",
+    "incident_end_month",
+    "perpetrators",
+    "victims_adult",
+    "victims_child",
+    "victims_unknown",
+    "investigation_days",
+]
 
 
 def _interned_objects(frame: pd.DataFrame, cache: dict[str, str]) -> pd.DataFrame:
@@ -651,15 +825,22 @@ def _parse_chunk(df: pd.DataFrame, first_aid: int, col: _Collector) -> dict[str,
     mains, pers, vict, kinds, invs, ress, acts = [], [], [], [], [], [], []
     for aid, (row, r) in enumerate(zip(df.index, df.to_dict("records")), start=first_aid + 1):
         year, month = _report_date(r["Date"], row, col)
-        main = dict(allegation_id=aid, source_row=row, report_year=year, report_month=month,
-                    mission=r["Mission"].strip() or None)
+        main = dict(
+            allegation_id=aid,
+            source_row=row,
+            report_year=year,
+            report_month=month,
+            mission=r["Mission"].strip() or None,
+        )
         main.update(_incident(r["Date of incident"], row, col))
         n0 = len(pers)
         _personnel(r["Personnel Type"], row, aid, col, pers)
         mine = pers[n0:]
         cats = {p["category"] for p in mine if p["category"]}
         subs = {p["subtype"] for p in mine if p["subtype"]}
-        main["personnel_category"] = cats.pop() if len(cats) == 1 else ("multiple" if cats else None)
+        main["personnel_category"] = (
+            cats.pop() if len(cats) == 1 else ("multiple" if cats else None)
+        )
         main["personnel_subtype"] = subs.pop() if len(subs) == 1 else ("multiple" if subs else None)
         ns = [p["perpetrators"] for p in mine]
         main["perpetrators"] = sum(ns) if ns and all(n is not None for n in ns) else None
@@ -670,19 +851,23 @@ def _parse_chunk(df: pd.DataFrame, first_aid: int, col: _Collector) -> dict[str,
             _victims(r["Victim"], row, aid, col, vict)
             for g in VICTIM_GROUPS:
                 vs = [v for v in vict[v0:] if v["age_group"] == g]
-                main[f"victims_{g}"] = (sum(v["victims"] for v in vs)
-                                        if vs and all(v["victims"] is not None for v in vs) else
-                                        (0 if not vs else None))
+                main[f"victims_{g}"] = (
+                    sum(v["victims"] for v in vs)
+                    if vs and all(v["victims"] is not None for v in vs)
+                    else (0 if not vs else None)
+                )
             main["involves_child"] = any(v["age_group"] == "child" for v in vict[v0:])
         else:  # a blank Victim cell says nothing about victims: missing, never 0
-            main.update(victims_adult=None, victims_child=None, victims_unknown=None,
-                        involves_child=None)
+            main.update(
+                victims_adult=None, victims_child=None, victims_unknown=None, involves_child=None
+            )
         k0 = len(kinds)
         _allegation_types(r["Allegation"], row, aid, col, kinds)
         main["allegation_kinds"] = "; ".join(sorted({k["kind"] for k in kinds[k0:] if k["kind"]}))
         main["paternity_claim"] = _choice(r["Paternity claim"], YES_NO, row, "Paternity claim", col)
-        main["paternity_established"] = _choice(r["Paternity established"], TRI_STATE, row,
-                                                "Paternity established", col)
+        main["paternity_established"] = _choice(
+            r["Paternity established"], TRI_STATE, row, "Paternity established", col
+        )
         main["nio_appointed"] = _choice(r["NIO appointed"], NIO_VALUES, row, "NIO appointed", col)
         i0 = len(invs)
         _investigations(r["Investigation (days)"], row, aid, col, invs)
@@ -696,8 +881,13 @@ def _parse_chunk(df: pd.DataFrame, first_aid: int, col: _Collector) -> dict[str,
         main["result"] = next((x for x in RESULT_ORDER if x in found), None)
         _actions(r["Interim Action"], "interim", "Interim Action", row, aid, col, acts)
         _actions(r["Final Action"], "final", "Final Action", row, aid, col, acts)
-        main["referral"] = _choice(r["Referral for criminal accountability"], TRI_STATE, row,
-                                   "Referral for criminal accountability", col)
+        main["referral"] = _choice(
+            r["Referral for criminal accountability"],
+            TRI_STATE,
+            row,
+            "Referral for criminal accountability",
+            col,
+        )
         for c in COLUMNS:
             main[RAW[c]] = r[c]
         mains.append(main)
@@ -708,37 +898,62 @@ def _parse_chunk(df: pd.DataFrame, first_aid: int, col: _Collector) -> dict[str,
     del mains
     for c in INTS:
         a[c] = a[c].astype("Int64")
-    a["report_date"] = pd.PeriodIndex.from_fields(year=a["report_year"].astype(int),
-                                                  month=a["report_month"].astype(int), freq="M"
-                                                  ).to_timestamp()
+    a["report_date"] = pd.PeriodIndex.from_fields(
+        year=a["report_year"].astype(int), month=a["report_month"].astype(int), freq="M"
+    ).to_timestamp()
     known = [*PERSONNEL_CATEGORIES, "multiple"]  # others are listed in .unrecognised, kept raw
     a["personnel_category"] = pd.Categorical(
-        a["personnel_category"].where(a["personnel_category"].isin(known)), categories=known)
+        a["personnel_category"].where(a["personnel_category"].isin(known)), categories=known
+    )
     a["nio_appointed"] = pd.Categorical(a["nio_appointed"], categories=NIO_CATEGORIES)
     for c in ("paternity_established", "referral"):
         a[c] = pd.Categorical(a[c], categories=list(TRI_STATE.values()))
     a["result"] = pd.Categorical(a["result"], categories=RESULT_ORDER)
     a["paternity_claim"] = a["paternity_claim"].astype("boolean")
     a["involves_child"] = a["involves_child"].astype("boolean")
-    for c in ("mission", "nationality", "personnel_subtype", "allegation_kinds",
-              "investigation_entity", "investigation_status"):
+    for c in (
+        "mission",
+        "nationality",
+        "personnel_subtype",
+        "allegation_kinds",
+        "investigation_entity",
+        "investigation_status",
+    ):
         a[c] = a[c].astype("string")
     for c in RAW.values():  # the cells as written: categorical (a large export repeats most)
         a[c] = a[c].astype("category")
     return {
         "allegations": a,
-        "personnel": _frame(pers, ["allegation_id", "category", "subtype", "perpetrators", "raw"],
-                            {"perpetrators": "Int64", "category": "string", "subtype": "string"}),
-        "victims": _frame(vict, ["allegation_id", "age_group", "victims", "raw"],
-                          {"victims": "Int64", "age_group": "string"}),
-        "allegation_types": _frame(kinds, ["allegation_id", "kind", "subtype", "raw"],
-                                   {"kind": "string", "subtype": "string"}),
-        "investigations": _frame(invs, ["allegation_id", "entity", "days", "status", "raw"],
-                                 {"days": "Int64", "entity": "string", "status": "string"}),
-        "results": _frame(ress, ["allegation_id", "result", "reason", "persons", "raw"],
-                          {"persons": "Int64", "result": "string", "reason": "string"}),
-        "actions": _frame(acts, ["allegation_id", "stage", "actor", "action", "persons", "raw"],
-                          {"persons": "Int64", "actor": "string", "action": "string"}),
+        "personnel": _frame(
+            pers,
+            ["allegation_id", "category", "subtype", "perpetrators", "raw"],
+            {"perpetrators": "Int64", "category": "string", "subtype": "string"},
+        ),
+        "victims": _frame(
+            vict,
+            ["allegation_id", "age_group", "victims", "raw"],
+            {"victims": "Int64", "age_group": "string"},
+        ),
+        "allegation_types": _frame(
+            kinds,
+            ["allegation_id", "kind", "subtype", "raw"],
+            {"kind": "string", "subtype": "string"},
+        ),
+        "investigations": _frame(
+            invs,
+            ["allegation_id", "entity", "days", "status", "raw"],
+            {"days": "Int64", "entity": "string", "status": "string"},
+        ),
+        "results": _frame(
+            ress,
+            ["allegation_id", "result", "reason", "persons", "raw"],
+            {"persons": "Int64", "result": "string", "reason": "string"},
+        ),
+        "actions": _frame(
+            acts,
+            ["allegation_id", "stage", "actor", "action", "persons", "raw"],
+            {"persons": "Int64", "actor": "string", "action": "string"},
+        ),
     }
 
 
@@ -751,8 +966,11 @@ def _concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if len(frames) == 1:
         return frames[0]
     columns = list(frames[0].columns)
-    raw = [c for c in columns if (c == "raw" or c in RAW.values())
-           and isinstance(frames[0][c].dtype, pd.CategoricalDtype)]
+    raw = [
+        c
+        for c in columns
+        if (c == "raw" or c in RAW.values()) and isinstance(frames[0][c].dtype, pd.CategoricalDtype)
+    ]
     joined = {c: union_categoricals([f[c] for f in frames]) for c in raw}
     out = pd.concat([f.drop(columns=raw) for f in frames], ignore_index=True)
     frames.clear()
@@ -761,9 +979,14 @@ def _concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return out[columns]
 
 
-def _identical_rows(a: pd.DataFrame, tables: dict[str, pd.DataFrame], hashes: np.ndarray,
-                    path: Path, repeated_rows: str, counts: dict
-                    ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
+def _identical_rows(
+    a: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    hashes: np.ndarray,
+    path: Path,
+    repeated_rows: str,
+    counts: dict,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
     """Sort rows identical to another row (every cell equal) into the two kinds the issue of a
     pasted export needs told apart, and apply ``repeated_rows`` to the second:
 
@@ -791,23 +1014,37 @@ def _identical_rows(a: pd.DataFrame, tables: dict[str, pd.DataFrame], hashes: np
     dup = hs.duplicated(keep="first")
     kind = np.where(run_no > 1, "repeated", "adjacent")
     rows = a["source_row"].to_numpy()
-    identical = pd.DataFrame({"source_row": rows[ps[dup].to_numpy()],
-                              "same_as_row": rows[first[dup].to_numpy()],
-                              "kind": kind[dup.to_numpy()]})
+    identical = pd.DataFrame(
+        {
+            "source_row": rows[ps[dup].to_numpy()],
+            "same_as_row": rows[first[dup].to_numpy()],
+            "kind": kind[dup.to_numpy()],
+        }
+    )
     n_adj = int((identical["kind"] == "adjacent").sum())
     n_rep = int((identical["kind"] == "repeated").sum())
     counts.update(identical_adjacent_rows=n_adj, repeated_rows=n_rep)
     share = n_adj / len(a)
     whole = " - the whole export appears twice" if 2 * n_rep == len(a) else ""
-    adjacent_text = (f"{n_adj} row(s) identical to the row directly above are kept as separate "
-                     "allegations (the UN's export lists allegations that share every published "
-                     "detail one after another, and its totals count each)")
+    adjacent_text = (
+        f"{n_adj} row(s) identical to the row directly above are kept as separate "
+        "allegations (the UN's export lists allegations that share every published "
+        "detail one after another, and its totals count each)"
+    )
     if n_rep and repeated_rows == "raise":
         rep = identical[identical["kind"] == "repeated"]
-        raise DataError([Problem(str(path), int(r.source_row), None,
-                                 f"a copy of row {r.same_as_row} (every cell equal), away from it",
-                                 "each allegation once (an export pasted twice?)")
-                         for r in rep.itertuples()])
+        raise DataError(
+            [
+                Problem(
+                    str(path),
+                    int(r.source_row),
+                    None,
+                    f"a copy of row {r.same_as_row} (every cell equal), away from it",
+                    "each allegation once (an export pasted twice?)",
+                )
+                for r in rep.itertuples()
+            ]
+        )
     left_out = 0
     if n_rep and repeated_rows == "drop":
         drop = np.zeros(len(a), dtype=bool)
@@ -824,17 +1061,28 @@ def _identical_rows(a: pd.DataFrame, tables: dict[str, pd.DataFrame], hashes: np
     counts["repeated_rows_left_out"] = left_out
     if n_rep:
         rep_rows = identical.loc[identical["kind"] == "repeated", "source_row"].head(10).tolist()
-        what = ("left out: each allegation is counted once" if repeated_rows == "drop" else
-                "KEPT as asked (repeated_rows='keep'): they are counted twice")
-        warnings.warn(DuplicateRowsWarning(
-            f"{path}: {n_rep} row(s) repeat an earlier row that is not directly above them "
-            f"(every cell equal{whole}), {what}; first rows {rep_rows}. Besides, "
-            f"{adjacent_text}."), stacklevel=3)
+        what = (
+            "left out: each allegation is counted once"
+            if repeated_rows == "drop"
+            else "KEPT as asked (repeated_rows='keep'): they are counted twice"
+        )
+        warnings.warn(
+            DuplicateRowsWarning(
+                f"{path}: {n_rep} row(s) repeat an earlier row that is not directly above them "
+                f"(every cell equal{whole}), {what}; first rows {rep_rows}. Besides, "
+                f"{adjacent_text}."
+            ),
+            stacklevel=3,
+        )
     elif share > ADJACENT_SHARE:
-        warnings.warn(DuplicateRowsWarning(
-            f"{path}: {adjacent_text}; that is {share:.0%} of the rows, far more than in the "
-            f"UN's own export (6 of 753 in July 2024): check the file was not pasted row by row "
-            f"(table.identical_rows lists them)"), stacklevel=3)
+        warnings.warn(
+            DuplicateRowsWarning(
+                f"{path}: {adjacent_text}; that is {share:.0%} of the rows, far more than in the "
+                f"UN's own export (6 of 753 in July 2024): check the file was not pasted row by row "
+                f"(table.identical_rows lists them)"
+            ),
+            stacklevel=3,
+        )
     return a, tables, identical
 
 
@@ -848,8 +1096,10 @@ def _missing_cells(a: pd.DataFrame, merged_fills: list[dict], path: Path, counts
         m = pd.DataFrame(merged_fills)
         m = m[m["source_row"].isin(a["source_row"])]
         for column, g in m.groupby("column"):
-            parts.append(f"{len(g)} {column} cell(s) blank inside a merged range were given the "
-                         f"range's value (rows {', '.join(map(str, g['source_row'].head(10)))})")
+            parts.append(
+                f"{len(g)} {column} cell(s) blank inside a merged range were given the "
+                f"range's value (rows {', '.join(map(str, g['source_row'].head(10)))})"
+            )
     counts["merged_cells_filled"] = len(merged_fills)
     for column, raw in (("Mission", "raw_mission"), ("Victim", "raw_victim")):
         cells = a[raw].astype("category")  # tested once per distinct cell
@@ -858,8 +1108,11 @@ def _missing_cells(a: pd.DataFrame, merged_fills: list[dict], path: Path, counts
         counts[f"blank_{column.lower()}"] = int(blank.sum())
         if blank.any():
             rows = ", ".join(map(str, a.loc[blank, "source_row"].head(10)))
-            what = ("mission missing (<NA>), left out of any mission's count" if column == "Mission"
-                    else "victims_adult/child/unknown and involves_child missing (<NA>), not 0")
+            what = (
+                "mission missing (<NA>), left out of any mission's count"
+                if column == "Mission"
+                else "victims_adult/child/unknown and involves_child missing (<NA>), not 0"
+            )
             parts.append(f"{int(blank.sum())} blank {column} cell(s) kept as {what} (rows {rows})")
     if parts:
         warnings.warn(MissingValuesWarning(f"{path}: " + "; ".join(parts)), stacklevel=3)
@@ -870,18 +1123,26 @@ def _finish(a: pd.DataFrame, path: Path, counts: dict) -> tuple[pd.DataFrame, pd
     a["mission"], mission_variants = unify_spellings(a["mission"], path, "Mission")
     nats = _nationalities(a)
     nats["nationality"], nat_variants = unify_spellings(nats["nationality"], path, "Nationality")
-    variants = pd.concat([v for v in (mission_variants, nat_variants) if len(v)]
-                         or [mission_variants], ignore_index=True)
+    variants = pd.concat(
+        [v for v in (mission_variants, nat_variants) if len(v)] or [mission_variants],
+        ignore_index=True,
+    )
     counts["names_unified"] = int(variants["rows"].sum()) if len(variants) else 0
     if len(nat_variants):
         joined = nats.groupby("allegation_id", sort=False)["nationality"].agg("; ".join)
         a["nationality"] = a["allegation_id"].map(joined).astype("string").to_numpy()
     if len(variants):
-        shown = "; ".join(f"{r.column} {r.found!r} -> {r.used!r} ({r.rows} time(s))"
-                          for r in variants.head(10).itertuples())
-        warnings.warn(NameVariantWarning(
-            f"{path}: {int(variants['rows'].sum())} name(s) spelled another way (case, accents, "
-            f"punctuation or spaces) counted under one spelling: {shown}"), stacklevel=3)
+        shown = "; ".join(
+            f"{r.column} {r.found!r} -> {r.used!r} ({r.rows} time(s))"
+            for r in variants.head(10).itertuples()
+        )
+        warnings.warn(
+            NameVariantWarning(
+                f"{path}: {int(variants['rows'].sum())} name(s) spelled another way (case, accents, "
+                f"punctuation or spaces) counted under one spelling: {shown}"
+            ),
+            stacklevel=3,
+        )
     # codes per distinct line and per distinct cell (shared objects, not one string per row)
     line_codes, line_names = pd.factorize(nats["nationality"].to_numpy(dtype=object))
     iso = countries.to_iso3(list(line_names)).to_numpy(dtype=object)
@@ -915,7 +1176,9 @@ def _nationalities(allegations: pd.DataFrame) -> pd.DataFrame:
     rows_codes = np.repeat(codes, per_row)
     offset = np.arange(len(rows_codes)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
     lines = flat[starts[rows_codes] + offset] if len(rows_codes) else flat[:0]
-    return pd.DataFrame({
-        "allegation_id": np.repeat(allegations["allegation_id"].to_numpy()[has], per_row),
-        "nationality": pd.array(lines, dtype="string"),
-    })
+    return pd.DataFrame(
+        {
+            "allegation_id": np.repeat(allegations["allegation_id"].to_numpy()[has], per_row),
+            "nationality": pd.array(lines, dtype="string"),
+        }
+    )

@@ -41,17 +41,48 @@ import pandas as pd
 
 from .. import countries
 from ..coverage import Coverage
-from ._checks import (MAX_PERSONS, check_file, check_text, is_aggregate, read_csv_text,
-                      refuse_repeated_keys, unify_spellings, whole_numbers)
-from ..errors import (AggregateRowsWarning, DataError, NameVariantWarning, ParameterError,
-                      Problem, SchemaMismatch, UnrecognisedValuesWarning)
+from ..errors import (
+    AggregateRowsWarning,
+    DataError,
+    NameVariantWarning,
+    ParameterError,
+    Problem,
+    SchemaMismatch,
+    UnrecognisedValuesWarning,
+)
+from ._checks import (
+    MAX_PERSONS,
+    check_file,
+    check_text,
+    is_aggregate,
+    read_csv_text,
+    refuse_repeated_keys,
+    unify_spellings,
+    whole_numbers,
+)
 
-COUNTS_COLUMNS = ["mission", "contributor", "iso3", "month", "personnel_type", "women", "men",
-                  "total", "source_row"]
+COUNTS_COLUMNS = [
+    "mission",
+    "contributor",
+    "iso3",
+    "month",
+    "personnel_type",
+    "women",
+    "men",
+    "total",
+    "source_row",
+]
 DTA_COLUMNS = ["mission", "female_personnel", "male_personnel", "yearmo"]
 # the UN's published layout (odp_contributionsbygender.csv); some releases use lower-case names
-ODP_COLUMNS = ["Contributing_Country", "ISOCode3", "Mission_Acronym", "Personnel_Type",
-               "Female_Personnel", "Male_Personnel", "Last_Reporting_Date"]
+ODP_COLUMNS = [
+    "Contributing_Country",
+    "ISOCode3",
+    "Mission_Acronym",
+    "Personnel_Type",
+    "Female_Personnel",
+    "Male_Personnel",
+    "Last_Reporting_Date",
+]
 PERSONNEL_TYPES = {
     "troops": "troops",
     "staff officer": "staff_officers",
@@ -62,8 +93,13 @@ PERSONNEL_TYPES = {
 }
 # personnel types of the UN layout -> the groups researchers compare
 PERSONNEL_GROUPS = {
-    "all_uniformed": ["troops", "staff_officers", "experts_on_mission", "formed_police_units",
-                      "individual_police"],
+    "all_uniformed": [
+        "troops",
+        "staff_officers",
+        "experts_on_mission",
+        "formed_police_units",
+        "individual_police",
+    ],
     "military": ["troops", "staff_officers", "experts_on_mission"],
     "military_contingents": ["troops"],
     "staff_officers_experts": ["staff_officers", "experts_on_mission"],
@@ -72,9 +108,22 @@ PERSONNEL_GROUPS = {
     "individual_police": ["individual_police"],
 }
 YEAR_COLUMNS = ["Year", "Country", "Mission", "Female", "Male", "Total"]
-YEAR_COUNTS_COLUMNS = ["mission", "contributor", "iso3", "year", "personnel_type", "women", "men",
-                       "total", "months_covered", "status", "women_in_file", "men_in_file",
-                       "total_in_file", "source_row"]
+YEAR_COUNTS_COLUMNS = [
+    "mission",
+    "contributor",
+    "iso3",
+    "year",
+    "personnel_type",
+    "women",
+    "men",
+    "total",
+    "months_covered",
+    "status",
+    "women_in_file",
+    "men_in_file",
+    "total_in_file",
+    "source_row",
+]
 # months each year of the contributor x mission x year file was made from, where documented by
 # its provenance rather than by the mission x month file (../shared/external/README.md: "2021
 # holds January only")
@@ -109,17 +158,25 @@ class Contributions:
         absent here had no personnel in any covered month; a year the file does not cover at all
         is unknown, not inactive."""
         if self.period != "month":
-            raise ParameterError(f"mission_activity: {self.path.name} holds yearly means; "
-                                 "expected a monthly file")
+            raise ParameterError(
+                f"mission_activity: {self.path.name} holds yearly means; expected a monthly file"
+            )
         m = self.totals(["mission", "month"])
         m = m[m["total"] > 0]
-        act = (m.assign(year=m["month"].dt.year).groupby(["mission", "year"]).size()
-               .rename("months_with_personnel").reset_index())
+        act = (
+            m.assign(year=m["month"].dt.year)
+            .groupby(["mission", "year"])
+            .size()
+            .rename("months_with_personnel")
+            .reset_index()
+        )
         cov = self.coverage.years()[["year", "months_covered"]].rename(
-            columns={"months_covered": "months_in_source"})
+            columns={"months_covered": "months_in_source"}
+        )
         out = act.merge(cov, on="year", how="left")
-        return out.astype({"year": int, "months_with_personnel": "Int64",
-                           "months_in_source": "Int64"})
+        return out.astype(
+            {"year": int, "months_with_personnel": "Int64", "months_in_source": "Int64"}
+        )
 
 
 def _check_file(path: Path, what: str) -> None:
@@ -139,8 +196,7 @@ def _month_ok(month: pd.Series) -> pd.Series:
 MONTH_RANGE = "from 2000-01 (a guard against mistyped years) up to the current month"
 
 
-def _names(df: pd.DataFrame, columns: dict[str, str], path: Path, counts_key: dict
-           ) -> pd.DataFrame:
+def _names(df: pd.DataFrame, columns: dict[str, str], path: Path, counts_key: dict) -> pd.DataFrame:
     """Set aside rows labelled as totals, then unify spellings of names (``columns``: frame
     column -> file column); warn about both. Returns the rows kept."""
     agg = np.zeros(len(df), dtype=bool)
@@ -149,9 +205,13 @@ def _names(df: pd.DataFrame, columns: dict[str, str], path: Path, counts_key: di
     counts_key["aggregate_rows_removed"] = int(agg.sum())
     if agg.any():
         rows = df.loc[agg, "source_row"].head(10).tolist()
-        warnings.warn(AggregateRowsWarning(
-            f"{path}: {int(agg.sum())} row(s) labelled as totals ('Total', 'Sum', 'All', ...) set "
-            f"aside, never counted as contributors or missions: rows {rows}"), stacklevel=3)
+        warnings.warn(
+            AggregateRowsWarning(
+                f"{path}: {int(agg.sum())} row(s) labelled as totals ('Total', 'Sum', 'All', ...) set "
+                f"aside, never counted as contributors or missions: rows {rows}"
+            ),
+            stacklevel=3,
+        )
         df = df[~agg]
     variants = []
     for c, label in columns.items():
@@ -162,11 +222,17 @@ def _names(df: pd.DataFrame, columns: dict[str, str], path: Path, counts_key: di
     if variants:
         v = pd.concat(variants, ignore_index=True)
         counts_key["names_unified"] = int(v["rows"].sum())
-        shown = "; ".join(f"{r.column} {r.found!r} -> {r.used!r} ({r.rows} row(s), first row "
-                          f"{r.first_row})" for r in v.head(10).itertuples())
-        warnings.warn(NameVariantWarning(
-            f"{path}: {int(v['rows'].sum())} row(s) spell a name another way (case, accents, "
-            f"punctuation or spaces); counted under one spelling: {shown}"), stacklevel=3)
+        shown = "; ".join(
+            f"{r.column} {r.found!r} -> {r.used!r} ({r.rows} row(s), first row {r.first_row})"
+            for r in v.head(10).itertuples()
+        )
+        warnings.warn(
+            NameVariantWarning(
+                f"{path}: {int(v['rows'].sum())} row(s) spell a name another way (case, accents, "
+                f"punctuation or spaces); counted under one spelling: {shown}"
+            ),
+            stacklevel=3,
+        )
     return df
 
 
@@ -187,12 +253,14 @@ def read_mission_month(path: str | os.PathLike[str]) -> Contributions:
     try:
         raw = pd.read_stata(path, convert_categoricals=False)
     except Exception as exc:  # pandas raises several types for a file that is not Stata
-        raise SchemaMismatch(Problem(str(path), None, None,
-                                     f"a file pandas cannot read as Stata ({exc})", what)) from None
+        raise SchemaMismatch(
+            Problem(str(path), None, None, f"a file pandas cannot read as Stata ({exc})", what)
+        ) from None
     missing = [c for c in DTA_COLUMNS if c not in raw.columns]
     if missing:
-        raise SchemaMismatch([Problem(str(path), None, c, "no such variable", what)
-                              for c in missing])
+        raise SchemaMismatch(
+            [Problem(str(path), None, c, "no such variable", what) for c in missing]
+        )
     raw = raw[DTA_COLUMNS].copy()
     raw.index = pd.RangeIndex(1, len(raw) + 1, name="source_row")
 
@@ -200,44 +268,70 @@ def read_mission_month(path: str | os.PathLike[str]) -> Contributions:
     ym = pd.to_numeric(raw["yearmo"], errors="coerce")
     year, month = ym // 100, ym % 100
     bad = ym.isna() | (ym % 1 != 0) | ~month.between(1, 12) | ~year.between(1, 9999)
-    problems += [Problem(str(path), int(r), "yearmo", str(raw.at[r, "yearmo"]),
-                         "a month as YYYYMM, e.g. 201012") for r in raw.index[bad]]
-    when = pd.to_datetime(pd.DataFrame({"year": year.where(~bad, 2000), "month":
-                                        month.where(~bad, 1), "day": 1}), errors="coerce")
+    problems += [
+        Problem(
+            str(path), int(r), "yearmo", str(raw.at[r, "yearmo"]), "a month as YYYYMM, e.g. 201012"
+        )
+        for r in raw.index[bad]
+    ]
+    when = pd.to_datetime(
+        pd.DataFrame({"year": year.where(~bad, 2000), "month": month.where(~bad, 1), "day": 1}),
+        errors="coerce",
+    )
     out = ~bad & ~_month_ok(when)
-    problems += [Problem(str(path), int(r), "yearmo", str(raw.at[r, "yearmo"]),
-                         f"a month {MONTH_RANGE}") for r in raw.index[out]]
+    problems += [
+        Problem(str(path), int(r), "yearmo", str(raw.at[r, "yearmo"]), f"a month {MONTH_RANGE}")
+        for r in raw.index[out]
+    ]
     for c in ("female_personnel", "male_personnel"):
         v = pd.to_numeric(raw[c], errors="coerce")
         badv = v.isna() | (v < 0) | (v % 1 != 0) | (v > MAX_PERSONS)
-        problems += [Problem(str(path), int(r), c, str(raw.at[r, c]),
-                             f"a whole number of persons from 0 to {MAX_PERSONS:,}")
-                     for r in raw.index[badv]]
+        problems += [
+            Problem(
+                str(path),
+                int(r),
+                c,
+                str(raw.at[r, c]),
+                f"a whole number of persons from 0 to {MAX_PERSONS:,}",
+            )
+            for r in raw.index[badv]
+        ]
     names = raw["mission"].astype("string").str.strip()
-    problems += [Problem(str(path), int(r), "mission", "an empty cell", "a mission acronym")
-                 for r in raw.index[names.isna() | (names == "")]]
+    problems += [
+        Problem(str(path), int(r), "mission", "an empty cell", "a mission acronym")
+        for r in raw.index[names.isna() | (names == "")]
+    ]
     if problems:
         raise DataError(problems, f"{len(problems)} value(s) of {path} cannot be read")
 
-    counts = pd.DataFrame({
-        "mission": names,
-        "contributor": pd.Series(pd.NA, index=raw.index, dtype="string"),
-        "iso3": pd.Series(pd.NA, index=raw.index, dtype="string"),
-        "month": pd.PeriodIndex.from_fields(year=year.astype(int), month=month.astype(int),
-                                            freq="M").to_timestamp(),
-        "personnel_type": pd.Series(pd.NA, index=raw.index, dtype="string"),
-        "women": raw["female_personnel"].astype("int64").astype("Int64"),
-        "men": raw["male_personnel"].astype("int64").astype("Int64"),
-    })
+    counts = pd.DataFrame(
+        {
+            "mission": names,
+            "contributor": pd.Series(pd.NA, index=raw.index, dtype="string"),
+            "iso3": pd.Series(pd.NA, index=raw.index, dtype="string"),
+            "month": pd.PeriodIndex.from_fields(
+                year=year.astype(int), month=month.astype(int), freq="M"
+            ).to_timestamp(),
+            "personnel_type": pd.Series(pd.NA, index=raw.index, dtype="string"),
+            "women": raw["female_personnel"].astype("int64").astype("Int64"),
+            "men": raw["male_personnel"].astype("int64").astype("Int64"),
+        }
+    )
     counts["total"] = counts["women"] + counts["men"]
     counts["source_row"] = raw.index.to_numpy()
-    refuse_repeated_keys(counts, ["mission", "month"], path, "mission, yearmo",
-                         "one row per mission and month")
+    refuse_repeated_keys(
+        counts, ["mission", "month"], path, "mission, yearmo", "one row per mission and month"
+    )
     counts = counts.sort_values(["month", "mission"]).reset_index(drop=True)
-    coverage = Coverage.of_months(f"UN contributions by gender, mission x month ({path.name})",
-                                  counts["month"])
-    return Contributions(counts=counts[COUNTS_COLUMNS], coverage=coverage, path=path,
-                         report={"rows_in_file": len(raw), "missions": int(names.nunique())})
+    coverage = Coverage.of_months(
+        f"UN contributions by gender, mission x month ({path.name})", counts["month"]
+    )
+    return Contributions(
+        counts=counts[COUNTS_COLUMNS],
+        coverage=coverage,
+        path=path,
+        report={"rows_in_file": len(raw), "missions": int(names.nunique())},
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -250,15 +344,17 @@ def _read_text_table(path: Path, what: str) -> pd.DataFrame:
     return read_csv_text(path, what)
 
 
-def _rename_columns(df: pd.DataFrame, path: Path, expected: Sequence[str], what: str
-                    ) -> pd.DataFrame:
+def _rename_columns(
+    df: pd.DataFrame, path: Path, expected: Sequence[str], what: str
+) -> pd.DataFrame:
     """Match the expected columns whatever their case; raise naming every one missing."""
     by_lower = {str(c).strip().lower(): c for c in df.columns}
     missing = [c for c in expected if c.lower() not in by_lower]
     if missing:
-        raise SchemaMismatch([Problem(str(path), 1, c, "no such column in the header", what)
-                              for c in missing],
-                             f"{path} is missing {len(missing)} column(s): {missing}")
+        raise SchemaMismatch(
+            [Problem(str(path), 1, c, "no such column in the header", what) for c in missing],
+            f"{path} is missing {len(missing)} column(s): {missing}",
+        )
     return df[[by_lower[c.lower()] for c in expected]].set_axis(list(expected), axis=1)
 
 
@@ -270,8 +366,9 @@ def _whole_numbers(raw: pd.Series, path: Path, column: str, problems: list[Probl
 DATE_FORMATS = ("%d-%b-%y", "%d-%b-%Y", "%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S")
 
 
-def _reporting_months(raw: pd.Series, path: Path, column: str, problems: list[Problem]
-                      ) -> pd.Series:
+def _reporting_months(
+    raw: pd.Series, path: Path, column: str, problems: list[Problem]
+) -> pd.Series:
     """First day of the reporting month of each date (``30-Nov-20``, ``2020-11-30``, ...)."""
     parsed: dict[str, pd.Timestamp | None] = {}
     for value in raw.unique():
@@ -285,11 +382,17 @@ def _reporting_months(raw: pd.Series, path: Path, column: str, problems: list[Pr
                 parsed[value] = day.to_period("M").to_timestamp()
                 break
     out = raw.map(parsed)
-    problems += [Problem(str(path), int(r), column, repr(raw.at[r]),
-                         "a date such as 30-Nov-20 or 2020-11-30") for r in raw.index[out.isna()]]
+    problems += [
+        Problem(
+            str(path), int(r), column, repr(raw.at[r]), "a date such as 30-Nov-20 or 2020-11-30"
+        )
+        for r in raw.index[out.isna()]
+    ]
     late = out.notna() & ~_month_ok(out)
-    problems += [Problem(str(path), int(r), column, repr(raw.at[r]), f"a date {MONTH_RANGE}")
-                 for r in raw.index[late]]
+    problems += [
+        Problem(str(path), int(r), column, repr(raw.at[r]), f"a date {MONTH_RANGE}")
+        for r in raw.index[late]
+    ]
     return out
 
 
@@ -321,13 +424,16 @@ def read_contributions_by_gender(path: str | os.PathLike[str]) -> Contributions:
     Example: ``read_contributions_by_gender("odp_contributionsbygender.csv").totals(["month"])``
     """
     path = Path(path)
-    what = "the UN layout of odp_contributionsbygender.csv with the columns " + ", ".join(ODP_COLUMNS)
+    what = "the UN layout of odp_contributionsbygender.csv with the columns " + ", ".join(
+        ODP_COLUMNS
+    )
     raw = _rename_columns(_read_text_table(path, what), path, ODP_COLUMNS, what)
     problems: list[Problem] = []
     for col in ("Contributing_Country", "Mission_Acronym", "Personnel_Type"):
         empty = raw[col].str.strip() == ""
-        problems += [Problem(str(path), int(r), col, "an empty cell", "a value")
-                     for r in raw.index[empty]]
+        problems += [
+            Problem(str(path), int(r), col, "an empty cell", "a value") for r in raw.index[empty]
+        ]
     women = _whole_numbers(raw["Female_Personnel"], path, "Female_Personnel", problems)
     men = _whole_numbers(raw["Male_Personnel"], path, "Male_Personnel", problems)
     month = _reporting_months(raw["Last_Reporting_Date"], path, "Last_Reporting_Date", problems)
@@ -338,39 +444,63 @@ def read_contributions_by_gender(path: str | os.PathLike[str]) -> Contributions:
     types = types_raw.str.lower().map(PERSONNEL_TYPES)
     unknown = sorted(set(types_raw[types.isna()]))
     if unknown:
-        warnings.warn(UnrecognisedValuesWarning(
-            f"{path}: personnel type(s) {unknown} not recognised, kept as written; expected "
-            f"{sorted(set(PERSONNEL_TYPES.values()))}"), stacklevel=2)
+        warnings.warn(
+            UnrecognisedValuesWarning(
+                f"{path}: personnel type(s) {unknown} not recognised, kept as written; expected "
+                f"{sorted(set(PERSONNEL_TYPES.values()))}"
+            ),
+            stacklevel=2,
+        )
         types = types.fillna(types_raw)
     contributor = raw["Contributing_Country"].str.strip().astype("string")
     iso3, unresolved = _iso3(contributor, raw["ISOCode3"])
-    counts = pd.DataFrame({
-        "mission": raw["Mission_Acronym"].str.strip().astype("string"),
-        "contributor": contributor,
-        "iso3": iso3,
-        "month": month.astype("datetime64[us]"),
-        "personnel_type": types.astype("string"),
-        "women": women.astype("int64").astype("Int64"),
-        "men": men.astype("int64").astype("Int64"),
-    })
+    counts = pd.DataFrame(
+        {
+            "mission": raw["Mission_Acronym"].str.strip().astype("string"),
+            "contributor": contributor,
+            "iso3": iso3,
+            "month": month.astype("datetime64[us]"),
+            "personnel_type": types.astype("string"),
+            "women": women.astype("int64").astype("Int64"),
+            "men": men.astype("int64").astype("Int64"),
+        }
+    )
     counts["total"] = counts["women"] + counts["men"]
     counts["source_row"] = raw.index.to_numpy()
     report_extra: dict[str, int] = {}
-    counts = _names(counts, {"contributor": "Contributing_Country", "mission": "Mission_Acronym"},
-                    path, report_extra)
+    counts = _names(
+        counts,
+        {"contributor": "Contributing_Country", "mission": "Mission_Acronym"},
+        path,
+        report_extra,
+    )
     counts.index = pd.Index(counts["source_row"].to_numpy(), name="source_row")
     counts["iso3"], unresolved = _iso3(counts["contributor"], raw["ISOCode3"].loc[counts.index])
-    refuse_repeated_keys(counts, ["contributor", "mission", "personnel_type", "month"], path,
-                         "Contributing_Country, Mission_Acronym, Personnel_Type, "
-                         "Last_Reporting_Date", "one row per contributor, mission, type and month")
-    counts = counts.sort_values(["month", "mission", "contributor", "personnel_type"]
-                                ).reset_index(drop=True)
+    refuse_repeated_keys(
+        counts,
+        ["contributor", "mission", "personnel_type", "month"],
+        path,
+        "Contributing_Country, Mission_Acronym, Personnel_Type, Last_Reporting_Date",
+        "one row per contributor, mission, type and month",
+    )
+    counts = counts.sort_values(["month", "mission", "contributor", "personnel_type"]).reset_index(
+        drop=True
+    )
     coverage = Coverage.of_months(f"UN contributions by gender ({path.name})", counts["month"])
-    report = {"rows_in_file": len(raw), "missions": int(counts["mission"].nunique()),
-              "contributors": int(counts["contributor"].nunique()),
-              "unrecognised_personnel_types": len(unknown), **report_extra}
-    return Contributions(counts=counts[COUNTS_COLUMNS], coverage=coverage, path=path,
-                         report=report, unresolved=unresolved)
+    report = {
+        "rows_in_file": len(raw),
+        "missions": int(counts["mission"].nunique()),
+        "contributors": int(counts["contributor"].nunique()),
+        "unrecognised_personnel_types": len(unknown),
+        **report_extra,
+    }
+    return Contributions(
+        counts=counts[COUNTS_COLUMNS],
+        coverage=coverage,
+        path=path,
+        report=report,
+        unresolved=unresolved,
+    )
 
 
 def read_monthly(path: str | os.PathLike[str]) -> Contributions:
@@ -381,21 +511,33 @@ def read_monthly(path: str | os.PathLike[str]) -> Contributions:
     path = Path(path)
     if path.suffix.lower() == ".dta":
         return read_mission_month(path)
-    what = ("the mission x month .dta file or the UN's odp_contributionsbygender.csv "
-            "(columns " + ", ".join(ODP_COLUMNS) + ")")
+    what = (
+        "the mission x month .dta file or the UN's odp_contributionsbygender.csv "
+        "(columns " + ", ".join(ODP_COLUMNS) + ")"
+    )
     _check_file(path, what)
     check_text(path, what)
     try:
-        header = {str(c).strip().lower() for c in pd.read_csv(path, nrows=0,
-                                                              encoding="utf-8-sig").columns}
+        header = {
+            str(c).strip().lower() for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+        }
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):
-        raise SchemaMismatch(Problem(str(path), None, None, "a file that is not a readable CSV",
-                                     what)) from None
+        raise SchemaMismatch(
+            Problem(str(path), None, None, "a file that is not a readable CSV", what)
+        ) from None
     if "mission_acronym" in header:
         return read_contributions_by_gender(path)
     if {"year", "country", "mission"} <= header:
-        raise SchemaMismatch(Problem(str(path), 1, None, "yearly means per contributor and "
-                                     "mission (read them with read_country_mission_year)", what))
+        raise SchemaMismatch(
+            Problem(
+                str(path),
+                1,
+                None,
+                "yearly means per contributor and "
+                "mission (read them with read_country_mission_year)",
+                what,
+            )
+        )
     raise SchemaMismatch(Problem(str(path), 1, None, f"the columns {sorted(header)}", what))
 
 
@@ -403,11 +545,13 @@ def read_monthly(path: str | os.PathLike[str]) -> Contributions:
 # contributor x mission x year means
 
 
-def read_country_mission_year(path: str | os.PathLike[str],
-                              mission_month: Contributions | None = None,
-                              months_known: Mapping[int, Sequence[int]] | None = None,
-                              max_total_diff_pct: float = 1.0,
-                              max_share_diff_pp: float = 0.1) -> Contributions:
+def read_country_mission_year(
+    path: str | os.PathLike[str],
+    mission_month: Contributions | None = None,
+    months_known: Mapping[int, Sequence[int]] | None = None,
+    max_total_diff_pct: float = 1.0,
+    max_share_diff_pp: float = 0.1,
+) -> Contributions:
     """Read the contributor x mission x year means of the UN contributions by gender (columns
     ``Year, Country, Mission, Female, Male, Total``; a leading unnamed row id is ignored).
 
@@ -439,42 +583,71 @@ def read_country_mission_year(path: str | os.PathLike[str],
     year = pd.to_numeric(raw["Year"].str.strip(), errors="coerce")
     this_year = pd.Timestamp.now().year
     bad_year = year.isna() | (year % 1 != 0) | ~year.between(FIRST_MONTH.year, this_year)
-    problems += [Problem(str(path), int(r), "Year", repr(raw.at[r, "Year"]),
-                         f"a year such as 2018, from {FIRST_MONTH.year} (a guard against mistyped "
-                         f"years) up to {this_year}") for r in raw.index[bad_year]]
+    problems += [
+        Problem(
+            str(path),
+            int(r),
+            "Year",
+            repr(raw.at[r, "Year"]),
+            f"a year such as 2018, from {FIRST_MONTH.year} (a guard against mistyped "
+            f"years) up to {this_year}",
+        )
+        for r in raw.index[bad_year]
+    ]
     for col in ("Country", "Mission"):
-        problems += [Problem(str(path), int(r), col, "an empty cell", "a value")
-                     for r in raw.index[raw[col].str.strip() == ""]]
+        problems += [
+            Problem(str(path), int(r), col, "an empty cell", "a value")
+            for r in raw.index[raw[col].str.strip() == ""]
+        ]
     values = {c: _whole_numbers(raw[c], path, c, problems) for c in ("Female", "Male", "Total")}
     # each mean is rounded on its own, so Female + Male may miss Total by 1, never by more
     off = (values["Female"] + values["Male"] - values["Total"]).abs() > 1
-    problems += [Problem(str(path), int(r), "Total", str(raw.at[r, "Total"]),
-                         f"Female + Male ({int(values['Female'][r] + values['Male'][r])}) within 1 "
-                         "(each mean is rounded on its own)") for r in raw.index[off.fillna(False)]]
+    problems += [
+        Problem(
+            str(path),
+            int(r),
+            "Total",
+            str(raw.at[r, "Total"]),
+            f"Female + Male ({int(values['Female'][r] + values['Male'][r])}) within 1 "
+            "(each mean is rounded on its own)",
+        )
+        for r in raw.index[off.fillna(False)]
+    ]
     if problems:
         raise DataError(problems, f"{len(problems)} value(s) of {path} cannot be read")
     contributor = raw["Country"].str.strip().astype("string")
     iso3, unresolved = _iso3(contributor)
-    counts = pd.DataFrame({
-        "mission": raw["Mission"].str.strip().astype("string"),
-        "contributor": contributor,
-        "iso3": iso3,
-        "year": year.astype(int),
-        "personnel_type": pd.Series(pd.NA, index=raw.index, dtype="string"),
-        "women_in_file": values["Female"].astype("int64").astype("Int64"),
-        "men_in_file": values["Male"].astype("int64").astype("Int64"),
-        "total_in_file": values["Total"].astype("int64").astype("Int64"),
-        "source_row": raw.index.to_numpy(),
-    })
+    counts = pd.DataFrame(
+        {
+            "mission": raw["Mission"].str.strip().astype("string"),
+            "contributor": contributor,
+            "iso3": iso3,
+            "year": year.astype(int),
+            "personnel_type": pd.Series(pd.NA, index=raw.index, dtype="string"),
+            "women_in_file": values["Female"].astype("int64").astype("Int64"),
+            "men_in_file": values["Male"].astype("int64").astype("Int64"),
+            "total_in_file": values["Total"].astype("int64").astype("Int64"),
+            "source_row": raw.index.to_numpy(),
+        }
+    )
     report_extra: dict[str, int] = {}
     counts = _names(counts, {"contributor": "Country", "mission": "Mission"}, path, report_extra)
     counts["iso3"], unresolved = _iso3(counts["contributor"])
-    refuse_repeated_keys(counts, ["contributor", "mission", "year"], path, "Year, Country, Mission",
-                         "one row per year, country and mission")
+    refuse_repeated_keys(
+        counts,
+        ["contributor", "mission", "year"],
+        path,
+        "Year, Country, Mission",
+        "one row per year, country and mission",
+    )
 
-    years = _check_years(counts, mission_month,
-                         MONTHS_KNOWN if months_known is None else months_known,
-                         max_total_diff_pct, max_share_diff_pp)
+    years = _check_years(
+        counts,
+        mission_month,
+        MONTHS_KNOWN if months_known is None else months_known,
+        max_total_diff_pct,
+        max_share_diff_pp,
+    )
     y = years.set_index("year")
     counts["months_covered"] = counts["year"].map(y["months_covered"]).astype("Int64")
     counts["status"] = counts["year"].map(y["status"]).astype("string")
@@ -483,28 +656,45 @@ def read_country_mission_year(path: str | os.PathLike[str],
     for c in ("women", "men", "total"):
         counts[c] = (counts[f"{c}_in_file"].astype("Float64") * factor).where(usable, pd.NA)
     counts = counts.sort_values(["year", "mission", "contributor"]).reset_index(drop=True)
-    used = [pd.Period(year=int(r.year), month=int(m), freq="M")
-            for r in years[years["status"].isin(["complete", "corrected"])].itertuples()
-            for m in r.months]
+    used = [
+        pd.Period(year=int(r.year), month=int(m), freq="M")
+        for r in years[years["status"].isin(["complete", "corrected"])].itertuples()
+        for m in r.months
+    ]
     source = f"UN contributions by gender, contributor x mission x year means ({path.name})"
-    coverage = (Coverage.of_months(source, used) if used
-                else Coverage.of_years(source, years["year"]))
-    report = {"rows_in_file": len(raw), "missions": int(counts["mission"].nunique()),
-              "contributors": int(counts["contributor"].nunique()),
-              "years_usable": int(years["status"].isin(["complete", "corrected"]).sum()),
-              "years_unusable": int((~years["status"].isin(["complete", "corrected"])).sum()),
-              **report_extra}
-    return Contributions(counts=counts[YEAR_COUNTS_COLUMNS], coverage=coverage, path=path,
-                         report=report, period="year", unresolved=unresolved, years=years)
+    coverage = (
+        Coverage.of_months(source, used) if used else Coverage.of_years(source, years["year"])
+    )
+    report = {
+        "rows_in_file": len(raw),
+        "missions": int(counts["mission"].nunique()),
+        "contributors": int(counts["contributor"].nunique()),
+        "years_usable": int(years["status"].isin(["complete", "corrected"]).sum()),
+        "years_unusable": int((~years["status"].isin(["complete", "corrected"])).sum()),
+        **report_extra,
+    }
+    return Contributions(
+        counts=counts[YEAR_COUNTS_COLUMNS],
+        coverage=coverage,
+        path=path,
+        report=report,
+        period="year",
+        unresolved=unresolved,
+        years=years,
+    )
 
 
 def _month_list(months: Sequence[int]) -> str:
     return ", ".join(pd.Timestamp(2000, m, 1).strftime("%b") for m in months)
 
 
-def _check_years(counts: pd.DataFrame, mission_month: Contributions | None,
-                 months_known: Mapping[int, Sequence[int]], max_total_diff_pct: float,
-                 max_share_diff_pp: float) -> pd.DataFrame:
+def _check_years(
+    counts: pd.DataFrame,
+    mission_month: Contributions | None,
+    months_known: Mapping[int, Sequence[int]],
+    max_total_diff_pct: float,
+    max_share_diff_pp: float,
+) -> pd.DataFrame:
     """One row per year: which months it was made from, and whether it reproduces the monthly
     file (see :func:`read_country_mission_year`)."""
     if mission_month is not None and mission_month.period != "month":
@@ -516,8 +706,11 @@ def _check_years(counts: pd.DataFrame, mission_month: Contributions | None,
         present = mission_month.coverage.months()
     rows = []
     for yr, s in sums.iterrows():
-        row: dict = {"year": int(yr), "women_in_file": int(s["women_in_file"]),
-                     "total_in_file": int(s["total_in_file"])}
+        row: dict = {
+            "year": int(yr),
+            "women_in_file": int(s["women_in_file"]),
+            "total_in_file": int(s["total_in_file"]),
+        }
         if yr in months_known:
             months = sorted(int(m) for m in months_known[yr])
             basis = "documented by the file's provenance"
@@ -529,39 +722,63 @@ def _check_years(counts: pd.DataFrame, mission_month: Contributions | None,
         row["months"] = tuple(months)
         row["months_covered"] = len(months) if months else pd.NA
         if monthly is None or not months:
-            row.update(reference_total=pd.NA, reference_women=pd.NA, total_diff_pct=pd.NA,
-                       share_diff_pp=pd.NA, status="unverified",
-                       reason="no mission x month file to check the months against"
-                       if monthly is None else "the mission x month file does not cover the year")
+            row.update(
+                reference_total=pd.NA,
+                reference_women=pd.NA,
+                total_diff_pct=pd.NA,
+                share_diff_pp=pd.NA,
+                status="unverified",
+                reason="no mission x month file to check the months against"
+                if monthly is None
+                else "the mission x month file does not cover the year",
+            )
             rows.append(row)
             continue
         stamps = [pd.Timestamp(int(yr), m, 1) for m in months]
         ref = monthly.reindex(stamps)
         if ref["total"].isna().any():
-            row.update(reference_total=pd.NA, reference_women=pd.NA, total_diff_pct=pd.NA,
-                       share_diff_pp=pd.NA, status="unusable",
-                       reason="the months named are not all in the mission x month file")
+            row.update(
+                reference_total=pd.NA,
+                reference_women=pd.NA,
+                total_diff_pct=pd.NA,
+                share_diff_pp=pd.NA,
+                status="unusable",
+                reason="the months named are not all in the mission x month file",
+            )
             rows.append(row)
             continue
         ref_total, ref_women = int(ref["total"].sum()), int(ref["women"].sum())
         diff = 100 * (12 * s["total_in_file"] / ref_total - 1)
-        share_diff = (100 * s["women_in_file"] / s["total_in_file"]
-                      - 100 * ref_women / ref_total) if s["total_in_file"] else float("nan")
+        share_diff = (
+            (100 * s["women_in_file"] / s["total_in_file"] - 100 * ref_women / ref_total)
+            if s["total_in_file"]
+            else float("nan")
+        )
         ok = abs(diff) <= max_total_diff_pct and abs(share_diff) <= max_share_diff_pp
         if ok:
             status = "complete" if len(months) == 12 else "corrected"
-            reason = (f"12 months ({basis}); reproduces the monthly file" if len(months) == 12 else
-                      f"{len(months)} months ({_month_list(months)}; {basis}); x 12/{len(months)}"
-                      " reproduces the monthly file")
+            reason = (
+                f"12 months ({basis}); reproduces the monthly file"
+                if len(months) == 12
+                else f"{len(months)} months ({_month_list(months)}; {basis}); x 12/{len(months)}"
+                " reproduces the monthly file"
+            )
         else:
             status = "unusable"
-            reason = (f"with {len(months)} months ({basis}) the yearly sum x 12 differs from the "
-                      f"monthly file by {diff:+.1f}% in personnel and {share_diff:+.2f} points in "
-                      "women's share: the understatement is not explained by the months known "
-                      "(or rounding to whole persons lost too much)")
-        row.update(reference_total=ref_total, reference_women=ref_women,
-                   total_diff_pct=round(float(diff), 3), share_diff_pp=round(float(share_diff), 3),
-                   status=status, reason=reason)
+            reason = (
+                f"with {len(months)} months ({basis}) the yearly sum x 12 differs from the "
+                f"monthly file by {diff:+.1f}% in personnel and {share_diff:+.2f} points in "
+                "women's share: the understatement is not explained by the months known "
+                "(or rounding to whole persons lost too much)"
+            )
+        row.update(
+            reference_total=ref_total,
+            reference_women=ref_women,
+            total_diff_pct=round(float(diff), 3),
+            share_diff_pp=round(float(share_diff), 3),
+            status=status,
+            reason=reason,
+        )
         rows.append(row)
     out = pd.DataFrame(rows)
     out["months_covered"] = out["months_covered"].astype("Int64")
@@ -569,6 +786,18 @@ def _check_years(counts: pd.DataFrame, mission_month: Contributions | None,
         out[c] = out[c].astype("Int64")
     for c in ("total_diff_pct", "share_diff_pp"):
         out[c] = out[c].astype("Float64")
-    return out[["year", "months", "months_covered", "women_in_file", "total_in_file",
-                "reference_women", "reference_total", "total_diff_pct", "share_diff_pp",
-                "status", "reason"]]
+    return out[
+        [
+            "year",
+            "months",
+            "months_covered",
+            "women_in_file",
+            "total_in_file",
+            "reference_women",
+            "reference_total",
+            "total_diff_pct",
+            "share_diff_pp",
+            "status",
+            "reason",
+        ]
+    ]

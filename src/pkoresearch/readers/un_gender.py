@@ -42,14 +42,25 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from pandas.api.types import union_categoricals
 
-from ._checks import (is_aggregate, iter_csv_text, refuse_repeated_keys, unify_spellings,
-                      whole_numbers)
-from ..errors import (AggregateRowsWarning, DataError, DateNormalisedWarning,
-                      DuplicateRowsWarning, NameVariantWarning, Problem, SchemaMismatch,
-                      UnrecognisedValuesWarning)
+from ..errors import (
+    AggregateRowsWarning,
+    DataError,
+    DateNormalisedWarning,
+    DuplicateRowsWarning,
+    NameVariantWarning,
+    Problem,
+    SchemaMismatch,
+    UnrecognisedValuesWarning,
+)
+from ._checks import (
+    is_aggregate,
+    iter_csv_text,
+    refuse_repeated_keys,
+    unify_spellings,
+    whole_numbers,
+)
 
 CATEGORIES = {
     "Individual Police": "individual_police",
@@ -92,8 +103,7 @@ class GenderStatistics:
     name_variants: pd.DataFrame = field(default_factory=pd.DataFrame)
     dates_normalised: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def totals(self, by: list[str] | tuple[str, ...] = ("date",), categories=None
-               ) -> pd.DataFrame:
+    def totals(self, by: list[str] | tuple[str, ...] = ("date",), categories=None) -> pd.DataFrame:
         """Women, men and personnel by ``by`` (any of date, contributor, iso3, mission,
         category): ``*by, women, men, personnel``."""
         c = self.counts
@@ -105,8 +115,9 @@ class GenderStatistics:
 def sum_by_sex(counts: pd.DataFrame, by) -> pd.DataFrame:
     """Women, men and personnel summed over a tidy ``counts`` table by the columns ``by``:
     ``*by, women, men, personnel``."""
-    w = counts.pivot_table(index=list(by), columns="sex", values="count", aggfunc="sum",
-                           fill_value=0, observed=True)
+    w = counts.pivot_table(
+        index=list(by), columns="sex", values="count", aggfunc="sum", fill_value=0, observed=True
+    )
     zero = pd.Series(0, index=w.index, dtype="Int64")  # a sex absent (or no rows at all)
     out = pd.DataFrame({"women": w.get("female", zero), "men": w.get("male", zero)})
     out["personnel"] = out["women"] + out["men"]
@@ -114,13 +125,23 @@ def sum_by_sex(counts: pd.DataFrame, by) -> pd.DataFrame:
 
 
 def _chunks(path: Path, chunksize: int):
-    return iter_csv_text(path, f"a header with the columns {COLUMNS}", usecols=COLUMNS,
-                         required=COLUMNS, chunksize=chunksize,
-                         what="the gender statistics")
+    return iter_csv_text(
+        path,
+        f"a header with the columns {COLUMNS}",
+        usecols=COLUMNS,
+        required=COLUMNS,
+        chunksize=chunksize,
+        what="the gender statistics",
+    )
 
 
-def _parse_chunk(raw: pd.DataFrame, path: Path, problems: list[Problem], issues: list[dict],
-                 dates_seen: dict[str, pd.Timestamp | None]) -> pd.DataFrame:
+def _parse_chunk(
+    raw: pd.DataFrame,
+    path: Path,
+    problems: list[Problem],
+    issues: list[dict],
+    dates_seen: dict[str, pd.Timestamp | None],
+) -> pd.DataFrame:
     """One chunk of text rows -> compact typed rows (names categorical, counts int32, only the
     male and female counts kept); the totals of each row are checked here and broken ones listed
     in ``issues``."""
@@ -133,9 +154,20 @@ def _parse_chunk(raw: pd.DataFrame, path: Path, problems: list[Problem], issues:
     for row in raw.index[dates.isna()]:
         v = raw.at[row, "Date"]
         d = pd.to_datetime(v.strip(), format="%Y-%m-%d", errors="coerce")
-        problems.append(Problem(where, int(row), "Date", repr(v), (
-            f"a month from {FIRST_MONTH:%Y-%m} (a guard against mistyped years) up to the current "
-            "month" if not pd.isna(d) else "a date as YYYY-MM-DD, e.g. 2010-08-31")))
+        problems.append(
+            Problem(
+                where,
+                int(row),
+                "Date",
+                repr(v),
+                (
+                    f"a month from {FIRST_MONTH:%Y-%m} (a guard against mistyped years) up to the current "
+                    "month"
+                    if not pd.isna(d)
+                    else "a date as YYYY-MM-DD, e.g. 2010-08-31"
+                ),
+            )
+        )
     nums = {c: whole_numbers(raw[c], where, c, problems).astype("int32") for c in COUNT_COLUMNS}
     for c in ("Contributor", "Mission"):
         for row in raw.index[raw[c].str.strip() == ""]:
@@ -145,22 +177,37 @@ def _parse_chunk(raw: pd.DataFrame, path: Path, problems: list[Problem], issues:
     for label in [*CATEGORIES, "Total"]:
         m, f, t = (nums[f"{label} {x}"] for x in ("Male", "Female", "Total"))
         for row in raw.index[(m + f) != t]:
-            issues.append({"source_row": int(row), "column": f"{label} Total",
-                           "found": int(t[row]), "expected": int(m[row] + f[row]),
-                           "check": "male + female = total"})
+            issues.append(
+                {
+                    "source_row": int(row),
+                    "column": f"{label} Total",
+                    "found": int(t[row]),
+                    "expected": int(m[row] + f[row]),
+                    "check": "male + female = total",
+                }
+            )
     for sex in ("Male", "Female", "Total"):
         s = sum(nums[f"{c} {sex}"].astype("int64") for c in CATEGORIES)
         for row in raw.index[s != nums[f"Total {sex}"]]:
-            issues.append({"source_row": int(row), "column": f"Total {sex}",
-                           "found": int(nums[f"Total {sex}"][row]), "expected": int(s[row]),
-                           "check": "categories add up to the Total columns"})
-    out = pd.DataFrame({
-        "date": dates.astype("datetime64[us]"),
-        "contributor": raw["Contributor"].str.strip().astype("category"),
-        "iso3": raw["Contributor ISO-3"].str.strip().astype("category"),
-        "mission": raw["Mission"].str.strip().astype("category"),
-        **{c: nums[c] for c in KEPT_COLUMNS},
-    }, index=raw.index)
+            issues.append(
+                {
+                    "source_row": int(row),
+                    "column": f"Total {sex}",
+                    "found": int(nums[f"Total {sex}"][row]),
+                    "expected": int(s[row]),
+                    "check": "categories add up to the Total columns",
+                }
+            )
+    out = pd.DataFrame(
+        {
+            "date": dates.astype("datetime64[us]"),
+            "contributor": raw["Contributor"].str.strip().astype("category"),
+            "iso3": raw["Contributor ISO-3"].str.strip().astype("category"),
+            "mission": raw["Mission"].str.strip().astype("category"),
+            **{c: nums[c] for c in KEPT_COLUMNS},
+        },
+        index=raw.index,
+    )
     return out
 
 
@@ -179,8 +226,9 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
         for c in NAME_COLUMNS:
             df[c] = df[c].cat.reorder_categories(sorted(df[c].cat.categories))
         return df
-    names = {c: union_categoricals([p[c] for p in parts], sort_categories=True)
-             for c in NAME_COLUMNS}
+    names = {
+        c: union_categoricals([p[c] for p in parts], sort_categories=True) for c in NAME_COLUMNS
+    }
     rest = pd.concat([p.drop(columns=NAME_COLUMNS) for p in parts])
     parts.clear()
     for i, c in enumerate(NAME_COLUMNS, start=1):
@@ -200,22 +248,32 @@ def _one_date_per_month(df: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.
     moved = df["date"] != target
     changes = pd.DataFrame(columns=["found", "used", "rows", "first_row"])
     if moved.any():
-        m = pd.DataFrame({"found": df.loc[moved, "date"], "used": target[moved],
-                          "row": df.index[moved]})
-        changes = (m.groupby(["found", "used"])["row"].agg(rows="size", first_row="min")
-                   .reset_index())
-        shown = "; ".join(f"{r.rows} row(s) dated {r.found:%Y-%m-%d} (first row {r.first_row}) "
-                          f"-> {r.used:%Y-%m-%d}" for r in changes.head(10).itertuples())
-        warnings.warn(DateNormalisedWarning(
-            f"{path}: {int(moved.sum())} row(s) carry a date other than the one the file gives "
-            f"their month; they are counted in that month, under its date (see "
-            f".dates_normalised): {shown}"), stacklevel=3)
+        m = pd.DataFrame(
+            {"found": df.loc[moved, "date"], "used": target[moved], "row": df.index[moved]}
+        )
+        changes = (
+            m.groupby(["found", "used"])["row"].agg(rows="size", first_row="min").reset_index()
+        )
+        shown = "; ".join(
+            f"{r.rows} row(s) dated {r.found:%Y-%m-%d} (first row {r.first_row}) "
+            f"-> {r.used:%Y-%m-%d}"
+            for r in changes.head(10).itertuples()
+        )
+        warnings.warn(
+            DateNormalisedWarning(
+                f"{path}: {int(moved.sum())} row(s) carry a date other than the one the file gives "
+                f"their month; they are counted in that month, under its date (see "
+                f".dates_normalised): {shown}"
+            ),
+            stacklevel=3,
+        )
         df = df.assign(date=target.astype(df["date"].dtype))
     return df, changes
 
 
-def read_gender_statistics(path: str | os.PathLike[str], chunksize: int = 100_000
-                           ) -> GenderStatistics:
+def read_gender_statistics(
+    path: str | os.PathLike[str], chunksize: int = 100_000
+) -> GenderStatistics:
     """Read the monthly gender statistics (IPI ``Gender.Full.csv`` layout) into tidy counts.
 
     The file is read in chunks of ``chunksize`` rows, each reduced to compact columns (names as
@@ -243,8 +301,9 @@ def read_gender_statistics(path: str | os.PathLike[str], chunksize: int = 100_00
     if problems:
         raise DataError(problems, f"{len(problems)} cell(s) of {path} cannot be read")
     if not parts:
-        raise SchemaMismatch(Problem(str(path), None, None, "a header but no rows",
-                                     "at least one row of counts"))
+        raise SchemaMismatch(
+            Problem(str(path), None, None, "a header but no rows", "at least one row of counts")
+        )
     df = _concat(parts)
     report = {"rows_in_file": len(df)}
 
@@ -252,10 +311,14 @@ def read_gender_statistics(path: str | os.PathLike[str], chunksize: int = 100_00
     agg = is_aggregate(df["contributor"]) | is_aggregate(df["mission"])
     aggregates = df[agg].reset_index()
     if agg.any():
-        warnings.warn(AggregateRowsWarning(
-            f"{path}: {int(agg.sum())} aggregate row(s) (a contributor or mission named like "
-            f"'Total', 'All', 'Sum') set aside, never counted as contributors (see .aggregates): "
-            f"rows {', '.join(str(r) for r in df.index[agg][:10])}"), stacklevel=2)
+        warnings.warn(
+            AggregateRowsWarning(
+                f"{path}: {int(agg.sum())} aggregate row(s) (a contributor or mission named like "
+                f"'Total', 'All', 'Sum') set aside, never counted as contributors (see .aggregates): "
+                f"rows {', '.join(str(r) for r in df.index[agg][:10])}"
+            ),
+            stacklevel=2,
+        )
         df = df[~agg]
     report["aggregate_rows_removed"] = int(agg.sum())
 
@@ -265,12 +328,18 @@ def read_gender_statistics(path: str | os.PathLike[str], chunksize: int = 100_00
         variants.append(changed)
     variants = pd.concat([v for v in variants if len(v)] or [variants[0]], ignore_index=True)
     if len(variants):
-        shown = "; ".join(f"{r.column} {r.found!r} -> {r.used!r} ({r.rows} row(s), first row "
-                          f"{r.first_row})" for r in variants.head(10).itertuples())
-        warnings.warn(NameVariantWarning(
-            f"{path}: {int(variants['rows'].sum())} row(s) spell a name another way (case, "
-            f"accents, punctuation or spaces); they are counted under one spelling (see "
-            f".name_variants): {shown}"), stacklevel=2)
+        shown = "; ".join(
+            f"{r.column} {r.found!r} -> {r.used!r} ({r.rows} row(s), first row {r.first_row})"
+            for r in variants.head(10).itertuples()
+        )
+        warnings.warn(
+            NameVariantWarning(
+                f"{path}: {int(variants['rows'].sum())} row(s) spell a name another way (case, "
+                f"accents, punctuation or spaces); they are counted under one spelling (see "
+                f".name_variants): {shown}"
+            ),
+            stacklevel=2,
+        )
     report["names_unified"] = int(variants["rows"].sum()) if len(variants) else 0
     df, dates_normalised = _one_date_per_month(df, path)
     report["dates_normalised"] = int(dates_normalised["rows"].sum()) if len(dates_normalised) else 0
@@ -280,34 +349,51 @@ def read_gender_statistics(path: str | os.PathLike[str], chunksize: int = 100_00
     duplicates = df[dup].reset_index()
     if dup.any():
         first = df[df.duplicated(keep=False) & ~dup]
-        warnings.warn(DuplicateRowsWarning(
-            f"{path}: {int(dup.sum())} row(s) repeat an earlier row exactly (the same date, "
-            f"contributor, mission and counts; {len(first)} row(s) repeated), each counted once "
-            f"(see .duplicates); first repeats: rows "
-            f"{', '.join(str(r) for r in df.index[dup][:10])}"
-            + (" - the whole file appears twice" if 2 * int(dup.sum()) == len(df) else "")),
-            stacklevel=2)
+        warnings.warn(
+            DuplicateRowsWarning(
+                f"{path}: {int(dup.sum())} row(s) repeat an earlier row exactly (the same date, "
+                f"contributor, mission and counts; {len(first)} row(s) repeated), each counted once "
+                f"(see .duplicates); first repeats: rows "
+                f"{', '.join(str(r) for r in df.index[dup][:10])}"
+                + (" - the whole file appears twice" if 2 * int(dup.sum()) == len(df) else "")
+            ),
+            stacklevel=2,
+        )
         df = df[~dup]
     report["duplicate_rows_removed"] = int(dup.sum())
     # same key, different numbers: cannot choose
-    refuse_repeated_keys(df, ["date", "contributor", "mission"], path,
-                         "Date, Contributor, Mission", "one row per date, contributor and mission",
-                         found="a second, different row for", date_format="%Y-%m-%d")
+    refuse_repeated_keys(
+        df,
+        ["date", "contributor", "mission"],
+        path,
+        "Date, Contributor, Mission",
+        "one row per date, contributor and mission",
+        found="a second, different row for",
+        date_format="%Y-%m-%d",
+    )
     report["rows_used"] = len(df)
     for c in NAME_COLUMNS:
         df[c] = df[c].cat.remove_unused_categories()
 
     kept = df.index
-    inconsistent = pd.DataFrame(issues, columns=["source_row", "column", "found", "expected",
-                                                 "check"])
+    inconsistent = pd.DataFrame(
+        issues, columns=["source_row", "column", "found", "expected", "check"]
+    )
     inconsistent = inconsistent[inconsistent["source_row"].isin(kept)].sort_values(
-        ["source_row", "column"])
+        ["source_row", "column"]
+    )
     if len(inconsistent):
-        shown = "; ".join(f"row {r.source_row} {r.column!r}: {r.found} (expected {r.expected})"
-                          for r in inconsistent.head(10).itertuples())
-        warnings.warn(InconsistentTotalsWarning(
-            f"{path}: {len(inconsistent)} total(s) disagree with their parts; the male and female "
-            f"counts are used as given (see .inconsistent): {shown}"), stacklevel=2)
+        shown = "; ".join(
+            f"row {r.source_row} {r.column!r}: {r.found} (expected {r.expected})"
+            for r in inconsistent.head(10).itertuples()
+        )
+        warnings.warn(
+            InconsistentTotalsWarning(
+                f"{path}: {len(inconsistent)} total(s) disagree with their parts; the male and female "
+                f"counts are used as given (see .inconsistent): {shown}"
+            ),
+            stacklevel=2,
+        )
 
     df, codes = _check_codes(df, path)
     report["iso3_disagreements"] = int((codes["status"] == "differs").sum())
@@ -315,10 +401,17 @@ def read_gender_statistics(path: str | os.PathLike[str], chunksize: int = 100_00
 
     counts = _long(df)
     del df
-    return GenderStatistics(counts=counts, inconsistent=inconsistent.reset_index(drop=True),
-                            duplicates=duplicates, aggregates=aggregates, path=path, report=report,
-                            countries=codes, name_variants=variants,
-                            dates_normalised=dates_normalised)
+    return GenderStatistics(
+        counts=counts,
+        inconsistent=inconsistent.reset_index(drop=True),
+        duplicates=duplicates,
+        aggregates=aggregates,
+        path=path,
+        report=report,
+        countries=codes,
+        name_variants=variants,
+        dates_normalised=dates_normalised,
+    )
 
 
 def _long(df: pd.DataFrame) -> pd.DataFrame:
@@ -336,20 +429,29 @@ def _long(df: pd.DataFrame) -> pd.DataFrame:
 
     def rep(s: pd.Series):
         if isinstance(s.dtype, pd.CategoricalDtype):
-            return pd.Categorical.from_codes(np.repeat(s.cat.codes.to_numpy(), k),
-                                             dtype=s.dtype)
+            return pd.Categorical.from_codes(np.repeat(s.cat.codes.to_numpy(), k), dtype=s.dtype)
         return np.repeat(s.to_numpy(), k)
 
     category = pd.Categorical.from_codes(
         np.tile(np.repeat(np.arange(len(CATEGORIES), dtype="int8"), 2), n),
-        categories=list(CATEGORIES.values()))
-    sex = pd.Categorical.from_codes(np.tile(np.array([0, 1], dtype="int8"), n * len(CATEGORIES)),
-                                    categories=["female", "male"])
-    out = pd.DataFrame({"date": rep(df["date"]), "contributor": rep(df["contributor"]),
-                        "iso3": rep(df["iso3"]), "mission": rep(df["mission"]),
-                        "category": category, "sex": sex, "count": count,
-                        "source_row": np.repeat(df.index.to_numpy().astype("int32"), k)},
-                       copy=False)
+        categories=list(CATEGORIES.values()),
+    )
+    sex = pd.Categorical.from_codes(
+        np.tile(np.array([0, 1], dtype="int8"), n * len(CATEGORIES)), categories=["female", "male"]
+    )
+    out = pd.DataFrame(
+        {
+            "date": rep(df["date"]),
+            "contributor": rep(df["contributor"]),
+            "iso3": rep(df["iso3"]),
+            "mission": rep(df["mission"]),
+            "category": category,
+            "sex": sex,
+            "count": count,
+            "source_row": np.repeat(df.index.to_numpy().astype("int32"), k),
+        },
+        copy=False,
+    )
     return out
 
 
@@ -364,26 +466,51 @@ def _check_codes(df: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFra
     from .. import countries
 
     rows = pd.Series(df.index.to_numpy(), index=df.index, name="source_row")
-    pairs = (rows.groupby([df["contributor"], df["iso3"]], sort=True, observed=True)
-             .agg(rows="size", first_row="min").reset_index())
+    pairs = (
+        rows.groupby([df["contributor"], df["iso3"]], sort=True, observed=True)
+        .agg(rows="size", first_row="min")
+        .reset_index()
+    )
     pairs = pairs.astype({"contributor": str, "iso3": str})
     pairs = pairs.rename(columns={"iso3": "iso3_file"})
     pairs.insert(2, "iso3_crosswalk", countries.to_iso3(pairs["contributor"]).to_numpy())
     valid = pairs["iso3_file"].str.match(ISO3)
     known = pairs["iso3_crosswalk"].notna()
-    pairs.insert(3, "status", np.select(
-        [valid & known & (pairs["iso3_file"] == pairs["iso3_crosswalk"]), valid & known,
-         ~valid & known], ["agrees", "differs", "file code missing"], "name unresolved"))
-    pairs = pairs.astype({"contributor": "string", "iso3_file": "string",
-                          "iso3_crosswalk": "string", "status": "string"})
+    pairs.insert(
+        3,
+        "status",
+        np.select(
+            [
+                valid & known & (pairs["iso3_file"] == pairs["iso3_crosswalk"]),
+                valid & known,
+                ~valid & known,
+            ],
+            ["agrees", "differs", "file code missing"],
+            "name unresolved",
+        ),
+    )
+    pairs = pairs.astype(
+        {
+            "contributor": "string",
+            "iso3_file": "string",
+            "iso3_crosswalk": "string",
+            "status": "string",
+        }
+    )
     bad = pairs[pairs["status"].isin(["differs", "name unresolved"])]
     if len(bad):
-        shown = "; ".join(f"row {r.first_row} {r.contributor!r}: file {r.iso3_file!r}, crosswalk "
-                          f"{'none' if pd.isna(r.iso3_crosswalk) else repr(r.iso3_crosswalk)}"
-                          for r in bad.head(10).itertuples())
-        warnings.warn(CountryCodeWarning(
-            f"{path}: {len(bad)} contributor name(s) whose ISO-3 code in the file is not the "
-            f"crosswalk's; the file's code is kept (see .countries): {shown}"), stacklevel=3)
+        shown = "; ".join(
+            f"row {r.first_row} {r.contributor!r}: file {r.iso3_file!r}, crosswalk "
+            f"{'none' if pd.isna(r.iso3_crosswalk) else repr(r.iso3_crosswalk)}"
+            for r in bad.head(10).itertuples()
+        )
+        warnings.warn(
+            CountryCodeWarning(
+                f"{path}: {len(bad)} contributor name(s) whose ISO-3 code in the file is not the "
+                f"crosswalk's; the file's code is kept (see .countries): {shown}"
+            ),
+            stacklevel=3,
+        )
     crosswalk = dict(zip(pairs["contributor"], pairs["iso3_crosswalk"]))
     iso3 = df["iso3"].astype(object)
     file_ok = iso3.astype(str).str.match(ISO3).fillna(False).astype(bool)
