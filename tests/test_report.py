@@ -131,10 +131,12 @@ def _figure(path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(2, 1.5))
-    ax.plot([0, 1], [0, 1])
-    fig.savefig(path, dpi=50)
-    plt.close(fig)
+    # 100 x 75 pixels whatever theme another test left set (pkoresearch.plots saves "tight")
+    with matplotlib.rc_context({"savefig.bbox": "standard"}):
+        fig, ax = plt.subplots(figsize=(2, 1.5))
+        ax.plot([0, 1], [0, 1])
+        fig.savefig(path, dpi=50)
+        plt.close(fig)
 
 
 def _failed_notebook(path: Path) -> None:

@@ -292,8 +292,9 @@ def _no_data(ax, reason: str, title: str | None = None, source: Any = None):
     """Axes saying there is nothing to draw (an empty selection), instead of an exception; the
     caption still names the source that was selected from."""
     ax = _ax(ax)
-    if source is not None:
-        caption(ax, source)
+    # the source selected from; a figure of nothing says it cites nothing (plots.save requires a
+    # caption naming the source of whatever a figure shows)
+    caption(ax, source if source is not None else "no rows of any source in the selection")
     ax.text(
         0.5,
         0.5,
