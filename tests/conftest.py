@@ -34,10 +34,17 @@ def pytest_configure(config):
     # notebooks run by nbval or a kernel write their default reports/<notebook> here, not into
     # the checkout (kernels inherit the variable)
     _CACHE["reports"] = os.environ["PKORESEARCH_REPORTS"] = tempfile.mkdtemp(prefix="pko-reports-")
+    # Hypothesis keeps its files (.hypothesis/) in a temporary folder too, not in the checkout
+    try:
+        from hypothesis import configuration
+    except ImportError:  # hypothesis is in the test extra; without it its tests do not import
+        return
+    _CACHE["hypothesis"] = tempfile.mkdtemp(prefix="pko-hypothesis-")
+    configuration.set_hypothesis_home_dir(_CACHE["hypothesis"])
 
 
 def pytest_unconfigure(config):
-    for key in ("folder", "reports"):
+    for key in ("folder", "reports", "hypothesis"):
         if _CACHE.get(key):
             shutil.rmtree(_CACHE[key], ignore_errors=True)
 

@@ -29,6 +29,7 @@ from pkoresearch import plots, response, results, stats, trends
 from pkoresearch.errors import NotEstimable
 
 SETTINGS = settings(
+    database=None,  # derandomised: nothing to replay, nothing written
     max_examples=25,
     deadline=None,
     derandomize=True,
