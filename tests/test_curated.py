@@ -315,3 +315,51 @@ def test_revisions_of_the_real_un_table():
     # the table (July 2024) agrees with the latest published figure of every year 2015-2023
     assert (r["table_minus_latest"] == 0).all()
     assert r.loc[[2016, 2017, 2018], "table_minus_first"].tolist() == [1, 1, 2]
+
+
+def test_load_reads_a_file_again_when_its_content_changes_and_hands_out_copies(tmp_path):
+    """Loaded tables are kept by file content: a second load is the same table, changing the
+    returned frame changes nothing for the next caller, and an edited file is read again."""
+    from pkoresearch import curated
+
+    copy = tmp_path / "followups.csv"
+    copy.write_bytes(curated.dataset_path("followups").read_bytes())
+    first = pko.load("followups", path=copy)
+    first.loc[0, "value"] = -1.0
+    again = pko.load("followups", path=copy)
+    assert again.loc[0, "value"] != -1.0
+    pd.testing.assert_frame_equal(again, pko.load("followups", path=copy))
+    # the same figure edited on disk (same size, so only the content tells)
+    text = copy.read_text(encoding="utf-8")
+    header, row, rest = text.split("\n", 2)
+    value_at = header.split(",").index("value")
+    cells = row.split(",")
+    old = cells[value_at]
+    new = str(int(float(old)) + 1).rjust(len(old), "0")[-len(old) :] if old.isdigit() else old
+    assert new != old, "the first row's value is not a plain count"
+    cells[value_at] = new
+    copy.write_text("\n".join([header, ",".join(cells), rest]), encoding="utf-8")
+    edited = pko.load("followups", path=copy, preferred=False)
+    assert float(new) in set(edited["value"])
+
+
+def test_a_loaded_table_warns_again_on_every_load(tmp_path, monkeypatch):
+    """What reading a table warned about is said again when it comes from the cache."""
+    import warnings
+
+    from pkoresearch import curated
+
+    read = curated._read_checked
+
+    def warning_read(spec, file):
+        warnings.warn("made-up warning about this table", UserWarning, stacklevel=1)
+        return read(spec, file)
+
+    monkeypatch.setattr(curated, "_read_checked", warning_read)
+    monkeypatch.setattr(curated, "_LOADED", {})
+    monkeypatch.setattr(curated, "_WARNED", {})
+    for _ in range(2):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            pko.load("parity_targets")
+        assert [str(w.message) for w in caught] == ["made-up warning about this table"]

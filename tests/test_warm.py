@@ -66,6 +66,9 @@ record("sys_path", sys.path)
 record("cwd", os.getcwd())
 record("env", sorted(k for k in os.environ if k not in ("JPY_PARENT_PID",)))
 record("random", float(np.random.random()))
+# a figure shown in the notebook (the inline backend set up for this kernel's shell)
+plt.figure(figsize=(1, 1)).add_subplot().plot([0, 1])
+plt.show()
 print("checked")"""
 
 FAILS = """import pkoresearch as pko
@@ -217,6 +220,15 @@ def test_a_warm_kernel_starts_in_the_state_a_cold_one_does(nbs, tmp_path):
         "leaked_global",
     ):
         assert w[key] == c[key], key
+
+    def shown(mode: str) -> list[list[str]]:
+        nb = nbformat.read(tmp_path / mode / "runs" / "check" / "notebook.ipynb", as_version=4)
+        return [sorted(o.get("data", {})) for c in nb.cells for o in c.get("outputs", [])]
+
+    # the figure shows as a picture, warm as cold (a server that imported the inline backend
+    # would leave every kernel's figures without one)
+    assert shown("warm") == shown("cold")
+    assert ["image/png", "text/plain"] in shown("warm")
     # the environment too, plus what importing the preloaded modules sets (pandera does, on
     # import: a kernel that imported it would have the same)
     assert set(c["env"]) <= set(w["env"])
@@ -367,3 +379,80 @@ def test_default_batch_gives_the_same_results_and_figures_warm_and_cold(tmp_path
     cold_files = {p.relative_to(outs["cold"]) for p in (outs["cold"] / "runs").rglob("*")}
     assert warm_files == cold_files
     assert compared >= len(runs) + 8  # every results.json and the figures
+
+
+def _tiny(folder: Path) -> Path:
+    _notebook(folder, "tiny.ipynb", 'print("x" * 100)')
+    return folder
+
+
+def test_warm_kernels_are_ready_without_waiting_for_silence_and_exit_on_their_own(
+    tmp_path, monkeypatch
+):
+    """The warm client's own readiness check runs (nbclient calls ``wait_for_ready``, which the
+    stock client binds to its own method), and every warm kernel ends by itself after the
+    shutdown request instead of hanging until the kernel manager sends SIGTERM (which it did
+    for about one kernel in three, when the exit handlers stopped IOPub under the control
+    thread's last flush)."""
+    from pkoresearch import execute
+
+    nbs = _tiny(tmp_path)
+    ready_checks, exits = [], []
+    idle_after = warm.WarmKernelClient._idle_after
+
+    async def spy_idle(self, msg_ids, wait):
+        ready_checks.append(len(msg_ids))
+        return await idle_after(self, msg_ids, wait)
+
+    poll = warm.ForkedProcess.poll
+
+    def spy_poll(self):
+        code = poll(self)
+        if code is not None and (not exits or exits[-1][0] != self.pid):
+            exits.append((self.pid, code))
+        return code
+
+    monkeypatch.setattr(warm.WarmKernelClient, "_idle_after", spy_idle)
+    monkeypatch.setattr(warm.ForkedProcess, "poll", spy_poll)
+    try:
+        for i in range(8):
+            s = execute.execute_run(
+                {"name": f"tiny{i}", "notebook": "tiny.ipynb", "parameters": {}},
+                str(nbs),
+                str(tmp_path / "out"),
+                False,
+                None,
+                start=warm.WARM,
+            )
+            assert s["status"] == "ok", s.get("error")
+    finally:
+        warm.shutdown_servers()
+    assert len(ready_checks) >= 8
+    assert len(exits) == 8
+    assert [code for _, code in exits] == [0] * 8, exits  # -15: SIGTERM after 2.5 s
+
+
+def test_a_prestarted_server_is_the_one_the_first_kernel_uses(tmp_path):
+    """A pool worker starts its fork server when it starts (``warm.prestart``); the first kernel
+    must find that server (same Python, same environment) rather than start another."""
+    from pkoresearch import execute
+
+    nbs = _tiny(tmp_path)
+    try:
+        thread = warm.prestart("python3")
+        assert thread is not None
+        thread.join(warm.START_TIMEOUT)
+        before = warm.server_pids()
+        assert len(before) == 1
+        s = execute.execute_run(
+            {"name": "tiny", "notebook": "tiny.ipynb", "parameters": {}},
+            str(nbs),
+            str(tmp_path / "out"),
+            False,
+            None,
+            start=warm.WARM,
+        )
+        assert s["status"] == "ok", s.get("error")
+        assert warm.server_pids() == before
+    finally:
+        warm.shutdown_servers()

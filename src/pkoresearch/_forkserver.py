@@ -97,6 +97,15 @@ PRELOAD = (
     "pkoresearch.readers.un_conduct",
     "pkoresearch.readers.un_gender",
     "pkoresearch.readers.un_contributions",
+    "pkoresearch.captions",
+    "pkoresearch.formatting",
+    # what saving a figure loads on first use. Not matplotlib_inline.backend_inline: importing it
+    # sets up inline figures for the IPython shell running then (none, in the server), and
+    # never again, so a kernel's figures would show no picture
+    "matplotlib.backends.backend_pdf",
+    "matplotlib.backends.backend_svg",
+    "fontTools.subset",
+    "pkoresearch._warmup",
 )
 
 # The server's BLAS runs single-threaded unless the environment says otherwise: a BLAS thread pool
@@ -121,7 +130,9 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _preload() -> tuple[list[str], dict[str, str], dict[str, str]]:
-    """Import ``PRELOAD``; returns the modules imported, those that failed, and the environment
+    """Import ``PRELOAD`` and run the warm-up (:mod:`pkoresearch._warmup`: a figure saved in every
+    format, a model fitted, the bundled tables read); returns the modules imported, those (and the
+    warm-up steps) that failed, and the environment
     variables the imports set (a kernel gets them on top of its own environment, as it would
     have had them by importing the same modules)."""
     # what ipykernel itself would set before the notebook imports matplotlib (init_gui_pylab)
@@ -136,6 +147,9 @@ def _preload() -> tuple[list[str], dict[str, str], dict[str, str]]:
             done.append(name)
         except Exception as exc:  # noqa: BLE001 - a module that fails to load is only not warm
             failed[name] = f"{type(exc).__name__}: {exc}"[:300]
+    if "pkoresearch._warmup" in sys.modules:
+        for step, why in sys.modules["pkoresearch._warmup"].run().items():
+            failed[f"warm-up: {step}"] = why
     added = {k: v for k, v in os.environ.items() if before.get(k) != v}
     return done, failed, added
 
@@ -239,6 +253,27 @@ def _fork(req: dict, fds: list[int], sock: socket.socket, added: dict[str, str])
     return {"pid": pid}
 
 
+def _control_thread_done(app, timeout: float = 2.0) -> None:
+    """Wait until the kernel's control thread has finished the message it is handling (the
+    shutdown request: it flushes stdout through the IOPub thread after replying). An interpreter
+    exiting normally gets there before the exit handlers run; called at once, the handler that
+    closes the kernel could stop the IOPub thread under that flush, which then waits out its
+    timeout while the kernel manager waits for the process and, after 2.5 s, sends SIGTERM."""
+    thread = getattr(app, "control_thread", None)
+    loop = getattr(thread, "io_loop", None)
+    if loop is None or not thread.is_alive():
+        return
+    done = threading.Event()
+    try:
+        loop.add_callback(done.set)  # runs once the message being handled is done
+    except Exception:  # noqa: BLE001 - a loop already closed has nothing left to finish
+        return
+    end = time.monotonic() + timeout
+    # a loop that was stopped runs no more callbacks: then the thread ending is the sign
+    while not done.wait(0.005) and thread.is_alive() and time.monotonic() < end:
+        pass
+
+
 def _child(
     req: dict, fds: list[int], sock: socket.socket, ready_w: int, server: int, added: dict[str, str]
 ) -> None:
@@ -278,6 +313,7 @@ def _child(
         sys.argv = [find_spec("ipykernel_launcher").origin or "ipykernel_launcher", *req["argv"]]
         # the trait's default was read from the environment when the server imported ipykernel
         IPKernelApp.launch_instance(parent_handle=server)
+        _control_thread_done(IPKernelApp.instance())
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:  # noqa: BLE001

@@ -8,8 +8,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -828,10 +831,59 @@ def load(
 
     Example: ``pko.load("followups").query("measure == 'responses_received'")``
     """
-    from . import sources
-
     spec = _spec(name)
     file = Path(path) if path is not None else dataset_path(name)
+    every, caught = _load_checked(name, spec, file)
+    for w in caught:  # what the first read warned about is said again, as the read said it
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=_WARNED)
+    df = every[every["preferred"]].reset_index(drop=True) if preferred else every.copy()
+    df.attrs.update({"dataset": name, "file": str(file), "preferred_only": preferred})
+    return df
+
+
+# Validated tables by file content: a notebook (or a batch of them) loads the same few files many
+# times, and a kernel forked from a warm server starts with the bundled ones already read. A key is
+# the file's bytes (and the catalogue's), so an edited file is read again; callers get copies.
+_LOADED: dict[tuple, tuple[pd.DataFrame, list]] = {}
+_LOADED_MAX = 64
+_WARNED: dict = {}  # the warnings registry of repeated warnings ("default" shows each one once)
+_loaded_lock = threading.Lock()
+
+
+def _digest(file: Path) -> str | None:
+    try:
+        return hashlib.sha256(file.read_bytes()).hexdigest()
+    except OSError:  # no such file, a folder, a FIFO...: the full read below says what it is
+        return None
+
+
+def _load_checked(name: str, spec: DatasetSpec, file: Path) -> tuple[pd.DataFrame, list]:
+    """Every revision of a table (with its ``preferred`` column), read and validated once per
+    content of the file and of the catalogue, and the warnings its read gave."""
+    key = None
+    if file.is_file() and not file.is_fifo():
+        digest = _digest(file)
+        catalogue_digest = _digest(paths.data_dir() / "sources.csv")
+        if digest is not None and catalogue_digest is not None:
+            key = (name, str(file.resolve()), digest, catalogue_digest)
+    with _loaded_lock:
+        hit = _LOADED.get(key) if key is not None else None
+    if hit is not None:
+        return hit[0].copy(), hit[1]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = _read_checked(spec, file)
+    if key is not None:
+        with _loaded_lock:
+            if len(_LOADED) >= _LOADED_MAX:
+                _LOADED.pop(next(iter(_LOADED)))
+            _LOADED[key] = (df.copy(), list(caught))
+    return df, list(caught)
+
+
+def _read_checked(spec: DatasetSpec, file: Path) -> pd.DataFrame:
+    from . import sources
+
     shown = _display(file)
     raw = _read_raw(file, spec)
     _check_columns(raw, spec, shown)
@@ -855,10 +907,20 @@ def load(
             ]
         )
     df["preferred"] = mark_preferred(df, spec, catalogue)
-    if preferred:
-        df = df[df["preferred"]].reset_index(drop=True)
-    df.attrs.update({"dataset": name, "file": str(file), "preferred_only": preferred})
     return df
+
+
+def warm() -> list[str]:
+    """Read every bundled table into the loader's cache (a warm kernel server does this once, so
+    the kernels it forks start with them read). Returns what could not be read, one line each;
+    those tables are read (and fail) again where a notebook loads them."""
+    failed = []
+    for spec in SPECS.values():
+        try:
+            _load_checked(spec.name, spec, dataset_path(spec.name))
+        except Exception as exc:  # noqa: BLE001 - any failure is reported where the table is used
+            failed.append(f"{spec.name}: {type(exc).__name__}: {exc}"[:300])
+    return failed
 
 
 def datasets() -> pd.DataFrame:

@@ -42,7 +42,7 @@ STYLES = ("text", "bibtex", "csl-json")
 
 
 @lru_cache(maxsize=4)
-def _read(path: str) -> pd.DataFrame:
+def _read(path: str, digest: str | None) -> pd.DataFrame:  # digest: an edited file is read again
     from pathlib import Path
 
     from .curated import SOURCES_SPEC, _check_columns, _convert, _display, _read_raw, _validate
@@ -75,7 +75,10 @@ def _read(path: str) -> pd.DataFrame:
 def catalogue() -> pd.DataFrame:
     """Every source record (columns :data:`COLUMNS`; blank cells are empty strings), validated
     against the ``sources`` schema (``pkoresearch.curated.SOURCES_SPEC``)."""
-    return _read(str(paths.data_dir() / "sources.csv")).copy()
+    from .curated import _digest
+
+    path = paths.data_dir() / "sources.csv"
+    return _read(str(path), _digest(path)).copy()
 
 
 def get(source_id: str) -> dict[str, str]:

@@ -49,6 +49,9 @@ WARM, COLD = "warm", "cold"
 # a new server; the forked kernel takes them from its own environment
 PER_KERNEL_ENV = ("JPY_PARENT_PID", "JPY_SESSION_NAME", "PKORESEARCH_CACHE", "PKORESEARCH_REPORTS")
 START_TIMEOUT = 180.0  # seconds for the server to import the stack on a loaded machine
+# seconds to wait for the idle status of a kernel_info request before asking again (a kernel
+# answers within milliseconds once IOPub is connected)
+IDLE_WAIT = 0.05
 log = logging.getLogger(__name__)
 
 
@@ -216,6 +219,43 @@ def server_for(python: str, env: dict[str, str]) -> ForkServer:
         return srv
 
 
+def kernel_command(kernel_name: str) -> tuple[list[str], dict[str, str]]:
+    """The command and extra environment of a kernelspec, with ``python`` resolved to this
+    interpreter as ``jupyter_client`` resolves it."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec(kernel_name)
+    cmd = list(spec.argv)
+    major, minor = sys.version_info[:2]
+    if cmd and cmd[0] in {"python", f"python{major}", f"python{major}.{minor}"}:
+        cmd[0] = sys.executable
+    return cmd, dict(spec.env or {})
+
+
+def prestart(kernel_name: str) -> threading.Thread | None:
+    """Start this process's fork server for ``kernel_name`` in the background (a pool worker
+    does, when it starts, so that the server imports the stack while the batch is still being
+    checked). The server is the one :func:`server_for` gives the first kernel; where it cannot
+    start, that kernel says why and starts cold. Returns the thread, or None where the kernel
+    cannot be forked."""
+    try:
+        cmd, extra = kernel_command(kernel_name)
+    except Exception:  # noqa: BLE001 - no such kernel: the run itself says so
+        return None
+    if not _warm_command(cmd) or not warm_available()[0]:
+        return None
+
+    def start() -> None:
+        try:
+            server_for(cmd[0], {**os.environ, **extra})
+        except WarmStartError:  # kept in _failed: the first kernel reports it
+            pass
+
+    thread = threading.Thread(target=start, name="pkoresearch-fork-server-start", daemon=True)
+    thread.start()
+    return thread
+
+
 def shutdown_servers() -> None:
     """Close every fork server of this process (their kernels are killed). Runs at exit."""
     with _servers_lock:
@@ -347,12 +387,16 @@ class WarmKernelClient(AsyncKernelClient):
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        sent: set[str] = set()
+        reply = None
         while True:
-            msg_id = self.kernel_info()
-            reply = await self._reply_to(msg_id, min(1.0, max(deadline - time.monotonic(), 0)))
-            # IOPub may connect after the request (a subscriber misses earlier messages): then
-            # the idle status never comes, and the request is sent again
-            if reply is not None and await self._idle_after(msg_id, 0.5):
+            sent.add(self.kernel_info())
+            if reply is None:
+                reply = await self._reply_to(sent, min(1.0, max(deadline - time.monotonic(), 0)))
+            # IOPub may connect after a request (a subscriber misses earlier messages): then its
+            # idle status never comes, and the request is sent again; the idle status of any of
+            # them shows that IOPub is connected
+            if reply is not None and await self._idle_after(sent, IDLE_WAIT):
                 self._handle_kernel_info_reply(reply)
                 return
             if not await self._async_is_alive():
@@ -360,18 +404,22 @@ class WarmKernelClient(AsyncKernelClient):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
-    async def _reply_to(self, msg_id: str, wait: float) -> dict[str, Any] | None:
+    # nbclient calls ``wait_for_ready``, which the base class bound to its own method when it was
+    # defined: without this line the method above would never run
+    wait_for_ready = _async_wait_for_ready
+
+    async def _reply_to(self, msg_ids: set[str], wait: float) -> dict[str, Any] | None:
         end = time.monotonic() + wait
         while (left := end - time.monotonic()) > 0:
             try:
                 msg = await self.shell_channel.get_msg(timeout=left)
             except Exception:  # noqa: BLE001 - queue.Empty
                 return None
-            if msg["parent_header"].get("msg_id") == msg_id:
+            if msg["parent_header"].get("msg_id") in msg_ids:
                 return msg
         return None
 
-    async def _idle_after(self, msg_id: str, wait: float) -> bool:
+    async def _idle_after(self, msg_ids: set[str], wait: float) -> bool:
         end = time.monotonic() + wait
         while (left := end - time.monotonic()) > 0:
             try:
@@ -381,7 +429,7 @@ class WarmKernelClient(AsyncKernelClient):
             if (
                 msg["msg_type"] == "status"
                 and msg["content"].get("execution_state") == "idle"
-                and msg["parent_header"].get("msg_id") == msg_id
+                and msg["parent_header"].get("msg_id") in msg_ids
             ):
                 return True
         return False
