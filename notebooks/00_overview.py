@@ -71,8 +71,7 @@ plots.heatmap(
     title=f"Sourced figures per year, {start_year}-{end_year}",
     source="the curated tables bundled in data/ (every row names its source; listed at the end)",
 )
-plots.save(fig, out / "coverage.png")
-plt.show()
+plots.save(fig, out / "coverage.png", show=True)
 
 # %%
 years_with_data = coverage.groupby("dataset")["year"].agg(["min", "max", "nunique"])
@@ -98,8 +97,7 @@ plots.confidence_bars(
     title="Rows by confidence",
     source="the curated tables bundled in data/ (every row names its source; listed at the end)",
 )
-plots.save(fig, out / "confidence.png")
-plt.show()
+plots.save(fig, out / "confidence.png", show=True)
 by_dataset = overview.confidence_by_dataset(names, preferred=preferred_only)
 pko.results.record(
     "share_high_confidence_by_dataset",
@@ -197,8 +195,7 @@ plots.grouped_bars(
     ylabel="personnel (log scale)",
     title="Personnel covered, as stated in the 2011 report (log scale)",
 )
-plots.save(fig, out / "organizations.png")
-plt.show()
+plots.save(fig, out / "organizations.png", show=True)
 
 # %%
 comparison = overview.organization_comparison()

@@ -168,8 +168,7 @@ if basis.personnel is not None:
         source=[rated, basis.personnel, table, mission_month],
         title="Allegations per uniformed personnel, exact 95% intervals",
     )
-    plots.save(fig, out / "rate_trend.png")
-    plt.show()
+    plots.save(fig, out / "rate_trend.png", show=True)
     months = (
         ["personnel_months"] if "personnel_months" in rated else []
     )  # months averaged, with a mission x month file
@@ -306,8 +305,7 @@ if seg is not None:
         else [seg_rated, trends.personnel_by_year()],
         title=f"Segmented {seg.family} model, breakpoints {', '.join(map(str, kept))}",
     )
-    plots.save(fig, out / "segmented.png")
-    plt.show()
+    plots.save(fig, out / "segmented.png", show=True)
     loo = trends.leave_one_out(seg_rated, kept, family=model_family)
     print("Leave one year out: the level and slope IRRs refitted without each year in turn")
     display(trends.leave_one_out_table(loo).round(3))
@@ -351,8 +349,7 @@ elif table is not None:
         source=table,
         title="Allegations by personnel category (counted once per category)",
     )
-    plots.save(fig, out / "by_category.png")
-    plt.show()
+    plots.save(fig, out / "by_category.png", show=True)
     wide = (
         by_category.pivot(index="year", columns="personnel_category", values="allegations")
         .fillna(0)
@@ -384,8 +381,7 @@ if table is not None:
         title="Allegations by mission and year (12 largest)",
         source=[table, mission_month],
     )
-    plots.save(fig, out / "mission_year.png")
-    plt.show()
+    plots.save(fig, out / "mission_year.png", show=True)
     print(nb.wrap(trends.mission_activity_note(mission_month)))
     display(trends.mission_year_display(by_mission, list(top)))
     totals = trends.mission_totals(covered)
@@ -419,8 +415,7 @@ if table is not None and table.counts["selected"] > 0:
         source=table,
         title=f"Investigation outcome as of {raw_table.as_of:%B %Y}",
     )
-    plots.save(fig, out / "outcomes.png")
-    plt.show()
+    plots.save(fig, out / "outcomes.png", show=True)
     display(trends.with_coverage(outcomes.reset_index(), coverage))
     children = trends.with_coverage(trends.child_share(table), coverage)
     display(children.round(3))

@@ -171,8 +171,7 @@ plots.share_over_time(
     title=title,
     source=source,
 )
-plots.save(fig, out / "share_over_time.png")
-plt.show()
+plots.save(fig, out / "share_over_time.png", show=True)
 defined = pa.series_table(yearly)
 for r in defined.itertuples():
     print(
@@ -364,8 +363,7 @@ plots.dot_shares(
     caption=basis,
     source=g if gs_path is not None else everyone,
 )
-plots.save(fig, out / "contributors.png")
-plt.show()
+plots.save(fig, out / "contributors.png", show=True)
 ranking[["country", "women", "personnel", "share_pct", "ci_low", "ci_high"]].round(2)
 
 # %% [markdown]
@@ -388,8 +386,7 @@ if gs_path is not None:
         title="Women, % of uniformed personnel, by mission (year end)",
         source=g,
     )
-    plots.save(fig, out / "mission_year_share.png")
-    plt.show()
+    plots.save(fig, out / "mission_year_share.png", show=True)
     gaps = grid[~grid["deployed"]].groupby("mission")["year"].agg(lambda y: ", ".join(map(str, y)))
     print(
         nb.wrap(
@@ -468,8 +465,7 @@ if mm_path is not None:
         source=[yearly if gs_path is None else g, monthly_un],
         title="Women's share of uniformed personnel: curated figures and UN contributions by gender",
     )
-    plots.save(fig, out / "share_over_time_un_contributions.png")
-    plt.show()
+    plots.save(fig, out / "share_over_time_un_contributions.png", show=True)
     pko.results.record(
         "share_by_year_un_contributions",
         {f"{r.category} {r.year}": round(r.share_pct, 2) for r in un_years.itertuples()},
@@ -509,8 +505,7 @@ if mm_path is not None:
         source=monthly_un,
         title="Women's share of uniformed personnel by mission (UN contributions by gender)",
     )
-    plots.save(fig, out / "mission_share_un_contributions.png")
-    plt.show()
+    plots.save(fig, out / "mission_share_un_contributions.png", show=True)
     display(shown.pivot_table(index="mission", columns="year", values="share_pct").round(1))
     print(
         f"Source: UN Department of Peace Operations, uniformed personnel contributions by gender ({mm_path.name})"

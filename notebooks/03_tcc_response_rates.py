@@ -101,8 +101,7 @@ plots.trend(
     ylabel="% of follow-ups answered",
     title=f"Follow-ups answered, {ci_method} {level} intervals",
 )
-plots.save(fig, out / "followups_answered.png")
-plt.show()
+plots.save(fig, out / "followups_answered.png", show=True)
 followups[["year", "responses", "requests", "rate", "ci_low", "ci_high", "complete", "source_id"]]
 
 # %%
@@ -215,8 +214,7 @@ if table_path is not None:
         )
         ax.set_xlabel("reporting year")
         ax.legend(title="state", fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        plots.save(fig, out / "nio_states_by_year.png")
-        plt.show()
+        plots.save(fig, out / "nio_states_by_year.png", show=True)
     whole = nio[nio["complete"].fillna(False).astype(bool)]
     if len(whole):
         fig, ax = plt.subplots(figsize=(7, 3.6))
@@ -228,8 +226,7 @@ if table_path is not None:
             source=table,
             title=f"NIO appointed among decided requests, complete years, {ci_method} {level} intervals",
         )
-        plots.save(fig, out / "nio_by_year.png")
-        plt.show()
+        plots.save(fig, out / "nio_by_year.png", show=True)
     display(
         nio[
             [
@@ -293,8 +290,7 @@ if table is not None:
             ylabel="share with an NIO appointed",
             source=table,
         )
-        plots.save(fig, out / "nio_funnel.png")
-        plt.show()
+        plots.save(fig, out / "nio_funnel.png", show=True)
     print(nb.wrap(contrib.attrs["note"]))
     if contrib.attrs["unresolved"]:
         print(
@@ -387,8 +383,7 @@ if table is not None:
             title="Time to a reported national outcome (current-status NPMLE)",
             source=table,
         )
-        plots.save(fig, out / "time_to_outcome.png")
-        plt.show()
+        plots.save(fig, out / "time_to_outcome.png", show=True)
         display(response.outcome_horizons(tto).round(3))
         actions = response.national_actions(raw, uni["allegation_id"].unique())
         print(
@@ -453,8 +448,7 @@ if table is not None:
             note=f"Pending investigations censored on {durations.attrs['as_of']}.",
             source=table,
         )
-        plots.save(fig, out / "investigation_durations.png")
-        plt.show()
+        plots.save(fig, out / "investigation_durations.png", show=True)
         display(by_entity.round(1))
 
 # %% [markdown]

@@ -192,8 +192,7 @@ elif ready:
             *sorted(set(panel.data["allegations_source"].dropna()) - {pn.EXPORT_SOURCE}),
         ],
     )
-    plots.save(fig, out / "coefficients.png")
-    plt.show()
+    plots.save(fig, out / "coefficients.png", show=True)
 
 # %% [markdown]
 # ## Compared with Karim & Beardsley (2016)

@@ -449,6 +449,46 @@ def test_parity_targets_are_labelled(plt):
         assert whole.x0 <= box.x0 and box.x1 <= whole.x1
 
 
+def test_save_with_show_displays_the_saved_png_at_screen_size_and_closes_the_figure(
+    plt, tmp_path, monkeypatch
+):
+    import io
+
+    import IPython
+    import IPython.display
+    from PIL import Image
+
+    from pkoresearch import plots
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())  # as in a notebook
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([1, 2], [1, 2])
+    written = plots.save(fig, tmp_path / "fig.png", source="x", show=True)
+    assert not plt.fignum_exists(fig.number)  # the inline backend will not draw it again
+    assert len(shown) == 1 and isinstance(shown[0], IPython.display.Image)
+    with Image.open(written[0]) as saved, Image.open(io.BytesIO(shown[0].data)) as screen:
+        # the saved file at screen resolution: half of 200 dpi, the same picture
+        assert screen.size == (round(saved.width / 2), round(saved.height / 2))
+        a = np.asarray(saved.convert("L").resize(screen.size), dtype=float)
+        b = np.asarray(screen.convert("L"), dtype=float)
+        assert np.abs(a - b).mean() < 3
+
+    # outside IPython nothing is displayed; the figure is still closed
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    fig2, ax2 = plt.subplots()
+    ax2.plot([1, 2], [2, 1])
+    plots.save(fig2, tmp_path / "fig2.png", source="x", show=True)
+    assert len(shown) == 1 and not plt.fignum_exists(fig2.number)
+    # without a PNG among the formats the figure itself is displayed
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    fig3, ax3 = plt.subplots()
+    ax3.plot([1, 2], [2, 1])
+    plots.save(fig3, tmp_path / "fig3.svg", formats=("svg",), source="x", show=True)
+    assert shown[-1] is fig3
+
+
 def test_save_writes_png_at_200_dpi_svg_and_pdf(plt, tmp_path):
     from PIL import Image
 

@@ -236,7 +236,11 @@ _METADATA = {
 
 
 def save(
-    fig, path: str | os.PathLike[str], formats: Sequence[str] = FORMATS, source: Any = None
+    fig,
+    path: str | os.PathLike[str],
+    formats: Sequence[str] = FORMATS,
+    source: Any = None,
+    show: bool = False,
 ) -> list[Path]:
     """Save a figure as PNG (200 dpi), SVG and PDF beside each other (``fig.png``, ``fig.svg``,
     ``fig.pdf``: the name of ``path`` with each suffix of ``formats``); the same figure always
@@ -247,7 +251,11 @@ def save(
     sentence). A figure without one is refused (``ParameterError``) and nothing is written.
     Parent folders are created.
 
-    Example: ``plots.save(fig, out / "rates.png")``
+    ``show=True`` (what the notebooks do) then shows the saved PNG in the notebook, at screen
+    size, and closes the figure: what the notebook shows is the file, and the figure is not
+    drawn a fourth time for the screen (:func:`show_saved`).
+
+    Example: ``plots.save(fig, out / "rates.png", show=True)``
     """
     p = Path(path)
     fmt = p.suffix.lstrip(".").lower()
@@ -269,13 +277,75 @@ def save(
     p.parent.mkdir(parents=True, exist_ok=True)
     written = []
     with plt.rc_context({"svg.hashsalt": "pkoresearch"}):
+        box = _saved_area(fig)
         for f in order:
             target = p.with_suffix(f".{f}")
             fig.savefig(
-                target, format=f, metadata=_METADATA[f], dpi=SAVE_DPI if f == "png" else "figure"
+                target,
+                format=f,
+                metadata=_METADATA[f],
+                dpi=SAVE_DPI if f == "png" else "figure",
+                bbox_inches=box,
             )
             written.append(target)
+    if show:
+        png = next((w for w in written if w.suffix == ".png"), None)
+        show_saved(fig, png)
     return written
+
+
+def show_saved(fig, png: Path | None) -> None:
+    """Show a saved figure where IPython runs (a notebook): the PNG file ``png`` scaled to screen
+    size (``DPI`` of ``SAVE_DPI``), or the figure itself drawn when no PNG was saved; then close
+    the figure, so that the inline backend does not draw it again at the end of the cell.
+    Outside IPython the figure is only closed."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        get_ipython = None  # noqa: N806
+    if get_ipython is not None and get_ipython() is not None:
+        if png is None:
+            display(fig)
+        else:
+            display(Image(data=_screen_png(png)))
+    plt.close(fig)
+
+
+def _screen_png(png: Path) -> bytes:
+    """The PNG file resampled from ``SAVE_DPI`` to ``DPI`` (Lanczos), as PNG bytes; the file as
+    it is when it is not larger."""
+    import io
+
+    from PIL import Image as PILImage
+
+    data = png.read_bytes()
+    scale = DPI / SAVE_DPI
+    if scale >= 1:
+        return data
+    with PILImage.open(io.BytesIO(data)) as im:
+        size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
+        small = im.resize(size, PILImage.Resampling.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, format="PNG", optimize=False)
+    return out.getvalue()
+
+
+def _saved_area(fig):
+    """What ``savefig`` keeps of the figure, in inches: with ``savefig.bbox: tight`` (the theme)
+    the area its artists cover, padded by ``savefig.pad_inches``, found once for every format
+    instead of by a layout pass in each; else what rcParams say."""
+    import matplotlib as mpl
+
+    setting = mpl.rcParams["savefig.bbox"]
+    if setting != "tight" or fig.get_layout_engine() is not None:
+        return setting  # a layout engine lays out in each save: savefig must draw anyway
+    get_renderer = getattr(fig.canvas, "get_renderer", None)
+    if get_renderer is None:
+        return setting
+    fig.draw_without_rendering()
+    pad = mpl.rcParams["savefig.pad_inches"]
+    return fig.get_tightbbox(get_renderer()).padded(pad)
 
 
 # --------------------------------------------------------------------------------------------------
