@@ -202,3 +202,16 @@ def test_ruff_and_pre_commit_are_configured():
         assert lines[1] == "# fmt: off" and lines[-1] == "# fmt: on", py.name
     lint = (ROOT / "tools" / "lint.sh").read_text()
     assert "check" in lint and "format --check" in lint and "notebooks/*.py" in lint
+
+
+def test_installed_versions_read_from_metadata_headers_agree_with_importlib_metadata():
+    """``installed_versions`` reads only the header of each metadata file; the names and
+    versions must be those importlib.metadata parses from the whole file."""
+    from importlib.metadata import distributions
+
+    expected: dict[str, str] = {}
+    for dist in distributions():
+        if dist.metadata["Name"]:
+            expected.setdefault(lock.normalize(dist.metadata["Name"]), dist.version)
+    assert lock.installed_versions() == expected
+    assert len(expected) > 100

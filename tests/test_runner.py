@@ -540,3 +540,53 @@ def test_index_shows_long_values_whole_and_reports_name_their_final_folder(tiny,
         c.source for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])
     ]
     assert json.dumps(str(out / "runs" / r["folder"])) in injected[0] and ".tmp-" not in injected[0]
+
+
+def test_a_batch_stopped_by_its_checks_leaves_no_worker_and_no_output(tmp_path):
+    """The pool's workers start before the batch is checked (so that their fork servers import
+    the stack meanwhile); a batch its checks refuse must not leave them running, nor write."""
+    import psutil
+
+    def workers() -> set[int]:
+        return {
+            p.pid
+            for p in psutil.Process().children(recursive=True)
+            if p.is_running()
+            and p.status() != psutil.STATUS_ZOMBIE
+            and "resource_tracker" not in " ".join(p.cmdline())
+        }
+
+    before = workers()
+    with pytest.raises(RunConfigError, match="no_such.ipynb"):
+        runner.run_batch(
+            [Run("x", "no_such.ipynb", {})],
+            output=tmp_path / "out",
+            jobs=2,
+            html_report=False,
+            notebooks=ROOT / "notebooks",
+            progress=runner.Progress(1, io.StringIO()),
+        )
+    assert workers() - before == set()
+    assert not (tmp_path / "out").exists()
+
+
+def test_notebook_readers_import_jsonschema_without_building_the_iri_grammars():
+    """The runner's processes import jsonschema (for nbformat) with its optional IRI syntax
+    checker hidden; the module stays importable afterwards."""
+    code = (
+        "import sys\n"
+        "from pkoresearch._imports import notebook_readers\n"
+        "notebook_readers()\n"
+        "import nbformat, papermill\n"
+        "print('rfc3987_syntax' in sys.modules)\n"
+        "try:\n"
+        "    import rfc3987_syntax\n"
+        "    print('importable')\n"
+        "except ImportError:\n"
+        "    print('not installed')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
+    assert out[0] == "False"
+    assert out[1] in ("importable", "not installed")

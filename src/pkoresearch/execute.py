@@ -215,6 +215,9 @@ def execute_into(
     failed. Writes nothing outside ``tmp``. The executed notebook names ``final`` (where the client
     will put the report) instead of ``tmp``; ``names`` and ``source``: see
     :func:`_name_final_folder`."""
+    from ._imports import notebook_readers
+
+    notebook_readers()
     import papermill as pm
 
     from .procs import DyingKernelManager

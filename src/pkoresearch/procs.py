@@ -78,12 +78,22 @@ def start_watchdog(parent_pid: int, interval: float = 0.5) -> threading.Thread:
     return t
 
 
-def worker_init(parent_pid: int) -> None:
-    """Pool initializer: this worker dies with the runner (layers 1 and 2 above)."""
+def worker_init(parent_pid: int, warm_kernel: str | None = None) -> None:
+    """Pool initializer: this worker dies with the runner (layers 1 and 2 above). With
+    ``warm_kernel`` (the batch's kernel, started warm), the worker starts its fork server in the
+    background now instead of at its first run (:func:`pkoresearch.warm.prestart`), and imports
+    what reads notebooks meanwhile."""
     set_parent_death_signal(signal.SIGKILL)
     if os.getppid() != parent_pid:  # the runner died before we asked
         os._exit(3)
     start_watchdog(parent_pid)
+    from ._imports import notebook_readers
+
+    if warm_kernel is not None:
+        from . import warm
+
+        warm.prestart(warm_kernel)
+    notebook_readers()
 
 
 def die_with_parent_preexec() -> Callable[[], None]:
@@ -188,3 +198,9 @@ def kill_pool(executor: Any) -> None:
             proc.kill()
         except (OSError, ValueError, AttributeError):
             pass
+
+
+def started() -> int:
+    """A task that does nothing: submitting one per worker starts the pool's workers (and their
+    initializer) before the batch has its first run ready. Returns the worker's pid."""
+    return os.getpid()

@@ -12,6 +12,7 @@ Manifest fields read beyond the runner's own (each optional): a failed run's
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -38,8 +39,11 @@ RUN_FILES = (
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+@functools.lru_cache(maxsize=1)
 def environment():
-    """The Jinja2 environment of the report templates (autoescaping on for every template)."""
+    """The Jinja2 environment of the report templates (autoescaping on for every template); one
+    per process, so that a batch, which rewrites index.html after every run, compiles each
+    template once."""
     import jinja2
 
     env = jinja2.Environment(

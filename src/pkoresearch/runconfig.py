@@ -160,6 +160,9 @@ def declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
 
 @functools.lru_cache(maxsize=64)
 def _inspect(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
+    from ._imports import notebook_readers
+
+    notebook_readers()
     import papermill as pm
 
     return {

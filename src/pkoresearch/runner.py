@@ -275,16 +275,70 @@ def run_batch(
     default where fork is available, else cold, said on the progress stream), or ``False`` for a
     new interpreter per kernel.
     """
-    nb_dir = Path(notebooks) if notebooks is not None else paths.notebooks_dir()
-    nb_dir = nb_dir.resolve()
     if not runs:
         raise RunConfigError("no runs to execute")
     if jobs < 1:
         raise RunConfigError(f"--jobs: found {jobs}; expected 1 or more")
+    start, start_note = warm.resolve_start(warm_start)
+    # the workers start (and start their fork servers) while the batch is checked
+    pool = None if executor is not None else _start_pool(jobs, len(runs), kernel, start)
+    try:
+        return _run_batch(
+            runs,
+            output,
+            jobs,
+            html_report,
+            timeout,
+            executor or pool,
+            pool is not None,
+            notebooks,
+            progress,
+            kernel,
+            wait,
+            warm_start,
+            (start, start_note),
+        )
+    finally:
+        if pool is not None:  # a batch stopped by its checks: the idle workers go at once
+            procs.kill_pool(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_pool(jobs: int, n_runs: int, kernel: str, start: str) -> cf.ProcessPoolExecutor:
+    """The batch's process pool, its workers started now (each starts its fork server when the
+    kernels start warm)."""
+    pool = cf.ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=procs.worker_init,
+        initargs=(os.getpid(), kernel if start == warm.WARM else None),
+    )
+    for _ in range(min(jobs, n_runs)):
+        pool.submit(procs.started)
+    return pool
+
+
+def _run_batch(
+    runs: Sequence[Run],
+    output: str | os.PathLike[str],
+    jobs: int,
+    html_report: bool,
+    timeout: float | None,
+    executor: cf.Executor,
+    own: bool,
+    notebooks: str | os.PathLike[str] | None,
+    progress: Progress | None,
+    kernel: str,
+    wait: float,
+    warm_start: bool | None,
+    resolved: tuple[str, str],
+) -> dict[str, Any]:
+    nb_dir = Path(notebooks) if notebooks is not None else paths.notebooks_dir()
+    nb_dir = nb_dir.resolve()
     timeout = check_timeout(timeout)
     check_runs(runs, nb_dir)
     out = Path(output).resolve()
-    start, start_note = warm.resolve_start(warm_start)
+    start, start_note = resolved
     with outdir.OutputLock(out, wait) as lock:
         outdir.clean_stale(out)
         previous = manifest_mod.read_previous(out)
@@ -330,19 +384,11 @@ def run_batch(
         progress = progress or Progress(len(runs))
         if warm_start is not False and start == warm.COLD:
             progress.stream.write(f"pkoresearch run: {start_note}\n")
-        own = executor is None
         state, stop_reason = "running", ""
         futures: dict[Any, Run] = {}
         shipper = None
         with procs.stop_on_sigterm():
             try:
-                if own:
-                    executor = cf.ProcessPoolExecutor(
-                        max_workers=jobs,
-                        mp_context=multiprocessing.get_context("spawn"),
-                        initializer=procs.worker_init,
-                        initargs=(os.getpid(),),
-                    )
                 progress.start()
                 # every run carries its notebook and input files and returns its outputs, which
                 # are installed here (pkoresearch.shipping): one path for every executor
