@@ -52,6 +52,8 @@ START_TIMEOUT = 180.0  # seconds for the server to import the stack on a loaded 
 # seconds to wait for the idle status of a kernel_info request before asking again (a kernel
 # answers within milliseconds once IOPub is connected)
 IDLE_WAIT = 0.05
+# milliseconds between a client socket's first attempts to connect to a kernel that is starting
+RECONNECT_MS = 5
 log = logging.getLogger(__name__)
 
 
@@ -384,6 +386,17 @@ class WarmKernelClient(AsyncKernelClient):
     """``AsyncKernelClient`` that knows the kernel is ready as soon as IOPub has delivered the
     end of a ``kernel_info`` request (its ``idle`` status), instead of waiting for 0.2 s of
     silence on IOPub as the stock client does: a forked kernel is ready within ~0.1 s."""
+
+    def _context_default(self):
+        # the client connects as soon as the kernel is forked, before the kernel has bound its
+        # sockets; ZeroMQ then tries again after RECONNECT_IVL (100 ms by default), and IOPub
+        # messages sent before the subscription gets through are lost
+        import zmq
+
+        ctx = super()._context_default()
+        ctx.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+        ctx.setsockopt(zmq.RECONNECT_IVL_MAX, 100)  # doubling up to ZeroMQ's default interval
+        return ctx
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
