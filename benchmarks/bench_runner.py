@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from pkoresearch import paths, registry, runner  # noqa: E402
 
 BIN = Path(sys.executable).parent
+CELLS: dict[str, float] = {}  # output folder -> seconds in cells, summed over its runs
 MISSIONS = ["MINUSCA", "MONUSCO", "UNMISS", "MINUSMA", "UNIFIL", "MINUSTAH", "UNMIL", "UNOCI"]
 CATEGORIES = ["military", "police", "civilian"]
 SWEEP = {
@@ -121,7 +122,7 @@ def pkoresearch_run(
     )
     wall = time.perf_counter() - t0
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    overheads = []
+    overheads, cells_total = [], 0.0
     for r in manifest["runs"]:
         if r["status"] != "ok":
             print(
@@ -131,11 +132,14 @@ def pkoresearch_run(
         cells = cell_seconds(out / "runs" / r["folder"] / "notebook.ipynb")
         if r["status"] == "ok" and cells is not None:
             overheads.append(r["duration_s"] - cells)
+            cells_total += cells
+    CELLS[str(out)] = cells_total
     return wall, overheads, manifest["failed"]
 
 
 def bench(label: str, runs_yaml: Path, repeat: int, html: list[str], targets: dict) -> None:
     runs = runner.load_runs(runs_yaml)
+    CELLS.clear()  # this batch's runs only
     walls: dict[str, list[float]] = {"papermill": [], "cold": [], "warm": []}
     over: dict[str, list[float]] = {k: [] for k in walls}
     failed: dict[str, int] = dict.fromkeys(walls, 0)
@@ -176,6 +180,14 @@ def bench(label: str, runs_yaml: Path, repeat: int, html: list[str], targets: di
             + (f" (target <= {t})" if t else "")
         )
     print(f"  ratio warm / cold = {med['warm'] / med['cold']:.3f}")
+    warm_cells = [v for k, v in CELLS.items() if k.endswith("/warm")]
+    if warm_cells:
+        c = statistics.median(warm_cells)
+        print(
+            f"  warm: {c:.1f} s in cells over all runs; the cells alone on 2 workers take "
+            f">= {c / 2:.1f} s = {c / 2 / med['papermill']:.3f} x papermill (the floor without "
+            "any start-up)"
+        )
 
 
 def main() -> None:
