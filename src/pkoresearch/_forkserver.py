@@ -17,7 +17,8 @@ notebook code.
 Requests (JSON, one per packet) and replies:
 
 - ``{"op": "fork", "argv": [...], "cwd": ..., "env": {...}}`` with two file descriptors (the
-  kernel's stdout and stderr) -> ``{"pid": N}`` once the child has its own session;
+  kernel's stdout and stderr) -> ``{"pid": N}`` once the kernel has bound its sockets (an
+  ``error`` when it failed to start);
 - ``{"op": "poll", "pid": N}`` -> ``{"returncode": None | int}`` (negative: killed by that signal).
   A child is reaped only here, so its pid cannot be reused while the worker may still signal it.
 
@@ -129,7 +130,15 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _preload() -> tuple[list[str], dict[str, str], dict[str, str]]:
+def _orphaned_exit(parent: int) -> None:
+    """Exit at once when the process that started the server has died (its pool killed it, say,
+    when the batch's checks refused the batch): the preload takes seconds, and the server learns
+    of its parent's end otherwise only when it answers at the end of it."""
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _preload(parent: int) -> tuple[list[str], dict[str, str], dict[str, str]]:
     """Import ``PRELOAD`` and run the warm-up (:mod:`pkoresearch._warmup`: a figure saved in every
     format, a model fitted, the bundled tables read); returns the modules imported, those (and the
     warm-up steps) that failed, and the environment
@@ -142,13 +151,15 @@ def _preload() -> tuple[list[str], dict[str, str], dict[str, str]]:
     before = dict(os.environ)
     done, failed = [], {}
     for name in PRELOAD:
+        _orphaned_exit(parent)
         try:
             importlib.import_module(name)
             done.append(name)
         except Exception as exc:  # noqa: BLE001 - a module that fails to load is only not warm
             failed[name] = f"{type(exc).__name__}: {exc}"[:300]
     if "pkoresearch._warmup" in sys.modules:
-        for step, why in sys.modules["pkoresearch._warmup"].run().items():
+        steps = sys.modules["pkoresearch._warmup"].run(between=lambda: _orphaned_exit(parent))
+        for step, why in steps.items():
             failed[f"warm-up: {step}"] = why
     added = {k: v for k, v in os.environ.items() if before.get(k) != v}
     return done, failed, added
@@ -176,7 +187,7 @@ def main(fd: int) -> None:
     sock = socket.socket(fileno=fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch ends it by closing the socket
     t0 = time.perf_counter()
-    done, failed, added = _preload()
+    done, failed, added = _preload(os.getppid())
     # the imported objects go to the collector's permanent generation: a kernel's collections
     # (IPython runs one at exit) then scan only its own objects, and leave the shared pages shared
     gc.collect()
@@ -297,8 +308,6 @@ def _child(
         # ipykernel's parent poller watches this pid: the server, which the kernel dies with
         os.environ["JPY_PARENT_PID"] = str(server)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        os.write(ready_w, b"1")
-        os.close(ready_w)
     except BaseException:  # noqa: BLE001
         traceback.print_exc()
         os._exit(1)
@@ -312,8 +321,16 @@ def _child(
 
         sys.argv = [find_spec("ipykernel_launcher").origin or "ipykernel_launcher", *req["argv"]]
         # the trait's default was read from the environment when the server imported ipykernel
-        IPKernelApp.launch_instance(parent_handle=server)
-        _control_thread_done(IPKernelApp.instance())
+        # (IPKernelApp.launch_instance, in its three steps)
+        app = IPKernelApp.instance(parent_handle=server)
+        app.initialize()
+        # the kernel's sockets are bound: the worker's client, which connects once the server
+        # replies, finds them at once (no retries, no IOPub messages lost while it waits); a
+        # kernel that fails to start (a port taken meanwhile) gives the server an empty read
+        os.write(ready_w, b"1")
+        os.close(ready_w)
+        app.start()
+        _control_thread_done(app)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:  # noqa: BLE001

@@ -60,10 +60,13 @@ STEPS: dict[str, Callable[[], None]] = {
 }
 
 
-def run() -> dict[str, str]:
-    """Run every step; returns the steps that failed, with why."""
+def run(between: Callable[[], None] | None = None) -> dict[str, str]:
+    """Run every step (``between`` before each: the server checks that it is still wanted);
+    returns the steps that failed, with why."""
     failed = {}
     for name, step in STEPS.items():
+        if between is not None:
+            between()
         try:
             step()
         except Exception as exc:  # noqa: BLE001 - a step that fails is only not warm

@@ -52,8 +52,6 @@ START_TIMEOUT = 180.0  # seconds for the server to import the stack on a loaded 
 # seconds to wait for the idle status of a kernel_info request before asking again (a kernel
 # answers within milliseconds once IOPub is connected)
 IDLE_WAIT = 0.05
-# milliseconds between a client socket's first attempts to connect to a kernel that is starting
-RECONNECT_MS = 5
 log = logging.getLogger(__name__)
 
 
@@ -387,35 +385,27 @@ class WarmKernelClient(AsyncKernelClient):
     end of a ``kernel_info`` request (its ``idle`` status), instead of waiting for 0.2 s of
     silence on IOPub as the stock client does: a forked kernel is ready within ~0.1 s."""
 
-    def _context_default(self):
-        # the client connects as soon as the kernel is forked, before the kernel has bound its
-        # sockets; ZeroMQ then tries again after RECONNECT_IVL (100 ms by default), and IOPub
-        # messages sent before the subscription gets through are lost
-        import zmq
-
-        ctx = super()._context_default()
-        ctx.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
-        ctx.setsockopt(zmq.RECONNECT_IVL_MAX, 100)  # doubling up to ZeroMQ's default interval
-        return ctx
-
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
         sent: set[str] = set()
         reply = None
+        wait = IDLE_WAIT
         while True:
             sent.add(self.kernel_info())
             if reply is None:
                 reply = await self._reply_to(sent, min(1.0, max(deadline - time.monotonic(), 0)))
             # IOPub may connect after a request (a subscriber misses earlier messages): then its
-            # idle status never comes, and the request is sent again; the idle status of any of
-            # them shows that IOPub is connected
-            if reply is not None and await self._idle_after(sent, IDLE_WAIT):
+            # idle status never comes, and the request is sent again (less and less often);
+            # the idle status of any of them shows that IOPub is connected
+            if reply is not None and await self._idle_after(sent, wait):
                 self._handle_kernel_info_reply(reply)
                 return
             if not await self._async_is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+            if reply is not None:
+                wait = min(wait * 2, 0.5)
 
     # nbclient calls ``wait_for_ready``, which the base class bound to its own method when it was
     # defined: without this line the method above would never run
