@@ -71,7 +71,7 @@ plots.heatmap(
     title=f"Sourced figures per year, {start_year}-{end_year}",
     source="the curated tables bundled in data/ (every row names its source; listed at the end)",
 )
-plots.save(fig, out / "coverage.png", show=True)
+_ = plots.save(fig, out / "coverage.png", show=True)  # the files written
 
 # %%
 years_with_data = coverage.groupby("dataset")["year"].agg(["min", "max", "nunique"])
@@ -195,7 +195,7 @@ plots.grouped_bars(
     ylabel="personnel (log scale)",
     title="Personnel covered, as stated in the 2011 report (log scale)",
 )
-plots.save(fig, out / "organizations.png", show=True)
+_ = plots.save(fig, out / "organizations.png", show=True)  # the files written
 
 # %%
 comparison = overview.organization_comparison()

@@ -357,9 +357,20 @@ def test_a_loaded_table_warns_again_on_every_load(tmp_path, monkeypatch):
 
     monkeypatch.setattr(curated, "_read_checked", warning_read)
     monkeypatch.setattr(curated, "_LOADED", {})
-    monkeypatch.setattr(curated, "_WARNED", {})
     for _ in range(2):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             pko.load("parity_targets")
         assert [str(w.message) for w in caught] == ["made-up warning about this table"]
+
+    # a read that warns, then fails: the warning is still said, before the error
+    def failing_read(spec, file):
+        warnings.warn("said before the error", UserWarning, stacklevel=1)
+        raise pko.errors.DataError([], "made-up failure")
+
+    monkeypatch.setattr(curated, "_read_checked", failing_read)
+    with (
+        pytest.warns(UserWarning, match="said before the error"),
+        pytest.raises(pko.errors.DataError, match="made-up failure"),
+    ):
+        pko.load("followups")

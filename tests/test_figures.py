@@ -454,14 +454,13 @@ def test_save_with_show_displays_the_saved_png_at_screen_size_and_closes_the_fig
 ):
     import io
 
-    import IPython
     import IPython.display
     from PIL import Image
 
     from pkoresearch import plots
 
     shown = []
-    monkeypatch.setattr(IPython, "get_ipython", lambda: object())  # as in a notebook
+    monkeypatch.setattr(plots, "_in_jupyter_kernel", lambda: True)  # as in a notebook
     monkeypatch.setattr(IPython.display, "display", shown.append)
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot([1, 2], [1, 2])
@@ -475,14 +474,14 @@ def test_save_with_show_displays_the_saved_png_at_screen_size_and_closes_the_fig
         b = np.asarray(screen.convert("L"), dtype=float)
         assert np.abs(a - b).mean() < 3
 
-    # outside IPython nothing is displayed; the figure is still closed
-    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    # outside a notebook nothing is displayed and the figure stays open (for plt.show())
+    monkeypatch.setattr(plots, "_in_jupyter_kernel", lambda: False)
     fig2, ax2 = plt.subplots()
     ax2.plot([1, 2], [2, 1])
     plots.save(fig2, tmp_path / "fig2.png", source="x", show=True)
-    assert len(shown) == 1 and not plt.fignum_exists(fig2.number)
+    assert len(shown) == 1 and plt.fignum_exists(fig2.number)
     # without a PNG among the formats the figure itself is displayed
-    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(plots, "_in_jupyter_kernel", lambda: True)
     fig3, ax3 = plt.subplots()
     ax3.plot([1, 2], [2, 1])
     plots.save(fig3, tmp_path / "fig3.svg", formats=("svg",), source="x", show=True)

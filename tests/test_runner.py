@@ -542,10 +542,33 @@ def test_index_shows_long_values_whole_and_reports_name_their_final_folder(tiny,
     assert json.dumps(str(out / "runs" / r["folder"])) in injected[0] and ".tmp-" not in injected[0]
 
 
-def test_a_batch_stopped_by_its_checks_leaves_no_worker_and_no_output(tmp_path):
+def test_a_batch_stopped_by_its_checks_leaves_no_worker_and_no_output(tmp_path, monkeypatch):
     """The pool's workers start before the batch is checked (so that their fork servers import
-    the stack meanwhile); a batch its checks refuse must not leave them running, nor write."""
+    the stack meanwhile); a batch its checks refuse must not leave them running, nor their fork
+    servers (which the workers' end leaves to init), nor write."""
+    import time
+    import uuid
+
     import psutil
+
+    marker = uuid.uuid4().hex
+    monkeypatch.setenv("PKORESEARCH_TEST_MARKER", marker)
+
+    def marked() -> list[int]:
+        found = []
+        for proc in psutil.process_iter(["pid"]):
+            try:
+                env = (Path("/proc") / str(proc.pid) / "environ").read_bytes()
+                cmd = " ".join(proc.cmdline())
+            except (OSError, psutil.Error):
+                continue
+            if (
+                proc.pid != os.getpid()
+                and f"PKORESEARCH_TEST_MARKER={marker}".encode() in env
+                and "resource_tracker" not in cmd
+            ):
+                found.append(proc.pid)
+        return found
 
     def workers() -> set[int]:
         return {
@@ -568,6 +591,12 @@ def test_a_batch_stopped_by_its_checks_leaves_no_worker_and_no_output(tmp_path):
         )
     assert workers() - before == set()
     assert not (tmp_path / "out").exists()
+    # a fork server that had started exits at its next import once its worker is gone (well
+    # before the 5-10 s its preload and warm-up take)
+    deadline = time.monotonic() + 4.0
+    while marked() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marked() == []
 
 
 def test_notebook_readers_import_jsonschema_without_building_the_iri_grammars():

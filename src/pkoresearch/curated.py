@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -833,9 +834,7 @@ def load(
     """
     spec = _spec(name)
     file = Path(path) if path is not None else dataset_path(name)
-    every, caught = _load_checked(name, spec, file)
-    for w in caught:  # what the first read warned about is said again, as the read said it
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=_WARNED)
+    every = _load_checked(name, spec, file)
     df = every[every["preferred"]].reset_index(drop=True) if preferred else every.copy()
     df.attrs.update({"dataset": name, "file": str(file), "preferred_only": preferred})
     return df
@@ -846,7 +845,6 @@ def load(
 # the file's bytes (and the catalogue's), so an edited file is read again; callers get copies.
 _LOADED: dict[tuple, tuple[pd.DataFrame, list]] = {}
 _LOADED_MAX = 64
-_WARNED: dict = {}  # the warnings registry of repeated warnings ("default" shows each one once)
 _loaded_lock = threading.Lock()
 
 
@@ -857,9 +855,10 @@ def _digest(file: Path) -> str | None:
         return None
 
 
-def _load_checked(name: str, spec: DatasetSpec, file: Path) -> tuple[pd.DataFrame, list]:
+def _load_checked(name: str, spec: DatasetSpec, file: Path) -> pd.DataFrame:
     """Every revision of a table (with its ``preferred`` column), read and validated once per
-    content of the file and of the catalogue, and the warnings its read gave."""
+    content of the file and of the catalogue. What the read warned about is said on every load
+    (and before an error, when the read fails)."""
     key = None
     if file.is_file() and not file.is_fifo():
         digest = _digest(file)
@@ -869,16 +868,37 @@ def _load_checked(name: str, spec: DatasetSpec, file: Path) -> tuple[pd.DataFram
     with _loaded_lock:
         hit = _LOADED.get(key) if key is not None else None
     if hit is not None:
-        return hit[0].copy(), hit[1]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        df = _read_checked(spec, file)
-    if key is not None:
+        _warn_again(hit[1])
+        return hit[0].copy()
+    caught: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            df = _read_checked(spec, file)
+    finally:
+        _warn_again(caught)
+    # kept only if neither file changed while it was read (else the content read is not the
+    # content hashed)
+    if key is not None and key[2:] == (
+        _digest(file),
+        _digest(paths.data_dir() / "sources.csv"),
+    ):
         with _loaded_lock:
             if len(_LOADED) >= _LOADED_MAX:
                 _LOADED.pop(next(iter(_LOADED)))
             _LOADED[key] = (df.copy(), list(caught))
-    return df, list(caught)
+    return df
+
+
+def _warn_again(caught: list) -> None:
+    """Say recorded warnings again, as their code said them (filters by module still apply)."""
+    if not caught:
+        return
+    modules = {getattr(m, "__file__", None): n for n, m in list(sys.modules.items())}
+    for w in caught:
+        warnings.warn_explicit(
+            w.message, w.category, w.filename, w.lineno, module=modules.get(w.filename)
+        )
 
 
 def _read_checked(spec: DatasetSpec, file: Path) -> pd.DataFrame:
@@ -917,7 +937,9 @@ def warm() -> list[str]:
     failed = []
     for spec in SPECS.values():
         try:
-            _load_checked(spec.name, spec, dataset_path(spec.name))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # said again where a notebook loads the table
+                _load_checked(spec.name, spec, dataset_path(spec.name))
         except Exception as exc:  # noqa: BLE001 - any failure is reported where the table is used
             failed.append(f"{spec.name}: {type(exc).__name__}: {exc}"[:300])
     return failed

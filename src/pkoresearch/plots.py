@@ -251,9 +251,9 @@ def save(
     sentence). A figure without one is refused (``ParameterError``) and nothing is written.
     Parent folders are created.
 
-    ``show=True`` (what the notebooks do) then shows the saved PNG in the notebook, at screen
-    size, and closes the figure: what the notebook shows is the file, and the figure is not
-    drawn a fourth time for the screen (:func:`show_saved`).
+    ``show=True`` (what the notebooks do) then, in a notebook, shows the saved PNG at screen
+    size and closes the figure: what the notebook shows is the file, and the figure is not
+    drawn a fourth time for the screen (:func:`show_saved`; elsewhere it does nothing).
 
     Example: ``plots.save(fig, out / "rates.png", show=True)``
     """
@@ -295,20 +295,18 @@ def save(
 
 
 def show_saved(fig, png: Path | None) -> None:
-    """Show a saved figure where IPython runs (a notebook): the PNG file ``png`` scaled to screen
-    size (``DPI`` of ``SAVE_DPI``), or the figure itself drawn when no PNG was saved; then close
-    the figure, so that the inline backend does not draw it again at the end of the cell.
-    Outside IPython the figure is only closed."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import Image, display
-    except ImportError:  # pragma: no cover - IPython comes with ipykernel
-        get_ipython = None  # noqa: N806
-    if get_ipython is not None and get_ipython() is not None:
-        if png is None:
-            display(fig)
-        else:
-            display(Image(data=_screen_png(png)))
+    """Show a saved figure in a notebook (a Jupyter kernel): the PNG file ``png`` scaled to
+    screen size (``DPI`` of ``SAVE_DPI``), or the figure itself drawn when no PNG was saved; then
+    close the figure, so that the inline backend does not draw it again at the end of the cell.
+    Elsewhere (a script, a terminal) nothing happens: the figure stays open for ``plt.show()``."""
+    if not _in_jupyter_kernel():
+        return
+    from IPython.display import Image, display
+
+    if png is None:
+        display(fig)
+    else:
+        display(Image(data=_screen_png(png)))
     plt.close(fig)
 
 

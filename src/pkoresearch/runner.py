@@ -280,8 +280,11 @@ def run_batch(
     if jobs < 1:
         raise RunConfigError(f"--jobs: found {jobs}; expected 1 or more")
     start, start_note = warm.resolve_start(warm_start)
-    # the workers start (and start their fork servers) while the batch is checked
-    pool = None if executor is not None else _start_pool(jobs, len(runs), kernel, start)
+    # the workers start (and start their fork servers) while the batch is checked; a batch that
+    # may wait for another one's output folder starts them once it holds the folder
+    pool = None
+    if executor is None and wait <= 0:
+        pool = _start_pool(jobs, len(runs), kernel, start)
     try:
         return _run_batch(
             runs,
@@ -290,7 +293,7 @@ def run_batch(
             html_report,
             timeout,
             executor or pool,
-            pool is not None,
+            executor is None,
             notebooks,
             progress,
             kernel,
@@ -324,7 +327,7 @@ def _run_batch(
     jobs: int,
     html_report: bool,
     timeout: float | None,
-    executor: cf.Executor,
+    executor: cf.Executor | None,
     own: bool,
     notebooks: str | os.PathLike[str] | None,
     progress: Progress | None,
@@ -389,6 +392,8 @@ def _run_batch(
         shipper = None
         with procs.stop_on_sigterm():
             try:
+                if executor is None:
+                    executor = _start_pool(jobs, len(runs), kernel, start)
                 progress.start()
                 # every run carries its notebook and input files and returns its outputs, which
                 # are installed here (pkoresearch.shipping): one path for every executor
