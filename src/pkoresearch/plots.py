@@ -528,6 +528,26 @@ def _missing_legend(ax, label: str, mesh=None) -> None:
         _legend(ax, [handle], [label])
 
 
+def _cells(ax, grid: pd.DataFrame, cmap, annot: bool, fmt: str, label: str) -> np.ndarray:
+    """Draw the cells of ``grid`` (floats) as a heat map with a colour bar titled ``label``: the
+    missing ones hatched grey, never coloured as a value. Returns the mask of missing cells."""
+    missing = np.isnan(grid.to_numpy())
+    sns.heatmap(
+        grid,
+        ax=ax,
+        cmap=cmap,
+        mask=missing,
+        linewidths=0.4,
+        linecolor="white",
+        annot=annot,
+        fmt=fmt,
+        annot_kws={"fontsize": 7},
+        cbar_kws={"label": label},
+    )
+    _hatch_missing(ax, missing)
+    return missing
+
+
 def _hatch_missing(ax, missing: np.ndarray) -> None:
     from matplotlib.patches import Rectangle
 
@@ -587,21 +607,8 @@ def heatmap(
         full = range(int(min(grid.columns)), int(max(grid.columns)) + 1)
         grid = grid.reindex(columns=list(full))
     grid = grid.astype(float)
-    missing = np.isnan(grid.to_numpy())
-    sns.heatmap(
-        grid,
-        ax=ax,
-        cmap=cmap,
-        mask=missing,
-        linewidths=0.4,
-        linecolor="white",
-        annot=annot,
-        fmt=fmt,
-        annot_kws={"fontsize": 7},
-        cbar_kws={"label": label or readable(value)},
-    )
+    missing = _cells(ax, grid, cmap, annot, fmt, label or readable(value))
     ax.grid(False)
-    _hatch_missing(ax, missing)
     labels = [str(c) for c in grid.columns]
     if complete is not None and complete in data.columns:
         flags = data.dropna(subset=[complete]).groupby(x)[complete].all()
@@ -1009,20 +1016,7 @@ def share_heatmap(
         return _no_data(ax, "no rows in the selection", title, source)
     ax = _ax(ax)
     grid = data.pivot(index=y, columns=x, values=value).astype(float)
-    missing = grid.isna().to_numpy()
-    sns.heatmap(
-        grid,
-        ax=ax,
-        cmap=cmap,
-        mask=missing,
-        linewidths=0.4,
-        linecolor="white",
-        annot=True,
-        fmt=fmt,
-        annot_kws={"fontsize": 7},
-        cbar_kws={"label": readable(value)},
-    )
-    _hatch_missing(ax, missing)
+    missing = _cells(ax, grid, cmap, True, fmt, readable(value))
     labels = [str(c) for c in grid.columns]
     partial = []
     if complete is not None and complete in data:
