@@ -456,3 +456,130 @@ def test_a_prestarted_server_is_the_one_the_first_kernel_uses(tmp_path):
         assert warm.server_pids() == before
     finally:
         warm.shutdown_servers()
+
+
+def _kernel_env() -> tuple[str, dict[str, str]]:
+    cmd, extra = warm.kernel_command("python3")
+    return cmd[0], {**os.environ, **extra}
+
+
+def test_a_kernel_stuck_in_its_start_is_killed_and_the_server_forks_the_next(
+    tmp_path, marker, monkeypatch
+):
+    """A forked kernel that never finishes its start (here its start-up code sleeps) is killed
+    after the ready timeout: the fork is refused with the reason instead of waiting without end,
+    and the same server forks the next kernel."""
+    monkeypatch.setattr(warm, "READY_TIMEOUT", 2.0)
+    python, env = _kernel_env()
+    stuck = [
+        "-f",
+        str(tmp_path / "kernel-stuck.json"),
+        "--IPKernelApp.exec_lines=__import__('time').sleep(600)",
+    ]
+    srv = warm.ForkServer(python, env)
+    try:
+        with open(tmp_path / "stderr.log", "wb") as err:
+            t0 = time.monotonic()
+            with pytest.raises(warm.WarmStartError, match=r"had not finished starting after 2 s"):
+                srv.fork(stuck, str(tmp_path), env, err.fileno(), err.fileno())
+            assert time.monotonic() - t0 < 10
+            assert srv.alive()
+            # a kernel with a connection file of its own (it picks free ports) starts
+            pid = srv.fork(
+                ["-f", str(tmp_path / "kernel-ok.json")], str(tmp_path), env, err.fileno(), 2
+            )
+        assert srv.poll(pid) is None
+        os.killpg(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while (code := srv.poll(pid)) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert code == -signal.SIGKILL
+    finally:
+        srv.close()
+    assert _no_processes_left(marker) == []
+
+
+def test_a_kernel_that_fails_to_start_is_reported_at_once(tmp_path, marker):
+    """A forked kernel whose port is taken fails in its start-up: the server answers as soon as
+    the kernel has failed (not after its exit handlers), and the error says so."""
+    import socket
+
+    python, env = _kernel_env()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    conn = tmp_path / "kernel-taken.json"
+    conn.write_text(
+        json.dumps(
+            {
+                "shell_port": port,
+                "iopub_port": 0,
+                "stdin_port": 0,
+                "control_port": 0,
+                "hb_port": 0,
+                "ip": "127.0.0.1",
+                "key": "k",
+                "transport": "tcp",
+                "signature_scheme": "hmac-sha256",
+                "kernel_name": "python3",
+            }
+        )
+    )
+    srv = warm.ForkServer(python, env)
+    try:
+        with (
+            open(tmp_path / "stderr.log", "wb") as err,
+            pytest.raises(warm.WarmStartError, match="failed before it started"),
+        ):
+            srv.fork(["-f", str(conn)], str(tmp_path), env, err.fileno(), err.fileno())
+        assert "Address already in use" in (tmp_path / "stderr.log").read_text()
+        assert srv.alive()
+    finally:
+        srv.close()
+        taken.close()
+    assert _no_processes_left(marker) == []
+
+
+def test_a_server_that_stops_answering_is_closed_and_the_kernel_starts_cold(
+    tmp_path, marker, monkeypatch, capsys
+):
+    """A fork server that does not answer (stopped here with SIGSTOP) is given up after the
+    answer timeout and killed; the run's kernel starts cold and the run succeeds; the next
+    kernel gets a new server."""
+    from pkoresearch import execute
+
+    monkeypatch.setattr(warm, "ANSWER_TIMEOUT", 1.0)
+    monkeypatch.setattr(warm, "READY_TIMEOUT", 1.0)
+    nbs = _tiny(tmp_path)
+    python, env = _kernel_env()
+    try:
+        stuck = warm.server_for(python, env)
+        os.kill(stuck.pid, signal.SIGSTOP)
+
+        def run(name: str) -> dict:
+            return execute.execute_run(
+                {"name": name, "notebook": "tiny.ipynb", "parameters": {}},
+                str(nbs),
+                str(tmp_path / "out"),
+                False,
+                None,
+                start=warm.WARM,
+            )
+
+        t0 = time.monotonic()
+        s = run("first")
+        assert s["status"] == "ok", s.get("error")
+        assert time.monotonic() - t0 < 60
+        assert "warm start unavailable, kernel started cold" in capsys.readouterr().err
+        assert "no answer to 'fork' within 2 s" in stuck.broken
+        assert stuck.proc.poll() == -signal.SIGKILL  # killed, though stopped
+        with pytest.raises(warm.WarmStartError, match="was closed"):
+            stuck.poll(1)
+        s = run("second")
+        assert s["status"] == "ok", s.get("error")
+        assert warm.server_pids() and stuck.pid not in warm.server_pids()
+        assert "warm start unavailable" not in capsys.readouterr().err
+    finally:
+        warm.shutdown_servers()
+    assert _no_processes_left(marker) == []

@@ -16,9 +16,10 @@ notebook code.
 
 Requests (JSON, one per packet) and replies:
 
-- ``{"op": "fork", "argv": [...], "cwd": ..., "env": {...}}`` with two file descriptors (the
-  kernel's stdout and stderr) -> ``{"pid": N}`` once the kernel has bound its sockets (an
-  ``error`` when it failed to start);
+- ``{"op": "fork", "argv": [...], "cwd": ..., "env": {...}, "timeout": seconds}`` with two
+  file descriptors (the kernel's stdout and stderr) -> ``{"pid": N}`` once the kernel has bound
+  its sockets (an ``error`` when it failed to start, or had not started within ``timeout``
+  seconds, default ``READY_TIMEOUT``: then it is killed);
 - ``{"op": "poll", "pid": N}`` -> ``{"returncode": None | int}`` (negative: killed by that signal).
   A child is reaped only here, so its pid cannot be reused while the worker may still signal it.
 
@@ -34,6 +35,7 @@ import gc
 import importlib
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -115,6 +117,8 @@ BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 PR_SET_PDEATHSIG = 1
 MAX_MESSAGE = 1 << 20
+# seconds a forked kernel may take to bind its sockets (milliseconds on a quiet machine)
+READY_TIMEOUT = 120.0
 
 
 def _die_with_parent(parent: int) -> None:
@@ -256,10 +260,20 @@ def _fork(req: dict, fds: list[int], sock: socket.socket, added: dict[str, str])
     os.close(ready_w)
     for f in fds:
         os.close(f)
-    ok = os.read(ready_r, 1)
+    # the child says when it has started (its sockets bound), or closes the pipe when it failed;
+    # one that does neither in time (stuck in its start-up) is killed: no request waits without end
+    timeout = float(req.get("timeout", READY_TIMEOUT))
+    readable, _, _ = select.select([ready_r], [], [], timeout)
+    ok = os.read(ready_r, 1) if readable else b""
     os.close(ready_r)
     if not ok:
+        _kill_group(pid)
         os.waitpid(pid, 0)
+        if not readable:
+            return {
+                "error": f"fork: the kernel process had not finished starting after "
+                f"{timeout:g} s and was killed (see its stderr)"
+            }
         return {"error": "fork: the kernel process failed before it started (see its stderr)"}
     return {"pid": pid}
 
@@ -329,6 +343,7 @@ def _child(
         # kernel that fails to start (a port taken meanwhile) gives the server an empty read
         os.write(ready_w, b"1")
         os.close(ready_w)
+        ready_w = -1
         app.start()
         _control_thread_done(app)
     except SystemExit as exc:
@@ -336,6 +351,10 @@ def _child(
     except BaseException:  # noqa: BLE001
         traceback.print_exc()
         code = 1
+    if ready_w >= 0:
+        # the kernel failed to start: the server learns it now, not after the exit handlers
+        # (which may wait for threads the failed start left half set up)
+        os.close(ready_w)
     # the end of a normal interpreter exit, without tearing down the modules (as multiprocessing
     # does for forked children): exit handlers, then flushed streams
     try:

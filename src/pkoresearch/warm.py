@@ -49,6 +49,13 @@ WARM, COLD = "warm", "cold"
 # a new server; the forked kernel takes them from its own environment
 PER_KERNEL_ENV = ("JPY_PARENT_PID", "JPY_SESSION_NAME", "PKORESEARCH_CACHE", "PKORESEARCH_REPORTS")
 START_TIMEOUT = 180.0  # seconds for the server to import the stack on a loaded machine
+# seconds a forked kernel may take to start and bind its sockets (well under a second on a quiet
+# machine): the server kills one that has not by then, and the kernel starts cold
+READY_TIMEOUT = 120.0
+# seconds to wait for the server's answer, beyond READY_TIMEOUT for a fork (a poll is a waitpid);
+# a server that does not answer in time is closed (its kernels die with it) and the kernel starts
+# cold, so that no wait is without end
+ANSWER_TIMEOUT = 30.0
 # seconds to wait for the idle status of a kernel_info request before asking again (a kernel
 # answers within milliseconds once IOPub is connected)
 IDLE_WAIT = 0.05
@@ -100,6 +107,7 @@ class ForkServer:
         self.python = python
         self.env = _server_env(env)
         self.lock = threading.Lock()
+        self.broken = ""  # why the server was given up (then it is closed)
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.errors = tempfile.TemporaryFile()
         code = (
@@ -152,36 +160,42 @@ class ForkServer:
             return "no stderr"
         return "stderr: " + (text[-1500:] if text else "(empty)")
 
-    def request(self, msg: dict[str, Any], fds: list[int] | None = None) -> dict[str, Any]:
+    def request(
+        self, msg: dict[str, Any], fds: list[int] | None = None, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Send one request and return its answer. A server that does not answer within
+        ``timeout`` seconds, or whose socket fails, is closed (a late answer would be taken for
+        the next request's): its kernels die with it, and :func:`server_for` starts another."""
+        timeout = ANSWER_TIMEOUT if timeout is None else timeout
         with self.lock:
+            if self.broken:
+                raise WarmStartError(f"the fork server (pid {self.pid}) was closed: {self.broken}")
             try:
+                self.sock.settimeout(timeout)
                 if fds:
                     socket.send_fds(self.sock, [json.dumps(msg).encode()], fds)
                 else:
                     self.sock.send(json.dumps(msg).encode())
                 reply = self._receive()
             except (OSError, ValueError) as exc:
+                why = (
+                    f"no answer to {msg.get('op')!r} within {timeout:g} s"
+                    if isinstance(exc, TimeoutError)
+                    else str(exc)
+                )
+                self.broken = why
+                self._end(2.0)
                 raise WarmStartError(
                     f"the fork server (pid {self.pid}) stopped answering: "
-                    f"{exc}; {self._stderr_tail()}"
+                    f"{why}; {self._stderr_tail()}"
                 ) from exc
         if "error" in reply:
             raise WarmStartError(reply["error"])
         return reply
 
-    def fork(self, argv: list[str], cwd: str, env: dict[str, str], stdout: int, stderr: int) -> int:
-        return self.request({"op": "fork", "argv": argv, "cwd": cwd, "env": env}, [stdout, stderr])[
-            "pid"
-        ]
-
-    def poll(self, pid: int) -> int | None:
-        return self.request({"op": "poll", "pid": pid})["returncode"]
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def close(self, timeout: float = 10.0) -> None:
-        """Close the socket: the server kills any kernel it still has and exits; wait for it."""
+    def _end(self, timeout: float) -> None:
+        """Close the socket: the server kills its kernels and exits; one that has not exited
+        after ``timeout`` seconds (busy or stuck) is killed, and its kernels die with it."""
         try:
             self.sock.close()
         finally:
@@ -190,6 +204,22 @@ class ForkServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+    def fork(self, argv: list[str], cwd: str, env: dict[str, str], stdout: int, stderr: int) -> int:
+        msg = {"op": "fork", "argv": argv, "cwd": cwd, "env": env, "timeout": READY_TIMEOUT}
+        return self.request(msg, [stdout, stderr], READY_TIMEOUT + ANSWER_TIMEOUT)["pid"]
+
+    def poll(self, pid: int) -> int | None:
+        return self.request({"op": "poll", "pid": pid})["returncode"]
+
+    def alive(self) -> bool:
+        return not self.broken and self.proc.poll() is None
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Close the socket: the server kills any kernel it still has and exits; wait for it."""
+        try:
+            self._end(timeout)
+        finally:
             self.errors.close()
 
 
