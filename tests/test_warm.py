@@ -588,3 +588,69 @@ def test_a_server_that_stops_answering_is_closed_and_the_kernel_starts_cold(
     finally:
         warm.shutdown_servers()
     assert _no_processes_left(marker) == []
+
+
+def test_a_kernel_whose_port_was_taken_starts_warm_on_new_ports(tmp_path, marker, monkeypatch):
+    """Another process took the IOPub port between jupyter_client choosing it and the kernel
+    binding it: the kernel fails in its start-up, is forked again with new ports (the connection
+    file rewritten), and the run succeeds with a warm kernel."""
+    import socket
+
+    from jupyter_client.provisioning.local_provisioner import LocalPortCache
+
+    from pkoresearch import execute
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    find = LocalPortCache.find_available_port
+    calls = []
+
+    def find_taken_second(self, ip):  # the second port chosen (IOPub) is the taken one
+        calls.append(ip)
+        return port if len(calls) == 2 else find(self, ip)
+
+    monkeypatch.setattr(LocalPortCache, "find_available_port", find_taken_second)
+    forks, launched = [], []
+    fork = warm.ForkServer.fork
+
+    def spy_fork(self, *args):
+        try:
+            pid = fork(self, *args)
+        except warm.WarmStartError as exc:
+            forks.append(type(exc).__name__)
+            raise
+        forks.append("ok")
+        return pid
+
+    launch = warm.ForkProvisioner.launch_kernel
+
+    async def spy_launch(self, cmd, **kw):
+        info = await launch(self, cmd, **kw)
+        conn = Path(cmd[cmd.index("-f") + 1])
+        launched.append((self.warm, info["iopub_port"], json.loads(conn.read_text())))
+        return info
+
+    monkeypatch.setattr(warm.ForkServer, "fork", spy_fork)
+    monkeypatch.setattr(warm.ForkProvisioner, "launch_kernel", spy_launch)
+    nbs = _tiny(tmp_path)
+    try:
+        s = execute.execute_run(
+            {"name": "tiny", "notebook": "tiny.ipynb", "parameters": {}},
+            str(nbs),
+            str(tmp_path / "out"),
+            False,
+            None,
+            start=warm.WARM,
+        )
+    finally:
+        warm.shutdown_servers()
+        taken.close()
+    assert s["status"] == "ok", s.get("error")
+    assert forks == ["KernelStartFailed", "ok"]
+    assert len(calls) == 10  # five ports, then five new ones
+    ((started_warm, iopub, written),) = launched
+    assert started_warm and iopub != port
+    assert written["iopub_port"] == iopub  # the connection file the kernel read
+    assert _no_processes_left(marker) == []

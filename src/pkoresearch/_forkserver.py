@@ -18,8 +18,8 @@ Requests (JSON, one per packet) and replies:
 
 - ``{"op": "fork", "argv": [...], "cwd": ..., "env": {...}, "timeout": seconds}`` with two
   file descriptors (the kernel's stdout and stderr) -> ``{"pid": N}`` once the kernel has bound
-  its sockets (an ``error`` when it failed to start, or had not started within ``timeout``
-  seconds, default ``READY_TIMEOUT``: then it is killed);
+  its sockets (an ``error`` when it failed to start, with ``"start_failed": true``, or had not
+  started within ``timeout`` seconds, default ``READY_TIMEOUT``; either way it is killed);
 - ``{"op": "poll", "pid": N}`` -> ``{"returncode": None | int}`` (negative: killed by that signal).
   A child is reaped only here, so its pid cannot be reused while the worker may still signal it.
 
@@ -274,7 +274,12 @@ def _fork(req: dict, fds: list[int], sock: socket.socket, added: dict[str, str])
                 "error": f"fork: the kernel process had not finished starting after "
                 f"{timeout:g} s and was killed (see its stderr)"
             }
-        return {"error": "fork: the kernel process failed before it started (see its stderr)"}
+        # most often a port that another process took after the client chose it: the client
+        # may try again with other ports
+        return {
+            "error": "fork: the kernel process failed before it started (see its stderr)",
+            "start_failed": True,
+        }
     return {"pid": pid}
 
 

@@ -59,11 +59,18 @@ ANSWER_TIMEOUT = 30.0
 # seconds to wait for the idle status of a kernel_info request before asking again (a kernel
 # answers within milliseconds once IOPub is connected)
 IDLE_WAIT = 0.05
+# forks tried per kernel when the kernel fails in its start-up, each with new ports
+START_ATTEMPTS = 3
 log = logging.getLogger(__name__)
 
 
 class WarmStartError(PkoError):
     """The fork server could not start or answer."""
+
+
+class KernelStartFailed(WarmStartError):
+    """A forked kernel failed in its start-up (most often: a port of its connection file was
+    taken by another process after the client chose it)."""
 
 
 def warm_available() -> tuple[bool, str]:
@@ -190,7 +197,9 @@ class ForkServer:
                     f"{why}; {self._stderr_tail()}"
                 ) from exc
         if "error" in reply:
-            raise WarmStartError(reply["error"])
+            raise (KernelStartFailed if reply.get("start_failed") else WarmStartError)(
+                reply["error"]
+            )
         return reply
 
     def _end(self, timeout: float) -> None:
@@ -367,13 +376,7 @@ class ForkProvisioner(LocalProvisioner):
         env = dict(kwargs.get("env") or os.environ)
         try:
             server = server_for(cmd[0], env)
-            pid = server.fork(
-                cmd[3:],
-                str(kwargs.get("cwd") or os.getcwd()),
-                env,
-                _fd(kwargs.get("stdout"), 1),
-                _fd(kwargs.get("stderr"), 2),
-            )
+            pid = self._fork(server, cmd, env, kwargs)
         except WarmStartError as exc:
             log.warning("warm start unavailable, starting the kernel cold: %s", exc)
             print(
@@ -387,6 +390,47 @@ class ForkProvisioner(LocalProvisioner):
         self.pid = self.pgid = pid  # the child started its own session: its group is its pid
         self.cwd = kwargs.get("cwd") or os.getcwd()
         return self.connection_info
+
+    def _fork(self, server: ForkServer, cmd: list[str], env: dict[str, str], kw: Any) -> int:
+        """Fork the kernel; where it fails in its start-up, give it new ports and fork again
+        (``START_ATTEMPTS`` in all). A cold start after the last attempt gets new ports too."""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                return server.fork(
+                    cmd[3:],
+                    str(kw.get("cwd") or os.getcwd()),
+                    env,
+                    _fd(kw.get("stdout"), 1),
+                    _fd(kw.get("stderr"), 2),
+                )
+            except KernelStartFailed as exc:
+                if not self._new_ports(env) or attempt == START_ATTEMPTS:
+                    raise
+                log.warning("warm start: %s; trying again with new ports", exc)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _new_ports(self, env: dict[str, str]) -> bool:
+        """Choose new TCP ports for the kernel and rewrite the connection file its command
+        names (as ``LocalProvisioner.pre_launch`` chose and wrote them); False where the
+        transport is not TCP."""
+        from jupyter_client.connect import port_names
+        from jupyter_client.provisioning.local_provisioner import LocalPortCache
+
+        km = self.parent
+        if km is None or km.transport != "tcp":
+            return False
+        cache = LocalPortCache.instance() if self.ports_cached else None
+        for name in port_names:
+            old = getattr(km, name)
+            if cache is not None:
+                setattr(km, name, cache.find_available_port(km.ip))
+                cache.return_port(old)
+            else:
+                setattr(km, name, 0)  # write_connection_file chooses
+        km.cleanup_connection_file()
+        km.write_connection_file(jupyter_session=env.get("JPY_SESSION_NAME", ""))
+        self.connection_info = km.get_connection_info()
+        return True
 
     async def wait(self) -> int | None:
         # as LocalProvisioner.wait, polling every 10 ms instead of 100 ms
