@@ -263,7 +263,9 @@ def _fork(req: dict, fds: list[int], sock: socket.socket, added: dict[str, str])
     # the child says when it has started (its sockets bound), or closes the pipe when it failed;
     # one that does neither in time (stuck in its start-up) is killed: no request waits without end
     timeout = float(req.get("timeout", READY_TIMEOUT))
-    readable, _, _ = select.select([ready_r], [], [], timeout)
+    poller = select.poll()  # not select.select: that refuses descriptors past 1023
+    poller.register(ready_r, select.POLLIN)
+    readable = poller.poll(timeout * 1000)  # the byte, or the end of file of a failed child
     ok = os.read(ready_r, 1) if readable else b""
     os.close(ready_r)
     if not ok:

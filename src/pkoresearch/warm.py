@@ -370,6 +370,7 @@ class ForkProvisioner(LocalProvisioner):
     warm = False
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
+        self.warm = False  # until forked (a restart may start cold)
         if not _warm_command(cmd) or not warm_available()[0]:
             log.warning("warm start: %s is not an ipykernel command here; starting it cold", cmd)
             return await super().launch_kernel(cmd, **kwargs)
@@ -379,6 +380,8 @@ class ForkProvisioner(LocalProvisioner):
             pid = self._fork(server, cmd, env, kwargs)
         except WarmStartError as exc:
             log.warning("warm start unavailable, starting the kernel cold: %s", exc)
+            # not the ports a forked kernel that failed (or is dying with its server) may hold
+            self._new_ports(env)
             print(
                 f"pkoresearch: warm start unavailable, kernel started cold: {exc}",
                 file=sys.stderr,
@@ -393,7 +396,7 @@ class ForkProvisioner(LocalProvisioner):
 
     def _fork(self, server: ForkServer, cmd: list[str], env: dict[str, str], kw: Any) -> int:
         """Fork the kernel; where it fails in its start-up, give it new ports and fork again
-        (``START_ATTEMPTS`` in all). A cold start after the last attempt gets new ports too."""
+        (``START_ATTEMPTS`` in all)."""
         for attempt in range(1, START_ATTEMPTS + 1):
             try:
                 return server.fork(
@@ -404,7 +407,7 @@ class ForkProvisioner(LocalProvisioner):
                     _fd(kw.get("stderr"), 2),
                 )
             except KernelStartFailed as exc:
-                if not self._new_ports(env) or attempt == START_ATTEMPTS:
+                if attempt == START_ATTEMPTS or not self._new_ports(env):
                     raise
                 log.warning("warm start: %s; trying again with new ports", exc)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -412,21 +415,25 @@ class ForkProvisioner(LocalProvisioner):
     def _new_ports(self, env: dict[str, str]) -> bool:
         """Choose new TCP ports for the kernel and rewrite the connection file its command
         names (as ``LocalProvisioner.pre_launch`` chose and wrote them); False where the
-        transport is not TCP."""
+        transport is not TCP or no port was chosen at random."""
         from jupyter_client.connect import port_names
         from jupyter_client.provisioning.local_provisioner import LocalPortCache
 
         km = self.parent
         if km is None or km.transport != "tcp":
             return False
-        cache = LocalPortCache.instance() if self.ports_cached else None
-        for name in port_names:
-            old = getattr(km, name)
-            if cache is not None:
+        if self.ports_cached:  # as pre_launch: all five from the cache
+            cache = LocalPortCache.instance()
+            for name in port_names:
+                old = getattr(km, name)
                 setattr(km, name, cache.find_available_port(km.ip))
                 cache.return_port(old)
-            else:
-                setattr(km, name, 0)  # write_connection_file chooses
+        else:  # the ports write_connection_file chose (not those set by configuration)
+            chosen = getattr(km, "_random_port_names", None) or []
+            if not chosen:
+                return False
+            for name in chosen:
+                setattr(km, name, 0)
         km.cleanup_connection_file()
         km.write_connection_file(jupyter_session=env.get("JPY_SESSION_NAME", ""))
         self.connection_info = km.get_connection_info()
