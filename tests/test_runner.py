@@ -619,3 +619,40 @@ def test_notebook_readers_import_jsonschema_without_building_the_iri_grammars():
     ).stdout.split()
     assert out[0] == "False"
     assert out[1] in ("importable", "not installed")
+
+
+class _Ended:
+    """An executor whose every run ends with ``exc`` (as a worker's future would)."""
+
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+    def submit(self, fn, *args, **kwargs):
+        import concurrent.futures as cf
+
+        fut = cf.Future()
+        fut.set_exception(self.exc)
+        return fut
+
+
+class _OutsideTheRun(BaseException):
+    """Stands for what the runner's own process receives (pytest-timeout's failure, say)."""
+
+
+def test_a_runs_own_end_fails_that_run_and_what_stops_the_runner_stops_the_batch(tiny, tmp_path):
+    """A future that ends in an error or a worker's SystemExit is that run's failure, recorded
+    like any other; a BaseException that is not (a test's time limit, raised in the runner's
+    process) stops the batch instead of being taken for a failed run."""
+    kw = dict(html_report=False, notebooks=tiny, progress=runner.Progress(1, io.StringIO()))
+    for i, exc in enumerate([RuntimeError("worker lost"), SystemExit(3)]):
+        m = runner.run_batch(
+            [Run("t", "tiny.ipynb", {})], output=tmp_path / f"out{i}", executor=_Ended(exc), **kw
+        )
+        assert [r["status"] for r in m["runs"]] == ["failed"], exc
+    with pytest.raises(_OutsideTheRun):
+        runner.run_batch(
+            [Run("t", "tiny.ipynb", {})],
+            output=tmp_path / "out-stopped",
+            executor=_Ended(_OutsideTheRun()),
+            **kw,
+        )

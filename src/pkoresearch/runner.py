@@ -28,6 +28,7 @@ module runs the batch and writes the manifest.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures as cf
 import hashlib
 import multiprocessing
@@ -413,7 +414,10 @@ def _run_batch(
                     try:
                         s = shipper.receive(r, fut.result())
                     except BaseException as exc:  # noqa: BLE001 - a dead worker: a failed run
-                        if isinstance(exc, (procs.Stopped, KeyboardInterrupt)):
+                        # a run's own end (an error, a worker's SystemExit, a cancelled Dask
+                        # future) fails that run; SIGTERM, Ctrl-C or a test's time limit, raised
+                        # here in the runner, stop the batch
+                        if not isinstance(exc, Exception | SystemExit | asyncio.CancelledError):
                             raise
                         s = {
                             "name": r.name,
