@@ -386,6 +386,20 @@ def _tiny(folder: Path) -> Path:
     return folder
 
 
+def _run_tiny(nbs: Path, out: Path, name: str = "tiny") -> dict:
+    """Execute the tiny notebook once, here, with a warm kernel; the run's summary."""
+    from pkoresearch import execute
+
+    return execute.execute_run(
+        {"name": name, "notebook": "tiny.ipynb", "parameters": {}},
+        str(nbs),
+        str(out),
+        False,
+        None,
+        start=warm.WARM,
+    )
+
+
 def test_warm_kernels_are_ready_without_waiting_for_silence_and_exit_on_their_own(
     tmp_path, monkeypatch
 ):
@@ -394,7 +408,6 @@ def test_warm_kernels_are_ready_without_waiting_for_silence_and_exit_on_their_ow
     shutdown request instead of hanging until the kernel manager sends SIGTERM (which it did
     for about one kernel in three, when the exit handlers stopped IOPub under the control
     thread's last flush)."""
-    from pkoresearch import execute
 
     nbs = _tiny(tmp_path)
     ready_checks, exits = [], []
@@ -416,14 +429,7 @@ def test_warm_kernels_are_ready_without_waiting_for_silence_and_exit_on_their_ow
     monkeypatch.setattr(warm.ForkedProcess, "poll", spy_poll)
     try:
         for i in range(8):
-            s = execute.execute_run(
-                {"name": f"tiny{i}", "notebook": "tiny.ipynb", "parameters": {}},
-                str(nbs),
-                str(tmp_path / "out"),
-                False,
-                None,
-                start=warm.WARM,
-            )
+            s = _run_tiny(nbs, tmp_path / "out", f"tiny{i}")
             assert s["status"] == "ok", s.get("error")
     finally:
         warm.shutdown_servers()
@@ -435,7 +441,6 @@ def test_warm_kernels_are_ready_without_waiting_for_silence_and_exit_on_their_ow
 def test_a_prestarted_server_is_the_one_the_first_kernel_uses(tmp_path):
     """A pool worker starts its fork server when it starts (``warm.prestart``); the first kernel
     must find that server (same Python, same environment) rather than start another."""
-    from pkoresearch import execute
 
     nbs = _tiny(tmp_path)
     try:
@@ -444,18 +449,22 @@ def test_a_prestarted_server_is_the_one_the_first_kernel_uses(tmp_path):
         thread.join(warm.START_TIMEOUT)
         before = warm.server_pids()
         assert len(before) == 1
-        s = execute.execute_run(
-            {"name": "tiny", "notebook": "tiny.ipynb", "parameters": {}},
-            str(nbs),
-            str(tmp_path / "out"),
-            False,
-            None,
-            start=warm.WARM,
-        )
+        s = _run_tiny(nbs, tmp_path / "out")
         assert s["status"] == "ok", s.get("error")
         assert warm.server_pids() == before
     finally:
         warm.shutdown_servers()
+
+
+@pytest.fixture
+def taken_port():
+    """A local TCP port held (listening) by the test: a kernel told to bind it fails."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
 
 
 def _kernel_env() -> tuple[str, dict[str, str]]:
@@ -492,28 +501,21 @@ def test_a_kernel_stuck_in_its_start_is_killed_and_the_server_forks_the_next(
             )
         assert srv.poll(pid) is None
         os.killpg(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while (code := srv.poll(pid)) is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert code == -signal.SIGKILL
+        assert warm.ForkedProcess(srv, pid).wait(10) == -signal.SIGKILL
     finally:
         srv.close()
     assert _no_processes_left(marker) == []
 
 
-def test_a_kernel_that_fails_to_start_is_reported_at_once(tmp_path, marker):
+def test_a_kernel_that_fails_to_start_is_reported_at_once(tmp_path, marker, taken_port):
     """A forked kernel whose IOPub port is taken (another process took it between the client
     choosing it and the kernel binding it) fails in its start-up, and its exit handler then waits
     for ever to end the ZeroMQ context, whose IOPub socket nothing closes. The server must answer
     as soon as the kernel has failed, not when it exits, and kill it: this is the wait that
     stalled CI for 90 minutes."""
-    import socket
 
     python, env = _kernel_env()
-    taken = socket.socket()
-    taken.bind(("127.0.0.1", 0))
-    taken.listen()
-    port = taken.getsockname()[1]
+    port = taken_port
     conn = tmp_path / "kernel-taken.json"
     conn.write_text(
         json.dumps(
@@ -544,7 +546,6 @@ def test_a_kernel_that_fails_to_start_is_reported_at_once(tmp_path, marker):
         assert srv.alive()
     finally:
         srv.close()
-        taken.close()
     assert _no_processes_left(marker) == []
 
 
@@ -554,7 +555,6 @@ def test_a_server_that_stops_answering_is_closed_and_the_kernel_starts_cold(
     """A fork server that does not answer (stopped here with SIGSTOP) is given up after the
     answer timeout and killed; the run's kernel starts cold and the run succeeds; the next
     kernel gets a new server."""
-    from pkoresearch import execute
 
     monkeypatch.setattr(warm, "ANSWER_TIMEOUT", 1.0)
     monkeypatch.setattr(warm, "READY_TIMEOUT", 1.0)
@@ -564,18 +564,8 @@ def test_a_server_that_stops_answering_is_closed_and_the_kernel_starts_cold(
         stuck = warm.server_for(python, env)
         os.kill(stuck.pid, signal.SIGSTOP)
 
-        def run(name: str) -> dict:
-            return execute.execute_run(
-                {"name": name, "notebook": "tiny.ipynb", "parameters": {}},
-                str(nbs),
-                str(tmp_path / "out"),
-                False,
-                None,
-                start=warm.WARM,
-            )
-
         t0 = time.monotonic()
-        s = run("first")
+        s = _run_tiny(nbs, tmp_path / "out", "first")
         assert s["status"] == "ok", s.get("error")
         assert time.monotonic() - t0 < 60
         assert "warm start unavailable, kernel started cold" in capsys.readouterr().err
@@ -586,7 +576,7 @@ def test_a_server_that_stops_answering_is_closed_and_the_kernel_starts_cold(
         # the usual limits for the next run (a loaded machine may need more than a second)
         monkeypatch.setattr(warm, "ANSWER_TIMEOUT", 30.0)
         monkeypatch.setattr(warm, "READY_TIMEOUT", 120.0)
-        s = run("second")
+        s = _run_tiny(nbs, tmp_path / "out", "second")
         assert s["status"] == "ok", s.get("error")
         assert warm.server_pids() and stuck.pid not in warm.server_pids()
         assert "warm start unavailable" not in capsys.readouterr().err
@@ -597,22 +587,16 @@ def test_a_server_that_stops_answering_is_closed_and_the_kernel_starts_cold(
 
 @pytest.mark.parametrize("taken_sets", [1, warm.START_ATTEMPTS])
 def test_a_kernel_whose_port_was_taken_starts_on_new_ports(
-    tmp_path, marker, monkeypatch, capsys, taken_sets
+    tmp_path, marker, monkeypatch, capsys, taken_port, taken_sets
 ):
     """Another process took the IOPub port between jupyter_client choosing it and the kernel
     binding it: the kernel fails in its start-up and is forked again on new ports (the connection
     file rewritten), and the run succeeds warm. Where every try finds its port taken, the kernel
     starts cold, on new ports again, and says so."""
-    import socket
 
     from jupyter_client.provisioning.local_provisioner import LocalPortCache
 
-    from pkoresearch import execute
-
-    taken = socket.socket()
-    taken.bind(("127.0.0.1", 0))
-    taken.listen()
-    port = taken.getsockname()[1]
+    port = taken_port
     find = LocalPortCache.find_available_port
     calls = []
 
@@ -646,17 +630,9 @@ def test_a_kernel_whose_port_was_taken_starts_on_new_ports(
     monkeypatch.setattr(warm.ForkProvisioner, "launch_kernel", spy_launch)
     nbs = _tiny(tmp_path)
     try:
-        s = execute.execute_run(
-            {"name": "tiny", "notebook": "tiny.ipynb", "parameters": {}},
-            str(nbs),
-            str(tmp_path / "out"),
-            False,
-            None,
-            start=warm.WARM,
-        )
+        s = _run_tiny(nbs, tmp_path / "out")
     finally:
         warm.shutdown_servers()
-        taken.close()
     assert s["status"] == "ok", s.get("error")
     assert len(calls) == 5 * (taken_sets + 1)  # five ports, then five new ones per failed try
     ((started_warm, iopub, written),) = launched
