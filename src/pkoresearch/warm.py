@@ -40,6 +40,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import DottedObjectName, Type
 
+from ._forkserver import READY_TIMEOUT
 from .errors import PkoError
 
 PROVISIONER_NAME = "pkoresearch-warm"
@@ -49,9 +50,9 @@ WARM, COLD = "warm", "cold"
 # a new server; the forked kernel takes them from its own environment
 PER_KERNEL_ENV = ("JPY_PARENT_PID", "JPY_SESSION_NAME", "PKORESEARCH_CACHE", "PKORESEARCH_REPORTS")
 START_TIMEOUT = 180.0  # seconds for the server to import the stack on a loaded machine
-# seconds a forked kernel may take to start and bind its sockets (well under a second on a quiet
-# machine): the server kills one that has not by then, and the kernel starts cold
-READY_TIMEOUT = 120.0
+# READY_TIMEOUT: seconds a forked kernel may take to start and bind its sockets (well under a
+# second on a quiet machine), sent with each fork; the server kills one that has not by then, and
+# the kernel starts cold
 # seconds to wait for the server's answer, beyond READY_TIMEOUT for a fork (a poll is a waitpid);
 # a server that does not answer in time is closed (its kernels die with it) and the kernel starts
 # cold, so that no wait is without end
