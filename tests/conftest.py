@@ -112,3 +112,14 @@ def reference_dir() -> Path:
     if not REFERENCE.is_dir():
         pytest.skip(f"needs the sourced reference facts in {REFERENCE} (CI provides ../shared)")
     return REFERENCE
+
+
+@pytest.fixture
+def taken_port():
+    """A local TCP port held (listening) by the test: a kernel told to bind it fails."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]

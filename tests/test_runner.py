@@ -656,3 +656,46 @@ def test_a_runs_own_end_fails_that_run_and_what_stops_the_runner_stops_the_batch
             executor=_Ended(_OutsideTheRun()),
             **kw,
         )
+
+
+@pytest.mark.parametrize("taken_sets", [1, 3])
+def test_a_kernel_that_ends_before_it_starts_is_started_again(
+    tiny, tmp_path, monkeypatch, taken_port, taken_sets
+):
+    """A cold kernel whose shell port another process took (between jupyter_client choosing it
+    and the kernel binding it) ends before it starts; the run starts a new kernel, on new ports,
+    and kernel-stderr.log says so. After three such kernels the run fails with the error."""
+    from jupyter_client.provisioning.local_provisioner import LocalPortCache
+
+    from pkoresearch import execute
+
+    assert execute.KERNEL_START_ATTEMPTS == 3
+    find = LocalPortCache.find_available_port
+    calls = []
+
+    def find_taken(self, ip):  # the first port of each set of five (shell) is the taken one
+        calls.append(ip)
+        n = len(calls)
+        return taken_port if n % 5 == 1 and n <= 5 * taken_sets else find(self, ip)
+
+    monkeypatch.setattr(LocalPortCache, "find_available_port", find_taken)
+    out = tmp_path / "out"
+    s = execute.execute_run(
+        {"name": "t", "notebook": "tiny.ipynb", "parameters": {}}, str(tiny), str(out), False, None
+    )
+    assert len(calls) == 5 * min(taken_sets + 1, 3)  # five ports per kernel started
+    if taken_sets < 3:
+        assert s["status"] == "ok", s.get("error")
+        log = (out / "runs" / "t" / "kernel-stderr.log").read_text()
+        assert results.read(out / "runs" / "t")["label"] == "x"
+    else:
+        assert s["status"] == "failed"
+        assert s["error"]["message"] == "Kernel died before replying to kernel_info"
+        log = (out / "failed" / "t" / "kernel-stderr.log").read_text()
+    assert log.count("Address already in use") == taken_sets
+    notes = [line for line in log.splitlines() if line.startswith("pkoresearch: ")]
+    assert notes == [
+        "pkoresearch: the kernel ended before it started (Kernel died before replying to "
+        f"kernel_info); starting a new kernel ({i} of 3)"
+        for i in range(2, min(taken_sets + 1, 3) + 1)
+    ]

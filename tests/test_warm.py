@@ -456,17 +456,6 @@ def test_a_prestarted_server_is_the_one_the_first_kernel_uses(tmp_path):
         warm.shutdown_servers()
 
 
-@pytest.fixture
-def taken_port():
-    """A local TCP port held (listening) by the test: a kernel told to bind it fails."""
-    import socket
-
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        yield taken.getsockname()[1]
-
-
 def _kernel_env() -> tuple[str, dict[str, str]]:
     cmd, extra = warm.kernel_command("python3")
     return cmd[0], {**os.environ, **extra}

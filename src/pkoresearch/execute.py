@@ -19,6 +19,18 @@ from . import results, warm
 from .runconfig import _inside, safe_folder_name
 
 KERNEL = "python3"
+# A kernel that ended, or never answered, before replying to kernel_info ran no cell: most often
+# another process took one of its ports between jupyter_client choosing them and the kernel
+# binding them (the kernel's stderr says "Address already in use"). The run starts a new kernel,
+# which gets new ports, up to this many kernels in all.
+KERNEL_START_ATTEMPTS = 3
+# how jupyter_client's (and pkoresearch.warm's) readiness check says so
+_NOT_STARTED = ("Kernel died before replying to kernel_info", "Kernel didn't respond in")
+
+
+def _kernel_never_started(exc: BaseException) -> bool:
+    return isinstance(exc, RuntimeError) and str(exc).startswith(_NOT_STARTED)
+
 
 # --------------------------------------------------------------------------------------------------
 # executing one run (in a worker process)
@@ -99,6 +111,11 @@ class _KernelStderr:
         self.saved = os.dup(2)
         os.dup2(self.fh.fileno(), 2)
         return self
+
+    def note(self, text: str) -> None:
+        """Add a line of the runner's own to the file (after what the kernel wrote)."""
+        self.fh.write(f"pkoresearch: {text}\n".encode())
+        self.fh.flush()
 
     def __exit__(self, *exc):
         sys.stderr.flush()
@@ -234,19 +251,32 @@ def execute_into(
     }
     executed = tmp / "notebook.ipynb"
     try:
-        with _KernelStderr(tmp / "kernel-stderr.log"):
-            pm.execute_notebook(
-                str(Path(notebooks) / run["notebook"]),
-                str(executed),
-                parameters={**run["parameters"], "output_dir": str(tmp)},
-                kernel_name=kernel,
-                cwd=notebooks,
-                progress_bar=False,
-                log_output=False,
-                execution_timeout=timeout,
-                request_save_on_cell_execute=False,
-                **(warm.papermill_options(start) or {"kernel_manager_class": DyingKernelManager}),
-            )
+        with _KernelStderr(tmp / "kernel-stderr.log") as kernel_stderr:
+            for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+                try:
+                    pm.execute_notebook(
+                        str(Path(notebooks) / run["notebook"]),
+                        str(executed),
+                        parameters={**run["parameters"], "output_dir": str(tmp)},
+                        kernel_name=kernel,
+                        cwd=notebooks,
+                        progress_bar=False,
+                        log_output=False,
+                        execution_timeout=timeout,
+                        request_save_on_cell_execute=False,
+                        **(
+                            warm.papermill_options(start)
+                            or {"kernel_manager_class": DyingKernelManager}
+                        ),
+                    )
+                    break
+                except RuntimeError as exc:
+                    if attempt == KERNEL_START_ATTEMPTS or not _kernel_never_started(exc):
+                        raise
+                    kernel_stderr.note(
+                        f"the kernel ended before it started ({exc}); starting a new kernel "
+                        f"({attempt + 1} of {KERNEL_START_ATTEMPTS})"
+                    )
         _name_final_folder(executed, tmp, final, names, source)
         if html_report:
             _write_html(executed, tmp)
