@@ -13,6 +13,7 @@ from conftest import ROOT, external_file
 from pkoresearch.errors import (
     DataError,
     DataFileNotFound,
+    ParameterError,
     SchemaMismatch,
     UnrecognisedValuesWarning,
 )
@@ -399,3 +400,25 @@ def test_bytes_that_are_not_text_and_lines_that_do_not_split(tmp_path):
     q.write_text(FIXTURE.read_text().replace(",", ";", 40))
     with pytest.raises((DataError, SchemaMismatch)):  # either way a pkoresearch error, not pandas'
         read_table_of_allegations(q)
+
+
+def test_real_counting_years_by_incident_fall_back_only_where_no_start_year(real):
+    real, raw = real
+    # an independent reading of the raw column: the first "Month / YYYY" part's year, else the
+    # reporting year; the export has 31 allegations whose incident start is Unknown/Unspecified
+    first = raw["Date of incident"].str.split(r"\s+-\s+").str[0]
+    start = pd.to_numeric(first.str.extract(r"^\w+\s*/\s*(\d{4})$")[0], errors="coerce")
+    by_reporting = real.counting_years("reporting_year")
+    by_incident = real.counting_years("incident_year")
+    assert not by_reporting["fell_back"].any()
+    assert by_reporting["year"].tolist() == real.allegations["report_year"].astype(int).tolist()
+    assert int(by_incident["fell_back"].sum()) == int(start.isna().sum()) == 31
+    assert by_incident.groupby("year").size().loc[2015] == 119
+    assert by_incident.groupby("year").size().loc[2014] == 73
+    assert len(by_incident) == len(real.allegations)
+
+
+def test_counting_years_refuses_an_unknown_rule(small):
+    small, _ = small
+    with pytest.raises(ParameterError, match="incident_year"):
+        small.counting_years("incident")

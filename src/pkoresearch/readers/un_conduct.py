@@ -118,6 +118,12 @@ RESULT_ORDER = ["substantiated", "pending", "unsubstantiated", "incomplete", "no
 YES_NO = {"Yes": True, "No": False}
 FIRST_REPORT_YEAR = 2007  # the UN misconduct tracking system's earliest entries
 TRI_STATE = {"Yes": "yes", "No": "no", "Pending": "pending", "N/A": "not_applicable"}
+# the two ways of placing an allegation in a year (AllegationTable.counting_years)
+COUNT_BY = {
+    "reporting_year": "the year the UN recorded the allegation",
+    "incident_year": "the year the incident began (the reporting year where the export gives none)",
+}
+
 MONTHS = {
     m: i
     for i, m in enumerate(
@@ -198,6 +204,37 @@ class AllegationTable:
         (the last month itself may be incomplete: the export was taken during it)."""
         first, last = self._span()
         return Coverage.between(f"UN table of allegations ({self.path.name})", first, last)
+
+    def counting_years(self, count_by: str = "reporting_year") -> pd.DataFrame:
+        """The year each allegation is counted in: ``allegation_id, year, fell_back``.
+
+        ``count_by="reporting_year"``: the year the UN recorded the allegation (``report_year``;
+        ``fell_back`` is always False). ``count_by="incident_year"``: the year the incident began
+        ("Date of incident", its first part); where the export gives no start year ("Unknown",
+        "Unspecified", blank) the reporting year is used and ``fell_back`` is True, so that the
+        number counted that way can be said. Incident-year counts of a year are complete only once
+        every allegation about it has been reported: early years lack incidents reported before
+        the export's first month, recent years incidents not yet reported.
+        Example: ``t.counting_years("incident_year").groupby("year").size()``
+        """
+        if count_by not in COUNT_BY:
+            raise ParameterError(f"count_by: found {count_by!r}; expected one of {list(COUNT_BY)}")
+        a = self.allegations
+        reported = a["report_year"].astype("Int64")
+        if count_by == "reporting_year":
+            year, fell_back = reported, pd.Series(False, index=a.index)
+        else:
+            start = a["incident_start_year"].astype("Int64")
+            fell_back = start.isna()
+            year = start.fillna(reported)
+        out = pd.DataFrame(
+            {
+                "allegation_id": a["allegation_id"].to_numpy(),
+                "year": year.astype(int).to_numpy(),
+                "fell_back": fell_back.astype(bool).to_numpy(),
+            }
+        )
+        return out
 
     def unresolved_nationalities(self) -> list[str]:
         """Nationalities in the export that do not resolve to an ISO 3166 alpha-3 code (e.g.
