@@ -309,23 +309,66 @@ def test_failed_rerun_keeps_earlier_runs_in_manifest_and_index(nbs, tmp_path):
 def test_stale_temporary_entries_are_removed_and_a_half_replaced_report_restored(tmp_path):
     out = tmp_path / "out"
     (out / "runs").mkdir(parents=True)
-    (out / ".tmp-r-0badc0de").mkdir()
-    (out / ".tmp-r-0badc0de" / "notebook.ipynb").write_text("{}")
-    (out / ".tmp-manifest.json-12ab34cd").write_text("{")
-    (out / ".old-gone-0123abcd").mkdir()  # runs/gone missing: the runner died mid-swap
-    (out / ".old-gone-0123abcd" / "results.json").write_text("{}")
-    (out / ".old-here-89abcdef").mkdir()  # runs/here present: the swap completed
+    tmp_run = atomic.own_name(".tmp-", "r")
+    tmp_manifest = atomic.own_name(".tmp-", "manifest.json")
+    old_gone, old_here = atomic.own_name(".old-", "gone"), atomic.own_name(".old-", "here")
+    (out / tmp_run).mkdir()
+    (out / tmp_run / "notebook.ipynb").write_text("{}")
+    (out / tmp_manifest).write_text("{")
+    (out / old_gone).mkdir()  # runs/gone missing: the runner died mid-swap
+    (out / old_gone / "results.json").write_text("{}")
+    (out / old_here).mkdir()  # runs/here present: the swap completed
     (out / "runs" / "here").mkdir()
     with outdir.OutputLock(out):
         removed = outdir.clean_stale(out)
-    assert removed == [
-        ".old-gone-0123abcd",
-        ".old-here-89abcdef",
-        ".tmp-manifest.json-12ab34cd",
-        ".tmp-r-0badc0de",
-    ]
+    assert removed == sorted([old_gone, old_here, tmp_manifest, tmp_run])
     assert leftovers(out) == []
     assert (out / "runs" / "gone" / "results.json").is_file()
+
+
+def test_the_clean_up_never_removes_a_users_own_tmp_or_old_entries(nbs, tmp_path):
+    """Issue 27: a user's ``.tmp-draft/``, ``.tmp-keep.txt`` and ``.old-thesis-1a2b3c4d/`` in the
+    output folder survive a batch (start and end clean-ups), even names shaped like the runner's
+    old ones (``-<8 hex>``) and a folder named after a run whose report is missing."""
+    out = tmp_path / "out"
+    out.mkdir()
+    planted = {
+        ".tmp-draft/chapter.md": "draft\n",
+        ".tmp-keep.txt": "keep\n",
+        ".old-thesis-1a2b3c4d/thesis.tex": "thesis\n",
+        ".tmp-a-0badc0de/notes.txt": "notes\n",  # the runner's pre-issue-27 shape, run "a"
+        ".old-a-89abcdef/results.json": "{}\n",  # ... and runs/a does not exist yet
+        ".tmp-manifest.json-12ab34cd": "not a manifest\n",
+        ".old-a-0123456789abcdef/x.txt": "x\n",  # 16 hex digits whose checksum is wrong
+    }
+    for rel, text in planted.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    (out / ".tmp-linked").symlink_to(tmp_path)  # a user's link: not followed, not removed
+    own = atomic.own_name(".tmp-", "a")
+    (out / own).mkdir()  # one stale entry the runner did make
+    m = runner.run_batch(
+        [Run("a", "faults.ipynb", {"label": "A"})],
+        output=out,
+        html_report=False,
+        notebooks=nbs,
+        progress=quiet(),
+    )
+    assert m["state"] == "finished" and m["runs"][0]["status"] == "ok"
+    for rel, text in planted.items():
+        assert (out / rel).read_text() == text, rel
+    assert (out / ".tmp-linked").is_symlink()
+    assert not (out / own).exists()
+    assert not (out / "runs" / "a" / "x.txt").exists()  # no user folder was taken as a report
+    assert leftovers(out) == sorted({rel.split("/")[0] for rel in planted} | {".tmp-linked"})
+
+
+def test_own_names_are_told_from_lookalikes():
+    name = atomic.own_name(".old-", "run-1")
+    assert atomic.is_own_name(name) == (".old-", "run-1")
+    flipped = name[:-1] + ("0" if name[-1] != "0" else "1")
+    for other in (flipped, ".old-run-1-1a2b3c4d", ".tmp-keep.txt", name + "x", name[1:]):
+        assert atomic.is_own_name(other) is None, other
 
 
 # --------------------------------------------------------------------------------------------------

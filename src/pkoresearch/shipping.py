@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__, paths
+from . import __version__, atomic, paths
 from .errors import PkoError
 from .execute import KERNEL, execute_into, install
 from .runconfig import Run, _inside, declared_parameters
@@ -280,7 +280,7 @@ class Shipper:
         same install as a local run); returns the run's summary, with ``retried`` and
         ``attempts`` when Dask ran it more than once."""
         summary = returned["summary"]
-        tmp = _inside(self.output, self.output / f".tmp-{run.folder}-{uuid.uuid4().hex[:8]}")
+        tmp = _inside(self.output, self.output / atomic.own_name(atomic.TMP_PREFIX, run.folder))
         if "folder" in returned:  # a worker on this machine: its output folder, by reference
             work = _inside(self.output, Path(returned["work"]))
             try:
@@ -433,7 +433,11 @@ def run_job(job: dict[str, Any], handles: dict[str, Any]) -> dict[str, Any]:
         base = job.get("local_output")
         # inside the output folder a work folder is a ``.tmp-*`` one: a runner that dies leaves
         # it to the next batch's clean-up (pkoresearch.outdir.clean_stale)
-        work = Path(tempfile.mkdtemp(prefix=".tmp-work-" if base else "pkoresearch-run-", dir=base))
+        if base:
+            work = Path(base) / atomic.own_name(atomic.TMP_PREFIX, "work")
+            work.mkdir(mode=0o700)
+        else:
+            work = Path(tempfile.mkdtemp(prefix="pkoresearch-run-"))
         handed_over = False
         try:
             result = _run_in(work, job, handles)
