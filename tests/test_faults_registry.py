@@ -45,7 +45,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     connection closes, as an HTTP/1.0 server sends it)."""
 
     def do_GET(self):  # noqa: N802 - http.server's naming
-        body = self.server.files.get(self.path.strip("/"))
+        self.server.requests.append(self.path)
+        body = self.server.once.pop(self.path.strip("/"), None) or self.server.files.get(
+            self.path.strip("/")
+        )
         if body is None:
             self.send_error(404)
             return
@@ -73,6 +76,7 @@ def server():
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.daemon_threads = True
     httpd.files, httpd.trickle, httpd.length = {}, 0.0, True
+    httpd.once, httpd.requests = {}, []  # once: served to the first request only
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -358,6 +362,8 @@ def test_a_killed_fetch_leaves_nothing_for_ever(cache, server, tmp_path):
         assert not dead.exists() and held.is_dir()
         assert got.record["download_size"] == len(odp)
         assert got.record["declared_size"] is None
+        assert got.record["end_checked"] == "no length sent; two downloads identical"
+        assert len(server.requests) == 2
         assert _files(cache / "un_contributions_odp") == [
             "odp_contributionsbygender.csv",
             "record.json",
@@ -367,3 +373,28 @@ def test_a_killed_fetch_leaves_nothing_for_ever(cache, server, tmp_path):
         holder.wait()
     assert registry.clean_stale_staging(cache) == [held.name]
     assert [p.name for p in cache.iterdir()] == ["un_contributions_odp"]
+
+
+def test_an_unpinned_file_cut_at_a_line_boundary_is_not_cached(cache, server):
+    """A server that sends no length and closes the connection after a whole line: the cut file
+    passes its reader (one row fewer), so it is downloaded again and the two differ."""
+    rows = [
+        "Ghana,GHA,UNIFIL,Troops,61,808,30-Nov-20\n",
+        "Ghana,GHA,UNIFIL,Staff Officer,2,14,30-Nov-20\n",
+    ]
+    whole, cut = ODP_HEADER + "".join(rows), ODP_HEADER + rows[0]
+    name = "odp_contributionsbygender.csv"
+    server.files[name], server.once[name] = whole.encode(), cut.encode()
+    server.length = False
+    with pytest.raises(registry.RegistryError) as info:
+        registry.fetch_one("un_contributions_odp", base_url=server.base, retries=0)
+    assert str(info.value) == (
+        f"un_contributions_odp: {server.base}/{name} sent no length and two downloads differ "
+        f"({len(cut):,} and {len(whole):,} bytes): the file may have been cut. Nothing was cached; "
+        "try again, or `pkoresearch data import DIR` a copy you trust."
+    )
+    assert list(cache.iterdir()) == []
+    server.length = True  # with a length, one download; a cut one would be an error there
+    got = registry.fetch_one("un_contributions_odp", base_url=server.base, retries=0)
+    assert got.record["declared_size"] == got.record["download_size"] == len(whole)
+    assert "end_checked" not in got.record and len(server.requests) == 3

@@ -601,8 +601,10 @@ def fetch_one(
     which the transfer is cut and :class:`DownloadError` says so. A pinned file whose sha256
     differs raises :class:`ChecksumMismatch` naming both checksums; an unpinned one must be read
     by its reader. The record gives the bytes received (``download_size``) and the length the
-    server declared (``declared_size``, ``None`` when it sent none: completeness then rests on
-    the reader's checks alone). Any failure leaves the cache as it was.
+    server declared (``declared_size``). When it declared none (the body ended when the
+    connection closed, so a file cut at a line boundary would still pass its reader), an
+    unpinned file is downloaded twice and the two must be identical. Any failure leaves the
+    cache as it was.
     """
     import math
 
@@ -653,6 +655,19 @@ def fetch_one(
                 f"{name}: the file downloaded from {url} {problem}. Nothing was cached."
             )
         sizes = {"download_size": download.received, "declared_size": download.declared}
+        if not entry.pinned and not download.end_marked:
+            # the body ended when the connection closed: a cut at a line boundary would pass the
+            # reader, so the file is downloaded again and must come back byte for byte
+            again = staging / (entry.filename + ".again")
+            download(url, str(again), None)
+            if sha256_of(again) != found:
+                raise RegistryError(
+                    f"{name}: {url} sent no length and two downloads differ ({sizes['download_size']:,}"
+                    f" and {download.received:,} bytes): the file may have been cut. Nothing was "
+                    "cached; try again, or `pkoresearch data import DIR` a copy you trust."
+                )
+            again.unlink()
+            sizes["end_checked"] = "no length sent; two downloads identical"
         return _install(entry, downloaded, staging, _record(entry, found, url, "download", sizes))
     except _DeadlinePassed as exc:
         raise DownloadError(
@@ -697,6 +712,7 @@ class _Download:
         self.ends = None if deadline is None else time.monotonic() + deadline
         self.received = 0
         self.declared: int | None = None
+        self.end_marked = False  # Content-Length or chunked: a cut transfer is an error
         self.cut = False
 
     def _left(self) -> float:
@@ -725,6 +741,8 @@ class _Download:
             response.raise_for_status()
             length = response.headers.get("Content-Length")
             self.declared = int(length) if length and length.isdigit() else None
+            chunked = "chunked" in response.headers.get("Transfer-Encoding", "").lower()
+            self.end_marked = self.declared is not None or chunked
             timer = None
             if self.ends is not None:
                 timer = threading.Timer(self._left(), self._shut, args=(response,))
