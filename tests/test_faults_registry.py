@@ -311,7 +311,7 @@ def test_ctrl_c_during_a_fetch(cache, server, downloads, capsys, monkeypatch):
     assert code == 130, err
     assert err == (
         "pkoresearch data fetch: interrupted while fetching un_allegations; 0 of 2 dataset(s) "
-        "done, nothing partial was cached\n"
+        "fetched, nothing partial was cached\n"
     )
     assert list(cache.iterdir()) == []
 

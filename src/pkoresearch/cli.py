@@ -233,8 +233,8 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
         )
         return 2
     chosen = registry.names() if args.all else [registry.get(n).name for n in args.names]
-    failed = 0
-    for i, name in enumerate(chosen):
+    failed = fetched = 0
+    for name in chosen:
         try:
             c = registry.fetch_one(
                 name, retries=args.retries, force=args.force, deadline=args.timeout
@@ -245,11 +245,12 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
             continue
         except KeyboardInterrupt:  # Ctrl-C: the partial download is gone, the cache as it was
             print(
-                f"pkoresearch data fetch: interrupted while fetching {name}; {i} of "
-                f"{len(chosen)} dataset(s) done, nothing partial was cached",
+                f"pkoresearch data fetch: interrupted while fetching {name}; {fetched} of "
+                f"{len(chosen)} dataset(s) fetched, nothing partial was cached",
                 file=sys.stderr,
             )
             return 130
+        fetched += 1
         print(_describe(c))
     print(f"cache: {paths.cache_dir()}")
     return 1 if failed else 0
