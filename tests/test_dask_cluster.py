@@ -537,6 +537,17 @@ def test_a_worker_killed_during_a_run(cluster, capsys, monkeypatch):
     # killed once: Dask runs it again on another worker; said so, the report is complete, exit 0
     batch, outcome = _batch(args("a"))
     first = _wait_for_start(client, "slow-retried", 1, batch)
+    # the run's inputs (here the notebook) travel inside its task: it depends on no data that
+    # a worker holds, so nothing it needs dies with the worker (scattered bytes did, and the run
+    # ended with CancelledError whenever they sat on the killed worker only)
+    running = client.run_on_scheduler(
+        lambda dask_scheduler: {
+            str(ts.key): sorted(str(d.key) for d in ts.dependencies)
+            for ts in dask_scheduler.tasks.values()
+            if ts.state == "processing"
+        }
+    )
+    assert len(running) == 1 and list(running.values()) == [[]], running
     _kill_worker(client, first)
     batch.join(timeout=600)
     assert outcome["code"] == 0

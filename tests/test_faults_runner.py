@@ -309,23 +309,66 @@ def test_failed_rerun_keeps_earlier_runs_in_manifest_and_index(nbs, tmp_path):
 def test_stale_temporary_entries_are_removed_and_a_half_replaced_report_restored(tmp_path):
     out = tmp_path / "out"
     (out / "runs").mkdir(parents=True)
-    (out / ".tmp-r-0badc0de").mkdir()
-    (out / ".tmp-r-0badc0de" / "notebook.ipynb").write_text("{}")
-    (out / ".tmp-manifest.json-12ab34cd").write_text("{")
-    (out / ".old-gone-0123abcd").mkdir()  # runs/gone missing: the runner died mid-swap
-    (out / ".old-gone-0123abcd" / "results.json").write_text("{}")
-    (out / ".old-here-89abcdef").mkdir()  # runs/here present: the swap completed
+    tmp_run = atomic.own_name(".tmp-", "r")
+    tmp_manifest = atomic.own_name(".tmp-", "manifest.json")
+    old_gone, old_here = atomic.own_name(".old-", "gone"), atomic.own_name(".old-", "here")
+    (out / tmp_run).mkdir()
+    (out / tmp_run / "notebook.ipynb").write_text("{}")
+    (out / tmp_manifest).write_text("{")
+    (out / old_gone).mkdir()  # runs/gone missing: the runner died mid-swap
+    (out / old_gone / "results.json").write_text("{}")
+    (out / old_here).mkdir()  # runs/here present: the swap completed
     (out / "runs" / "here").mkdir()
     with outdir.OutputLock(out):
         removed = outdir.clean_stale(out)
-    assert removed == [
-        ".old-gone-0123abcd",
-        ".old-here-89abcdef",
-        ".tmp-manifest.json-12ab34cd",
-        ".tmp-r-0badc0de",
-    ]
+    assert removed == sorted([old_gone, old_here, tmp_manifest, tmp_run])
     assert leftovers(out) == []
     assert (out / "runs" / "gone" / "results.json").is_file()
+
+
+def test_the_clean_up_never_removes_a_users_own_tmp_or_old_entries(nbs, tmp_path):
+    """Issue 27: a user's ``.tmp-draft/``, ``.tmp-keep.txt`` and ``.old-thesis-1a2b3c4d/`` in the
+    output folder survive a batch (start and end clean-ups), even names shaped like the runner's
+    old ones (``-<8 hex>``) and a folder named after a run whose report is missing."""
+    out = tmp_path / "out"
+    out.mkdir()
+    planted = {
+        ".tmp-draft/chapter.md": "draft\n",
+        ".tmp-keep.txt": "keep\n",
+        ".old-thesis-1a2b3c4d/thesis.tex": "thesis\n",
+        ".tmp-a-0badc0de/notes.txt": "notes\n",  # the runner's pre-issue-27 shape, run "a"
+        ".old-a-89abcdef/results.json": "{}\n",  # ... and runs/a does not exist yet
+        ".tmp-manifest.json-12ab34cd": "not a manifest\n",
+        ".old-a-0123456789abcdef/x.txt": "x\n",  # 16 hex digits whose checksum is wrong
+    }
+    for rel, text in planted.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    (out / ".tmp-linked").symlink_to(tmp_path)  # a user's link: not followed, not removed
+    own = atomic.own_name(".tmp-", "a")
+    (out / own).mkdir()  # one stale entry the runner did make
+    m = runner.run_batch(
+        [Run("a", "faults.ipynb", {"label": "A"})],
+        output=out,
+        html_report=False,
+        notebooks=nbs,
+        progress=quiet(),
+    )
+    assert m["state"] == "finished" and m["runs"][0]["status"] == "ok"
+    for rel, text in planted.items():
+        assert (out / rel).read_text() == text, rel
+    assert (out / ".tmp-linked").is_symlink()
+    assert not (out / own).exists()
+    assert not (out / "runs" / "a" / "x.txt").exists()  # no user folder was taken as a report
+    assert leftovers(out) == sorted({rel.split("/")[0] for rel in planted} | {".tmp-linked"})
+
+
+def test_own_names_are_told_from_lookalikes():
+    name = atomic.own_name(".old-", "run-1")
+    assert atomic.is_own_name(name) == (".old-", "run-1")
+    flipped = name[:-1] + ("0" if name[-1] != "0" else "1")
+    for other in (flipped, ".old-run-1-1a2b3c4d", ".tmp-keep.txt", name + "x", name[1:]):
+        assert atomic.is_own_name(other) is None, other
 
 
 # --------------------------------------------------------------------------------------------------
@@ -655,3 +698,160 @@ def test_a_run_whose_batch_lost_the_folder_publishes_nothing(nbs, tmp_path):
         assert outdir.batch_is_current(out, lock.batch)
         assert not outdir.batch_is_current(out, "another")
     assert not outdir.batch_is_current(out, lock.batch)
+
+
+# --------------------------------------------------------------------------------------------------
+# issue 27: text a file cannot hold, notebooks that are not notebooks, large sweeps, final states
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (  # YAML escapes of the two halves of a surrogate pair: two lone surrogates
+            b'runs: [{name: x, notebook: faults.ipynb, parameters: {label: "\\ud83d\\ude00"}}]\n',
+            "run 'x': parameter 'label': found '\\ud83d\\ude00', which holds a lone surrogate "
+            "('\\ud83d' at character 1), not a character",
+        ),
+        (  # the same, as json.dumps writes an emoji (JSON is YAML)
+            json.dumps(
+                {"runs": [{"name": "x", "notebook": "faults.ipynb", "parameters": {"label": "😀"}}]}
+            ).encode(),
+            "run 'x': parameter 'label': found '\\ud83d\\ude00', which holds a lone surrogate",
+        ),
+        (
+            b'runs: [{name: x, notebook: faults.ipynb, parameters: {label: "a\\0b"}}]\n',
+            "run 'x': parameter 'label': found 'a\\x00b', which holds a NUL byte (\\x00)",
+        ),
+        (
+            b'runs: [{name: "x\\0", notebook: faults.ipynb}]\n',
+            "run name: found 'x\\x00', which holds a NUL byte",
+        ),
+    ],
+)
+def test_text_no_file_can_hold_is_refused_before_anything_runs(
+    nbs, tmp_path, capsys, content, message
+):
+    p = tmp_path / "runs.yaml"
+    p.write_bytes(content)
+    out = tmp_path / "out"
+    code = cli.main(["run", "--runs", str(p), "-o", str(out), "--cold"])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err, err
+    assert not out.exists()
+
+
+def test_a_nul_byte_in_a_data_parameter_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = cli.main(
+        [
+            "run",
+            "01_allegation_trends.ipynb",
+            "-p",
+            "allegations_table",
+            '"un_allegations\\0"',
+            "-o",
+            str(out),
+            "--cold",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert (
+        "run '01_allegation_trends': parameter 'allegations_table': found 'un_allegations\\x00', "
+        "which holds a NUL byte (\\x00); expected text without one" in err
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "content, found",
+    [
+        (b"not json\n", "found text that is not JSON (Expecting value: line 1 column 1 (char 0))"),
+        (b"{}", "found a JSON object without 'cells', 'metadata', 'nbformat'"),
+        (b"[1, 2]", "found a JSON list"),
+        (b"\xff\xfe{", "found bytes that are not UTF-8 text (at byte 0)"),
+        (
+            b'{"cells": {}, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
+            "found nbformat 4 with 'cells' a dict",
+        ),
+    ],
+)
+def test_a_notebook_that_is_not_a_notebook_is_named(nbs, tmp_path, capsys, content, found):
+    (nbs / "x.ipynb").write_bytes(content)
+    out = tmp_path / "out"
+    code = cli.main(["run", "--notebooks", str(nbs), "x.ipynb", "-o", str(out), "--cold"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert f"run 'x': notebook {nbs / 'x.ipynb'}: {found}" in err
+    assert "expected a Jupyter notebook (nbformat 4 JSON with 'cells' and 'metadata')" in err
+    assert not out.exists()
+
+
+def test_a_sweep_beyond_the_run_limit_is_refused_before_it_is_expanded(nbs, tmp_path, capsys):
+    p = tmp_path / "runs.yaml"
+    values = ", ".join(str(i) for i in range(300))
+    p.write_text(
+        "runs:\n  - {name: 's{label}-{value}', notebook: faults.ipynb,\n"
+        f"     sweep: {{label: [{values}], value: [{values}]}}}}\n"
+    )
+    t0 = time.perf_counter()
+    code = cli.main(["run", "--runs", str(p), "-o", str(tmp_path / "out"), "--cold"])
+    took = time.perf_counter() - t0
+    err = capsys.readouterr().err
+    assert code == 2 and took < 10, (took, err)
+    assert (
+        "runs.yaml run 1 (s{label}-{value}): the sweep makes 90,000 runs (label: 300 x value: "
+        "300); expected at most 10,000 runs in a batch" in err
+    )
+    with pytest.raises(RunConfigError, match=r"10,001 runs in the run matrix; expected at most"):
+        runner.check_runs([Run(f"r{i}", "faults.ipynb") for i in range(10_001)], nbs)
+
+
+def test_the_largest_sweep_allowed_is_checked_in_one_pass(nbs, tmp_path):
+    """10,000 runs (100 x 100): expanded, names and folders checked with sets (the quadratic
+    checks took 4 s for 10,000 runs and 15 s for 22,500); a repeated name is still found."""
+    from pkoresearch import runconfig
+
+    p = tmp_path / "runs.yaml"
+    values = ", ".join(str(i) for i in range(100))
+    sweep = (
+        "runs:\n  - {name: 's{value}-{sleep}', notebook: faults.ipynb,\n"
+        f"     sweep: {{value: [{values}], sleep: [{values}]}}}}\n"
+    )
+    p.write_text(sweep)
+    t0 = time.perf_counter()
+    runs = runner.load_runs(p)
+    runner.check_runs(runs, nbs)
+    took = time.perf_counter() - t0
+    assert len(runs) == runconfig.MAX_RUNS and runs[-1].name == "s99-99"
+    assert took < 30, took  # a guard against a quadratic check, not a benchmark
+    p.write_text(sweep + "  - {name: s7-7, notebook: faults.ipynb}\n")
+    with pytest.raises(
+        RunConfigError, match=r"runs 1-2 already make 10,001 runs; expected at most"
+    ):
+        runner.load_runs(p)
+    p.write_text(sweep.replace(", 99]", "]") + "  - {name: s7-7, notebook: faults.ipynb}\n")
+    with pytest.raises(RunConfigError, match=r"run name\(s\) \['s7-7'\] used more than once"):
+        runner.load_runs(p)
+    assert runconfig.repeated(["a", "b", "a", "c", "b", "a"]) == ["a", "b"]
+
+
+class _Crashing(runner.Progress):
+    def finished(self, summary):
+        raise RuntimeError("the progress display broke")
+
+
+def test_a_batch_stopped_by_an_error_ends_its_manifest_in_a_final_state(nbs, tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match="the progress display broke"):
+        runner.run_batch(
+            [Run("a", "faults.ipynb", {"label": "A"})],
+            output=out,
+            html_report=False,
+            notebooks=nbs,
+            progress=_Crashing(1, io.StringIO()),
+            warm_start=False,
+        )
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["state"] == "aborted"
+    assert leftovers(out) == []

@@ -175,6 +175,76 @@ def test_mission_month_overflow_and_months(tmp_path):
         read_mission_month(tmp_path / "png.dta")
 
 
+def test_mission_month_spellings_totals_and_labelled_missions(tmp_path):
+    """Issue 27: a .dta with 'minusca' in one row, a mission='Total' row, missions stored as
+    labelled integers (Stata encode) or as bare numbers."""
+    real = read_mission_month(external_file(MONTH_DTA))
+    assert real.report["missions"] == 37
+    df = pd.read_stata(external_file(MONTH_DTA), convert_categoricals=False)
+    variant = df.copy()
+    row = int(df.index[df["mission"] == "MINUSCA"][3])
+    variant.loc[row, "mission"] = "minusca"
+    variant.to_stata(tmp_path / "v.dta", write_index=False)
+    with pytest.warns(
+        NameVariantWarning,
+        match=rf"mission 'minusca' -> 'MINUSCA' \(1 row\(s\), first row {row + 1}\)",
+    ):
+        v = read_mission_month(tmp_path / "v.dta")
+    assert v.report["missions"] == 37 and "minusca" not in set(v.counts["mission"])
+    pd.testing.assert_frame_equal(v.totals(["month", "mission"]), real.totals(["month", "mission"]))
+
+    dec = df[df["yearmo"] == 201012]
+    total = pd.DataFrame(
+        {
+            "mission": ["Total"],
+            "female_personnel": [dec["female_personnel"].sum()],
+            "male_personnel": [dec["male_personnel"].sum()],
+            "yearmo": [201012],
+        }
+    ).astype(df.dtypes.to_dict())
+    pd.concat([df, total], ignore_index=True).to_stata(tmp_path / "t.dta", write_index=False)
+    with pytest.warns(
+        AggregateRowsWarning,
+        match=r"t.dta, column 'mission': 1 row\(s\) labelled as totals .* rows \[2654\]; corrected "
+        r"month\(s\) 2010-12: 3,410 women of 98,638 \(with the total row\(s\) 6,820 of 197,276\)",
+    ):
+        t = read_mission_month(tmp_path / "t.dta")
+    dec_t = t.totals(["month"]).set_index("month").loc["2010-12-01"]
+    assert (int(dec_t["women"]), int(dec_t["total"])) == (3410, 98638)
+    assert t.report["aggregate_rows_removed"] == 1 and t.report["missions"] == 37
+
+    enc = df.copy()
+    enc["mission"] = enc["mission"].astype("category")
+    enc.to_stata(tmp_path / "e.dta", write_index=False)
+    assert (
+        pd.read_stata(tmp_path / "e.dta", convert_categoricals=False)["mission"].dtype.kind == "i"
+    )
+    e = read_mission_month(tmp_path / "e.dta")
+    assert e.report["missions"] == 37 and e.report["missions_from_value_labels"] == 1
+    pd.testing.assert_frame_equal(e.totals(["month", "mission"]), real.totals(["month", "mission"]))
+
+    bare = df.copy()
+    bare["mission"] = bare["mission"].astype("category").cat.codes.astype("int16")
+    bare.to_stata(tmp_path / "n.dta", write_index=False)
+    with pytest.raises(SchemaMismatch) as info:
+        read_mission_month(tmp_path / "n.dta")
+    assert "n.dta, column 'mission': found numbers without value labels (row 1: 0)" in str(
+        info.value
+    )
+    assert "numbers with Stata value labels" in str(info.value)
+
+    cut = df.copy()
+    cut["mission"] = cut["mission"].astype("category").cat.codes.astype("int16")
+    labels = dict(enumerate(sorted(df["mission"].unique())))
+    del labels[3]
+    cut.to_stata(tmp_path / "c.dta", write_index=False, value_labels={"mission": labels})
+    with pytest.raises(DataError) as info:
+        read_mission_month(tmp_path / "c.dta")
+    first = int(cut.index[cut["mission"] == 3][0]) + 1
+    assert "found the code 3 without a value label" in problem_at(info.value, first, "mission")
+    assert len(info.value.problems) == int((cut["mission"] == 3).sum())
+
+
 # --- the contributor x mission x year means --------------------------------------------------
 
 

@@ -45,6 +45,33 @@ def test_real_category_sums_equal_the_file_total_columns(real):
     assert by_cat.loc["experts_on_mission", "women"] == raw["Experts on Mission Female"].sum()
 
 
+def test_totals_summed_in_slices_equal_one_pass_over_the_file(real, monkeypatch):
+    """sum_by_sex sums slices of rows, then their sums (issue 27, memory): with slices of 1,000
+    rows (112 slices of the real table) the totals are those of the file's own columns."""
+    from pkoresearch.readers import un_gender
+
+    g, raw = real
+    monkeypatch.setattr(un_gender, "SUM_CHUNK_ROWS", 1000)
+    assert len(g.counts) > 100 * 1000
+    raw = raw.assign(Date=pd.to_datetime(raw["Date"]))
+    mine = g.totals(["date"]).set_index("date")
+    theirs = raw.groupby("Date")[["Total Female", "Total Male", "Total Total"]].sum()
+    assert mine["women"].tolist() == theirs["Total Female"].tolist()
+    assert mine["men"].tolist() == theirs["Total Male"].tolist()
+    assert mine["personnel"].tolist() == theirs["Total Total"].tolist()
+    by = g.totals(["mission", "date"])
+    mission = raw.assign(Mission=raw["Mission"].str.strip())
+    check = mission.groupby(["Mission", "Date"])["Troops Female"].sum()
+    troops = g.totals(["mission", "date"], categories=["troops"])
+    assert troops.set_index(["mission", "date"])["women"].to_dict() == {
+        k: v for k, v in check.to_dict().items() if k in set(zip(troops["mission"], troops["date"]))
+    }
+    assert list(by.columns) == ["mission", "date", "women", "men", "personnel"]
+    assert by[["mission", "date"]].equals(
+        by[["mission", "date"]].sort_values(["mission", "date"]).reset_index(drop=True)
+    )
+
+
 def test_real_file_shape_and_checks(real):
     g, raw = real
     assert g.report == {

@@ -15,6 +15,42 @@ from . import __version__, paths
 from .errors import PkoError
 
 
+def _count(least: int):
+    """An argparse type: a whole number >= ``least`` (argparse names the option when it fails)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"found {text!r}; expected a whole number, {least} or more"
+            ) from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"found {value}; expected {least} or more")
+        return value
+
+    return parse
+
+
+def _seconds(allow_zero: bool):
+    """An argparse type: a finite number of seconds, > 0 (or >= 0 with ``allow_zero``); NaN and
+    infinity are refused."""
+    import math
+
+    expected = "a number of seconds, 0 or more" if allow_zero else "a number of seconds above 0"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"found {text!r}; expected {expected}") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+            raise argparse.ArgumentTypeError(f"found {text!r}; expected {expected}")
+        return value
+
+    return parse
+
+
 def _parse_overrides(pairs: list[list[str]] | None) -> dict:
     """``-p NAME VALUE`` pairs; values are read as YAML data (numbers, lists, strings), never run.
     A date such as 2024-07-31 stays the string it was typed as (notebook parameters are JSON)."""
@@ -197,14 +233,24 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
         )
         return 2
     chosen = registry.names() if args.all else [registry.get(n).name for n in args.names]
-    failed = 0
+    failed = fetched = 0
     for name in chosen:
         try:
-            c = registry.fetch_one(name, retries=args.retries, force=args.force)
+            c = registry.fetch_one(
+                name, retries=args.retries, force=args.force, deadline=args.timeout
+            )
         except registry.RegistryError as exc:
             print(f"FAILED {exc}", file=sys.stderr)
             failed += 1
             continue
+        except KeyboardInterrupt:  # Ctrl-C: the partial download is gone, the cache as it was
+            print(
+                f"pkoresearch data fetch: interrupted while fetching {name}; {fetched} of "
+                f"{len(chosen)} dataset(s) fetched, nothing partial was cached",
+                file=sys.stderr,
+            )
+            return 130
+        fetched += 1
         print(_describe(c))
     print(f"cache: {paths.cache_dir()}")
     return 1 if failed else 0
@@ -242,6 +288,9 @@ def _cmd_data_status(args: argparse.Namespace) -> int:
     for row in registry.status():
         e = registry.get(row["name"])
         pin = "pinned" if e.pinned else "unpinned"
+        if row.get("damaged"):
+            print(f"{row['name']}: DAMAGED: {row['damaged']}")
+            continue
         if not row["cached"]:
             print(f"{row['name']}: not cached ({pin}; {e.filename})")
             continue
@@ -439,7 +488,16 @@ def _data_parser(sub) -> argparse._SubParsersAction:
     a.add_argument("names", nargs="*", metavar="NAME", help="registry datasets (see `data status`)")
     a.add_argument("--all", action="store_true", help="every dataset in the registry")
     a.add_argument("--force", action="store_true", help="download again even when cached")
-    a.add_argument("--retries", type=int, default=3, help="retries after a failed transfer")
+    a.add_argument(
+        "--retries", type=_count(0), default=3, help="retries after a failed transfer (0 or more)"
+    )
+    a.add_argument(
+        "--timeout",
+        type=_seconds(allow_zero=False),
+        default=600.0,
+        metavar="SECONDS",
+        help="seconds allowed for each whole file, retries included (default 600)",
+    )
     a.set_defaults(func=_cmd_data_fetch)
 
     a = actions.add_parser(
@@ -496,7 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("NAME", "VALUE"),
         help="set a parameter for every run (VALUE read as YAML data)",
     )
-    p.add_argument("--jobs", "-j", type=int, default=1, help="runs executed at once")
+    p.add_argument("--jobs", "-j", type=_count(1), default=1, help="runs executed at once")
     p.add_argument("--output", "-o", default="reports", help="output folder (default reports/)")
     p.add_argument(
         "--html",
@@ -512,7 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--wait",
-        type=float,
+        type=_seconds(allow_zero=True),
         default=0.0,
         metavar="SECONDS",
         help="when another run is writing to the output folder, wait this long for "

@@ -10,12 +10,11 @@ import re
 import shutil
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import results, warm
+from . import atomic, results, warm
 from .runconfig import _inside, safe_folder_name
 
 KERNEL = "python3"
@@ -205,7 +204,7 @@ def execute_run(
     out_root = Path(output).resolve()
     folder = safe_folder_name(run["name"])
     final = _inside(out_root, out_root / "runs" / folder)
-    tmp = _inside(out_root, out_root / f".tmp-{folder}-{uuid.uuid4().hex[:8]}")
+    tmp = _inside(out_root, out_root / atomic.own_name(atomic.TMP_PREFIX, folder))
     tmp.mkdir(parents=True)
     return install(
         out_root,
@@ -348,7 +347,7 @@ def install(
         summary["files"] = []
         return summary
     if summary.get("status") == "ok":
-        old = out_root / f".old-{folder}-{uuid.uuid4().hex[:8]}"
+        old = out_root / atomic.own_name(atomic.OLD_PREFIX, folder)
         try:
             if final.exists():
                 final.rename(old)

@@ -7,15 +7,17 @@ the operating system releases when the holder dies, even by ``kill -9``). Beside
 runner can say who is writing, and a worker can check before it publishes a run that the batch
 it belongs to still holds the folder (:func:`batch_is_current`).
 
-Whoever holds the lock knows that every ``.tmp-*`` and ``.old-*`` entry in the folder belongs to
-its own batch or to a runner that died: :func:`clean_stale` removes them at start and end.
+Whoever holds the lock knows that every temporary entry the runner made in the folder belongs to
+its own batch or to a runner that died: :func:`clean_stale` removes them at start and end. It
+removes only names the runner can prove it made (:func:`pkoresearch.atomic.own_name`: a random
+part followed by its checksum); a user's own ``.tmp-draft/`` or ``.old-thesis-1a2b3c4d/`` is left
+alone.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import socket
 import uuid
@@ -28,7 +30,6 @@ from .errors import PkoError
 
 LOCK_NAME = ".pkoresearch.lock"
 INFO_NAME = ".pkoresearch.lock.json"
-STALE_PREFIXES = (atomic.TMP_PREFIX, ".old-")
 
 
 class OutputFolderError(PkoError, OSError):
@@ -161,21 +162,24 @@ def batch_is_current(out: str | os.PathLike[str], batch: str | None) -> bool:
 
 
 def clean_stale(out: str | os.PathLike[str]) -> list[str]:
-    """Remove every ``.tmp-*`` and ``.old-*`` entry of ``out`` (call only while holding its
-    lock: they are then left by this batch or by a runner that died). An ``.old-<run>-*`` folder
-    whose ``runs/<run>`` is missing is the last good report of a run interrupted while it was
-    being replaced: it is moved back. Returns the names removed or moved back."""
+    """Remove every temporary entry of ``out`` that the runner made (``.tmp-*`` and ``.old-*``
+    names from :func:`pkoresearch.atomic.own_name`; call only while holding its lock: they are
+    then left by this batch or by a runner that died). Other entries, a user's ``.tmp-notes.txt``
+    included, are never touched. An ``.old-<run>-*`` folder whose ``runs/<run>`` is missing is
+    the last good report of a run interrupted while it was being replaced: it is moved back.
+    Returns the names removed or moved back."""
     removed = []
     try:
         entries = list(Path(out).iterdir())
     except OSError:
         return removed
     for p in entries:
-        if not p.name.startswith(STALE_PREFIXES):
+        own = atomic.is_own_name(p.name)
+        if own is None:
             continue
-        old = re.fullmatch(r"\.old-(.+)-[0-9a-f]{8}", p.name)
-        if old and p.is_dir() and not p.is_symlink():
-            final = Path(out) / "runs" / old.group(1)
+        prefix, stem = own
+        if prefix == atomic.OLD_PREFIX and p.is_dir() and not p.is_symlink():
+            final = Path(out) / "runs" / stem
             if not final.exists():  # died between moving the last good report away and
                 try:  # putting the new one in place: put the good one back
                     p.rename(final)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,35 @@ class ChecksumMismatch(RegistryError, ValueError):
 
 class DownloadError(RegistryError, OSError):
     """A download failed (no network, refused, interrupted, not found); nothing was cached."""
+
+
+class CacheError(RegistryError, OSError):
+    """The cache folder cannot be used: a file stands where it should be, it is read-only or
+    full, or it cannot be read; the message names the folder and what to do."""
+
+
+class DamagedRecord(RegistryError, ValueError):
+    """A cached file's ``record.json`` is not a JSON object; the message names it and how to
+    repair it (fetch again or import)."""
+
+
+def _cache_problem(folder: Path, exc: OSError, doing: str) -> CacheError:
+    import errno
+
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        found = "a file stands where a folder of the cache should be"
+    elif exc.errno == errno.ENOSPC:
+        found = "the disk is full (ENOSPC)"
+    elif exc.errno == errno.EROFS:
+        found = "it is on a read-only file system (EROFS)"
+    elif isinstance(exc, PermissionError):
+        found = "permission denied"
+    else:
+        found = exc.strerror or str(exc)
+    return CacheError(
+        f"cache folder {folder}: cannot {doing}: {found}; expected a writable folder with free "
+        "space (free some space, or set PKORESEARCH_CACHE to another folder). Nothing was cached."
+    )
 
 
 @dataclass(frozen=True)
@@ -367,8 +397,19 @@ def cached(name: str) -> Cached | None:
         return None
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    except (OSError, ValueError) as exc:
+        record = exc
+    if not isinstance(record, dict):
+        found = (
+            f"cannot be read ({record})"
+            if isinstance(record, BaseException)
+            else f"holds a JSON {type(record).__name__} ({json.dumps(record)[:40]})"
+        )
+        raise DamagedRecord(
+            f"{name}: the cache record {record_path} {found}; expected a JSON object saying "
+            f"where {entry.filename} came from. Repair it with `pkoresearch data fetch --force "
+            f"{name}` or `pkoresearch data import DIR`"
+        )
     return Cached(
         name,
         target,
@@ -392,6 +433,8 @@ def find_cached(path: str | os.PathLike[str]) -> Cached | None:
     """The cache entry a path belongs to (``None`` for a file outside the cache)."""
     p = Path(path).resolve()
     for name in REGISTRY:
+        if p.parent != _entry_dir(name).resolve():
+            continue
         c = cached(name)
         if c is not None and c.path.resolve() == p:
             return c
@@ -405,28 +448,108 @@ def _now() -> str:
 def _install(entry: Entry, staged_file: Path, staging: Path, record: dict[str, Any]) -> Cached:
     """Move a verified file (in ``staging``, a fresh folder inside the cache) into place with its
     record. The previous copy is replaced only now, and only as a whole."""
-    if staged_file.name != entry.filename:
-        staged_file = staged_file.rename(staging / entry.filename)
-    (staging / RECORD).write_text(
-        json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
     final = _entry_dir(entry.name)
     old = final.parent / f".old-{entry.name}-{uuid.uuid4().hex[:8]}"
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)
+    try:
+        if staged_file.name != entry.filename:
+            staged_file = staged_file.rename(staging / entry.filename)
+        (staging / RECORD).write_text(
+            json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        (staging / _OWNER).unlink(missing_ok=True)  # the lock holds on until _unstage
+        if final.exists():
+            final.rename(old)
+        staging.rename(final)
+    except OSError as exc:
+        if old.exists() and not final.exists():
+            old.rename(final)  # the previous copy stays
+        raise _cache_problem(final.parent, exc, f"put {entry.filename} in place") from None
     shutil.rmtree(old, ignore_errors=True)
     got = cached(entry.name)
     assert got is not None
     return got
 
 
+INCOMING = ".incoming-"
+_OWNER = ".owner"  # inside a staging folder: locked (flock) by the process using the folder
+_held: dict[Path, int] = {}  # staging folder -> descriptor of its locked owner file
+
+
 def _staging() -> Path:
+    """A fresh staging folder inside the cache, locked by this process until :func:`_unstage`.
+    Staging folders left by a process that died (killed mid-download) are removed first."""
     root = paths.cache_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    staging = root / f".incoming-{uuid.uuid4().hex}"
-    staging.mkdir()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        clean_stale_staging(root)
+        staging = root / f"{INCOMING}{uuid.uuid4().hex}"
+        staging.mkdir()
+        _lock_owner(staging)
+    except OSError as exc:
+        raise _cache_problem(root, exc, "create a folder in it") from None
     return staging
+
+
+def _lock_owner(staging: Path) -> None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: stale folders are not cleaned
+        return
+    fd = os.open(staging / _OWNER, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _held[staging] = fd
+
+
+def _unstage(staging: Path) -> None:
+    """Remove a staging folder and release its lock."""
+    shutil.rmtree(staging, ignore_errors=True)
+    fd = _held.pop(staging, None)
+    if fd is not None:
+        os.close(fd)
+
+
+def clean_stale_staging(root: Path | None = None) -> list[str]:
+    """Remove the ``.incoming-*`` folders of the cache whose owner is gone (a fetch or import
+    killed mid-transfer); a folder another running fetch holds (its owner file locked) stays.
+    Returns the names removed."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return []
+    root = root or paths.cache_dir()
+    removed = []
+    try:
+        entries = [p for p in root.iterdir() if p.name.startswith(INCOMING)]
+    except OSError:
+        return removed
+    for p in entries:
+        if p.is_symlink() or not p.is_dir() or p in _held:
+            continue
+        try:
+            fd = os.open(p / _OWNER, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            # made before owner files existed, killed before locking it, or being installed
+            # right now (its owner file is removed just before): left alone for a minute
+            try:
+                if time.time() - p.stat().st_mtime < 60:
+                    continue
+            except OSError:
+                continue
+            fd = None
+        except OSError:
+            continue
+        try:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # held: a fetch in progress
+        else:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p.name)
+        finally:
+            if fd is not None:
+                os.close(fd)
+    return sorted(removed)
 
 
 def _record(
@@ -467,19 +590,46 @@ def fetch_one(
     retries: int = 3,
     force: bool = False,
     timeout: float = 60,
+    deadline: float | None = None,
 ) -> Cached:
     """Download dataset ``name`` into the cache (unless it is cached already and ``force`` is
     false) and check its sha256; returns the cached file.
 
     pooch downloads into a temporary folder inside the cache, retrying ``retries`` times after a
-    network failure or an interrupted transfer. A pinned file whose sha256 differs raises
-    :class:`ChecksumMismatch` naming both checksums; any failure leaves the cache as it was.
+    network failure or an interrupted transfer. ``timeout``: seconds to wait for each read;
+    ``deadline``: seconds allowed for the whole file, retries included (``None``: no limit), past
+    which the transfer is cut and :class:`DownloadError` says so. A pinned file whose sha256
+    differs raises :class:`ChecksumMismatch` naming both checksums; an unpinned one must be read
+    by its reader. The record gives the bytes received (``download_size``) and the length the
+    server declared (``declared_size``). When it declared none (the body ended when the
+    connection closed, so a file cut at a line boundary would still pass its reader), an
+    unpinned file is downloaded twice and the two must be identical. Any failure leaves the
+    cache as it was.
     """
+    import math
+
     import pooch
     import requests
 
+    from .errors import ParameterError
+
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ParameterError(f"--retries: found {retries!r}; expected a whole number, 0 or more")
+    if not isinstance(timeout, int | float) or not (math.isfinite(timeout) and timeout > 0):
+        raise ParameterError(f"timeout: found {timeout!r}; expected a number of seconds above 0")
+    if deadline is not None and (
+        not isinstance(deadline, int | float) or not (math.isfinite(deadline) and deadline > 0)
+    ):
+        raise ParameterError(
+            f"--timeout: found {deadline!r}; expected a number of seconds above 0 for the whole file"
+        )
     entry = get(name)
-    have = cached(name)
+    try:
+        have = cached(name)
+    except DamagedRecord:
+        if not force:
+            raise
+        have = None  # --force: fetched again, which repairs the record
     if have is not None and not force and sha256_of(have.path) == (entry.sha256 or have.sha256):
         return have  # cached and intact
     url = entry.url_from(base_url)
@@ -494,9 +644,8 @@ def fetch_one(
             retry_if_failed=retries,
         )
         # checksum compared below (not by pooch) so that a mismatch is not retried and names both
-        downloaded = Path(
-            fetcher.fetch(entry.filename, downloader=pooch.HTTPDownloader(timeout=timeout))
-        )
+        download = _Download(timeout, deadline)
+        downloaded = Path(fetcher.fetch(entry.filename, downloader=download))
         found = sha256_of(downloaded)
         if entry.pinned and found != entry.sha256:
             raise ChecksumMismatch(name, url, entry.sha256, found)
@@ -505,7 +654,27 @@ def fetch_one(
             raise RegistryError(
                 f"{name}: the file downloaded from {url} {problem}. Nothing was cached."
             )
-        return _install(entry, downloaded, staging, _record(entry, found, url, "download"))
+        sizes = {"download_size": download.received, "declared_size": download.declared}
+        if not entry.pinned and not download.end_marked:
+            # the body ended when the connection closed: a cut at a line boundary would pass the
+            # reader, so the file is downloaded again and must come back byte for byte
+            again = staging / (entry.filename + ".again")
+            download(url, str(again), None)
+            if sha256_of(again) != found:
+                raise RegistryError(
+                    f"{name}: {url} sent no length and two downloads differ ({sizes['download_size']:,}"
+                    f" and {download.received:,} bytes): the file may have been cut. Nothing was "
+                    "cached; try again, or `pkoresearch data import DIR` a copy you trust."
+                )
+            again.unlink()
+            sizes["end_checked"] = "no length sent; two downloads identical"
+        return _install(entry, downloaded, staging, _record(entry, found, url, "download", sizes))
+    except _DeadlinePassed as exc:
+        raise DownloadError(
+            f"{name}: {url} did not arrive within --timeout {deadline:g} s ({exc.received:,} "
+            "bytes received); nothing was cached. Give a longer --timeout, or copy the file "
+            f"({entry.filename}) from a machine that has it and run `pkoresearch data import DIR`."
+        ) from None
     except requests.exceptions.RequestException as exc:
         raise DownloadError(
             f"{name}: could not download {url} after {retries + 1} attempt(s) "
@@ -513,9 +682,91 @@ def fetch_one(
             f"({entry.filename}) from a machine that has it and run `pkoresearch data import "
             "DIR`."
         ) from None
+    except RegistryError:
+        raise
+    except OSError as exc:  # writing the download into the cache: full, read-only, ...
+        raise _cache_problem(staging.parent, exc, f"write {entry.filename}") from None
     finally:
         logger.setLevel(level)
-        shutil.rmtree(staging, ignore_errors=True)
+        _unstage(staging)
+
+
+class _DeadlinePassed(Exception):
+    """The whole-file deadline passed (not a ``RequestException``: pooch does not retry it)."""
+
+    def __init__(self, received: int):
+        super().__init__(received)
+        self.received = received
+
+
+class _Download:
+    """A pooch downloader: requests, streamed, each read waiting at most ``timeout`` seconds,
+    and the whole file (retries included) at most ``deadline`` seconds: a timer shuts the socket
+    when it passes, so that a server trickling bytes cannot hold the fetch. Keeps the bytes
+    received and the length the server declared."""
+
+    def __init__(self, timeout: float, deadline: float | None):
+        import time
+
+        self.timeout = timeout
+        self.ends = None if deadline is None else time.monotonic() + deadline
+        self.received = 0
+        self.declared: int | None = None
+        self.end_marked = False  # Content-Length or chunked: a cut transfer is an error
+        self.cut = False
+
+    def _left(self) -> float:
+        import time
+
+        return float("inf") if self.ends is None else self.ends - time.monotonic()
+
+    def _shut(self, response: Any) -> None:
+        self.cut = True
+        try:
+            response.raw.shutdown()
+        except Exception:  # noqa: BLE001 - already closed or released
+            pass
+
+    def __call__(self, url: str, output_file: Any, pooch: Any, check_only: bool = False) -> Any:
+        import threading
+
+        import requests
+
+        left = self._left()
+        if left <= 0:
+            raise _DeadlinePassed(self.received)
+        wait = min(self.timeout, left)
+        self.received, self.declared = 0, None
+        with requests.get(url, stream=True, timeout=(wait, wait)) as response:
+            response.raise_for_status()
+            length = response.headers.get("Content-Length")
+            self.declared = int(length) if length and length.isdigit() else None
+            chunked = "chunked" in response.headers.get("Transfer-Encoding", "").lower()
+            self.end_marked = self.declared is not None or chunked
+            timer = None
+            if self.ends is not None:
+                timer = threading.Timer(self._left(), self._shut, args=(response,))
+                timer.daemon = True
+                timer.start()
+            fh = open(output_file, "wb") if not hasattr(output_file, "write") else output_file
+            try:
+                for chunk in response.iter_content(chunk_size=1 << 16):
+                    if self.cut or self._left() <= 0:
+                        raise _DeadlinePassed(self.received)
+                    fh.write(chunk)
+                    self.received += len(chunk)
+            except requests.exceptions.RequestException:
+                if self.cut:
+                    raise _DeadlinePassed(self.received) from None
+                raise
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                if fh is not output_file:
+                    fh.close()
+            if self.cut:  # the socket shut at the deadline reads as an early end of the body
+                raise _DeadlinePassed(self.received)
+        return None
 
 
 def _unreadable(entry: Entry, path: Path) -> str | None:
@@ -615,78 +866,122 @@ def import_dir(folder: str | os.PathLike[str], names_: Sequence[str] | None = No
         raise RegistryError(f"{src}: not a folder; expected a folder holding downloaded files")
     chosen = list(REGISTRY) if names_ is None else [get(n).name for n in names_]
     report = ImportReport(src)
-    files = sorted(p for p in src.iterdir() if p.is_file())
+    try:
+        files = sorted(p for p in src.iterdir() if p.is_file())
+    except OSError as exc:
+        raise RegistryError(
+            f"{src}: cannot list the folder ({exc.strerror or exc}); expected a folder you can "
+            "read holding downloaded files"
+        ) from None
     hashes: dict[Path, str] = {}
+    unreadable: dict[Path, str] = {}
 
     def sha(p: Path) -> str:
         if p not in hashes:
-            hashes[p] = sha256_of(p)
+            try:
+                hashes[p] = sha256_of(p)
+            except OSError as exc:
+                unreadable[p] = exc.strerror or str(exc)
+                hashes[p] = ""
         return hashes[p]
 
     for name in chosen:
-        entry = get(name)
-        by_name = [p for p in files if p.name in entry.names()]
-        candidates = by_name
-        if entry.pinned:
-            if not candidates:
-                candidates = [p for p in files if sha(p) == entry.sha256]
-            good = [p for p in candidates if sha(p) == entry.sha256]
-            for p in candidates:
-                if sha(p) != entry.sha256:
-                    report.rejected.append(
-                        str(ChecksumMismatch(name, str(p), entry.sha256, sha(p)))
-                    )
-            if not candidates:
-                report.missing.append(name)
-            if not good:
-                continue
-            chosen_file = good[0]
-        else:
-            if not candidates:
-                report.missing.append(name)
-                continue
-            chosen_file = candidates[0]
-            header = {c.strip().lower() for c in _header_columns(chosen_file)}
-            lacking = [c for c in entry.columns if c not in header]
-            if lacking:
-                report.rejected.append(
-                    f"{name}: {chosen_file} lacks column(s) {lacking}; expected the columns of "
-                    f"{entry.filename} ({', '.join(entry.columns)}). Nothing was cached."
-                )
-                continue
-            problem = _unreadable(entry, chosen_file)
-            if problem:
-                report.rejected.append(f"{name}: {chosen_file} {problem}. Nothing was cached.")
-                continue
-        have = cached(name)
-        found = sha(chosen_file)
-        if have is not None and have.sha256 == found:
-            report.already.append(have)
-            continue
-        staging = _staging()
         try:
-            staged = staging / entry.filename
-            shutil.copyfile(chosen_file, staged)
-            if sha256_of(staged) != found:  # changed while copying
-                raise RegistryError(f"{name}: {chosen_file} changed while it was copied")
-            modified = datetime.fromtimestamp(chosen_file.stat().st_mtime, UTC)
-            report.imported.append(
-                _install(
-                    entry,
-                    staged,
-                    staging,
-                    _record(
-                        entry,
-                        found,
-                        str(chosen_file),
-                        "import",
-                        {"source_file_modified": modified.isoformat(timespec="seconds")},
-                    ),
-                )
+            _import_one(name, files, sha, unreadable, report)
+        except OSError as exc:  # reading a source file (the cache's own errors are CacheError)
+            if isinstance(exc, RegistryError):
+                raise
+            report.rejected.append(
+                f"{name}: {exc.filename or src}: cannot read it ({exc.strerror or exc}); "
+                "expected a file you can read. Nothing was cached."
             )
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def _import_one(
+    name: str,
+    files: list[Path],
+    sha: Any,
+    unreadable: dict[Path, str],
+    report: ImportReport,
+) -> None:
+    """Import dataset ``name`` from ``files`` into the cache (see :func:`import_dir`)."""
+    entry = get(name)
+    candidates = [p for p in files if p.name in entry.names()]
+    if entry.pinned:
+        if not candidates:
+            candidates = [p for p in files if sha(p) == entry.sha256]
+        good = [p for p in candidates if sha(p) == entry.sha256]
+        for p in candidates:
+            if p in unreadable:
+                report.rejected.append(
+                    f"{name}: {p}: cannot read it ({unreadable[p]}); expected a file you can "
+                    "read. Nothing was cached."
+                )
+            elif sha(p) != entry.sha256:
+                report.rejected.append(str(ChecksumMismatch(name, str(p), entry.sha256, sha(p))))
+        if not candidates:
+            report.missing.append(name)
+        if not good:
+            return
+        chosen_file = good[0]
+    else:
+        if not candidates:
+            report.missing.append(name)
+            return
+        chosen_file = candidates[0]
+        header = {c.strip().lower() for c in _header_columns(chosen_file)}
+        lacking = [c for c in entry.columns if c not in header]
+        if lacking:
+            report.rejected.append(
+                f"{name}: {chosen_file} lacks column(s) {lacking}; expected the columns of "
+                f"{entry.filename} ({', '.join(entry.columns)}). Nothing was cached."
+            )
+            return
+        problem = _unreadable(entry, chosen_file)
+        if problem:
+            report.rejected.append(f"{name}: {chosen_file} {problem}. Nothing was cached.")
+            return
+    try:
+        have = cached(name)
+    except DamagedRecord:
+        have = None  # imported again, which repairs the record
+    found = sha(chosen_file)
+    if have is not None and have.sha256 == found:
+        report.already.append(have)
+        return
+    staging = _staging()
+    try:
+        staged = staging / entry.filename
+        try:
+            src = open(chosen_file, "rb")
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(chosen_file)) from None
+        with src:
+            try:
+                with open(staged, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            except OSError as exc:
+                raise _cache_problem(staging.parent, exc, f"write {entry.filename}") from None
+        if sha256_of(staged) != found:  # changed while copying
+            raise RegistryError(f"{name}: {chosen_file} changed while it was copied")
+        modified = datetime.fromtimestamp(chosen_file.stat().st_mtime, UTC)
+        report.imported.append(
+            _install(
+                entry,
+                staged,
+                staging,
+                _record(
+                    entry,
+                    found,
+                    str(chosen_file),
+                    "import",
+                    {"source_file_modified": modified.isoformat(timespec="seconds")},
+                ),
+            )
+        )
+    finally:
+        _unstage(staging)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -698,7 +993,19 @@ def status() -> list[dict[str, Any]]:
     sha256 recorded and whether the file on disk still has it (and, if pinned, the pinned one)."""
     out = []
     for entry in ENTRIES:
-        c = cached(entry.name)
+        try:
+            c = cached(entry.name)
+        except DamagedRecord as exc:
+            out.append(
+                {
+                    "name": entry.name,
+                    "title": entry.title,
+                    "pinned": entry.pinned,
+                    "cached": False,
+                    "damaged": str(exc),
+                }
+            )
+            continue
         row: dict[str, Any] = {
             "name": entry.name,
             "title": entry.title,
@@ -757,6 +1064,11 @@ def resolve(value: Any, default_name: str, parameter: str = "value") -> Resolved
         raise ParameterError(
             f"parameter {parameter}: found {value!r}; expected a path, a registry "
             f"name such as {default.name!r}, {AUTO!r} or {BUNDLED!r}"
+        )
+    if "\x00" in os.fspath(value):
+        raise ParameterError(
+            f"parameter {parameter}: found {os.fspath(value)!r}, which holds a NUL byte (\\x00); "
+            f"expected a path, a registry name such as {default.name!r}, {AUTO!r} or {BUNDLED!r}"
         )
     if value == AUTO:
         c = cached(default.name)

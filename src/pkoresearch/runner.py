@@ -278,8 +278,10 @@ def run_batch(
     """
     if not runs:
         raise RunConfigError("no runs to execute")
-    if jobs < 1:
-        raise RunConfigError(f"--jobs: found {jobs}; expected 1 or more")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise RunConfigError(f"--jobs: found {jobs!r}; expected a whole number, 1 or more")
+    if not isinstance(wait, int | float) or not 0 <= wait < float("inf"):  # NaN fails too
+        raise RunConfigError(f"--wait: found {wait!r}; expected a number of seconds, 0 or more")
     start, start_note = warm.resolve_start(warm_start)
     # the workers start (and start their fork servers) while the batch is checked; a batch that
     # may wait for another one's output folder starts them once it holds the folder
@@ -436,6 +438,9 @@ def _run_batch(
             except (procs.Stopped, KeyboardInterrupt) as exc:
                 state = "interrupted"
                 stop_reason = str(exc) or "interrupted (Ctrl-C)"
+            except BaseException:
+                state = "aborted"  # an error of the runner itself: raised after the clean-up
+                raise
             finally:
                 if state != "finished":
                     if own and executor is not None:
@@ -447,6 +452,11 @@ def _run_batch(
                 if own and executor is not None:
                     executor.shutdown(wait=True, cancel_futures=True)
                 outdir.clean_stale(out)
+                if state == "aborted":  # the manifest ends in a final state whatever stopped it
+                    try:
+                        publish("aborted")
+                    except Exception:  # noqa: BLE001 - the error that stopped the batch is raised
+                        pass
         manifest = publish(state)
     if state == "interrupted":
         done = len(summaries)

@@ -7,8 +7,10 @@ Every run of a batch, on a local process pool or on a Dask cluster, goes the sam
    resolved against the *client's* cache (the worker has none): the registry files the notebook
    names in its code, or its parameters name, travel with their cache records; a path travels as
    the file it names.
-2. The files go separately, once per file: on Dask scattered with ``broadcast=True`` (each worker
-   receives each file once per batch, kept in the cluster under its content hash); on a local
+2. The files go with the task: on Dask as bytes among the task's arguments (read once per batch
+   on the client), so that the scheduler, which keeps a task's arguments until it ends, can run
+   it again on another worker when its worker dies (data scattered into the cluster dies with the
+   workers holding it, and a run depending on it would end with ``CancelledError``); on a local
    executor as a reference to the client's file, which the worker reads itself. The worker checks
    the sha256 of what it received either way.
 3. :func:`run_job` executes on the worker in a private temporary folder: the notebook, a private
@@ -44,13 +46,14 @@ import sys
 import tempfile
 import threading
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__, paths
+from . import __version__, atomic, paths
 from .errors import PkoError
 from .execute import KERNEL, execute_into, install
 from .runconfig import Run, _inside, declared_parameters
@@ -144,7 +147,8 @@ class Shipper:
     """Submits runs to ``executor`` carrying what they need, and installs what comes back.
 
     ``executor``: a ``concurrent.futures`` executor (a process pool) or a Dask client's
-    ``get_executor()``; the files go by Dask's scatter on the latter, by reference on the former.
+    ``get_executor()``; the files go as bytes with each task on the latter, by reference on the
+    former.
     """
 
     def __init__(
@@ -167,7 +171,7 @@ class Shipper:
         self.html_report, self.timeout, self.kernel = html_report, timeout, kernel
         self.token = uuid.uuid4().hex  # tells this batch's start events from earlier batches'
         self.expect = {"pkoresearch": __version__, "bundled_data": bundled_data_digest()}
-        self._handles: dict[str, Any] = {}  # sha256 -> bytes future (Dask) or LocalFile
+        self._handles: dict[str, Any] = {}  # sha256 -> bytes (Dask) or LocalFile
         self._named: dict[str, list[str]] = {}  # notebook sha256 -> registry datasets it names
 
     # files ----------------------------------------------------------------------------------
@@ -183,7 +187,7 @@ class Shipper:
                         f"{path} changed while the batch was starting (sha256 "
                         f"{_sha256_bytes(data)}; expected {sha})"
                     )
-                self._handles[sha] = self.client.scatter(data, broadcast=True, hash=True)
+                self._handles[sha] = data  # with every task that needs it: never lost
         return self._handles[sha]
 
     def _file(self, path: Path) -> tuple[str, Any]:
@@ -271,7 +275,10 @@ class Shipper:
     def submit(self, run: Run) -> cf.Future:
         """Submit ``run`` to the executor; the future's result goes to :meth:`receive`."""
         job, handles = self.job(run)
-        return self.executor.submit(run_job, job, handles)
+        with warnings.catch_warnings():
+            # the inputs travel inside the task on purpose (see the module's docstring)
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            return self.executor.submit(run_job, job, handles)
 
     # coming back ----------------------------------------------------------------------------
 
@@ -280,7 +287,7 @@ class Shipper:
         same install as a local run); returns the run's summary, with ``retried`` and
         ``attempts`` when Dask ran it more than once."""
         summary = returned["summary"]
-        tmp = _inside(self.output, self.output / f".tmp-{run.folder}-{uuid.uuid4().hex[:8]}")
+        tmp = _inside(self.output, self.output / atomic.own_name(atomic.TMP_PREFIX, run.folder))
         if "folder" in returned:  # a worker on this machine: its output folder, by reference
             work = _inside(self.output, Path(returned["work"]))
             try:
@@ -324,7 +331,7 @@ class Shipper:
         ]
 
     def close(self) -> None:
-        """Let the cluster forget this batch's files (their futures are released)."""
+        """Forget this batch's files (the bytes kept for Dask tasks)."""
         self._handles.clear()
 
 
@@ -433,7 +440,11 @@ def run_job(job: dict[str, Any], handles: dict[str, Any]) -> dict[str, Any]:
         base = job.get("local_output")
         # inside the output folder a work folder is a ``.tmp-*`` one: a runner that dies leaves
         # it to the next batch's clean-up (pkoresearch.outdir.clean_stale)
-        work = Path(tempfile.mkdtemp(prefix=".tmp-work-" if base else "pkoresearch-run-", dir=base))
+        if base:
+            work = Path(base) / atomic.own_name(atomic.TMP_PREFIX, "work")
+            work.mkdir(mode=0o700)
+        else:
+            work = Path(tempfile.mkdtemp(prefix="pkoresearch-run-"))
         handed_over = False
         try:
             result = _run_in(work, job, handles)

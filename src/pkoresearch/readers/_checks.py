@@ -43,6 +43,16 @@ def check_file(path: str | os.PathLike[str], expected: str) -> Path:
     (:class:`DataFileNotFound`), a folder, a FIFO, a socket or a device (:class:`DataError`:
     reading a FIFO would wait for a writer forever) and an empty file (:class:`SchemaMismatch`).
     ``stat`` follows symbolic links, so a link to a regular file is accepted."""
+    if "\x00" in os.fspath(path):  # os.stat would raise a bare ValueError
+        raise DataError(
+            Problem(
+                ascii(os.fspath(path)),
+                None,
+                None,
+                "a path holding a NUL byte (\\x00), which no file name can hold",
+                expected,
+            )
+        )
     path = Path(path)
     try:
         st = os.stat(path)

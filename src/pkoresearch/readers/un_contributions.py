@@ -242,8 +242,13 @@ def read_mission_month(path: str | os.PathLike[str]) -> Contributions:
 
     ``women`` and ``men`` are whole persons; ``total`` is their sum; ``month`` is the first day of
     the reporting month. Rows are numbered from 1 in file order (``source_row``).
-    Raises DataFileNotFound, SchemaMismatch (not a Stata file, a missing column) and DataError (a
-    month that is not YYYYMM, a count that is not a whole number >= 0, a mission named twice for one
+    A mission stored as numbers (Stata ``encode``) is read through its value labels. Spellings
+    of one mission ("minusca", "MINUSCA") are counted under one (``NameVariantWarning``); rows
+    labelled as totals ("Total", "All missions") are set aside (``AggregateRowsWarning`` giving
+    each month's corrected numbers).
+    Raises DataFileNotFound, SchemaMismatch (not a Stata file, a missing column, missions stored
+    as numbers without value labels) and DataError (a month that is not YYYYMM, a count that is
+    not a whole number >= 0, a mission code without a value label, a mission named twice for one
     month), each naming file, row and column.
     Example: ``read_mission_month("numperson.dta").totals(["month"])``
     """
@@ -296,10 +301,13 @@ def read_mission_month(path: str | os.PathLike[str]) -> Contributions:
             )
             for r in raw.index[badv]
         ]
-    names = raw["mission"].astype("string").str.strip()
+    unlabelled = len(problems)
+    names, from_labels = _dta_missions(path, raw["mission"], problems)
+    unlabelled = {p.row for p in problems[unlabelled:]}
     problems += [
         Problem(str(path), int(r), "mission", "an empty cell", "a mission acronym")
         for r in raw.index[names.isna() | (names == "")]
+        if int(r) not in unlabelled
     ]
     if problems:
         raise DataError(problems, f"{len(problems)} value(s) of {path} cannot be read")
@@ -319,6 +327,14 @@ def read_mission_month(path: str | os.PathLike[str]) -> Contributions:
     )
     counts["total"] = counts["women"] + counts["men"]
     counts["source_row"] = raw.index.to_numpy()
+    report: dict[str, int] = {"rows_in_file": len(raw)}
+    counts, set_aside = _dta_set_aside_totals(counts, path)
+    counts = _names(counts, {"mission": "mission"}, path, report)
+    report.pop("aggregate_rows_removed")  # _names found none: they were set aside above
+    if set_aside:
+        report["aggregate_rows_removed"] = set_aside
+    if from_labels:
+        report["missions_from_value_labels"] = 1
     refuse_repeated_keys(
         counts, ["mission", "month"], path, "mission, yearmo", "one row per mission and month"
     )
@@ -326,12 +342,80 @@ def read_mission_month(path: str | os.PathLike[str]) -> Contributions:
     coverage = Coverage.of_months(
         f"UN contributions by gender, mission x month ({path.name})", counts["month"]
     )
-    return Contributions(
-        counts=counts[COUNTS_COLUMNS],
-        coverage=coverage,
-        path=path,
-        report={"rows_in_file": len(raw), "missions": int(names.nunique())},
+    report["missions"] = int(counts["mission"].nunique())
+    return Contributions(counts=counts[COUNTS_COLUMNS], coverage=coverage, path=path, report=report)
+
+
+def _dta_missions(
+    path: Path, mission: pd.Series, problems: list[Problem]
+) -> tuple[pd.Series, bool]:
+    """The ``mission`` variable as text. Stored as numbers (Stata ``encode``), it is read through
+    its value labels; numbers without value labels, or a code without a label, are refused (a
+    mission named ``12`` would be counted as a mission of its own). Returns the names and whether
+    value labels were used; problems go to ``problems``."""
+    if not pd.api.types.is_numeric_dtype(mission.dtype):
+        return mission.astype("string").str.strip(), False
+    expected = "mission acronyms as text, or numbers with Stata value labels naming the missions"
+    try:
+        labelled = pd.read_stata(path, columns=["mission"], convert_categoricals=True)["mission"]
+    except Exception as exc:  # e.g. two codes with one label
+        raise SchemaMismatch(
+            Problem(
+                str(path),
+                None,
+                "mission",
+                f"numbers whose value labels cannot be used ({exc})",
+                expected,
+            )
+        ) from None
+    if not isinstance(labelled.dtype, pd.CategoricalDtype):
+        first = mission.dropna()
+        example = f" (row {int(first.index[0])}: {first.iloc[0]:g})" if len(first) else ""
+        raise SchemaMismatch(
+            Problem(str(path), None, "mission", f"numbers without value labels{example}", expected)
+        )
+    labelled.index = mission.index
+    values = labelled.astype(object)
+    unlabelled = values.map(lambda v: v is not None and not isinstance(v, str) and not pd.isna(v))
+    problems += [
+        Problem(
+            str(path),
+            int(r),
+            "mission",
+            f"the code {mission.at[r]:g} without a value label",
+            expected,
+        )
+        for r in mission.index[unlabelled.to_numpy(dtype=bool)]
+    ]
+    return values.where(~unlabelled).astype("string").str.strip(), True
+
+
+def _dta_set_aside_totals(counts: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, int]:
+    """Set aside rows whose mission is a total label ("Total", "All missions", ...): counted, they
+    would double their month. Warns with each month's numbers with and without them."""
+    agg = is_aggregate(counts["mission"].fillna("")).to_numpy()
+    if not agg.any():
+        return counts, 0
+    kept = counts[~agg]
+    months = sorted(set(counts.loc[agg, "month"]))
+    with_ = counts[counts["month"].isin(months)].groupby("month")[["women", "total"]].sum()
+    without = kept[kept["month"].isin(months)].groupby("month")[["women", "total"]].sum()
+    without = without.reindex(with_.index, fill_value=0)
+    shown = "; ".join(
+        f"{m:%Y-%m}: {int(without.at[m, 'women']):,} women of {int(without.at[m, 'total']):,} "
+        f"(with the total row(s) {int(with_.at[m, 'women']):,} of {int(with_.at[m, 'total']):,})"
+        for m in months[:10]
     )
+    rows = counts.loc[agg, "source_row"].head(10).tolist()
+    warnings.warn(
+        AggregateRowsWarning(
+            f"{path}, column 'mission': {int(agg.sum())} row(s) labelled as totals ('Total', "
+            f"'All', ...) set aside, never counted as missions: rows {rows}; corrected month(s) "
+            f"{shown}"
+        ),
+        stacklevel=3,
+    )
+    return kept, int(agg.sum())
 
 
 # --------------------------------------------------------------------------------------------------
