@@ -452,3 +452,44 @@ def test_real_models_and_table(panel, tmp_path):
     assert [f.suffix for f in files] == [".csv", ".tex", ".html"]
     assert all(f.stat().st_size > 500 for f in files)
     assert "Dropped (all-zero FE level)" in files[0].read_text()
+
+
+# ------------------------------------------------------------------------- descriptive tables
+
+
+def test_rates_by_contributor_by_hand(panel):
+    sample, steps = cg.model_sample(panel)
+    assert steps["contingent_years"].iloc[-1] == len(sample) == 3547
+    r = cg.rates_by_contributor(sample).set_index("iso3")
+    z = sample[sample["iso3"] == "ZAF"]
+    assert r.at["ZAF", "allegations"] == int(z["allegations"].sum()) == 37
+    py = float(z["exposure"].sum())
+    assert r.at["ZAF", "person_years"] == pytest.approx(py)
+    assert r.at["ZAF", "rate"] == pytest.approx(37 / py * 1000)
+    from scipy import stats as sps
+
+    assert r.at["ZAF", "ci_low"] == pytest.approx(sps.chi2.ppf(0.025, 74) / 2 / py * 1000)
+    assert r.at["ZAF", "ci_high"] == pytest.approx(sps.chi2.ppf(0.975, 76) / 2 / py * 1000)
+    assert r.at["ZAF", "share_pct"] == pytest.approx(
+        100 * float(z["women"].sum()) / float(z["total"].sum())
+    )
+    assert int(r["allegations"].sum()) == int(sample["allegations"].sum())
+
+
+def test_funnel_limits_widen_with_overdispersion():
+    rng = np.random.default_rng(2)
+    py = rng.uniform(500, 50000, 300)
+    poisson = pd.DataFrame({"person_years": py, "allegations": rng.poisson(py * 0.5 / 1000)})
+    f = cg.funnel_limits(poisson)
+    assert f.phi == pytest.approx(1.0, abs=0.15)
+    assert f.p0 == pytest.approx(1000 * poisson["allegations"].sum() / py.sum())
+    lam = py * 0.5 / 1000 * rng.gamma(1 / 0.5, 0.5, 300)  # gamma frailty: overdispersed
+    over = pd.DataFrame({"person_years": py, "allegations": rng.poisson(lam)})
+    g = cg.funnel_limits(over)
+    assert g.phi > 1.5
+    # limits: p0 +/- z sqrt(phi p0 / n), in allegations per 1,000
+    row = g.limits.iloc[100]
+    p0 = g.p0 / 1000
+    half = 1.959964 * math.sqrt(g.phi * p0 / row["person_years"])
+    assert row["upper_95"] == pytest.approx((p0 + half) * 1000, rel=1e-5)
+    assert "Spiegelhalter" in g.method

@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from . import missions
+from . import missions, stats
 from .errors import NotEstimable, ParameterError
 
 MILITARY_TYPES = ("troops", "staff_officers", "experts_on_mission")
@@ -1167,3 +1167,148 @@ def save_table(models: ModelTable, path: str | Path, digits: int = 3) -> list[Pa
     out[1].write_text(t.to_latex(escape=True), encoding="utf-8")
     out[2].write_text(t.to_html(), encoding="utf-8")
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# descriptive tables
+
+
+def model_sample(
+    panel: ContingentPanel,
+    leave_out_contributors: Sequence[str] = (),
+    leave_out_missions: Sequence[str] = (),
+    include_partial: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The contingent-years the models and the descriptive tables use, and how many each rule
+    keeps: ``(sample, steps)`` (allegations counted, full years unless ``include_partial``,
+    exposure > 0, the contributors and missions left out)."""
+    return _model_sample(panel.data, leave_out_contributors, leave_out_missions, include_partial)
+
+
+def rates_by_contributor(
+    sample: pd.DataFrame,
+    outcome: str = "allegations",
+    per: float = 1000,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Allegations per ``per`` person-years by contributor, all missions and years of ``sample``
+    pooled: ``iso3, contributor, allegations, person_years, rate, ci_low, ci_high, share_pct,
+    contingent_years, missions`` with exact Poisson (Garwood) intervals and the count beside the
+    rate; ``share_pct`` is women over personnel pooled the same way (person-years weighted).
+    Sorted by person-years, largest first.
+    Example: ``rates_by_contributor(model_sample(panel)[0])``"""
+    g = sample.groupby(["iso3"], observed=True)
+    out = pd.DataFrame(
+        {
+            "contributor": g["contributor"].first(),
+            "allegations": g[outcome].sum(),
+            "person_years": g["exposure"].sum().astype(float),
+            "women": g["women"].sum().astype(float),
+            "contingent_years": g.size(),
+            "missions": g["mission"].nunique(),
+        }
+    ).reset_index()
+    est = [
+        stats.poisson_rate(int(round(k)), e, per=per, alpha=alpha)
+        for k, e in zip(out["allegations"], out["person_years"])
+    ]
+    out["rate"] = [e.estimate for e in est]
+    out["ci_low"] = [e.ci_low for e in est]
+    out["ci_high"] = [e.ci_high for e in est]
+    out["share_pct"] = 100 * out["women"] / out["person_years"]
+    cols = [
+        "iso3",
+        "contributor",
+        "allegations",
+        "person_years",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "share_pct",
+        "contingent_years",
+        "missions",
+    ]
+    out["allegations"] = out["allegations"].astype("int64")
+    return out[cols].sort_values("person_years", ascending=False, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class FunnelLimits:
+    """Control limits for rates against person-years: ``limits`` (``person_years, lower_95,
+    upper_95, lower_99.8, upper_99.8``, per ``per``), the overall rate ``p0`` and the
+    overdispersion factor ``phi`` the limits are widened by (1 = Poisson)."""
+
+    limits: pd.DataFrame
+    p0: float
+    phi: float
+    per: float
+    method: str
+
+
+def funnel_limits(
+    rates: pd.DataFrame,
+    per: float = 1000,
+    levels: Sequence[float] = (95, 99.8),
+    points: int = 200,
+) -> FunnelLimits:
+    """Funnel limits for the rates of :func:`rates_by_contributor`, adjusted for overdispersion
+    by the multiplicative method of Spiegelhalter (2005, "Funnel plots for comparing institutional
+    performance", section 6.1): z-scores (O - E) / sqrt(E) with E = p0 x person-years; phi = the
+    mean of the squared z-scores after winsorising them at their 10th and 90th percentiles (phi
+    below 1 is set to 1); limits p0 +/- z x sqrt(phi x p0 / person-years) (normal approximation).
+    """
+    r = rates[rates["person_years"] > 0]
+    o, e_ = r["allegations"].astype(float), r["person_years"].astype(float)
+    p0 = float(o.sum() / e_.sum())
+    expected = p0 * e_
+    z = (o - expected) / np.sqrt(expected)
+    lo_q, hi_q = np.percentile(z, [10, 90])
+    phi = max(1.0, float((z.clip(lo_q, hi_q) ** 2).mean()))
+    grid = np.geomspace(max(e_.min() * 0.8, 1e-3), e_.max() * 1.2, points)
+    lim = pd.DataFrame({"person_years": grid})
+    for level in levels:
+        q = sps.norm.ppf(0.5 + level / 200)
+        half = q * np.sqrt(phi * p0 / grid)
+        tag = f"{level:g}"
+        lim[f"lower_{tag}"] = np.maximum(p0 - half, 0) * per
+        lim[f"upper_{tag}"] = (p0 + half) * per
+    method = (
+        f"multiplicative overdispersion (Spiegelhalter 2005), phi = {phi:.2f} from "
+        f"{len(r)} contributors' winsorised z-scores"
+    )
+    return FunnelLimits(lim, p0 * per, phi, per, method)
+
+
+def read_contributor_file(path: str | Path, mission_month=None):
+    """Read a file of uniformed personnel by contributor, whichever of the three layouts it is:
+    the contributor x mission x year means (``Year, Country, Mission, ...``: checked and rescaled
+    with ``mission_month``, a :class:`Contributions` of the mission x month file, when given), the
+    UN's ``odp_contributionsbygender.csv`` or the IPI gender statistics (``Contributor ISO-3``).
+    Returns what :func:`exposure` takes. Raises SchemaMismatch for any other header.
+    Example: ``exposure(read_contributor_file(csv, read_mission_month(dta)))``"""
+    from .errors import Problem, SchemaMismatch
+    from .readers._checks import check_file
+    from .readers.un_contributions import read_contributions_by_gender, read_country_mission_year
+    from .readers.un_gender import read_gender_statistics
+
+    path = Path(path)
+    what = (
+        "contributor x mission x year means (Year, Country, Mission, Female, Male, Total), the "
+        "UN's odp_contributionsbygender.csv or the IPI gender statistics (Contributor ISO-3)"
+    )
+    check_file(path, what)
+    try:
+        header = {
+            str(c).strip().lower() for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+        }
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):
+        raise SchemaMismatch(
+            Problem(str(path), None, None, "a file that is not a readable CSV", what)
+        ) from None
+    if {"year", "country", "mission"} <= header:
+        return read_country_mission_year(path, mission_month)
+    if "mission_acronym" in header:
+        return read_contributions_by_gender(path)
+    if "contributor iso-3" in header:
+        return read_gender_statistics(path)
+    raise SchemaMismatch(Problem(str(path), 1, None, f"the columns {sorted(header)}", what))
