@@ -24,6 +24,7 @@ leave_out_contributors: list = []  # contributors left out of every model and ta
 leave_out_missions: list = []  # missions left out, e.g. ["MINUSCA"]
 weighting: str = "each"  # an allegation naming k nationalities: "each" (1 for each) or "fraction" (1/k each)
 include_partial: bool = False  # model years the personnel data cover only in part (2021)
+keep_suspect: bool = False  # keep contingent-years whose women's share is implausible against the contingent's neighbouring years
 lag: int = 1  # years between the share and the allegations in the lagged-share column
 bootstrap_reps: int = 999  # wild cluster bootstrap replications (fixed seed)
 allegations_table: str = "auto"  # UN table of allegations export (.xlsx or .csv): a path, a registry name (un_allegations), "auto" (the cached file) or "bundled" (none: the notebook then says what it needs)
@@ -53,6 +54,7 @@ specification = nb.choice(
 )
 weighting = nb.choice("weighting", weighting, list(cg.WEIGHTING))
 include_partial = nb.choice("include_partial", include_partial, [True, False])
+keep_suspect = nb.choice("keep_suspect", keep_suspect, [True, False])
 for name, value in [("lag", lag), ("bootstrap_reps", bootstrap_reps)]:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise pko.errors.ParameterError(
@@ -107,7 +109,11 @@ if not ready:
 #   UN file; a year is rescaled by 12 / months present only where the months are known and the
 #   rescaled year reproduces the mission x month file; 2021 holds January only and is flagged
 #   `partial` (left out of the models unless `include_partial`). A contingent whose yearly mean
-#   rounds to 0 in that file (a few persons for a month or two) has no cell.
+#   rounds to 0 in that file (a few persons for a month or two) has no cell. A contingent-year whose
+#   women's share jumps more than 20 points away from the same contingent's share in the years before
+#   and after (contingents of 50 or more) is flagged implausible, named below and left out unless
+#   `keep_suspect` (Morocco in UNOCI 2016: 240 women of 302, where the mission x month file has about
+#   870 women in four months against 98-170 in the others).
 # - **Women's share**: the contingent's women over its uniformed personnel, in percent.
 # - **Allegations**: those of the UN table of allegations against uniformed personnel (military or
 #   police) that name the contributor in "Nationality". An allegation naming k nationalities counts
@@ -182,7 +188,9 @@ if ready:
 
 # %%
 if ready:
-    sample, steps = cg.model_sample(panel, left_contributors, left_missions, include_partial)
+    sample, steps = cg.model_sample(
+        panel, left_contributors, left_missions, include_partial, keep_suspect
+    )
     display(steps)
     outcome = "allegations" if weighting == "each" else "allegations_weighted"
     rates = cg.rates_by_contributor(sample, outcome)
@@ -266,6 +274,7 @@ if ready:
         leave_out_contributors=left_contributors,
         leave_out_missions=left_missions,
         include_partial=include_partial,
+        keep_suspect=keep_suspect,
         reps=bootstrap_reps,
     )
     display(fitted.table())

@@ -185,6 +185,36 @@ def test_ipi_gender_statistics_give_exposure_by_type():
     assert m + p_ == pytest.approx(got)
 
 
+def test_implausible_contingent_years_are_flagged(ex, panel):
+    d = ex.data
+    flagged = d.loc[d["suspect"], ["iso3", "mission", "year"]].astype(object)
+    assert sorted(map(tuple, flagged.to_numpy())) == [
+        ("GHA", "UNAMID", 2017),
+        ("MAR", "UNOCI", 2016),
+    ]
+    mar = d.set_index(["iso3", "mission", "year"]).loc[("MAR", "UNOCI", 2016)]
+    assert mar["share_pct"] == pytest.approx(100 * 240 / 302, abs=0.2)  # 240 women of 302
+    assert "SUSPECT" in mar["quality"]
+    sample, steps = cg.model_sample(panel)
+    assert not sample["suspect"].any() and len(sample) == len(panel.data) - 2
+    kept, _ = cg.model_sample(panel, keep_suspect=True)
+    assert len(kept) == len(panel.data)
+    assert any("Morocco in UNOCI 2016" in line for line in panel.describe())
+    # a synthetic spike: one year of a steady contingent at 80% women
+    rows = pd.DataFrame(
+        {
+            "personnel_type": "all_uniformed",
+            "iso3": "XXX",
+            "mission": "M",
+            "year": [2015, 2016, 2017, 2018],
+            "share_pct": [2.0, 80.0, 3.0, 23.5],
+            "total": [600.0, 600.0, 600.0, 600.0],
+        }
+    )
+    assert cg.flag_implausible(rows).tolist() == [False, True, False, False]
+    assert not cg.flag_implausible(rows.assign(total=40.0)).any()  # small: not flagged
+
+
 def test_exposure_refuses_what_it_cannot_use(mission_month, country_year):
     with pytest.raises(ParameterError, match="sums contributors away"):
         cg.exposure(mission_month)
@@ -459,7 +489,7 @@ def test_real_models_and_table(panel, tmp_path):
 
 def test_rates_by_contributor_by_hand(panel):
     sample, steps = cg.model_sample(panel)
-    assert steps["contingent_years"].iloc[-1] == len(sample) == 3547
+    assert steps["contingent_years"].iloc[-1] == len(sample) == 3547 - 2  # 2 flagged implausible
     r = cg.rates_by_contributor(sample).set_index("iso3")
     z = sample[sample["iso3"] == "ZAF"]
     assert r.at["ZAF", "allegations"] == int(z["allegations"].sum()) == 37

@@ -4,7 +4,7 @@ year, and count models of their association with contributor and mission x year 
 **Exposure** (:func:`exposure`): one tidy table
 
     iso3, contributor, mission, year, personnel_type, women, men, total, exposure, share_pct,
-    months_covered, partial, source, quality
+    months_covered, partial, suspect, source, quality
 
 from any file of the UN contributions by gender that names contributors: the UN's own layout
 (``odp_contributionsbygender.csv``, by month and personnel type), the contributor x mission x year
@@ -18,7 +18,10 @@ mean of the months present, never interpolated from elsewhere); ``partial`` mark
 source covers only in part at the start or end of its span (never used silently).
 ``personnel_type`` is ``all_uniformed`` for every source, and also ``military`` (troops, staff
 officers, experts on mission) and ``police`` (formed police units, individual police) where the
-source splits types.
+source splits types. ``suspect`` flags a contingent-year whose women's share is implausible
+against the same contingent's neighbouring years (:func:`flag_implausible`; left out of the
+models and tables unless asked, and named); ``exposure``'s ``exclude`` takes the suspect
+mission-months of a monthly check.
 
 **Panel** (:func:`build_panel`): one row per contributor x mission x year in which the contributor
 had uniformed personnel in the mission (exposure > 0), with the allegations of the UN table of
@@ -86,6 +89,7 @@ EXPOSURE_COLUMNS = [
     "share_pct",
     "months_covered",
     "partial",
+    "suspect",
     "source",
     "quality",
 ]
@@ -293,6 +297,21 @@ def exposure(contributions, exclude: pd.DataFrame | None = None) -> Exposure:
     )
     for col in ("women", "men", "total", "exposure", "share_pct"):
         data[col] = data[col].astype("Float64")
+    data = data.reset_index(drop=True)
+    data["suspect"] = flag_implausible(data)
+    if data["suspect"].any():
+        d = data.sort_values(["personnel_type", "iso3", "mission", "year"])
+        g = d.groupby(["personnel_type", "iso3", "mission"], dropna=False)["share_pct"]
+        prev, nxt = g.shift(1).reindex(data.index), g.shift(-1).reindex(data.index)
+        s_ = data["suspect"]
+        data.loc[s_, "quality"] = [
+            f"{q}; SUSPECT: women's share {v:.1f}% against {a:.1f}% and {b:.1f}% in the years "
+            f"before and after (a jump of more than {SUSPECT_JUMP_PP:g} points in a contingent "
+            f"of {SUSPECT_MIN_TOTAL:g} or more)"
+            for q, v, a, b in zip(
+                data.loc[s_, "quality"], data.loc[s_, "share_pct"], prev[s_], nxt[s_]
+            )
+        ]
     data = data[EXPOSURE_COLUMNS].sort_values(["personnel_type", "year", "mission", "contributor"])
     return Exposure(
         data=data.reset_index(drop=True),
@@ -346,6 +365,38 @@ def _from_yearly(contributions) -> pd.DataFrame:
         rest = g[["months_covered", "partial", "quality", "source"]].first()
         out = pd.concat([out[~dup], summed.join(rest).reset_index()], ignore_index=True)
     return out
+
+
+SUSPECT_JUMP_PP = 20.0  # share points outside both neighbouring years
+SUSPECT_MIN_TOTAL = 50.0  # persons: smaller contingents change their share legitimately
+
+
+def flag_implausible(
+    data: pd.DataFrame, jump_pp: float = SUSPECT_JUMP_PP, min_total: float = SUSPECT_MIN_TOTAL
+) -> pd.Series:
+    """A plausibility check of contingent-years against the same contingent's neighbouring years
+    (True = suspect): a contingent of at least ``min_total`` persons whose women's share lies more
+    than ``jump_pp`` points above both, or below both, of its shares the year before and the year
+    after (both present, and within ``jump_pp`` of each other: a year beside a spike is not
+    flagged). A yearly mean cannot show which months are wrong; the monthly check of
+    the shared plausibility module, where it applies, leaves the months out through
+    :func:`exposure`'s ``exclude``. Example: Morocco in UNOCI 2016, 79.5% women between 0% in 2015
+    and 2017 (the mission x month file has about 870 women in January and March-May 2016)."""
+    d = data.sort_values(["personnel_type", "iso3", "mission", "year"])
+    g = d.groupby(["personnel_type", "iso3", "mission"], dropna=False)
+    share = d["share_pct"].astype(float)
+    prev = g["share_pct"].shift(1).astype(float).where(g["year"].shift(1) == d["year"] - 1)
+    nxt = g["share_pct"].shift(-1).astype(float).where(g["year"].shift(-1) == d["year"] + 1)
+    lo = np.fmin(prev, nxt)
+    hi = np.fmax(prev, nxt)
+    out = (
+        prev.notna()
+        & nxt.notna()
+        & (d["total"].astype(float) >= min_total)
+        & (hi - lo <= jump_pp)
+        & ((share - hi > jump_pp) | (lo - share > jump_pp))
+    )
+    return out.reindex(data.index).fillna(False).astype(bool)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -461,6 +512,17 @@ class ContingentPanel:
             f"{self.unmatched['allegation_id'].nunique()} with at least one nationality unmatched "
             "(listed)",
         ]
+        sus = d[d["suspect"]]
+        if len(sus):
+            lines.append(
+                f"{len(sus)} contingent-year(s) flagged implausible (women's share far from the "
+                "same contingent's neighbouring years), left out of the models and tables unless "
+                "asked: "
+                + "; ".join(
+                    f"{r.contributor} in {r.mission} {r.year} ({r.share_pct:.1f}% women)"
+                    for r in sus.itertuples()
+                )
+            )
         multi = self.links.loc[self.links["k"] > 1, "allegation_id"].nunique()
         if multi:
             lines.append(
@@ -589,12 +651,13 @@ def build_panel(
 
 def with_lagged_share(panel: ContingentPanel, lag: int = 1) -> pd.DataFrame:
     """``panel.data`` with ``share_pct_lag{lag}``: the same contributor's share in the same mission
-    ``lag`` years earlier (``<NA>`` where it had no personnel there then or the source does not
-    cover that year)."""
+    ``lag`` years earlier (``<NA>`` where it had no personnel there then, the source does not
+    cover that year, or that year is flagged by :func:`flag_implausible`)."""
     if isinstance(lag, bool) or not isinstance(lag, int) or lag < 1:
         raise ParameterError(f"lag: found {lag!r}; expected a whole number of years >= 1")
+    ex = panel.exposure
     prev = (
-        panel.exposure[["iso3", "mission", "year", "share_pct"]]
+        ex.loc[~ex["suspect"], ["iso3", "mission", "year", "share_pct"]]
         .assign(year=lambda d: d["year"] + lag)
         .rename(columns={"share_pct": f"share_pct_lag{lag}"})
     )
@@ -829,6 +892,7 @@ def _model_sample(
     leave_out_contributors: Sequence[str],
     leave_out_missions: Sequence[str],
     include_partial: bool,
+    keep_suspect: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     steps = [("contingent-years in the panel", len(d))]
     rules = [
@@ -839,6 +903,11 @@ def _model_sample(
             pd.Series(True, index=d.index) if include_partial else ~d["partial"],
         ),
         ("exposure known and > 0", d["exposure"].notna() & (d["exposure"] > 0)),
+        (
+            "not flagged implausible (flag_implausible)"
+            + (" (suspect kept, as asked)" if keep_suspect else ""),
+            pd.Series(True, index=d.index) if keep_suspect else ~d["suspect"].astype(bool),
+        ),
         (
             "contributors left out: " + (", ".join(leave_out_contributors) or "none"),
             ~d["iso3"].isin(list(leave_out_contributors))
@@ -1100,13 +1169,15 @@ def fit_models(
     leave_out_contributors: Sequence[str] = (),
     leave_out_missions: Sequence[str] = (),
     include_partial: bool = False,
+    keep_suspect: bool = False,
     alpha: float = 0.05,
     reps: int = 999,
     seed: int = 20261207,
 ) -> ModelTable:
     """Fit the specifications named in ``specs`` (keys of :func:`specifications`) on the panel.
     ``weighting``: ``each`` (an allegation naming k nationalities counts 1 for each) or
-    ``fraction`` (1/k each; not for the negative binomial, a count model). Military and police
+    ``fraction`` (1/k each; not for the negative binomial, a count model). Contingent-years
+    flagged by :func:`flag_implausible` are left out unless ``keep_suspect``. Military and police
     columns need a panel whose exposure is split by type (``panel.by_type``); otherwise they are
     reported as not estimable, with the reason.
     Example: ``fit_models(build_panel(ex, table)).table()``"""
@@ -1117,7 +1188,9 @@ def fit_models(
         raise ParameterError(f"specs: found {bad!r}; expected values among {list(SPECIFICATIONS)}")
     outcome = "allegations" if weighting == "each" else "allegations_weighted"
     d = with_lagged_share(panel, lag)
-    sample, steps = _model_sample(d, leave_out_contributors, leave_out_missions, include_partial)
+    sample, steps = _model_sample(
+        d, leave_out_contributors, leave_out_missions, include_partial, keep_suspect
+    )
     by_name = {s.name: s for s in specifications(outcome, lag)}
     results = []
     for name in specs:
@@ -1141,6 +1214,7 @@ def fit_models(
                 leave_out_contributors,
                 leave_out_missions,
                 include_partial,
+                keep_suspect,
             )
         else:
             smp = sample
@@ -1178,11 +1252,15 @@ def model_sample(
     leave_out_contributors: Sequence[str] = (),
     leave_out_missions: Sequence[str] = (),
     include_partial: bool = False,
+    keep_suspect: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The contingent-years the models and the descriptive tables use, and how many each rule
     keeps: ``(sample, steps)`` (allegations counted, full years unless ``include_partial``,
-    exposure > 0, the contributors and missions left out)."""
-    return _model_sample(panel.data, leave_out_contributors, leave_out_missions, include_partial)
+    exposure > 0, not flagged by :func:`flag_implausible` unless ``keep_suspect``, the
+    contributors and missions left out)."""
+    return _model_sample(
+        panel.data, leave_out_contributors, leave_out_missions, include_partial, keep_suspect
+    )
 
 
 def rates_by_contributor(
