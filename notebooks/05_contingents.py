@@ -302,6 +302,15 @@ if ready:
         if not chosen.converged:
             text += " (DID NOT CONVERGE: not to be read)"
         print(nb.wrap(text + "."))
+        if chosen.converged:
+            print(
+                nb.wrap(
+                    f"Read as an association: contingent-years with one percentage point more "
+                    f"women had allegation rates {abs(chosen.irr - 1) * 100:.1f}% "
+                    f"{'higher' if chosen.irr > 1 else 'lower'} on average, holding fixed what the "
+                    "column's fixed effects hold fixed; not the effect of deploying women."
+                )
+            )
     good = [r for r in fitted.fitted if r.converged and r.ci_low == r.ci_low]
     above = sum(r.ci_low > 1 for r in good)
     below = sum(r.ci_high < 1 for r in good)
