@@ -523,3 +523,53 @@ def test_funnel_limits_widen_with_overdispersion():
     half = 1.959964 * math.sqrt(g.phi * p0 / row["person_years"])
     assert row["upper_95"] == pytest.approx((p0 + half) * 1000, rel=1e-5)
     assert "Spiegelhalter" in g.method
+
+
+def test_split_source_gives_military_and_police_panels(tmp_path):
+    rows = []
+    for m in range(1, 13):
+        stamp = (pd.Timestamp(2020, m, 1) + pd.offsets.MonthEnd(0)).strftime("%d-%b-%y")
+        rows += [
+            ("Rwanda", "RWA", "UNMISS", "Troops", 100, 900, stamp),
+            ("Rwanda", "RWA", "UNMISS", "Formed Police Units", 40, 120, stamp),
+            ("Ghana", "GHA", "UNMISS", "Individual Police", 10, 30, stamp),
+        ]
+    p = tmp_path / "odp_contributionsbygender.csv"
+    _write_un_layout(p, rows)
+    export = tmp_path / "export.csv"
+    header = (
+        "Date,Mission,Date of incident,Personnel Type,Nationality,Victim,Allegation,"
+        "Paternity claim,Paternity established,NIO appointed,Investigation (days),Result,"
+        "Interim Action,Final Action,Referral for criminal accountability\n"
+    )
+    lines = [
+        '3/2020,UNMISS,March / 2020,"Military (MC),1",Rwanda,Adult (1),SA (Rape),No,N/A,Yes,'
+        "TCC (10),Pending (1),None (1),UN Pending (1),N/A",
+        '5/2020,UNMISS,May / 2020,"Police (UNPOL),1",Ghana,Adult (1),SA (Rape),No,N/A,Yes,'
+        "TCC (10),Pending (1),None (1),UN Pending (1),N/A",
+        '7/2020,UNMISS,July / 2020,"Police (FPU),1","Rwanda\n\nGhana",Adult (1),SA (Rape),No,'
+        "N/A,Yes,TCC (10),Pending (1),None (1),UN Pending (1),N/A",
+    ]
+    export.write_text(header + "\n".join(lines) + "\n")
+    e = cg.exposure(read_contributions_by_gender(p))
+    panel = cg.build_panel(e, read_table_of_allegations(export), 2020, 2020)
+    d = panel.data.set_index("iso3")
+    assert d.at["RWA", "allegations"] == 2 and d.at["GHA", "allegations"] == 2
+    assert d.at["RWA", "exposure"] == pytest.approx(1160)
+    mil = panel.by_type["military"].data.set_index("iso3")
+    pol = panel.by_type["police"].data.set_index("iso3")
+    assert list(mil.index) == ["RWA"] and mil.at["RWA", "exposure"] == pytest.approx(1000)
+    assert mil.at["RWA", "allegations"] == 1 and mil.at["RWA", "share_pct"] == pytest.approx(10)
+    assert pol.at["RWA", "allegations"] == 1 and pol.at["GHA", "allegations"] == 2
+    assert pol.at["RWA", "exposure"] == pytest.approx(160)
+    m = cg.fit_models(panel, specs=["military", "police"])
+    assert all("not split" not in r.not_estimable for r in m.results)  # tried, on split exposure
+
+
+def test_read_contributor_file_refuses_another_layout(tmp_path):
+    from pkoresearch.errors import SchemaMismatch
+
+    p = tmp_path / "other.csv"
+    p.write_text("a,b\n1,2\n")
+    with pytest.raises(SchemaMismatch, match="other.csv"):
+        cg.read_contributor_file(p)
