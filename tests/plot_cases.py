@@ -101,6 +101,26 @@ KM = pd.DataFrame(
 )
 
 
+# contributors' pooled rates (per 1,000 person-years): AAA above the limits, DDD with none
+CONTRIBUTOR_RATES = pd.DataFrame(
+    {
+        "iso3": ["AAA", "BBB", "CCC", "DDD"],
+        "person_years": [2000.0, 10000.0, 40000.0, 300.0],
+        "rate": [3.0, 0.6, 0.45, 0.0],
+        "share_pct": [4.0, 8.0, 2.5, 20.0],
+    }
+)
+RATE_LIMITS = pd.DataFrame(
+    {
+        "person_years": [200.0, 1000.0, 10000.0, 50000.0],
+        "lower_95": [0.0, 0.06, 0.36, 0.44],
+        "upper_95": [1.48, 0.94, 0.64, 0.56],
+        "lower_99.8": [0.0, 0.0, 0.28, 0.40],
+        "upper_99.8": [2.04, 1.19, 0.72, 0.60],
+    }
+)
+
+
 def cases():
     from pkoresearch import plots, response
 
@@ -177,6 +197,18 @@ def cases():
         "coefficients": lambda ax: plots.coefficients(
             COEFS, ax=ax, title="coefficients", source="a hand-made table"
         ),
+        "rate_funnel": lambda ax: plots.rate_funnel(
+            CONTRIBUTOR_RATES,
+            RATE_LIMITS,
+            p0=0.5,
+            ax=ax,
+            title="rate funnel",
+            note="limits: a hand-made example",
+            source="a hand-made table",
+        ),
+        "share_rate_scatter": lambda ax: plots.share_rate_scatter(
+            CONTRIBUTOR_RATES, ax=ax, title="share and rate", source="a hand-made table"
+        ),
     }
 
 
@@ -193,6 +225,8 @@ FUNCTIONS = {
     "funnel": "funnel",
     "survival": "survival",
     "coefficients": "coefficients",
+    "rate_funnel": "rate_funnel",
+    "share_rate_scatter": "share_rate_scatter",
 }
 
 

@@ -619,3 +619,71 @@ def test_women_and_allegations_military_outcome(tmp_path):
 def test_women_and_allegations_rejects_a_bad_outcome(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="parameter outcome: found 'civilian'"):
         _run("04_women_and_allegations", tmp_path, outcome="civilian")
+
+
+# ------------------------------------------------------------------------------ 05 contingents
+
+CSV_YEAR = "UN_contributions_by_gender_country_mission_year_2010-2021.csv"
+
+
+def _contingent_files() -> dict:
+    from conftest import external_file
+
+    return {**_real_files(), "contributions_by_contributor": str(external_file(CSV_YEAR))}
+
+
+def test_contingents_on_bundled_data_says_what_it_needs(tmp_path):
+    got = _run(
+        "05_contingents",
+        tmp_path,
+        allegations_table="bundled",
+        contributions_by_contributor="bundled",
+        contributions_mission_month="bundled",
+    )
+    assert got == {"ready": False}
+    executed = (tmp_path / "05_contingents.ipynb").read_text()
+    assert "Needs allegations_table" in executed and "Traceback" not in executed
+
+
+def test_contingents_defaults_on_the_real_files(tmp_path):
+    import pandas as pd
+
+    got = _run("05_contingents", tmp_path, **_contingent_files())
+    raw = pd.read_excel(_real_files()["allegations_table"], sheet_name="Export", dtype=str)
+    years = raw["Date"].str.split("/").str[1].astype(int)
+    uniformed = raw["Personnel Type"].str.contains(r"^(?:Military|Police)", regex=True)
+    assert got["allegations_in_years"] == int((years.between(2015, 2020) & uniformed).sum()) == 332
+    assert got["contingent_years"] == 3547 and got["unmatched_lines"] == 22
+    irr = got["irr_per_point"]
+    assert "Main: contributor + mission-year FE" in irr and "Military only" not in irr
+    assert all(lo < est < hi for est, lo, hi in irr.values())
+    lo, hi = got["bootstrap_main"]
+    assert lo < irr["Main: contributor + mission-year FE"][0] < hi
+    for name in ("regression_table.csv", "regression_table.tex", "regression_table.html"):
+        assert (tmp_path / "out" / name).stat().st_size > 500
+    for name in ("funnel.png", "share_and_rate.png", "coefficients.png"):
+        assert (tmp_path / "out" / name).stat().st_size > 10_000
+
+
+def test_contingents_military(tmp_path):
+    got = _run("05_contingents", tmp_path, personnel_type="military", **_contingent_files())
+    assert got["allegations_in_years"] < 332
+    assert got["contingent_years"] == 3547  # the same cells: exposure of all uniformed personnel
+
+
+def test_contingents_incident_year(tmp_path):
+    got = _run("05_contingents", tmp_path, count_by="incident_year", **_contingent_files())
+    assert got["allegations_in_years"] != 332 and got["contingent_years"] == 3547
+
+
+def test_contingents_without_one_contributor(tmp_path):
+    got = _run("05_contingents", tmp_path, leave_out_contributors=["ZAF"], **_contingent_files())
+    assert got["contributors_in_sample"] == 138 - 1
+    # all contributors: 313 allegations in 566,333 person-years (without the two contingent-years
+    # flagged implausible: 442 person-years, no allegation); South Africa 37 in 8,695
+    assert got["rate_per_1000"] == pytest.approx(1000 * (313 - 37) / (566333 - 8695), abs=0.001)
+
+
+def test_contingents_rejects_a_bad_parameter(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="parameter count_by: found 'month'"):
+        _run("05_contingents", tmp_path, count_by="month")

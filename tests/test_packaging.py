@@ -226,10 +226,15 @@ def test_wheel_in_a_fresh_venv_outside_the_checkout(tmp_path):
 
     reports = work / "reports"
     manifest = json.loads((reports / "manifest.json").read_text())
-    assert manifest["failed"] == 0 and len(manifest["runs"]) == 8
+    assert manifest["failed"] == 0 and len(manifest["runs"]) == 9
     assert manifest["git_commit"] is None
     used = {d["dataset"]: d for d in manifest["real_data"]}
-    assert sorted(used) == ["un_allegations", "un_contributions_mission_month", "un_gender_ipi"]
+    assert sorted(used) == [
+        "un_allegations",
+        "un_contributions_country_year",
+        "un_contributions_mission_month",
+        "un_gender_ipi",
+    ]
     assert (
         used["un_allegations"]["sha256"]
         == "1e05b2434d7f1d0dad660ab996ff54fac17657098b79276143c6a722a6f32306"
@@ -240,6 +245,7 @@ def test_wheel_in_a_fresh_venv_outside_the_checkout(tmp_path):
         "allegation-trends-MINUSCA",
         "allegation-trends-MONUSCO",
         "allegation-trends-UNMISS",
+        "contingents",
         "tcc-response-rates",
         "women-and-allegations",
     ]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _SUBMODULES = {
+    "contingents": "contingents",
     "curated": "curated",
     "errors": "errors",
     "missions": "missions",
@@ -40,6 +41,7 @@ __all__ = ["__version__", "load", "datasets", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import (  # noqa: F401
+        contingents,
         curated,
         errors,
         missions,

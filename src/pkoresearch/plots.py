@@ -1256,3 +1256,105 @@ def coefficients(
     ax.set_ylabel("")
     _finish(ax, source, d, title=title)
     return ax
+
+
+def rate_funnel(
+    data: pd.DataFrame,
+    limits: pd.DataFrame,
+    p0: float,
+    x: str = "person_years",
+    y: str = "rate",
+    label: str | None = "iso3",
+    ax=None,
+    title: str | None = None,
+    note: str | None = None,
+    xlabel: str = "person-years (log scale)",
+    ylabel: str = "allegations per 1,000 person-years",
+    source: Any = None,
+):
+    """Funnel plot for rates: each unit's rate against its exposure (log axis) with the control
+    limits in ``limits`` (columns ``{x}, lower_{level}, upper_{level}``, e.g. from
+    ``contingents.funnel_limits``) and the overall rate ``p0``; units outside the outer limits are
+    labelled with ``label``. ``note`` says which limits are drawn.
+
+    Example: ``plots.rate_funnel(rates, fl.limits, fl.p0, note=fl.method)``
+    """
+    if data.empty or data[y].isna().all():
+        return _no_data(ax, f"no {y.replace('_', ' ')} in the selection", title, source)
+    ax = _ax(ax)
+    pal = sns.color_palette(PALETTE)
+    bands = [c.removeprefix("lower_") for c in limits.columns if c.startswith("lower_")]
+    for style, tag in zip(["--", ":"], bands):
+        ax.plot(
+            limits[x],
+            limits[f"lower_{tag}"],
+            color="0.35",
+            linestyle=style,
+            linewidth=1,
+            label=f"{tag}% limits",
+        )
+        ax.plot(limits[x], limits[f"upper_{tag}"], color="0.35", linestyle=style, linewidth=1)
+    ax.axhline(p0, color=pal[3], linewidth=1, label="overall rate")
+    ax.scatter(data[x], data[y], color=pal[0], s=20, zorder=3)
+    ax.set_xscale("log")
+    if label is not None and bands:
+        outer = bands[-1]
+        xs = limits[x].to_numpy()
+        lo = np.interp(_float(data[x]), xs, limits[f"lower_{outer}"].to_numpy())
+        hi = np.interp(_float(data[x]), xs, limits[f"upper_{outer}"].to_numpy())
+        outside = (_float(data[y]) < lo) | (_float(data[y]) > hi)
+        for r in data[outside].itertuples():
+            ax.annotate(
+                str(getattr(r, label)),
+                (getattr(r, x), getattr(r, y)),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    _legend(ax)
+    _finish(ax, source, data, note=note, title=title)
+    return ax
+
+
+def share_rate_scatter(
+    data: pd.DataFrame,
+    x: str = "share_pct",
+    y: str = "rate",
+    size: str = "person_years",
+    label: str = "iso3",
+    ax=None,
+    title: str | None = None,
+    note: str | None = None,
+    xlabel: str = "women's share of the contributor's uniformed personnel (%)",
+    ylabel: str = "allegations per 1,000 person-years",
+    source: Any = None,
+):
+    """Scatter of each unit's ``y`` against ``x``, the point's area proportional to ``size``;
+    points with ``y`` above 0 or among the 15 largest are labelled with ``label`` (the others
+    would overlap on the zero line). No fitted line is drawn: the figure describes, it does not
+    model. Example: ``plots.share_rate_scatter(contingents.rates_by_contributor(sample))``"""
+    if data.empty or data[y].isna().all():
+        return _no_data(ax, f"no {y.replace('_', ' ')} in the selection", title, source)
+    ax = _ax(ax)
+    color = sns.color_palette(PALETTE)[0]
+    s = _float(data[size])
+    area = 15 + 400 * s / s.max()
+    ax.scatter(data[x], data[y], s=area, color=color, alpha=0.5, edgecolors="white", zorder=3)
+    big = set(data[size].nlargest(15).index)
+    for i, r in zip(data.index, data.itertuples()):
+        if not (getattr(r, y) > 0 or i in big):
+            continue
+        ax.annotate(
+            str(getattr(r, label)),
+            (getattr(r, x), getattr(r, y)),
+            fontsize=6,
+            ha="center",
+            va="center",
+            zorder=4,
+        )
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    _finish(ax, source, data, note=note, title=title)
+    return ax
