@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from . import curated, missions
+from . import curated, missions, plausibility
 from .errors import NotEstimable, ParameterError
 
 OUTCOMES = {
@@ -78,6 +78,7 @@ PANEL_COLUMNS = [
     "months_with_personnel",
     "months_gap_active",
     "months_unknown",
+    "months_suspect",
     "women_mean",
     "personnel_mean",
     "share_pct",
@@ -98,7 +99,10 @@ PANEL_COLUMNS = [
 
 
 def personnel_by_mission_year(
-    contributions, successors: bool = False, personnel_types: Sequence[str] | None = None
+    contributions,
+    successors: bool = False,
+    personnel_types: Sequence[str] | None = None,
+    suspect: str = "exclude",
 ) -> pd.DataFrame:
     """Uniformed personnel and women by mission and year from a monthly
     :class:`~pkoresearch.readers.un_contributions.Contributions` (summed over contributors and
@@ -112,6 +116,13 @@ def personnel_by_mission_year(
     (``months_unknown``) otherwise or where one side lies beyond the source. No count is
     interpolated: ``exposure`` = ``personnel_mean`` x (months with personnel + gap months active)
     / 12, in person-years.
+
+    ``suspect``: months the plausibility check (:func:`pkoresearch.plausibility.suspect_months`,
+    on each mission's women, men and share) finds far from their neighbouring months are, with
+    "exclude" (the default), treated as months absent from the source for that mission (left out
+    of the means; active in the exposure where the mission had personnel on both sides) and
+    counted in ``months_suspect``; "keep" uses them. The table of suspect months is
+    :func:`suspect_mission_months`.
     Example: ``personnel_by_mission_year(read_mission_month("numperson.dta"))``
     """
     if getattr(contributions, "period", "month") != "month":
@@ -140,6 +151,11 @@ def personnel_by_mission_year(
         .reset_index()
     )
     m = m[m["total"] > 0]
+    plausibility.check_suspect(suspect)
+    flagged = plausibility.suspect_keys(plausibility.suspect_months(m))
+    is_suspect = pd.MultiIndex.from_frame(m[["mission", "month"]]).isin(flagged)
+    if suspect == "keep":
+        is_suspect[:] = False
     source = contributions.coverage.months()
     years = np.arange(source.year.min(), source.year.max() + 1)
     calendar = pd.period_range(f"{years[0]}-01", f"{years[-1]}-12", freq="M")
@@ -150,13 +166,17 @@ def personnel_by_mission_year(
     shape = (len(names), len(calendar))
     active = np.zeros(shape)
     women, total = np.zeros(shape), np.zeros(shape)
-    active[row, col] = 1
-    women[row, col] = m["women"].to_numpy()
-    total[row, col] = m["total"].to_numpy()
-    state = pd.DataFrame(np.where(in_source[None, :], active, np.nan))
+    held_out = np.zeros(shape, dtype=bool)  # suspect months, treated as absent for that mission
+    ok = ~is_suspect
+    active[row[ok], col[ok]] = 1
+    women[row[ok], col[ok]] = m["women"].to_numpy()[ok]
+    total[row[ok], col[ok]] = m["total"].to_numpy()[ok]
+    held_out[row[~ok], col[~ok]] = True
+    in_mission_source = in_source[None, :] & ~held_out
+    state = pd.DataFrame(np.where(in_mission_source, active, np.nan))
     before = state.ffill(axis=1).to_numpy()
     after = state.bfill(axis=1).to_numpy()
-    gap = ~in_source[None, :]
+    gap = ~in_mission_source
     gap_active = gap & (before == 1) & (after == 1)
     gap_unknown = gap & ~gap_active & ~((np.nan_to_num(before) == 0) & (np.nan_to_num(after) == 0))
 
@@ -173,6 +193,7 @@ def personnel_by_mission_year(
             "months_with_personnel": per_year(active).ravel().astype(int),
             "months_gap_active": per_year(gap_active.astype(int)).ravel(),
             "months_unknown": per_year(gap_unknown.astype(int)).ravel(),
+            "months_suspect": per_year(held_out.astype(int)).ravel(),
             "women": per_year(women).ravel(),
             "total": per_year(total).ravel(),
         }
@@ -193,6 +214,7 @@ def personnel_by_mission_year(
         "months_with_personnel",
         "months_gap_active",
         "months_unknown",
+        "months_suspect",
         "women_mean",
         "personnel_mean",
         "share_pct",
@@ -203,8 +225,27 @@ def personnel_by_mission_year(
     return out.sort_values(["mission", "year"]).reset_index(drop=True)
 
 
+def suspect_mission_months(contributions, successors: bool = False) -> pd.DataFrame:
+    """The plausibility check of a monthly contributions file: each mission's monthly women, men
+    and share (summed over contributors and personnel types, names harmonised) against its own
+    neighbouring months (:func:`pkoresearch.plausibility.suspect_months`; the rule is documented
+    there). One row per suspect month and measure, with the rule's numbers.
+    Example: ``suspect_mission_months(read_mission_month(path))`` -> UNOCI January and
+    March-May 2016 on the real mission x month file"""
+    if getattr(contributions, "period", "month") != "month":
+        raise ParameterError("suspect_mission_months: expected a monthly file; found yearly means")
+    counts = contributions.counts
+    m = counts.assign(
+        mission=missions.harmonise(counts["mission"], successors=successors).to_numpy()
+    )
+    return plausibility.suspect_months(m)
+
+
 def shares_by_year(
-    contributions, groups: Sequence[str] = ("all_uniformed",), by: Sequence[str] = ()
+    contributions,
+    groups: Sequence[str] = ("all_uniformed",),
+    by: Sequence[str] = (),
+    suspect: str = "exclude",
 ) -> pd.DataFrame:
     """Women's share by year (and ``by``, e.g. ``["mission"]``) for each group of personnel types
     (all_uniformed, military, military_contingents, staff_officers_experts, police,
@@ -215,6 +256,11 @@ def shares_by_year(
     ``complete`` is False for a year the source covers for fewer than 12 months. A file that does
     not split personnel types (the mission x month ``.dta``) gives all_uniformed only; asking it for
     another group raises ParameterError.
+    ``suspect``: with "exclude" (the default) the mission-months of
+    :func:`suspect_mission_months` are left out of women and personnel (so of the share) and
+    counted in ``months_suspect``; "keep" uses them. With ``by`` naming the mission, the means
+    divide by the mission's months left; summed over missions, a suspect month of one mission
+    counts nothing for it that month (its share of the total is small; the count says how many).
     Example: ``shares_by_year(read_mission_month(path))``"""
     from .readers.un_contributions import PERSONNEL_GROUPS
 
@@ -230,12 +276,24 @@ def shares_by_year(
             f"groups: {contributions.path.name} gives all uniformed personnel "
             "only (no personnel types); expected ['all_uniformed']"
         )
+    plausibility.check_suspect(suspect)
     counts = contributions.counts.assign(
         mission=missions.harmonise(contributions.counts["mission"]).to_numpy(),
         year=contributions.counts["month"].dt.year,
     )
-    cov = contributions.coverage.years().set_index("year")
+    flagged = plausibility.suspect_keys(suspect_mission_months(contributions))
+    counts["suspect"] = pd.MultiIndex.from_frame(counts[["mission", "month"]]).isin(flagged)
     by = list(by)
+    suspect_n = (
+        counts[counts["suspect"]]
+        .drop_duplicates(list(dict.fromkeys([*by, "mission", "month"])))
+        .groupby(["year", *by], observed=True)
+        .size()
+        .rename("months_suspect")
+    )
+    if suspect == "exclude":
+        counts = counts[~counts["suspect"]]
+    cov = contributions.coverage.years().set_index("year")
     frames = []
     for group in groups:
         part = (
@@ -249,8 +307,14 @@ def shares_by_year(
     out = pd.concat(frames, ignore_index=True)
     out = out[out["total"] > 0]
     out["months_covered"] = out["year"].map(cov["months_covered"]).astype(int)
-    out["women"] = out["women"] / out["months_covered"]
-    out["personnel"] = out["total"] / out["months_covered"]
+    out = out.join(suspect_n, on=["year", *by])
+    out["months_suspect"] = out["months_suspect"].fillna(0).astype(int)
+    # one mission per row: its suspect months left out are months absent for that mission
+    months = out["months_covered"] - (
+        out["months_suspect"] if suspect == "exclude" and "mission" in by else 0
+    )
+    out["women"] = out["women"] / months
+    out["personnel"] = out["total"] / months
     out["share_pct"] = 100 * out["women"] / out["personnel"]
     out["complete"] = out["months_covered"] == 12
     cols = [
@@ -262,6 +326,7 @@ def shares_by_year(
         "share_pct",
         "months_covered",
         "complete",
+        "months_suspect",
     ]
     return out[cols].sort_values(["category", *by, "year"]).reset_index(drop=True)
 
@@ -317,6 +382,10 @@ class MissionPanel:
     allegations_source: str | None
     allegations_in_years: int = 0
     notes: list[str] = field(default_factory=list)
+    # the plausibility check's suspect months (see :func:`suspect_mission_months`) and whether
+    # they were left out ("exclude") or kept ("keep")
+    suspect_months: pd.DataFrame = field(default_factory=pd.DataFrame)
+    suspect: str = "exclude"
 
     def unmatched_summary(self) -> pd.DataFrame:
         """Unmatched allegations counted by mission and reason: ``mission, reason, allegations,
@@ -375,6 +444,15 @@ class MissionPanel:
                 f"years: {int(d.loc[d['allegations_source'] == EXPORT_SOURCE, 'allegations_all'].sum())} "
                 f"in the panel, {len(self.unmatched)} unmatched (listed)"
             )
+        if not self.suspect_months.empty:
+            lines.append(
+                plausibility.describe(self.suspect_months).replace(
+                    "left out of shares and exposures unless kept",
+                    "left out of shares and exposures"
+                    if self.suspect == "exclude"
+                    else "KEPT in shares and exposures (suspect='keep')",
+                )
+            )
         return lines + self.notes
 
 
@@ -426,14 +504,19 @@ def build_panel(
     end_year: int | None = None,
     use_curated: bool = True,
     successors: bool = False,
+    suspect: str = "exclude",
 ) -> MissionPanel:
     """The mission-year panel for ``start_year..end_year`` (default: the years of the personnel
     data): personnel from ``contributions`` (a monthly file), allegations from ``table`` (a UN
     table of allegations, or None) and, for years the export does not cover, the curated
     per-mission totals (``use_curated``). See the module text for every column's definition.
+    ``suspect``: months of the personnel data the plausibility check finds far from their
+    neighbouring months are left out of shares and exposures ("exclude", the default) or kept
+    ("keep"); they are listed in ``suspect_months`` either way.
     Example: ``build_panel(read_mission_month(path), read_table_of_allegations(xlsx), 2015, 2021)``
     """
-    personnel = personnel_by_mission_year(contributions, successors=successors)
+    personnel = personnel_by_mission_year(contributions, successors=successors, suspect=suspect)
+    suspects = suspect_mission_months(contributions, successors=successors)
     source_years = sorted(set(contributions.coverage.months().year))
     start_year = source_years[0] if start_year is None else int(start_year)
     end_year = source_years[-1] if end_year is None else int(end_year)
@@ -572,6 +655,8 @@ def build_panel(
         allegations_source=None if table is None else table.coverage.source,
         allegations_in_years=in_years,
         notes=notes,
+        suspect_months=suspects,
+        suspect=suspect,
     )
 
 
