@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from . import curated, missions, plausibility
 from .errors import NotEstimable, ParameterError
@@ -764,6 +763,17 @@ class ModelResult:
     alpha: float = 0.05
     method: str = ""
     not_estimable: str = ""  # why the sample cannot support this specification ("" when fitted)
+    # fixed-effect levels (years, or missions with mission effects) whose outcomes are all zero:
+    # their rows are dropped before the fit (their effect would run to minus infinity)
+    dropped_separated: tuple[str, ...] = ()
+    boot_p_value: float = float("nan")  # wild cluster score bootstrap p (stats.cluster_inference)
+    boot_method: str = ""
+    no_interval: str = ""  # why no interval is given (fewer clusters than stats.MIN_CLUSTERS)
+
+    @property
+    def usable(self) -> bool:
+        """Fitted, converged and with an interval: the results a summary statement may count."""
+        return not self.not_estimable and self.converged and not self.no_interval
 
     @classmethod
     def unavailable(
@@ -804,6 +814,8 @@ class ModelResult:
                     "alpha_nb": self.alpha_nb,
                     "dispersion": self.dispersion,
                     "converged": self.converged,
+                    "boot_p_value": self.boot_p_value,
+                    "dropped_separated": ", ".join(self.dropped_separated),
                 }
             ]
         )
@@ -833,25 +845,29 @@ def _blas():
     return ThreadpoolController()
 
 
-def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> ModelResult:
+def fit(
+    sample: pd.DataFrame, spec: Specification, alpha: float = 0.05, bootstrap: str | bool = "auto"
+) -> ModelResult:
     """Fit one specification with statsmodels: NB2 (``statsmodels.discrete.NegativeBinomial``,
     dispersion by maximum likelihood) or Poisson quasi-likelihood (``GLM`` Poisson), offset
     log(exposure), year indicators (and mission indicators for ``mission_fe``), standard errors
     clustered by mission (statsmodels' cluster-robust sandwich with its small-sample correction).
     The interval and p-value use the t distribution with (missions - 1) degrees of freedom, as
-    advised with few clusters. With mission fixed effects, missions without any allegation are left
-    out (they carry no within-mission information) and named in ``dropped_all_zero``."""
+    advised with few clusters, through :func:`pkoresearch.stats.cluster_inference` (no interval
+    below :data:`pkoresearch.stats.MIN_CLUSTERS` missions, with the reason in ``no_interval``; a
+    wild cluster score bootstrap p-value ``boot_p_value`` below 50 missions, ``bootstrap``).
+    Fixed-effect levels whose outcomes are all zero are left out first (:func:`drop_separated`):
+    with mission fixed effects, missions without any allegation (``dropped_all_zero``), and years
+    without any allegation (``dropped_separated``). A fit that still does not converge has
+    ``converged`` False and is left out of summary statements (``usable``)."""
     import statsmodels.api as sm
+
+    from . import stats
 
     outcome = OUTCOMES[spec.outcome]
     d = sample[~sample["mission"].isin(list(spec.leave_out))]
     d = d.dropna(subset=[outcome, spec.share, "exposure"])
-    dropped: tuple[str, ...] = ()
-    if spec.mission_fe:
-        any_alleg = d.groupby("mission")[outcome].transform("sum") > 0
-        dropped = tuple(sorted(set(d.loc[~any_alleg, "mission"])))
-        d = d[any_alleg]
-    d = d.reset_index(drop=True)
+    d, dropped, separated = drop_separated(d, outcome, spec.mission_fe)
     X = design(d, spec.share, spec.mission_fe)
     if len(d) <= X.shape[1] + 1:
         raise NotEstimable(
@@ -861,7 +877,7 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
     y = d[outcome].astype(float).to_numpy()
     offset = np.log(d["exposure"].astype(float).to_numpy())
     groups = pd.factorize(d["mission"])[0]
-    n_groups = int(groups.max()) + 1
+    n_groups = int(groups.max()) + 1 if len(groups) else 0
     if n_groups < 2:
         raise NotEstimable(f"{spec.label}: {n_groups} mission; expected at least 2 to cluster")
     if not (y > 0).any():
@@ -874,11 +890,13 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
     # times slower and not bit-for-bit reproducible
     with _blas().limit(limits=1, user_api="blas"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        pois = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(**cov)
+        model = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset)
+        pois = model.fit(**cov)
         dispersion = float(pois.pearson_chi2 / pois.df_resid) if pois.df_resid > 0 else None
         alpha_nb = None
         if spec.family == "negbin":
-            res = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(
+            model = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2")
+            res = model.fit(
                 start_params=np.append(pois.params.to_numpy(), 0.5),
                 method="newton",
                 maxiter=200,
@@ -901,19 +919,22 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
             f"{FAMILIES[spec.family]} fit gave no finite estimate for the share "
             f"(coefficient {b:g}, standard error {se:g})"
         )
-    q = sps.t.ppf(1 - alpha / 2, n_groups - 1)
-    p = float(2 * sps.t.sf(abs(b / se), n_groups - 1)) if se > 0 else float("nan")
+    with _blas().limit(limits=1, user_api="blas"):
+        inf = stats.cluster_inference(
+            model, res.params, res.bse, spec.share, groups, alpha, bootstrap=bootstrap
+        )
     method = (
         f"{FAMILIES[spec.family]}, offset log(person-years), year indicators"
         + (", mission indicators" if spec.mission_fe else "")
         + f"; SE clustered by mission ({n_groups} clusters), t({n_groups - 1}) interval"
+        + (f"; bootstrap p: {inf.boot_method}" if inf.boot_method else "")
     )
     return ModelResult(
         spec=spec,
-        irr=math.exp(b),
-        ci_low=math.exp(b - q * se),
-        ci_high=math.exp(b + q * se),
-        p_value=p,
+        irr=inf.estimate,
+        ci_low=inf.ci_low,
+        ci_high=inf.ci_high,
+        p_value=inf.p_value,
         coef=b,
         se=se,
         n=len(d),
@@ -924,7 +945,40 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
         dropped_all_zero=dropped,
         alpha=alpha,
         method=method,
+        dropped_separated=separated,
+        boot_p_value=inf.boot_p_value,
+        boot_method=inf.boot_method,
+        no_interval=inf.no_interval,
     )
+
+
+def drop_separated(
+    d: pd.DataFrame, outcome: str, mission_fe: bool = False
+) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
+    """Leave out the rows of fixed-effect levels whose outcomes are all zero (separation: the
+    level's effect would run to minus infinity and the fit would not converge). With
+    ``mission_fe``, missions without any allegation (``dropped_all_zero``); then years without
+    any allegation among the rows left (``separated``, e.g. ``("year 2021",)``), repeated until
+    every level left has an allegation. In a Poisson (or NB2) likelihood such rows are perfectly
+    predicted by a zero rate and carry no information on the other coefficients, so dropping
+    them is the limit of the fit with them (as fixest drops them). Returns ``(rows kept,
+    missions dropped, separated levels)``."""
+    dropped: list[str] = []
+    separated: list[str] = []
+    while len(d):
+        changed = False
+        if mission_fe:
+            any_m = d.groupby("mission")[outcome].transform("sum") > 0
+            if not any_m.all():
+                dropped += sorted(set(d.loc[~any_m, "mission"]))
+                d, changed = d[any_m], True
+        any_y = d.groupby("year")[outcome].transform("sum") > 0
+        if not any_y.all() and d["year"].nunique() > 1 and any_y.any():
+            separated += [f"year {y}" for y in sorted(set(d.loc[~any_y, "year"]))]
+            d, changed = d[any_y], True
+        if not changed:
+            break
+    return d.reset_index(drop=True), tuple(dropped), tuple(separated)
 
 
 def largest_mission(sample: pd.DataFrame) -> str:
@@ -1007,9 +1061,38 @@ class ModelTable:
                     "alpha_nb",
                     "dispersion",
                     "converged",
+                    "boot_p_value",
+                    "dropped_separated",
                 ]
             )
         return pd.concat(rows, ignore_index=True)
+
+    def summary(self) -> str:
+        """One sentence: how many intervals include 1, counting only the specifications that were
+        fitted, converged and have an interval, and naming the others (a fit that did not converge
+        is never counted)."""
+        usable = [r for r in self.results if r.usable]
+        n_in = sum(r.ci_low <= 1 <= r.ci_high for r in usable)
+        text = (
+            f"{n_in} of {len(usable)} intervals include 1 (no association distinguishable "
+            "from none)"
+        )
+        left = [
+            f"{r.spec.label} ("
+            + (
+                "not estimable"
+                if r.not_estimable
+                else "did not converge"
+                if not r.converged
+                else "too few clusters for an interval"
+            )
+            + ")"
+            for r in self.results
+            if not r.usable
+        ]
+        if left:
+            text += "; not counted: " + ", ".join(left)
+        return text + "."
 
     def table(self, digits: int = 3) -> pd.DataFrame:
         """The regression table as papers print it: one column per specification, the IRR per
@@ -1026,10 +1109,15 @@ class ModelTable:
                     "Missions (clusters)": f"{r.n_missions}",
                 }
                 continue
+            flag = "" if r.converged else " (not converged)"
+            no_ci = f"none ({r.n_missions} clusters)" if r.no_interval else ""
             cols[f"({i}) {s.label}"] = {
-                "Women's share, IRR per point": f"{r.irr:.{digits}f}",
-                f"  {level}% CI": f"[{r.ci_low:.{digits}f}, {r.ci_high:.{digits}f}]",
-                "  p-value": f"{r.p_value:.3f}",
+                "Women's share, IRR per point": f"{r.irr:.{digits}f}{flag}",
+                f"  {level}% CI": no_ci or f"[{r.ci_low:.{digits}f}, {r.ci_high:.{digits}f}]",
+                "  p-value": no_ci or f"{r.p_value:.3f}",
+                "  wild bootstrap p": "-"
+                if r.boot_p_value != r.boot_p_value
+                else f"{r.boot_p_value:.3f}",
                 "Outcome": s.outcome,
                 "Share measured": "same year"
                 if s.share == "share_pct"
@@ -1043,6 +1131,7 @@ class ModelTable:
                         if r.dropped_all_zero
                         else []
                     )
+                    + [f"{lv} (no allegation)" for lv in r.dropped_separated]
                 )
                 or "-",
                 "Model": {"negbin": "NB2", "poisson": "Poisson QL"}[s.family],

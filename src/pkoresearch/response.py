@@ -946,8 +946,12 @@ def nio_logit(
     of one country are not independent). Years the export covers only in part are left out
     unless ``include_partial`` (needs ``year_complete`` from :func:`uniformed`). ``pending``:
     "exclude" (default) or "not_appointed" (the sensitivity of :func:`nio_rates`).
-    Returns ``term, odds_ratio, ci_low, ci_high, p_value`` with ``.attrs``: ``n``, ``clusters``,
-    ``unit``, ``years_left_out``, ``method``.
+    Returns ``term, odds_ratio, ci_low, ci_high, p_value, boot_p_value`` with ``.attrs``: ``n``,
+    ``clusters``, ``unit``, ``years_left_out``, ``method``, ``no_interval``. Inference follows
+    :func:`pkoresearch.stats.cluster_inference`: t(G-1) with G contributors; with fewer than
+    :data:`pkoresearch.stats.MIN_CLUSTERS` contributors no interval or p-value (missing, and
+    ``no_interval`` says why); a wild score bootstrap p-value (``boot_p_value``) for every term
+    but the constant.
     """
     import statsmodels.api as sm
 
@@ -1031,25 +1035,35 @@ def nio_logit(
             f"nio_logit: {counts}; the reporting year separates appointed from "
             "not appointed perfectly, so the odds ratio has no finite estimate"
         )
-    ci = fit.conf_int(alpha)
+    model = sm.GLM(d["appointed"].to_numpy(), X, family=sm.families.Binomial())
+    ests = [
+        stats.cluster_inference(
+            model, fit.params, fit.bse, term, groups, alpha, bootstrap=term != "const" and "auto"
+        )
+        for term in X.columns
+    ]
     out = pd.DataFrame(
         {
             "term": X.columns,
-            "odds_ratio": np.exp(fit.params.to_numpy()),
-            "ci_low": np.exp(ci[0].to_numpy()),
-            "ci_high": np.exp(ci[1].to_numpy()),
-            "p_value": fit.pvalues.to_numpy(),
+            "odds_ratio": [e.estimate for e in ests],
+            "ci_low": [e.ci_low for e in ests],
+            "ci_high": [e.ci_high for e in ests],
+            "p_value": [e.p_value for e in ests],
+            "boot_p_value": [e.boot_p_value for e in ests],
         }
     )
     treated = "excluded" if pending == "exclude" else "counted as not appointed"
+    G = int(groups.max() + 1)
     out.attrs.update(
         n=len(d),
-        clusters=int(groups.max() + 1),
+        clusters=G,
         unit=unit,
         years_left_out=left_out,
+        no_interval=ests[0].no_interval,
         method=(
             "logistic GLM; Wald intervals with standard errors clustered by "
-            f"contributor; pending requests {treated}"
+            f"contributor, t({G - 1}) reference ({G} clusters); bootstrap p: "
+            f"{ests[-1].boot_method}; pending requests {treated}"
         ),
     )
     return out
