@@ -264,6 +264,12 @@ else:
 # records one NIO status per allegation: an allegation naming several contributors is assigned to each
 # of them (open circles in the funnel plot, column `shared`), so the contributor rows add up to more
 # than the allegations; the totals count each allegation once.
+#
+# The funnel's grey limits assume binomial variation around the overall rate: contributors' rates
+# vary more than that for many reasons (mission, case mix), so most would look "unusual". The
+# coloured limits are adjusted for that overdispersion by Spiegelhalter's (2005) additive random-effects
+# method (a between-contributor variance added to the binomial one, estimated from winsorised
+# z-scores); the printed line says how large it is and which limits are drawn.
 
 # %%
 if table is not None:
@@ -273,10 +279,15 @@ if table is not None:
     if no_funnel:
         print(nb.wrap(f"Funnel plot: not drawn: {no_funnel}."))
     else:
+        overdispersion = response.funnel_overdispersion(contrib, p0)
+        print(nb.wrap(f"Funnel limits: exact binomial; {overdispersion.describe()}."))
+        pko.results.record("funnel_overdispersion_phi", round(overdispersion.phi, 3))
         fig, ax = plt.subplots(figsize=(7, 4.6))
         plots.funnel(
             contrib,
-            response.funnel_limits(p0, max(int(contrib["decided"].max()), 2)),
+            response.funnel_limits(
+                p0, max(int(contrib["decided"].max()), 2), overdispersion=overdispersion
+            ),
             x="decided",
             y="rate",
             label="nationality",

@@ -1097,7 +1097,9 @@ def funnel(
     source: Any = None,
 ):
     """Funnel plot: each unit's rate against its number of cases, with binomial control limits
-    (``limits`` from ``response.funnel_limits``) and the overall rate ``p0``. Units outside the
+    (``limits`` from ``response.funnel_limits``) and the overall rate ``p0``; where ``limits``
+    has overdispersion-adjusted columns (``lower_95_adj``...) they are drawn too, in colour, and
+    units are labelled against the adjusted outer limits. Units outside the
     outer limits are labelled with ``label``. ``shared`` names a column counting cases a unit
     shares with other units (an allegation naming several contributors counts for each): those
     units are drawn as open circles. ``note`` is written under the figure (e.g. how shared cases
@@ -1109,7 +1111,21 @@ def funnel(
         return _no_data(ax, f"no {y.replace('_', ' ')} in the selection", title, source)
     ax = _ax(ax)
     pal = sns.color_palette(PALETTE)
-    bands = [c.removeprefix("lower_") for c in limits.columns if c.startswith("lower_")]
+    cols = [c.removeprefix("lower_") for c in limits.columns if c.startswith("lower_")]
+    bands = [c for c in cols if not c.endswith("_adj")]
+    adjusted = [c for c in cols if c.endswith("_adj")]
+    for style, tag in zip(["-", "-."], adjusted):
+        for side in ("lower", "upper"):
+            ax.plot(
+                limits["n"],
+                limits[f"{side}_{tag}"],
+                color=pal[1],
+                linestyle=style,
+                linewidth=1.2,
+                label=f"{tag.removesuffix('_adj')}% limits, overdispersion-adjusted"
+                if side == "lower"
+                else None,
+            )
     for style, tag in zip(["--", ":"], bands):
         ax.step(
             limits["n"],
@@ -1148,7 +1164,7 @@ def funnel(
     else:
         ax.scatter(data[x], data[y], color=pal[0], s=22, zorder=3)
     if label is not None and label_outside and bands:
-        outer = bands[-1]
+        outer = adjusted[-1] if adjusted else bands[-1]
         lim = limits.set_index("n")
         for r in data.itertuples():
             n = int(getattr(r, x))
@@ -1262,9 +1278,7 @@ def coefficients(
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     labels = [
-        str(lab)
-        + ("" if good else " (NOT CONVERGED)")
-        + (" (no interval)" if pd.isna(lo_) else "")
+        str(lab) + ("" if good else " (NOT CONVERGED)") + (" (no interval)" if pd.isna(lo_) else "")
         for lab, good, lo_ in zip(d[y], ok, d[ci_low])
     ]
     ax.set_yticks(pos)
