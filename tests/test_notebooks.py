@@ -616,6 +616,20 @@ def test_women_and_allegations_military_outcome(tmp_path):
     assert got["mission_years_modelled"] == 102 - 7  # MINUSCA's seven years left out
 
 
+def test_women_and_allegations_lag_2_without_minusca(tmp_path):
+    # issue 25: "Without MONUSCO" had no uniformed allegation in 2021 (its year effect ran to -31,
+    # Converged NO, IRR 1.269 (1.096-1.470) counted among "5 of 6 intervals include 1"); now the
+    # year is left out and named, the fit converges, and UNOCI's four implausible months are out
+    got = _run("04_women_and_allegations", tmp_path, lag=2, leave_out=["MINUSCA"], **_real_files())
+    m = got["models"]["Without MONUSCO (NB)"]
+    assert m["left_out_no_allegation"] == ["year 2021"] and m["converged"]
+    assert m["clusters"] == 15 and 0 < m["boot_p_value"] < 1
+    assert got["irr_per_point"]["Without MONUSCO (NB)"] == [1.221, 1.045, 1.427]
+    assert got["models_summary"].startswith("4 of 6 intervals include 1")
+    assert got["suspect_months"] == [f"UNOCI 2016-{m:02d}" for m in (1, 3, 4, 5)]
+    assert got["irr_per_point"]["Mission FE (Poisson QL)"][0] == 2.524
+
+
 def test_women_and_allegations_rejects_a_bad_outcome(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="parameter outcome: found 'civilian'"):
         _run("04_women_and_allegations", tmp_path, outcome="civilian")

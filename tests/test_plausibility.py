@@ -106,3 +106,21 @@ def test_panel_lists_the_suspect_months(mission_month):
     assert any("4 suspect month(s)" in line and "left out" in line for line in p.describe())
     kept = P.build_panel(mission_month, None, 2015, 2017, suspect="keep")
     assert any("KEPT" in line for line in kept.describe())
+
+
+def test_gender_statistics_layout_spike_is_found_and_left_out():
+    from pkoresearch import participation as pa
+
+    dates = pd.date_range("2012-01-31", periods=13, freq="ME")
+    women = [100, 102, 98, 101, 99, 100, 400, 100, 103, 97, 100, 101, 99]
+    rows = []
+    for d, w in zip(dates, women):
+        rows += [
+            {"date": d, "mission": "X", "category": "Troops", "sex": "female", "count": w},
+            {"date": d, "mission": "X", "category": "Troops", "sex": "male", "count": 4900},
+        ]
+    counts = pd.DataFrame(rows)
+    s = pa.suspect_months(counts)
+    assert set(s["date"]) == {dates[6]} and set(s["measure"]) == {"women", "share_pct"}
+    kept = pa.without_suspect_months(counts, s)
+    assert len(kept) == len(counts) - 2 and dates[6] not in set(kept["date"])

@@ -11,6 +11,9 @@ personnel in the UN contributions-by-gender data, with
   the mission's active span counts at the mean of the months present);
   ``exposure_known`` is False where a month absent from the source lies at the start or end of the
   mission's activity, so that whether the mission existed then is unknown;
+- ``months_suspect``: months of the mission the plausibility check finds far from its
+  neighbouring months (:mod:`pkoresearch.plausibility`), left out of the means and counted in the
+  exposure like months absent from the source (``suspect="keep"`` uses them);
 - allegations by reporting year from the UN table of allegations, for all personnel, uniformed
   (military or police), military and police: 0 where the mission existed and the export covers the
   year, ``<NA>`` outside its coverage, ``allegations_complete`` False for a partly covered year;

@@ -28,7 +28,8 @@ twelve neighbours leaves the median on the right values (UNOCI 2016 has four wro
 and a step change (a deployment or a drawdown) puts half the neighbours on each side, so the MAD is
 large and the step is not flagged. A threshold of 6 robust standard deviations is far beyond
 normal month-to-month variation: on the real mission x month file 2010-2022 it flags exactly
-the four UNOCI months of 2016 and :data:`pkoresearch.plausibility` is tested on that file.
+the four UNOCI months of 2016 (``tests/test_plausibility.py`` checks it on that file; the UN
+monthly gender statistics 2009-2014 have none).
 
 Suspect months are listed with the rule's numbers and, by default, left out of shares and
 exposures by the functions that use monthly files (``panel.personnel_by_mission_year``,

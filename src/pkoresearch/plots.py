@@ -1119,7 +1119,7 @@ def funnel(
             ax.plot(
                 limits["n"],
                 limits[f"{side}_{tag}"],
-                color=pal[1],
+                color=pal[2],
                 linestyle=style,
                 linewidth=1.2,
                 label=f"{tag.removesuffix('_adj')}% limits, overdispersion-adjusted"
