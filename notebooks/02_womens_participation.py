@@ -111,7 +111,7 @@ if gs_path is not None:
     suspects_gs = pa.suspect_months(counts)
     print(nb.wrap(plausibility.describe(suspects_gs, month="date")))
     if not suspects_gs.empty:
-        display(suspects_gs.round(2))
+        display(suspects_gs.round(plausibility.ROUNDING))
         if suspect_months == "exclude":
             counts = pa.without_suspect_months(counts, suspects_gs)
     coverage = Coverage.of_months("The UN monthly gender statistics", counts["date"].unique())
@@ -457,7 +457,7 @@ if mm_path is not None:
         )
     )
     if not suspects_un.empty:
-        display(suspects_un.round(2))
+        display(suspects_un.round(plausibility.ROUNDING))
     pko.results.record(
         "suspect_months_un_contributions",
         sorted(

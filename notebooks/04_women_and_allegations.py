@@ -31,7 +31,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import pkoresearch as pko
-from pkoresearch import missions, plots
+from pkoresearch import missions, plausibility, plots
 from pkoresearch import notebook as nb
 from pkoresearch import panel as pn
 from pkoresearch.readers.un_conduct import read_table_of_allegations
@@ -122,7 +122,7 @@ if ready:
         )
     )
     if not panel.suspect_months.empty:
-        display(panel.suspect_months.round(2))
+        display(panel.suspect_months.round(plausibility.ROUNDING))
     pko.results.record(
         "suspect_months",
         sorted(

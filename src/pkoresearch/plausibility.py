@@ -57,6 +57,10 @@ SHARE_FLOOR = 0.5  # floor of the scale for the share, in percentage points
 MEASURES = ("women", "men", "share_pct")
 SUSPECT_CHOICES = ("exclude", "keep")
 
+# decimals for showing a suspect-months table (``table.round(ROUNDING)``: the numeric columns only,
+# so that pandas does not warn about the month column)
+ROUNDING = {"value": 2, "median": 2, "mad": 2, "scale": 2, "distance": 2}
+
 SUSPECT_COLUMNS = [
     "month",
     "measure",

@@ -8,7 +8,10 @@ Every function is pure and returns a small frozen result object (``estimate``, `
 - proportions with Wilson or Clopper-Pearson intervals;
 - count GLMs with a log-exposure offset: quasi-Poisson with the Pearson scale (the default, safe
   with few observations), Poisson, negative binomial, or a choice by an overdispersion test; each
-  says which model and why; segmented regression at breakpoints.
+  says which model and why; segmented regression at breakpoints;
+- inference with few clusters for any clustered model (:func:`cluster_inference`): t(G-1)
+  intervals, no interval below :data:`MIN_CLUSTERS`, a wild cluster score bootstrap p-value
+  (:func:`wild_score_bootstrap`) below :data:`BOOTSTRAP_BELOW` clusters.
 """
 
 from __future__ import annotations
