@@ -478,6 +478,31 @@ def test_response_with_the_real_table_and_a_contributor_subset(tmp_path):
     assert (tmp_path / "out" / "investigation_durations.png").is_file()
 
 
+def test_response_logit_on_two_contributors_prints_no_interval(tmp_path):
+    # issue 25: with South Africa and Cameroon the notebook printed "odds ratio per year 1.108
+    # (95% CI 1.026-1.197)" from normal Wald intervals on two clusters
+    from conftest import external_file
+
+    path = external_file("UN_conduct_table_of_allegations_2024-07.xlsx")
+    got = _run(
+        "03_tcc_response_rates",
+        tmp_path,
+        allegations_table=str(path),
+        contributors=["South Africa", "Cameroon"],
+    )
+    assert got["nio_logit_clusters"] == 2 and got["nio_odds_ratio_per_year"] == 1.1083
+    import json
+
+    cells = json.loads((tmp_path / "03_tcc_response_rates.ipynb").read_text())["cells"]
+    shown = " ".join(
+        "".join(o.get("text", "")) for c in cells for o in c.get("outputs", [])
+    ).split()
+    text = " ".join(shown)
+    assert "1.026-1.197" not in text
+    assert "odds ratio per year: 1.108 (pending counted as not appointed:" in text
+    assert "no interval or p-value: 2 clusters, fewer than the 5 needed" in text
+
+
 def test_response_defaults_read_the_cached_un_table(tmp_path):
     import pandas as pd
 
