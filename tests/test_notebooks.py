@@ -576,6 +576,17 @@ def test_participation_with_the_un_contributions_by_gender(tmp_path):
     assert list(shares) == [f"all_uniformed {y}" for y in range(2010, 2022)]  # 2014-2019 included
     assert shares["all_uniformed 2021"] == round(100 * 67444 / 929046, 2)
     assert (tmp_path / "out" / "mission_share_un_contributions.png").is_file()
+    # issue 25: UNOCI's implausible months of 2016 are named and left out (2016: 4.41% with them)
+    assert got["suspect_months_un_contributions"] == [f"UNOCI 2016-{m:02d}" for m in (1, 3, 4, 5)]
+    assert shares["all_uniformed 2016"] == 4.17
+    (tmp_path / "kept").mkdir()
+    kept = _run(
+        "02_womens_participation",
+        tmp_path / "kept",
+        contributions_mission_month=str(path),
+        suspect_months="keep",
+    )
+    assert kept["share_by_year_un_contributions"]["all_uniformed 2016"] == 4.41
 
 
 # ------------------------------------------------------------------ 04 women and allegations
