@@ -22,6 +22,7 @@ gender_statistics: str = "auto"  # UN monthly gender statistics (IPI Gender.Full
 contributions_mission_month: str = "auto"  # UN contributions by gender by month for 2010-2021 (mission x month .dta or odp_contributionsbygender.csv): a path, a registry name (un_contributions_mission_month), "auto" (the cached file, else the section is skipped) or "bundled"
 top_n: int = 10  # contributors shown in the ranking
 horizon: int = 2060  # last year a projection may reach before it says "not reached by"
+suspect_months: str = "exclude"  # months the plausibility check finds far from the mission's neighbouring months: "exclude" (left out of shares) or "keep"
 output_dir: str = ""  # folder for figures and results.json; "" means reports/02_womens_participation
 # fmt: on
 
@@ -32,7 +33,7 @@ import pandas as pd
 import pkoresearch as pko
 from pkoresearch import notebook as nb
 from pkoresearch import participation as pa
-from pkoresearch import plots
+from pkoresearch import plausibility, plots
 from pkoresearch.coverage import Coverage
 from pkoresearch.readers.un_gender import read_gender_statistics
 
@@ -56,6 +57,7 @@ if missions is not None and gs_path is None:
         "expected None, or a gender_statistics file"
     )
 top_n = int(nb.positive_number("top_n", top_n))
+suspect_months = nb.choice("suspect_months", suspect_months, ["exclude", "keep"])
 horizon = nb.year_range(first_month.year, horizon, hi=2200)[1]
 out = nb.output_dir(output_dir, "02_womens_participation")
 nb.display_options()
@@ -106,6 +108,12 @@ if gs_path is not None:
         f"name(s) whose ISO-3 code differs from the country crosswalk"
     )
     counts = g.counts[g.counts["date"].between(first_month, last_month)]
+    suspects_gs = pa.suspect_months(counts)
+    print(nb.wrap(plausibility.describe(suspects_gs, month="date")))
+    if not suspects_gs.empty:
+        display(suspects_gs.round(plausibility.ROUNDING))
+        if suspect_months == "exclude":
+            counts = pa.without_suspect_months(counts, suspects_gs)
     coverage = Coverage.of_months("The UN monthly gender statistics", counts["date"].unique())
     print(nb.wrap(coverage.describe(first_month.year, last_month.year) + ".", indent="    "))
     chosen_missions = (
@@ -419,6 +427,9 @@ else:
 #
 # The UN's open data on uniformed personnel by sex (Department of Peace Operations), month by month,
 # close the gap between the monthly gender statistics (to February 2014) and the later curated figures.
+# Each mission's months are first checked against the same mission's neighbouring months (women, men
+# and share; `pkoresearch.plausibility`): a suspect month is listed with the rule's numbers and left
+# out of the shares (`suspect_months`).
 # Yearly shares are women over personnel in the months the file has that year (2013-2016 lack one
 # month each, 2017 has five). The mission x month file sums all uniformed types: it gives **all
 # uniformed personnel only, not categories**; the UN's own `odp_contributionsbygender.csv` splits them.
@@ -434,7 +445,27 @@ if mm_path is not None:
         print(
             f"{mm_path.name} gives all uniformed personnel only: categories are not split in this file"
         )
-    un_years = pn.shares_by_year(monthly_un, un_groups)
+    suspects_un = pn.suspect_mission_months(monthly_un)
+    print(
+        nb.wrap(
+            plausibility.describe(suspects_un).replace(
+                "left out of shares and exposures unless kept",
+                "left out of the shares below"
+                if suspect_months == "exclude"
+                else "KEPT in the shares below (suspect_months='keep')",
+            )
+        )
+    )
+    if not suspects_un.empty:
+        display(suspects_un.round(plausibility.ROUNDING))
+    pko.results.record(
+        "suspect_months_un_contributions",
+        sorted(
+            f"{r.mission} {r.month:%Y-%m}"
+            for r in suspects_un.drop_duplicates(["mission", "month"]).itertuples()
+        ),
+    )
+    un_years = pn.shares_by_year(monthly_un, un_groups, suspect=suspect_months)
     un_years = un_years[
         un_years["year"].between(max(first_month.year, 2010), min(last_month.year, 2021))
     ]
@@ -478,7 +509,7 @@ if mm_path is not None:
 
 # %%
 if mm_path is not None:
-    per_mission = pn.personnel_by_mission_year(monthly_un)
+    per_mission = pn.personnel_by_mission_year(monthly_un, suspect=suspect_months)
     per_mission = per_mission[
         per_mission["year"].between(max(first_month.year, 2010), min(last_month.year, 2021))
     ]

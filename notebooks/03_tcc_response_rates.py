@@ -264,6 +264,12 @@ else:
 # records one NIO status per allegation: an allegation naming several contributors is assigned to each
 # of them (open circles in the funnel plot, column `shared`), so the contributor rows add up to more
 # than the allegations; the totals count each allegation once.
+#
+# The funnel's grey limits assume binomial variation around the overall rate: contributors' rates
+# vary more than that for many reasons (mission, case mix), so most would look "unusual". The
+# coloured limits are adjusted for that overdispersion by Spiegelhalter's (2005) additive random-effects
+# method (a between-contributor variance added to the binomial one, estimated from winsorised
+# z-scores); the printed line says how large it is and which limits are drawn.
 
 # %%
 if table is not None:
@@ -273,10 +279,15 @@ if table is not None:
     if no_funnel:
         print(nb.wrap(f"Funnel plot: not drawn: {no_funnel}."))
     else:
+        overdispersion = response.funnel_overdispersion(contrib, p0)
+        print(nb.wrap(f"Funnel limits: exact binomial; {overdispersion.describe()}."))
+        pko.results.record("funnel_overdispersion_phi", round(overdispersion.phi, 3))
         fig, ax = plt.subplots(figsize=(7, 4.6))
         plots.funnel(
             contrib,
-            response.funnel_limits(p0, max(int(contrib["decided"].max()), 2)),
+            response.funnel_limits(
+                p0, max(int(contrib["decided"].max()), 2), overdispersion=overdispersion
+            ),
             x="decided",
             y="rate",
             label="nationality",
@@ -455,7 +466,10 @@ if table is not None:
 # ## NIO appointment over the years: a logistic model
 #
 # Odds of an NIO being appointed per reporting year (``year_c``), one row per allegation, complete years
-# only, with standard errors clustered by contributor (one country's decisions are not independent).
+# only, with standard errors clustered by contributor (one country's decisions are not independent):
+# intervals and p-values use the t distribution with (contributors - 1) degrees of freedom, a wild
+# cluster score bootstrap p-value is added when there are fewer than 50 contributors, and with fewer
+# than five contributors no interval is printed (too few clusters to estimate the variance).
 # Pending requests are left out, and in a sensitivity counted as not appointed. Contributor
 # characteristics (say a gender-equality index, or troop numbers) can be added with
 # `response.nio_logit(uni, contributor_attributes=df, terms=[...])` where `df` has a `nationality`
@@ -479,11 +493,29 @@ if logit is not None:
     )
     year_or = logit.set_index("term").loc["year_c"]
     year_or_p = logit_pending.set_index("term").loc["year_c"]
-    print(
-        f"odds ratio per year: {year_or.odds_ratio:.3f} ({level} CI {year_or.ci_low:.3f}-{year_or.ci_high:.3f}); "
-        f"pending counted as not appointed: {year_or_p.odds_ratio:.3f} ({year_or_p.ci_low:.3f}-{year_or_p.ci_high:.3f})"
-    )
+    if logit.attrs["no_interval"]:
+        print(
+            nb.wrap(
+                f"odds ratio per year: {year_or.odds_ratio:.3f} (pending counted as not appointed: "
+                f"{year_or_p.odds_ratio:.3f}); no interval or p-value: {logit.attrs['no_interval']}."
+            )
+        )
+    else:
+        boot = (
+            f"; wild cluster bootstrap p = {year_or.boot_p_value:.3f}"
+            if year_or.boot_p_value == year_or.boot_p_value
+            else ""
+        )
+        print(
+            nb.wrap(
+                f"odds ratio per year: {year_or.odds_ratio:.3f} ({level} CI {year_or.ci_low:.3f}-"
+                f"{year_or.ci_high:.3f}, t({logit.attrs['clusters'] - 1}), p = {year_or.p_value:.3f}"
+                f"{boot}); pending counted as not appointed: {year_or_p.odds_ratio:.3f} "
+                f"({year_or_p.ci_low:.3f}-{year_or_p.ci_high:.3f})"
+            )
+        )
     pko.results.record("nio_odds_ratio_per_year", round(float(year_or.odds_ratio), 4))
+    pko.results.record("nio_logit_clusters", int(logit.attrs["clusters"]))
     display(logit.round(3))
 
 # %% [markdown]

@@ -28,9 +28,10 @@ output_dir: str = ""  # folder for figures and results.json; "" means reports/04
 
 # %%
 import matplotlib.pyplot as plt
+import pandas as pd
 
 import pkoresearch as pko
-from pkoresearch import missions, plots
+from pkoresearch import missions, plausibility, plots
 from pkoresearch import notebook as nb
 from pkoresearch import panel as pn
 from pkoresearch.readers.un_conduct import read_table_of_allegations
@@ -80,10 +81,14 @@ if not ready:
 # - **Women's share**: women over uniformed personnel in the months present, in percent. The
 #   mission x month file sums all uniformed types, so the share and the exposure are for all uniformed
 #   personnel whatever the outcome; the UN's own file splits types.
-# - **Exposure**: person-years of uniformed personnel. Months absent from the source (in the mission x
-#   month file, eleven between 2013 and 2017) count at the mean of the months present where the mission
-#   was active on both sides;
+# - **Exposure**: person-years of uniformed personnel. Months absent from the source (printed below)
+#   count at the mean of the months present where the mission was active on both sides;
 #   where a mission began or ended inside such a gap its exposure is unknown and it is not modelled.
+# - **Plausibility check**: each mission's monthly women, men and share are compared with the same
+#   mission's months within six months either side (distance from their median in robust standard
+#   deviations, 1.4826 x MAD, with a floor); a month further than 6 is suspect, listed below with the
+#   rule's numbers, and left out of the share and the exposure like a month absent from the source
+#   (`pkoresearch.plausibility`; `panel.build_panel(..., suspect="keep")` keeps them).
 # - **Allegations** by reporting year from the UN table of allegations: zero where the mission existed
 #   and the export covers the year, missing outside its coverage (before 2015; curated per-mission counts
 #   are shown where a source gives one but never modelled with the export's). An allegation naming
@@ -102,6 +107,29 @@ if ready:
         print(nb.wrap(line))
     print(nb.wrap(f"Allegations: {table.coverage.describe(start_year, end_year)}"))
     print(nb.wrap(f"Personnel: {contributions.coverage.describe(start_year, end_year)}"))
+    missing_months = [
+        m for m in sorted(contributions.coverage.gaps) if start_year <= m.year <= end_year
+    ]
+    print(
+        nb.wrap(
+            f"Months absent from the personnel source in {start_year}-{end_year}: "
+            f"{len(missing_months)}"
+            + (
+                " (" + ", ".join(m.strftime("%b %Y") for m in missing_months) + ")"
+                if missing_months
+                else ""
+            )
+        )
+    )
+    if not panel.suspect_months.empty:
+        display(panel.suspect_months.round(plausibility.ROUNDING))
+    pko.results.record(
+        "suspect_months",
+        sorted(
+            f"{r.mission} {r.month:%Y-%m}"
+            for r in panel.suspect_months.drop_duplicates(["mission", "month"]).itertuples()
+        ),
+    )
     pko.results.record("panel_mission_years", len(panel.data))
     pko.results.record("allegations_in_years", panel.allegations_in_years)
     pko.results.record("unmatched_allegations", len(panel.unmatched))
@@ -125,7 +153,12 @@ if ready:
 # Counts of allegations with offset log(person-years) on women's share (per percentage point), with
 # year indicators (common changes in reporting and deployment) and standard errors clustered by
 # mission (the same mission's years are not independent); intervals use the t distribution with
-# (missions - 1) degrees of freedom because there are few clusters. Columns: (1) negative binomial
+# (missions - 1) degrees of freedom because there are few clusters, with a wild cluster score
+# bootstrap p-value beside them (`stats.cluster_inference`: fewer than 50 clusters; no interval at
+# all with fewer than 5). A year (or, with mission effects, a mission) without any allegation is left
+# out of a column before the fit, and named: its effect would run to minus infinity. A fit that
+# still does not converge is marked in the table and the plot and not counted in the summary.
+# Columns: (1) negative binomial
 # (NB2, the usual choice for overdispersed allegation counts, as in Karim & Beardsley), (2) Poisson
 # quasi-likelihood (consistent whatever the dispersion; weights large missions more), (3) mission fixed
 # effects (Poisson: only changes within a mission; missions without any allegation drop out), then in
@@ -163,19 +196,63 @@ if ready:
             )
         if r.not_estimable:
             print(nb.wrap(f"{r.spec.label}: not estimable ({r.not_estimable})"))
-    include_one = sum(r.ci_low <= 1 <= r.ci_high for r in fitted.fitted)
+        if r.dropped_separated:
+            print(
+                nb.wrap(
+                    f"{r.spec.label}: left out, no allegation in any mission: "
+                    f"{', '.join(r.dropped_separated)}"
+                )
+            )
+        if not r.not_estimable and not r.converged:
+            print(
+                nb.wrap(
+                    f"{r.spec.label}: the fit DID NOT CONVERGE; its estimate is not reliable and "
+                    "is not counted below"
+                )
+            )
+        if r.no_interval:
+            print(nb.wrap(f"{r.spec.label}: no interval ({r.no_interval})"))
+    print(nb.wrap(fitted.summary()))
+    n_specs = len(fitted.fitted)
     print(
-        f"{include_one} of {len(fitted.fitted)} intervals include 1 (no association distinguishable from none)"
+        nb.wrap(
+            f"Multiplicity: {n_specs} specifications were fitted on the same mission-years (and the "
+            "parameters allow more); none is a pre-registered test. Read them together as a "
+            "description of one association: with that many intervals, one excluding 1 by chance "
+            f"alone is not unlikely (at 95% each, {1 - 0.95**n_specs:.0%} for {n_specs} independent "
+            "tests; these are correlated, so less, but not negligible)."
+        )
     )
     estimates = fitted.to_frame(estimable_only=True)
     pko.results.record("mission_years_modelled", len(fitted.sample))
     pko.results.record(
         "irr_per_point",
         {
-            r.specification: [round(r.irr, 3), round(r.ci_low, 3), round(r.ci_high, 3)]
+            r.specification: [
+                round(r.irr, 3),
+                None if pd.isna(r.ci_low) else round(r.ci_low, 3),
+                None if pd.isna(r.ci_high) else round(r.ci_high, 3),
+            ]
             for r in estimates.itertuples()
         },
     )
+    pko.results.record(
+        "models",
+        {
+            r.spec.label: {
+                "converged": bool(r.converged),
+                "clusters": int(r.n_missions),
+                "p_value": None if pd.isna(r.p_value) else round(float(r.p_value), 4),
+                "boot_p_value": None
+                if pd.isna(r.boot_p_value)
+                else round(float(r.boot_p_value), 4),
+                "left_out_no_allegation": list(r.dropped_separated),
+                "no_interval": r.no_interval,
+            }
+            for r in fitted.fitted
+        },
+    )
+    pko.results.record("models_summary", fitted.summary())
 
 # %%
 if ready and estimates.empty:
@@ -204,17 +281,33 @@ elif ready:
 #
 # - **The same**: mission-years as the unit, allegation counts modelled with a negative binomial, women's
 #   share as the explanatory variable, allegations against military personnel available as column (5).
-# - **Different**: the years do not overlap (2015 on here, when the UN began publishing allegations one
-#   by one); the share and the exposure cover all uniformed personnel, police included, because the
+# - **Different**: the years do not overlap (the UN began publishing allegations one by one with
+#   the 2015 data); the share and the exposure cover all uniformed personnel, police included, because the
 #   mission x month file does not split types; there are no controls for contributors' gender equality,
 #   conflict or mission mandate, only year effects (and mission effects in column 3); allegations are
 #   counted by reporting year from one export, whose counting rules changed over time (resolution
 #   2272 in 2016, special political missions with peacekeeping from the 2017 data).
 # - **Why a different answer is not a contradiction**: another period, another measure of women's
-#   presence and no controls answer a different question; women's share moved within a narrow range
-#   (about 3-8%), so the data say little about larger differences; with about fifteen missions as
-#   clusters the intervals are wide; and both studies describe associations, which can change as
-#   reporting, deployment and missions change.
+#   presence and no controls answer a different question; the range of women's share in the sample
+#   and the number of missions (clusters) are printed below: with few missions the intervals are
+#   wide; and both studies describe associations, which can change as reporting, deployment and
+#   missions change.
+# - **Ecological caveat**: a mission's share of women says nothing about whether the contingents
+#   with more women are the ones with fewer allegations; a mission with more women may have fewer
+#   allegations for reasons unrelated to them, or its allegations may concern other contingents.
+#   That question needs contingent-level data (contributor x mission), not mission-years.
+
+# %%
+if ready and not fitted.sample.empty:
+    sh = fitted.sample["share_pct"]
+    print(
+        nb.wrap(
+            f"Women's share in the {len(fitted.sample)} mission-years modelled ({start_year}-"
+            f"{end_year}): {sh.min():.2f}% to {sh.max():.1f}% (median {sh.median():.1f}%, "
+            f"interquartile range {sh.quantile(0.25):.1f}-{sh.quantile(0.75):.1f}%), in "
+            f"{fitted.sample['mission'].nunique()} missions (the clusters)."
+        )
+    )
 
 # %% [markdown]
 # ## Sources

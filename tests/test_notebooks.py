@@ -478,6 +478,31 @@ def test_response_with_the_real_table_and_a_contributor_subset(tmp_path):
     assert (tmp_path / "out" / "investigation_durations.png").is_file()
 
 
+def test_response_logit_on_two_contributors_prints_no_interval(tmp_path):
+    # issue 25: with South Africa and Cameroon the notebook printed "odds ratio per year 1.108
+    # (95% CI 1.026-1.197)" from normal Wald intervals on two clusters
+    from conftest import external_file
+
+    path = external_file("UN_conduct_table_of_allegations_2024-07.xlsx")
+    got = _run(
+        "03_tcc_response_rates",
+        tmp_path,
+        allegations_table=str(path),
+        contributors=["South Africa", "Cameroon"],
+    )
+    assert got["nio_logit_clusters"] == 2 and got["nio_odds_ratio_per_year"] == 1.1083
+    import json
+
+    cells = json.loads((tmp_path / "03_tcc_response_rates.ipynb").read_text())["cells"]
+    shown = " ".join(
+        "".join(o.get("text", "")) for c in cells for o in c.get("outputs", [])
+    ).split()
+    text = " ".join(shown)
+    assert "1.026-1.197" not in text
+    assert "odds ratio per year: 1.108 (pending counted as not appointed:" in text
+    assert "no interval or p-value: 2 clusters, fewer than the 5 needed" in text
+
+
 def test_response_defaults_read_the_cached_un_table(tmp_path):
     import pandas as pd
 
@@ -551,6 +576,17 @@ def test_participation_with_the_un_contributions_by_gender(tmp_path):
     assert list(shares) == [f"all_uniformed {y}" for y in range(2010, 2022)]  # 2014-2019 included
     assert shares["all_uniformed 2021"] == round(100 * 67444 / 929046, 2)
     assert (tmp_path / "out" / "mission_share_un_contributions.png").is_file()
+    # issue 25: UNOCI's implausible months of 2016 are named and left out (2016: 4.41% with them)
+    assert got["suspect_months_un_contributions"] == [f"UNOCI 2016-{m:02d}" for m in (1, 3, 4, 5)]
+    assert shares["all_uniformed 2016"] == 4.17
+    (tmp_path / "kept").mkdir()
+    kept = _run(
+        "02_womens_participation",
+        tmp_path / "kept",
+        contributions_mission_month=str(path),
+        suspect_months="keep",
+    )
+    assert kept["share_by_year_un_contributions"]["all_uniformed 2016"] == 4.41
 
 
 # ------------------------------------------------------------------ 04 women and allegations
@@ -614,6 +650,20 @@ def test_women_and_allegations_military_outcome(tmp_path):
     assert "Military allegations (Poisson QL)" not in irr  # the outcome already is military
     assert "Without MONUSCO (Poisson QL)" in irr and len(irr) == 5
     assert got["mission_years_modelled"] == 102 - 7  # MINUSCA's seven years left out
+
+
+def test_women_and_allegations_lag_2_without_minusca(tmp_path):
+    # issue 25: "Without MONUSCO" had no uniformed allegation in 2021 (its year effect ran to -31,
+    # Converged NO, IRR 1.269 (1.096-1.470) counted among "5 of 6 intervals include 1"); now the
+    # year is left out and named, the fit converges, and UNOCI's four implausible months are out
+    got = _run("04_women_and_allegations", tmp_path, lag=2, leave_out=["MINUSCA"], **_real_files())
+    m = got["models"]["Without MONUSCO (NB)"]
+    assert m["left_out_no_allegation"] == ["year 2021"] and m["converged"]
+    assert m["clusters"] == 15 and 0 < m["boot_p_value"] < 1
+    assert got["irr_per_point"]["Without MONUSCO (NB)"] == [1.221, 1.045, 1.427]
+    assert got["models_summary"].startswith("4 of 6 intervals include 1")
+    assert got["suspect_months"] == [f"UNOCI 2016-{m:02d}" for m in (1, 3, 4, 5)]
+    assert got["irr_per_point"]["Mission FE (Poisson QL)"][0] == 2.524
 
 
 def test_women_and_allegations_rejects_a_bad_outcome(tmp_path):

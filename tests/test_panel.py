@@ -354,6 +354,7 @@ def test_negative_binomial_equals_statsmodels_directly(full):
         method="bfgs",
         disp=0,
         maxiter=5000,
+        gtol=1e-9,
         cov_type="cluster",
         cov_kwds={"groups": pd.factorize(d["mission"])[0]},
     )

@@ -516,3 +516,32 @@ def test_fixture_uniformed_counts():
     assert sorted(uni["allegation_id"].unique()) == [1, 2, 3, 4, 5]
     assert uni[uni["allegation_id"] == 3]["nationality"].tolist() == ["Nepal", "Ethiopia"]
     assert trends.select(t, personnel_categories=["civilian"]).counts["selected"] == 1
+
+
+def test_funnel_overdispersion_against_a_hand_computation():
+    # four contributors around p0 = 0.5: z = (k/n - 0.5) / sqrt(0.25 / n)
+    c = pd.DataFrame({"decided": [100, 25, 16, 64], "appointed": [60, 10, 8, 28]})
+    z = np.array([(0.6 - 0.5) / 0.05, (0.4 - 0.5) / 0.1, 0.0, (0.4375 - 0.5) / 0.0625])
+    assert z == pytest.approx([2.0, -1.0, 0.0, -1.0])
+    phi = (4 + 1 + 0 + 1) / 4  # 1.5
+    w = np.array([100, 25, 16, 64]) / 0.25
+    tau2 = (4 * phi - 3) / (w.sum() - (w**2).sum() / w.sum())
+    add = response.funnel_overdispersion(c, 0.5, winsor=0)
+    assert (add.units, add.adjusted) == (4, True) and add.phi == pytest.approx(phi)
+    assert add.tau2 == pytest.approx(tau2)
+    assert add.p_value == pytest.approx(sps.chi2.sf(6, 3))
+    lim = response.funnel_limits(0.5, 100, overdispersion=add).set_index("n")
+    assert lim.loc[100, "upper_95_adj"] == pytest.approx(0.5 + 1.959964 * np.sqrt(0.0025 + tau2))
+    mult = response.funnel_overdispersion(c, 0.5, "multiplicative", winsor=0)
+    lim = response.funnel_limits(0.5, 100, overdispersion=mult).set_index("n")
+    assert lim.loc[100, "lower_99.8_adj"] == pytest.approx(0.5 - 3.090232 * np.sqrt(1.5 * 0.0025))
+    # winsorised: z-scores clipped at their own 10% and 90% quantiles (numpy's linear rule)
+    q = np.quantile(z, [0.1, 0.9])
+    assert response.funnel_overdispersion(c, 0.5).phi == pytest.approx(np.mean(np.clip(z, *q) ** 2))
+    # no overdispersion: binomial limits only
+    even = pd.DataFrame({"decided": [100, 100, 100], "appointed": [50, 51, 49]})
+    none = response.funnel_overdispersion(even, 0.5)
+    assert not none.adjusted and "lower_95_adj" not in response.funnel_limits(
+        0.5, 10, overdispersion=none
+    )
+    assert "no overdispersion detected" in none.describe()

@@ -11,6 +11,9 @@ personnel in the UN contributions-by-gender data, with
   the mission's active span counts at the mean of the months present);
   ``exposure_known`` is False where a month absent from the source lies at the start or end of the
   mission's activity, so that whether the mission existed then is unknown;
+- ``months_suspect``: months of the mission the plausibility check finds far from its
+  neighbouring months (:mod:`pkoresearch.plausibility`), left out of the means and counted in the
+  exposure like months absent from the source (``suspect="keep"`` uses them);
 - allegations by reporting year from the UN table of allegations, for all personnel, uniformed
   (military or police), military and police: 0 where the mission existed and the export covers the
   year, ``<NA>`` outside its coverage, ``allegations_complete`` False for a partly covered year;
@@ -43,9 +46,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
-from . import curated, missions
+from . import curated, missions, plausibility
 from .errors import NotEstimable, ParameterError
 
 OUTCOMES = {
@@ -78,6 +80,7 @@ PANEL_COLUMNS = [
     "months_with_personnel",
     "months_gap_active",
     "months_unknown",
+    "months_suspect",
     "women_mean",
     "personnel_mean",
     "share_pct",
@@ -98,7 +101,10 @@ PANEL_COLUMNS = [
 
 
 def personnel_by_mission_year(
-    contributions, successors: bool = False, personnel_types: Sequence[str] | None = None
+    contributions,
+    successors: bool = False,
+    personnel_types: Sequence[str] | None = None,
+    suspect: str = "exclude",
 ) -> pd.DataFrame:
     """Uniformed personnel and women by mission and year from a monthly
     :class:`~pkoresearch.readers.un_contributions.Contributions` (summed over contributors and
@@ -112,6 +118,13 @@ def personnel_by_mission_year(
     (``months_unknown``) otherwise or where one side lies beyond the source. No count is
     interpolated: ``exposure`` = ``personnel_mean`` x (months with personnel + gap months active)
     / 12, in person-years.
+
+    ``suspect``: months the plausibility check (:func:`pkoresearch.plausibility.suspect_months`,
+    on each mission's women, men and share) finds far from their neighbouring months are, with
+    "exclude" (the default), treated as months absent from the source for that mission (left out
+    of the means; active in the exposure where the mission had personnel on both sides) and
+    counted in ``months_suspect``; "keep" uses them. The table of suspect months is
+    :func:`suspect_mission_months`.
     Example: ``personnel_by_mission_year(read_mission_month("numperson.dta"))``
     """
     if getattr(contributions, "period", "month") != "month":
@@ -140,6 +153,11 @@ def personnel_by_mission_year(
         .reset_index()
     )
     m = m[m["total"] > 0]
+    plausibility.check_suspect(suspect)
+    flagged = plausibility.suspect_keys(plausibility.suspect_months(m))
+    is_suspect = pd.MultiIndex.from_frame(m[["mission", "month"]]).isin(flagged)
+    if suspect == "keep":
+        is_suspect[:] = False
     source = contributions.coverage.months()
     years = np.arange(source.year.min(), source.year.max() + 1)
     calendar = pd.period_range(f"{years[0]}-01", f"{years[-1]}-12", freq="M")
@@ -150,13 +168,17 @@ def personnel_by_mission_year(
     shape = (len(names), len(calendar))
     active = np.zeros(shape)
     women, total = np.zeros(shape), np.zeros(shape)
-    active[row, col] = 1
-    women[row, col] = m["women"].to_numpy()
-    total[row, col] = m["total"].to_numpy()
-    state = pd.DataFrame(np.where(in_source[None, :], active, np.nan))
+    held_out = np.zeros(shape, dtype=bool)  # suspect months, treated as absent for that mission
+    ok = ~is_suspect
+    active[row[ok], col[ok]] = 1
+    women[row[ok], col[ok]] = m["women"].to_numpy()[ok]
+    total[row[ok], col[ok]] = m["total"].to_numpy()[ok]
+    held_out[row[~ok], col[~ok]] = True
+    in_mission_source = in_source[None, :] & ~held_out
+    state = pd.DataFrame(np.where(in_mission_source, active, np.nan))
     before = state.ffill(axis=1).to_numpy()
     after = state.bfill(axis=1).to_numpy()
-    gap = ~in_source[None, :]
+    gap = ~in_mission_source
     gap_active = gap & (before == 1) & (after == 1)
     gap_unknown = gap & ~gap_active & ~((np.nan_to_num(before) == 0) & (np.nan_to_num(after) == 0))
 
@@ -173,6 +195,7 @@ def personnel_by_mission_year(
             "months_with_personnel": per_year(active).ravel().astype(int),
             "months_gap_active": per_year(gap_active.astype(int)).ravel(),
             "months_unknown": per_year(gap_unknown.astype(int)).ravel(),
+            "months_suspect": per_year(held_out.astype(int)).ravel(),
             "women": per_year(women).ravel(),
             "total": per_year(total).ravel(),
         }
@@ -193,6 +216,7 @@ def personnel_by_mission_year(
         "months_with_personnel",
         "months_gap_active",
         "months_unknown",
+        "months_suspect",
         "women_mean",
         "personnel_mean",
         "share_pct",
@@ -203,8 +227,27 @@ def personnel_by_mission_year(
     return out.sort_values(["mission", "year"]).reset_index(drop=True)
 
 
+def suspect_mission_months(contributions, successors: bool = False) -> pd.DataFrame:
+    """The plausibility check of a monthly contributions file: each mission's monthly women, men
+    and share (summed over contributors and personnel types, names harmonised) against its own
+    neighbouring months (:func:`pkoresearch.plausibility.suspect_months`; the rule is documented
+    there). One row per suspect month and measure, with the rule's numbers.
+    Example: ``suspect_mission_months(read_mission_month(path))`` -> UNOCI January and
+    March-May 2016 on the real mission x month file"""
+    if getattr(contributions, "period", "month") != "month":
+        raise ParameterError("suspect_mission_months: expected a monthly file; found yearly means")
+    counts = contributions.counts
+    m = counts.assign(
+        mission=missions.harmonise(counts["mission"], successors=successors).to_numpy()
+    )
+    return plausibility.suspect_months(m)
+
+
 def shares_by_year(
-    contributions, groups: Sequence[str] = ("all_uniformed",), by: Sequence[str] = ()
+    contributions,
+    groups: Sequence[str] = ("all_uniformed",),
+    by: Sequence[str] = (),
+    suspect: str = "exclude",
 ) -> pd.DataFrame:
     """Women's share by year (and ``by``, e.g. ``["mission"]``) for each group of personnel types
     (all_uniformed, military, military_contingents, staff_officers_experts, police,
@@ -215,6 +258,11 @@ def shares_by_year(
     ``complete`` is False for a year the source covers for fewer than 12 months. A file that does
     not split personnel types (the mission x month ``.dta``) gives all_uniformed only; asking it for
     another group raises ParameterError.
+    ``suspect``: with "exclude" (the default) the mission-months of
+    :func:`suspect_mission_months` are left out of women and personnel (so of the share) and
+    counted in ``months_suspect``; "keep" uses them. With ``by`` naming the mission, the means
+    divide by the mission's months left; summed over missions, a suspect month of one mission
+    counts nothing for it that month (its share of the total is small; the count says how many).
     Example: ``shares_by_year(read_mission_month(path))``"""
     from .readers.un_contributions import PERSONNEL_GROUPS
 
@@ -230,12 +278,24 @@ def shares_by_year(
             f"groups: {contributions.path.name} gives all uniformed personnel "
             "only (no personnel types); expected ['all_uniformed']"
         )
+    plausibility.check_suspect(suspect)
     counts = contributions.counts.assign(
         mission=missions.harmonise(contributions.counts["mission"]).to_numpy(),
         year=contributions.counts["month"].dt.year,
     )
-    cov = contributions.coverage.years().set_index("year")
+    flagged = plausibility.suspect_keys(suspect_mission_months(contributions))
+    counts["suspect"] = pd.MultiIndex.from_frame(counts[["mission", "month"]]).isin(flagged)
     by = list(by)
+    suspect_n = (
+        counts[counts["suspect"]]
+        .drop_duplicates(list(dict.fromkeys([*by, "mission", "month"])))
+        .groupby(["year", *by], observed=True)
+        .size()
+        .rename("months_suspect")
+    )
+    if suspect == "exclude":
+        counts = counts[~counts["suspect"]]
+    cov = contributions.coverage.years().set_index("year")
     frames = []
     for group in groups:
         part = (
@@ -249,8 +309,14 @@ def shares_by_year(
     out = pd.concat(frames, ignore_index=True)
     out = out[out["total"] > 0]
     out["months_covered"] = out["year"].map(cov["months_covered"]).astype(int)
-    out["women"] = out["women"] / out["months_covered"]
-    out["personnel"] = out["total"] / out["months_covered"]
+    out = out.join(suspect_n, on=["year", *by])
+    out["months_suspect"] = out["months_suspect"].fillna(0).astype(int)
+    # one mission per row: its suspect months left out are months absent for that mission
+    months = out["months_covered"] - (
+        out["months_suspect"] if suspect == "exclude" and "mission" in by else 0
+    )
+    out["women"] = out["women"] / months
+    out["personnel"] = out["total"] / months
     out["share_pct"] = 100 * out["women"] / out["personnel"]
     out["complete"] = out["months_covered"] == 12
     cols = [
@@ -262,6 +328,7 @@ def shares_by_year(
         "share_pct",
         "months_covered",
         "complete",
+        "months_suspect",
     ]
     return out[cols].sort_values(["category", *by, "year"]).reset_index(drop=True)
 
@@ -317,6 +384,10 @@ class MissionPanel:
     allegations_source: str | None
     allegations_in_years: int = 0
     notes: list[str] = field(default_factory=list)
+    # the plausibility check's suspect months (see :func:`suspect_mission_months`) and whether
+    # they were left out ("exclude") or kept ("keep")
+    suspect_months: pd.DataFrame = field(default_factory=pd.DataFrame)
+    suspect: str = "exclude"
 
     def unmatched_summary(self) -> pd.DataFrame:
         """Unmatched allegations counted by mission and reason: ``mission, reason, allegations,
@@ -375,6 +446,15 @@ class MissionPanel:
                 f"years: {int(d.loc[d['allegations_source'] == EXPORT_SOURCE, 'allegations_all'].sum())} "
                 f"in the panel, {len(self.unmatched)} unmatched (listed)"
             )
+        if not self.suspect_months.empty:
+            lines.append(
+                plausibility.describe(self.suspect_months).replace(
+                    "left out of shares and exposures unless kept",
+                    "left out of shares and exposures"
+                    if self.suspect == "exclude"
+                    else "KEPT in shares and exposures (suspect='keep')",
+                )
+            )
         return lines + self.notes
 
 
@@ -426,14 +506,19 @@ def build_panel(
     end_year: int | None = None,
     use_curated: bool = True,
     successors: bool = False,
+    suspect: str = "exclude",
 ) -> MissionPanel:
     """The mission-year panel for ``start_year..end_year`` (default: the years of the personnel
     data): personnel from ``contributions`` (a monthly file), allegations from ``table`` (a UN
     table of allegations, or None) and, for years the export does not cover, the curated
     per-mission totals (``use_curated``). See the module text for every column's definition.
+    ``suspect``: months of the personnel data the plausibility check finds far from their
+    neighbouring months are left out of shares and exposures ("exclude", the default) or kept
+    ("keep"); they are listed in ``suspect_months`` either way.
     Example: ``build_panel(read_mission_month(path), read_table_of_allegations(xlsx), 2015, 2021)``
     """
-    personnel = personnel_by_mission_year(contributions, successors=successors)
+    personnel = personnel_by_mission_year(contributions, successors=successors, suspect=suspect)
+    suspects = suspect_mission_months(contributions, successors=successors)
     source_years = sorted(set(contributions.coverage.months().year))
     start_year = source_years[0] if start_year is None else int(start_year)
     end_year = source_years[-1] if end_year is None else int(end_year)
@@ -572,6 +657,8 @@ def build_panel(
         allegations_source=None if table is None else table.coverage.source,
         allegations_in_years=in_years,
         notes=notes,
+        suspect_months=suspects,
+        suspect=suspect,
     )
 
 
@@ -679,6 +766,17 @@ class ModelResult:
     alpha: float = 0.05
     method: str = ""
     not_estimable: str = ""  # why the sample cannot support this specification ("" when fitted)
+    # fixed-effect levels (years, or missions with mission effects) whose outcomes are all zero:
+    # their rows are dropped before the fit (their effect would run to minus infinity)
+    dropped_separated: tuple[str, ...] = ()
+    boot_p_value: float = float("nan")  # wild cluster score bootstrap p (stats.cluster_inference)
+    boot_method: str = ""
+    no_interval: str = ""  # why no interval is given (fewer clusters than stats.MIN_CLUSTERS)
+
+    @property
+    def usable(self) -> bool:
+        """Fitted, converged and with an interval: the results a summary statement may count."""
+        return not self.not_estimable and self.converged and not self.no_interval
 
     @classmethod
     def unavailable(
@@ -719,6 +817,8 @@ class ModelResult:
                     "alpha_nb": self.alpha_nb,
                     "dispersion": self.dispersion,
                     "converged": self.converged,
+                    "boot_p_value": self.boot_p_value,
+                    "dropped_separated": ", ".join(self.dropped_separated),
                 }
             ]
         )
@@ -748,25 +848,29 @@ def _blas():
     return ThreadpoolController()
 
 
-def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> ModelResult:
+def fit(
+    sample: pd.DataFrame, spec: Specification, alpha: float = 0.05, bootstrap: str | bool = "auto"
+) -> ModelResult:
     """Fit one specification with statsmodels: NB2 (``statsmodels.discrete.NegativeBinomial``,
     dispersion by maximum likelihood) or Poisson quasi-likelihood (``GLM`` Poisson), offset
     log(exposure), year indicators (and mission indicators for ``mission_fe``), standard errors
     clustered by mission (statsmodels' cluster-robust sandwich with its small-sample correction).
     The interval and p-value use the t distribution with (missions - 1) degrees of freedom, as
-    advised with few clusters. With mission fixed effects, missions without any allegation are left
-    out (they carry no within-mission information) and named in ``dropped_all_zero``."""
+    advised with few clusters, through :func:`pkoresearch.stats.cluster_inference` (no interval
+    below :data:`pkoresearch.stats.MIN_CLUSTERS` missions, with the reason in ``no_interval``; a
+    wild cluster score bootstrap p-value ``boot_p_value`` below 50 missions, ``bootstrap``).
+    Fixed-effect levels whose outcomes are all zero are left out first (:func:`drop_separated`):
+    with mission fixed effects, missions without any allegation (``dropped_all_zero``), and years
+    without any allegation (``dropped_separated``). A fit that still does not converge has
+    ``converged`` False and is left out of summary statements (``usable``)."""
     import statsmodels.api as sm
+
+    from . import stats
 
     outcome = OUTCOMES[spec.outcome]
     d = sample[~sample["mission"].isin(list(spec.leave_out))]
     d = d.dropna(subset=[outcome, spec.share, "exposure"])
-    dropped: tuple[str, ...] = ()
-    if spec.mission_fe:
-        any_alleg = d.groupby("mission")[outcome].transform("sum") > 0
-        dropped = tuple(sorted(set(d.loc[~any_alleg, "mission"])))
-        d = d[any_alleg]
-    d = d.reset_index(drop=True)
+    d, dropped, separated = drop_separated(d, outcome, spec.mission_fe)
     X = design(d, spec.share, spec.mission_fe)
     if len(d) <= X.shape[1] + 1:
         raise NotEstimable(
@@ -776,7 +880,7 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
     y = d[outcome].astype(float).to_numpy()
     offset = np.log(d["exposure"].astype(float).to_numpy())
     groups = pd.factorize(d["mission"])[0]
-    n_groups = int(groups.max()) + 1
+    n_groups = int(groups.max()) + 1 if len(groups) else 0
     if n_groups < 2:
         raise NotEstimable(f"{spec.label}: {n_groups} mission; expected at least 2 to cluster")
     if not (y > 0).any():
@@ -789,11 +893,13 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
     # times slower and not bit-for-bit reproducible
     with _blas().limit(limits=1, user_api="blas"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        pois = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(**cov)
+        model = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset)
+        pois = model.fit(**cov)
         dispersion = float(pois.pearson_chi2 / pois.df_resid) if pois.df_resid > 0 else None
         alpha_nb = None
         if spec.family == "negbin":
-            res = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(
+            model = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2")
+            res = model.fit(
                 start_params=np.append(pois.params.to_numpy(), 0.5),
                 method="newton",
                 maxiter=200,
@@ -816,19 +922,22 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
             f"{FAMILIES[spec.family]} fit gave no finite estimate for the share "
             f"(coefficient {b:g}, standard error {se:g})"
         )
-    q = sps.t.ppf(1 - alpha / 2, n_groups - 1)
-    p = float(2 * sps.t.sf(abs(b / se), n_groups - 1)) if se > 0 else float("nan")
+    with _blas().limit(limits=1, user_api="blas"):
+        inf = stats.cluster_inference(
+            model, res.params, res.bse, spec.share, groups, alpha, bootstrap=bootstrap
+        )
     method = (
         f"{FAMILIES[spec.family]}, offset log(person-years), year indicators"
         + (", mission indicators" if spec.mission_fe else "")
         + f"; SE clustered by mission ({n_groups} clusters), t({n_groups - 1}) interval"
+        + (f"; bootstrap p: {inf.boot_method}" if inf.boot_method else "")
     )
     return ModelResult(
         spec=spec,
-        irr=math.exp(b),
-        ci_low=math.exp(b - q * se),
-        ci_high=math.exp(b + q * se),
-        p_value=p,
+        irr=inf.estimate,
+        ci_low=inf.ci_low,
+        ci_high=inf.ci_high,
+        p_value=inf.p_value,
         coef=b,
         se=se,
         n=len(d),
@@ -839,7 +948,40 @@ def fit(sample: pd.DataFrame, spec: Specification, alpha: float = 0.05) -> Model
         dropped_all_zero=dropped,
         alpha=alpha,
         method=method,
+        dropped_separated=separated,
+        boot_p_value=inf.boot_p_value,
+        boot_method=inf.boot_method,
+        no_interval=inf.no_interval,
     )
+
+
+def drop_separated(
+    d: pd.DataFrame, outcome: str, mission_fe: bool = False
+) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
+    """Leave out the rows of fixed-effect levels whose outcomes are all zero (separation: the
+    level's effect would run to minus infinity and the fit would not converge). With
+    ``mission_fe``, missions without any allegation (``dropped_all_zero``); then years without
+    any allegation among the rows left (``separated``, e.g. ``("year 2021",)``), repeated until
+    every level left has an allegation. In a Poisson (or NB2) likelihood such rows are perfectly
+    predicted by a zero rate and carry no information on the other coefficients, so dropping
+    them is the limit of the fit with them (as fixest drops them). Returns ``(rows kept,
+    missions dropped, separated levels)``."""
+    dropped: list[str] = []
+    separated: list[str] = []
+    while len(d):
+        changed = False
+        if mission_fe:
+            any_m = d.groupby("mission")[outcome].transform("sum") > 0
+            if not any_m.all():
+                dropped += sorted(set(d.loc[~any_m, "mission"]))
+                d, changed = d[any_m], True
+        any_y = d.groupby("year")[outcome].transform("sum") > 0
+        if not any_y.all() and d["year"].nunique() > 1 and any_y.any():
+            separated += [f"year {y}" for y in sorted(set(d.loc[~any_y, "year"]))]
+            d, changed = d[any_y], True
+        if not changed:
+            break
+    return d.reset_index(drop=True), tuple(dropped), tuple(separated)
 
 
 def largest_mission(sample: pd.DataFrame) -> str:
@@ -922,9 +1064,38 @@ class ModelTable:
                     "alpha_nb",
                     "dispersion",
                     "converged",
+                    "boot_p_value",
+                    "dropped_separated",
                 ]
             )
         return pd.concat(rows, ignore_index=True)
+
+    def summary(self) -> str:
+        """One sentence: how many intervals include 1, counting only the specifications that were
+        fitted, converged and have an interval, and naming the others (a fit that did not converge
+        is never counted)."""
+        usable = [r for r in self.results if r.usable]
+        n_in = sum(r.ci_low <= 1 <= r.ci_high for r in usable)
+        text = (
+            f"{n_in} of {len(usable)} intervals include 1 (no association distinguishable "
+            "from none)"
+        )
+        left = [
+            f"{r.spec.label} ("
+            + (
+                "not estimable"
+                if r.not_estimable
+                else "did not converge"
+                if not r.converged
+                else "too few clusters for an interval"
+            )
+            + ")"
+            for r in self.results
+            if not r.usable
+        ]
+        if left:
+            text += "; not counted: " + ", ".join(left)
+        return text + "."
 
     def table(self, digits: int = 3) -> pd.DataFrame:
         """The regression table as papers print it: one column per specification, the IRR per
@@ -941,10 +1112,15 @@ class ModelTable:
                     "Missions (clusters)": f"{r.n_missions}",
                 }
                 continue
+            flag = "" if r.converged else " (not converged)"
+            no_ci = f"none ({r.n_missions} clusters)" if r.no_interval else ""
             cols[f"({i}) {s.label}"] = {
-                "Women's share, IRR per point": f"{r.irr:.{digits}f}",
-                f"  {level}% CI": f"[{r.ci_low:.{digits}f}, {r.ci_high:.{digits}f}]",
-                "  p-value": f"{r.p_value:.3f}",
+                "Women's share, IRR per point": f"{r.irr:.{digits}f}{flag}",
+                f"  {level}% CI": no_ci or f"[{r.ci_low:.{digits}f}, {r.ci_high:.{digits}f}]",
+                "  p-value": no_ci or f"{r.p_value:.3f}",
+                "  wild bootstrap p": "-"
+                if r.boot_p_value != r.boot_p_value
+                else f"{r.boot_p_value:.3f}",
                 "Outcome": s.outcome,
                 "Share measured": "same year"
                 if s.share == "share_pct"
@@ -958,6 +1134,7 @@ class ModelTable:
                         if r.dropped_all_zero
                         else []
                     )
+                    + [f"{lv} (no allegation)" for lv in r.dropped_separated]
                 )
                 or "-",
                 "Model": {"negbin": "NB2", "poisson": "Poisson QL"}[s.family],

@@ -1207,3 +1207,28 @@ def growth(start_value: float, end_value: float, start_year: int, end_year: int)
             "end_year": end_year,
         },
     )
+
+
+def suspect_months(counts: pd.DataFrame) -> pd.DataFrame:
+    """The plausibility check (:func:`pkoresearch.plausibility.suspect_months`) of the UN monthly
+    gender statistics: each mission's monthly women, men and share, summed over contributors and
+    categories, against its own neighbouring months. One row per suspect month (``date``) and
+    measure with the rule's numbers; empty on the IPI scrape (2009-2014).
+    Example: ``suspect_months(read_gender_statistics(path).counts)``"""
+    from . import plausibility
+    from .readers.un_gender import sum_by_sex
+
+    totals = sum_by_sex(counts, ["mission", "date"])
+    return plausibility.suspect_months(totals, month="date", total="personnel")
+
+
+def without_suspect_months(counts: pd.DataFrame, suspects: pd.DataFrame) -> pd.DataFrame:
+    """``counts`` without the rows of the mission-months in ``suspects`` (from
+    :func:`suspect_months`): a suspect month left out of every share it would enter."""
+    from . import plausibility
+
+    keys = plausibility.suspect_keys(suspects, month="date")
+    if len(keys) == 0:
+        return counts
+    hit = pd.MultiIndex.from_frame(counts[["mission", "date"]]).isin(keys)
+    return counts[~hit]

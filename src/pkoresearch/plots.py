@@ -1097,7 +1097,9 @@ def funnel(
     source: Any = None,
 ):
     """Funnel plot: each unit's rate against its number of cases, with binomial control limits
-    (``limits`` from ``response.funnel_limits``) and the overall rate ``p0``. Units outside the
+    (``limits`` from ``response.funnel_limits``) and the overall rate ``p0``; where ``limits``
+    has overdispersion-adjusted columns (``lower_95_adj``...) they are drawn too, in colour, and
+    units are labelled against the adjusted outer limits. Units outside the
     outer limits are labelled with ``label``. ``shared`` names a column counting cases a unit
     shares with other units (an allegation naming several contributors counts for each): those
     units are drawn as open circles. ``note`` is written under the figure (e.g. how shared cases
@@ -1109,7 +1111,21 @@ def funnel(
         return _no_data(ax, f"no {y.replace('_', ' ')} in the selection", title, source)
     ax = _ax(ax)
     pal = sns.color_palette(PALETTE)
-    bands = [c.removeprefix("lower_") for c in limits.columns if c.startswith("lower_")]
+    cols = [c.removeprefix("lower_") for c in limits.columns if c.startswith("lower_")]
+    bands = [c for c in cols if not c.endswith("_adj")]
+    adjusted = [c for c in cols if c.endswith("_adj")]
+    for style, tag in zip(["-", "-."], adjusted):
+        for side in ("lower", "upper"):
+            ax.plot(
+                limits["n"],
+                limits[f"{side}_{tag}"],
+                color=pal[2],
+                linestyle=style,
+                linewidth=1.2,
+                label=f"{tag.removesuffix('_adj')}% limits, overdispersion-adjusted"
+                if side == "lower"
+                else None,
+            )
     for style, tag in zip(["--", ":"], bands):
         ax.step(
             limits["n"],
@@ -1148,7 +1164,7 @@ def funnel(
     else:
         ax.scatter(data[x], data[y], color=pal[0], s=22, zorder=3)
     if label is not None and label_outside and bands:
-        outer = bands[-1]
+        outer = adjusted[-1] if adjusted else bands[-1]
         lim = limits.set_index("n")
         for r in data.itertuples():
             n = int(getattr(r, x))
@@ -1220,10 +1236,13 @@ def coefficients(
     title: str | None = None,
     xlabel: str = "incidence rate ratio per percentage point of women",
     source: Any = None,
+    converged: str | None = "converged",
 ):
     """Coefficient plot: one row per ``y`` (in the order given, top to bottom), the estimate as a
     dot with its interval as a line, and a dashed line at ``reference`` (1: no association).
     A log axis (``log``) keeps ratios symmetric. ``source``: the data the models were fitted on.
+    A row whose ``converged`` column is False is drawn grey with an open marker and labelled
+    "(NOT CONVERGED)"; a row without an interval is labelled "(no interval)".
 
     Example: ``plots.coefficients(panel.fit_models(p).to_frame(), source=[table, months])``
     """
@@ -1231,17 +1250,25 @@ def coefficients(
         return _no_data(ax, "no estimate in the selection", title, source)
     ax = _ax(ax)
     d = data.reset_index(drop=True)
-    pos = list(range(len(d)))[::-1]
+    pos = np.array(list(range(len(d)))[::-1])
     color = sns.color_palette(PALETTE)[0]
-    ax.hlines(pos, _float(d[ci_low]), _float(d[ci_high]), color=color, linewidth=2)
-    ax.plot(_float(d[x]), pos, "o", color=color, markersize=7)
+    ok = (
+        d[converged].fillna(False).astype(bool).to_numpy()
+        if converged and converged in d
+        else np.ones(len(d), dtype=bool)
+    )
+    for good, col, face in ((True, color, color), (False, "0.55", "white")):
+        m = ok == good
+        if m.any():
+            ax.hlines(pos[m], _float(d[ci_low][m]), _float(d[ci_high][m]), color=col, linewidth=2)
+            ax.plot(_float(d[x][m]), pos[m], "o", color=col, markerfacecolor=face, markersize=7)
     ax.axvline(reference, color="0.4", linestyle="--", linewidth=1)
     if log:
         from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
         ax.set_xscale("log")
-        lo = min(float(d[ci_low].min()), reference)
-        hi = max(float(d[ci_high].max()), reference)
+        lo = float(np.nanmin([*_float(d[ci_low]), *_float(d[x]), reference]))
+        hi = float(np.nanmax([*_float(d[ci_high]), *_float(d[x]), reference]))
         ticks = [
             t
             for t in (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2, 3, 4, 5, 10)
@@ -1250,8 +1277,12 @@ def coefficients(
         ax.xaxis.set_major_locator(FixedLocator(ticks))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    labels = [
+        str(lab) + ("" if good else " (NOT CONVERGED)") + (" (no interval)" if pd.isna(lo_) else "")
+        for lab, good, lo_ in zip(d[y], ok, d[ci_low])
+    ]
     ax.set_yticks(pos)
-    ax.set_yticklabels(d[y].astype(str))
+    ax.set_yticklabels(labels)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("")
     _finish(ax, source, d, title=title)

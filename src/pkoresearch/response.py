@@ -946,8 +946,12 @@ def nio_logit(
     of one country are not independent). Years the export covers only in part are left out
     unless ``include_partial`` (needs ``year_complete`` from :func:`uniformed`). ``pending``:
     "exclude" (default) or "not_appointed" (the sensitivity of :func:`nio_rates`).
-    Returns ``term, odds_ratio, ci_low, ci_high, p_value`` with ``.attrs``: ``n``, ``clusters``,
-    ``unit``, ``years_left_out``, ``method``.
+    Returns ``term, odds_ratio, ci_low, ci_high, p_value, boot_p_value`` with ``.attrs``: ``n``,
+    ``clusters``, ``unit``, ``years_left_out``, ``method``, ``no_interval``. Inference follows
+    :func:`pkoresearch.stats.cluster_inference`: t(G-1) with G contributors; with fewer than
+    :data:`pkoresearch.stats.MIN_CLUSTERS` contributors no interval or p-value (missing, and
+    ``no_interval`` says why); a wild score bootstrap p-value (``boot_p_value``) for every term
+    but the constant.
     """
     import statsmodels.api as sm
 
@@ -1031,25 +1035,35 @@ def nio_logit(
             f"nio_logit: {counts}; the reporting year separates appointed from "
             "not appointed perfectly, so the odds ratio has no finite estimate"
         )
-    ci = fit.conf_int(alpha)
+    model = sm.GLM(d["appointed"].to_numpy(), X, family=sm.families.Binomial())
+    ests = [
+        stats.cluster_inference(
+            model, fit.params, fit.bse, term, groups, alpha, bootstrap=term != "const" and "auto"
+        )
+        for term in X.columns
+    ]
     out = pd.DataFrame(
         {
             "term": X.columns,
-            "odds_ratio": np.exp(fit.params.to_numpy()),
-            "ci_low": np.exp(ci[0].to_numpy()),
-            "ci_high": np.exp(ci[1].to_numpy()),
-            "p_value": fit.pvalues.to_numpy(),
+            "odds_ratio": [e.estimate for e in ests],
+            "ci_low": [e.ci_low for e in ests],
+            "ci_high": [e.ci_high for e in ests],
+            "p_value": [e.p_value for e in ests],
+            "boot_p_value": [e.boot_p_value for e in ests],
         }
     )
     treated = "excluded" if pending == "exclude" else "counted as not appointed"
+    G = int(groups.max() + 1)
     out.attrs.update(
         n=len(d),
-        clusters=int(groups.max() + 1),
+        clusters=G,
         unit=unit,
         years_left_out=left_out,
+        no_interval=ests[0].no_interval,
         method=(
             "logistic GLM; Wald intervals with standard errors clustered by "
-            f"contributor; pending requests {treated}"
+            f"contributor, t({G - 1}) reference ({G} clusters); bootstrap p: "
+            f"{ests[-1].boot_method}; pending requests {treated}"
         ),
     )
     return out
@@ -1113,9 +1127,104 @@ def describe_totals(totals: pd.DataFrame | pd.Series, level: str = "95%") -> str
     )
 
 
-def funnel_limits(p0: float, n_max: int, levels: Sequence[float] = (0.95, 0.998)) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Overdispersion:
+    """How much more the units of a funnel plot vary than binomial sampling allows
+    (:func:`funnel_overdispersion`)."""
+
+    method: str  # "additive" (random effects) or "multiplicative"
+    phi: float  # winsorised mean of the squared z-scores (1 under binomial variation)
+    tau2: float  # additive: between-unit variance of the true rates (0 when none is detected)
+    units: int
+    p_value: float  # test of no overdispersion: units x phi against chi-square(units - 1)
+    winsor: float
+    adjusted: bool  # whether the limits are widened (units x phi > units - 1)
+
+    def describe(self) -> str:
+        what = (
+            f"additive random-effects adjustment, between-unit SD {math.sqrt(self.tau2):.3f}"
+            if self.method == "additive"
+            else f"multiplicative adjustment, limits widened by sqrt({self.phi:.2f})"
+        )
+        head = (
+            f"overdispersion: phi = {self.phi:.2f} from {self.units} contributors (z-scores "
+            f"winsorised at {self.winsor:.0%} each tail; test of none p = {self.p_value:.3g})"
+        )
+        if not self.adjusted:
+            return head + "; no overdispersion detected, binomial limits drawn (Spiegelhalter 2005)"
+        return head + f"; {what} (Spiegelhalter 2005), drawn beside the binomial limits"
+
+
+def funnel_overdispersion(
+    contributors: pd.DataFrame,
+    p0: float,
+    method: str = "additive",
+    winsor: float = 0.1,
+    n: str = "decided",
+    k: str = "appointed",
+) -> Overdispersion:
+    """Overdispersion of a funnel plot's units around ``p0`` (Spiegelhalter 2005, "Funnel plots
+    for comparing institutional performance", Stat Med 24: 1185-1202, and "Handling
+    over-dispersion of performance indicators", Qual Saf Health Care 14: 347-351).
+
+    For each unit with ``n`` > 0 cases: z = (k/n - p0) / s, s^2 = p0 (1 - p0) / n; the z-scores are
+    winsorised (those below the ``winsor`` quantile set to it, those above 1 - ``winsor`` likewise)
+    so that a few outlying units do not inflate the estimate; phi = mean of z^2 over the I units.
+    Without overdispersion I phi follows chi-square(I - 1) (the ``p_value``).
+
+    - ``"additive"`` (default, Spiegelhalter's recommendation: units differ by a random effect
+      whatever their size): tau^2 = (I phi - (I - 1)) / (sum w - sum w^2 / sum w), w = 1 / s^2
+      (DerSimonian-Laird), 0 when I phi <= I - 1; limits p0 +- z sqrt(s^2(n) + tau^2).
+    - ``"multiplicative"``: limits p0 +- z sqrt(phi s^2(n)), when I phi > I - 1.
+
+    Example: ``funnel_overdispersion(contributor_table(uni), 0.6)``"""
+    if method not in ("additive", "multiplicative"):
+        raise ParameterError(f"method: found {method!r}; expected 'additive' or 'multiplicative'")
+    if not 0 < p0 < 1:
+        raise ParameterError(f"p0: found {p0!r}; expected a rate strictly between 0 and 1")
+    if not 0 <= winsor < 0.5:
+        raise ParameterError(f"winsor: found {winsor!r}; expected a share in [0, 0.5)")
+    d = contributors[contributors[n] > 0]
+    if len(d) < 2:
+        raise NotEstimable(
+            f"funnel_overdispersion: {len(d)} unit(s) with cases; expected at least 2"
+        )
+    m = d[n].astype(float).to_numpy()
+    s2 = p0 * (1 - p0) / m
+    z = (d[k].astype(float).to_numpy() / m - p0) / np.sqrt(s2)
+    if winsor > 0:
+        z = np.clip(z, np.quantile(z, winsor), np.quantile(z, 1 - winsor))
+    units = len(z)
+    phi = float(np.mean(z**2))
+    w = 1 / s2
+    excess = units * phi - (units - 1)
+    tau2 = (
+        float(max(0.0, excess / (w.sum() - (w**2).sum() / w.sum())))
+        if method == "additive"
+        else 0.0
+    )
+    return Overdispersion(
+        method=method,
+        phi=phi,
+        tau2=tau2,
+        units=units,
+        p_value=float(sps.chi2.sf(units * phi, units - 1)),
+        winsor=winsor,
+        adjusted=excess > 0,
+    )
+
+
+def funnel_limits(
+    p0: float,
+    n_max: int,
+    levels: Sequence[float] = (0.95, 0.998),
+    overdispersion: Overdispersion | None = None,
+) -> pd.DataFrame:
     """Binomial control limits around an overall rate ``p0`` for 1..``n_max`` cases:
-    ``n, lower_95, upper_95, lower_99.8, upper_99.8`` (proportions; exact binomial quantiles)."""
+    ``n, lower_95, upper_95, lower_99.8, upper_99.8`` (proportions; exact binomial quantiles).
+    With an ``overdispersion`` (:func:`funnel_overdispersion`) that is ``adjusted``, also
+    ``lower_95_adj, upper_95_adj, ...``: normal limits widened by its method, clipped to 0-1;
+    ``.attrs["overdispersion"]`` says which."""
     if not 0 < p0 < 1:
         raise ParameterError(f"p0: found {p0!r}; expected a rate strictly between 0 and 1")
     n = np.arange(1, int(n_max) + 1)
@@ -1125,4 +1234,18 @@ def funnel_limits(p0: float, n_max: int, levels: Sequence[float] = (0.95, 0.998)
         tag = f"{100 * level:g}"
         out[f"lower_{tag}"] = sps.binom.ppf(tail, n, p0) / n
         out[f"upper_{tag}"] = sps.binom.ppf(1 - tail, n, p0) / n
+    if overdispersion is not None and overdispersion.adjusted:
+        s2 = p0 * (1 - p0) / n
+        var = (
+            s2 + overdispersion.tau2
+            if overdispersion.method == "additive"
+            else s2 * max(overdispersion.phi, 1.0)
+        )
+        for level in levels:
+            tag = f"{100 * level:g}"
+            half = sps.norm.ppf(1 - (1 - level) / 2) * np.sqrt(var)
+            out[f"lower_{tag}_adj"] = np.clip(p0 - half, 0, 1)
+            out[f"upper_{tag}_adj"] = np.clip(p0 + half, 0, 1)
+    if overdispersion is not None:
+        out.attrs["overdispersion"] = overdispersion.describe()
     return out
