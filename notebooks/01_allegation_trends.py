@@ -444,6 +444,7 @@ if table is not None and missions is None and categories is None:
                 "first_value",
                 "first_document",
                 "first_date",
+                "first_known_value",
                 "latest_value",
                 "latest_document",
                 "table",
@@ -453,7 +454,17 @@ if table is not None and missions is None and categories is None:
             ]
         ]
     )
-    rev_done = rev[rev["table_complete"]]
+    rev_done = rev[rev["table_complete"] & rev["table_minus_first"].notna()]
+    not_in_hand = rev.loc[rev["first_value"].isna(), ["year", "first_document"]]
+    if len(not_in_hand):
+        print(
+            nb.wrap(
+                "First published figure not in hand (the report that first published the year's "
+                "data is known, its figure is not): "
+                + ", ".join(f"{r.year} ({r.first_document})" for r in not_in_hand.itertuples())
+                + "; first_known_value gives the earliest figure in hand."
+            )
+        )
     pko.results.record(
         "revisions", {str(r.year): int(r.table_minus_first) for r in rev_done.itertuples()}
     )

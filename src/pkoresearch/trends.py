@@ -100,9 +100,10 @@ def curated_series(
     Each year's report revises earlier years (2017: 62 first published, 63 later). ``revision``
     picks one rule for every year, so the series never mixes first and revised figures:
     ``"latest"`` (default: the latest published figure, the most complete count, and the one the
-    UN's table of allegations agrees with for 2015-2023), ``"first"`` (as first published) or
+    UN's table of allegations agrees with for 2015-2023), ``"first"`` (as first published; a
+    year whose first publication's figure is not in hand, e.g. 2016 in A/71/818, is absent) or
     ``"preferred"`` (the catalogue's preferred value, see :func:`pkoresearch.curated.load`).
-    Example: ``curated_series(2015, 2018, "first")["allegations"].tolist()`` gives 69, 103, 62, 54.
+    Example: ``curated_series(2015, 2018, "first")["allegations"].tolist()`` gives 69, 62, 54.
     """
     if revision not in REVISIONS:
         raise ParameterError(
@@ -120,6 +121,7 @@ def curated_series(
         "first": ("first_value", "first_source_id"),
         "preferred": ("preferred_value", "preferred_source_id"),
     }[revision]
+    r = r[r[value].notna()]  # a first publication whose figure is not in hand: absent
     out = pd.DataFrame(
         {
             "year": r["year"].astype(int).to_numpy(),
