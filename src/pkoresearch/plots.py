@@ -507,17 +507,25 @@ def _float(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
 
 
-def _missing_legend(ax, label: str, mesh=None) -> None:
-    """A legend entry for hatched grey cells, under the colour bar (outside the data area)."""
+def _missing_legend(ax, label: str | None, mesh=None, extra: Sequence = ()) -> None:
+    """A legend entry for hatched grey cells (and any ``extra`` handles), under the colour bar
+    (outside the data area)."""
     from matplotlib.patches import Patch
 
-    handle = Patch(
-        facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, hatch=MISSING_HATCH, label=label
-    )
+    handles = list(extra)
+    if label is not None:
+        handles.insert(
+            0,
+            Patch(
+                facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, hatch=MISSING_HATCH, label=label
+            ),
+        )
+    if not handles:
+        return
     cbar = getattr(mesh, "colorbar", None)
     if cbar is not None:
         cbar.ax.legend(
-            handles=[handle],
+            handles=handles,
             loc="upper left",
             bbox_to_anchor=(0.0, -0.03),
             borderaxespad=0.0,
@@ -525,7 +533,7 @@ def _missing_legend(ax, label: str, mesh=None) -> None:
             fontsize=7,
         )
     else:
-        _legend(ax, [handle], [label])
+        _legend(ax, handles, [h.get_label() for h in handles])
 
 
 def _cells(ax, grid: pd.DataFrame, cmap, annot: bool, fmt: str, label: str) -> np.ndarray:
@@ -585,6 +593,8 @@ def heatmap(
     source: Any = None,
     missing_label: str = "missing (no count), not 0",
     label: str | None = None,
+    flag: str | None = None,
+    flag_label: str = "flagged",
 ):
     """Heat map of ``value`` summed over ``y`` (rows) by ``x`` (columns). A cell with no row in
     ``data``, or whose values are all missing, is drawn as missing (hatched grey, no number,
@@ -593,7 +603,9 @@ def heatmap(
     missing). ``note`` names a text column written in missing cells (e.g. "?" for unknown). Where
     ``complete`` names a column (used when present), columns whose rows have False are partial
     periods, labelled "YYYY (partial)". ``label`` names the colour scale (default: ``value`` in
-    words); ``source`` the data's source (default: the ``source_id`` of ``data``).
+    words); ``source`` the data's source (default: the ``source_id`` of ``data``). ``flag`` names
+    a boolean column: cells where it is True get a dark outline, explained in the legend by
+    ``flag_label`` (e.g. cells mostly made of old incidents reported late).
 
     Example: ``plots.heatmap(pko.overview.coverage_table(), x="year", y="dataset", value="rows")``
     """
@@ -617,23 +629,37 @@ def heatmap(
             for c in grid.columns
         ]
     ax.set_xticks([i + 0.5 for i in range(len(labels))], labels)
-    if missing.any():
-        _missing_legend(ax, missing_label, ax.collections[0])
-        if note is not None and note in data.columns:
-            notes = data.dropna(subset=[note]).groupby([y, x], observed=True)[note].first()
-            for (i, row), (j, col) in (
-                (a, b) for a in enumerate(grid.index) for b in enumerate(grid.columns)
-            ):
-                if missing[i, j] and (row, col) in notes.index:
-                    ax.text(
-                        j + 0.5,
-                        i + 0.5,
-                        str(notes.loc[(row, col)]),
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="0.2",
+    extra = []
+    if flag is not None and flag in data.columns:
+        from matplotlib.patches import Patch, Rectangle
+
+        flagged = data[data[flag].astype("boolean").fillna(False).astype(bool)]
+        cells = set(zip(flagged[y], flagged[x]))
+        for i, row in enumerate(grid.index):
+            for j, col in enumerate(grid.columns):
+                if (row, col) in cells:
+                    ax.add_patch(
+                        Rectangle((j + 0.06, i + 0.06), 0.88, 0.88, fill=False, lw=1.6, ec="0.1")
                     )
+        if cells:
+            extra.append(Patch(facecolor="none", edgecolor="0.1", lw=1.6, label=flag_label))
+    if missing.any() or extra:
+        _missing_legend(ax, missing_label if missing.any() else None, ax.collections[0], extra)
+    if missing.any() and note is not None and note in data.columns:
+        notes = data.dropna(subset=[note]).groupby([y, x], observed=True)[note].first()
+        for (i, row), (j, col) in (
+            (a, b) for a in enumerate(grid.index) for b in enumerate(grid.columns)
+        ):
+            if missing[i, j] and (row, col) in notes.index:
+                ax.text(
+                    j + 0.5,
+                    i + 0.5,
+                    str(notes.loc[(row, col)]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="0.2",
+                )
     ax.set_xlabel(readable(x))
     ax.set_ylabel("")
     ax.tick_params(axis="x", labelrotation=90)
