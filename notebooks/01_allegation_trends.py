@@ -95,8 +95,10 @@ print(
 #   says how many), and the table below gives both counts side by side. Incident-year counts of the
 #   export's first years lack incidents reported before 2015, those of recent years incidents not
 #   yet reported.
-# - Up to 2016 the UN reported peacekeeping operations; from the 2017 data on, peacekeeping and special
-#   political missions together. The curated series follows the UN and says which scope each year has.
+# - The UN's headline figures counted peacekeeping operations; from the 2016 figures on (the first year
+#   with such a figure in the curated data, and the first with special political mission allegations in
+#   the UN export) they count special political missions too. The curated series says which scope each
+#   year has, and the models carry the change as `counting_2016`, derived from the data.
 # - The UN tracking system starts in 2008: earlier counts were compiled differently.
 # - **Coverage.** A count exists only inside its source's coverage (the export: its first to last
 #   reporting month; the curated series: the years with a sourced figure). Outside it the count is
@@ -291,7 +293,7 @@ else:
 # dispersion, t intervals): with a handful of yearly points a test cannot reliably choose between Poisson
 # and negative binomial, and a Poisson fit on overdispersed counts gives intervals that are too narrow.
 # Partial years are left out. Where the series' definition changes inside the window (the tracking
-# system in 2008, special political missions added from the 2017 data) the models carry a level
+# system in 2008, special political missions added from 2016) the models carry a level
 # indicator for the change, so that a jump in counting is not read as a trend.
 #
 # The segmented model adds a change of level and of slope at each breakpoint. These describe how the

@@ -255,7 +255,7 @@ elif ready:
 #   mission x month file does not split types; there are no controls for contributors' gender equality,
 #   conflict or mission mandate, only year effects (and mission effects in column 3); allegations are
 #   counted by reporting year (by default) from one export, whose counting rules changed over time (resolution
-#   2272 in 2016, special political missions with peacekeeping from the 2017 data).
+#   2272 in 2016, special political mission allegations in the export from 2016).
 # - **Why a different answer is not a contradiction**: another period, another measure of women's
 #   presence and no controls answer a different question; women's share moved within a narrow range
 #   (about 3-8%), so the data say little about larger differences; with about fifteen missions as

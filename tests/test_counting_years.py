@@ -181,3 +181,33 @@ def test_unknown_nationality_is_a_contributor_a_selection_accepts(table):
     assert "Unknown" in listed
     for name in listed:  # every name the message offers is accepted
         assert len(response.select_contributors(u, [name])) > 0, name
+
+
+# ------------------------------------------------------------------------- the notebooks, run
+
+
+def test_notebook_01_counts_by_incident_year_and_accepts_monuc(tmp_path, raw):
+    from test_notebooks import _run
+
+    path = str(external_file(XLSX))
+    got = _run(
+        "01_allegation_trends",
+        tmp_path,
+        allegations_table=path,
+        count_by="incident_year",
+        start_year=2015,
+        end_year=2023,
+    )
+    assert got["count_by"] == "incident_year"
+    chosen = raw[raw["count_year"].between(2015, 2023)]
+    assert got["counted_in_reporting_year_for_want_of_incident_year"] == int(
+        chosen["incident_year"].isna().sum()
+    )
+    assert got["allegations_by_year"] == {
+        str(y): int(n) for y, n in chosen.groupby("count_year").size().items()
+    }
+    assert got["incidents_two_or_more_years_old_by_reporting_year"]["2023"] == 75
+    (tmp_path / "b").mkdir()
+    monuc = _run("01_allegation_trends", tmp_path / "b", allegations_table=path, missions=["MONUC"])
+    drc = raw["Mission"].isin(["MONUC", "MONUSCO"]) & raw["report_year"].between(2015, 2023)
+    assert monuc["allegations_by_mission"] == {"MONUSCO": int(drc.sum())}

@@ -12,7 +12,7 @@ Three rules hold everywhere (see :mod:`pkoresearch.coverage`):
 - a year covered for fewer than 12 months carries ``complete = False`` and stays out of totals,
   rate ratios and models unless the caller asks;
 - each series carries the ``definition`` of what it counts, year by year; where the definition
-  changes (the UN tracking system in 2008, special political missions added from the 2017 data)
+  changes (the UN tracking system in 2008, special political missions added from 2016, the first year with such a figure)
   the models add an indicator for the change instead of reading it as a trend.
 
 >>> import pkoresearch as pko
@@ -53,8 +53,12 @@ POLICY_DATES = {
 COUNTING_CHANGES = {
     2008: "the UN misconduct tracking system starts: counts before it were compiled differently",
     2015: "nationality of uniformed personnel published and the allegation-level table starts",
-    2017: "the UN reports peacekeeping and special political missions together from the 2017 data",
 }
+SPM_CHANGE = (
+    "the headline figure counts special political missions with peacekeeping operations "
+    "(first year with such a figure in the curated data; the UN table of allegations has special "
+    "political mission allegations from the same year)"
+)
 # which curated scope makes the headline series in each year
 SCOPE_UNTIL_2016, SCOPE_FROM_2017 = "peacekeeping", "peacekeeping_and_spm"
 GROUPINGS = (
@@ -71,6 +75,26 @@ TABLE_DEFINITION = (
     "UN table of allegations: allegations against personnel of peacekeeping "
     "operations and special political missions, as recorded at the export date"
 )
+
+
+def combined_scope_from() -> int:
+    """The first year whose headline figure counts special political missions with peacekeeping
+    operations, derived from the data: the first year of a curated ``allegations_total`` row with
+    scope ``peacekeeping_and_spm`` (2016: A/72/751's 104 for UN field missions; the July 2024
+    table of allegations has its first special political mission allegations in 2016, 7 of them).
+    The counting indicator of the models (``counting_<year>``) starts here."""
+    rows = curated.load("allegations", preferred=False)
+    hit = rows[(rows["measure"] == "allegations_total") & (rows["scope"] == SCOPE_FROM_2017)]
+    return int(hit["year"].min())
+
+
+def spm_first_year(table: AllegationTable) -> int | None:
+    """The first reporting year with an allegation in a special political mission in an
+    allegation-level table (None without any). Example: ``spm_first_year(t)`` gives 2016."""
+    a = table.allegations
+    kinds = missions_mod.kind_of(a["mission"])
+    years = a.loc[(kinds == missions_mod.SPECIAL_POLITICAL).fillna(False).to_numpy(), "report_year"]
+    return None if years.empty else int(years.min())
 
 
 def curated_definition(year: int, scope: str) -> str:
@@ -94,7 +118,7 @@ def curated_series(
 ) -> pd.DataFrame:
     """Yearly SEA allegations from the curated data: ``year, allegations, scope, definition,
     source_id, confidence, revision``. Peacekeeping operations up to 2016; peacekeeping plus
-    special political missions from 2017 (the UN's own change of reporting), each year's
+    special political missions from the first year with such a figure (:func:`combined_scope_from`: 2016), each year's
     ``definition`` saying which. Years without a sourced total are absent (see :func:`yearly` for
     a series with those years present and missing).
 
@@ -123,11 +147,12 @@ def curated_series(
         "preferred": ("preferred_value", "preferred_source_id"),
     }[revision]
     r = r[r[value].notna()]  # a first publication whose figure is not in hand: absent
+    combined = combined_scope_from()
     out = pd.DataFrame(
         {
             "year": r["year"].astype(int).to_numpy(),
             "allegations": r[value].astype("Int64").to_numpy(),
-            "scope": [SCOPE_FROM_2017 if y >= 2017 else SCOPE_UNTIL_2016 for y in r["year"]],
+            "scope": [SCOPE_FROM_2017 if y >= combined else SCOPE_UNTIL_2016 for y in r["year"]],
             "source_id": r[sid].astype(str).to_numpy(),
         }
     )
@@ -699,7 +724,8 @@ def counting_changes(series: pd.DataFrame) -> dict[int, str]:
     prev = None
     for r in d.itertuples(index=False):
         if prev is not None and r.definition != prev:
-            why = COUNTING_CHANGES.get(int(r.year))
+            spm = "special political missions" in str(r.definition)
+            why = SPM_CHANGE if spm else COUNTING_CHANGES.get(int(r.year))
             out[int(r.year)] = (f"{why}; " if why else "") + f"from {prev!r} to {r.definition!r}"
         prev = r.definition
     return out
@@ -1020,7 +1046,7 @@ def rate_basis(
     personnel (military or police; an allegation naming both counted once), or the chosen
     uniformed ``personnel_categories``, over the matching uniformed personnel; civilians have no
     denominator. Without a table the curated headline figure counts every category (civilians
-    included) and from the 2017 data special political missions too, over uniformed personnel:
+    included) and from 2016 special political missions too, over uniformed personnel:
     the rate is computed and the mismatch said. The denominator is :func:`exposure_for`.
     Example: ``rate_basis(2015, 2024, table=table).numerator``
     """
@@ -1057,7 +1083,7 @@ def rate_basis(
     if missions is None:
         what = (
             "numerator: the UN headline figure, every personnel category (civilians "
-            "included) of peacekeeping operations, and from the 2017 data special political "
+            "included) of peacekeeping operations, and from 2016 special political "
             "missions too; the denominator is uniformed personnel only, so numerator and "
             "denominator do not match (a UN export gives a matched, uniformed-only rate)"
         )
@@ -1228,7 +1254,7 @@ def change(
     Input: ``year, allegations, personnel`` (e.g. the output of :func:`rates`; its ``exposure``
     is used where present). A partial year (``complete`` False) is refused unless
     ``allow_partial``. Where the two periods' counts are of different definitions (e.g. 2016
-    and 2021 of the curated series: special political missions are counted from the 2017 data) a
+    and 2021 of the curated series: special political missions are counted from 2016) a
     :class:`~pkoresearch.errors.MeasurementBreakWarning` says so and ``detail["definitions"]``
     names both: part of the ratio can come from counting.
     Example: ``change(rates_df, 2010, 2009)``
@@ -1396,7 +1422,7 @@ def series_for_breakpoints(
         f"the curated headline series over year-end uniformed personnel ({span[0]}-{span[-1]}): "
         f"the series above has fewer than two complete years before {', '.join(map(str, dropped))}; "
         "a different definition (every personnel category, special political missions from "
-        "2017), fitted on its own with its counting changes as indicators"
+        "2016), fitted on its own with its counting changes as indicators"
     )
     return BreakpointSeries(long, kept2, dropped2, text)
 
