@@ -216,9 +216,11 @@ else:
 # (military or police) over uniformed personnel; the curated headline figure also counts civilians (and
 # from 2017 special political missions), which the cell says. Personnel are the curated year-end totals
 # (1992-2021), or, with `contributions_mission_month`, the mean of the months available each year
-# (2010-2022). A partial year's rate uses the months it covers and is drawn as an open marker. A
+# (2010-2022). The axis names which: per personnel-year (mean of monthly counts) or per personnel at
+# year end. A partial year's rate uses the months it covers and is drawn as an open marker. A
 # denominator resting on fewer than three months of personnel figures (2022 in the mission x month
-# file: January only) gives a rate that is shown but left out of the models.
+# file: January only) gives a rate that is shown as an open marker ("partial denominator",
+# `denominator_complete` False) and left out of the models.
 
 # %%
 basis = trends.rate_basis(
@@ -238,7 +240,7 @@ if basis.personnel is not None:
         breakpoints=breakpoints,
         ax=ax,
         counting_changes=list(trends.counting_changes(rated)),
-        ylabel=f"allegations per {rate_per:,.0f} personnel-years",
+        ylabel=trends.rate_unit(basis.personnel, rate_per),
         source=[rated, basis.personnel, table, mission_month],
         title="Allegations per uniformed personnel, exact 95% intervals",
     )
@@ -248,7 +250,17 @@ if basis.personnel is not None:
     )  # months averaged, with a mission x month file
     display(
         rated.dropna(subset=["allegations"])[
-            ["year", "allegations", "personnel", *months, "rate", "ci_low", "ci_high", "complete"]
+            [
+                "year",
+                "allegations",
+                "personnel",
+                *months,
+                "rate",
+                "ci_low",
+                "ci_high",
+                "complete",
+                "denominator_complete",
+            ]
         ]
     )
 
@@ -373,7 +385,9 @@ if seg is not None:
         breakpoints=kept,
         ax=ax,
         counting_changes=list(trends.counting_changes(seg_rated)),
-        ylabel=f"allegations per {rate_per:,.0f} personnel-years",
+        ylabel=trends.rate_unit(
+            basis.personnel if seg_rated is rated else trends.personnel_by_year(), rate_per
+        ),
         source=[seg_rated, basis.personnel, table, mission_month]
         if seg_rated is rated
         else [seg_rated, trends.personnel_by_year()],
@@ -416,7 +430,7 @@ elif table is not None:
     by_category = trends.count_by(table, "personnel_category", count_by=count_by)
     fig, ax = plt.subplots()
     plots.stacked_counts(
-        by_category,
+        trends.with_coverage(by_category, coverage),
         hue="personnel_category",
         ax=ax,
         order=["military", "police", "civilian"],
@@ -490,7 +504,7 @@ if table is not None and table.counts["selected"] > 0:
     long = outcomes.reset_index().melt(id_vars="year", var_name="result", value_name="allegations")
     fig, ax = plt.subplots()
     plots.stacked_counts(
-        long,
+        trends.with_coverage(long, coverage),
         hue="result",
         ax=ax,
         order=list(outcomes.columns),

@@ -749,8 +749,10 @@ def trend(
     with their year above the Axes) and dotted lines where counting changed. Lines and the band
     break at missing years. Where ``complete`` names a column (default "complete", used when
     present), periods with False are partial: drawn apart as open markers with their interval as
-    a whisker, off the line and the band, and labelled "partial year". ``source`` defaults to the
-    ``source_id`` of the rows drawn.
+    a whisker, off the line and the band, and labelled "partial year"; so are rates whose
+    ``denominator_complete`` column (from ``trends.rates``) is False ("partial denominator": a
+    mean of too few months, e.g. January 2022 alone). ``source`` defaults to the ``source_id`` of
+    the rows drawn.
 
     Example: ``plots.trend(rates_df, y="rate", breakpoints=[2008, 2016])``
     """
@@ -761,6 +763,12 @@ def trend(
     part = pd.Series(False, index=d.index)
     if complete is not None and complete in d.columns:
         part = ~d[complete].astype("boolean").fillna(True).astype(bool)
+    kinds = ["partial year"] if part.any() else []
+    if "denominator_complete" in d.columns:  # a rate on a denominator of too few months
+        thin = ~d["denominator_complete"].astype("boolean").fillna(True).astype(bool)
+        if (thin & ~part).any():
+            kinds.append("partial denominator")
+        part |= thin
     full, partial = d[~part], d[part]
     yearly = x in ("year", "report_year") or None
     g = _with_gaps(full, x, yearly)
@@ -798,7 +806,7 @@ def trend(
             markerfacecolor="white",
             markeredgecolor=color,
             markeredgewidth=1.5,
-            label="partial year",
+            label=" or ".join(kinds),
         )
     if fitted is not None and fitted in d:
         f = _with_gaps(full.dropna(subset=[fitted]), x, yearly)
@@ -849,6 +857,15 @@ def trend(
     return ax
 
 
+def _partial_periods(data: pd.DataFrame, x: str, complete: str | None) -> list:
+    """The ``x`` values whose rows have ``complete`` False (partial periods); [] without the
+    column."""
+    if complete is None or complete not in data.columns:
+        return []
+    flags = data.dropna(subset=[complete]).groupby(x)[complete].all()
+    return [v for v, ok in flags.items() if not bool(ok)]
+
+
 def stacked_counts(
     data: pd.DataFrame,
     x: str = "year",
@@ -858,9 +875,14 @@ def stacked_counts(
     title: str | None = None,
     order: Sequence[str] | None = None,
     source: Any = None,
+    complete: str | None = "complete",
 ):
     """Stacked bars of counts by ``x`` split by ``hue`` (long input, as from ``count_by``); the
     legend to the right of the bars. ``source``: e.g. the reader's result the counts come from.
+    Where ``complete`` names a column (used when present; ``trends.with_coverage`` adds it), the
+    bars of periods with False are partial: hatched and paler, labelled "YYYY (partial)" as in
+    :func:`heatmap`, with "partial period" in the legend, so a partial year never looks like a
+    full one.
 
     Example: ``plots.stacked_counts(trends.count_by(table, "personnel_category"), source=table)``
     """
@@ -875,6 +897,32 @@ def stacked_counts(
     colors = sns.color_palette(PALETTE, n_colors=max(len(wide.columns), 1))
     wide.columns = [readable(c, capital=False) for c in wide.columns]
     wide.astype(float).plot.bar(stacked=True, ax=ax, color=colors, width=0.8, legend=False)
+    partial = _partial_periods(data, x, complete)
+    if partial:
+        from matplotlib.patches import Patch
+
+        positions = {str(v): i for i, v in enumerate(wide.index)}
+        hit = {positions[str(p)] for p in partial if str(p) in positions}
+        for container in ax.containers:
+            for i, bar in enumerate(container):
+                if i in hit:
+                    bar.set_alpha(0.45)
+                    bar.set_hatch("///")
+                    bar.set_edgecolor("0.3")
+        ax.set_xticks(
+            range(len(wide.index)),
+            [f"{v} (partial)" if i in hit else str(v) for i, v in enumerate(wide.index)],
+        )
+        ax.add_artist(
+            ax.legend(
+                handles=[
+                    Patch(facecolor="white", edgecolor="0.3", hatch="///", label="partial period")
+                ],
+                loc="upper left",
+                fontsize=7,
+                frameon=False,
+            )
+        )
     ax.set_xlabel(readable(x))
     ax.set_ylabel(readable(y))
     ax.tick_params(axis="x", labelrotation=0)
@@ -904,7 +952,7 @@ def share_over_time(
     Where ``data`` has a ``definition`` column, a line never joins figures of two definitions:
     each definition is its own line, all but the one with the latest figure dashed. Where it has a
     ``complete`` column, figures that are not a year-end figure (False: another month, such as
-    February 2014; <NA>: no month given) are drawn as hollow markers. ``caption`` is a note
+    February 2014; <NA>: no month given) are drawn as hollow markers, off the line. ``caption`` is a note
     written under the figure; ``source`` defaults to the ``source_id`` of ``data`` and
     ``targets``.
 
@@ -925,7 +973,14 @@ def share_over_time(
         for i, (_, part) in enumerate(parts):
             style = "--" if i < len(parts) - 1 else "-"
             dashed = dashed or style == "--"
-            g = _with_gaps(part[[x, y]], x, yearly)
+            # a figure that is not a known year-end one (February 2014; no month given) stays off
+            # the line, drawn apart as an open marker, as partial periods are in every figure
+            on_line = (
+                part[complete].astype("boolean").fillna(False).astype(bool)
+                if has_complete
+                else pd.Series(True, index=part.index)
+            )
+            g = _with_gaps(part.loc[on_line, [x, y]], x, yearly)
             ax.plot(
                 g[x].to_numpy(),
                 _float(g[y]),

@@ -1121,6 +1121,7 @@ def rates(
             for c in (
                 "personnel",
                 "personnel_months",
+                "denominator_complete",
                 "exposure",
                 "rate",
                 "ci_low",
@@ -1144,8 +1145,29 @@ def rates(
             rows.append((est.estimate, est.ci_low, est.ci_high))
     m[["rate", "ci_low", "ci_high"]] = pd.DataFrame(rows, index=m.index)
     m["per"] = per
+    months = (
+        pd.to_numeric(m["personnel_months"], errors="coerce")
+        if "personnel_months" in m.columns
+        else pd.Series(np.nan, index=m.index)
+    )
+    # a denominator resting on fewer than MIN_DENOMINATOR_MONTHS months (January 2022 alone)
+    m["denominator_complete"] = pd.array(
+        (months.isna() | (months >= MIN_DENOMINATOR_MONTHS)).to_numpy(), dtype="boolean"
+    )
+    m.loc[m["personnel"].isna(), "denominator_complete"] = pd.NA
     front = ["year", "allegations", "personnel", "exposure", "rate", "ci_low", "ci_high", "per"]
     return m[front + [c for c in m.columns if c not in front]]
+
+
+def rate_unit(personnel: pd.DataFrame | None, per: float = 1000) -> str:
+    """The axis label of a rate, naming its denominator as it is: the mean of monthly counts
+    (personnel-years, from :func:`personnel_mean`) or a year-end count (:func:`personnel_by_year`,
+    one month per year: per personnel at year end, not per personnel-year).
+    Example: ``rate_unit(personnel_by_year())`` gives "allegations per 1,000 uniformed personnel
+    at year end"."""
+    if personnel is not None and "months" in personnel.columns:
+        return f"allegations per {per:,.0f} personnel-years (mean of monthly counts)"
+    return f"allegations per {per:,.0f} uniformed personnel at year end"
 
 
 def _years_of(period: int | Sequence[int]) -> tuple[int, int]:
