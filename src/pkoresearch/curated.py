@@ -1011,7 +1011,8 @@ def coverage(name: str, preferred: bool = True) -> pd.DataFrame:
 
 HEADLINE_MEASURE = "allegations_total"
 # The UN's headline count: peacekeeping operations up to the 2016 data, peacekeeping and special
-# political missions together from the 2017 data (the scope the yearly series takes each year).
+# political missions together from the 2017 data (the scope revisions() prefers each year; the
+# yearly series takes the wider scope from its first figure, 2016: trends.combined_scope_from).
 HEADLINE_SCOPES = ("peacekeeping", "peacekeeping_and_spm")
 COMBINED_SCOPE_FROM = 2017
 
