@@ -133,6 +133,11 @@ if table_path is not None:
     )
     print(f"{len(raw_table.unrecognised)} cell value(s) not recognised (kept raw)")
     print(
+        f"{raw_table.counts['identical_rows']} row(s) identical to an earlier row, kept as separate "
+        f"allegations (the UN counts each); {raw_table.counts['repeated_rows_left_out']} left out as "
+        "copies of a paste"
+    )
+    print(
         f"counted by {count_by.replace('_', ' ')}: {trends.COUNT_BY[count_by]}"
         + (
             f"; {trends.fell_back(table, count_by)} of {table.counts['selected']} selected "

@@ -715,8 +715,9 @@ def read_table_of_allegations(
 
     Rows identical to another row (the UN lists separate allegations sharing every published
     detail so; 6 such rows in the July 2024 export) are kept wherever they stand, so that no total
-    depends on the order of the rows, listed in ``table.identical_rows`` and counted in a
-    DuplicateRowsWarning. A paste found by its own signature (the whole table repeated, in any
+    depends on the order of the rows, listed in ``table.identical_rows`` and counted in
+    ``table.counts["identical_rows"]`` (a DuplicateRowsWarning gives their number when they stand
+    apart from their twins, as in a sorted copy). A paste found by its own signature (the whole table repeated, in any
     order, or a block of 20 or more consecutive rows repeating an earlier block) is left out with
     the warning (``repeated_rows``: see :data:`REPEATED_ROWS`). Rows labelled as totals in Date or Mission are set aside;
     spellings of a mission or nationality differing in case or punctuation are unified; a blank
@@ -1087,8 +1088,10 @@ def _identical_rows(
     the order of the rows:
 
     - *identical*: the UN's export lists separate allegations sharing every published detail (6
-      such rows in July 2024) and its yearly totals count each, wherever the rows stand; kept,
-      counted and listed, with a DuplicateRowsWarning giving their number.
+      such rows in July 2024, each directly below its twin) and its yearly totals count each,
+      wherever the rows stand; kept, counted (``counts["identical_rows"]``) and listed. A
+      DuplicateRowsWarning gives their number when any stands apart from its twin (a sorted or
+      shuffled copy of the export), or when they are more than 5% of the rows.
     - *pasted*: a copy by the file's own signature of a paste (:func:`_pasted_copies`: the whole
       table repeated, in any order, or a block of :data:`PASTE_BLOCK` or more consecutive rows
       repeating an earlier block). ``repeated_rows="auto"`` (default) leaves these out and warns,
@@ -1176,10 +1179,19 @@ def _identical_rows(
                 "in July 2024): check the file was not pasted row by row, or read it with "
                 "repeated_rows='drop'"
             )
-    warnings.warn(
-        DuplicateRowsWarning(f"{path}: " + "; ".join(parts) + " (table.identical_rows lists them)"),
-        stacklevel=3,
-    )
+    # the UN's own export lists its identical rows one after another (runs): that pattern is
+    # counted and listed without a warning; identical rows apart from their twins (a sorted or
+    # shuffled copy), a paste, or too many identical rows are warned about with their number
+    prev_same = np.zeros(len(hashes), dtype=bool)
+    prev_same[1:] = hashes[1:] == hashes[:-1]
+    apart = bool((same & ~is_copy & ~prev_same).any())
+    if n_rep or apart or n_same / len(hashes) > ADJACENT_SHARE or repeated_rows == "drop":
+        warnings.warn(
+            DuplicateRowsWarning(
+                f"{path}: " + "; ".join(parts) + " (table.identical_rows lists them)"
+            ),
+            stacklevel=3,
+        )
     return a, tables, identical
 
 
