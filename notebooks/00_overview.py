@@ -140,9 +140,12 @@ revisions.query("measure == 'allegations_total'")
 # %% [markdown]
 # The yearly headline count as **first published** and as **last revised**, with the document that
 # published each (the UN's peacekeeping count up to 2016, peacekeeping and special political missions
-# from 2017; the two labels are compared as one series). For 2016 the first figure, 103, is the UN
-# conduct fact sheet's count for field missions quoted in April 2017; A/72/751 gives 104 for the same
-# coverage: a revision, not a difference of scope (see `data/README.md`).
+# from 2017; the two labels are compared as one series). *First published* is the earliest dated
+# source giving the year's data, the Secretary-General's annual report included: where that report's
+# own figure is not in the sources (2016: A/71/818, February 2017; 2022: A/77/748, 2023)
+# `first_value` is missing and `first_known_value` gives the earliest figure in hand (2016: 103, the
+# UN conduct fact sheet's count for field missions quoted in April 2017; A/72/751 gives 104 for the
+# same coverage: a revision, not a difference of scope; see `data/README.md`).
 
 # %%
 if "allegations" in names:
@@ -157,6 +160,7 @@ if "allegations" in names:
                 "first_value",
                 "first_document",
                 "first_date",
+                "first_known_value",
                 "latest_value",
                 "latest_document",
                 "latest_date",

@@ -15,6 +15,7 @@ start_year: int = 2008  # first reporting year (2008: the UN tracking system sta
 end_year: int = 2024  # last reporting year
 missions: "Optional[list]" = None  # mission acronyms such as ["MINUSCA"]; None for all missions
 personnel_categories: "Optional[list]" = None  # "military", "police", "civilian"; None for all; needs allegations_table
+count_by: str = "reporting_year"  # year an allegation is counted in: "reporting_year" (when the UN recorded it) or "incident_year" (when the incident began; needs allegations_table)
 breakpoints: list = [2016]  # years where the segmented model allows a change in level and slope (two years of data before each needed)
 rate_per: int = 1000  # rates are allegations per this many uniformed personnel
 compare: list = [2021, 2016]  # rate ratio of the first year over the second (each a year or [first, last])
@@ -52,6 +53,12 @@ if personnel_categories is not None and table_path is None:
         "parameter personnel_categories: the curated series has no personnel split; "
         "expected None, or an allegations_table to count by category"
     )
+count_by = nb.choice("count_by", count_by, list(trends.COUNT_BY))
+if count_by == "incident_year" and table_path is None:
+    raise pko.errors.ParameterError(
+        "parameter count_by: the curated series counts by reporting year only; expected "
+        "'reporting_year', or an allegations_table to count by incident year"
+    )
 categories = (
     None
     if personnel_categories is None
@@ -81,10 +88,17 @@ print(
 #
 # - The unit is the **allegation**: one report of an incident, not a victim and not a perpetrator. An
 #   allegation naming several personnel categories or nationalities is counted once in each of them.
-# - Counts are by **reporting year**, and each year's report revises earlier years (see the revisions
-#   table below when a UN export is given).
-# - Up to 2016 the UN reported peacekeeping operations; from the 2017 data on, peacekeeping and special
-#   political missions together. The curated series follows the UN and says which scope each year has.
+# - Counts are by **reporting year** by default, and each year's report revises earlier years (see the
+#   revisions table below when a UN export is given). Many allegations concern incidents of earlier
+#   years (reported late): with a UN export, `count_by="incident_year"` counts each allegation in the
+#   year its incident began instead (the reporting year where the export gives none, and the notebook
+#   says how many), and the table below gives both counts side by side. Incident-year counts of the
+#   export's first years lack incidents reported before 2015, those of recent years incidents not
+#   yet reported.
+# - The UN's headline figures counted peacekeeping operations; from the 2016 figures on (the first year
+#   with such a figure in the curated data, and the first with special political mission allegations in
+#   the UN export) they count special political missions too. The curated series says which scope each
+#   year has, and the models carry the change as `counting_2016`, derived from the data.
 # - The UN tracking system starts in 2008: earlier counts were compiled differently.
 # - **Coverage.** A count exists only inside its source's coverage (the export: its first to last
 #   reporting month; the curated series: the years with a sourced figure). Outside it the count is
@@ -97,27 +111,51 @@ print(
 table = None
 if table_path is not None:
     raw_table = read_table_of_allegations(table_path)
-    all_missions = sorted(
-        set(pko.missions.harmonise(raw_table.allegations["mission"].dropna()))
-    )  # MONUC -> MONUSCO
+    all_missions, former = trends.mission_names(raw_table)  # MONUC -> MONUSCO, both accepted
     chosen = None if missions is None else nb.subset("missions", missions, all_missions)
-    table = trends.select(raw_table, start_year, end_year, chosen, categories)
+    if chosen is not None and set(chosen) & set(former):
+        print(
+            nb.wrap(
+                "; ".join(
+                    f"{m} selects {former[m]} (its renamed successor, with the allegations "
+                    f"filed under {m})"
+                    for m in chosen
+                    if m in former
+                )
+            )
+        )
+        chosen = sorted(set(pko.missions.harmonise(chosen).astype(str)))
+    table = trends.select(raw_table, start_year, end_year, chosen, categories, count_by=count_by)
     print(
         f"{raw_table.counts['rows_in_file']} allegations in the export, reported up to "
         f"{raw_table.as_of:%B %Y}; {table.counts['selected']} selected "
         f"(filters: {', '.join(f'{k} {v}' for k, v in table.counts.items() if k.startswith('after'))})"
     )
     print(f"{len(raw_table.unrecognised)} cell value(s) not recognised (kept raw)")
-    if table.counts.get("filed_under_former_name"):
-        print(
-            f"{table.counts['filed_under_former_name']} allegation(s) filed under a former mission name "
-            "counted with the renamed operation (MONUC -> MONUSCO)"
+    print(
+        f"{raw_table.counts['identical_rows']} row(s) identical to an earlier row, kept as separate "
+        f"allegations (the UN counts each); {raw_table.counts['repeated_rows_left_out']} left out as "
+        "copies of a paste"
+    )
+    print(
+        f"counted by {count_by.replace('_', ' ')}: {trends.COUNT_BY[count_by]}"
+        + (
+            f"; {trends.fell_back(table, count_by)} of {table.counts['selected']} selected "
+            "allegations have no incident start year and are counted in their reporting year"
+            if count_by == "incident_year"
+            else ""
         )
+    )
+    print(nb.wrap(trends.former_names_note(table)))
+    pko.results.record("count_by", count_by)
+    pko.results.record(
+        "counted_in_reporting_year_for_want_of_incident_year", trends.fell_back(table, count_by)
+    )
 else:
     chosen = None if missions is None else nb.subset("missions", missions, trends.mission_choices())
     print("Bundled curated series (no allegations_table given)")
 mission_month = None if mission_month_path is None else read_mission_month(mission_month_path)
-counts = trends.yearly(start_year, end_year, chosen, table)
+counts = trends.yearly(start_year, end_year, chosen, table, count_by=count_by)
 coverage = trends.coverage_of(chosen, table)
 summary = trends.year_summary(counts)
 print(nb.wrap(coverage.describe(start_year, end_year)))
@@ -137,6 +175,45 @@ pko.results.record("years_not_covered", summary["not_covered"])
 counts[["year", "allegations", "months_covered", "complete"]]
 
 # %% [markdown]
+# ## Reporting year and incident year
+#
+# The same allegations counted in the year the UN recorded them and in the year the incident began
+# (`fell_back`: allegations without an incident start year, counted in their reporting year either
+# way), then, by reporting year, how old the incidents reported were. Allegations about incidents two
+# or more years old make a reporting-year count a mix of recent abuse and late reports; the
+# incident-year count of recent years will still grow as late reports arrive.
+
+# %%
+if table is not None:
+    every_year = trends.select(raw_table, None, None, chosen, categories)
+    sensitivity = trends.counting_sensitivity(every_year, start_year, end_year)
+    display(sensitivity.dropna(subset=["reporting_year"]))
+    ages = trends.incident_age(trends.select(raw_table, start_year, end_year, chosen, categories))
+    display(ages.round(3))
+    known = ages["allegations"].sum() - ages["no_incident_year"].sum()
+    old = ages["two_or_more_years_before"].sum()
+    print(
+        f"{old} of {ages['allegations'].sum()} allegations reported {ages['year'].min()}-{ages['year'].max()} "
+        f"({old / known:.0%} of the {known} with an incident year) concern incidents that began two or "
+        "more years before they were reported"
+    )
+    pko.results.record(
+        "allegations_by_incident_year",
+        {
+            str(r.year): int(r.incident_year)
+            for r in sensitivity.dropna(subset=["incident_year"]).itertuples()
+        },
+    )
+    pko.results.record(
+        "incidents_two_or_more_years_old_by_reporting_year",
+        {str(r.year): int(r.two_or_more_years_before) for r in ages.itertuples()},
+    )
+else:
+    print(
+        "reporting year and incident year: needs allegations_table (the curated series counts by reporting year)"
+    )
+
+# %% [markdown]
 # ## Rates per uniformed personnel
 #
 # Exact Poisson intervals; the count stays beside the rate. The numerator and the denominator should
@@ -144,12 +221,16 @@ counts[["year", "allegations", "months_covered", "complete"]]
 # (military or police) over uniformed personnel; the curated headline figure also counts civilians (and
 # from 2017 special political missions), which the cell says. Personnel are the curated year-end totals
 # (1992-2021), or, with `contributions_mission_month`, the mean of the months available each year
-# (2010-2022). A partial year's rate uses the months it covers and is drawn as an open marker. A
+# (2010-2022). The axis names which: per personnel-year (mean of monthly counts) or per personnel at
+# year end. A partial year's rate uses the months it covers and is drawn as an open marker. A
 # denominator resting on fewer than three months of personnel figures (2022 in the mission x month
-# file: January only) gives a rate that is shown but left out of the models.
+# file: January only) gives a rate that is shown as an open marker ("partial denominator",
+# `denominator_complete` False) and left out of the models.
 
 # %%
-basis = trends.rate_basis(start_year, end_year, chosen, categories, table, mission_month)
+basis = trends.rate_basis(
+    start_year, end_year, chosen, categories, table, mission_month, count_by=count_by
+)
 print(nb.wrap(basis.numerator))
 print(nb.wrap(basis.denominator))
 rated = None
@@ -164,7 +245,7 @@ if basis.personnel is not None:
         breakpoints=breakpoints,
         ax=ax,
         counting_changes=list(trends.counting_changes(rated)),
-        ylabel=f"allegations per {rate_per:,.0f} personnel-years",
+        ylabel=trends.rate_unit(basis.personnel, rate_per),
         source=[rated, basis.personnel, table, mission_month],
         title="Allegations per uniformed personnel, exact 95% intervals",
     )
@@ -174,7 +255,17 @@ if basis.personnel is not None:
     )  # months averaged, with a mission x month file
     display(
         rated.dropna(subset=["allegations"])[
-            ["year", "allegations", "personnel", *months, "rate", "ci_low", "ci_high", "complete"]
+            [
+                "year",
+                "allegations",
+                "personnel",
+                *months,
+                "rate",
+                "ci_low",
+                "ci_high",
+                "complete",
+                "denominator_complete",
+            ]
         ]
     )
 
@@ -219,7 +310,7 @@ else:
 # dispersion, t intervals): with a handful of yearly points a test cannot reliably choose between Poisson
 # and negative binomial, and a Poisson fit on overdispersed counts gives intervals that are too narrow.
 # Partial years are left out. Where the series' definition changes inside the window (the tracking
-# system in 2008, special political missions added from the 2017 data) the models carry a level
+# system in 2008, special political missions added from 2016) the models carry a level
 # indicator for the change, so that a jump in counting is not read as a trend.
 #
 # The segmented model adds a change of level and of slope at each breakpoint. These describe how the
@@ -299,7 +390,9 @@ if seg is not None:
         breakpoints=kept,
         ax=ax,
         counting_changes=list(trends.counting_changes(seg_rated)),
-        ylabel=f"allegations per {rate_per:,.0f} personnel-years",
+        ylabel=trends.rate_unit(
+            basis.personnel if seg_rated is rated else trends.personnel_by_year(), rate_per
+        ),
         source=[seg_rated, basis.personnel, table, mission_month]
         if seg_rated is rated
         else [seg_rated, trends.personnel_by_year()],
@@ -339,10 +432,10 @@ if table is not None and table.counts["selected"] == 0:
         )
     )
 elif table is not None:
-    by_category = trends.count_by(table, "personnel_category")
+    by_category = trends.count_by(table, "personnel_category", count_by=count_by)
     fig, ax = plt.subplots()
     plots.stacked_counts(
-        by_category,
+        trends.with_coverage(by_category, coverage),
         hue="personnel_category",
         ax=ax,
         order=["military", "police", "civilian"],
@@ -363,10 +456,16 @@ elif table is not None:
 # personnel file that year (not yet deployed, closed, or a political mission without uniformed personnel
 # then); "?": unknown (no personnel file, a year after it ends, or a mission it does not list). Years
 # the export does not cover are left out. Allegations reported after a mission closed stay counted.
+# Counting by reporting year, a cell outlined in black is mostly old incidents: more than half of its
+# allegations concern incidents that began two or more years before the year they were reported in,
+# so the cell shows late reporting rather than abuse in that year. MONUSCO's counts include the
+# allegations the export still files under its former name, MONUC (the table below says how many).
 
 # %%
 if table is not None:
-    by_mission = trends.mission_year(table, start_year, end_year, mission_month, missions=chosen)
+    by_mission = trends.mission_year(
+        table, start_year, end_year, mission_month, missions=chosen, count_by=count_by
+    )
     covered = by_mission[by_mission["status"] != "not covered"]
     top = trends.mission_totals(covered).head(12)["mission"]
     fig, ax = plt.subplots(figsize=(9, 4.5))
@@ -377,8 +476,10 @@ if table is not None:
         value="allegations",
         annot=True,
         note="mark",
+        flag="mostly_old",
+        flag_label="most concern incidents 2+ years earlier",
         ax=ax,
-        title="Allegations by mission and year (12 largest)",
+        title=f"Allegations by mission and {count_by.replace('_', ' ')} (12 largest)",
         source=[table, mission_month],
     )
     plots.save(fig, out / "mission_year.png", show=True)
@@ -404,11 +505,11 @@ if table is not None:
 
 # %%
 if table is not None and table.counts["selected"] > 0:
-    outcomes = trends.outcomes_by_year(table)
+    outcomes = trends.outcomes_by_year(table, count_by=count_by)
     long = outcomes.reset_index().melt(id_vars="year", var_name="result", value_name="allegations")
     fig, ax = plt.subplots()
     plots.stacked_counts(
-        long,
+        trends.with_coverage(long, coverage),
         hue="result",
         ax=ax,
         order=list(outcomes.columns),
@@ -417,7 +518,7 @@ if table is not None and table.counts["selected"] > 0:
     )
     plots.save(fig, out / "outcomes.png", show=True)
     display(trends.with_coverage(outcomes.reset_index(), coverage))
-    children = trends.with_coverage(trends.child_share(table), coverage)
+    children = trends.with_coverage(trends.child_share(table, count_by=count_by), coverage)
     display(children.round(3))
     done = children[children["complete"].fillna(False).astype(bool)]
     pko.results.record(
@@ -428,7 +529,9 @@ if table is not None and table.counts["selected"] > 0:
     display(lags.round(3))
 
 # %%
-if table is not None and missions is None and categories is None:
+if table is not None and count_by != "reporting_year":
+    print("revisions: shown when counting by reporting year only (the published figures are)")
+elif table is not None and missions is None and categories is None:
     rev = pko.curated.revisions(start_year, end_year, table=counts).dropna(subset=["table"])
     print(
         nb.wrap(
@@ -444,6 +547,7 @@ if table is not None and missions is None and categories is None:
                 "first_value",
                 "first_document",
                 "first_date",
+                "first_known_value",
                 "latest_value",
                 "latest_document",
                 "table",
@@ -453,7 +557,17 @@ if table is not None and missions is None and categories is None:
             ]
         ]
     )
-    rev_done = rev[rev["table_complete"]]
+    rev_done = rev[rev["table_complete"] & rev["table_minus_first"].notna()]
+    not_in_hand = rev.loc[rev["first_value"].isna(), ["year", "first_document"]]
+    if len(not_in_hand):
+        print(
+            nb.wrap(
+                "First published figure not in hand (the report that first published the year's "
+                "data is known, its figure is not): "
+                + ", ".join(f"{r.year} ({r.first_document})" for r in not_in_hand.itertuples())
+                + "; first_known_value gives the earliest figure in hand."
+            )
+        )
     pko.results.record(
         "revisions", {str(r.year): int(r.table_minus_first) for r in rev_done.itertuples()}
     )

@@ -160,7 +160,8 @@ latest.round(2)
 #
 # Stars mark the targets in each category's colour: the 2009 Global Effort (2014), and the Uniformed
 # Gender Parity Strategy (2021, 2025, 2028). A line never joins two definitions of a category; hollow
-# markers are not year-end figures. The tables give one column per definition (the first says which
+# markers, off the line, are not year-end figures (February 2014) or partial years, the same open
+# marker every figure uses for a partial period. The tables give one column per definition (the first says which
 # category each belongs to), each figure marked with its month where it is not December.
 
 # %%
@@ -476,12 +477,12 @@ if mm_path is not None:
     )
     combined = pd.concat(
         [
-            yearly[["year", "category", "share_pct"]].assign(
+            yearly[["year", "category", "share_pct", "complete"]].assign(
                 category=lambda d: (
                     d["category"] + (" (curated)" if gs_path is None else " (gender statistics)")
                 )
             ),
-            un_years[["year", "category", "share_pct"]].assign(
+            un_years[["year", "category", "share_pct", "complete"]].assign(
                 category=lambda d: d["category"] + " (UN contributions)"
             ),
         ],

@@ -248,7 +248,7 @@ def test_data_matches_the_reference_facts(reference_dir, tmp_path):
     )
     built = sorted(p.name for p in tmp_path.glob("*.csv")) + ["datapackage.json"]
     assert (
-        len(built) == 10
+        len(built) == 11
     )  # every table but the hand-written org_policies, the catalogue, the package
     for name in built:
         assert (tmp_path / name).read_bytes() == (ROOT / "data" / name).read_bytes(), name
@@ -287,11 +287,51 @@ def test_revisions_first_published_is_not_the_preferred_value():
     assert r.loc[2014, "revised"] and not r.loc[2015, "revised"]
 
 
-def test_revisions_2016_first_figure_is_the_field_mission_fact_sheet():
-    r = pko.curated.revisions(2016, 2016).set_index("year")
-    assert r.loc[2016, "first_value"] == 103 and r.loc[2016, "first_date"] == "2017-04-12"
-    assert pko.sources.get(r.loc[2016, "first_source_id"])["type"] == "un_data"
+def test_revisions_2016_and_2022_first_published_in_the_annual_reports():
+    # before: 2016's first publication was the fact sheet of April 2017 (103) and 2022's A/78/774
+    # (2024); A/71/818 (28 February 2017) and A/77/748 (2023) published those years' data first
+    r = pko.curated.revisions(2016, 2023).set_index("year")
+    assert r.loc[2016, ["first_document", "first_date"]].tolist() == ["A/71/818", "2017-02-28"]
+    assert r.loc[2022, ["first_document", "first_date"]].tolist() == ["A/77/748", "2023"]
+    # their figures are not in the sources at hand: missing, never the later figure
+    assert pd.isna(r.loc[2016, "first_value"]) and pd.isna(r.loc[2022, "first_value"])
+    assert (
+        r.loc[2016, "first_known_value"] == 103 and r.loc[2016, "first_known_date"] == "2017-04-12"
+    )
+    assert pko.sources.get(r.loc[2016, "first_source_id"])["document_symbol"] == "A/71/818"
     assert r.loc[2016, "latest_value"] == 104 and r.loc[2016, "latest_document"] == "A/72/751"
+    assert (
+        r.loc[2022, "first_known_value"] == 79 and r.loc[2022, "first_known_document"] == "A/78/774"
+    )
+    assert r.loc[2017, "first_value"] == 62 and r.loc[2017, "first_document"] == "A/72/751"
+
+
+def test_first_published_is_the_earliest_dated_source_of_every_year():
+    # independent of revisions(): every dated source giving a year's headline figure, and every
+    # annual report covering the year, from the files themselves
+    from pkoresearch.curated import date_key
+
+    cat = pko.sources.catalogue().set_index("source_id")
+    rows = pko.load("allegations", preferred=False)
+    rows = rows[
+        (rows["measure"] == "allegations_total")
+        & rows["scope"].isin(["peacekeeping", "peacekeeping_and_spm"])
+    ]
+    reports = pd.read_csv(ROOT / "data" / "annual_reports.csv", dtype=str, keep_default_na=False)
+    r = pko.curated.revisions().set_index("year")
+
+    def published(sid):
+        c = cat.loc[sid]
+        return c["date"] if c["date"] else c["via_date"]
+
+    for year in r.index:
+        dates = [published(s) for s in rows.loc[rows["year"] == year, "source_id"]]
+        dates += list(reports.loc[reports["year"] == str(year), "issue_date"])
+        dated = [d for d in dates if d]
+        if not dated:
+            continue
+        earliest = min(date_key(d) for d in dated)
+        assert date_key(r.loc[year, "first_date"]) == earliest, year
 
 
 def test_revisions_against_table_counts():
@@ -314,7 +354,9 @@ def test_revisions_of_the_real_un_table():
     ).set_index("year")
     # the table (July 2024) agrees with the latest published figure of every year 2015-2023
     assert (r["table_minus_latest"] == 0).all()
-    assert r.loc[[2016, 2017, 2018], "table_minus_first"].tolist() == [1, 1, 2]
+    assert r.loc[[2017, 2018], "table_minus_first"].tolist() == [1, 2]
+    # 2016's first publication (A/71/818) gives no figure in hand: no difference is made up
+    assert pd.isna(r.loc[2016, "table_minus_first"]) and r.loc[2016, "first_known_value"] == 103
 
 
 def test_load_reads_a_file_again_when_its_content_changes_and_hands_out_copies(tmp_path):

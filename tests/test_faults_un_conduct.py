@@ -171,7 +171,8 @@ def test_impossible_reporting_months_do_not_roll_over(raw, tmp_path, date, expec
     assert f"found {date!r}" in msg and expected in msg
 
 
-def test_the_real_export_keeps_its_identical_rows_without_a_warning():
+def test_the_real_export_keeps_its_identical_rows_and_counts_them():
+    # the UN's own pattern (each identical row directly below its twin): counted, no warning
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         t = read_table_of_allegations(external_file(ALLEGATIONS_XLSX))
@@ -181,19 +182,42 @@ def test_the_real_export_keeps_its_identical_rows_without_a_warning():
     assert t.identical_rows.to_dict("list") == {
         "source_row": [124, 356, 612, 648, 649, 660],
         "same_as_row": [123, 355, 611, 647, 647, 659],
-        "kind": ["adjacent"] * 6,
+        "kind": ["identical"] * 6,
     }
     assert len(t.allegations) == 753 and _years(t) == UN_TOTALS
+    assert t.counts["identical_rows"] == 6 and t.counts["pasted_rows"] == 0
+
+
+@pytest.mark.parametrize("order", ["shuffled", "by_mission", "reversed"])
+def test_totals_do_not_depend_on_the_order_of_the_rows(raw, tmp_path, order):
+    # before: identical rows were kept when adjacent and dropped when not, so a shuffled or
+    # sorted copy of the export gave other totals than the UN's
+    if order == "shuffled":
+        df = raw.sample(frac=1, random_state=7)
+    elif order == "by_mission":
+        df = raw.sort_values("Mission", kind="stable")
+    else:
+        df = raw.iloc[::-1]
+    path = write(df, tmp_path / f"{order}.csv")
+    if order == "shuffled":  # identical rows now stand apart from their twins: said
+        with pytest.warns(DuplicateRowsWarning, match=r"6 row\(s\) identical to an earlier row"):
+            t = read_table_of_allegations(path)
+    else:
+        t = _quiet(path)
+    assert len(t.allegations) == 753 and _years(t) == UN_TOTALS
+    assert t.counts["identical_rows"] == 6
+    assert t.counts["repeated_rows_left_out"] == 0
+    # each distinct row once, asked for: the same whatever the order (747 distinct rows)
+    once = _quiet(tmp_path / f"{order}.csv", repeated_rows="drop")
+    assert len(once.allegations) == 747 and once.counts["repeated_rows_left_out"] == 6
 
 
 def test_the_export_pasted_twice_is_counted_once(raw, tmp_path):
     p = write(pd.concat([raw, raw]), tmp_path / "twice.csv")
     with pytest.warns(
         DuplicateRowsWarning,
-        match=r"753 row\(s\) repeat an earlier row that is "
-        r"not directly above them \(every cell equal - the whole export appears "
-        r"twice\), left out.*Besides, 6 row\(s\) identical to the row directly "
-        r"above are kept",
+        match=r"753 row\(s\) are copies of earlier rows by the signature of a paste \(the whole "
+        r"table appears 2 times\), left out.*; 6 row\(s\) identical to an earlier row are kept",
     ):
         t = read_table_of_allegations(p)
     assert len(t.allegations) == 753 and _years(t) == UN_TOTALS
@@ -215,15 +239,29 @@ def test_the_export_pasted_twice_is_counted_once(raw, tmp_path):
         read_table_of_allegations(tmp_path / "headers.csv")
 
 
+def test_a_doubled_export_is_found_by_its_signature_in_any_order(raw, tmp_path):
+    doubled = pd.concat([raw, raw]).sample(frac=1, random_state=3)
+    with pytest.warns(DuplicateRowsWarning, match=r"the whole table appears 2 times"):
+        t = read_table_of_allegations(write(doubled, tmp_path / "shuffled_twice.csv"))
+    assert len(t.allegations) == 753 and _years(t) == UN_TOTALS
+
+
+def test_a_block_pasted_again_is_left_out_and_a_short_one_kept(raw, tmp_path):
+    block = raw.iloc[100:130]  # 30 consecutive rows pasted again at the end
+    with pytest.warns(DuplicateRowsWarning, match=r"30 row\(s\) are copies.*a block of rows"):
+        t = read_table_of_allegations(write(pd.concat([raw, block]), tmp_path / "block.csv"))
+    assert len(t.allegations) == 753 and _years(t) == UN_TOTALS
+    short = raw.iloc[100:105]  # 5 rows: no paste's signature, kept as identical rows
+    with pytest.warns(DuplicateRowsWarning, match=r"11 row\(s\) identical to an earlier row"):
+        t = read_table_of_allegations(write(pd.concat([raw, short]), tmp_path / "short.csv"))
+    assert len(t.allegations) == 758
+
+
 def test_every_row_doubled_in_place_is_said(raw, tmp_path):
     doubled = pd.concat([raw, raw]).sort_index(kind="stable")
-    with pytest.warns(
-        DuplicateRowsWarning,
-        match=r"759 row\(s\) identical to the row directly "
-        r"above.*50% of the rows",
-    ):
+    with pytest.warns(DuplicateRowsWarning, match=r"the whole table appears 2 times"):
         t = read_table_of_allegations(write(doubled, tmp_path / "doubled.csv"))
-    assert len(t.allegations) == 1506  # kept (they may be separate allegations), and said
+    assert len(t.allegations) == 753  # every distinct row twice as often as in the export
 
 
 @pytest.mark.parametrize(

@@ -137,6 +137,18 @@ class Catalogue:
                 return sid
         raise SystemExit(f"cannot resolve source reference {text!r}")
 
+    def add_document(self, symbol: str) -> str:
+        """The id of a report cited by itself (no page it was read on: its figures are not used,
+        only that it exists, its date and the year it covers)."""
+        text = f"{symbol} (the report itself)"
+        if text not in self.full:
+            sid = make_id(text)
+            rec = self.describer.for_document(self.describer.report_by_label(symbol))
+            rec.source_id = sid
+            self.full[text] = sid
+            self.records[sid] = rec
+        return self.full[text]
+
     def rows(self, used: set[str]) -> list[dict[str, str]]:
         return [self.records[s].row() for s in sorted(self.records) if s in used]
 
@@ -311,6 +323,43 @@ def mention_source(cat: Catalogue, m: dict[str, str], report: str) -> str:
         doc = cat.describer.report_by_label(report)
         text = f"{doc.symbol} via {url}"
     return cat.add(text)
+
+
+def annual_reports(cat: Catalogue, reports: list[dict[str, str]]) -> list[dict]:
+    """One row per annual report of the Secretary-General whose data year the reference gives
+    (stated in the report's text, or "expected": the report on the previous calendar year) and
+    whose symbol is known: the year, symbol, issue date and source. Reports without a data year
+    in the reference are left out (they cannot say which year they published first)."""
+    rows = []
+    for r in reports:
+        m = re.fullmatch(r"(\d{4})( \(expected\))?", r["data_year"].strip())
+        symbol = r["document_symbol"].strip()
+        if not m or not re.fullmatch(r"A/\d{2}/\d{3,4}", symbol):
+            continue
+        if any(x["document_symbol"] == symbol for x in rows):
+            continue  # the same report read in a second copy: one row
+        url = r["read_at_url"].strip()
+        sid = cat.add(f"{symbol} via {url}") if url else cat.add_document(symbol)
+        rec = cat.records[sid]
+        expected = bool(m.group(2))
+        rows.append(
+            dict(
+                year=m.group(1),
+                document_symbol=symbol,
+                issue_date=rec.date,
+                source_id=sid,
+                locator=pv.locator("", rec) if url else f"report {symbol} (text not read)",
+                confidence="low" if expected else pv.confidence("high", rec),
+                note=(
+                    "data year expected (each annual report covers the previous calendar "
+                    "year), not read in the report's text"
+                    if expected
+                    else "data year stated in the report's text"
+                ),
+            )
+        )
+    rows.sort(key=lambda r: (int(r["year"]), r["document_symbol"]))
+    return rows
 
 
 def primary_of(rec: pv.Record) -> str:
@@ -713,6 +762,13 @@ def main(ref: Path) -> None:
         "parity_targets.csv",
         ["year", "category", "target_share_pct", "source_id", "locator", "confidence", "note"],
         rows,
+    )
+
+    tables["annual_reports"] = annual_reports(cat, read(ref, "un_sg_reports.csv"))
+    write(
+        "annual_reports.csv",
+        ["year", "document_symbol", "issue_date", "source_id", "locator", "confidence", "note"],
+        tables["annual_reports"],
     )
 
     used = {r["source_id"] for rows in tables.values() for r in rows}

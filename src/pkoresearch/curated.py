@@ -342,6 +342,25 @@ SPECS: dict[str, DatasetSpec] = {
             ),
             key=("year", "category"),
         ),
+        DatasetSpec(
+            "annual_reports",
+            "annual_reports.csv",
+            "The Secretary-General's annual reports on special measures: the year each one "
+            "published allegation data for, and its issue date (what 'first published' compares)",
+            (
+                _year(),
+                Column("document_symbol", "str", description="UN document symbol of the report"),
+                Column(
+                    "issue_date",
+                    "str",
+                    nullable=True,
+                    description="YYYY, YYYY-MM or YYYY-MM-DD; blank where not known",
+                ),
+                *_prov(),
+                _note(),
+            ),
+            key=("year", "document_symbol"),
+        ),
     ]
 }
 
@@ -992,7 +1011,8 @@ def coverage(name: str, preferred: bool = True) -> pd.DataFrame:
 
 HEADLINE_MEASURE = "allegations_total"
 # The UN's headline count: peacekeeping operations up to the 2016 data, peacekeeping and special
-# political missions together from the 2017 data (the scope the yearly series takes each year).
+# political missions together from the 2017 data (the scope revisions() prefers each year; the
+# yearly series takes the wider scope from its first figure, 2016: trends.combined_scope_from).
 HEADLINE_SCOPES = ("peacekeeping", "peacekeeping_and_spm")
 COMBINED_SCOPE_FROM = 2017
 
@@ -1008,6 +1028,17 @@ def _published(catalogue: pd.DataFrame) -> pd.Series:
     return pd.Series(date.to_numpy(), index=catalogue["source_id"].to_numpy())
 
 
+def annual_reports() -> pd.DataFrame:
+    """The Secretary-General's annual reports on special measures with the year whose allegation
+    data each published: ``year, document_symbol, issue_date, key, source_id, ...`` (``key`` a
+    sortable issue date, :func:`date_key`). From ``annual_reports.csv``; a data year marked
+    "expected" in its note is the previous calendar year of a report whose text was not read."""
+    df = load("annual_reports", preferred=False).copy()
+    df["issue_date"] = df["issue_date"].astype("string").fillna("").astype(str)
+    df["key"] = df["issue_date"].map(date_key)
+    return df
+
+
 def revisions(
     start_year: int | None = None,
     end_year: int | None = None,
@@ -1021,9 +1052,14 @@ def revisions(
     ``peacekeeping_and_spm`` are the candidates for a year (the two scope labels are the same UN
     series where sources disagree on the label, e.g. 2018: 54 in A/73/744, 56 in A/74/705).
     The document of a value is its UN symbol, or else the publisher of the cited document.
-    *First published* is the value with the earliest publication date (the cited document's date,
-    or the date of the page it was read on; a date known only to the year counts as the end of that
-    year); *latest* the value with the latest date; *preferred* the value the curated series uses
+    *First published* is the earliest dated publication of the year's data: the value with the
+    earliest publication date (the cited document's date, or the date of the page it was read on;
+    a date known only to the year counts as the end of that year), unless an annual report of the
+    Secretary-General covering the year (:func:`annual_reports`) is dated earlier and gives no
+    value in hand: then ``first_document`` and ``first_date`` are that report's and
+    ``first_value`` is missing (2016: A/71/818, February 2017, before the fact sheet's 103 of
+    April 2017; 2022: A/77/748, 2023, before A/78/774's 79). ``first_known_*`` give the earliest
+    value in hand either way; *latest* the value with the latest date; *preferred* the value the curated series uses
     (the preferred row of ``peacekeeping`` up to 2016, ``peacekeeping_and_spm`` from 2017).
 
     Columns: ``year, first_value, first_document, first_date, first_source_id, latest_value,
@@ -1058,6 +1094,7 @@ def revisions(
     df["published"] = df["source_id"].astype(str).map(published).fillna("")
     df["key"] = df["published"].map(date_key)
     df["document"] = df["source_id"].astype(str).map(label)
+    reports = annual_reports()
     rows = []
     for year, g in df.groupby("year", sort=True):
         dated = g[g["key"] < 99999999] if (g["key"] < 99999999).any() else g
@@ -1066,6 +1103,21 @@ def revisions(
             ordered.iloc[0],
             ordered.sort_values(["key", "pos"], ascending=[False, True]).iloc[0],
         )
+        known = first
+        # an annual report that published the year's data before any figure in hand: it is the
+        # first publication, and its figure is missing (never the later one put in its place)
+        rep = reports[reports["year"] == year]
+        rep = rep[rep["key"] < first["key"]]
+        if len(rep) and not (dated["document"] == rep.iloc[0]["document_symbol"]).any():
+            r0 = rep.sort_values("key").iloc[0]
+            first = pd.Series(
+                {
+                    "value": np.nan,
+                    "document": r0["document_symbol"],
+                    "published": r0["issue_date"],
+                    "source_id": r0["source_id"],
+                }
+            )
         scope = HEADLINE_SCOPES[1] if year >= COMBINED_SCOPE_FROM else HEADLINE_SCOPES[0]
         pref = g[g["preferred"] & (g["scope"] == scope)]
         if pref.empty:
@@ -1089,7 +1141,10 @@ def revisions(
                 "preferred_value": pref["value"],
                 "preferred_scope": str(pref["scope"]),
                 "preferred_source_id": pref["source_id"],
-                "revised": bool(first["value"] != latest["value"]),
+                "first_known_value": known["value"],
+                "first_known_document": known["document"],
+                "first_known_date": known["published"],
+                "revised": bool(known["value"] != latest["value"]),
                 "values": " -> ".join(f"{v:g}" for v in values),
             }
         )
@@ -1108,11 +1163,14 @@ def revisions(
             "preferred_value",
             "preferred_scope",
             "preferred_source_id",
+            "first_known_value",
+            "first_known_document",
+            "first_known_date",
             "revised",
             "values",
         ],
     )
-    for c in ("first_value", "latest_value", "preferred_value"):
+    for c in ("first_value", "latest_value", "preferred_value", "first_known_value"):
         out[c] = pd.to_numeric(out[c]).round().astype("Int64")
     for c in (
         "first_document",
@@ -1123,6 +1181,8 @@ def revisions(
         "latest_source_id",
         "preferred_scope",
         "preferred_source_id",
+        "first_known_document",
+        "first_known_date",
         "values",
     ):
         out[c] = out[c].astype(str)

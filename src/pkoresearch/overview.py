@@ -29,8 +29,9 @@ CAVEATS = [
     ),
     (
         "scope",
-        "Up to 2016 the UN reported peacekeeping operations separately; from the 2017 data "
-        "on it reports peacekeeping and special political missions together "
+        "The UN's headline figures counted peacekeeping operations; from the 2016 figures on "
+        "(A/72/751's 104; the first year with special political mission allegations in the UN "
+        "export) they count peacekeeping and special political missions together "
         "(scope peacekeeping_and_spm). Do not join the two into one series without saying so.",
     ),
     (

@@ -388,6 +388,10 @@ class MissionPanel:
     # they were left out ("exclude") or kept ("keep")
     suspect_months: pd.DataFrame = field(default_factory=pd.DataFrame)
     suspect: str = "exclude"
+    # how allegations are placed in years ("reporting_year" or "incident_year") and how many
+    # of those in the years were placed in their reporting year for want of an incident year
+    count_by: str = "reporting_year"
+    fell_back: int = 0
 
     def unmatched_summary(self) -> pd.DataFrame:
         """Unmatched allegations counted by mission and reason: ``mission, reason, allegations,
@@ -507,6 +511,7 @@ def build_panel(
     use_curated: bool = True,
     successors: bool = False,
     suspect: str = "exclude",
+    count_by: str = "reporting_year",
 ) -> MissionPanel:
     """The mission-year panel for ``start_year..end_year`` (default: the years of the personnel
     data): personnel from ``contributions`` (a monthly file), allegations from ``table`` (a UN
@@ -515,6 +520,9 @@ def build_panel(
     ``suspect``: months of the personnel data the plausibility check finds far from their
     neighbouring months are left out of shares and exposures ("exclude", the default) or kept
     ("keep"); they are listed in ``suspect_months`` either way.
+    ``count_by`` places each allegation of the export in its reporting year (default) or in the
+    year its incident began (``"incident_year"``; the reporting year where the export gives
+    none, counted in ``panel.fell_back``); the curated totals are by reporting year only.
     Example: ``build_panel(read_mission_month(path), read_table_of_allegations(xlsx), 2015, 2021)``
     """
     personnel = personnel_by_mission_year(contributions, successors=successors, suspect=suspect)
@@ -553,14 +561,23 @@ def build_panel(
         ]
     )
     export_years: set[int] = set()
-    in_years = 0
+    in_years = fell_back = 0
     if table is not None:
         cov = table.coverage.years().set_index("year")
         export_years = set(cov.index)
         al = allegations_by_category(table, successors=successors)
-        al = al[al["report_year"].between(start_year, end_year)]
+        years_of = table.counting_years(count_by)
+        al["count_year"] = years_of["year"].to_numpy()
+        al["fell_back"] = years_of["fell_back"].to_numpy()
+        al = al[al["count_year"].between(start_year, end_year)]
         in_years = len(al)
-        counts = al.groupby(["mission", "report_year"]).agg(
+        fell_back = int(al["fell_back"].sum())
+        if count_by == "incident_year":
+            notes.append(
+                f"allegations counted by the year the incident began; {fell_back} of {in_years} "
+                "without an incident year counted in their reporting year"
+            )
+        counts = al.groupby(["mission", "count_year"]).agg(
             allegations_all=("allegation_id", "size"),
             allegations_uniformed=("uniformed", "sum"),
             allegations_military=("military", "sum"),
@@ -579,14 +596,14 @@ def build_panel(
         data.loc[covered, "allegations_complete"] = (
             data.loc[covered, "year"].map(cov["complete"]).astype("boolean")
         )
-        pairs = pd.MultiIndex.from_arrays([al["mission"], al["report_year"]])
+        pairs = pd.MultiIndex.from_arrays([al["mission"], al["count_year"]])
         lost = al[~pairs.isin(key)].copy()
         years_with_data = set(source_years)
         lost["reason"] = np.select(
             [
                 lost["mission"].isna(),
                 ~lost["mission"].isin(known),
-                ~lost["report_year"].isin(years_with_data),
+                ~lost["count_year"].isin(years_with_data),
             ],
             [REASON_NO_MISSION, REASON_NO_PERSONNEL_DATA, REASON_YEAR_NOT_COVERED],
             REASON_NO_PERSONNEL_YEAR,
@@ -659,6 +676,8 @@ def build_panel(
         notes=notes,
         suspect_months=suspects,
         suspect=suspect,
+        count_by=count_by,
+        fell_back=fell_back,
     )
 
 
@@ -1183,3 +1202,19 @@ def fit_models(
                 ModelResult.unavailable(s, reason, len(rows), int(rows["mission"].nunique()), alpha)
             )
     return ModelTable(results=results, sample=sample, steps=steps, outcome=outcome, alpha=alpha)
+
+
+def counting_sensitivity(fitted, other, count_by: str, other_count_by: str) -> pd.DataFrame:
+    """The first specification of two :func:`fit_models` runs that differ only in how the panel
+    placed allegations in years (``build_panel(count_by=...)``), side by side: ``count_by,
+    specification, irr, ci_low, ci_high, p_value, n, missions, converged`` (one row per rule; a
+    rule whose first specification is not estimable gives missing estimates).
+    Example: ``counting_sensitivity(fit_a, fit_b, "reporting_year", "incident_year")``"""
+    rows = []
+    for rule, fit in ((count_by, fitted), (other_count_by, other)):
+        f = fit.to_frame()
+        row = f.iloc[0].to_dict() if len(f) else {"specification": ""}
+        rows.append({"count_by": rule, **row})
+    cols = ["count_by", "specification", "irr", "ci_low", "ci_high", "p_value", "n", "missions"]
+    cols += ["converged"]
+    return pd.DataFrame(rows).reindex(columns=cols)

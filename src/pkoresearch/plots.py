@@ -507,17 +507,25 @@ def _float(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
 
 
-def _missing_legend(ax, label: str, mesh=None) -> None:
-    """A legend entry for hatched grey cells, under the colour bar (outside the data area)."""
+def _missing_legend(ax, label: str | None, mesh=None, extra: Sequence = ()) -> None:
+    """A legend entry for hatched grey cells (and any ``extra`` handles), under the colour bar
+    (outside the data area)."""
     from matplotlib.patches import Patch
 
-    handle = Patch(
-        facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, hatch=MISSING_HATCH, label=label
-    )
+    handles = list(extra)
+    if label is not None:
+        handles.insert(
+            0,
+            Patch(
+                facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, hatch=MISSING_HATCH, label=label
+            ),
+        )
+    if not handles:
+        return
     cbar = getattr(mesh, "colorbar", None)
     if cbar is not None:
         cbar.ax.legend(
-            handles=[handle],
+            handles=handles,
             loc="upper left",
             bbox_to_anchor=(0.0, -0.03),
             borderaxespad=0.0,
@@ -525,7 +533,7 @@ def _missing_legend(ax, label: str, mesh=None) -> None:
             fontsize=7,
         )
     else:
-        _legend(ax, [handle], [label])
+        _legend(ax, handles, [h.get_label() for h in handles])
 
 
 def _cells(ax, grid: pd.DataFrame, cmap, annot: bool, fmt: str, label: str) -> np.ndarray:
@@ -585,6 +593,8 @@ def heatmap(
     source: Any = None,
     missing_label: str = "missing (no count), not 0",
     label: str | None = None,
+    flag: str | None = None,
+    flag_label: str = "flagged",
 ):
     """Heat map of ``value`` summed over ``y`` (rows) by ``x`` (columns). A cell with no row in
     ``data``, or whose values are all missing, is drawn as missing (hatched grey, no number,
@@ -593,7 +603,9 @@ def heatmap(
     missing). ``note`` names a text column written in missing cells (e.g. "?" for unknown). Where
     ``complete`` names a column (used when present), columns whose rows have False are partial
     periods, labelled "YYYY (partial)". ``label`` names the colour scale (default: ``value`` in
-    words); ``source`` the data's source (default: the ``source_id`` of ``data``).
+    words); ``source`` the data's source (default: the ``source_id`` of ``data``). ``flag`` names
+    a boolean column: cells where it is True get a dark outline, explained in the legend by
+    ``flag_label`` (e.g. cells mostly made of old incidents reported late).
 
     Example: ``plots.heatmap(pko.overview.coverage_table(), x="year", y="dataset", value="rows")``
     """
@@ -617,23 +629,37 @@ def heatmap(
             for c in grid.columns
         ]
     ax.set_xticks([i + 0.5 for i in range(len(labels))], labels)
-    if missing.any():
-        _missing_legend(ax, missing_label, ax.collections[0])
-        if note is not None and note in data.columns:
-            notes = data.dropna(subset=[note]).groupby([y, x], observed=True)[note].first()
-            for (i, row), (j, col) in (
-                (a, b) for a in enumerate(grid.index) for b in enumerate(grid.columns)
-            ):
-                if missing[i, j] and (row, col) in notes.index:
-                    ax.text(
-                        j + 0.5,
-                        i + 0.5,
-                        str(notes.loc[(row, col)]),
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="0.2",
+    extra = []
+    if flag is not None and flag in data.columns:
+        from matplotlib.patches import Patch, Rectangle
+
+        flagged = data[data[flag].astype("boolean").fillna(False).astype(bool)]
+        cells = set(zip(flagged[y], flagged[x]))
+        for i, row in enumerate(grid.index):
+            for j, col in enumerate(grid.columns):
+                if (row, col) in cells:
+                    ax.add_patch(
+                        Rectangle((j + 0.06, i + 0.06), 0.88, 0.88, fill=False, lw=1.6, ec="0.1")
                     )
+        if cells:
+            extra.append(Patch(facecolor="none", edgecolor="0.1", lw=1.6, label=flag_label))
+    if missing.any() or extra:
+        _missing_legend(ax, missing_label if missing.any() else None, ax.collections[0], extra)
+    if missing.any() and note is not None and note in data.columns:
+        notes = data.dropna(subset=[note]).groupby([y, x], observed=True)[note].first()
+        for (i, row), (j, col) in (
+            (a, b) for a in enumerate(grid.index) for b in enumerate(grid.columns)
+        ):
+            if missing[i, j] and (row, col) in notes.index:
+                ax.text(
+                    j + 0.5,
+                    i + 0.5,
+                    str(notes.loc[(row, col)]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="0.2",
+                )
     ax.set_xlabel(readable(x))
     ax.set_ylabel("")
     ax.tick_params(axis="x", labelrotation=90)
@@ -723,8 +749,10 @@ def trend(
     with their year above the Axes) and dotted lines where counting changed. Lines and the band
     break at missing years. Where ``complete`` names a column (default "complete", used when
     present), periods with False are partial: drawn apart as open markers with their interval as
-    a whisker, off the line and the band, and labelled "partial year". ``source`` defaults to the
-    ``source_id`` of the rows drawn.
+    a whisker, off the line and the band, and labelled "partial year"; so are rates whose
+    ``denominator_complete`` column (from ``trends.rates``) is False ("partial denominator": a
+    mean of too few months, e.g. January 2022 alone). ``source`` defaults to the ``source_id`` of
+    the rows drawn.
 
     Example: ``plots.trend(rates_df, y="rate", breakpoints=[2008, 2016])``
     """
@@ -735,6 +763,12 @@ def trend(
     part = pd.Series(False, index=d.index)
     if complete is not None and complete in d.columns:
         part = ~d[complete].astype("boolean").fillna(True).astype(bool)
+    kinds = ["partial year"] if part.any() else []
+    if "denominator_complete" in d.columns:  # a rate on a denominator of too few months
+        thin = ~d["denominator_complete"].astype("boolean").fillna(True).astype(bool)
+        if (thin & ~part).any():
+            kinds.append("partial denominator")
+        part |= thin
     full, partial = d[~part], d[part]
     yearly = x in ("year", "report_year") or None
     g = _with_gaps(full, x, yearly)
@@ -772,7 +806,7 @@ def trend(
             markerfacecolor="white",
             markeredgecolor=color,
             markeredgewidth=1.5,
-            label="partial year",
+            label=" or ".join(kinds),
         )
     if fitted is not None and fitted in d:
         f = _with_gaps(full.dropna(subset=[fitted]), x, yearly)
@@ -823,6 +857,15 @@ def trend(
     return ax
 
 
+def _partial_periods(data: pd.DataFrame, x: str, complete: str | None) -> list:
+    """The ``x`` values whose rows have ``complete`` False (partial periods); [] without the
+    column."""
+    if complete is None or complete not in data.columns:
+        return []
+    flags = data.dropna(subset=[complete]).groupby(x)[complete].all()
+    return [v for v, ok in flags.items() if not bool(ok)]
+
+
 def stacked_counts(
     data: pd.DataFrame,
     x: str = "year",
@@ -832,9 +875,14 @@ def stacked_counts(
     title: str | None = None,
     order: Sequence[str] | None = None,
     source: Any = None,
+    complete: str | None = "complete",
 ):
     """Stacked bars of counts by ``x`` split by ``hue`` (long input, as from ``count_by``); the
     legend to the right of the bars. ``source``: e.g. the reader's result the counts come from.
+    Where ``complete`` names a column (used when present; ``trends.with_coverage`` adds it), the
+    bars of periods with False are partial: hatched and paler, labelled "YYYY (partial)" as in
+    :func:`heatmap`, with "partial period" in the legend, so a partial year never looks like a
+    full one.
 
     Example: ``plots.stacked_counts(trends.count_by(table, "personnel_category"), source=table)``
     """
@@ -849,6 +897,32 @@ def stacked_counts(
     colors = sns.color_palette(PALETTE, n_colors=max(len(wide.columns), 1))
     wide.columns = [readable(c, capital=False) for c in wide.columns]
     wide.astype(float).plot.bar(stacked=True, ax=ax, color=colors, width=0.8, legend=False)
+    partial = _partial_periods(data, x, complete)
+    if partial:
+        from matplotlib.patches import Patch
+
+        positions = {str(v): i for i, v in enumerate(wide.index)}
+        hit = {positions[str(p)] for p in partial if str(p) in positions}
+        for container in ax.containers:
+            for i, bar in enumerate(container):
+                if i in hit:
+                    bar.set_alpha(0.45)
+                    bar.set_hatch("///")
+                    bar.set_edgecolor("0.3")
+        ax.set_xticks(
+            range(len(wide.index)),
+            [f"{v} (partial)" if i in hit else str(v) for i, v in enumerate(wide.index)],
+        )
+        ax.add_artist(
+            ax.legend(
+                handles=[
+                    Patch(facecolor="white", edgecolor="0.3", hatch="///", label="partial period")
+                ],
+                loc="upper left",
+                fontsize=7,
+                frameon=False,
+            )
+        )
     ax.set_xlabel(readable(x))
     ax.set_ylabel(readable(y))
     ax.tick_params(axis="x", labelrotation=0)
@@ -878,7 +952,7 @@ def share_over_time(
     Where ``data`` has a ``definition`` column, a line never joins figures of two definitions:
     each definition is its own line, all but the one with the latest figure dashed. Where it has a
     ``complete`` column, figures that are not a year-end figure (False: another month, such as
-    February 2014; <NA>: no month given) are drawn as hollow markers. ``caption`` is a note
+    February 2014; <NA>: no month given) are drawn as hollow markers, off the line. ``caption`` is a note
     written under the figure; ``source`` defaults to the ``source_id`` of ``data`` and
     ``targets``.
 
@@ -899,7 +973,14 @@ def share_over_time(
         for i, (_, part) in enumerate(parts):
             style = "--" if i < len(parts) - 1 else "-"
             dashed = dashed or style == "--"
-            g = _with_gaps(part[[x, y]], x, yearly)
+            # a figure that is not a known year-end one (February 2014; no month given) stays off
+            # the line, drawn apart as an open marker, as partial periods are in every figure
+            on_line = (
+                part[complete].astype("boolean").fillna(False).astype(bool)
+                if has_complete
+                else pd.Series(True, index=part.index)
+            )
+            g = _with_gaps(part.loc[on_line, [x, y]], x, yearly)
             ax.plot(
                 g[x].to_numpy(),
                 _float(g[y]),

@@ -265,15 +265,27 @@ def select_contributors(
         if "nationality_iso3" in allegations
         else countries.to_iso3(allegations["nationality"])
     )
-    present = set(iso.dropna())
-    bad = [n for n, c in zip(names, codes) if pd.isna(c) or c not in present]
+    # names that are not countries ("Unknown") are matched as written in the export, line by line
+    lines = allegations["nationality"].fillna("").astype(str).str.split("; ")
+    written = {x.strip().casefold() for cell in lines for x in cell if x.strip()}
+    present = {c for cell in iso.dropna().astype(str) for c in cell.split("; ")}
+    bad = [
+        n
+        for n, c in zip(names, codes)
+        if (pd.isna(c) and str(n).strip().casefold() not in written)
+        or (pd.notna(c) and c not in present)
+    ]
     if bad:
-        shown = sorted(set(allegations["nationality"].dropna().astype(str)))
+        shown = sorted({x.strip() for cell in lines for x in cell if x.strip()})
         raise ParameterError(
             f"parameter {parameter}: found {bad}, not a contributor named in the "
             f"table; expected names among {shown}"
         )
-    return allegations[iso.isin(set(codes)).to_numpy()].reset_index(drop=True)
+    wanted_codes = {c for c in codes if pd.notna(c)}
+    wanted_names = {str(n).strip().casefold() for n, c in zip(names, codes) if pd.isna(c)}
+    by_code = iso.fillna("").astype(str).str.split("; ").map(lambda x: bool(wanted_codes & set(x)))
+    by_name = lines.map(lambda x: bool(wanted_names & {v.strip().casefold() for v in x}))
+    return allegations[(by_code | by_name).to_numpy()].reset_index(drop=True)
 
 
 def nio_state_counts(nio: pd.DataFrame, by: str = "report_year") -> pd.DataFrame:

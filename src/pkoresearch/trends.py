@@ -12,7 +12,7 @@ Three rules hold everywhere (see :mod:`pkoresearch.coverage`):
 - a year covered for fewer than 12 months carries ``complete = False`` and stays out of totals,
   rate ratios and models unless the caller asks;
 - each series carries the ``definition`` of what it counts, year by year; where the definition
-  changes (the UN tracking system in 2008, special political missions added from the 2017 data)
+  changes (the UN tracking system in 2008, special political missions added from 2016, the first year with such a figure)
   the models add an indicator for the change instead of reading it as a trend.
 
 >>> import pkoresearch as pko
@@ -37,6 +37,7 @@ from . import countries, curated, stats
 from . import missions as missions_mod
 from .coverage import Coverage, counts_in_coverage
 from .errors import MeasurementBreakWarning, NotEstimable, ParameterError
+from .readers.un_conduct import COUNT_BY as COUNT_BY  # the counting rules, re-exported
 from .readers.un_conduct import AllegationTable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,8 +53,12 @@ POLICY_DATES = {
 COUNTING_CHANGES = {
     2008: "the UN misconduct tracking system starts: counts before it were compiled differently",
     2015: "nationality of uniformed personnel published and the allegation-level table starts",
-    2017: "the UN reports peacekeeping and special political missions together from the 2017 data",
 }
+SPM_CHANGE = (
+    "the headline figure counts special political missions with peacekeeping operations "
+    "(first year with such a figure in the curated data; the UN table of allegations has special "
+    "political mission allegations from the same year)"
+)
 # which curated scope makes the headline series in each year
 SCOPE_UNTIL_2016, SCOPE_FROM_2017 = "peacekeeping", "peacekeeping_and_spm"
 GROUPINGS = (
@@ -70,6 +75,26 @@ TABLE_DEFINITION = (
     "UN table of allegations: allegations against personnel of peacekeeping "
     "operations and special political missions, as recorded at the export date"
 )
+
+
+def combined_scope_from() -> int:
+    """The first year whose headline figure counts special political missions with peacekeeping
+    operations, derived from the data: the first year of a curated ``allegations_total`` row with
+    scope ``peacekeeping_and_spm`` (2016: A/72/751's 104 for UN field missions; the July 2024
+    table of allegations has its first special political mission allegations in 2016, 7 of them).
+    The counting indicator of the models (``counting_<year>``) starts here."""
+    rows = curated.load("allegations", preferred=False)
+    hit = rows[(rows["measure"] == "allegations_total") & (rows["scope"] == SCOPE_FROM_2017)]
+    return int(hit["year"].min())
+
+
+def spm_first_year(table: AllegationTable) -> int | None:
+    """The first reporting year with an allegation in a special political mission in an
+    allegation-level table (None without any). Example: ``spm_first_year(t)`` gives 2016."""
+    a = table.allegations
+    kinds = missions_mod.kind_of(a["mission"])
+    years = a.loc[(kinds == missions_mod.SPECIAL_POLITICAL).fillna(False).to_numpy(), "report_year"]
+    return None if years.empty else int(years.min())
 
 
 def curated_definition(year: int, scope: str) -> str:
@@ -93,16 +118,17 @@ def curated_series(
 ) -> pd.DataFrame:
     """Yearly SEA allegations from the curated data: ``year, allegations, scope, definition,
     source_id, confidence, revision``. Peacekeeping operations up to 2016; peacekeeping plus
-    special political missions from 2017 (the UN's own change of reporting), each year's
+    special political missions from the first year with such a figure (:func:`combined_scope_from`: 2016), each year's
     ``definition`` saying which. Years without a sourced total are absent (see :func:`yearly` for
     a series with those years present and missing).
 
     Each year's report revises earlier years (2017: 62 first published, 63 later). ``revision``
     picks one rule for every year, so the series never mixes first and revised figures:
     ``"latest"`` (default: the latest published figure, the most complete count, and the one the
-    UN's table of allegations agrees with for 2015-2023), ``"first"`` (as first published) or
+    UN's table of allegations agrees with for 2015-2023), ``"first"`` (as first published; a
+    year whose first publication's figure is not in hand, e.g. 2016 in A/71/818, is absent) or
     ``"preferred"`` (the catalogue's preferred value, see :func:`pkoresearch.curated.load`).
-    Example: ``curated_series(2015, 2018, "first")["allegations"].tolist()`` gives 69, 103, 62, 54.
+    Example: ``curated_series(2015, 2018, "first")["allegations"].tolist()`` gives 69, 62, 54.
     """
     if revision not in REVISIONS:
         raise ParameterError(
@@ -120,11 +146,13 @@ def curated_series(
         "first": ("first_value", "first_source_id"),
         "preferred": ("preferred_value", "preferred_source_id"),
     }[revision]
+    r = r[r[value].notna()]  # a first publication whose figure is not in hand: absent
+    combined = combined_scope_from()
     out = pd.DataFrame(
         {
             "year": r["year"].astype(int).to_numpy(),
             "allegations": r[value].astype("Int64").to_numpy(),
-            "scope": [SCOPE_FROM_2017 if y >= 2017 else SCOPE_UNTIL_2016 for y in r["year"]],
+            "scope": [SCOPE_FROM_2017 if y >= combined else SCOPE_UNTIL_2016 for y in r["year"]],
             "source_id": r[sid].astype(str).to_numpy(),
         }
     )
@@ -291,8 +319,10 @@ def select(
     missions: Sequence[str] | None = None,
     personnel_categories: Sequence[str] | None = None,
     harmonise: bool = True,
+    count_by: str = "reporting_year",
 ) -> AllegationTable:
-    """Keep the allegations reported in ``start_year..end_year``, in ``missions`` and involving
+    """Keep the allegations counted in ``start_year..end_year`` (by ``count_by``: the reporting
+    year, default, or the incident start year, see :data:`COUNT_BY`), in ``missions`` and involving
     ``personnel_categories`` (any of its personnel lines). Child tables follow. The row counts
     before and after each filter are in ``.counts``; the export's coverage and ``as_of`` stay
     those of the whole export. With ``harmonise`` (default) ``missions`` match the operation a
@@ -302,10 +332,11 @@ def select(
     a = table.allegations
     counts = {"rows_in_file": table.counts.get("rows_in_file", len(a)), "start": len(a)}
     keep = pd.Series(True, index=a.index)
+    year = pd.Series(table.counting_years(count_by)["year"].to_numpy(), index=a.index)
     if start_year is not None:
-        keep &= a["report_year"] >= start_year
+        keep &= year >= start_year
     if end_year is not None:
-        keep &= a["report_year"] <= end_year
+        keep &= year <= end_year
     counts["after_years"] = int(keep.sum())
     if missions is not None:
         names = missions_mod.harmonise(a["mission"]) if harmonise else a["mission"]
@@ -364,8 +395,13 @@ def _nationality_groups(table: AllegationTable) -> pd.DataFrame:
     return nat.astype({"nationality": "string", "nationality_iso3": "string"}).drop_duplicates()
 
 
-def count_by(table: AllegationTable, by: str | None = None) -> pd.DataFrame:
-    """Allegations by reporting year and, optionally, one grouping: ``year, [by], allegations``.
+def count_by(
+    table: AllegationTable, by: str | None = None, count_by: str = "reporting_year"
+) -> pd.DataFrame:
+    """Allegations by year and, optionally, one grouping: ``year, [by], allegations``. The year is
+    the reporting year (default) or, with ``count_by="incident_year"``, the year the incident
+    began (the reporting year where the export gives none; see
+    :meth:`AllegationTable.counting_years` and :func:`fell_back`).
 
     ``by`` is one of mission, personnel_category, personnel_subtype, allegation_kind, nationality,
     nio_appointed, result. For personnel, allegation kind and nationality an allegation that names
@@ -376,7 +412,7 @@ def count_by(table: AllegationTable, by: str | None = None) -> pd.DataFrame:
     Only years with allegations appear: use :func:`yearly` for a series over the export's coverage.
     Example: ``count_by(table, "personnel_category")``
     """
-    a = table.allegations[["allegation_id", "report_year"]].rename(columns={"report_year": "year"})
+    a = table.counting_years(count_by)[["allegation_id", "year"]]
     if by is None:
         out = a.groupby("year").size().rename("allegations").reset_index()
         return out.astype({"year": int, "allegations": "Int64"})
@@ -411,6 +447,109 @@ def count_by(table: AllegationTable, by: str | None = None) -> pd.DataFrame:
     g = g.astype({by: "string"}).fillna({by: "missing"}).drop_duplicates()
     out = a.merge(g, on="allegation_id").groupby(["year", by]).size().rename("allegations")
     return out.reset_index().astype({"year": int, "allegations": "Int64"})
+
+
+_counted = count_by  # the function, for callers whose own parameter is named count_by
+
+
+def _covered(table: AllegationTable, rule: str) -> pd.DataFrame:
+    """Yearly counts by ``count_by`` inside the export's coverage only: incidents that began
+    before the export's first reporting year are missing from its count (those reported before
+    the export are not in it), so such years are left out, to show as missing, never as a count."""
+    c = count_by(table, count_by=rule)
+    first = table.coverage.years()["year"].min()
+    return c[c["year"] >= first]
+
+
+OLD_INCIDENT = 2  # years between incident start and report that make an "old" incident
+
+
+def fell_back(table: AllegationTable, count_by: str = "reporting_year") -> int:
+    """How many allegations ``count_by`` places in their reporting year for want of an incident
+    start year (0 when counting by reporting year). Example: ``fell_back(t, "incident_year")``"""
+    return int(table.counting_years(count_by)["fell_back"].sum())
+
+
+def incident_age(table: AllegationTable) -> pd.DataFrame:
+    """By reporting year, how old the incidents reported are: ``year, allegations,
+    same_year, one_year_before, two_or_more_years_before, no_incident_year,
+    share_two_or_more`` (age = reporting year minus the year the incident began; the share is of
+    the allegations with an incident year). Uniformed allegations reported 2015-2021 in the July
+    2024 export: 140 of 393 concern incidents two or more years earlier.
+    Example: ``incident_age(select(t, 2015, 2021, personnel_categories=["military", "police"]))``
+    """
+    a = table.allegations
+    age = (a["report_year"] - a["incident_start_year"]).astype("Int64")
+    d = pd.DataFrame(
+        {
+            "year": a["report_year"].astype(int).to_numpy(),
+            "same_year": (age <= 0).fillna(False).to_numpy(),
+            "one_year_before": (age == 1).fillna(False).to_numpy(),
+            "two_or_more_years_before": (age >= OLD_INCIDENT).fillna(False).to_numpy(),
+            "no_incident_year": age.isna().to_numpy(),
+        }
+    )
+    out = d.groupby("year").agg(
+        allegations=("same_year", "size"),
+        same_year=("same_year", "sum"),
+        one_year_before=("one_year_before", "sum"),
+        two_or_more_years_before=("two_or_more_years_before", "sum"),
+        no_incident_year=("no_incident_year", "sum"),
+    )
+    known = out["allegations"] - out["no_incident_year"]
+    out["share_two_or_more"] = out["two_or_more_years_before"] / known.where(known > 0)
+    return out.reset_index().astype({c: int for c in out.columns if c != "share_two_or_more"})
+
+
+def counting_sensitivity(table: AllegationTable, start_year: int, end_year: int) -> pd.DataFrame:
+    """The same allegations counted both ways, year by year: ``year, reporting_year,
+    incident_year, difference, fell_back, months_covered, complete`` (``fell_back``: allegations
+    of that year counted in their reporting year for want of an incident year). Incident-year
+    counts of early years lack incidents reported before the export starts, and those of recent
+    years incidents not yet reported. Example: ``counting_sensitivity(t, 2015, 2023)``"""
+    cov = table.coverage
+    rep_ = counts_in_coverage(_covered(table, "reporting_year"), cov, start_year, end_year)
+    inc = counts_in_coverage(_covered(table, "incident_year"), cov, start_year, end_year)
+    fb = table.counting_years("incident_year")
+    fb = fb[fb["fell_back"]].groupby("year").size()
+    out = rep_[["year", "allegations", "months_covered", "complete"]].rename(
+        columns={"allegations": "reporting_year"}
+    )
+    out.insert(2, "incident_year", pd.array(inc["allegations"], dtype="Int64"))
+    out.insert(3, "difference", (out["incident_year"] - out["reporting_year"]).astype("Int64"))
+    out.insert(4, "fell_back", out["year"].map(fb).fillna(0).astype("Int64"))
+    out.loc[out["reporting_year"].isna(), "fell_back"] = pd.NA
+    return out
+
+
+def mission_names(table: AllegationTable) -> tuple[list[str], dict[str, str]]:
+    """The mission names a selection of ``table`` accepts: every operation under its current
+    name and the former names the export files allegations under (``"MONUC"``), with
+    ``{former: current}``. ``select`` counts a former name with its successor.
+    Example: ``names, former = mission_names(t)`` gives ``former == {"MONUC": "MONUSCO"}``"""
+    m = table.allegations["mission"].dropna().astype(str)
+    now = missions_mod.harmonise(m).astype(str)
+    former = {a: b for a, b in zip(m.to_numpy(), now.to_numpy()) if a != b}
+    return sorted(set(now) | set(former)), dict(sorted(former.items()))
+
+
+def former_names_note(table: AllegationTable) -> str:
+    """One sentence on the allegations the export files under a mission's former name and the
+    operation they are counted with (MONUC -> MONUSCO, as the UN counts them), said whether or not
+    a mission was chosen. Example: ``former_names_note(t)``"""
+    m = table.allegations["mission"].dropna().astype(str)
+    now = missions_mod.harmonise(m).astype(str)
+    renamed = m[m.to_numpy() != now.to_numpy()]
+    if renamed.empty:
+        return "no allegation in the selection is filed under a former mission name"
+    parts = ", ".join(
+        f"{n} under {old} (counted with {missions_mod.harmonise([old]).iloc[0]})"
+        for old, n in renamed.value_counts().sort_index().items()
+    )
+    return (
+        f"{len(renamed)} allegation(s) filed under a former mission name: {parts}; one operation "
+        "renamed by the Security Council is counted as one mission, as the UN counts it"
+    )
 
 
 def counts(
@@ -470,6 +609,7 @@ def yearly(
     table: AllegationTable | None = None,
     data: pd.DataFrame | None = None,
     definition: str | None = None,
+    count_by: str = "reporting_year",
 ) -> pd.DataFrame:
     """The yearly allegation counts a trends analysis starts from, one row per year of the range:
     ``year, allegations, months_covered, complete, definition, source, source_id``.
@@ -480,11 +620,14 @@ def yearly(
     or the per-mission figures summed over ``missions`` in the years where each has one;
     aggregates of several missions never enter). Outside coverage the count is ``<NA>``; a partly
     covered year has ``complete`` False. ``definition`` says what each year counts (override it
-    for a table subset, e.g. "allegations naming military or police personnel").
+    for a table subset, e.g. "allegations naming military or police personnel"). With a
+    ``table``, ``count_by`` places each allegation in its reporting year (default) or the year
+    its incident began (:data:`COUNT_BY`; the number placed in the reporting year for want of an
+    incident year is :func:`fell_back`).
     """
     cov = coverage_of(missions, table, data)
     if table is not None:
-        c = counts_in_coverage(count_by(table), cov, start_year, end_year)
+        c = counts_in_coverage(_covered(table, count_by), cov, start_year, end_year)
         inside = c["months_covered"].notna()
         c["definition"] = pd.Series(pd.NA, index=c.index, dtype="string")
         c.loc[inside, "definition"] = definition or TABLE_DEFINITION
@@ -581,7 +724,8 @@ def counting_changes(series: pd.DataFrame) -> dict[int, str]:
     prev = None
     for r in d.itertuples(index=False):
         if prev is not None and r.definition != prev:
-            why = COUNTING_CHANGES.get(int(r.year))
+            spm = "special political missions" in str(r.definition)
+            why = SPM_CHANGE if spm else COUNTING_CHANGES.get(int(r.year))
             out[int(r.year)] = (f"{why}; " if why else "") + f"from {prev!r} to {r.definition!r}"
         prev = r.definition
     return out
@@ -657,9 +801,19 @@ def mission_year(
     contributions: Contributions | None = None,
     harmonise: bool = True,
     missions: Sequence[str] | None = None,
+    count_by: str = "reporting_year",
 ) -> pd.DataFrame:
-    """Allegations by mission and reporting year with the reason for every cell without a count:
-    ``mission, year, allegations, status, months_covered, complete``.
+    """Allegations by mission and year (reporting year, or incident start year with
+    ``count_by="incident_year"``) with the reason for every cell without a count:
+    ``mission, year, allegations, status, months_covered, complete, old_incidents,
+    filed_under_former_name``.
+
+    ``old_incidents`` (counting by reporting year) is the number of the cell's allegations whose
+    incident began two or more years before the reporting year; ``mostly_old`` is True where
+    they are more than half of the cell (MONUSCO 2023 in the July 2024 export: 56 of 66; 5
+    concern incidents of 2023), so a heat map can mark cells that show old incidents reported
+    late rather than abuse that year. ``filed_under_former_name`` counts the cell's
+    allegations filed under a former name (MONUC).
 
     ``status`` (see :data:`MISSION_YEAR_STATUS`): ``reported`` (a count > 0, kept even after a
     mission closed: late reports), ``none reported`` (0: the mission had uniformed personnel that
@@ -678,10 +832,27 @@ def mission_year(
     the counts and in the personnel file alike.
     Example: ``mission_year(table, 2015, 2024, read_mission_month("numperson.dta"))``
     """
-    c = count_by(table, "mission")
+    yr = table.counting_years(count_by)
+    a = table.allegations
+    per = pd.DataFrame(
+        {
+            "year": yr["year"].to_numpy(),
+            "mission": a["mission"].astype("string").fillna("missing").to_numpy(),
+            "old": (
+                (a["report_year"] - a["incident_start_year"]).fillna(0).to_numpy() >= OLD_INCIDENT
+            ),
+        }
+    )
+    per["former"] = False
     if harmonise:
-        c = c.assign(mission=missions_mod.harmonise(c["mission"]).astype(str))
-        c = c.groupby(["year", "mission"], as_index=False)["allegations"].sum()
+        named = per["mission"].astype(str)
+        per["mission"] = missions_mod.harmonise(per["mission"]).astype(str).to_numpy()
+        per["former"] = (named != per["mission"]).to_numpy()
+    c = per.groupby(["year", "mission"], as_index=False).agg(
+        allegations=("old", "size"),
+        old_incidents=("old", "sum"),
+        filed_under_former_name=("former", "sum"),
+    )
     asked = [] if missions is None else [str(m) for m in missions]
     if harmonise and asked:
         asked = [str(m) for m in missions_mod.harmonise(asked)]
@@ -706,7 +877,29 @@ def mission_year(
     grid["months_covered"] = grid["months_covered"].astype("Int64")
     grid["complete"] = grid["complete"].astype("boolean")
     grid["mark"] = grid["status"].map(MISSION_YEAR_MARKS).astype("string")
-    return grid[["mission", "year", "allegations", "status", "mark", "months_covered", "complete"]]
+    for col in ("old_incidents", "filed_under_former_name"):
+        grid[col] = grid[col].astype("Int64")
+        grid.loc[grid["allegations"].isna(), col] = pd.NA
+        grid.loc[grid["allegations"] == 0, col] = 0
+    grid["mostly_old"] = (
+        (grid["old_incidents"] * 2 > grid["allegations"]).fillna(False).astype(bool)
+        if count_by == "reporting_year"
+        else False
+    )
+    return grid[
+        [
+            "mission",
+            "year",
+            "allegations",
+            "status",
+            "mark",
+            "months_covered",
+            "complete",
+            "old_incidents",
+            "mostly_old",
+            "filed_under_former_name",
+        ]
+    ]
 
 
 def mission_activity_note(contributions: Contributions | None) -> str:
@@ -845,6 +1038,7 @@ def rate_basis(
     table: AllegationTable | None = None,
     mission_month: Contributions | None = None,
     data: pd.DataFrame | None = None,
+    count_by: str = "reporting_year",
 ) -> RateBasis:
     """Match a rate's numerator to its denominator and say which each is.
 
@@ -852,14 +1046,14 @@ def rate_basis(
     personnel (military or police; an allegation naming both counted once), or the chosen
     uniformed ``personnel_categories``, over the matching uniformed personnel; civilians have no
     denominator. Without a table the curated headline figure counts every category (civilians
-    included) and from the 2017 data special political missions too, over uniformed personnel:
+    included) and from 2016 special political missions too, over uniformed personnel:
     the rate is computed and the mismatch said. The denominator is :func:`exposure_for`.
     Example: ``rate_basis(2015, 2024, table=table).numerator``
     """
     cats = list(personnel_categories) if personnel_categories is not None else None
     if table is not None:
         if cats is not None and "civilian" in cats:
-            c = yearly(start_year, end_year, table=table)
+            c = yearly(start_year, end_year, table=table, count_by=count_by)
             return RateBasis(
                 c,
                 None,
@@ -873,8 +1067,14 @@ def rate_basis(
             "once), peacekeeping operations and special political missions, UN table of "
             "allegations"
         )
+        if count_by == "incident_year":
+            what += ", by the year the incident began"
         c = yearly(
-            start_year, end_year, table=select(table, personnel_categories=use), definition=what
+            start_year,
+            end_year,
+            table=select(table, personnel_categories=use),
+            definition=what,
+            count_by=count_by,
         )
         personnel, denominator = exposure_for(use, missions, mission_month)
         return RateBasis(c, personnel, "numerator: " + what, denominator)
@@ -883,7 +1083,7 @@ def rate_basis(
     if missions is None:
         what = (
             "numerator: the UN headline figure, every personnel category (civilians "
-            "included) of peacekeeping operations, and from the 2017 data special political "
+            "included) of peacekeeping operations, and from 2016 special political "
             "missions too; the denominator is uniformed personnel only, so numerator and "
             "denominator do not match (a UN export gives a matched, uniformed-only rate)"
         )
@@ -921,6 +1121,7 @@ def rates(
             for c in (
                 "personnel",
                 "personnel_months",
+                "denominator_complete",
                 "exposure",
                 "rate",
                 "ci_low",
@@ -944,8 +1145,29 @@ def rates(
             rows.append((est.estimate, est.ci_low, est.ci_high))
     m[["rate", "ci_low", "ci_high"]] = pd.DataFrame(rows, index=m.index)
     m["per"] = per
+    months = (
+        pd.to_numeric(m["personnel_months"], errors="coerce")
+        if "personnel_months" in m.columns
+        else pd.Series(np.nan, index=m.index)
+    )
+    # a denominator resting on fewer than MIN_DENOMINATOR_MONTHS months (January 2022 alone)
+    m["denominator_complete"] = pd.array(
+        (months.isna() | (months >= MIN_DENOMINATOR_MONTHS)).to_numpy(), dtype="boolean"
+    )
+    m.loc[m["personnel"].isna(), "denominator_complete"] = pd.NA
     front = ["year", "allegations", "personnel", "exposure", "rate", "ci_low", "ci_high", "per"]
     return m[front + [c for c in m.columns if c not in front]]
+
+
+def rate_unit(personnel: pd.DataFrame | None, per: float = 1000) -> str:
+    """The axis label of a rate, naming its denominator as it is: the mean of monthly counts
+    (personnel-years, from :func:`personnel_mean`) or a year-end count (:func:`personnel_by_year`,
+    one month per year: per personnel at year end, not per personnel-year).
+    Example: ``rate_unit(personnel_by_year())`` gives "allegations per 1,000 uniformed personnel
+    at year end"."""
+    if personnel is not None and "months" in personnel.columns:
+        return f"allegations per {per:,.0f} personnel-years (mean of monthly counts)"
+    return f"allegations per {per:,.0f} uniformed personnel at year end"
 
 
 def _years_of(period: int | Sequence[int]) -> tuple[int, int]:
@@ -1054,7 +1276,7 @@ def change(
     Input: ``year, allegations, personnel`` (e.g. the output of :func:`rates`; its ``exposure``
     is used where present). A partial year (``complete`` False) is refused unless
     ``allow_partial``. Where the two periods' counts are of different definitions (e.g. 2016
-    and 2021 of the curated series: special political missions are counted from the 2017 data) a
+    and 2021 of the curated series: special political missions are counted from 2016) a
     :class:`~pkoresearch.errors.MeasurementBreakWarning` says so and ``detail["definitions"]``
     names both: part of the ratio can come from counting.
     Example: ``change(rates_df, 2010, 2009)``
@@ -1222,7 +1444,7 @@ def series_for_breakpoints(
         f"the curated headline series over year-end uniformed personnel ({span[0]}-{span[-1]}): "
         f"the series above has fewer than two complete years before {', '.join(map(str, dropped))}; "
         "a different definition (every personnel category, special political missions from "
-        "2017), fitted on its own with its counting changes as indicators"
+        "2016), fitted on its own with its counting changes as indicators"
     )
     return BreakpointSeries(long, kept2, dropped2, text)
 
@@ -1431,11 +1653,15 @@ def leave_one_out_range(loo: pd.DataFrame) -> pd.DataFrame:
 
 
 def child_share(
-    table: AllegationTable, method: str = "wilson", alpha: float = 0.05
+    table: AllegationTable,
+    method: str = "wilson",
+    alpha: float = 0.05,
+    count_by: str = "reporting_year",
 ) -> pd.DataFrame:
-    """Share of allegations with at least one child victim, by reporting year, with intervals:
-    ``year, with_child, allegations, share, ci_low, ci_high``."""
-    a = table.allegations
+    """Share of allegations with at least one child victim, by reporting year (or incident start
+    year, ``count_by``), with intervals: ``year, with_child, allegations, share, ci_low,
+    ci_high``."""
+    a = table.allegations.assign(report_year=table.counting_years(count_by)["year"].to_numpy())
     g = (
         a.groupby("report_year")
         .agg(with_child=("involves_child", "sum"), allegations=("allegation_id", "size"))
@@ -1445,10 +1671,11 @@ def child_share(
     return g.rename(columns={"report_year": "year"}).astype({"year": int})
 
 
-def outcomes_by_year(table: AllegationTable) -> pd.DataFrame:
-    """Allegations by reporting year and overall investigation result (wide, one column per
-    result, zeros kept), as of the table's date: recent years hold more pending cases."""
-    a = table.allegations
+def outcomes_by_year(table: AllegationTable, count_by: str = "reporting_year") -> pd.DataFrame:
+    """Allegations by reporting year (or incident start year, ``count_by``) and overall
+    investigation result (wide, one column per result, zeros kept), as of the table's date:
+    recent years hold more pending cases."""
+    a = table.allegations.assign(report_year=table.counting_years(count_by)["year"].to_numpy())
     out = pd.crosstab(a["report_year"], a["result"], dropna=False)
     out.index = out.index.astype(int)
     out.index.name = "year"

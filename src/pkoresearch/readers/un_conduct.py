@@ -124,6 +124,14 @@ COUNT_BY = {
     "incident_year": "the year the incident began (the reporting year where the export gives none)",
 }
 
+# what read_table_of_allegations does with rows identical to another row
+REPEATED_ROWS = {
+    "auto": "keep every row, except copies by the signature of a paste (left out, warned)",
+    "keep": "keep every row, pasted copies included (warned)",
+    "drop": "leave out every row identical to an earlier one (each distinct row once)",
+    "raise": "refuse a file with a pasted copy",
+}
+
 MONTHS = {
     m: i
     for i, m in enumerate(
@@ -164,9 +172,9 @@ class AllegationTable:
     # the export's first and last reporting months, fixed when the file is read so that a subset
     # (trends.select) keeps the export's coverage instead of the span of its own rows
     export_span: tuple[pd.Timestamp, pd.Timestamp] | None = None
-    # rows identical to another row: source_row, same_as_row, kind ("adjacent": kept as separate
-    # allegations, as the UN lists them; "repeated": a copy away from the original, left out by
-    # default); see read_table_of_allegations
+    # rows identical to an earlier row: source_row, same_as_row, kind ("identical": kept as
+    # separate allegations, as the UN lists them; "pasted": a copy by the signature of a paste,
+    # left out by default); see read_table_of_allegations
     identical_rows: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -678,7 +686,7 @@ def _frame(rows: list[dict], columns: list[str], dtypes: dict[str, str]) -> pd.D
 def read_table_of_allegations(
     path: str | os.PathLike[str],
     sheet: str = SHEET,
-    repeated_rows: str = "drop",
+    repeated_rows: str = "auto",
     chunksize: int = 5_000,
 ) -> AllegationTable:
     """Read a UN "table of allegations" export (.xlsx sheet ``Export``, or .csv) into tidy tables.
@@ -705,11 +713,13 @@ def read_table_of_allegations(
     national_government), ``nationalities`` (one row per nationality line with its ``iso3``).
     ``unrecognised`` lists every cell kept raw.
 
-    Rows identical to another row: a run of identical rows one after another (the UN lists
-    separate allegations sharing every published detail so; 6 such rows in the July 2024 export)
-    is kept and listed in ``table.identical_rows``; a copy away from its original (an export
-    pasted twice) is left out with a DuplicateRowsWarning (``repeated_rows="keep"`` keeps it,
-    ``"raise"`` refuses the file). Rows labelled as totals in Date or Mission are set aside;
+    Rows identical to another row (the UN lists separate allegations sharing every published
+    detail so; 6 such rows in the July 2024 export) are kept wherever they stand, so that no total
+    depends on the order of the rows, listed in ``table.identical_rows`` and counted in
+    ``table.counts["identical_rows"]`` (a DuplicateRowsWarning gives their number when they stand
+    apart from their twins, as in a sorted copy). A paste found by its own signature (the whole table repeated, in any
+    order, or a block of 20 or more consecutive rows repeating an earlier block) is left out with
+    the warning (``repeated_rows``: see :data:`REPEATED_ROWS`). Rows labelled as totals in Date or Mission are set aside;
     spellings of a mission or nationality differing in case or punctuation are unified; a blank
     Victim cell gives missing victim counts (never 0), a blank Mission cell a missing mission, and
     a cell left blank inside a merged Date or Mission range takes the range's value; each is
@@ -723,8 +733,10 @@ def read_table_of_allegations(
     Example: ``t = read_table_of_allegations("table_of_allegations.xlsx"); t.allegations``
     """
     path = Path(path)
-    if repeated_rows not in ("drop", "keep", "raise"):
-        raise ParameterError(f"repeated_rows={repeated_rows!r}; expected 'drop', 'keep' or 'raise'")
+    if repeated_rows not in REPEATED_ROWS:
+        raise ParameterError(
+            f"repeated_rows: found {repeated_rows!r}; expected one of {list(REPEATED_ROWS)}"
+        )
     _lines.cache_clear()
     col = _Collector(path)
     cache: dict[str, str] = {}
@@ -793,9 +805,9 @@ def read_table_of_allegations(
             stacklevel=2,
         )
 
-    # rows identical to another row: the UN's export itself lists, one after another, separate
-    # allegations that share every published detail (6 such rows in the July 2024 export, which
-    # its yearly totals count); a copy elsewhere in the file is a paste
+    # rows identical to another row: the UN's export itself lists separate allegations that
+    # share every published detail (6 such rows in the July 2024 export, which its yearly totals
+    # count), kept wherever they stand; only a paste's own signature makes a copy
     a, tables, identical = _identical_rows(
         a, tables, np.concatenate(hashes), path, repeated_rows, counts
     )
@@ -1016,6 +1028,54 @@ def _concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return out[columns]
 
 
+def _pasted_copies(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """The rows that are copies by the file's own signature of a paste: ``(is_copy, original
+    position, how)``. Two signatures, neither of which the UN's own export shows:
+
+    - *the whole table k times* (k >= 2): every distinct row occurs a multiple of k times (with
+      at least :data:`PASTE_BLOCK` distinct rows); found whatever the order of the rows, so a
+      sorted or shuffled copy of a doubled file is found too. The first 1/k of each row's
+      occurrences are kept.
+    - *a block repeated*: :data:`PASTE_BLOCK` or more consecutive rows equal, row for row, to an
+      earlier run of consecutive rows.
+    """
+    n = len(hashes)
+    is_copy = np.zeros(n, dtype=bool)
+    original = np.full(n, -1, dtype="int64")
+    if n < 2:
+        return is_copy, original, ""
+    codes, uniques = pd.factorize(hashes)
+    mult = np.bincount(codes)
+    k = int(np.gcd.reduce(mult))
+    if k >= 2 and len(uniques) >= PASTE_BLOCK:
+        order = np.argsort(codes, kind="stable")
+        nth = np.empty(n, dtype="int64")  # occurrence number of each row among its equals
+        starts = np.cumsum(mult) - mult
+        nth[order] = np.arange(n) - np.repeat(starts, mult)
+        is_copy = nth >= (mult // k)[codes]
+        first = order[starts]  # each distinct row's first position
+        original = np.where(is_copy, first[codes], -1)
+        return is_copy, original, f"the whole table appears {k} times"
+    prev = pd.Series(np.arange(n)).groupby(codes).shift(1).to_numpy()
+    gap = np.arange(n) - prev  # distance to the previous equal row (nan: none)
+    gaps = pd.Series(gap)
+    run = (gaps != gaps.shift()).cumsum()
+    lengths = gaps.groupby(run).transform("size")
+    offsets = sorted(
+        {int(d) for d in gaps[(lengths >= PASTE_BLOCK) & (gaps >= 2)].dropna().unique()}
+    )
+    for d in offsets:
+        eq = np.zeros(n, dtype=bool)
+        eq[d:] = hashes[d:] == hashes[:-d]
+        s = pd.Series(eq)
+        block = (s != s.shift()).cumsum()
+        long = s & (s.groupby(block).transform("size") >= PASTE_BLOCK)
+        new = long.to_numpy() & ~is_copy
+        original[new] = np.flatnonzero(new) - d
+        is_copy |= new
+    return is_copy, original, "a block of rows repeated" if is_copy.any() else ""
+
+
 def _identical_rows(
     a: pd.DataFrame,
     tables: dict[str, pd.DataFrame],
@@ -1024,68 +1084,64 @@ def _identical_rows(
     repeated_rows: str,
     counts: dict,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
-    """Sort rows identical to another row (every cell equal) into the two kinds the issue of a
-    pasted export needs told apart, and apply ``repeated_rows`` to the second:
+    """Rows identical to another row (every cell equal), told apart so that no total depends on
+    the order of the rows:
 
-    - *adjacent*: a row identical to the row directly above it (a run of identical rows). The
-      UN's export lists separate allegations sharing every published detail this way, and its
-      yearly totals count each; they are kept, counted, and listed in ``identical_rows``.
-    - *repeated*: a row identical to an earlier row that is not part of that row's run, as when
-      the export (or part of it) is pasted twice. ``"drop"`` (default) leaves these out and warns
-      with their number, ``"keep"`` keeps them and warns, ``"raise"`` raises DataError.
+    - *identical*: the UN's export lists separate allegations sharing every published detail (6
+      such rows in July 2024, each directly below its twin) and its yearly totals count each,
+      wherever the rows stand; kept, counted (``counts["identical_rows"]``) and listed. A
+      DuplicateRowsWarning gives their number when any stands apart from its twin (a sorted or
+      shuffled copy of the export), or when they are more than 5% of the rows.
+    - *pasted*: a copy by the file's own signature of a paste (:func:`_pasted_copies`: the whole
+      table repeated, in any order, or a block of :data:`PASTE_BLOCK` or more consecutive rows
+      repeating an earlier block). ``repeated_rows="auto"`` (default) leaves these out and warns,
+      ``"keep"`` keeps them, ``"raise"`` refuses the file.
 
-    Returns the allegations and child tables (renumbered 1..N after rows left out) and the table
-    ``source_row, same_as_row, kind``.
+    ``repeated_rows="drop"`` leaves out every row identical to an earlier one (each distinct row
+    once; also independent of the order). Returns the allegations and child tables (renumbered
+    1..N after rows left out) and the table ``source_row, same_as_row, kind``.
     """
     h = pd.Series(hashes)
-    pos = pd.Series(np.arange(len(h)))
-    same = h.duplicated(keep=False)
+    same = h.duplicated(keep="first").to_numpy()
     empty = pd.DataFrame(columns=["source_row", "same_as_row", "kind"])
     if not same.any():
-        counts.update(identical_adjacent_rows=0, repeated_rows=0, repeated_rows_left_out=0)
+        counts.update(identical_rows=0, pasted_rows=0, repeated_rows_left_out=0)
         return a, tables, empty
-    hs, ps = h[same], pos[same]
-    run_break = ps.groupby(hs).diff().ne(1)
-    run_no = run_break.groupby(hs).cumsum()
-    first = ps.groupby(hs).transform("min")
-    dup = hs.duplicated(keep="first")
-    kind = np.where(run_no > 1, "repeated", "adjacent")
+    codes = pd.factorize(hashes)[0]
+    first_pos = pd.Series(np.arange(len(h))).groupby(codes).transform("min").to_numpy()
+    is_copy, original, how = _pasted_copies(hashes)
     rows = a["source_row"].to_numpy()
+    listed = same | is_copy
     identical = pd.DataFrame(
         {
-            "source_row": rows[ps[dup].to_numpy()],
-            "same_as_row": rows[first[dup].to_numpy()],
-            "kind": kind[dup.to_numpy()],
+            "source_row": rows[listed],
+            "same_as_row": rows[np.where(is_copy, original, first_pos)[listed]],
+            "kind": np.where(is_copy, "pasted", "identical")[listed],
         }
     )
-    n_adj = int((identical["kind"] == "adjacent").sum())
-    n_rep = int((identical["kind"] == "repeated").sum())
-    counts.update(identical_adjacent_rows=n_adj, repeated_rows=n_rep)
-    share = n_adj / len(a)
-    whole = " - the whole export appears twice" if 2 * n_rep == len(a) else ""
-    adjacent_text = (
-        f"{n_adj} row(s) identical to the row directly above are kept as separate "
-        "allegations (the UN's export lists allegations that share every published "
-        "detail one after another, and its totals count each)"
-    )
+    n_rep = int(is_copy.sum())
+    n_same = int((identical["kind"] == "identical").sum())
+    counts.update(identical_rows=n_same, pasted_rows=n_rep)
     if n_rep and repeated_rows == "raise":
-        rep = identical[identical["kind"] == "repeated"]
+        rep = identical[identical["kind"] == "pasted"]
         raise DataError(
             [
                 Problem(
                     str(path),
                     int(r.source_row),
                     None,
-                    f"a copy of row {r.same_as_row} (every cell equal), away from it",
+                    f"a copy of row {r.same_as_row} (every cell equal; {how})",
                     "each allegation once (an export pasted twice?)",
                 )
                 for r in rep.itertuples()
             ]
         )
-    left_out = 0
-    if n_rep and repeated_rows == "drop":
-        drop = np.zeros(len(a), dtype=bool)
-        drop[ps[run_no > 1].to_numpy()] = True
+    drop = np.zeros(len(a), dtype=bool)
+    if repeated_rows == "auto":
+        drop = is_copy
+    elif repeated_rows == "drop":
+        drop = same
+    if drop.any():
         keep_ids = a.loc[~drop, "allegation_id"].to_numpy()
         new_id = pd.Series(np.arange(1, len(keep_ids) + 1), index=keep_ids)
         a = a[~drop].reset_index(drop=True)
@@ -1094,36 +1150,53 @@ def _identical_rows(
             t = t[t["allegation_id"].isin(keep_ids)].reset_index(drop=True)
             t["allegation_id"] = t["allegation_id"].map(new_id).to_numpy()
             tables[name] = t
-        left_out = int(drop.sum())
+    left_out = int(drop.sum())
     counts["repeated_rows_left_out"] = left_out
+    parts = []
     if n_rep:
-        rep_rows = identical.loc[identical["kind"] == "repeated", "source_row"].head(10).tolist()
-        what = (
-            "left out: each allegation is counted once"
+        first = identical.loc[identical["kind"] == "pasted", "source_row"].head(10).tolist()
+        what = {
+            "auto": "left out: each allegation is counted once",
+            "keep": "KEPT as asked (repeated_rows='keep'): they are counted twice",
+            "drop": "left out",
+        }[repeated_rows]
+        parts.append(
+            f"{n_rep} row(s) are copies of earlier rows by the signature of a paste ({how}), "
+            f"{what}; first rows {first}"
+        )
+    if n_same:
+        share = n_same / len(hashes)
+        kept = (
+            "left out as asked (repeated_rows='drop': each distinct row counted once)"
             if repeated_rows == "drop"
-            else "KEPT as asked (repeated_rows='keep'): they are counted twice"
+            else "kept as separate allegations (the UN's export lists allegations that share "
+            "every published detail, and its totals count each, wherever the rows stand)"
         )
+        parts.append(f"{n_same} row(s) identical to an earlier row are {kept}")
+        if share > ADJACENT_SHARE and repeated_rows != "drop":
+            parts.append(
+                f"that is {share:.0%} of the rows, far more than in the UN's own export (6 of 753 "
+                "in July 2024): check the file was not pasted row by row, or read it with "
+                "repeated_rows='drop'"
+            )
+    # the UN's own export lists its identical rows one after another (runs): that pattern is
+    # counted and listed without a warning; identical rows apart from their twins (a sorted or
+    # shuffled copy), a paste, or too many identical rows are warned about with their number
+    prev_same = np.zeros(len(hashes), dtype=bool)
+    prev_same[1:] = hashes[1:] == hashes[:-1]
+    apart = bool((same & ~is_copy & ~prev_same).any())
+    if n_rep or apart or n_same / len(hashes) > ADJACENT_SHARE or repeated_rows == "drop":
         warnings.warn(
             DuplicateRowsWarning(
-                f"{path}: {n_rep} row(s) repeat an earlier row that is not directly above them "
-                f"(every cell equal{whole}), {what}; first rows {rep_rows}. Besides, "
-                f"{adjacent_text}."
-            ),
-            stacklevel=3,
-        )
-    elif share > ADJACENT_SHARE:
-        warnings.warn(
-            DuplicateRowsWarning(
-                f"{path}: {adjacent_text}; that is {share:.0%} of the rows, far more than in the "
-                f"UN's own export (6 of 753 in July 2024): check the file was not pasted row by row "
-                f"(table.identical_rows lists them)"
+                f"{path}: " + "; ".join(parts) + " (table.identical_rows lists them)"
             ),
             stacklevel=3,
         )
     return a, tables, identical
 
 
-ADJACENT_SHARE = 0.05  # above this share of adjacent identical rows, say so (July 2024: 0.8%)
+ADJACENT_SHARE = 0.05  # above this share of identical rows, say so (July 2024: 0.8%)
+PASTE_BLOCK = 20  # consecutive rows repeating an earlier block that make a paste's signature
 
 
 def _missing_cells(a: pd.DataFrame, merged_fills: list[dict], path: Path, counts: dict) -> None:
