@@ -75,6 +75,7 @@ print(
         "year-end denominators; whether a mission had personnel in a year is unknown",
     )
 )
+pko.results.using(nb.source_of("allegations_table"))  # each headline number names its data
 
 # %% [markdown]
 # ## How to read these counts
@@ -281,6 +282,7 @@ if seg is not None:
         print(nb.wrap(f"caution: {w.message}"))
     print(nb.wrap(seg.reason))
     display(seg.irr.round(3))
+    seg_source = nb.source_of("allegations_table") if seg_rated is rated else "bundled"
     pko.results.record(
         "segmented_irr",
         {
@@ -288,6 +290,7 @@ if seg is not None:
             for r in seg.irr.itertuples()
             if r.term != "const"
         },
+        dataset=seg_source,
     )
     fitted = seg_rated.merge(seg.fitted[["year", "fitted"]], on="year", how="left")
     fitted["fitted_rate"] = fitted["fitted"] / fitted["exposure"] * rate_per
@@ -314,10 +317,12 @@ if seg is not None:
     pko.results.record(
         "leave_one_out_range",
         {r.term: [round(r.irr_min, 4), round(r.irr_max, 4)] for r in spread.itertuples()},
+        dataset=seg_source,
     )
     pko.results.record(
         "leave_one_out_not_estimable",
         {r.term: r.not_estimable_without for r in spread.itertuples() if r.not_estimable_without},
+        dataset=seg_source,
     )
 elif not kept:
     print("segmented model: not fitted (no usable breakpoint)")

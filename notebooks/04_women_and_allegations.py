@@ -65,10 +65,13 @@ print(
 )
 pko.results.record("ready", ready)
 if not ready:
-    print(
+    needs = (
         "Needs allegations_table (a UN table of allegations export) and contributions_mission_month "
-        "(UN contributions by gender by month, .dta or odp_contributionsbygender.csv); nothing more to show."
+        "(UN contributions by gender by month, .dta or odp_contributionsbygender.csv); nothing more to show. "
+        "pkoresearch data fetch un_allegations un_contributions_mission_month (or data import DIR) gets them."
     )
+    print(nb.wrap(needs))
+    pko.results.incomplete(needs)
 
 # %% [markdown]
 # ## How the panel is built
