@@ -30,7 +30,7 @@ output_dir: str = ""  # folder for figures and results.json; "" means reports/04
 import matplotlib.pyplot as plt
 
 import pkoresearch as pko
-from pkoresearch import missions, plots
+from pkoresearch import missions, plots, tables
 from pkoresearch import notebook as nb
 from pkoresearch import panel as pn
 from pkoresearch.readers.un_conduct import read_table_of_allegations
@@ -156,7 +156,20 @@ if ready:
     if fitted.not_estimable:
         print(nb.wrap(f"Models: not fitted: {fitted.not_estimable}."))
     else:
-        display(fitted.table())
+        display(
+            tables.save_table(
+                fitted.table(),
+                out / "tables" / "regression",
+                title=(
+                    f"Allegations per person-year and women's share of uniformed personnel: "
+                    f"{len(fitted.sample)} mission-years, {start_year}-{end_year} (associations, not effects)"
+                ),
+                source=(
+                    "UN, Conduct in UN Field Missions, table of allegations; UN uniformed personnel "
+                    "contributions by gender (mission x month)"
+                ),
+            )
+        )
     for r in fitted.results:
         if r.dropped_all_zero:
             print(

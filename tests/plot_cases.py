@@ -177,6 +177,22 @@ def cases():
         "coefficients": lambda ax: plots.coefficients(
             COEFS, ax=ax, title="coefficients", source="a hand-made table"
         ),
+        "dot_values": lambda ax: plots.dot_values(
+            pd.DataFrame(
+                {
+                    "label": ["A: troops", "B: field mission personnel"],
+                    "value": [135000, 2887],
+                    "stated": ["more than about 135,000", "2,887"],
+                }
+            ),
+            x="value",
+            y="label",
+            text="stated",
+            ax=ax,
+            xlabel="personnel",
+            title="dot values",
+            source="a hand-made table",
+        ),
     }
 
 
@@ -193,6 +209,7 @@ FUNCTIONS = {
     "funnel": "funnel",
     "survival": "survival",
     "coefficients": "coefficients",
+    "dot_values": "dot_values",
 }
 
 

@@ -162,6 +162,40 @@ def _png_size(path: Path) -> tuple[int | None, int | None]:
     return w, h
 
 
+def png_text(path: Path) -> dict[str, str]:
+    """The text chunks (``tEXt``, ``iTXt``) of a PNG, e.g. the ``Title`` that
+    :func:`pkoresearch.plots.save` writes; {} for a file that is not a PNG."""
+    import zlib
+
+    out: dict[str, str] = {}
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+                return {}
+            while True:
+                head = fh.read(8)
+                if len(head) < 8:
+                    break
+                length, kind = struct.unpack(">I4s", head)
+                if kind == b"IDAT" or kind == b"IEND":
+                    break
+                data = fh.read(length)
+                fh.read(4)  # CRC
+                if kind == b"tEXt" and b"\0" in data:
+                    key, value = data.split(b"\0", 1)
+                    out[key.decode("latin-1")] = value.decode("latin-1")
+                elif kind == b"iTXt" and b"\0" in data:
+                    key, rest = data.split(b"\0", 1)
+                    compressed = rest[0] == 1
+                    _lang, _tkey, text = rest[2:].split(b"\0", 2)
+                    out[key.decode("latin-1")] = (
+                        zlib.decompress(text) if compressed else text
+                    ).decode("utf-8")
+    except (OSError, ValueError, struct.error, zlib.error):
+        return out
+    return out
+
+
 def _inside(output: Path, rel: str) -> Path | None:
     """``output/rel`` when it stays inside ``output``, else None."""
     target = (output / rel).resolve()
@@ -181,7 +215,8 @@ def _figures(output: Path, folder: str) -> list[Figure]:
             for ext in FIGURE_EXTENSIONS
             if png.with_suffix(ext).is_file()
         ]
-        out.append(Figure(formatting.humanize(png.stem), rel, w, h, others))
+        title = png_text(png).get("Title") or formatting.humanize(png.stem)
+        out.append(Figure(title, rel, w, h, others))
     return out
 
 

@@ -20,7 +20,7 @@ import html as _html
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,29 +30,42 @@ FORMATS = ("csv", "tex", "html")
 MISSING = "–"  # how a missing value is shown in the LaTeX and HTML tables (an en dash)
 
 
-@dataclass
+@dataclass(repr=False)
 class SavedTable:
-    """A table written by :func:`save_table`: its files by format, and its HTML for display."""
+    """A table written by :func:`save_table`: its files by format, and its HTML for display. Its
+    plain-text form (what a notebook stores beside the HTML, and nbval compares) is the title,
+    the formatted rows and the source note, with no path: the same on every machine."""
 
     title: str
     files: dict[str, Path]
-    html: str = field(repr=False)
+    html: str
+    text: str = ""
 
     def _repr_html_(self) -> str:
         return self.html
 
+    def __repr__(self) -> str:
+        return self.text or self.title
+
 
 def _plain_frame(frame) -> Any:
-    """``frame`` without its index: a named index (or a MultiIndex) becomes columns, an unnamed
-    default index is dropped."""
+    """``frame`` without its index: row labels (a named index, a MultiIndex, an index of
+    labels) become ordinary columns; the default 0, 1, 2 ... index is dropped."""
     import pandas as pd
 
     if not isinstance(frame, pd.DataFrame):
         raise ParameterError(
             f"tables.save_table: found {type(frame).__name__}; expected a pandas DataFrame"
         )
-    named = any(n is not None for n in frame.index.names)
-    out = frame.reset_index() if named else frame.reset_index(drop=True)
+    default = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    if default:
+        out = frame.reset_index(drop=True)
+    else:  # row labels (e.g. a regression table's terms) are kept, as an ordinary first column
+        names = [
+            n if n is not None else ("" if frame.index.nlevels == 1 else f"level {i}")
+            for i, n in enumerate(frame.index.names)
+        ]
+        out = frame.rename_axis(names).reset_index()
     out.columns = [str(c) if not isinstance(c, tuple) else " ".join(map(str, c)) for c in out]
     return out
 
@@ -193,7 +206,30 @@ def save_table(
         encoding="utf-8",
     )
     files["tex"].write_text(_latex(gt, data, names, title), encoding="utf-8")
-    return SavedTable(title, files, page)
+    return SavedTable(title, files, page, _text(page, names, title, note, notes, data))
+
+
+def _text(page: str, names: Mapping[str, str], title: str, note: str, notes, data) -> str:
+    """The table as plain text: title, the formatted cells (as in the HTML), the source note."""
+    import pandas as pd
+
+    from .formatting import text_table
+
+    rows = _html_rows(page)
+    right = [
+        i
+        for i, c in enumerate(data.columns)
+        if pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])
+    ]
+    text_cols = [i for i in range(len(data.columns)) if i not in right]
+    body = text_table(
+        rows,
+        list(names.values()),
+        width=100,
+        wrap=text_cols[-1] if text_cols else None,
+        right=right,
+    )
+    return "\n".join([title, body, f"Source: {note}", *notes])
 
 
 def _latex(gt, data, names: Mapping[str, str], title: str) -> str:
@@ -243,6 +279,10 @@ def _unescape_latex(text: str) -> str:
 def read_html(path: str | os.PathLike[str]) -> list[list[str]]:
     """The body rows of a table written by :func:`save_table` as HTML, each a list of cell texts
     (as shown: thousands separators kept): for checking a table against its data."""
+    return _html_rows(Path(path).read_text(encoding="utf-8"))
+
+
+def _html_rows(page: str) -> list[list[str]]:
     from html.parser import HTMLParser
 
     class _Rows(HTMLParser):
@@ -272,5 +312,5 @@ def read_html(path: str | os.PathLike[str]) -> list[list[str]]:
                 self.cell.append(data)
 
     parser = _Rows()
-    parser.feed(Path(path).read_text(encoding="utf-8"))
+    parser.feed(page)
     return [r for r in parser.rows if r]
