@@ -15,8 +15,9 @@ from . import __version__, paths
 from .errors import PkoError
 
 DESCRIPTION = (
-    "Run the pkoresearch notebooks in batch, list their parameters, list and check data, fetch or "
-    "import the real data files, copy the notebooks out, register the Jupyter kernel. "
+    "Run the pkoresearch notebooks in batch, compare two runs, list their parameters, list and "
+    "check data, fetch or import the real data files, copy the notebooks out, register the "
+    "Jupyter kernel. "
     "pkoresearch COMMAND --help describes each command."
 )
 
@@ -48,6 +49,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = _parse_overrides(args.parameter)
     if args.notebooks:
         runs = runner.runs_for([Path(n).name for n in args.notebooks], overrides)
+        if args.history:
+            runs = adhoc_runs(runs)
     else:
         runs = runner.with_overrides(runner.load_runs(args.runs or nb_dir / "runs.yaml"), overrides)
     closer = None
@@ -115,6 +118,37 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if r["status"] in COMPLETED and r.get("retried"):
             print(f"RETRIED {r['name']}: {r['retried']}; its report is complete", file=sys.stderr)
     return 1 if failed else 0
+
+
+def adhoc_runs(runs: list, now=None) -> list:
+    """Ad-hoc runs (``pkoresearch run NOTEBOOK ...``) each get a folder of their own, named by the
+    notebook, the time (UTC) and a short hash of the parameters
+    (``01_allegation_trends-20261207-201500-3f2a9c1d``), so a second run never replaces the
+    first: earlier ones stay in ``runs/`` and index.html lists them."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from .runconfig import Run
+
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    out = []
+    for r in runs:
+        digest = hashlib.sha256(
+            json.dumps(r.parameters, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()[:8]
+        out.append(Run(f"{r.name}-{stamp}-{digest}", r.notebook, r.parameters))
+    return out
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from . import compare
+
+    c = compare.compare(compare.resolve(args.a, args.output), compare.resolve(args.b, args.output))
+    sys.stdout.write(compare.as_text(c))
+    if args.html:
+        Path(args.html).write_text(compare.as_html(c), encoding="utf-8")
+        print(f"HTML: {Path(args.html).resolve()}")
+    return 0
 
 
 def bundled_runs(runs: list[dict]) -> list[tuple[str, list[str]]]:
@@ -550,6 +584,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="notebook file names in the notebooks folder (default: every run in --runs)",
     )
     p.add_argument(
+        "--history",
+        action="store_true",
+        help="with NOTEBOOK: give the run a folder of its own, OUTPUT/runs/NOTEBOOK-TIME-HASH "
+        "(UTC time, a hash of its parameters), so that it does not replace the last run of that "
+        "notebook; index.html lists the earlier ones, pkoresearch compare A B compares two "
+        "(default: off, the run replaces OUTPUT/runs/NOTEBOOK)",
+    )
+    p.add_argument(
         "--runs", help="run matrix, a YAML file (default: runs.yaml in the notebooks folder)"
     )
     p.add_argument(
@@ -613,6 +655,21 @@ def build_parser() -> argparse.ArgumentParser:
         "from a server per worker that has imported the analysis stack once)",
     )
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "compare",
+        help="two runs side by side: headline numbers and their differences, the parameters "
+        "and data checksums that differ",
+    )
+    p.add_argument("a", metavar="A", help="a run: its report folder, or its name in OUTPUT/runs")
+    p.add_argument("b", metavar="B", help="the other run, the same way")
+    p.add_argument(
+        "--output", "-o", default="reports", help="output folder holding runs/ (default reports/)"
+    )
+    p.add_argument(
+        "--html", metavar="FILE", help="also write the comparison as an HTML page (default: none)"
+    )
+    p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("list", help="show each notebook's parameters")
     p.add_argument(
