@@ -62,6 +62,13 @@ def test_monthly_shares_on_the_real_gender_file_have_readable_ticks(gender):
         assert plots.overlapping_ticklabels(fig) == []
         labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
         assert "2010" in labels and not any(re.fullmatch(r"\d{4}-\d{2}", t) for t in labels)
+        # legend entries say what each series counts in this file (staff officers are inside
+        # troops in the UN gender statistics: the "staff officers experts" group is experts only)
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "military experts on mission (staff officers inside troops)" in legend
+        assert "troops, staff officers included" in legend
+        assert "staff officers experts" not in legend and "military contingents" not in legend
+        assert set(monthly["definition"]) >= {"experts_on_mission", "troops_with_staff_officers"}
     finally:
         plt.close(fig)
 

@@ -94,6 +94,16 @@ LABELS = {
 }
 
 
+# a share series' definition (pkoresearch.participation.DEFINITIONS) in the words of a legend,
+# where it says more than its category's name
+DEFINITION_LABELS = {
+    "experts_on_mission": "military experts on mission (staff officers inside troops)",
+    "troops_with_staff_officers": "troops, staff officers included",
+    "staff_officers_and_experts": "staff officers and military experts",
+    "contingent_troops": "contingent troops (staff officers apart)",
+}
+
+
 def theme() -> None:
     """Set fonts, the colour-blind-safe palette, sizes and the settings that make saved files
     reproducible. Applied when the module is imported; call again after changing rcParams."""
@@ -1010,6 +1020,10 @@ def share_over_time(
     for level in levels:
         d = data[data[hue].astype(str) == level].sort_values(x)
         parts = list(d.groupby(definition, sort=False)) if has_def else [(None, d)]
+        # the legend names what the latest series counts (e.g. "military experts on mission"
+        # where the file's staff officers are inside troops), not the category's code
+        last = str(parts[-1][0]) if has_def else None
+        name = DEFINITION_LABELS.get(last) or readable(level, capital=False)
         for i, (_, part) in enumerate(parts):
             style = "--" if i < len(parts) - 1 else "-"
             dashed = dashed or style == "--"
@@ -1020,7 +1034,7 @@ def share_over_time(
                 linestyle=style,
                 color=colors[level],
                 linewidth=1.5,
-                label=readable(level, capital=False) if i == len(parts) - 1 else None,
+                label=name if i == len(parts) - 1 else None,
             )
             full = (
                 part[complete].fillna(False).astype(bool)
