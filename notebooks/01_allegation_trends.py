@@ -207,11 +207,11 @@ if basis.personnel is not None:
             source=f"{data_note}; personnel: {nb.wrap(basis.denominator)}",
             labels={
                 "personnel": "Personnel (person-years)",
-                "personnel_months": "Months of personnel figures",
                 "rate": f"Rate per {rate_per:,.0f}",
                 "ci_low": "95% CI, low",
                 "ci_high": "95% CI, high",
                 "complete": "Whole year covered",
+                **({"personnel_months": "Months of personnel figures"} if months else {}),
             },
             decimals={"personnel": 0, "rate": 3, "ci_low": 3, "ci_high": 3},
         )

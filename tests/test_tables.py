@@ -85,6 +85,32 @@ def test_written_and_read_back_with_equal_numbers(tmp_path, frame):
     assert "Allegations per 1,000 personnel" in html and "Allegations by year, 2015-2018" in tex
     assert "…" not in html and "..." not in html
     assert saved._repr_html_() in html
+    # the same table gives the same bytes (no random element id)
+    again = tables.save_table(
+        frame,
+        tmp_path / "again" / "yearly",
+        title="Allegations by year, 2015-2018 (synthetic)",
+        source="a synthetic frame with a known answer",
+        labels={"rate": "Allegations per 1,000 personnel"},
+        decimals={"rate": 3},
+    )
+    for fmt in tables.FORMATS:
+        assert again.files[fmt].read_bytes() == saved.files[fmt].read_bytes(), fmt
+
+
+def test_p_values_below_0001_are_not_printed_as_zero(tmp_path):
+    model = pd.DataFrame(
+        {
+            "term": ["level change from 2016", "yearly change (trend)"],
+            "irr": [2.0634, 0.9141],
+            "p_value": [0.00002, 0.0314],
+        }
+    )
+    saved = tables.save_table(model, tmp_path / "m", title="model", source="synthetic")
+    for rows in (tables.read_html(saved.files["html"]), tables.read_latex(saved.files["tex"])):
+        assert [r[2] for r in rows] == ["<0.001", "0.031"]
+        assert [r[1] for r in rows] == ["2.06", "0.91"]
+    assert pd.read_csv(saved.files["csv"])["p_value"].tolist() == [0.00002, 0.0314]
 
 
 def test_refuses_a_table_without_source_or_with_unknown_columns(tmp_path, frame):

@@ -101,6 +101,19 @@ def _typed(frame, decimals: Mapping[str, int]) -> Any:
     return out
 
 
+def _is_p_value(name: str) -> bool:
+    n = name.lower().replace("-", "_").replace(" ", "_")
+    return n in ("p", "p_value", "pvalue") or n.endswith("_p_value")
+
+
+def _p_text(x: Any) -> str:
+    import math
+
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return MISSING
+    return "<0.001" if float(x) < 0.001 else f"{float(x):.3f}"
+
+
 def _label(name: str) -> str:
     from .formatting import humanize
 
@@ -141,7 +154,8 @@ def save_table(
     the source note (a sentence, or several joined with "; "), required. ``labels``: column ->
     title in words (other columns: the name with underscores as spaces, e.g. "ci low" -> "Ci
     low"; give words for those). ``decimals``: column -> decimals for non-count numbers (default
-    ``default_decimals``); counts (integer columns, or float columns of whole numbers) get none.
+    ``default_decimals``); counts (integer columns, or float columns of whole numbers) get none;
+    p-values (a column named ``p_value`` or ``*_p_value``) three decimals, "<0.001" below that.
     Thousands are separated by commas in the LaTeX and HTML files; the CSV keeps plain numbers
     (no separators, empty for missing) so other software reads them back exactly.
 
@@ -187,7 +201,11 @@ def save_table(
     years = [
         c for c in counts if c.lower() in ("year", "report_year") or c.lower().endswith("_year")
     ]
-    gt = GT(data).tab_header(title=title).tab_source_note(source_note=f"Source: {note}")
+    # a fixed id (great_tables draws a random one): the same table gives the same HTML
+    table_id = "pko-" + re.sub(r"[^A-Za-z0-9_-]", "-", base.name)
+    gt = (
+        GT(data, id=table_id).tab_header(title=title).tab_source_note(source_note=f"Source: {note}")
+    )
     for text in notes:
         gt = gt.tab_source_note(source_note=text)
     gt = gt.cols_label(**names)
@@ -197,6 +215,9 @@ def save_table(
     if years:
         gt = gt.fmt_integer(columns=years, use_seps=False)
     for col in floats:
+        if _is_p_value(col):  # a p-value below 0.001 reads "<0.001", never "0.000"
+            gt = gt.fmt(columns=col, fns=_p_text)
+            continue
         gt = gt.fmt_number(columns=col, decimals=decimals.get(col, default_decimals), sep_mark=",")
     gt = gt.sub_missing(missing_text=MISSING)
     page = gt.as_raw_html(inline_css=False)
@@ -236,7 +257,8 @@ def _latex(gt, data, names: Mapping[str, str], title: str) -> str:
     """The table as LaTeX (booktabs): great_tables' own output, which carries the formatting,
     title and source note."""
     try:
-        return gt.as_latex() + "\n"
+        # "<" is not a text character in LaTeX's default font encoding
+        return gt.as_latex().replace("<0.001", "$<$0.001") + "\n"
     except Exception as exc:  # noqa: BLE001 - say which table could not be written
         raise ParameterError(
             f"tables.save_table: {title!r}: great_tables could not write LaTeX ({exc})"
@@ -270,6 +292,7 @@ def _unescape_latex(text: str) -> str:
         (r"\{", "{"),
         (r"\}", "}"),
         ("{-}", "-"),
+        ("$<$", "<"),
         ("--", "–"),
     ):
         text = text.replace(a, b)
