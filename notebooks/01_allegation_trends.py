@@ -204,7 +204,7 @@ if basis.personnel is not None:
             ],
             out / "tables" / "rates",
             title=f"Allegations per {rate_per:,.0f} uniformed personnel ({selection})",
-            source=f"{data_note}; personnel: {nb.wrap(basis.denominator)}",
+            source=f"{data_note}; {basis.denominator}",
             labels={
                 "personnel": "Personnel (person-years)",
                 "rate": f"Rate per {rate_per:,.0f}",
