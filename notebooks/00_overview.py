@@ -61,12 +61,14 @@ catalogue[["dataset", "rows", "preferred_rows", "first_year", "last_year", "sour
 
 # %%
 coverage = overview.coverage_table(names, start_year, end_year, preferred=preferred_only)
-fig, ax = plt.subplots(figsize=(9, 3.6))
+fig, ax = plt.subplots(figsize=(12, 4))
 plots.heatmap(
-    coverage,
+    coverage.assign(dataset=coverage["dataset"].str.replace("_", " ")),
     x="year",
     y="dataset",
     value="rows",
+    annot=True,  # the number in each cell: readable where one dataset's many rows set the colours
+    label="sourced figures (rows)",
     ax=ax,
     title=f"Sourced figures per year, {start_year}-{end_year}",
     source="the curated tables bundled in data/ (every row names its source; listed at the end)",
@@ -94,7 +96,7 @@ fig, ax = plt.subplots(figsize=(7, 3.6))
 plots.confidence_bars(
     confidence,
     ax=ax,
-    title="Rows by confidence",
+    title="Confidence of the sourced figures, share of each dataset's rows",
     source="the curated tables bundled in data/ (every row names its source; listed at the end)",
 )
 plots.save(fig, out / "confidence.png", show=True)
@@ -184,20 +186,16 @@ figures = overview.organization_figures(2011)
 figures[["organization", "measure", "value", "confidence"]]
 
 # %%
-size = figures[figures["measure"].str.contains("personnel|troops")].copy()
-size["what"] = (
-    size["organization"].astype(str) + "\n" + size["measure"].str.replace("_", " ").str.slice(0, 30)
-)
-fig, ax = plt.subplots(figsize=(7, 3.6))
-plots.grouped_bars(
+size = overview.organization_sizes(2011)  # each figure with what it counts, in words
+fig, ax = plt.subplots(figsize=(7, 2.8))
+plots.dot_values(
     size,
-    x="what",
-    y="value",
+    x="value",
+    y="label",
+    text="stated",
     ax=ax,
-    log=True,
-    xlabel="",
-    ylabel="personnel (log scale)",
-    title="Personnel covered, as stated in the 2011 report (log scale)",
+    xlabel="personnel (linear scale)",
+    title="Personnel of the UN, NATO and the OSCE, as the 2011 report states them",
 )
 _ = plots.save(fig, out / "organizations.png", show=True)  # the files written
 

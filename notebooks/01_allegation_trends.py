@@ -32,8 +32,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import pkoresearch as pko
+from pkoresearch import captions, plots, tables, trends
 from pkoresearch import notebook as nb
-from pkoresearch import plots, trends
 from pkoresearch.readers.un_conduct import read_table_of_allegations
 from pkoresearch.readers.un_contributions import read_mission_month
 
@@ -82,6 +82,7 @@ print(
         "year-end denominators; whether a mission had personnel in a year is unknown",
     )
 )
+pko.results.using(nb.source_of("allegations_table"))  # each headline number names its data
 
 # %% [markdown]
 # ## How to read these counts
@@ -158,6 +159,15 @@ mission_month = None if mission_month_path is None else read_mission_month(missi
 counts = trends.yearly(start_year, end_year, chosen, table, count_by=count_by)
 coverage = trends.coverage_of(chosen, table)
 summary = trends.year_summary(counts)
+counted = counts.dropna(subset=["allegations"])["year"]
+span = (counted.min(), counted.max()) if len(counted) else (start_year, end_year)
+# what every figure and table below shows, named in its title (a sweep's figures differ by it)
+selection = captions.selection(chosen, categories, years=span)
+data_note = (
+    f"UN, Conduct in UN Field Missions, table of allegations ({raw_table.as_of:%B %Y} export)"
+    if table is not None
+    else "the curated series bundled with pkoresearch (each figure's source in data/sources.csv)"
+)
 print(nb.wrap(coverage.describe(start_year, end_year)))
 for d in trends.definitions(counts).itertuples():
     print(nb.wrap(f"{d.first_year}-{d.last_year}: {d.definition}", indent="    "))
@@ -172,7 +182,13 @@ pko.results.record("allegations_by_year", {str(y): n for y, n in summary["by_yea
 pko.results.record("allegations_total", summary["total_complete"])
 pko.results.record("allegations_partial_years", {str(y): p for y, p in summary["partial"].items()})
 pko.results.record("years_not_covered", summary["not_covered"])
-counts[["year", "allegations", "months_covered", "complete"]]
+tables.save_table(
+    counts[["year", "allegations", "months_covered", "complete"]],
+    out / "tables" / "yearly_counts",
+    title=f"Allegations by reporting year ({selection})",
+    source=data_note,
+    labels={"months_covered": "Months covered", "complete": "Whole year covered"},
+)
 
 # %% [markdown]
 # ## Reporting year and incident year
@@ -247,26 +263,41 @@ if basis.personnel is not None:
         counting_changes=list(trends.counting_changes(rated)),
         ylabel=trends.rate_unit(basis.personnel, rate_per),
         source=[rated, basis.personnel, table, mission_month],
-        title="Allegations per uniformed personnel, exact 95% intervals",
+        title=f"Allegations per uniformed personnel, exact 95% intervals\n{selection}",
     )
     plots.save(fig, out / "rate_trend.png", show=True)
     months = (
         ["personnel_months"] if "personnel_months" in rated else []
     )  # months averaged, with a mission x month file
     display(
-        rated.dropna(subset=["allegations"])[
-            [
-                "year",
-                "allegations",
-                "personnel",
-                *months,
-                "rate",
-                "ci_low",
-                "ci_high",
-                "complete",
-                "denominator_complete",
-            ]
-        ]
+        tables.save_table(
+            rated.dropna(subset=["allegations"])[
+                [
+                    "year",
+                    "allegations",
+                    "personnel",
+                    *months,
+                    "rate",
+                    "ci_low",
+                    "ci_high",
+                    "complete",
+                    "denominator_complete",
+                ]
+            ],
+            out / "tables" / "rates",
+            title=f"Allegations per {rate_per:,.0f} uniformed personnel ({selection})",
+            source=f"{data_note}; {basis.denominator}",
+            labels={
+                "personnel": "Personnel (person-years)",
+                "rate": f"Rate per {rate_per:,.0f}",
+                "ci_low": "95% CI, low",
+                "ci_high": "95% CI, high",
+                "complete": "Whole year covered",
+                "denominator_complete": "Denominator from 3+ months",
+                **({"personnel_months": "Months of personnel figures"} if months else {}),
+            },
+            decimals={"personnel": 0, "rate": 3, "ci_low": 3, "ci_high": 3},
+        )
     )
 
 # %% [markdown]
@@ -371,7 +402,25 @@ if seg is not None:
     for w in caught:
         print(nb.wrap(f"caution: {w.message}"))
     print(nb.wrap(seg.reason))
-    display(seg.irr.round(3))
+    seg_years = f"{int(seg.fitted['year'].min())}-{int(seg.fitted['year'].max())}"
+    display(
+        tables.save_table(
+            seg.irr.assign(term=seg.irr["term"].map(trends.term_label)),
+            out / "tables" / "segmented_model",
+            title=f"Segmented {seg.family} model: incidence rate ratios, complete years {seg_years}",
+            source=data_note
+            if seg_rated is rated
+            else "the curated headline series bundled with pkoresearch",
+            labels={
+                "term": "Term",
+                "irr": "Incidence rate ratio",
+                "ci_low": "95% CI, low",
+                "ci_high": "95% CI, high",
+            },
+            decimals={c: 3 for c in seg.irr.columns if c != "term"},
+        )
+    )
+    seg_source = nb.source_of("allegations_table") if seg_rated is rated else "bundled"
     pko.results.record(
         "segmented_irr",
         {
@@ -379,6 +428,7 @@ if seg is not None:
             for r in seg.irr.itertuples()
             if r.term != "const"
         },
+        dataset=seg_source,
     )
     fitted = seg_rated.merge(seg.fitted[["year", "fitted"]], on="year", how="left")
     fitted["fitted_rate"] = fitted["fitted"] / fitted["exposure"] * rate_per
@@ -396,7 +446,8 @@ if seg is not None:
         source=[seg_rated, basis.personnel, table, mission_month]
         if seg_rated is rated
         else [seg_rated, trends.personnel_by_year()],
-        title=f"Segmented {seg.family} model, breakpoints {', '.join(map(str, kept))}",
+        title=f"Segmented {seg.family} model, breakpoints {', '.join(map(str, kept))}\n"
+        + captions.selection(chosen, categories, years=seg_years.split("-")),
     )
     plots.save(fig, out / "segmented.png", show=True)
     loo = trends.leave_one_out(seg_rated, kept, family=model_family)
@@ -407,10 +458,12 @@ if seg is not None:
     pko.results.record(
         "leave_one_out_range",
         {r.term: [round(r.irr_min, 4), round(r.irr_max, 4)] for r in spread.itertuples()},
+        dataset=seg_source,
     )
     pko.results.record(
         "leave_one_out_not_estimable",
         {r.term: r.not_estimable_without for r in spread.itertuples() if r.not_estimable_without},
+        dataset=seg_source,
     )
 elif not kept:
     print("segmented model: not fitted (no usable breakpoint)")
@@ -440,7 +493,7 @@ elif table is not None:
         ax=ax,
         order=["military", "police", "civilian"],
         source=table,
-        title="Allegations by personnel category (counted once per category)",
+        title=f"Allegations by personnel category (counted once per category)\n{selection}",
     )
     plots.save(fig, out / "by_category.png", show=True)
     wide = (
@@ -479,7 +532,7 @@ if table is not None:
         flag="mostly_old",
         flag_label="most concern incidents 2+ years earlier",
         ax=ax,
-        title=f"Allegations by mission and {count_by.replace('_', ' ')} (12 largest)",
+        title=f"Allegations by mission and {count_by.replace('_', ' ')} (12 largest)\n{selection}",
         source=[table, mission_month],
     )
     plots.save(fig, out / "mission_year.png", show=True)
@@ -514,7 +567,7 @@ if table is not None and table.counts["selected"] > 0:
         ax=ax,
         order=list(outcomes.columns),
         source=table,
-        title=f"Investigation outcome as of {raw_table.as_of:%B %Y}",
+        title=f"Investigation outcome as of {raw_table.as_of:%B %Y}\n{selection}",
     )
     plots.save(fig, out / "outcomes.png", show=True)
     display(trends.with_coverage(outcomes.reset_index(), coverage))

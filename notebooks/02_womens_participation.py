@@ -31,9 +31,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import pkoresearch as pko
+from pkoresearch import captions, plausibility, plots
 from pkoresearch import notebook as nb
 from pkoresearch import participation as pa
-from pkoresearch import plausibility, plots
 from pkoresearch.coverage import Coverage
 from pkoresearch.readers.un_gender import read_gender_statistics
 
@@ -167,7 +167,18 @@ latest.round(2)
 # %%
 fig, ax = plt.subplots(figsize=(8, 4.2))
 subset = "" if chosen is None or gs_path is None else f" ({', '.join(contributors)})"
-title = "Women's share of uniformed personnel" + subset
+title = (
+    "Women's share of uniformed personnel"
+    + subset
+    + "\n"
+    + captions.selection(
+        missions if gs_path is not None else None,
+        years=(
+            int(series[x].min().year if x == "date" else series[x].min()),
+            int(series[x].max().year if x == "date" else series[x].max()),
+        ),
+    )
+)
 source = (
     g if gs_path is not None else None
 )  # None: the curated figures and targets name their own sources
@@ -392,7 +403,8 @@ if gs_path is not None:
     plots.share_heatmap(
         grid[grid["mission"].isin(keep)],
         ax=ax,
-        title="Women, % of uniformed personnel, by mission (year end)",
+        title="Women, % of uniformed personnel, by mission (year end)\n"
+        + captions.selection(None, years=(first_month.year, last_month.year), all_missions=None),
         source=g,
     )
     plots.save(fig, out / "mission_year_share.png", show=True)

@@ -36,8 +36,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import pkoresearch as pko
+from pkoresearch import captions, plots, response, tables, trends
 from pkoresearch import notebook as nb
-from pkoresearch import plots, response, trends
 from pkoresearch.readers.un_conduct import read_table_of_allegations
 
 ci_method = nb.choice("ci_method", ci_method, ["wilson", "clopper-pearson"])
@@ -175,6 +175,17 @@ if table_path is not None:
         )
     )
     print(nb.wrap("Definition: " + response.DEFINITIONS["nio_appointed"]))
+    years_in = uni["report_year"].dropna()
+    # what the tables and figures below show, named in their titles
+    selection = captions.selection(
+        None,
+        categories,
+        contributors,
+        years=(int(years_in.min()), int(years_in.max())) if len(years_in) else None,
+        all_missions=None,
+        all_contributors="all contributors",
+    )
+    data_note = f"UN, Conduct in UN Field Missions, table of allegations ({raw.as_of:%B %Y} export)"
     nio = response.nio_rates(uni, "report_year", ci_method, alpha)
     totals = response.nio_totals(uni, ci_method, alpha).iloc[0]
     print(nb.wrap(response.describe_totals(totals, level)))
@@ -210,7 +221,7 @@ if table_path is not None:
             ax=ax,
             order=["appointed", "no response", "declined", "pending"],
             source=table,
-            title="NIO requests by reporting year and state on the export date",
+            title=f"NIO requests by reporting year and state on the export date\n{selection}",
         )
         ax.set_xlabel("reporting year")
         ax.legend(title="state", fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -224,26 +235,56 @@ if table_path is not None:
             ax=ax,
             ylabel="share with an NIO appointed",
             source=table,
-            title=f"NIO appointed among decided requests, complete years, {ci_method} {level} intervals",
+            title=f"NIO appointed among decided requests, complete years, {ci_method} {level} intervals\n{selection}",
         )
         plots.save(fig, out / "nio_by_year.png", show=True)
     display(
-        nio[
-            [
-                "report_year",
-                "complete",
-                "appointed",
-                "no_response",
-                "declined",
-                "pending",
-                "rate",
-                "ci_low",
-                "ci_high",
-                "rate_pending_as_not",
-                "ci_low_pending_as_not",
-                "ci_high_pending_as_not",
-            ]
-        ]
+        tables.save_table(
+            nio[
+                [
+                    "report_year",
+                    "complete",
+                    "appointed",
+                    "no_response",
+                    "declined",
+                    "pending",
+                    "rate",
+                    "ci_low",
+                    "ci_high",
+                    "rate_pending_as_not",
+                    "ci_low_pending_as_not",
+                    "ci_high_pending_as_not",
+                ]
+            ],
+            out / "tables" / "nio_by_year",
+            title=f"National investigation officers (NIO) requested, by state ({selection})",
+            source=data_note,
+            labels={
+                "report_year": "Reporting year",
+                "complete": "Whole year covered",
+                "appointed": "NIO appointed",
+                "no_response": "No response",
+                "declined": "Declined",
+                "pending": "Pending",
+                "rate": "Appointed, share of decided",
+                "ci_low": f"{level} CI, low",
+                "ci_high": f"{level} CI, high",
+                "rate_pending_as_not": "Appointed, pending counted as not",
+                "ci_low_pending_as_not": f"{level} CI, low (pending as not)",
+                "ci_high_pending_as_not": f"{level} CI, high (pending as not)",
+            },
+            decimals=dict.fromkeys(
+                [
+                    "rate",
+                    "ci_low",
+                    "ci_high",
+                    "rate_pending_as_not",
+                    "ci_low_pending_as_not",
+                    "ci_high_pending_as_not",
+                ],
+                3,
+            ),
+        )
     )
     for r in nio[nio["caveat"] != ""].itertuples():
         print(nb.wrap(f"{r.report_year}: {r.caveat}", indent="    "))
@@ -294,7 +335,7 @@ if table is not None:
             p0=p0,
             ax=ax,
             shared="shared",
-            title="NIO appointment by contributor (funnel plot)",
+            title=f"NIO appointment by contributor (funnel plot)\n{selection}",
             note=f"{contrib.attrs['shared_allegations']} allegation(s) name several contributors and count for each "
             "(open circles); the overall rate counts each allegation once.",
             xlabel="NIO requests decided",
@@ -391,7 +432,7 @@ if table is not None:
             ax=ax,
             xlabel="days since the first day of the reporting month",
             ylabel="share without a reported outcome",
-            title="Time to a reported national outcome (current-status NPMLE)",
+            title=f"Time to a reported national outcome (current-status NPMLE)\n{selection}",
             source=table,
         )
         plots.save(fig, out / "time_to_outcome.png", show=True)
@@ -455,12 +496,32 @@ if table is not None:
             curves,
             ax=ax,
             xlabel="days since the first day of the reporting month",
-            title="Investigations still open (Kaplan-Meier)",
+            title=f"Investigations still open (Kaplan-Meier)\n{selection}",
             note=f"Pending investigations censored on {durations.attrs['as_of']}.",
             source=table,
         )
         plots.save(fig, out / "investigation_durations.png", show=True)
-        display(by_entity.round(1))
+        display(
+            tables.save_table(
+                by_entity.assign(entity=by_entity["entity"].map(plots.readable)),
+                out / "tables" / "investigation_durations",
+                title=f"Investigation durations by investigating entity, Kaplan-Meier median days ({selection})",
+                source=f"{data_note}; pending investigations censored on {durations.attrs['as_of']}",
+                labels={
+                    "entity": "Investigating entity",
+                    "n": "Investigations",
+                    "completed": "Completed",
+                    "pending": "Still open",
+                    "km_median": "Median days (Kaplan-Meier)",
+                    "ci_low": f"{level} CI, low",
+                    "ci_high": f"{level} CI, high",
+                    "naive_median_completed": "Median days of the completed only (biased)",
+                },
+                decimals=dict.fromkeys(
+                    ["km_median", "ci_low", "ci_high", "naive_median_completed"], 1
+                ),
+            )
+        )
 
 # %% [markdown]
 # ## NIO appointment over the years: a logistic model

@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import pkoresearch as pko
-from pkoresearch import missions, plausibility, plots
+from pkoresearch import missions, plausibility, plots, tables
 from pkoresearch import notebook as nb
 from pkoresearch import panel as pn
 from pkoresearch.readers.un_conduct import read_table_of_allegations
@@ -68,10 +68,13 @@ print(
 )
 pko.results.record("ready", ready)
 if not ready:
-    print(
+    needs = (
         "Needs allegations_table (a UN table of allegations export) and contributions_mission_month "
-        "(UN contributions by gender by month, .dta or odp_contributionsbygender.csv); nothing more to show."
+        "(UN contributions by gender by month, .dta or odp_contributionsbygender.csv); nothing more to show. "
+        "pkoresearch data fetch un_allegations un_contributions_mission_month (or data import DIR) gets them."
     )
+    print(nb.wrap(needs))
+    pko.results.incomplete(needs)
 
 # %% [markdown]
 # ## How the panel is built
@@ -191,7 +194,20 @@ if ready:
     if fitted.not_estimable:
         print(nb.wrap(f"Models: not fitted: {fitted.not_estimable}."))
     else:
-        display(fitted.table())
+        display(
+            tables.save_table(
+                fitted.table(),
+                out / "tables" / "regression",
+                title=(
+                    f"Allegations per person-year and women's share of uniformed personnel: "
+                    f"{len(fitted.sample)} mission-years, {start_year}-{end_year} (associations, not effects)"
+                ),
+                source=(
+                    "UN, Conduct in UN Field Missions, table of allegations; UN uniformed personnel "
+                    "contributions by gender (mission x month)"
+                ),
+            )
+        )
     for r in fitted.results:
         if r.dropped_all_zero:
             print(

@@ -209,6 +209,22 @@ def cases():
         "share_rate_scatter": lambda ax: plots.share_rate_scatter(
             CONTRIBUTOR_RATES, ax=ax, title="share and rate", source="a hand-made table"
         ),
+        "dot_values": lambda ax: plots.dot_values(
+            pd.DataFrame(
+                {
+                    "label": ["A: troops", "B: field mission personnel"],
+                    "value": [135000, 2887],
+                    "stated": ["more than about 135,000", "2,887"],
+                }
+            ),
+            x="value",
+            y="label",
+            text="stated",
+            ax=ax,
+            xlabel="personnel",
+            title="dot values",
+            source="a hand-made table",
+        ),
     }
 
 
@@ -227,6 +243,7 @@ FUNCTIONS = {
     "coefficients": "coefficients",
     "rate_funnel": "rate_funnel",
     "share_rate_scatter": "share_rate_scatter",
+    "dot_values": "dot_values",
 }
 
 

@@ -269,3 +269,56 @@ def test_wheel_in_a_fresh_venv_outside_the_checkout(tmp_path):
             "2024": {"allegations": int((mine == 2024).sum()), "months_covered": 7}
         }
         assert got["allegations_by_mission"] == {mission: sum(expected.values())}
+
+
+def test_citation_cff_has_the_version_and_a_release_date():
+    import datetime
+
+    import yaml
+
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert str(cff["version"]) == project["version"]
+    released = cff["date-released"]
+    released = (
+        released if isinstance(released, datetime.date) else datetime.date.fromisoformat(released)
+    )
+    assert datetime.date(2024, 1, 1) <= released <= datetime.date.today()
+
+
+def test_wheel_carries_the_data_package_and_the_notebook_sources(tmp_path):
+    """The wheel holds datapackage.json (which states the data's licence) and each notebook's
+    jupytext source beside its .ipynb, with the same bytes as the checkout's."""
+    import json
+    import shutil
+    import zipfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for name in ("src", "data", "notebooks"):
+        shutil.copytree(
+            ROOT / name,
+            src / name,
+            symlinks=True,
+            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".ipynb_*"),
+        )
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(src)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    (wheel,) = dist.glob("pkoresearch-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        package = json.loads(z.read("pkoresearch/data/datapackage.json"))
+        assert package["licenses"][0]["name"] == "CC-BY-4.0"
+        for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+            assert f"pkoresearch/notebooks/{nb.name}" in names
+            py = nb.with_suffix(".py")
+            assert z.read(f"pkoresearch/notebooks/{py.name}") == py.read_bytes()
+        assert "pkoresearch/notebooks/jupytext.toml" in names
+        assert "pkoresearch/templates/report.js" in names

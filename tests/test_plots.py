@@ -36,7 +36,7 @@ def test_each_plot_returns_its_axes_and_saves_identical_bytes_across_processes(t
             env={**os.environ, "PYTHONHASHSEED": str(i)},
         )
         runs.append(_digests(out))
-    assert len(runs[0]) == 39  # 13 plot functions, each as PNG, SVG and PDF
+    assert len(runs[0]) == 42  # 14 plot functions, each as PNG, SVG and PDF
     assert runs[0] == runs[1]
     svg = (tmp_path / "run0" / "trend.svg").read_text()
     assert "<dc:date>" not in svg  # no timestamp in the file

@@ -149,3 +149,49 @@ def source_text(source: Any) -> str:
         head = "Secondary: " if primary else "Source (secondary): "
         parts.append(head + "; ".join(secondary) + ".")
     return " ".join(parts)
+
+
+def _list_text(values: Any, all_text: str, capital: bool = False) -> str | None:
+    if values is None:
+        return all_text
+    if isinstance(values, str):
+        values = [values]
+    values = [str(v).replace("_", " ") for v in values]
+    if not values:
+        return None
+    return ", ".join(values[:-1]) + (" and " if len(values) > 1 else "") + values[-1]
+
+
+def selection(
+    missions: Any = None,
+    categories: Any = None,
+    contributors: Any = None,
+    years: tuple[int, int] | None = None,
+    all_missions: str | None = "all missions",
+    all_categories: str | None = None,
+    all_contributors: str | None = None,
+) -> str:
+    """The selection a figure or table shows, in words, for its title: missions, personnel
+    categories, contributors, years; a part left at None says "all missions" (or the ``all_*``
+    text; None leaves it out). Figures of a sweep then differ in their titles.
+
+    >>> selection(["MINUSCA"], ["military", "police"], years=(2015, 2021))
+    'MINUSCA; military and police personnel; 2015-2021'
+    >>> selection(years=(2010, 2010))
+    'all missions; 2010'
+    """
+    parts = [
+        _list_text(missions, all_missions) if missions is not None or all_missions else None,
+        (
+            (_list_text(categories, all_categories) or "") + " personnel"
+            if categories is not None
+            else all_categories
+        ),
+        _list_text(contributors, all_contributors)
+        if contributors is not None or all_contributors
+        else None,
+    ]
+    if years is not None:
+        first, last = int(years[0]), int(years[1])
+        parts.append(str(first) if first == last else f"{first}-{last}")
+    return "; ".join(p for p in parts if p)

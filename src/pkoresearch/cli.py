@@ -14,6 +14,13 @@ from pathlib import Path
 from . import __version__, paths
 from .errors import PkoError
 
+DESCRIPTION = (
+    "Run the pkoresearch notebooks in batch, compare two runs, list their parameters, list and "
+    "check data, fetch or import the real data files, copy the notebooks out, register the "
+    "Jupyter kernel. "
+    "pkoresearch COMMAND --help describes each command."
+)
+
 
 def _count(least: int):
     """An argparse type: a whole number >= ``least`` (argparse names the option when it fails)."""
@@ -78,6 +85,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = _parse_overrides(args.parameter)
     if args.notebooks:
         runs = runner.runs_for([Path(n).name for n in args.notebooks], overrides)
+        if args.history:
+            runs = adhoc_runs(runs)
     else:
         runs = runner.with_overrides(runner.load_runs(args.runs or nb_dir / "runs.yaml"), overrides)
     closer = None
@@ -106,11 +115,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if closer:
             closer()
     out = Path(args.output).resolve()
-    failed = [r for r in manifest["runs"] if r["status"] != "ok"]
+    from .results import COMPLETED
+
+    failed = [r for r in manifest["runs"] if r["status"] not in COMPLETED]
+    lacking = [r for r in manifest["runs"] if r["status"] == "incomplete"]
     print(
         f"{len(manifest['runs']) - len(failed)} of {len(manifest['runs'])} run(s) succeeded in "
-        f"{manifest['duration_s']:.1f} s; report: {out / 'index.html'}"
+        f"{manifest['duration_s']:.1f} s"
+        + (f" ({len(lacking)} incomplete)" if lacking else "")
+        + f"; report: {out / 'index.html'}"
     )
+    for r in lacking:
+        print(f"INCOMPLETE {r['name']}: {r.get('needs', '')}")
+    bundled = bundled_runs(manifest["runs"])
+    if bundled:
+        print(
+            "ran on the bundled curated data (no real file cached): "
+            + ", ".join(f"{name} ({', '.join(params)})" for name, params in bundled)
+        )
+        print(
+            "  to run them on the real files: pkoresearch data fetch --all "
+            "(or, offline, pkoresearch data import DIR), then pkoresearch run again"
+        )
     for r in failed:
         err = r.get("error", {})
         cell = f" (cell {err['exec_count']})" if err.get("exec_count") else ""
@@ -125,9 +151,55 @@ def _cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     for r in manifest["runs"]:
-        if r["status"] == "ok" and r.get("retried"):
+        if r["status"] in COMPLETED and r.get("retried"):
             print(f"RETRIED {r['name']}: {r['retried']}; its report is complete", file=sys.stderr)
     return 1 if failed else 0
+
+
+def adhoc_runs(runs: list, now=None) -> list:
+    """Ad-hoc runs (``pkoresearch run NOTEBOOK ...``) each get a folder of their own, named by the
+    notebook, the time (UTC) and a short hash of the parameters
+    (``01_allegation_trends-20261207-201500-3f2a9c1d``), so a second run never replaces the
+    first: earlier ones stay in ``runs/`` and index.html lists them."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from .runconfig import Run
+
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    out = []
+    for r in runs:
+        digest = hashlib.sha256(
+            json.dumps(r.parameters, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()[:8]
+        out.append(Run(f"{r.name}-{stamp}-{digest}", r.notebook, r.parameters))
+    return out
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from . import compare
+
+    c = compare.compare(compare.resolve(args.a, args.output), compare.resolve(args.b, args.output))
+    sys.stdout.write(compare.as_text(c))
+    if args.html:
+        Path(args.html).write_text(compare.as_html(c), encoding="utf-8")
+        print(f"HTML: {Path(args.html).resolve()}")
+    return 0
+
+
+def bundled_runs(runs: list[dict]) -> list[tuple[str, list[str]]]:
+    """(run name, data parameters) for each run in which a data parameter resolved to no real
+    file (``"auto"`` with nothing cached, or ``"bundled"``), from the runs' ``inputs``."""
+    out = []
+    for r in runs:
+        params = sorted(
+            k
+            for k, v in (r.get("inputs") or {}).items()
+            if isinstance(v, dict) and not v.get("sha256")
+        )
+        if params:
+            out.append((r["name"], params))
+    return out
 
 
 def _notebooks(args: argparse.Namespace) -> Path:
@@ -233,26 +305,45 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
         )
         return 2
     chosen = registry.names() if args.all else [registry.get(n).name for n in args.names]
-    failed = fetched = 0
-    for name in chosen:
+    fetched, already, failed = [], [], []
+    for i, name in enumerate(chosen, 1):
+        before = None if args.force else registry.cached(name)
+        print(f"[{i}/{len(chosen)}] {name}: {registry.get(name).filename} ...", flush=True)
         try:
             c = registry.fetch_one(
                 name, retries=args.retries, force=args.force, deadline=args.timeout
             )
         except registry.RegistryError as exc:
-            print(f"FAILED {exc}", file=sys.stderr)
-            failed += 1
+            print(f"FAILED {exc}", file=sys.stderr, flush=True)
+            failed.append(name)
             continue
         except KeyboardInterrupt:  # Ctrl-C: the partial download is gone, the cache as it was
             print(
-                f"pkoresearch data fetch: interrupted while fetching {name}; {fetched} of "
+                f"pkoresearch data fetch: interrupted while fetching {name}; {len(fetched)} of "
                 f"{len(chosen)} dataset(s) fetched, nothing partial was cached",
                 file=sys.stderr,
             )
             return 130
-        fetched += 1
-        print(_describe(c))
+        if before is not None and (before.sha256, before.retrieved) == (c.sha256, c.retrieved):
+            already.append(name)
+            print(f"  cached already: {_describe(c)}", flush=True)
+        else:
+            fetched.append(name)
+            print(f"  {_describe(c)}", flush=True)
     print(f"cache: {paths.cache_dir()}")
+    print(
+        f"{len(fetched)} fetched, {len(already)} cached already, {len(failed)} failed"
+        + (f" ({', '.join(failed)})" if failed else "")
+        + " of "
+        + f"{len(chosen)} file(s)"
+    )
+    if failed:
+        print(
+            "without network, or where a download keeps failing: download the files by hand "
+            "(their addresses: pkoresearch data status; landing pages in the README) and run "
+            "pkoresearch data import DIR",
+            file=sys.stderr,
+        )
     return 1 if failed else 0
 
 
@@ -479,17 +570,28 @@ def _data_parser(sub) -> argparse._SubParsersAction:
 
     a = actions.add_parser("check", help="validate a curated copy or a UN file; every problem")
     a.add_argument("path", help="file to check")
-    a.add_argument("--dataset", help="curated dataset name or UN format the file should match")
+    a.add_argument(
+        "--dataset",
+        help="curated dataset name or UN format the file should match (default: recognised "
+        "from the file's name and header)",
+    )
     a.set_defaults(func=_cmd_data_check)
 
     a = actions.add_parser(
         "fetch", help="download real data files into the cache, checking their sha256"
     )
     a.add_argument("names", nargs="*", metavar="NAME", help="registry datasets (see `data status`)")
-    a.add_argument("--all", action="store_true", help="every dataset in the registry")
-    a.add_argument("--force", action="store_true", help="download again even when cached")
     a.add_argument(
-        "--retries", type=_count(0), default=3, help="retries after a failed transfer (0 or more)"
+        "--all", action="store_true", help="every dataset in the registry (default: off)"
+    )
+    a.add_argument(
+        "--force", action="store_true", help="download again even when cached (default: off)"
+    )
+    a.add_argument(
+        "--retries",
+        type=_count(0),
+        default=3,
+        help="retries after a failed transfer, 0 or more (default 3)",
     )
     a.add_argument(
         "--timeout",
@@ -528,7 +630,7 @@ def _data_parser(sub) -> argparse._SubParsersAction:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pkoresearch", description=__doc__)
+    parser = argparse.ArgumentParser(prog="pkoresearch", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"pkoresearch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -537,9 +639,19 @@ def build_parser() -> argparse.ArgumentParser:
         "notebooks",
         nargs="*",
         metavar="NOTEBOOK",
-        help="notebook file names in notebooks/ (default: every run in --runs)",
+        help="notebook file names in the notebooks folder (default: every run in --runs)",
     )
-    p.add_argument("--runs", help="run matrix (default notebooks/runs.yaml)")
+    p.add_argument(
+        "--history",
+        action="store_true",
+        help="with NOTEBOOK: give the run a folder of its own, OUTPUT/runs/NOTEBOOK-TIME-HASH "
+        "(UTC time, a hash of its parameters), so that it does not replace the last run of that "
+        "notebook; index.html lists the earlier ones, pkoresearch compare A B compares two "
+        "(default: off, the run replaces OUTPUT/runs/NOTEBOOK)",
+    )
+    p.add_argument(
+        "--runs", help="run matrix, a YAML file (default: runs.yaml in the notebooks folder)"
+    )
     p.add_argument(
         "--notebooks",
         dest="notebooks_dir",
@@ -552,15 +664,22 @@ def build_parser() -> argparse.ArgumentParser:
         nargs=2,
         action="append",
         metavar=("NAME", "VALUE"),
-        help="set a parameter for every run (VALUE read as YAML data)",
+        help="set a parameter for every run (VALUE read as YAML data; default: none, each "
+        "notebook's own defaults)",
     )
-    p.add_argument("--jobs", "-j", type=_count(1), default=1, help="runs executed at once")
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=_count(1),
+        default=1,
+        help="runs executed at once, each in its own process (default 1)",
+    )
     p.add_argument("--output", "-o", default="reports", help="output folder (default reports/)")
     p.add_argument(
         "--html",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="write an HTML copy of each executed notebook",
+        help="write an HTML copy of each executed notebook (default: --html)",
     )
     p.add_argument(
         "--timeout",
@@ -576,15 +695,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="when another run is writing to the output folder, wait this long for "
         "it (default 0: stop with a message)",
     )
-    p.add_argument("--executor", choices=["local", "dask"], default="local")
-    p.add_argument("--scheduler", help="Dask scheduler address for --executor dask")
+    p.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="where runs execute: local (a process pool of --jobs workers) or dask (the workers "
+        "of a Dask cluster, see --scheduler) (default local)",
+    )
+    p.add_argument(
+        "--scheduler",
+        help="Dask scheduler address for --executor dask, e.g. tcp://HOST:8786 (default: none)",
+    )
     p.add_argument(
         "--cold",
         action="store_true",
-        help="start each kernel as a new interpreter (default on Linux: fork it from "
-        "a server per worker that has imported the analysis stack once)",
+        help="start each kernel as a new interpreter (default: off; on Linux kernels are forked "
+        "from a server per worker that has imported the analysis stack once)",
     )
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "compare",
+        help="two runs side by side: headline numbers and their differences, the parameters "
+        "and data checksums that differ",
+    )
+    p.add_argument("a", metavar="A", help="a run: its report folder, or its name in OUTPUT/runs")
+    p.add_argument("b", metavar="B", help="the other run, the same way")
+    p.add_argument(
+        "--output", "-o", default="reports", help="output folder holding runs/ (default reports/)"
+    )
+    p.add_argument(
+        "--html", metavar="FILE", help="also write the comparison as an HTML page (default: none)"
+    )
+    p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("list", help="show each notebook's parameters")
     p.add_argument(
@@ -599,7 +742,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("notebooks", help="copy the notebooks and runs.yaml into a folder")
     p.add_argument("folder", nargs="?", default="notebooks", help="where (default ./notebooks)")
-    p.add_argument("--force", action="store_true", help="overwrite files already there")
+    p.add_argument(
+        "--force", action="store_true", help="overwrite files already there (default: off)"
+    )
     p.set_defaults(func=_cmd_notebooks)
 
     p = sub.add_parser("kernel", help="register the Jupyter kernel 'Python (pkoresearch)'")
@@ -607,9 +752,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--sys-prefix",
         action="store_true",
-        help="install into this environment instead of the user's folder",
+        help="install into this environment instead of the user's folder (default: off)",
     )
-    p.add_argument("--prefix", help="install under PREFIX/share/jupyter/kernels")
+    p.add_argument(
+        "--prefix", help="install under PREFIX/share/jupyter/kernels (default: the user's folder)"
+    )
     p.set_defaults(func=_cmd_kernel)
     return parser
 
@@ -621,6 +768,14 @@ def main(argv: list[str] | None = None) -> int:
     except PkoError as exc:
         print(f"pkoresearch {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (``pkoresearch list | head``): stop quietly, as other commands do;
+        # stdout goes to devnull so that Python's own flush at exit does not fail again
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command killed by a closed pipe
 
 
 if __name__ == "__main__":  # pragma: no cover

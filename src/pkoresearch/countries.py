@@ -89,6 +89,11 @@ def crosswalk(names: Iterable[object]) -> pd.DataFrame:
     return out
 
 
+def known_names() -> list[str]:
+    """The short English names of the countries the crosswalk knows (for "did you mean")."""
+    return sorted({str(n) for n in _converter().data["name_short"].dropna()})
+
+
 def unresolved(names: Iterable[object]) -> list[str]:
     """The distinct names that do not resolve to a code."""
     c = crosswalk(names)

@@ -282,6 +282,13 @@ def execute_into(
         summary["results"] = results.read(tmp) if (tmp / results.FILENAME).is_file() else {}
         summary["inputs"] = _read_inputs(tmp)
         summary["status"] = "ok"
+        lacking = results.status_of(tmp)
+        if lacking:  # the notebook ran to its end but lacked the data for its main question
+            summary["status"] = "incomplete"
+            summary["needs"] = lacking.get("needs", "")
+        datasets = results.datasets_of(tmp)
+        if datasets:
+            summary["results_datasets"] = datasets
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, the batch goes on
         summary["status"] = "failed"
         summary["error"] = _error_summary(exc, executed, timeout, Path(notebooks) / run["notebook"])
@@ -346,7 +353,7 @@ def install(
         )
         summary["files"] = []
         return summary
-    if summary.get("status") == "ok":
+    if summary.get("status") in results.COMPLETED:
         old = out_root / atomic.own_name(atomic.OLD_PREFIX, folder)
         try:
             if final.exists():

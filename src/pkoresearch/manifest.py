@@ -61,7 +61,7 @@ def _good_entries(previous: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for e in previous.get("runs") or []:
         if not isinstance(e, dict) or not e.get("folder"):
             continue
-        if e.get("status") == "ok":
+        if e.get("status") in results.COMPLETED:
             good[e["folder"]] = e
         elif isinstance(e.get("last_good"), dict) and isinstance(e["last_good"].get("run"), dict):
             good[e["folder"]] = e["last_good"]["run"]
@@ -111,7 +111,7 @@ def assemble(
         s = dict(s)
         s.setdefault("finished", finished_at(s))
         s.pop("last_good", None)
-        if s.get("status") != "ok":
+        if s.get("status") not in results.COMPLETED:
             last = _last_good(out, s["folder"], good)
             if last:
                 s["last_good"] = last
@@ -125,7 +125,8 @@ def assemble(
     return {
         **header,
         "state": state,
-        "failed": sum(s.get("status") != "ok" for s in runs),
+        "failed": sum(s.get("status") not in results.COMPLETED for s in runs),
+        "incomplete": sum(s.get("status") == "incomplete" for s in runs),
         "runs": runs,
         "earlier_runs": earlier,
     }

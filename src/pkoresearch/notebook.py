@@ -137,6 +137,21 @@ def data_used(name: str, uses: str, otherwise: str) -> str:
     return wrap(text, indent="    ")
 
 
+def source_of(name: str) -> str:
+    """The dataset a data parameter resolved to, for :func:`pkoresearch.results.record`'s
+    ``dataset``: its registry name (``"un_allegations"``), the file name for a path of the
+    researcher's own, or ``"bundled"`` (the curated tables). Call after :func:`dataset_input`.
+
+    Example: ``pko.results.record("allegations_total", 753, dataset=nb.source_of("allegations_table"))``
+    """
+    entry = _inputs.get(name)
+    if entry is None:
+        raise ParameterError(f"source_of: parameter {name} was not resolved with dataset_input")
+    if not entry.get("path"):
+        return "bundled"
+    return str(entry.get("dataset") or entry.get("file"))
+
+
 def inputs() -> dict[str, dict[str, Any]]:
     """The data parameters resolved so far in this kernel: name -> how, dataset, file, sha256."""
     return {k: dict(v) for k, v in _inputs.items()}

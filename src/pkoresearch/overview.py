@@ -182,6 +182,46 @@ def organization_figures(year: int | None = 2011) -> pd.DataFrame:
     )
 
 
+# what the 2011 report's personnel measures count, in words (the measure codes carry qualifiers
+# such as "approx" and "more_than" that a figure must not cut into fragments)
+PERSONNEL_MEASURES = {
+    "uniformed_personnel_covered_by_sea_policy_approx": (
+        "uniformed personnel covered by the SEA policy",
+        "about",
+    ),
+    "troops_approx_more_than": ("troops", "more than about"),
+    "field_mission_personnel": ("field mission personnel", ""),
+}
+
+
+def organization_sizes(year: int | None = 2011) -> pd.DataFrame:
+    """The personnel figures of the UN, NATO and OSCE as the report of ``year`` states them, one
+    row per organization: ``organization, what, qualifier, value, label, stated, confidence,
+    source_id``. ``label`` says who and what in words ("NATO: troops"), ``stated`` the figure as
+    the report gives it ("more than about 135,000"). Measures not in
+    :data:`PERSONNEL_MEASURES` are left out (missions, budgets).
+
+    Example: ``overview.organization_sizes(2011)[["label", "value"]]``
+    """
+    f = organization_figures(year)
+    f = f[f["measure"].isin(list(PERSONNEL_MEASURES))].copy()
+    f["what"] = f["measure"].map(lambda m: PERSONNEL_MEASURES[m][0])
+    f["qualifier"] = f["measure"].map(lambda m: PERSONNEL_MEASURES[m][1])
+    f["label"] = [f"{o}: {w}" for o, w in zip(f["organization"], f["what"])]
+    f["stated"] = [f"{(q + ' ') if q else ''}{v:,.0f}" for q, v in zip(f["qualifier"], f["value"])]
+    cols = [
+        "organization",
+        "what",
+        "qualifier",
+        "value",
+        "label",
+        "stated",
+        "confidence",
+        "source_id",
+    ]
+    return f[cols].sort_values("value", ascending=False).reset_index(drop=True)
+
+
 def sources_table(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Every source cited by the rows of ``frames``, primary documents first: ``source_id, rows,
     primary, citation`` (see :func:`pkoresearch.sources.bibliography`)."""

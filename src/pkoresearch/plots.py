@@ -94,6 +94,16 @@ LABELS = {
 }
 
 
+# a share series' definition (pkoresearch.participation.DEFINITIONS) in the words of a legend,
+# where it says more than its category's name
+DEFINITION_LABELS = {
+    "experts_on_mission": "military experts on mission (staff officers inside troops)",
+    "troops_with_staff_officers": "troops, staff officers included",
+    "staff_officers_and_experts": "staff officers and military experts",
+    "contingent_troops": "contingent troops (staff officers apart)",
+}
+
+
 def theme() -> None:
     """Set fonts, the colour-blind-safe palette, sizes and the settings that make saved files
     reproducible. Applied when the module is imported; call again after changing rcParams."""
@@ -235,6 +245,32 @@ _METADATA = {
 }
 
 
+def title_of(fig_or_ax) -> str:
+    """The figure's title as one line: its suptitle and every axes title, lines joined by " — ".
+    :func:`save` writes it into the files (PNG text chunk ``Title``, SVG ``<title>``, PDF
+    ``Title``), so a figure taken out of its report still says what it shows."""
+    fig = _figure(fig_or_ax)
+    parts = []
+    if getattr(fig, "_suptitle", None) is not None and fig._suptitle.get_text():
+        parts.append(fig._suptitle.get_text())
+    for ax in fig.axes:
+        for loc in ("left", "center", "right"):
+            t = ax.get_title(loc)
+            if t:
+                parts.append(t)
+    return " — ".join(" ".join(line.split()) for part in parts for line in part.splitlines())
+
+
+def _described(fmt: str, title: str, caption_text: str) -> dict[str, str]:
+    """The title and caption as file metadata (empty values are left out)."""
+    keys = {
+        "png": ("Title", "Description"),
+        "svg": ("Title", "Description"),
+        "pdf": ("Title", "Subject"),
+    }[fmt]
+    return {k: v for k, v in zip(keys, (title, " ".join(caption_text.split()))) if v}
+
+
 def save(
     fig,
     path: str | os.PathLike[str],
@@ -274,6 +310,7 @@ def save(
             "source_id column, a reader's result, or a sentence)"
         )
     order = [fmt, *[f for f in wanted if f != fmt]]
+    title, described = title_of(fig), caption_of(fig)
     p.parent.mkdir(parents=True, exist_ok=True)
     written = []
     with plt.rc_context({"svg.hashsalt": "pkoresearch"}):
@@ -283,7 +320,7 @@ def save(
             fig.savefig(
                 target,
                 format=f,
-                metadata=_METADATA[f],
+                metadata={**_METADATA[f], **_described(f, title, described)},
                 dpi=SAVE_DPI if f == "png" else "figure",
                 bbox_inches=box,
             )
@@ -411,6 +448,42 @@ def _overlapping(boxes) -> bool:
         if min(a.x1, b.x1) - max(a.x0, b.x0) > 0 and min(a.y1, b.y1) - max(a.y0, b.y0) > 0:
             return True
     return False
+
+
+def _month_ticks(ax) -> None:
+    """A month axis with a few ticks, labelled concisely (the year once, then month names), so
+    that labels such as "2010-01" never run into each other."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+
+
+def overlapping_ticklabels(fig_or_ax) -> list[tuple[str, str]]:
+    """Pairs of neighbouring tick labels (x and y axes of every axes) whose drawn extents
+    overlap, as matplotlib lays them out: [] for a readable figure. Draws the figure first, so
+    that labels made by formatters at draw time are measured too.
+
+    Example: ``assert plots.overlapping_ticklabels(fig) == []``
+    """
+    fig = _figure(fig_or_ax)
+    fig.canvas.draw()
+    r = _renderer(fig)
+    out = []
+    for ax in fig.axes:
+        for labels, key in (
+            (ax.get_xticklabels(), lambda b: b.x0),
+            (ax.get_yticklabels(), lambda b: b.y0),
+        ):
+            shown = [t for t in labels if t.get_text() and t.get_visible()]
+            boxes = sorted(
+                ((t.get_window_extent(r), t.get_text()) for t in shown), key=lambda bt: key(bt[0])
+            )
+            for (a, ta), (b, tb) in zip(boxes, boxes[1:]):
+                if a.overlaps(b):
+                    out.append((ta, tb))
+    return out
 
 
 def _fit_ticklabels(ax) -> None:
@@ -703,6 +776,48 @@ def grouped_bars(
     return ax
 
 
+def dot_values(
+    data: pd.DataFrame,
+    x: str,
+    y: str,
+    ax=None,
+    title: str | None = None,
+    xlabel: str | None = None,
+    source: Any = None,
+    text: str | None = None,
+):
+    """A dot plot of ``x`` (numbers) for each row labelled ``y`` (words, written in full), on a
+    linear scale from 0 with each value written beside its dot (or the column ``text``, e.g.
+    "more than about 135,000"): for a few figures of very different size, where bars on a log
+    scale would have lengths that mean nothing.
+
+    Example: ``plots.dot_values(overview.organization_sizes(), x="value", y="label", text="stated")``
+    """
+    ax = _ax(ax)
+    d = data.reset_index(drop=True)
+    pos = np.arange(len(d))[::-1]
+    values = _float(d[x])
+    ax.hlines(pos, 0, values, color="0.8", linewidth=1)
+    ax.plot(values, pos, "o", color=sns.color_palette(PALETTE)[0], markersize=7)
+    shown = d[text].astype(str) if text else [f"{v:,.0f}" for v in values]
+    for p, v, t in zip(pos, values, shown):
+        if np.isfinite(v):
+            ax.annotate(
+                t, (v, p), xytext=(7, 0), textcoords="offset points", va="center", fontsize=8
+            )
+    ax.set_yticks(pos, [textwrap.fill(str(t), 34) for t in d[y]])
+    finite = values[np.isfinite(values)]
+    ax.set_xlim(0, (finite.max() if finite.size else 1) * 1.45)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4))
+    ax.set_ylim(-0.6, len(d) - 0.4)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    ax.set_xlabel(readable(x) if xlabel is None else xlabel)
+    ax.set_ylabel("")
+    ax.grid(axis="y", visible=False)
+    _finish(ax, source, data, title=title)
+    return ax
+
+
 def confidence_bars(
     data: pd.DataFrame,
     x: str = "dataset",
@@ -712,17 +827,26 @@ def confidence_bars(
     title: str | None = None,
     source: Any = None,
 ):
-    """Stacked horizontal bars of row counts per dataset by confidence level. ``source``
+    """Stacked horizontal bars of each dataset's rows by confidence level, as per cent of that
+    dataset's rows (so that a small dataset stays readable beside one with thousands of rows),
+    the number of rows written in its label ("gender statistics (2,106 rows)"). ``source``
     defaults to the ``source_id`` of ``data`` (or pass the curated tables counted)."""
     ax = _ax(ax)
     wide = data.pivot_table(
         index=x, columns=hue, values=y, aggfunc="sum", fill_value=0, observed=False
     )
     cols = [c for c in CONFIDENCE_COLORS if c in wide.columns]
-    wide[cols].plot.barh(
+    totals = wide[cols].sum(axis=1)
+    shares = wide[cols].div(totals.where(totals > 0), axis=0).fillna(0) * 100
+    shares.index = [
+        f"{str(name).replace('_', ' ')} ({int(n):,} row{'' if n == 1 else 's'})"
+        for name, n in totals.items()
+    ]
+    shares.plot.barh(
         stacked=True, ax=ax, color=[CONFIDENCE_COLORS[c] for c in cols], width=0.7, legend=False
     )
-    ax.set_xlabel(readable(y))
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of the dataset's rows (sourced figures)")
     ax.set_ylabel("")
     _legend(ax, title=readable(hue))
     _finish(ax, source, data, title=title)
@@ -970,6 +1094,10 @@ def share_over_time(
     for level in levels:
         d = data[data[hue].astype(str) == level].sort_values(x)
         parts = list(d.groupby(definition, sort=False)) if has_def else [(None, d)]
+        # the legend names what the latest series counts (e.g. "military experts on mission"
+        # where the file's staff officers are inside troops), not the category's code
+        last = str(parts[-1][0]) if has_def else None
+        name = DEFINITION_LABELS.get(last) or readable(level, capital=False)
         for i, (_, part) in enumerate(parts):
             style = "--" if i < len(parts) - 1 else "-"
             dashed = dashed or style == "--"
@@ -987,7 +1115,7 @@ def share_over_time(
                 linestyle=style,
                 color=colors[level],
                 linewidth=1.5,
-                label=readable(level, capital=False) if i == len(parts) - 1 else None,
+                label=name if i == len(parts) - 1 else None,
             )
             full = (
                 part[complete].fillna(False).astype(bool)
@@ -1062,6 +1190,8 @@ def share_over_time(
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     _whole_years(ax, x)
+    if x != "year" and pd.api.types.is_datetime64_any_dtype(data[x]):
+        _month_ticks(ax)
     _legend(ax)
     _keep_inside_x(ax, marks)
     if source is None and all("source_id" in c.columns for c in cited):

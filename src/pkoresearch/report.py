@@ -92,6 +92,61 @@ class RunView:
     error: dict[str, Any] | None = None
     last_good: dict[str, Any] | None = None
     retried: str | None = None  # the worker that died before the run succeeded (Dask)
+    needs: str | None = None  # an incomplete run: what it lacked
+    duration_s: float | None = None
+    data: list[DataBadge] = field(default_factory=list)  # the data the run read
+    datasets: dict[str, str] = field(default_factory=dict)  # headline label -> its dataset, mixed
+    tables: list[Table] = field(default_factory=list)  # publication tables (pkoresearch.tables)
+
+
+@dataclass
+class DataBadge:
+    """One data source of a run, as its card shows it: ``bundled`` (the curated tables) or a
+    registry dataset (or a file) with the first 8 hex digits of its sha256."""
+
+    text: str
+    title: str
+    kind: str  # "bundled" or "real"
+
+
+@dataclass
+class Table:
+    """A publication table of a run: its title and its files by format."""
+
+    title: str
+    files: list[tuple[str, str]]  # (format, path)
+
+
+def data_badges(inputs: dict[str, Any] | None) -> list[DataBadge]:
+    """The data badges of a run from its ``inputs`` (``inputs.json``): each real file once
+    (dataset or file name and short sha256), and ``bundled`` when a data parameter resolved to
+    no file or the notebook has no data parameter (it reads only the bundled tables)."""
+    real: dict[tuple[str, str], list[str]] = {}
+    bundled: list[str] = []
+    for param, used in sorted((inputs or {}).items()):
+        if not isinstance(used, dict):
+            continue
+        if used.get("sha256"):
+            key = (str(used.get("dataset") or used.get("file") or param), str(used["sha256"]))
+            real.setdefault(key, []).append(param)
+        else:
+            bundled.append(param)
+    out = [
+        DataBadge(
+            f"{name} {sha[:8]}",
+            f"{', '.join(params)}: {name}, sha256 {sha}",
+            "real",
+        )
+        for (name, sha), params in sorted(real.items())
+    ]
+    if bundled or not out:
+        title = (
+            f"{', '.join(bundled)}: no real file, the curated tables bundled with pkoresearch"
+            if bundled
+            else "the curated tables bundled with pkoresearch"
+        )
+        out.insert(0, DataBadge("bundled", title, "bundled"))
+    return out
 
 
 def _png_size(path: Path) -> tuple[int | None, int | None]:
@@ -105,6 +160,40 @@ def _png_size(path: Path) -> tuple[int | None, int | None]:
         return None, None
     w, h = struct.unpack(">II", head[16:24])
     return w, h
+
+
+def png_text(path: Path) -> dict[str, str]:
+    """The text chunks (``tEXt``, ``iTXt``) of a PNG, e.g. the ``Title`` that
+    :func:`pkoresearch.plots.save` writes; {} for a file that is not a PNG."""
+    import zlib
+
+    out: dict[str, str] = {}
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+                return {}
+            while True:
+                head = fh.read(8)
+                if len(head) < 8:
+                    break
+                length, kind = struct.unpack(">I4s", head)
+                if kind == b"IDAT" or kind == b"IEND":
+                    break
+                data = fh.read(length)
+                fh.read(4)  # CRC
+                if kind == b"tEXt" and b"\0" in data:
+                    key, value = data.split(b"\0", 1)
+                    out[key.decode("latin-1")] = value.decode("latin-1")
+                elif kind == b"iTXt" and b"\0" in data:
+                    key, rest = data.split(b"\0", 1)
+                    compressed = rest[0] == 1
+                    _lang, _tkey, text = rest[2:].split(b"\0", 2)
+                    out[key.decode("latin-1")] = (
+                        zlib.decompress(text) if compressed else text
+                    ).decode("utf-8")
+    except (OSError, ValueError, struct.error, zlib.error):
+        return out
+    return out
 
 
 def _inside(output: Path, rel: str) -> Path | None:
@@ -126,7 +215,8 @@ def _figures(output: Path, folder: str) -> list[Figure]:
             for ext in FIGURE_EXTENSIONS
             if png.with_suffix(ext).is_file()
         ]
-        out.append(Figure(formatting.humanize(png.stem), rel, w, h, others))
+        title = png_text(png).get("Title") or formatting.humanize(png.stem)
+        out.append(Figure(title, rel, w, h, others))
     return out
 
 
@@ -226,9 +316,42 @@ def _last_good(output: Path, entry: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def _headline_datasets(
+    output: Path, folder: str, heads: list[formatting.Headline], entry: dict[str, Any]
+) -> dict[str, str]:
+    """Headline label -> the dataset it was computed from, when the run's headlines name more
+    than one (a run that mixes sources); {} otherwise."""
+    base = _inside(output, folder)
+    recorded = entry.get("results_datasets") or (results.datasets_of(base) if base else {})
+    if len(set(recorded.values())) < 2:
+        return {}
+    out = {}
+    for h in heads:
+        names = {recorded[n] for n in h.names if n in recorded}
+        if names:
+            out[h.label] = ", ".join(sorted(names))
+    return out
+
+
+def _tables(output: Path, folder: str) -> list[Table]:
+    """The publication tables a run saved (``tables/<name>.csv|.tex|.html``)."""
+    base = _inside(output, folder)
+    if base is None or not (base / "tables").is_dir():
+        return []
+    out = []
+    for html in sorted((base / "tables").glob("*.html")):
+        files = [
+            (ext[1:].upper(), html.with_suffix(ext).relative_to(output).as_posix())
+            for ext in (".html", ".csv", ".tex")
+            if html.with_suffix(ext).is_file()
+        ]
+        out.append(Table(formatting.humanize(html.stem), files))
+    return out
+
+
 def run_view(output: Path, entry: dict[str, Any], section: str = "run") -> RunView:
     """The view of one manifest entry (a run of this batch or of an earlier one)."""
-    ok = entry.get("status") == "ok"
+    ok = entry.get("status") in results.COMPLETED
     folder = f"{'runs' if ok else 'failed'}/{entry['folder']}"
     base = _inside(output, folder)
     values = entry.get("results") or {}
@@ -256,6 +379,11 @@ def run_view(output: Path, entry: dict[str, Any], section: str = "run") -> RunVi
         error=None if ok else _error_view(output, folder, entry.get("error") or {}),
         last_good=None if ok else _last_good(output, entry),
         retried=str(entry["retried"]) if entry.get("retried") else None,
+        needs=str(entry.get("needs") or "") or None,
+        duration_s=entry.get("duration_s"),
+        data=data_badges(entry.get("inputs")),
+        datasets=_headline_datasets(output, folder, heads, entry) if ok else {},
+        tables=_tables(output, folder) if ok else [],
     )
 
 
@@ -278,7 +406,8 @@ def context(output: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         "runs": runs,
         "earlier": earlier,
         "real_data": real,
-        "failed": sum(r.status != "ok" for r in runs),
+        "failed": sum(r.status not in results.COMPLETED for r in runs),
+        "incomplete": sum(r.status == "incomplete" for r in runs),
         "duration": formatting.duration(manifest.get("duration_s")),
         "has_manifest": (output / "manifest.json").is_file(),
     }

@@ -19,14 +19,23 @@ from typing import Any
 from .errors import ParameterError
 
 FILENAME = "results.json"
-_state: dict[str, Any] = {"path": None, "notebook": None, "values": {}}
+# the statuses of a run that ran to its end: "incomplete" when the notebook said (with
+# :func:`incomplete`) that it lacked the data for its main question
+COMPLETED = ("ok", "incomplete")
+_state: dict[str, Any] = {
+    "path": None,
+    "notebook": None,
+    "values": {},
+    "status": None,
+    "dataset": None,
+}
 
 
 def start(output_dir: str | os.PathLike[str], notebook: str | None = None) -> Path:
     """Begin a fresh results file in ``output_dir`` (created if needed); returns its path."""
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _state.update(path=out / FILENAME, notebook=notebook, values={})
+    _state.update(path=out / FILENAME, notebook=notebook, values={}, status=None, dataset=None)
     _write()
     return out / FILENAME
 
@@ -52,9 +61,12 @@ def _plain(value: Any) -> Any:
     )
 
 
-def record(name: str, value: Any, unit: str | None = None) -> None:
+def record(name: str, value: Any, unit: str | None = None, dataset: str | None = None) -> None:
     """Record one headline number (or list/dict of numbers) under ``name``. Returns nothing, so
-    that a notebook cell ending with a record shows no output.
+    that a notebook cell ending with a record shows no output. ``dataset``: the data the number
+    was computed from (a registry name such as ``"un_allegations"``, a file name, or
+    ``"bundled"`` for the curated tables; :func:`pkoresearch.notebook.source_of` gives it for a
+    data parameter); the batch report shows it where a run mixes sources.
 
     Example: ``pko.results.record("rate_ratio_2010_vs_2009", 0.76, unit="ratio")``
     """
@@ -63,7 +75,34 @@ def record(name: str, value: Any, unit: str | None = None) -> None:
     entry: dict[str, Any] = {"value": _plain(value)}
     if unit:
         entry["unit"] = unit
+    dataset = dataset or _state["dataset"]
+    if dataset:
+        entry["dataset"] = str(dataset)
     _state["values"][name] = entry
+    _write()
+
+
+def using(dataset: str | None) -> None:
+    """The dataset the numbers recorded from here on come from, unless a :func:`record` names
+    another (None: no default).
+
+    Example: ``pko.results.using(nb.source_of("allegations_table"))``
+    """
+    _state["dataset"] = dataset
+
+
+def incomplete(needs: str) -> None:
+    """Say that this run lacked the data for its main question: the batch runner then reports
+    the run as ``incomplete`` (not ``ok``) in the terminal, ``manifest.json`` and ``index.html``,
+    with ``needs`` (one sentence: what it needs and how to get it).
+
+    Example: ``pko.results.incomplete("needs allegations_table: pkoresearch data fetch un_allegations")``
+    """
+    if not needs or not isinstance(needs, str):
+        raise ParameterError(
+            f"results.incomplete: expected a sentence saying what is needed, got {needs!r}"
+        )
+    _state["status"] = {"state": "incomplete", "needs": needs}
     _write()
 
 
@@ -77,6 +116,8 @@ def _write() -> None:
     if path is None:
         return
     doc = {"notebook": _state["notebook"], "results": _state["values"]}
+    if _state["status"]:
+        doc["status"] = _state["status"]
     tmp = Path(str(path) + ".tmp")
     tmp.write_text(json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n")
     tmp.replace(path)
@@ -89,3 +130,36 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
         p = p / FILENAME
     doc = json.loads(p.read_text())
     return {k: v["value"] for k, v in doc["results"].items()}
+
+
+def read_document(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The whole results file (or the one inside a folder): ``notebook``, ``results`` (each
+    ``{"value", "unit"?, "dataset"?}``) and, for an incomplete run, ``status``."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / FILENAME
+    return json.loads(p.read_text())
+
+
+def status_of(path: str | os.PathLike[str]) -> dict[str, str] | None:
+    """``{"state": "incomplete", "needs": ...}`` when the run's notebook called
+    :func:`incomplete`, else None (also when there is no readable results file)."""
+    try:
+        doc = read_document(path)
+    except (OSError, ValueError):
+        return None
+    st = doc.get("status") if isinstance(doc, dict) else None
+    return st if isinstance(st, dict) and st.get("state") == "incomplete" else None
+
+
+def datasets_of(path: str | os.PathLike[str]) -> dict[str, str]:
+    """``{name: dataset}`` for the headline numbers recorded with a ``dataset``."""
+    try:
+        doc = read_document(path)
+    except (OSError, ValueError):
+        return {}
+    return {
+        k: v["dataset"]
+        for k, v in (doc.get("results") or {}).items()
+        if isinstance(v, dict) and v.get("dataset")
+    }

@@ -340,11 +340,82 @@ def check_run(run: Run, notebooks: Path) -> list[str]:
             problem = _input_problem(value)
             if problem:
                 problems.append(f"run {run.name!r}: parameter {name!r}: {problem}")
+        else:
+            problem = value_problem(name, value)
+            if problem:
+                problems.append(f"run {run.name!r}: parameter {name!r}: {problem}")
     try:
         json.dumps(run.parameters)
     except TypeError as exc:
         problems.append(f"run {run.name!r}: parameters are not JSON data ({exc})")
     return problems
+
+
+# parameters whose values can be checked without a kernel: names the notebooks share
+MISSION_PARAMETERS = ("missions", "leave_out")
+CONTRIBUTOR_PARAMETERS = ("contributors",)
+
+
+@functools.lru_cache(maxsize=1)
+def known_missions() -> tuple[str, ...]:
+    """Every mission acronym a notebook can be asked for: the UN missions of the personnel and
+    allegation data (:data:`pkoresearch.missions.MISSIONS`) and those of the bundled per-mission
+    figures."""
+    import csv
+
+    from . import missions
+
+    names = set(missions.MISSIONS)
+    try:
+        with open(paths.data_dir() / "allegations_by_mission.csv", encoding="utf-8") as fh:
+            names |= {
+                row["mission"]
+                for row in csv.DictReader(fh)
+                if missions.is_single_acronym(row.get("mission"))
+            }
+    except OSError:
+        pass
+    return tuple(sorted(names))
+
+
+def _did_you_mean(value: str, choices: Sequence[str]) -> str:
+    import difflib
+
+    by_lower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(value.lower(), list(by_lower), n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(by_lower[c]) for c in close)}?)" if close else ""
+
+
+def value_problem(name: str, value: Any) -> str | None:
+    """What is wrong with a parameter value that can be checked before any kernel starts: mission
+    acronyms (``missions``, ``leave_out``) against the missions known to the package, contributor
+    names (``contributors``) against the country crosswalk; each unknown value with "did you
+    mean" suggestions. None when the value is fine or not of a kind checked here (the notebook
+    checks the rest, e.g. a mission without data in the chosen years)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return None
+    if name in MISSION_PARAMETERS:
+        known = known_missions()
+        bad = [v for v in value if v not in known]
+        if bad:
+            return (
+                "unknown mission(s) "
+                + ", ".join(f"{v!r}{_did_you_mean(v, known)}" for v in bad)
+                + "; expected UN mission acronyms such as 'MINUSCA' or 'MONUSCO'"
+            )
+    elif name in CONTRIBUTOR_PARAMETERS:
+        from . import countries
+
+        bad = countries.unresolved(value)
+        if bad:
+            names = countries.known_names()
+            return (
+                "unknown contributing countr"
+                + ("y " if len(bad) == 1 else "ies ")
+                + ", ".join(f"{v!r}{_did_you_mean(v, names)}" for v in bad)
+                + "; expected country names such as 'Ghana' or 'India'"
+            )
+    return None
 
 
 def _input_problem(value: str) -> str | None:

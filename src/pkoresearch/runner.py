@@ -211,7 +211,9 @@ class Progress:
     def finished(self, summary: dict[str, Any]) -> None:
         self.done += 1
         line = f"{summary['status']:>6}  {summary['name']}  ({summary['duration_s']:.1f} s)"
-        if summary["status"] != "ok":
+        if summary["status"] == "incomplete":
+            line += f" - {summary.get('needs', '')}"
+        elif summary["status"] != "ok":
             err = summary.get("error", {})
             cell = f" cell {err['exec_count']}" if err.get("exec_count") else ""
             line += f" -{cell}: {err.get('message', '')}"

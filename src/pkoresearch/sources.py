@@ -341,13 +341,59 @@ def bibliography(
     )
 
 
+def _bibtex_documents(b: pd.DataFrame) -> list[str]:
+    """One BibTeX entry per document: sources that name the same UN document symbol (the same
+    report read on several pages) become one entry, keyed by the first source id, with the other
+    ids as ``ids`` aliases (biblatex) and every page it was read on in its note."""
+    groups: dict[str, list[str]] = {}
+    order: list[str] = []
+    for sid, symbol in zip(b["source_id"], b["document_symbol"]):
+        key = symbol or f"\0{sid}"
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(sid)
+    out = []
+    for key in order:
+        ids = groups[key]
+        if len(ids) == 1:
+            out.append(_bibtex(get(ids[0])))
+            continue
+        first = dict(get(ids[0]))
+        pages = []
+        for sid in ids:
+            other = get(sid)
+            if other["via_publisher"] or other["via_url"]:
+                where = _bib_escape(other["via_publisher"]) + (
+                    f", \\url{{{other['via_url']}}}" if other["via_url"] else ""
+                )
+                if where not in pages:
+                    pages.append(where)
+        first.update(via_publisher="", via_url="", via_date="")
+        entry = _bibtex(first)
+        extra = [f"  ids = {{{', '.join(ids[1:])}}}"]
+        if pages:
+            extra.append(
+                "  addendum = {"
+                + _bib_escape(f"Figures read in {len(pages)} pages quoting it: ")
+                + "; ".join(pages)
+                + "}"
+            )
+        out.append(entry[: -len("\n}")] + ",\n" + ",\n".join(extra) + "\n}")
+    return out
+
+
 def export(frames, style: str = "bibtex") -> str:
     """The bibliography of ``frames`` (see :func:`bibliography`) as one text: BibTeX entries
-    separated by blank lines, a CSL-JSON array, or one text citation a line.
+    separated by blank lines (one per document: sources naming the same UN document symbol are
+    one entry, the other source ids as ``ids`` aliases), a CSL-JSON array, or one text citation
+    a line.
 
     Example: ``open("sources.bib", "w").write(pko.sources.export(pko.load("allegations")))``
     """
     b = bibliography(frames, style=style)
+    if style == "bibtex":
+        return "\n\n".join(_bibtex_documents(b)) + "\n"
     if style == "csl-json":
         return json.dumps([json.loads(c) for c in b["citation"]], ensure_ascii=False, indent=2)
     sep = "\n\n" if style == "bibtex" else "\n"

@@ -714,6 +714,26 @@ def with_coverage(frame: pd.DataFrame, coverage: Coverage, year: str = "year") -
     return out
 
 
+def term_label(term: str) -> str:
+    """A model term in words, for tables and figures: ``year_c`` "yearly change (trend)",
+    ``level_2016`` "level change from 2016", ``slope_2016`` "slope change from 2016",
+    ``counting_2017`` "counting change from 2017", ``const`` "rate in the first year"; other terms
+    as they are, underscores as spaces.
+
+    >>> term_label("level_2016")
+    'level change from 2016'
+    """
+    import re as _re
+
+    fixed = {"year_c": "yearly change (trend)", "const": "rate in the first year"}
+    if term in fixed:
+        return fixed[term]
+    m = _re.fullmatch(r"(level|slope|counting)_(\d{4})", str(term))
+    if m:
+        return f"{m[1]} change from {m[2]}"
+    return str(term).replace("_", " ")
+
+
 def counting_changes(series: pd.DataFrame) -> dict[int, str]:
     """The years in which a series' ``definition`` changes from the year before it (among the
     rows with a count): ``{year: "from ... to ..."}``. Empty for a series with one definition."""

@@ -1,0 +1,127 @@
+"""The command line: no traceback on a closed pipe, help texts in plain words with every option's
+default, `data fetch` progress and summary (against a local server on 127.0.0.1), and parameter
+values checked before any kernel starts, with "did you mean" suggestions."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from pkoresearch import cli, registry, runconfig
+from pkoresearch.runconfig import Run, RunConfigError
+from test_registry import cache, odp_file, server  # noqa: F401 - fixtures
+
+
+def test_closed_pipe_ends_quietly():
+    """`pkoresearch list | head -1`: the reader goes away after one line; no traceback."""
+    proc = subprocess.run(
+        f"{sys.executable} -m pkoresearch list | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        executable="/bin/bash",
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    assert proc.stdout.strip().endswith(".ipynb")  # the first notebook's name
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr, proc.stderr
+
+
+def _parsers(parser: argparse.ArgumentParser):
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+def test_help_has_no_markup_and_every_option_states_its_default():
+    parser = cli.build_parser()
+    top = parser.format_help()
+    assert "``" not in top and ":func:" not in top and ":mod:" not in top
+    assert "pkoresearch COMMAND --help" in top
+    missing = []
+    for p in _parsers(parser):
+        text = p.format_help()
+        assert "``" not in text, p.prog
+        for action in p._actions:
+            if not action.option_strings or action.dest in ("help", "version"):
+                continue
+            if not action.help or "default" not in action.help:
+                missing.append(f"{p.prog} {'/'.join(action.option_strings)}")
+    assert missing == []
+    run_help = next(p for p in _parsers(parser) if p.prog == "pkoresearch run").format_help()
+    assert re.search(r"--jobs.*\(default\s+1\)", run_help, re.S)
+    assert re.search(r"--executor.*where runs execute", run_help, re.S)
+
+
+def test_fetch_shows_each_file_and_ends_with_a_summary(server, cache, monkeypatch, capsys):  # noqa: F811
+    monkeypatch.setenv(registry.DOWNLOAD_BASE_ENV, f"{server.base}/good")
+    assert cli.main(["data", "fetch", "un_gender_ipi", "owid_peacekeeping"]) == 0
+    out = capsys.readouterr().out
+    assert "[1/2] un_gender_ipi: " in out and "[2/2] owid_peacekeeping: " in out
+    assert out.rstrip().splitlines()[-1] == "2 fetched, 0 cached already, 0 failed of 2 file(s)"
+    # one file the server does not have: the others fetched or cached, the summary counts all
+    gone = registry.get("un_contributions_country_year").filename
+    (server.folders["good"] / gone).unlink()
+    assert cli.main(["data", "fetch", "--all", "--retries", "0"]) == 1
+    captured = capsys.readouterr()
+    n = len(registry.ENTRIES)
+    assert f"[{n}/{n}] " in captured.out
+    assert captured.out.count("cached already: ") == 2
+    assert captured.out.rstrip().splitlines()[-1] == (
+        f"{n - 3} fetched, 2 cached already, 1 failed (un_contributions_country_year) "
+        f"of {n} file(s)"
+    )
+    assert "FAILED un_contributions_country_year" in captured.err
+    assert "pkoresearch data import DIR" in captured.err
+
+
+def test_mission_and_contributor_typos_are_caught_before_any_kernel(tmp_path):
+    nbs = ROOT / "notebooks"
+    problems = runconfig.check_run(
+        Run("t", "01_allegation_trends.ipynb", {"missions": ["MINUSKA", "MONUSCO"]}), nbs
+    )
+    assert len(problems) == 1  # MONUSCO is known
+    assert re.fullmatch(
+        r"run 't': parameter 'missions': unknown mission\(s\) 'MINUSKA' \(did you mean "
+        r"[^)]*'MINUSCA'[^)]*\?\); expected UN mission acronyms such as 'MINUSCA' or 'MONUSCO'",
+        problems[0],
+    ), problems[0]
+    problems = runconfig.check_run(
+        Run("t", "03_tcc_response_rates.ipynb", {"contributors": ["Ghanna", "India"]}), nbs
+    )
+    assert len(problems) == 1 and "'Ghanna' (did you mean 'Ghana'" in problems[0]
+    problems = runconfig.check_run(
+        Run("t", "04_women_and_allegations.ipynb", {"leave_out": ["UNMIS", "UNMISS"]}), nbs
+    )
+    assert problems == []  # two real missions (Sudan and South Sudan), not a typo
+    with pytest.raises(RunConfigError, match="MINUSKA.*did you mean.*'MINUSCA'"):
+        runconfig.check_runs(
+            [Run("t", "01_allegation_trends.ipynb", {"missions": ["MINUSKA"]})], nbs
+        )
+
+
+def test_the_run_command_refuses_a_typo_without_starting_a_kernel(tmp_path, capsys):
+    code = cli.main(
+        [
+            "run",
+            "01_allegation_trends.ipynb",
+            "-p",
+            "missions",
+            "[MINUSKA]",
+            "--output",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert re.search(r"'MINUSKA' \(did you mean [^)]*'MINUSCA'", err) and "nothing was run" in err
+    assert not (tmp_path / "out" / "runs").exists()
