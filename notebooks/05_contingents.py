@@ -402,11 +402,18 @@ if ready and mission_month is not None:
         )
         print(
             nb.wrap(
-                f"Contingents as the unit (main column): rate ratio {main.irr:.3f} "
-                f"(95% CI {main.ci_low:.3f}-{main.ci_high:.3f}), {main.n} contingent-years, "
-                f"{main.clusters} contributors as clusters."
+                f"Contingents as the unit (main column, {count_by.replace('_', ' ')}): rate ratio "
+                f"{main.irr:.3f} (95% CI {main.ci_low:.3f}-{main.ci_high:.3f}), {main.n} "
+                f"contingent-years, {main.clusters} contributors as clusters."
             )
         )
+        if count_by != "reporting_year":
+            print(
+                nb.wrap(
+                    "Not like for like: notebook 04 counts allegations by reporting year only, "
+                    f"the contingents here by {count_by.replace('_', ' ')}."
+                )
+            )
         pko.results.record("irr_missions_04", round(m04.irr, 4))
 elif ready:
     print("no mission x month file: notebook 04's mission-level model cannot be fitted here")
@@ -416,7 +423,7 @@ elif ready:
 # names, not an average over every contingent of the mission; contributor effects compare a
 # contributor with itself, in other missions and years, so differences between contributors (in
 # training, discipline and reporting) no longer drive the estimate; and the clusters are contributors,
-# not a dozen or so missions. The two numbers answer different questions: a mission's share may go
+# not missions (counted above). The two numbers answer different questions: a mission's share may go
 # with fewer allegations while its own contingents show no such pattern, or the reverse.
 
 # %% [markdown]

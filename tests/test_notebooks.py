@@ -727,6 +727,10 @@ def test_contingents_military(tmp_path):
 def test_contingents_incident_year(tmp_path):
     got = _run("05_contingents", tmp_path, count_by="incident_year", **_contingent_files())
     assert got["allegations_in_years"] != 332 and got["contingent_years"] == 3547
+    # notebook 04's mission-level column counts by reporting year: the comparison says so
+    executed = (tmp_path / "05_contingents.ipynb").read_text()
+    assert "main column, incident year" in executed
+    assert "Not like for like: notebook 04 counts allegations by reporting year only" in executed
 
 
 def test_contingents_without_one_contributor(tmp_path):
