@@ -678,8 +678,10 @@ FE_TEXT = {
     "mission_year": "mission x year",
 }
 FAMILIES = {"poisson": "Poisson QL", "negbin": "negative binomial (NB2)"}
-MIN_CLUSTERS = 5  # fewer clusters: no interval is printed (a cluster-robust variance is unusable)
-BOOTSTRAP_BELOW = 50  # clusters below which the wild cluster bootstrap is added
+# fewer clusters than stats.MIN_CLUSTERS: no interval; fewer than stats.BOOTSTRAP_BELOW: the wild
+# cluster score bootstrap is added (the package's one small-cluster rule, see stats.cluster_inference)
+MIN_CLUSTERS = stats.MIN_CLUSTERS
+BOOTSTRAP_BELOW = stats.BOOTSTRAP_BELOW
 
 
 @dataclass(frozen=True)
@@ -781,112 +783,6 @@ def _poisson(y, X, offset, groups=None):
     return sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(**kw)
 
 
-def _poisson_irls(
-    y: np.ndarray, Z: np.ndarray, offset: np.ndarray, start: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Poisson maximum likelihood by Newton steps (``(mu, params)``), started from ``start``: the
-    many restricted fits of the bootstrap's test inversion, each close to the previous one."""
-    if start is None:
-        b = np.zeros(Z.shape[1])
-        b[0] = math.log(max(y.sum(), 0.5) / np.exp(offset).sum())
-    else:
-        b = start.copy()
-
-    def loglik(beta):
-        eta = np.clip(offset + Z @ beta, -50, 50)
-        return float((y * eta - np.exp(eta)).sum())
-
-    ll = loglik(b)
-    for _ in range(200):
-        mu = np.exp(np.clip(offset + Z @ b, -50, 50))
-        grad = Z.T @ (y - mu)
-        H = (Z * mu[:, None]).T @ Z
-        step = np.linalg.lstsq(H, grad, rcond=None)[0]
-        t = 1.0
-        while t > 1e-8:  # step halving: a full Newton step can overshoot far from the optimum
-            new = loglik(b + t * step)
-            if new >= ll - 1e-12:
-                break
-            t /= 2
-        b, ll = b + t * step, new
-        if np.max(np.abs(t * step)) < 1e-10:
-            break
-    return np.exp(np.clip(offset + Z @ b, -50, 50)), b
-
-
-def wild_cluster_bootstrap(
-    y: np.ndarray,
-    X: pd.DataFrame,
-    offset: np.ndarray,
-    column: str,
-    clusters: np.ndarray,
-    reps: int = 999,
-    seed: int = 20261207,
-    alpha: float = 0.05,
-    estimate: float | None = None,
-    se: float | None = None,
-) -> tuple[float, float, float]:
-    """Restricted wild cluster score bootstrap for one coefficient of a Poisson (quasi-likelihood)
-    model (Kline & Santos 2012; the score form of the "wild cluster restricted" bootstrap of
-    Roodman et al. 2019): ``(p_value, ci_low, ci_high)`` on the coefficient's scale.
-
-    Under H0 (coefficient = b0) the model is fitted without the column (offset + b0 x column); the
-    column is partialled out of the other regressors with the fitted weights; its score is summed
-    by cluster (S_g); the statistic (sum S_g)^2 / sum S_g^2 is compared with its values when each
-    S_g is multiplied by a random sign (Rademacher weights; Webb's six-point weights below 12
-    clusters). The interval inverts the test (bisection on b0 with the same weights, so a fixed
-    ``seed`` gives the same interval). ``estimate`` and ``se`` start the search.
-    Lead: reconcile with the small-cluster inference of ``stats.py`` when it lands.
-    """
-    x = X[column].to_numpy(dtype=float)
-    Z = X.drop(columns=[column]).to_numpy(dtype=float)
-    g = pd.factorize(np.asarray(clusters))[0]
-    G = int(g.max()) + 1
-    rng = np.random.default_rng(seed)
-    if G < 12:
-        six = np.sqrt(np.array([0.5, 1.0, 1.5]))
-        w = rng.choice(np.concatenate([-six, six]), size=(reps, G))
-    else:
-        w = rng.choice(np.array([-1.0, 1.0]), size=(reps, G))
-
-    start = [None]
-
-    def pvalue(b0: float) -> float:
-        mu, start[0] = _poisson_irls(y, Z, offset + b0 * x, start[0])
-        ZW = Z * mu[:, None]
-        coef = np.linalg.lstsq(ZW.T @ Z, ZW.T @ x, rcond=None)[0]
-        xt = x - Z @ coef
-        s = np.bincount(g, weights=xt * (y - mu), minlength=G)
-        t = s.sum() ** 2 / (s**2).sum()
-        ws = w * s[None, :]
-        tb = ws.sum(axis=1) ** 2 / (ws**2).sum(axis=1)
-        return float((1 + (tb >= t - 1e-12).sum()) / (reps + 1))
-
-    p0 = pvalue(0.0)
-    b = 0.0 if estimate is None else float(estimate)
-    step = 0.05 if not se or not math.isfinite(se) else 2 * float(se)
-
-    def bound(direction: int) -> float:
-        inside, lo_step = b, step
-        outside = b + direction * lo_step
-        tries = 0
-        while pvalue(outside) > alpha and tries < 12:
-            inside, lo_step = outside, lo_step * 2
-            outside = b + direction * lo_step
-            tries += 1
-        if tries == 12:
-            return direction * math.inf
-        for _ in range(14):
-            mid = (inside + outside) / 2
-            if pvalue(mid) > alpha:
-                inside = mid
-            else:
-                outside = mid
-        return (inside + outside) / 2
-
-    return p0, bound(-1), bound(+1)
-
-
 def _model_sample(
     d: pd.DataFrame,
     leave_out_contributors: Sequence[str],
@@ -940,7 +836,9 @@ def fit(
     sandwich), interval and p-value from t(G-1) with G the (smaller) number of clusters; no
     interval below :data:`MIN_CLUSTERS`. With ``spec.bootstrap`` and fewer than
     :data:`BOOTSTRAP_BELOW` contributor clusters, a wild cluster score bootstrap p-value and
-    interval (:func:`wild_cluster_bootstrap`) is added for Poisson fits."""
+    interval (:func:`pkoresearch.stats.wild_score_bootstrap` and
+    :func:`pkoresearch.stats.wild_score_interval`: Webb weights, ``reps`` draws from ``seed``) is
+    added for Poisson fits."""
     import statsmodels.api as sm
 
     fe = FIXED_EFFECTS[spec.fixed_effects]
@@ -996,21 +894,19 @@ def fit(
     b, se = float(res.params[spec.share]), float(res.bse[spec.share])
     if not (math.isfinite(b) and math.isfinite(se)):
         raise NotEstimable(f"no finite estimate (coefficient {b:g}, standard error {se:g})")
-    if n_clusters >= MIN_CLUSTERS:
-        q = sps.t.ppf(1 - alpha / 2, n_clusters - 1)
-        lo, hi = math.exp(b - q * se), math.exp(b + q * se)
-        p = float(2 * sps.t.sf(abs(b / se), n_clusters - 1)) if se > 0 else float("nan")
-    else:
-        lo = hi = p = float("nan")
+    est = stats.cluster_t(b, se, n_clusters, alpha, True, MIN_CLUSTERS, spec.share)
+    lo, hi, p = est.ci_low, est.ci_high, est.p_value
     boot = (float("nan"),) * 3
     if (
         spec.bootstrap
         and spec.family == "poisson"
         and MIN_CLUSTERS <= g1.max() + 1 < BOOTSTRAP_BELOW
     ):
+        model = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset)
         with _blas().limit(limits=1, user_api="blas"):
-            bp, bl, bh = wild_cluster_bootstrap(
-                y, X, offset, spec.share, g1, reps=reps, seed=seed, alpha=alpha, estimate=b, se=se
+            bp = stats.wild_score_bootstrap(model, spec.share, g1, 0.0, reps, seed)[0]
+            bl, bh = stats.wild_score_interval(
+                model, spec.share, g1, alpha, reps, seed, estimate=b, se=se
             )
         boot = (bp, math.exp(bl), math.exp(bh))
     fe_text = " + ".join(FE_TEXT[f] for f in fe) or "no"

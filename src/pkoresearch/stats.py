@@ -611,6 +611,59 @@ def wild_score_bootstrap(
     }
 
 
+def wild_score_interval(
+    model,
+    term: str | int,
+    groups,
+    alpha: float = 0.05,
+    reps: int = BOOTSTRAP_REPS,
+    seed: int = BOOTSTRAP_SEED,
+    weights: str = "webb",
+    estimate: float | None = None,
+    se: float | None = None,
+) -> tuple[float, float]:
+    """Wild cluster score bootstrap interval for ``coef[term]`` (linear scale): the values ``b0``
+    that :func:`wild_score_bootstrap` does not reject at ``alpha``, found by bisection on each side
+    of ``estimate`` (test inversion; the same ``seed`` gives the same draws for every ``b0``, so
+    the interval is reproducible). ``estimate`` and ``se`` (the fitted coefficient and its
+    standard error) start the search; a side that is not bounded within 2^12 standard errors is
+    infinite. Returns ``(low, high)``; NaN where the test itself fails.
+    Example: ``lo, hi = wild_score_interval(model, "share_pct", contributor, estimate=b, se=se)``
+    """
+    _check_alpha(alpha)
+
+    def p_at(b0: float) -> float:
+        return wild_score_bootstrap(model, term, groups, b0, reps, seed, weights)[0]
+
+    b = 0.0 if estimate is None else float(estimate)
+    step = 0.05 if not se or not math.isfinite(se) else 2 * float(se)
+    if not p_at(b) > alpha:
+        return float("nan"), float("nan")
+
+    def bound(direction: int) -> float:
+        inside, width = b, step
+        outside = b + direction * width
+        for _ in range(12):
+            p = p_at(outside)
+            if not math.isfinite(p):
+                return float("nan")
+            if p <= alpha:
+                break
+            inside, width = outside, width * 2
+            outside = b + direction * width
+        else:
+            return direction * math.inf
+        for _ in range(14):
+            mid = (inside + outside) / 2
+            if p_at(mid) > alpha:
+                inside = mid
+            else:
+                outside = mid
+        return (inside + outside) / 2
+
+    return bound(-1), bound(+1)
+
+
 def cluster_inference(
     model,
     params,
