@@ -93,11 +93,15 @@ print(
 ready = table_path is not None and contributor_path is not None
 pko.results.record("ready", ready)
 if not ready:
-    print(
+    needs = (
         "Needs allegations_table (a UN table of allegations export), contributions_by_contributor "
         "(UN contributions by gender by contributor and mission) and contributions_mission_month "
-        "(the mission x month totals); nothing more to show."
+        "(the mission x month totals); nothing more to show. pkoresearch data fetch "
+        "un_allegations un_contributions_country_year un_contributions_mission_month "
+        "(or data import DIR) gets them."
     )
+    print(nb.wrap(needs))
+    pko.results.incomplete(needs)
 
 # %% [markdown]
 # ## How the panel is built

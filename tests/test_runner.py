@@ -344,7 +344,7 @@ def test_real_batch_every_notebook_and_a_mission_sweep_on_bundled_data(tmp_path)
     manifest = json.loads((out / "manifest.json").read_text())
     names = [r["name"] for r in manifest["runs"]]
     assert names == [r.name for r in runner.load_runs(ROOT / "notebooks" / "runs.yaml")]
-    assert len(names) == 8 and manifest["failed"] == 0
+    assert len(names) == 9 and manifest["failed"] == 0
     page = (out / "index.html").read_text()
     for n in names:
         assert html_escaped_name_present(page, n)
