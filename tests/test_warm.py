@@ -635,3 +635,251 @@ def test_a_kernel_whose_port_was_taken_starts_on_new_ports(
         assert forks == ["KernelStartFailed"] * taken_sets
         assert not started_warm and cold
     assert _no_processes_left(marker) == []
+
+
+# --------------------------------------------------------------------------------------------------
+# kernelspecs as researchers have them: written by `ipykernel install`, another interpreter, a
+# wrapper script; what each run records against what its kernel's own process says
+
+# the kernel's own account of how it started: its parent (a fork server, or the worker), the fork
+# servers of this test (marker) alive while it runs, its interpreter and command line
+WHOAMI = """import json, os, pathlib, sys
+def cmdline(pid):
+    try:
+        return pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\\0", b" ").decode()
+    except OSError:
+        return ""
+mark = "PKORESEARCH_TEST_MARKER=" + os.environ.get("PKORESEARCH_TEST_MARKER", "?")
+servers = []
+for proc in pathlib.Path("/proc").iterdir():
+    try:
+        if (
+            proc.name.isdigit()
+            and b"pkoresearch._forkserver" in (proc / "cmdline").read_bytes()
+            and mark.encode() in (proc / "environ").read_bytes()
+        ):
+            servers.append(int(proc.name))
+    except OSError:
+        pass
+pathlib.Path(output_dir, "kernel.json").write_text(json.dumps({
+    "ppid": os.getppid(),
+    "parent": cmdline(os.getppid()),
+    "servers": servers,
+    "prefix": sys.prefix,
+    "wrapped": os.environ.get("PKO_WRAPPED"),
+    "flags": repr(sys.flags),
+    "xoptions": sys._xoptions,
+    "orig_argv": sys.orig_argv[1:-1],
+}))
+print("x" * 100)"""
+
+
+@pytest.fixture
+def whoami(tmp_path) -> Path:
+    folder = tmp_path / "whoami-nbs"
+    folder.mkdir()
+    _notebook(folder, "whoami.ipynb", WHOAMI)
+    return folder
+
+
+def _jupyter_path(tmp_path, monkeypatch) -> Path:
+    """An empty Jupyter data folder searched first (as a user's ~/.local/share/jupyter is)."""
+    data = tmp_path / "jupyter-data"
+    (data / "kernels").mkdir(parents=True)
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(data))
+    monkeypatch.setenv("JUPYTER_PATH", str(data))
+    return data
+
+
+def _install(tmp_path, monkeypatch, style: str) -> dict:
+    """A kernelspec written by ``python -m ipykernel install``: ``--user`` (into the temporary
+    JUPYTER_DATA_DIR) or ``--prefix`` (a prefix's share/jupyter/kernels, the layout of
+    ``--sys-prefix``, found through JUPYTER_PATH). Returns its kernel.json."""
+    data = _jupyter_path(tmp_path, monkeypatch)
+    name = f"pko-{style}"
+    where = ["--user"] if style == "user" else ["--prefix", str(tmp_path / "prefix")]
+    subprocess.run(
+        [sys.executable, "-m", "ipykernel", "install", *where, "--name", name],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+        timeout=120,
+    )
+    if style != "user":
+        monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "prefix" / "share" / "jupyter"))
+        spec = tmp_path / "prefix" / "share" / "jupyter" / "kernels" / name / "kernel.json"
+    else:
+        spec = data / "kernels" / name / "kernel.json"
+    return {"name": name, **json.loads(spec.read_text())}
+
+
+def _kernelspec(tmp_path, monkeypatch, name: str, argv: list[str], **extra) -> str:
+    data = _jupyter_path(tmp_path, monkeypatch)
+    (data / "kernels" / name).mkdir()
+    spec = {"argv": argv, "display_name": name, "language": "python", **extra}
+    (data / "kernels" / name / "kernel.json").write_text(json.dumps(spec))
+    return name
+
+
+def _whoami_batch(nbs: Path, out: Path, kernel: str, warm_start: bool | None = None) -> dict:
+    runs = [runner.Run(f"who{i}", "whoami.ipynb", {}) for i in (1, 2)]
+    m = _run(nbs, out, runs, warm_start=warm_start, kernel=kernel)
+    assert m["failed"] == 0, [r.get("error") for r in m["runs"]]
+    return m
+
+
+def _kernels(out: Path, manifest: dict) -> list[dict]:
+    """Each run's kernel as it saw itself, checked against the run's recorded ``kernel_start``:
+    warm exactly when its parent process is a fork server."""
+    found = []
+    for r in manifest["runs"]:
+        k = json.loads((out / "runs" / r["folder"] / "kernel.json").read_text())
+        forked = "pkoresearch._forkserver" in k["parent"]
+        assert r["kernel_start"].startswith(warm.WARM if forked else warm.COLD), (
+            r["kernel_start"],
+            k["parent"],
+        )
+        assert r["kernel_parent_pid"] == k["ppid"]
+        found.append(k)
+    return found
+
+
+def _printed(out: Path, manifest: dict) -> list:
+    return [
+        [o.get("text") for c in nb.cells for o in c.get("outputs", [])]
+        for nb in (
+            nbformat.read(out / "runs" / r["folder"] / "notebook.ipynb", as_version=4)
+            for r in manifest["runs"]
+        )
+    ]
+
+
+@pytest.mark.parametrize("style", ["user", "sys-prefix"])
+def test_a_kernelspec_written_by_ipykernel_install_starts_warm(
+    whoami, tmp_path, monkeypatch, marker, style
+):
+    spec = _install(tmp_path, monkeypatch, style)
+    # what current ipykernel writes: an interpreter option and the debugger flag
+    assert spec["argv"][1] == "-Xfrozen_modules=off" and spec["metadata"]["debugger"] is True
+    assert warm.cold_reason(warm.kernel_command(spec["name"])[0]) == ""
+    out = tmp_path / "warm"
+    m = _whoami_batch(whoami, out, spec["name"])
+    assert m["kernel_start"].startswith("warm") and m["kernel_starts"] == {"warm": 2, "cold": 0}
+    kernels = _kernels(out, m)
+    assert all("pkoresearch._forkserver" in k["parent"] for k in kernels)
+    # the server was started with the kernelspec's options: the kernel's interpreter has them
+    assert kernels[0]["xoptions"] == {"frozen_modules": "off"}
+    assert kernels[0]["orig_argv"] == ["-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f"]
+    cold = tmp_path / "cold"
+    mc = _whoami_batch(whoami, cold, spec["name"], warm_start=False)
+    assert mc["kernel_starts"] == {"warm": 0, "cold": 2}
+    cold_kernels = _kernels(cold, mc)
+    for key in ("flags", "xoptions", "orig_argv", "prefix"):
+        assert [k[key] for k in kernels] == [k[key] for k in cold_kernels], key
+    assert _printed(out, m) == _printed(cold, mc)
+    assert _no_processes_left(marker) == []
+
+
+def _other_environment(tmp_path) -> Path:
+    """Another Python environment (a virtual environment of its own, which sees this one's
+    packages through a .pth file, so that ipykernel runs in it): its python."""
+    import sysconfig
+
+    env = tmp_path / "other-env"
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", "--without-pip", str(env)], check=True, timeout=120)
+    site = next((env / "lib").glob("python*/site-packages"))
+    purelib = sysconfig.get_paths()["purelib"]
+    (site / "pko-test.pth").write_text(f"import site; site.addsitedir({purelib!r})\n")
+    return env / "bin" / "python"
+
+
+@pytest.mark.parametrize("kind", ["another-interpreter", "wrapper-script"])
+def test_a_kernelspec_that_is_something_else_starts_cold_without_a_fork_server(
+    whoami, tmp_path, monkeypatch, marker, kind
+):
+    if kind == "another-interpreter":
+        python = _other_environment(tmp_path)
+        argv = [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    else:
+        python = tmp_path / "wrapper.sh"
+        python.write_text(f'#!/bin/sh\nPKO_WRAPPED=1 exec {sys.executable} "$@"\n')
+        python.chmod(0o755)
+        argv = [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    name = _kernelspec(tmp_path, monkeypatch, f"pko-{kind}", argv)
+    out = tmp_path / "out"
+    m = _whoami_batch(whoami, out, name)
+    assert m["kernel_start"].startswith(f"cold: kernelspec {name!r}: it runs {python}")
+    assert m["kernel_starts"] == {"warm": 0, "cold": 2}
+    kernels = _kernels(out, m)
+    for k, r in zip(kernels, m["runs"], strict=True):
+        assert r["kernel_start"] == m["kernel_start"]
+        assert k["servers"] == []  # no fork server was started for nothing
+    if kind == "another-interpreter":
+        assert {k["prefix"] for k in kernels} == {str(tmp_path / "other-env")}
+    else:
+        assert {k["wrapped"] for k in kernels} == {"1"}
+    assert _no_processes_left(marker) == []
+
+
+def test_a_forced_cold_fallback_is_never_recorded_as_warm(whoami, tmp_path, monkeypatch, marker):
+    """A kernelspec that looks warm, but whose environment makes the fork server fail to start
+    (a broken ``pkoresearch`` first on PYTHONPATH; the notebook does not import it): every
+    kernel starts cold, each run and the batch say so, and so does the report."""
+    shadow = tmp_path / "shadow" / "pkoresearch"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text('raise ImportError("shadowed for the test")\n')
+    argv = ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    name = _kernelspec(
+        tmp_path, monkeypatch, "pko-broken", argv, env={"PYTHONPATH": str(shadow.parent)}
+    )
+    assert warm.resolve_start(None, name)[0] == warm.WARM  # nothing in the kernelspec says cold
+    out = tmp_path / "out"
+    m = _whoami_batch(whoami, out, name)
+    kernels = _kernels(out, m)
+    assert all("pkoresearch._forkserver" not in k["parent"] for k in kernels)
+    for r in m["runs"]:
+        assert r["kernel_start"].startswith("cold: warm start unavailable"), r["kernel_start"]
+        assert "shadowed for the test" in r["kernel_start"]
+    assert m["kernel_start"].startswith("cold: asked for warm, but every kernel started cold")
+    assert m["kernel_starts"] == {"warm": 0, "cold": 2}
+    index = (out / "index.html").read_text()
+    assert "started cold (2 cold)" in index
+    assert index.count("kernel cold: warm start unavailable") == 2
+    assert _no_processes_left(marker) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["-Xfrozen_modules=off"], ("-Xfrozen_modules=off",)),
+        (["-X", "frozen_modules=off", "-E", "-s"], ("-X", "frozen_modules=off", "-E", "-s")),
+        (["-I", "-OO", "-u"], ("-I", "-OO", "-u")),
+        (
+            ["-W", "error", "-Wdefault::DeprecationWarning"],
+            ("-W", "error", "-Wdefault::DeprecationWarning"),
+        ),
+        (["-EsXdev"], ("-EsXdev",)),
+    ],
+)
+def test_interpreter_options_keep_the_warm_path(argv, expected):
+    cmd = [sys.executable, *argv, "-m", "ipykernel_launcher", "-f", "c.json"]
+    assert warm.split_command(cmd) == (sys.executable, expected, ["-f", "c.json"])
+    assert warm.cold_reason(cmd) == ""
+
+
+@pytest.mark.parametrize(
+    ("cmd", "why"),
+    [
+        (["/usr/bin/env", "python", "-m", "ipykernel_launcher"], "a wrapper script"),
+        (["-m", "ipykernel_launcher"], "a wrapper script"),
+        ([sys.executable, "-m", "other_kernel", "-f", "c.json"], "'-m other_kernel'"),
+        ([sys.executable, "-c", "pass"], "'-c pass'"),
+        ([sys.executable, "-i", "-m", "ipykernel_launcher"], "'-i' is not one"),
+        ([sys.executable, "--check-hash-based-pycs", "always"], "'--check-hash-based-pycs'"),
+        ([sys.executable, "-X"], "has no value"),
+        ([], "empty"),
+    ],
+)
+def test_anything_else_is_named_and_starts_cold(cmd, why):
+    assert why in warm.cold_reason(cmd)

@@ -92,6 +92,7 @@ class RunView:
     error: dict[str, Any] | None = None
     last_good: dict[str, Any] | None = None
     retried: str | None = None  # the worker that died before the run succeeded (Dask)
+    kernel_start: str = ""  # how the run's kernel started: "warm: ..." or "cold: why"
 
 
 def _png_size(path: Path) -> tuple[int | None, int | None]:
@@ -256,7 +257,19 @@ def run_view(output: Path, entry: dict[str, Any], section: str = "run") -> RunVi
         error=None if ok else _error_view(output, folder, entry.get("error") or {}),
         last_good=None if ok else _last_good(output, entry),
         retried=str(entry["retried"]) if entry.get("retried") else None,
+        kernel_start=str(entry.get("kernel_start") or ""),
     )
+
+
+def _kernel_start_text(manifest: dict[str, Any]) -> str:
+    """How the batch's kernels started: the manifest's ``kernel_start`` and its count of runs
+    by start (``kernel_starts``), e.g. "warm (7 warm, 1 cold)"."""
+    note = str(manifest.get("kernel_start") or "")
+    counts = manifest.get("kernel_starts")
+    if not note or not isinstance(counts, dict):
+        return note.split(":")[0]
+    parts = [f"{n} {k}" for k, n in counts.items() if isinstance(n, int) and n]
+    return note.split(":")[0] + (f" ({', '.join(parts)})" if parts else "")
 
 
 def context(output: Path, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -271,6 +284,7 @@ def context(output: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         "version": manifest.get("pkoresearch_version") or "(not recorded)",
         "commit": manifest.get("git_commit") or "unknown",
         "kernel": manifest.get("kernel") or "python3",
+        "kernel_start": _kernel_start_text(manifest),
         "bundled_files": len(manifest.get("data_checksums") or {}),
     }
     return {

@@ -280,7 +280,7 @@ def run_batch(
         raise RunConfigError("no runs to execute")
     if jobs < 1:
         raise RunConfigError(f"--jobs: found {jobs}; expected 1 or more")
-    start, start_note = warm.resolve_start(warm_start)
+    start, start_note = warm.resolve_start(warm_start, kernel)
     # the workers start (and start their fork servers) while the batch is checked; a batch that
     # may wait for another one's output folder starts them once it holds the folder
     pool = None
@@ -368,6 +368,7 @@ def _run_batch(
                 out,
                 {
                     **header,
+                    **_kernel_starts(start_note, ordered),
                     "real_data": real_data_files(ordered),
                     "duration_s": round(time.perf_counter() - t0, 2),
                 },
@@ -406,7 +407,7 @@ def _run_batch(
                     timeout,
                     kernel,
                     batch=lock.batch,
-                    start=start,
+                    start=start if start == warm.WARM else start_note,  # cold: with why
                 )
                 futures = {shipper.submit(r): r for r in runs}
                 for fut in cf.as_completed(futures):
@@ -456,6 +457,13 @@ def _run_batch(
             "earlier reports kept"
         )
     return manifest
+
+
+def _kernel_starts(note: str, ordered: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The manifest's ``kernel_start`` (the batch's, from what its runs' kernels did) and
+    ``kernel_starts`` (runs by start: ``{"warm": n, "cold": m}``)."""
+    text, counts = warm.batch_summary(note, list(ordered))
+    return {"kernel_start": text, "kernel_starts": counts}
 
 
 def dask_executor(
