@@ -219,7 +219,7 @@ def test_a_warm_kernel_starts_in_the_state_a_cold_one_does(nbs, tmp_path):
         "cwd",
         "leaked_global",
     ):
-        assert w[key] == c[key], key
+        assert w[key] == c[key], (key, w[key], c[key])
 
     def shown(mode: str) -> list[list[str]]:
         nb = nbformat.read(tmp_path / mode / "runs" / "check" / "notebook.ipynb", as_version=4)
@@ -558,6 +558,7 @@ def test_a_server_that_stops_answering_is_closed_and_the_kernel_starts_cold(
         assert s["status"] == "ok", s.get("error")
         assert time.monotonic() - t0 < 60
         assert "warm start unavailable, kernel started cold" in capsys.readouterr().err
+        assert s["kernel_start"].startswith("cold: warm start unavailable"), s["kernel_start"]
         assert "no answer to 'fork' within 2 s" in stuck.broken
         assert stuck.proc.poll() == -signal.SIGKILL  # killed, though stopped
         with pytest.raises(warm.WarmStartError, match="was closed"):
@@ -568,6 +569,8 @@ def test_a_server_that_stops_answering_is_closed_and_the_kernel_starts_cold(
         s = _run_tiny(nbs, tmp_path / "out", "second")
         assert s["status"] == "ok", s.get("error")
         assert warm.server_pids() and stuck.pid not in warm.server_pids()
+        assert s["kernel_start"].startswith("warm: forked"), s["kernel_start"]
+        assert s["kernel_parent_pid"] in warm.server_pids()
         assert "warm start unavailable" not in capsys.readouterr().err
     finally:
         warm.shutdown_servers()
@@ -598,9 +601,9 @@ def test_a_kernel_whose_port_was_taken_starts_on_new_ports(
     forks, launched = [], []
     fork = warm.ForkServer.fork
 
-    def spy_fork(self, *args):
+    def spy_fork(self, *args, **kw):
         try:
-            pid = fork(self, *args)
+            pid = fork(self, *args, **kw)
         except warm.WarmStartError as exc:
             forks.append(type(exc).__name__)
             raise
@@ -623,6 +626,8 @@ def test_a_kernel_whose_port_was_taken_starts_on_new_ports(
     finally:
         warm.shutdown_servers()
     assert s["status"] == "ok", s.get("error")
+    # what the run records is what happened: warm only for the kernel that was forked
+    assert s["kernel_start"].startswith(warm.WARM if launched[0][0] else warm.COLD)
     assert len(calls) == 5 * (taken_sets + 1)  # five ports, then five new ones per failed try
     ((started_warm, iopub, written),) = launched
     assert iopub != port
@@ -883,3 +888,105 @@ def test_interpreter_options_keep_the_warm_path(argv, expected):
 )
 def test_anything_else_is_named_and_starts_cold(cmd, why):
     assert why in warm.cold_reason(cmd)
+
+
+# everything a notebook can observe of its interpreter's set-up, once it has imported the stack
+# the fork server preloads (each import adds its warning filters, pandera sets two variables)
+OBSERVE = """import faulthandler, os, signal, sys, warnings
+import scipy, scipy.stats, scipy.special, scipy.optimize, statsmodels.api, statsmodels.formula.api
+import seaborn, pandera.pandas
+import matplotlib, numpy as np, pandas as pd
+import pkoresearch as pko
+from pkoresearch import notebook as nb
+nb.output_dir(output_dir, "observe")
+options = pd._config.config._registered_options
+umask = os.umask(0o22)
+os.umask(umask)
+pko.results.record("state", {
+    "filters": [repr(f) for f in warnings.filters],
+    "pandas": {k: repr(pd.get_option(k)) for k in sorted(options)},
+    "pandas_defaults": {k: repr(o.defval) for k, o in sorted(options.items())},
+    "numpy": {k: repr(v) for k, v in np.get_printoptions().items()},
+    "numpy_errors": np.geterr(),
+    "rcparams": {k: repr(v) for k, v in sorted(matplotlib.rcParams.items())},
+    "backend": matplotlib.get_backend(),
+    "flags": repr(sys.flags),
+    "debug": __debug__,
+    "xoptions": sys._xoptions,
+    "warnoptions": sys.warnoptions,
+    "orig_argv": sys.orig_argv[:-1],
+    "argv": len(sys.argv),
+    "hash": [hash("pkoresearch"), hash(b"UN"), hash(("a", 1))],
+    "env": {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"},
+    "parent_pid_set": "JPY_PARENT_PID" in os.environ,
+    "path": sys.path,
+    "cwd": os.path.basename(os.getcwd()),
+    "umask": umask,
+    "faulthandler": faulthandler.is_enabled(),
+    "signals": {s.name: repr(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE)},
+    "recursion": sys.getrecursionlimit(),
+    "switch": sys.getswitchinterval(),
+    "encodings": [sys.getdefaultencoding(), sys.getfilesystemencoding(), sys.stdout.encoding],
+    "stdout": type(sys.stdout).__name__,
+    "write_bytecode": sys.dont_write_bytecode,
+})"""
+
+
+def test_a_warm_kernel_is_indistinguishable_from_a_cold_one(tmp_path, monkeypatch):
+    """Issue 27: pandas' display.max_columns was 0 (pandas imported outside IPython), warm kernels
+    carried 7 warning filters more. With a kernelspec carrying interpreter options and a fixed
+    hash seed, every option a notebook can observe is the same warm and cold: pandas (values
+    and defaults), numpy, matplotlib, warning filters, sys.flags, -X and -W options, hashes,
+    the environment, signal handlers. (With a random seed, as by default, kernels forked from
+    one server share its seed: the seed is fixed when an interpreter starts.)"""
+    from pkoresearch import execute
+
+    argv = [
+        sys.executable,
+        "-Xfrozen_modules=off",
+        "-X",
+        "faulthandler",
+        "-O",
+        "-u",
+        "-s",
+        "-W",
+        "default::DeprecationWarning",
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "{connection_file}",
+    ]
+    name = _kernelspec(tmp_path, monkeypatch, "pko-options", argv, metadata={"debugger": True})
+    monkeypatch.setenv("PYTHONHASHSEED", "2016")
+    nbs = tmp_path / "observe-nbs"
+    nbs.mkdir()
+    _notebook(nbs, "observe.ipynb", OBSERVE)
+    state, summaries = {}, {}
+    try:
+        for start in (warm.WARM, warm.COLD):
+            s = execute.execute_run(
+                {"name": start, "notebook": "observe.ipynb", "parameters": {}},
+                str(nbs),
+                str(tmp_path / "out"),
+                False,
+                None,
+                kernel=name,
+                start=start,
+            )
+            assert s["status"] == "ok", s.get("error")
+            summaries[start] = s
+            state[start] = results.read(tmp_path / "out" / "runs" / start)["state"]
+    finally:
+        warm.shutdown_servers()
+    assert summaries["warm"]["kernel_start"].startswith("warm: forked")
+    assert summaries["cold"]["kernel_start"] == "cold"
+    w, c = state["warm"], state["cold"]
+    assert set(w) == set(c)
+    for key in c:
+        assert w[key] == c[key], (key, w[key], c[key])
+    # what the kernelspec asked for, and what a kernel (not a terminal) gets from pandas
+    assert "optimize=1" in c["flags"] and c["debug"] is False
+    assert c["xoptions"] == {"frozen_modules": "off", "faulthandler": True}
+    assert c["warnoptions"] == ["default::DeprecationWarning"]
+    assert c["pandas"]["display.max_columns"] == "20"
+    assert any("statsmodels" in f for f in c["filters"])

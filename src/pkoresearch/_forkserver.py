@@ -146,8 +146,20 @@ def _orphaned_exit(parent: int) -> None:
         os._exit(0)
 
 
-# the warning filters that importing PRELOAD added (set by _preload; see _as_cold)
+# the warning filters that importing PRELOAD added (set by _preload; see _as_cold), but not
+# those of the modules a cold kernel imports before its first cell (the kernel's own machinery,
+# known by the module of the filter's warning class, e.g. IPython's ProvisionalCompleterWarning)
 _preload_filters: list[tuple] = []
+KERNEL_PACKAGES = frozenset(
+    {"IPython", "ipykernel", "jupyter_client", "jupyter_core", "traitlets", "tornado", "zmq"}
+    | {"comm", "debugpy", "matplotlib_inline", "psutil", "sqlite3", "asyncio", "pygments"}
+)
+
+
+def _kernel_filter(f: tuple) -> bool:
+    category = f[2] if len(f) > 2 else None
+    module = getattr(category, "__module__", "") or ""
+    return module.split(".")[0] in KERNEL_PACKAGES
 
 
 def _preload(parent: int) -> tuple[list[str], dict[str, str], dict[str, str]]:
@@ -177,7 +189,9 @@ def _preload(parent: int) -> tuple[list[str], dict[str, str], dict[str, str]]:
         for step, why in steps.items():
             failed[f"warm-up: {step}"] = why
     added = {k: v for k, v in os.environ.items() if before.get(k) != v}
-    _preload_filters[:] = [f for f in warnings.filters if f not in filters_before]
+    _preload_filters[:] = [
+        f for f in warnings.filters if f not in filters_before and not _kernel_filter(f)
+    ]
     return done, failed, added
 
 
@@ -190,9 +204,13 @@ def _as_cold(orig_argv: list[str] | None, shell=None) -> None:
       (0 in a terminal, 20 in a Jupyter kernel) and ``display.encoding`` (the console's), both
       current value and default (``reset_option``), computed by pandas' own functions with the
       kernel's streams and, as while a cell runs, its shell's ``get_ipython`` in builtins;
-    - the warning filters the preloaded imports added come before those the kernel added at its
-      start, as in a cold kernel that imported them in its first cell (each import puts its
-      filters in front).
+    - the warning filters the preloaded imports added (other than the kernel machinery's) come
+      before those the kernel added at its start, as in a cold kernel that imported them in its
+      first cell (each import puts its filters in front). Before the notebook imports them, a
+      warm kernel lists them already: all but one name warning classes of those modules
+      (statsmodels' ConvergenceWarning ...), which nothing raises before they are imported;
+      the other ignores numpy's matrix PendingDeprecationWarning, which Python's default
+      filters ignore too.
     """
     if orig_argv:
         sys.orig_argv = list(orig_argv)
