@@ -263,6 +263,7 @@ def run_batch(
     kernel: str = KERNEL,
     wait: float = 0.0,
     warm_start: bool | None = None,
+    figure_formats: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Check, then execute every run; write ``index.html`` and ``manifest.json``; return the
     manifest. ``executor``: any ``concurrent.futures``-style executor (its ``submit`` is used);
@@ -274,13 +275,18 @@ def run_batch(
     stops the workers and raises :class:`BatchStopped` once the manifest is written.
     ``warm_start``: kernels forked from a preloaded server in each worker (:mod:`.warm`; the
     default where fork is available, else cold, said on the progress stream), or ``False`` for a
-    new interpreter per kernel.
+    new interpreter per kernel. ``figure_formats``: what ``plots.save`` writes in the batch's
+    kernels when a notebook names nothing (``PKORESEARCH_FIGURE_FORMATS``, given to the local
+    workers; remote Dask workers keep their own); None: all three.
     """
     if not runs:
         raise RunConfigError("no runs to execute")
     if jobs < 1:
         raise RunConfigError(f"--jobs: found {jobs}; expected 1 or more")
     start, start_note = warm.resolve_start(warm_start, kernel)
+    saved_formats = os.environ.get(FIGURE_FORMATS_ENV)
+    if figure_formats is not None:
+        os.environ[FIGURE_FORMATS_ENV] = check_figure_formats(figure_formats)
     # the workers start (and start their fork servers) while the batch is checked; a batch that
     # may wait for another one's output folder starts them once it holds the folder
     pool = None
@@ -306,6 +312,27 @@ def run_batch(
         if pool is not None:  # a batch stopped by its checks: the idle workers go at once
             procs.kill_pool(pool)
             pool.shutdown(wait=True, cancel_futures=True)
+        if figure_formats is not None:
+            if saved_formats is None:
+                os.environ.pop(FIGURE_FORMATS_ENV, None)
+            else:
+                os.environ[FIGURE_FORMATS_ENV] = saved_formats
+
+
+FIGURE_FORMATS_ENV = "PKORESEARCH_FIGURE_FORMATS"  # read by pkoresearch.plots.figure_formats
+
+
+def check_figure_formats(formats: Sequence[str]) -> str:
+    """``formats`` (names among png, svg, pdf; one comma-separated string or several) as the
+    value of ``PKORESEARCH_FIGURE_FORMATS``; anything else is a RunConfigError."""
+    names = [f.strip().lower() for item in formats for f in str(item).split(",") if f.strip()]
+    bad = [f for f in names if f not in ("png", "svg", "pdf")]
+    if bad or not names:
+        raise RunConfigError(
+            f"--figure-formats: found {','.join(map(str, formats))!r}; expected formats among "
+            "png, svg, pdf separated by commas (e.g. png,svg,pdf)"
+        )
+    return ",".join(dict.fromkeys(names))
 
 
 def _start_pool(jobs: int, n_runs: int, kernel: str, start: str) -> cf.ProcessPoolExecutor:

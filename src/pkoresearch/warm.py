@@ -48,7 +48,13 @@ WARM, COLD = "warm", "cold"
 # variables that differ per kernel and do not change what the server imported
 # set per kernel (or per run: a shipped run's private cache and report folders), not a reason for
 # a new server; the forked kernel takes them from its own environment
-PER_KERNEL_ENV = ("JPY_PARENT_PID", "JPY_SESSION_NAME", "PKORESEARCH_CACHE", "PKORESEARCH_REPORTS")
+PER_KERNEL_ENV = (
+    "JPY_PARENT_PID",
+    "JPY_SESSION_NAME",
+    "PKORESEARCH_CACHE",
+    "PKORESEARCH_REPORTS",
+    "PKORESEARCH_FIGURE_FORMATS",
+)
 START_TIMEOUT = 180.0  # seconds for the server to import the stack on a loaded machine
 # READY_TIMEOUT: seconds a forked kernel may take to start and bind its sockets (well under a
 # second on a quiet machine), sent with each fork; the server kills one that has not by then, and
