@@ -515,7 +515,7 @@ def describe(start: str, started: list[dict[str, Any]]) -> tuple[str, int | None
         note = start if start.startswith(COLD) else COLD
         return note, os.getpid()
     if not started:
-        return "cold: no kernel was started by the warm kernel manager", None
+        return "none: no kernel was started (the run failed before)", None
     last = started[-1]
     tries = f" (kernel {len(started)} of the run)" if len(started) > 1 else ""
     if last["start"] == WARM:
