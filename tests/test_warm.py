@@ -219,7 +219,7 @@ def test_a_warm_kernel_starts_in_the_state_a_cold_one_does(nbs, tmp_path):
         "cwd",
         "leaked_global",
     ):
-        assert w[key] == c[key], key
+        assert w[key] == c[key], (key, w[key], c[key])
 
     def shown(mode: str) -> list[list[str]]:
         nb = nbformat.read(tmp_path / mode / "runs" / "check" / "notebook.ipynb", as_version=4)
@@ -558,6 +558,7 @@ def test_a_server_that_stops_answering_is_closed_and_the_kernel_starts_cold(
         assert s["status"] == "ok", s.get("error")
         assert time.monotonic() - t0 < 60
         assert "warm start unavailable, kernel started cold" in capsys.readouterr().err
+        assert s["kernel_start"].startswith("cold: warm start unavailable"), s["kernel_start"]
         assert "no answer to 'fork' within 2 s" in stuck.broken
         assert stuck.proc.poll() == -signal.SIGKILL  # killed, though stopped
         with pytest.raises(warm.WarmStartError, match="was closed"):
@@ -568,6 +569,8 @@ def test_a_server_that_stops_answering_is_closed_and_the_kernel_starts_cold(
         s = _run_tiny(nbs, tmp_path / "out", "second")
         assert s["status"] == "ok", s.get("error")
         assert warm.server_pids() and stuck.pid not in warm.server_pids()
+        assert s["kernel_start"].startswith("warm: forked"), s["kernel_start"]
+        assert s["kernel_parent_pid"] in warm.server_pids()
         assert "warm start unavailable" not in capsys.readouterr().err
     finally:
         warm.shutdown_servers()
@@ -598,9 +601,9 @@ def test_a_kernel_whose_port_was_taken_starts_on_new_ports(
     forks, launched = [], []
     fork = warm.ForkServer.fork
 
-    def spy_fork(self, *args):
+    def spy_fork(self, *args, **kw):
         try:
-            pid = fork(self, *args)
+            pid = fork(self, *args, **kw)
         except warm.WarmStartError as exc:
             forks.append(type(exc).__name__)
             raise
@@ -623,6 +626,8 @@ def test_a_kernel_whose_port_was_taken_starts_on_new_ports(
     finally:
         warm.shutdown_servers()
     assert s["status"] == "ok", s.get("error")
+    # what the run records is what happened: warm only for the kernel that was forked
+    assert s["kernel_start"].startswith(warm.WARM if launched[0][0] else warm.COLD)
     assert len(calls) == 5 * (taken_sets + 1)  # five ports, then five new ones per failed try
     ((started_warm, iopub, written),) = launched
     assert iopub != port
@@ -635,3 +640,353 @@ def test_a_kernel_whose_port_was_taken_starts_on_new_ports(
         assert forks == ["KernelStartFailed"] * taken_sets
         assert not started_warm and cold
     assert _no_processes_left(marker) == []
+
+
+# --------------------------------------------------------------------------------------------------
+# kernelspecs as researchers have them: written by `ipykernel install`, another interpreter, a
+# wrapper script; what each run records against what its kernel's own process says
+
+# the kernel's own account of how it started: its parent (a fork server, or the worker), the fork
+# servers of this test (marker) alive while it runs, its interpreter and command line
+WHOAMI = """import json, os, pathlib, sys
+def cmdline(pid):
+    try:
+        return pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\\0", b" ").decode()
+    except OSError:
+        return ""
+mark = "PKORESEARCH_TEST_MARKER=" + os.environ.get("PKORESEARCH_TEST_MARKER", "?")
+servers = []
+for proc in pathlib.Path("/proc").iterdir():
+    try:
+        if (
+            proc.name.isdigit()
+            and b"pkoresearch._forkserver" in (proc / "cmdline").read_bytes()
+            and mark.encode() in (proc / "environ").read_bytes()
+        ):
+            servers.append(int(proc.name))
+    except OSError:
+        pass
+pathlib.Path(output_dir, "kernel.json").write_text(json.dumps({
+    "ppid": os.getppid(),
+    "parent": cmdline(os.getppid()),
+    "servers": servers,
+    "prefix": sys.prefix,
+    "wrapped": os.environ.get("PKO_WRAPPED"),
+    "flags": repr(sys.flags),
+    "xoptions": sys._xoptions,
+    "orig_argv": sys.orig_argv[1:-1],
+}))
+print("x" * 100)"""
+
+
+@pytest.fixture
+def whoami(tmp_path) -> Path:
+    folder = tmp_path / "whoami-nbs"
+    folder.mkdir()
+    _notebook(folder, "whoami.ipynb", WHOAMI)
+    return folder
+
+
+def _jupyter_path(tmp_path, monkeypatch) -> Path:
+    """An empty Jupyter data folder searched first (as a user's ~/.local/share/jupyter is)."""
+    data = tmp_path / "jupyter-data"
+    (data / "kernels").mkdir(parents=True)
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(data))
+    monkeypatch.setenv("JUPYTER_PATH", str(data))
+    return data
+
+
+def _install(tmp_path, monkeypatch, style: str) -> dict:
+    """A kernelspec written by ``python -m ipykernel install``: ``--user`` (into the temporary
+    JUPYTER_DATA_DIR) or ``--prefix`` (a prefix's share/jupyter/kernels, the layout of
+    ``--sys-prefix``, found through JUPYTER_PATH). Returns its kernel.json."""
+    data = _jupyter_path(tmp_path, monkeypatch)
+    name = f"pko-{style}"
+    where = ["--user"] if style == "user" else ["--prefix", str(tmp_path / "prefix")]
+    subprocess.run(
+        [sys.executable, "-m", "ipykernel", "install", *where, "--name", name],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+        timeout=120,
+    )
+    if style != "user":
+        monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "prefix" / "share" / "jupyter"))
+        spec = tmp_path / "prefix" / "share" / "jupyter" / "kernels" / name / "kernel.json"
+    else:
+        spec = data / "kernels" / name / "kernel.json"
+    return {"name": name, **json.loads(spec.read_text())}
+
+
+def _kernelspec(tmp_path, monkeypatch, name: str, argv: list[str], **extra) -> str:
+    data = _jupyter_path(tmp_path, monkeypatch)
+    (data / "kernels" / name).mkdir()
+    spec = {"argv": argv, "display_name": name, "language": "python", **extra}
+    (data / "kernels" / name / "kernel.json").write_text(json.dumps(spec))
+    return name
+
+
+def _whoami_batch(nbs: Path, out: Path, kernel: str, warm_start: bool | None = None) -> dict:
+    runs = [runner.Run(f"who{i}", "whoami.ipynb", {}) for i in (1, 2)]
+    m = _run(nbs, out, runs, warm_start=warm_start, kernel=kernel)
+    assert m["failed"] == 0, [r.get("error") for r in m["runs"]]
+    return m
+
+
+def _kernels(out: Path, manifest: dict) -> list[dict]:
+    """Each run's kernel as it saw itself, checked against the run's recorded ``kernel_start``:
+    warm exactly when its parent process is a fork server."""
+    found = []
+    for r in manifest["runs"]:
+        k = json.loads((out / "runs" / r["folder"] / "kernel.json").read_text())
+        forked = "pkoresearch._forkserver" in k["parent"]
+        assert r["kernel_start"].startswith(warm.WARM if forked else warm.COLD), (
+            r["kernel_start"],
+            k["parent"],
+        )
+        assert r["kernel_parent_pid"] == k["ppid"]
+        found.append(k)
+    return found
+
+
+def _printed(out: Path, manifest: dict) -> list:
+    return [
+        [o.get("text") for c in nb.cells for o in c.get("outputs", [])]
+        for nb in (
+            nbformat.read(out / "runs" / r["folder"] / "notebook.ipynb", as_version=4)
+            for r in manifest["runs"]
+        )
+    ]
+
+
+@pytest.mark.parametrize("style", ["user", "sys-prefix"])
+def test_a_kernelspec_written_by_ipykernel_install_starts_warm(
+    whoami, tmp_path, monkeypatch, marker, style
+):
+    spec = _install(tmp_path, monkeypatch, style)
+    # what current ipykernel writes: an interpreter option and the debugger flag
+    assert spec["argv"][1] == "-Xfrozen_modules=off" and spec["metadata"]["debugger"] is True
+    assert warm.cold_reason(warm.kernel_command(spec["name"])[0]) == ""
+    out = tmp_path / "warm"
+    m = _whoami_batch(whoami, out, spec["name"])
+    assert m["kernel_start"].startswith("warm") and m["kernel_starts"] == {"warm": 2, "cold": 0}
+    kernels = _kernels(out, m)
+    assert all("pkoresearch._forkserver" in k["parent"] for k in kernels)
+    # the server was started with the kernelspec's options: the kernel's interpreter has them
+    assert kernels[0]["xoptions"] == {"frozen_modules": "off"}
+    assert kernels[0]["orig_argv"] == ["-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f"]
+    cold = tmp_path / "cold"
+    mc = _whoami_batch(whoami, cold, spec["name"], warm_start=False)
+    assert mc["kernel_starts"] == {"warm": 0, "cold": 2}
+    cold_kernels = _kernels(cold, mc)
+    for key in ("flags", "xoptions", "orig_argv", "prefix"):
+        assert [k[key] for k in kernels] == [k[key] for k in cold_kernels], key
+    assert _printed(out, m) == _printed(cold, mc)
+    assert _no_processes_left(marker) == []
+
+
+def _other_environment(tmp_path) -> Path:
+    """Another Python environment (a virtual environment of its own, which sees this one's
+    packages through a .pth file, so that ipykernel runs in it): its python."""
+    import sysconfig
+
+    env = tmp_path / "other-env"
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", "--without-pip", str(env)], check=True, timeout=120)
+    site = next((env / "lib").glob("python*/site-packages"))
+    purelib = sysconfig.get_paths()["purelib"]
+    (site / "pko-test.pth").write_text(f"import site; site.addsitedir({purelib!r})\n")
+    return env / "bin" / "python"
+
+
+@pytest.mark.parametrize("kind", ["another-interpreter", "wrapper-script"])
+def test_a_kernelspec_that_is_something_else_starts_cold_without_a_fork_server(
+    whoami, tmp_path, monkeypatch, marker, kind
+):
+    if kind == "another-interpreter":
+        python = _other_environment(tmp_path)
+        argv = [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    else:
+        python = tmp_path / "wrapper.sh"
+        python.write_text(f'#!/bin/sh\nPKO_WRAPPED=1 exec {sys.executable} "$@"\n')
+        python.chmod(0o755)
+        argv = [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    name = _kernelspec(tmp_path, monkeypatch, f"pko-{kind}", argv)
+    out = tmp_path / "out"
+    m = _whoami_batch(whoami, out, name)
+    assert m["kernel_start"].startswith(f"cold: kernelspec {name!r}: it runs {python}")
+    assert m["kernel_starts"] == {"warm": 0, "cold": 2}
+    kernels = _kernels(out, m)
+    for k, r in zip(kernels, m["runs"], strict=True):
+        assert r["kernel_start"] == m["kernel_start"]
+        assert k["servers"] == []  # no fork server was started for nothing
+    if kind == "another-interpreter":
+        assert {k["prefix"] for k in kernels} == {str(tmp_path / "other-env")}
+    else:
+        assert {k["wrapped"] for k in kernels} == {"1"}
+    assert _no_processes_left(marker) == []
+
+
+def test_a_forced_cold_fallback_is_never_recorded_as_warm(whoami, tmp_path, monkeypatch, marker):
+    """A kernelspec that looks warm, but whose environment makes the fork server fail to start
+    (a broken ``pkoresearch`` first on PYTHONPATH; the notebook does not import it): every
+    kernel starts cold, each run and the batch say so, and so does the report."""
+    shadow = tmp_path / "shadow" / "pkoresearch"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text('raise ImportError("shadowed for the test")\n')
+    argv = ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    name = _kernelspec(
+        tmp_path, monkeypatch, "pko-broken", argv, env={"PYTHONPATH": str(shadow.parent)}
+    )
+    assert warm.resolve_start(None, name)[0] == warm.WARM  # nothing in the kernelspec says cold
+    out = tmp_path / "out"
+    m = _whoami_batch(whoami, out, name)
+    kernels = _kernels(out, m)
+    assert all("pkoresearch._forkserver" not in k["parent"] for k in kernels)
+    for r in m["runs"]:
+        assert r["kernel_start"].startswith("cold: warm start unavailable"), r["kernel_start"]
+        assert "shadowed for the test" in r["kernel_start"]
+    assert m["kernel_start"].startswith("cold: asked for warm, but every kernel started cold")
+    assert m["kernel_starts"] == {"warm": 0, "cold": 2}
+    index = (out / "index.html").read_text()
+    assert "started cold (2 cold)" in index
+    assert index.count("kernel cold: warm start unavailable") == 2
+    assert _no_processes_left(marker) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["-Xfrozen_modules=off"], ("-Xfrozen_modules=off",)),
+        (["-X", "frozen_modules=off", "-E", "-s"], ("-X", "frozen_modules=off", "-E", "-s")),
+        (["-I", "-OO", "-u"], ("-I", "-OO", "-u")),
+        (
+            ["-W", "error", "-Wdefault::DeprecationWarning"],
+            ("-W", "error", "-Wdefault::DeprecationWarning"),
+        ),
+        (["-EsXdev"], ("-EsXdev",)),
+    ],
+)
+def test_interpreter_options_keep_the_warm_path(argv, expected):
+    cmd = [sys.executable, *argv, "-m", "ipykernel_launcher", "-f", "c.json"]
+    assert warm.split_command(cmd) == (sys.executable, expected, ["-f", "c.json"])
+    assert warm.cold_reason(cmd) == ""
+
+
+@pytest.mark.parametrize(
+    ("cmd", "why"),
+    [
+        (["/usr/bin/env", "python", "-m", "ipykernel_launcher"], "a wrapper script"),
+        (["-m", "ipykernel_launcher"], "a wrapper script"),
+        ([sys.executable, "-m", "other_kernel", "-f", "c.json"], "'-m other_kernel'"),
+        ([sys.executable, "-c", "pass"], "'-c pass'"),
+        ([sys.executable, "-i", "-m", "ipykernel_launcher"], "'-i' is not one"),
+        ([sys.executable, "--check-hash-based-pycs", "always"], "'--check-hash-based-pycs'"),
+        ([sys.executable, "-X"], "has no value"),
+        ([], "empty"),
+    ],
+)
+def test_anything_else_is_named_and_starts_cold(cmd, why):
+    assert why in warm.cold_reason(cmd)
+
+
+# everything a notebook can observe of its interpreter's set-up, once it has imported the stack
+# the fork server preloads (each import adds its warning filters, pandera sets two variables)
+OBSERVE = """import faulthandler, os, signal, sys, warnings
+import scipy, scipy.stats, scipy.special, scipy.optimize, statsmodels.api, statsmodels.formula.api
+import seaborn, pandera.pandas
+import matplotlib, numpy as np, pandas as pd
+import pkoresearch as pko
+from pkoresearch import notebook as nb
+nb.output_dir(output_dir, "observe")
+options = pd._config.config._registered_options
+umask = os.umask(0o22)
+os.umask(umask)
+pko.results.record("state", {
+    "filters": [repr(f) for f in warnings.filters],
+    "pandas": {k: repr(pd.get_option(k)) for k in sorted(options)},
+    "pandas_defaults": {k: repr(o.defval) for k, o in sorted(options.items())},
+    "numpy": {k: repr(v) for k, v in np.get_printoptions().items()},
+    "numpy_errors": np.geterr(),
+    "rcparams": {k: repr(v) for k, v in sorted(matplotlib.rcParams.items())},
+    "backend": matplotlib.get_backend(),
+    "flags": repr(sys.flags),
+    "debug": __debug__,
+    "xoptions": sys._xoptions,
+    "warnoptions": sys.warnoptions,
+    "orig_argv": sys.orig_argv[:-1],
+    "argv": len(sys.argv),
+    "hash": [hash("pkoresearch"), hash(b"UN"), hash(("a", 1))],
+    "env": {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"},
+    "parent_pid_set": "JPY_PARENT_PID" in os.environ,
+    "path": sys.path,
+    "cwd": os.path.basename(os.getcwd()),
+    "umask": umask,
+    "faulthandler": faulthandler.is_enabled(),
+    "signals": {s.name: repr(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE)},
+    "recursion": sys.getrecursionlimit(),
+    "switch": sys.getswitchinterval(),
+    "encodings": [sys.getdefaultencoding(), sys.getfilesystemencoding(), sys.stdout.encoding],
+    "stdout": type(sys.stdout).__name__,
+    "write_bytecode": sys.dont_write_bytecode,
+})"""
+
+
+def test_a_warm_kernel_is_indistinguishable_from_a_cold_one(tmp_path, monkeypatch):
+    """Issue 27: pandas' display.max_columns was 0 (pandas imported outside IPython), warm kernels
+    carried 7 warning filters more. With a kernelspec carrying interpreter options and a fixed
+    hash seed, every option a notebook can observe is the same warm and cold: pandas (values
+    and defaults), numpy, matplotlib, warning filters, sys.flags, -X and -W options, hashes,
+    the environment, signal handlers. (With a random seed, as by default, kernels forked from
+    one server share its seed: the seed is fixed when an interpreter starts.)"""
+    from pkoresearch import execute
+
+    argv = [
+        sys.executable,
+        "-Xfrozen_modules=off",
+        "-X",
+        "faulthandler",
+        "-O",
+        "-u",
+        "-s",
+        "-W",
+        "default::DeprecationWarning",
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "{connection_file}",
+    ]
+    name = _kernelspec(tmp_path, monkeypatch, "pko-options", argv, metadata={"debugger": True})
+    monkeypatch.setenv("PYTHONHASHSEED", "2016")
+    nbs = tmp_path / "observe-nbs"
+    nbs.mkdir()
+    _notebook(nbs, "observe.ipynb", OBSERVE)
+    state, summaries = {}, {}
+    try:
+        for start in (warm.WARM, warm.COLD):
+            s = execute.execute_run(
+                {"name": start, "notebook": "observe.ipynb", "parameters": {}},
+                str(nbs),
+                str(tmp_path / "out"),
+                False,
+                None,
+                kernel=name,
+                start=start,
+            )
+            assert s["status"] == "ok", s.get("error")
+            summaries[start] = s
+            state[start] = results.read(tmp_path / "out" / "runs" / start)["state"]
+    finally:
+        warm.shutdown_servers()
+    assert summaries["warm"]["kernel_start"].startswith("warm: forked")
+    assert summaries["cold"]["kernel_start"] == "cold"
+    w, c = state["warm"], state["cold"]
+    assert set(w) == set(c)
+    for key in c:
+        assert w[key] == c[key], (key, w[key], c[key])
+    # what the kernelspec asked for, and what a kernel (not a terminal) gets from pandas
+    assert "optimize=1" in c["flags"] and c["debug"] is False
+    assert c["xoptions"] == {"frozen_modules": "off", "faulthandler": True}
+    assert c["warnoptions"] == ["default::DeprecationWarning"]
+    assert c["pandas"]["display.max_columns"] == "20"
+    assert any("statsmodels" in f for f in c["filters"])

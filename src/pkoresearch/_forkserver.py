@@ -1,9 +1,11 @@
 """The fork server behind warm kernel starts (see :mod:`pkoresearch.warm`, which starts and talks
 to it). Runs in its own interpreter, the kernel's Python, started as
 
-    python -c "import sys; del sys.path[0]; from pkoresearch._forkserver import main; main(FD)"
+    python [OPTIONS] -c "...; from pkoresearch._forkserver import main; main(FD)"
 
-where FD is one end of a Unix ``SOCK_SEQPACKET`` socket pair whose other end the worker keeps.
+with the interpreter options of the kernelspec (``-Xfrozen_modules=off``, ``-E``, ``-O`` ...), so
+that everything Python sets at start-up (``sys.flags``, ``-X`` and ``-W`` options, the start-up
+warning filters) is what a cold kernel has, and where FD is one end of a Unix ``SOCK_SEQPACKET`` socket pair whose other end the worker keeps.
 
 It imports the heavy modules once (``PRELOAD``), with the BLAS thread count fixed through the
 environment before numpy loads and matplotlib's backend chosen as ipykernel would choose it, and
@@ -16,7 +18,9 @@ notebook code.
 
 Requests (JSON, one per packet) and replies:
 
-- ``{"op": "fork", "argv": [...], "cwd": ..., "env": {...}, "timeout": seconds}`` with two
+- ``{"op": "fork", "argv": [...], "cwd": ..., "env": {...}, "timeout": seconds,
+  "orig_argv": [...]}`` (``argv``: ipykernel's arguments; ``orig_argv``, optional: the kernel's
+  whole command, its ``sys.orig_argv``) with two
   file descriptors (the kernel's stdout and stderr) -> ``{"pid": N}`` once the kernel has bound
   its sockets (an ``error`` when it failed to start, with ``"start_failed": true``, or had not
   started within ``timeout`` seconds, default ``READY_TIMEOUT``; either way it is killed);
@@ -142,6 +146,22 @@ def _orphaned_exit(parent: int) -> None:
         os._exit(0)
 
 
+# the warning filters that importing PRELOAD added (set by _preload; see _as_cold), but not
+# those of the modules a cold kernel imports before its first cell (the kernel's own machinery,
+# known by the module of the filter's warning class, e.g. IPython's ProvisionalCompleterWarning)
+_preload_filters: list[tuple] = []
+KERNEL_PACKAGES = frozenset(
+    {"IPython", "ipykernel", "jupyter_client", "jupyter_core", "traitlets", "tornado", "zmq"}
+    | {"comm", "debugpy", "matplotlib_inline", "psutil", "sqlite3", "asyncio", "pygments"}
+)
+
+
+def _kernel_filter(f: tuple) -> bool:
+    category = f[2] if len(f) > 2 else None
+    module = getattr(category, "__module__", "") or ""
+    return module.split(".")[0] in KERNEL_PACKAGES
+
+
 def _preload(parent: int) -> tuple[list[str], dict[str, str], dict[str, str]]:
     """Import ``PRELOAD`` and run the warm-up (:mod:`pkoresearch._warmup`: a figure saved in every
     format, a model fitted, the bundled tables read); returns the modules imported, those (and the
@@ -153,6 +173,9 @@ def _preload(parent: int) -> tuple[list[str], dict[str, str], dict[str, str]]:
     for name in BLAS_THREADS:
         os.environ.setdefault(name, "1")
     before = dict(os.environ)
+    import warnings
+
+    filters_before = list(warnings.filters)
     done, failed = [], {}
     for name in PRELOAD:
         _orphaned_exit(parent)
@@ -166,7 +189,58 @@ def _preload(parent: int) -> tuple[list[str], dict[str, str], dict[str, str]]:
         for step, why in steps.items():
             failed[f"warm-up: {step}"] = why
     added = {k: v for k, v in os.environ.items() if before.get(k) != v}
+    _preload_filters[:] = [
+        f for f in warnings.filters if f not in filters_before and not _kernel_filter(f)
+    ]
     return done, failed, added
+
+
+def _as_cold(orig_argv: list[str] | None, shell=None) -> None:
+    """What differs between a forked kernel, once ipykernel has set it up, and a cold kernel
+    whose notebook has imported the preloaded modules, made the same:
+
+    - ``sys.orig_argv``: the kernel's command, not the server's ``-c`` line;
+    - pandas options that pandas computes at import from where it runs: ``display.max_columns``
+      (0 in a terminal, 20 in a Jupyter kernel) and ``display.encoding`` (the console's), both
+      current value and default (``reset_option``), computed by pandas' own functions with the
+      kernel's streams and, as while a cell runs, its shell's ``get_ipython`` in builtins;
+    - the warning filters the preloaded imports added (other than the kernel machinery's) come
+      before those the kernel added at its start, as in a cold kernel that imported them in its
+      first cell (each import puts its filters in front). Before the notebook imports them, a
+      warm kernel lists them already: all but one name warning classes of those modules
+      (statsmodels' ConvergenceWarning ...), which nothing raises before they are imported;
+      the other ignores numpy's matrix PendingDeprecationWarning, which Python's default
+      filters ignore too.
+    """
+    if orig_argv:
+        sys.orig_argv = list(orig_argv)
+    if "pandas" in sys.modules:
+        import contextlib
+
+        trap = getattr(shell, "builtin_trap", None) or contextlib.nullcontext()
+        try:
+            from pandas._config import config as cf
+            from pandas._config.display import detect_console_encoding
+            from pandas.core.config_init import is_terminal
+
+            with trap:
+                computed = (
+                    ("display.max_columns", 0 if is_terminal() else 20),
+                    ("display.encoding", detect_console_encoding()),
+                )
+            for key, value in computed:
+                opt = cf._registered_options[key]
+                if cf.get_option(key) == opt.defval:
+                    cf.set_option(key, value)
+                cf._registered_options[key] = opt._replace(defval=value)
+        except Exception:  # noqa: BLE001, S110 - another pandas: its own defaults stay
+            pass
+    if _preload_filters:
+        import warnings
+
+        ours = [f for f in warnings.filters if f in _preload_filters]
+        warnings.filters[:] = ours + [f for f in warnings.filters if f not in _preload_filters]
+        warnings._filters_mutated()
 
 
 def _send(sock: socket.socket, obj: dict) -> None:
@@ -345,6 +419,7 @@ def _child(
         # (IPKernelApp.launch_instance, in its three steps)
         app = IPKernelApp.instance(parent_handle=server)
         app.initialize()
+        _as_cold(req.get("orig_argv"), getattr(app, "shell", None))
         # the kernel's sockets are bound: the worker's client, which connects once the server
         # replies, finds them at once (no retries, no IOPub messages lost while it waits); a
         # kernel that fails to start (a port taken meanwhile) gives the server an empty read

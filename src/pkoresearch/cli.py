@@ -107,6 +107,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             notebooks=nb_dir,
             wait=args.wait,
             warm_start=False if args.cold else None,
+            figure_formats=[args.figure_formats],
         )
     except runner.BatchStopped as exc:
         print(f"pkoresearch run: {exc}", file=sys.stderr)
@@ -705,6 +706,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scheduler",
         help="Dask scheduler address for --executor dask, e.g. tcp://HOST:8786 (default: none)",
+    )
+    p.add_argument(
+        "--figure-formats",
+        default="png",
+        metavar="FORMATS",
+        help="figure files each saved figure gets, among png, svg, pdf (default png; "
+        "png,svg,pdf adds the vector files, as the notebooks write them outside a batch)",
     )
     p.add_argument(
         "--cold",

@@ -194,7 +194,8 @@ def execute_run(
     goes through ``pkoresearch.shipping`` (the same two steps with a private folder on the worker
     in between); this is the direct form, for a caller on the machine that holds the output.
     ``start``: ``"warm"`` forks the kernel from this worker's fork server (:mod:`.warm`),
-    ``"cold"`` starts a new interpreter.
+    ``"cold"`` (or ``"cold: why"``) starts a new interpreter; the summary's ``kernel_start`` says
+    how the run's kernel did start (``"warm: ..."`` only for a kernel that was forked).
 
     The run writes into ``output/.tmp-*``; on success that folder replaces ``output/runs/<name>``,
     on failure the previous report stays and the executed notebook goes to ``output/failed/``.
@@ -249,8 +250,12 @@ def execute_into(
         "start": started.isoformat(timespec="seconds"),
     }
     executed = tmp / "notebook.ipynb"
+    started_kernels: list[dict[str, Any]] = []
     try:
-        with _KernelStderr(tmp / "kernel-stderr.log") as kernel_stderr:
+        with (
+            _KernelStderr(tmp / "kernel-stderr.log") as kernel_stderr,
+            warm.launches() as started_kernels,
+        ):
             for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
                 try:
                     pm.execute_notebook(
@@ -264,7 +269,7 @@ def execute_into(
                         execution_timeout=timeout,
                         request_save_on_cell_execute=False,
                         **(
-                            warm.papermill_options(start)
+                            warm.papermill_options(start)  # "warm", or "cold[: why]"
                             or {"kernel_manager_class": DyingKernelManager}
                         ),
                     )
@@ -298,6 +303,8 @@ def execute_into(
                 _name_final_folder(executed, tmp, final, names, source)
             except Exception:  # noqa: BLE001 - a notebook papermill could not finish writing
                 pass
+    # how the kernel that ran the cells started (a warm batch's kernel may have started cold)
+    summary["kernel_start"], summary["kernel_parent_pid"] = warm.describe(start, started_kernels)
     summary["duration_s"] = round(time.perf_counter() - t0, 2)
     return summary
 

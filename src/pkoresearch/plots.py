@@ -51,6 +51,9 @@ FIGSIZE = (7.0, 4.0)
 DPI = 100  # on screen
 SAVE_DPI = 200  # PNG files
 FORMATS = ("png", "svg", "pdf")
+# the formats save() writes when a call names none (comma-separated; `pkoresearch run
+# --figure-formats` sets it for its kernels); unset: FORMATS
+FORMATS_ENV = "PKORESEARCH_FIGURE_FORMATS"
 CAPTION_GID = "pkoresearch-caption"
 CONFIDENCE_COLORS = {"high": "#0173b2", "medium": "#de8f05", "low": "#d55e00"}
 MISSING_COLOR, MISSING_EDGE, MISSING_HATCH = "0.88", "0.6", "///"
@@ -271,16 +274,35 @@ def _described(fmt: str, title: str, caption_text: str) -> dict[str, str]:
     return {k: v for k, v in zip(keys, (title, " ".join(caption_text.split()))) if v}
 
 
+def figure_formats() -> tuple[str, ...]:
+    """The formats :func:`save` writes when a call names none: those of the environment
+    variable ``PKORESEARCH_FIGURE_FORMATS`` (e.g. ``png`` or ``png,svg,pdf``; set by
+    ``pkoresearch run --figure-formats`` for its kernels), else all of ``FORMATS``. A value
+    naming another format is a ``ParameterError``."""
+    raw = os.environ.get(FORMATS_ENV, "").strip()
+    if not raw:
+        return FORMATS
+    wanted = tuple(f.strip().lower() for f in raw.split(",") if f.strip())
+    if not wanted or any(f not in _METADATA for f in wanted):
+        raise ParameterError(
+            f"{FORMATS_ENV}: found {raw!r}; expected formats among png, svg, pdf separated "
+            "by commas"
+        )
+    return wanted
+
+
 def save(
     fig,
     path: str | os.PathLike[str],
-    formats: Sequence[str] = FORMATS,
+    formats: Sequence[str] | None = None,
     source: Any = None,
     show: bool = False,
 ) -> list[Path]:
     """Save a figure as PNG (200 dpi), SVG and PDF beside each other (``fig.png``, ``fig.svg``,
-    ``fig.pdf``: the name of ``path`` with each suffix of ``formats``); the same figure always
-    gives the same bytes. Returns the files written, the format of ``path`` first.
+    ``fig.pdf``: the name of ``path`` with each suffix of ``formats``; default
+    :func:`figure_formats`, all three unless the environment says otherwise); the format of
+    ``path`` is always written. The same figure always gives the same bytes. Returns the files
+    written, the format of ``path`` first.
 
     The figure must name its source: plot functions write the caption; for a figure of your own
     pass ``source=`` (source ids, a frame with a ``source_id`` column, a reader's result or a
@@ -295,6 +317,8 @@ def save(
     """
     p = Path(path)
     fmt = p.suffix.lstrip(".").lower()
+    if formats is None:
+        formats = figure_formats()
     wanted = [f.lower() for f in formats]
     if fmt not in _METADATA or any(f not in _METADATA for f in wanted):
         raise ValueError(

@@ -97,6 +97,7 @@ class RunView:
     data: list[DataBadge] = field(default_factory=list)  # the data the run read
     datasets: dict[str, str] = field(default_factory=dict)  # headline label -> its dataset, mixed
     tables: list[Table] = field(default_factory=list)  # publication tables (pkoresearch.tables)
+    kernel_start: str = ""  # how the run's kernel started: "warm: ..." or "cold: why"
 
 
 @dataclass
@@ -384,7 +385,19 @@ def run_view(output: Path, entry: dict[str, Any], section: str = "run") -> RunVi
         data=data_badges(entry.get("inputs")),
         datasets=_headline_datasets(output, folder, heads, entry) if ok else {},
         tables=_tables(output, folder) if ok else [],
+        kernel_start=str(entry.get("kernel_start") or ""),
     )
+
+
+def _kernel_start_text(manifest: dict[str, Any]) -> str:
+    """How the batch's kernels started: the manifest's ``kernel_start`` and its count of runs
+    by start (``kernel_starts``), e.g. "warm (7 warm, 1 cold)"."""
+    note = str(manifest.get("kernel_start") or "")
+    counts = manifest.get("kernel_starts")
+    if not note or not isinstance(counts, dict):
+        return note.split(":")[0]
+    parts = [f"{n} {k}" for k, n in counts.items() if isinstance(n, int) and n]
+    return note.split(":")[0] + (f" ({', '.join(parts)})" if parts else "")
 
 
 def context(output: Path, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -399,6 +412,7 @@ def context(output: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         "version": manifest.get("pkoresearch_version") or "(not recorded)",
         "commit": manifest.get("git_commit") or "unknown",
         "kernel": manifest.get("kernel") or "python3",
+        "kernel_start": _kernel_start_text(manifest),
         "bundled_files": len(manifest.get("data_checksums") or {}),
     }
     return {

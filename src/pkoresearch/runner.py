@@ -265,6 +265,7 @@ def run_batch(
     kernel: str = KERNEL,
     wait: float = 0.0,
     warm_start: bool | None = None,
+    figure_formats: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Check, then execute every run; write ``index.html`` and ``manifest.json``; return the
     manifest. ``executor``: any ``concurrent.futures``-style executor (its ``submit`` is used);
@@ -276,7 +277,9 @@ def run_batch(
     stops the workers and raises :class:`BatchStopped` once the manifest is written.
     ``warm_start``: kernels forked from a preloaded server in each worker (:mod:`.warm`; the
     default where fork is available, else cold, said on the progress stream), or ``False`` for a
-    new interpreter per kernel.
+    new interpreter per kernel. ``figure_formats``: what ``plots.save`` writes in the batch's
+    kernels when a notebook names nothing (``PKORESEARCH_FIGURE_FORMATS``, given to the local
+    workers; remote Dask workers keep their own); None: all three.
     """
     if not runs:
         raise RunConfigError("no runs to execute")
@@ -284,7 +287,10 @@ def run_batch(
         raise RunConfigError(f"--jobs: found {jobs!r}; expected a whole number, 1 or more")
     if not isinstance(wait, int | float) or not 0 <= wait < float("inf"):  # NaN fails too
         raise RunConfigError(f"--wait: found {wait!r}; expected a number of seconds, 0 or more")
-    start, start_note = warm.resolve_start(warm_start)
+    start, start_note = warm.resolve_start(warm_start, kernel)
+    saved_formats = os.environ.get(FIGURE_FORMATS_ENV)
+    if figure_formats is not None:
+        os.environ[FIGURE_FORMATS_ENV] = check_figure_formats(figure_formats)
     # the workers start (and start their fork servers) while the batch is checked; a batch that
     # may wait for another one's output folder starts them once it holds the folder
     pool = None
@@ -310,6 +316,27 @@ def run_batch(
         if pool is not None:  # a batch stopped by its checks: the idle workers go at once
             procs.kill_pool(pool)
             pool.shutdown(wait=True, cancel_futures=True)
+        if figure_formats is not None:
+            if saved_formats is None:
+                os.environ.pop(FIGURE_FORMATS_ENV, None)
+            else:
+                os.environ[FIGURE_FORMATS_ENV] = saved_formats
+
+
+FIGURE_FORMATS_ENV = "PKORESEARCH_FIGURE_FORMATS"  # read by pkoresearch.plots.figure_formats
+
+
+def check_figure_formats(formats: Sequence[str]) -> str:
+    """``formats`` (names among png, svg, pdf; one comma-separated string or several) as the
+    value of ``PKORESEARCH_FIGURE_FORMATS``; anything else is a RunConfigError."""
+    names = [f.strip().lower() for item in formats for f in str(item).split(",") if f.strip()]
+    bad = [f for f in names if f not in ("png", "svg", "pdf")]
+    if bad or not names:
+        raise RunConfigError(
+            f"--figure-formats: found {','.join(map(str, formats))!r}; expected formats among "
+            "png, svg, pdf separated by commas (e.g. png,svg,pdf)"
+        )
+    return ",".join(dict.fromkeys(names))
 
 
 def _start_pool(jobs: int, n_runs: int, kernel: str, start: str) -> cf.ProcessPoolExecutor:
@@ -372,6 +399,7 @@ def _run_batch(
                 out,
                 {
                     **header,
+                    **_kernel_starts(start_note, ordered),
                     "real_data": real_data_files(ordered),
                     "duration_s": round(time.perf_counter() - t0, 2),
                 },
@@ -410,7 +438,7 @@ def _run_batch(
                     timeout,
                     kernel,
                     batch=lock.batch,
-                    start=start,
+                    start=start if start == warm.WARM else start_note,  # cold: with why
                 )
                 futures = {shipper.submit(r): r for r in runs}
                 for fut in cf.as_completed(futures):
@@ -468,6 +496,13 @@ def _run_batch(
             "earlier reports kept"
         )
     return manifest
+
+
+def _kernel_starts(note: str, ordered: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The manifest's ``kernel_start`` (the batch's, from what its runs' kernels did) and
+    ``kernel_starts`` (runs by start: ``{"warm": n, "cold": m}``)."""
+    text, counts = warm.batch_summary(note, list(ordered))
+    return {"kernel_start": text, "kernel_starts": counts}
 
 
 def dask_executor(

@@ -48,7 +48,13 @@ WARM, COLD = "warm", "cold"
 # variables that differ per kernel and do not change what the server imported
 # set per kernel (or per run: a shipped run's private cache and report folders), not a reason for
 # a new server; the forked kernel takes them from its own environment
-PER_KERNEL_ENV = ("JPY_PARENT_PID", "JPY_SESSION_NAME", "PKORESEARCH_CACHE", "PKORESEARCH_REPORTS")
+PER_KERNEL_ENV = (
+    "JPY_PARENT_PID",
+    "JPY_SESSION_NAME",
+    "PKORESEARCH_CACHE",
+    "PKORESEARCH_REPORTS",
+    "PKORESEARCH_FIGURE_FORMATS",
+)
 START_TIMEOUT = 180.0  # seconds for the server to import the stack on a loaded machine
 # READY_TIMEOUT: seconds a forked kernel may take to start and bind its sockets (well under a
 # second on a quiet machine), sent with each fork; the server kills one that has not by then, and
@@ -83,15 +89,25 @@ def warm_available() -> tuple[bool, str]:
     return True, ""
 
 
-def resolve_start(warm: bool | None) -> tuple[str, str]:
+def resolve_start(warm: bool | None, kernel: str | None = None) -> tuple[str, str]:
     """The kernel start used by a batch: ``("warm" | "cold", note)``. ``warm=None`` means the
-    default: warm where available. Asking for warm where fork is unavailable falls back to cold;
-    the note says so."""
+    default: warm where available. Asking for warm where fork is unavailable, or for a
+    ``kernel`` whose kernelspec is not an ipykernel of this interpreter (:func:`cold_reason`),
+    falls back to cold; the note says so. Each run records how its own kernel started
+    (:func:`launches`): a kernel may still start cold in a warm batch."""
     if warm is False:
         return COLD, "cold: a new interpreter per kernel (--cold)"
     ok, why = warm_available()
     if not ok:
         return COLD, f"cold: {why}"
+    if kernel is not None:
+        try:
+            cmd, _ = kernel_command(kernel)
+        except Exception:  # noqa: BLE001 - no such kernel: the runs themselves say so
+            cmd = None
+        why = cold_reason(cmd) if cmd is not None else ""
+        if why:
+            return COLD, f"cold: kernelspec {kernel!r}: {why}"
     return WARM, "warm: kernels forked from a server with the stack preloaded"
 
 
@@ -109,22 +125,30 @@ def _server_env(env: dict[str, str]) -> dict[str, str]:
 
 
 class ForkServer:
-    """A running fork server and the worker's end of its socket. Thread-safe."""
+    """A running fork server and the worker's end of its socket. Thread-safe. ``options``: the
+    kernelspec's interpreter options (``-X...``, ``-E``, ``-O`` ...), given to the server's own
+    command line, so that its kernels run in an interpreter started exactly as a cold kernel's
+    (``sys.flags``, ``sys._xoptions``, ``sys.warnoptions``, optimisation level, isolation, the
+    start-up warning filters and unbuffered streams are all set at interpreter start-up and
+    survive ``fork``)."""
 
-    def __init__(self, python: str, env: dict[str, str]):
+    def __init__(self, python: str, env: dict[str, str], options: tuple[str, ...] = ()):
         self.python = python
+        self.options = tuple(options)
         self.env = _server_env(env)
         self.lock = threading.Lock()
         self.broken = ""  # why the server was given up (then it is closed)
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.errors = tempfile.TemporaryFile()
+        # -c puts "" first on sys.path (not with -I or -P): the server does not import from the
+        # folder it starts in, as ipykernel_launcher does not
         code = (
-            "import sys; del sys.path[0]; from pkoresearch._forkserver import main; "
-            f"main({theirs.fileno()})"
+            "import sys; sys.path[:1] == [''] and sys.path.pop(0); "
+            f"from pkoresearch._forkserver import main; main({theirs.fileno()})"
         )
         try:
             self.proc = subprocess.Popen(
-                [python, "-c", code],
+                [python, *self.options, "-c", code],
                 pass_fds=[theirs.fileno()],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -138,9 +162,11 @@ class ForkServer:
         try:
             self.ready = self._receive()
         except (OSError, ValueError) as exc:
+            self._end(10.0)
+            tail = self._stderr_tail()  # before close() closes the file it is in
             self.close()
             raise WarmStartError(
-                f"the fork server ({python}) did not start: {exc}; {self._stderr_tail()}"
+                f"the fork server ({python}) did not start: {exc}; {tail}"
             ) from exc
         self.sock.settimeout(None)
         if self.ready.get("threads", 1) != 1:
@@ -215,8 +241,20 @@ class ForkServer:
                 self.proc.kill()
                 self.proc.wait()
 
-    def fork(self, argv: list[str], cwd: str, env: dict[str, str], stdout: int, stderr: int) -> int:
+    def fork(
+        self,
+        argv: list[str],
+        cwd: str,
+        env: dict[str, str],
+        stdout: int,
+        stderr: int,
+        orig_argv: list[str] | None = None,
+    ) -> int:
+        """Fork a kernel with ipykernel's arguments ``argv``; ``orig_argv``: the kernel's whole
+        command (its ``sys.orig_argv``, as a cold kernel's). Returns its pid."""
         msg = {"op": "fork", "argv": argv, "cwd": cwd, "env": env, "timeout": READY_TIMEOUT}
+        if orig_argv is not None:
+            msg["orig_argv"] = orig_argv
         return self.request(msg, [stdout, stderr], READY_TIMEOUT + ANSWER_TIMEOUT)["pid"]
 
     def poll(self, pid: int) -> int | None:
@@ -233,26 +271,29 @@ class ForkServer:
             self.errors.close()
 
 
-_servers: dict[str, ForkServer] = {}
+_servers: dict[tuple[str, ...], ForkServer] = {}
 _failed: dict[str, str] = {}
 _servers_lock = threading.Lock()
 
 
-def server_for(python: str, env: dict[str, str]) -> ForkServer:
-    """This process's fork server for ``python`` and the kernel environment ``env``, started on
-    first use. A different environment (one that could change what the server imported) gets a
-    new server; the old one is closed. A server that could not start is not retried."""
-    key = json.dumps([python, sorted(_server_env(env).items())])
+def server_for(python: str, env: dict[str, str], options: tuple[str, ...] = ()) -> ForkServer:
+    """This process's fork server for ``python`` started with the interpreter ``options`` and the
+    kernel environment ``env``, started on first use. A different environment (one that could
+    change what the server imported) gets a new server; the old one is closed. A server that
+    could not start is not retried."""
+    options = tuple(options)
+    key = json.dumps([python, list(options), sorted(_server_env(env).items())])
+    which = (python, *options)
     with _servers_lock:
         if key in _failed:
             raise WarmStartError(_failed[key])
-        srv = _servers.get(python)
+        srv = _servers.get(which)
         if srv is not None and (srv.env != _server_env(env) or not srv.alive()):
-            _servers.pop(python).close()
+            _servers.pop(which).close()
             srv = None
         if srv is None:
             try:
-                srv = _servers[python] = ForkServer(python, env)
+                srv = _servers[which] = ForkServer(python, env, options)
             except WarmStartError as exc:
                 _failed[key] = str(exc)
                 raise
@@ -282,12 +323,13 @@ def prestart(kernel_name: str) -> threading.Thread | None:
         cmd, extra = kernel_command(kernel_name)
     except Exception:  # noqa: BLE001 - no such kernel: the run itself says so
         return None
-    if not _warm_command(cmd) or not warm_available()[0]:
+    if cold_reason(cmd) or not warm_available()[0]:
         return None
+    python, options, _ = split_command(cmd)
 
     def start() -> None:
         try:
-            server_for(cmd[0], {**os.environ, **extra})
+            server_for(python, {**os.environ, **extra}, options)
         except WarmStartError:  # kept in _failed: the first kernel reports it
             pass
 
@@ -354,8 +396,158 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
-def _warm_command(cmd: list[str]) -> bool:
-    return len(cmd) >= 3 and cmd[1:3] == ["-m", "ipykernel_launcher"]
+# interpreter options a kernelspec may put before ``-m ipykernel_launcher`` (current ipykernel
+# writes -Xfrozen_modules=off): the fork server is started with the same ones. Flags without an
+# argument (several may share one dash, as in -Es) ...
+_FLAGS = set("bBdEIOPqRsSuv")
+# ... and options with one (-Xname=value or -X name=value, -Wignore or -W ignore)
+_WITH_ARGUMENT = set("XW")
+
+
+class NotWarm(ValueError):
+    """A kernel command that a fork server cannot start (the message says why)."""
+
+
+def _same_interpreter(python: str) -> bool:
+    """Whether ``python`` is this interpreter in this environment: the same file reached from
+    the same folder (a virtual environment's python is a link to the system's, in another
+    folder, with other packages)."""
+    if python == sys.executable:
+        return True
+    try:
+        return os.path.samefile(python, sys.executable) and os.path.samefile(
+            os.path.dirname(os.path.abspath(python)),
+            os.path.dirname(os.path.abspath(sys.executable)),
+        )
+    except OSError:
+        return False
+
+
+def split_command(cmd: list[str]) -> tuple[str, tuple[str, ...], list[str]]:
+    """``(python, interpreter options, ipykernel arguments)`` of an ipykernel command of this
+    interpreter, e.g. ``[python, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", F]``
+    -> ``(python, ("-Xfrozen_modules=off",), ["-f", F])``. Raises :class:`NotWarm` naming why
+    for anything else: another interpreter or environment, a wrapper script, another module or
+    language, an interpreter option not known here."""
+    if not cmd:
+        raise NotWarm("its argv is empty")
+    python = cmd[0]
+    if not _same_interpreter(python):
+        what = (
+            "another interpreter"
+            if os.path.basename(python).startswith("python")
+            else "a wrapper script or another program"
+        )
+        raise NotWarm(f"it runs {python} ({what}), not this interpreter ({sys.executable})")
+    options: list[str] = []
+    i = 1
+    while i < len(cmd) and cmd[i].startswith("-") and cmd[i] not in ("-m", "-c", "-", "--"):
+        arg = cmd[i]
+        letters = arg[1:]
+        if arg.startswith("--") or not letters:
+            raise NotWarm(f"interpreter option {arg!r} is not one a fork server can take")
+        for n, letter in enumerate(letters):
+            if letter in _WITH_ARGUMENT:
+                options.append(arg)
+                if n == len(letters) - 1:  # -X name=value: the value is the next item
+                    if i + 1 >= len(cmd):
+                        raise NotWarm(f"interpreter option {arg!r} has no value")
+                    i += 1
+                    options.append(cmd[i])
+                break
+            if letter not in _FLAGS:
+                raise NotWarm(f"interpreter option {arg!r} is not one a fork server can take")
+        else:
+            options.append(arg)
+        i += 1
+    if cmd[i : i + 2] != ["-m", "ipykernel_launcher"]:
+        rest = " ".join(cmd[i : i + 2]) or "nothing"
+        raise NotWarm(f"it runs {rest!r}, not '-m ipykernel_launcher'")
+    return python, tuple(options), cmd[i + 2 :]
+
+
+def cold_reason(cmd: list[str]) -> str:
+    """Why a fork server cannot start the kernel command ``cmd`` ("" when it can)."""
+    try:
+        split_command(cmd)
+    except NotWarm as exc:
+        return str(exc)
+    return ""
+
+
+# how each kernel of this process started, in order (see launches)
+_launched: list[dict[str, Any]] = []
+_launched_lock = threading.Lock()
+
+
+def _record(start: str, pid: int | None, parent: int | None, why: str = "") -> None:
+    entry = {"start": start, "pid": pid, "parent_pid": parent}
+    if why:
+        entry["reason"] = why
+    with _launched_lock:
+        _launched.append(entry)
+
+
+class launches:
+    """Collects how the kernels started while the block runs (a worker executes one run at a
+    time): ``with warm.launches() as started: ...``, then ``started`` lists one dict per
+    kernel launch, ``{"start": "warm" | "cold", "pid", "parent_pid", "reason"}`` (reason: why a
+    kernel of a warm batch started cold). Kernels started by :class:`WarmKernelManager` only."""
+
+    def __enter__(self) -> list[dict[str, Any]]:
+        with _launched_lock:
+            self.first = len(_launched)
+        self.found: list[dict[str, Any]] = []
+        return self.found
+
+    def __exit__(self, *exc: object) -> bool:
+        with _launched_lock:
+            self.found.extend(_launched[self.first :])
+            del _launched[self.first :]
+        return False
+
+
+def describe(start: str, started: list[dict[str, Any]]) -> tuple[str, int | None]:
+    """A run's ``kernel_start`` and its kernel's parent pid, from the batch's start (``"warm"``,
+    or ``"cold: why"``) and the run's kernel launches (:class:`launches`; the last one ran the
+    cells). Never says warm for a kernel that was not forked."""
+    if start != WARM:
+        note = start if start.startswith(COLD) else COLD
+        return note, os.getpid()
+    if not started:
+        return "none: no kernel was started (the run failed before)", None
+    last = started[-1]
+    tries = f" (kernel {len(started)} of the run)" if len(started) > 1 else ""
+    if last["start"] == WARM:
+        return f"warm: forked by the fork server, pid {last['parent_pid']}{tries}", last[
+            "parent_pid"
+        ]
+    return f"cold: {last.get('reason') or 'started cold'}{tries}", last["parent_pid"]
+
+
+def batch_summary(note: str, summaries: list[dict[str, Any]]) -> tuple[str, dict[str, int]]:
+    """The batch's ``kernel_start`` and its count of runs by start (``{"warm": n, "cold": m}``),
+    from the batch's note (:func:`resolve_start`) and the runs' own ``kernel_start``: a batch
+    asked to start warm whose kernels started cold says so."""
+    counts = {WARM: 0, COLD: 0}
+    for s in summaries:
+        which = str(s.get("kernel_start") or "")
+        if which.startswith(WARM):
+            counts[WARM] += 1
+        elif which.startswith(COLD):
+            counts[COLD] += 1
+    if not note.startswith(WARM) or not counts[COLD]:
+        return note, counts
+    if not counts[WARM]:
+        return (
+            "cold: asked for warm, but every kernel started cold (see each run's kernel_start)",
+            counts,
+        )
+    return (
+        f"mixed: {counts[WARM]} kernel(s) forked warm, {counts[COLD]} started cold "
+        "(see each run's kernel_start)",
+        counts,
+    )
 
 
 def _fd(stream: Any, default: int) -> int:
@@ -372,12 +564,17 @@ class ForkProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
         self.warm = False  # until forked (a restart may start cold)
-        if not _warm_command(cmd) or not warm_available()[0]:
-            log.warning("warm start: %s is not an ipykernel command here; starting it cold", cmd)
-            return await super().launch_kernel(cmd, **kwargs)
+        why = cold_reason(cmd) or (warm_available()[1] if not warm_available()[0] else "")
+        if why:
+            log.warning("warm start: %s; starting it cold", why)
+            print(f"pkoresearch: kernel started cold: {why}", file=sys.stderr, flush=True)
+            info = await super().launch_kernel(cmd, **kwargs)
+            _record(COLD, self.pid, os.getpid(), why)
+            return info
+        python, options, _ = split_command(cmd)
         env = dict(kwargs.get("env") or os.environ)
         try:
-            server = server_for(cmd[0], env)
+            server = server_for(python, env, options)
             pid = self._fork(server, cmd, env, kwargs)
         except WarmStartError as exc:
             log.warning("warm start unavailable, starting the kernel cold: %s", exc)
@@ -388,7 +585,10 @@ class ForkProvisioner(LocalProvisioner):
                 file=sys.stderr,
                 flush=True,
             )
-            return await super().launch_kernel(cmd, **kwargs)
+            info = await super().launch_kernel(cmd, **kwargs)
+            _record(COLD, self.pid, os.getpid(), f"warm start unavailable: {exc}"[:500])
+            return info
+        _record(WARM, pid, server.pid)
         self.warm = True
         self.process = ForkedProcess(server, pid)  # type: ignore[assignment]
         self.pid = self.pgid = pid  # the child started its own session: its group is its pid
@@ -401,11 +601,12 @@ class ForkProvisioner(LocalProvisioner):
         for attempt in range(1, START_ATTEMPTS + 1):
             try:
                 return server.fork(
-                    cmd[3:],
+                    split_command(cmd)[2],
                     str(kw.get("cwd") or os.getcwd()),
                     env,
                     _fd(kw.get("stdout"), 1),
                     _fd(kw.get("stderr"), 2),
+                    orig_argv=list(cmd),
                 )
             except KernelStartFailed as exc:
                 if attempt == START_ATTEMPTS or not self._new_ports(env):
