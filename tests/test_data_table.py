@@ -29,8 +29,11 @@ def test_data_command_fits_the_terminal_and_at_most_100_columns(
     lines = out.splitlines()
     table = _squash("\n".join(lines[: lines.index("")]))
     d = datasets()
+    # wrapped, never cut (a word longer than the column, such as "Secretary-General's" in 80
+    # columns, is carried over to the next line: compare without the white space)
+    bare = re.sub(r"\s+", "", table)
     for r in d.itertuples():
-        assert _squash(r.description) in table, r.dataset  # wrapped, never cut
+        assert re.sub(r"\s+", "", r.description) in bare, r.dataset
     for r in d[d["first_year"].notna()].itertuples():
         row = next(ln for ln in lines if ln.startswith(r.dataset + " "))
         assert row.split()[:5] == [
