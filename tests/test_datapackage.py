@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from pkoresearch.curated import SOURCES_SPEC, SPECS, pandera_schema, table_schema
+from pkoresearch.curated import SPECS, table_schema
+from pkoresearch.schema import SOURCES_SPEC, pandera_schema
 
 frictionless = pytest.importorskip("frictionless")
 

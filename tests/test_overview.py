@@ -9,6 +9,7 @@ import pytest
 import pkoresearch as pko
 from pkoresearch import overview
 from pkoresearch.curated import SPECS
+from pkoresearch.schema import SOURCE_TYPES
 
 
 def test_confidence_by_dataset_counts_each_table_on_its_own():
@@ -44,4 +45,4 @@ def test_sources_by_type_matches_the_catalogue():
     assert got.loc["un_document", "with_official_url"] == (cat["official_url"] != "").sum()
     assert got.loc["un_document", "primary"] and not got.loc["newspaper", "primary"]
     assert got["read_in_copy"].sum() == (cat["via_type"] == "web_mirror").sum()
-    assert list(got.index) == [t for t in pko.curated.SOURCE_TYPES if t in got.index]
+    assert list(got.index) == [t for t in SOURCE_TYPES if t in got.index]

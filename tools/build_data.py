@@ -41,7 +41,8 @@ sys.path[:0] = [str(ROOT / "src"), str(Path(__file__).resolve().parent)]
 import provenance as pv  # noqa: E402
 
 from pkoresearch import __version__  # noqa: E402
-from pkoresearch.curated import PRIMARY_TYPES, SOURCES_SPEC, SPECS, VIA_RANK, table_schema  # noqa: E402
+from pkoresearch.curated import SPECS, VIA_RANK, table_schema  # noqa: E402
+from pkoresearch.schema import PRIMARY_TYPES, SOURCES_SPEC  # noqa: E402
 
 SEED_TEXT_MARK = "shared/seed/"
 

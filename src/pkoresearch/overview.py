@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from . import curated, sources
-from .curated import CONFIDENCE, SOURCE_TYPES, SPECS
+from .curated import CONFIDENCE, SPECS
+from .schema import PRIMARY_TYPES, SOURCE_TYPES
 
 CAVEATS = [
     (
@@ -141,7 +142,7 @@ def sources_by_type(frames: Sequence[pd.DataFrame] | None = None) -> pd.DataFram
         }
     )
     out = out.reindex([t for t in SOURCE_TYPES if t in out.index])
-    out.insert(0, "primary", [t in curated.PRIMARY_TYPES for t in out.index])
+    out.insert(0, "primary", [t in PRIMARY_TYPES for t in out.index])
     out.index.name = "type"
     return out.reset_index()
 

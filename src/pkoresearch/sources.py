@@ -45,7 +45,7 @@ STYLES = ("text", "bibtex", "csl-json")
 def _read(path: str, digest: str | None) -> pd.DataFrame:  # digest: an edited file is read again
     from pathlib import Path
 
-    from .curated import SOURCES_SPEC, _check_columns, _convert, _display, _read_raw, _validate
+    from .schema import SOURCES_SPEC, _check_columns, _convert, _display, _read_raw, _validate
 
     p = Path(path)
     if not p.is_file():
@@ -74,8 +74,8 @@ def _read(path: str, digest: str | None) -> pd.DataFrame:  # digest: an edited f
 
 def catalogue() -> pd.DataFrame:
     """Every source record (columns :data:`COLUMNS`; blank cells are empty strings), validated
-    against the ``sources`` schema (``pkoresearch.curated.SOURCES_SPEC``)."""
-    from .curated import _digest
+    against the ``sources`` schema (``pkoresearch.schema.SOURCES_SPEC``)."""
+    from .schema import _digest
 
     path = paths.data_dir() / "sources.csv"
     return _read(str(path), _digest(path)).copy()
@@ -93,7 +93,7 @@ def get(source_id: str) -> dict[str, str]:
 def is_primary(record: dict[str, str]) -> bool:
     """True for official publications: UN documents, UN data, UN pages and news, government
     reports."""
-    from .curated import PRIMARY_TYPES
+    from .schema import PRIMARY_TYPES
 
     return record["type"] in PRIMARY_TYPES
 
@@ -315,7 +315,7 @@ def bibliography(
 
     Example: ``pko.sources.bibliography(pko.load("allegations"), style="bibtex")``
     """
-    from .curated import SOURCE_TYPES
+    from .schema import SOURCE_TYPES
 
     if style not in STYLES:
         raise ValueError(f"bibliography: found style={style!r}; expected one of {list(STYLES)}")
