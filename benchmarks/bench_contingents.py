@@ -16,10 +16,10 @@ import argparse
 import statistics
 import time
 
-from pkoresearch import contingents as cg
 from pkoresearch import paths
-from pkoresearch.readers.un_conduct import read_table_of_allegations
-from pkoresearch.readers.un_contributions import read_country_mission_year, read_mission_month
+from pkoresearch.analysis import contingents as cg
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
+from pkoresearch.data.readers.un_contributions import read_country_mission_year, read_mission_month
 
 EXTERNAL = paths.external_dir()
 DTA = EXTERNAL / "UN_contributions_by_gender_mission_month_2010-2022.dta"

@@ -3,7 +3,7 @@ allegations x 3 personnel categories, on the real UN table of allegations) with
 `pkoresearch run --jobs 2` against the same sweep on a Dask cluster of two local workers
 (`dask scheduler` + two `dask worker --nthreads 1` processes). Prints wall seconds and the
 overhead of the Dask path (every run ships its notebook and input files to a worker and its
-outputs back; see pkoresearch.shipping).
+outputs back; see pkoresearch.batch.shipping).
 
     python benchmarks/bench_dask.py [--repeat 1] [--no-html]
 
@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from pkoresearch import paths, registry  # noqa: E402
+from pkoresearch import paths  # noqa: E402
+from pkoresearch.data import registry  # noqa: E402
 
 BIN = Path(sys.executable).parent
 MISSIONS = ["MINUSCA", "MONUSCO", "UNMISS", "MINUSTAH", "MINUSMA", "UNMIL", "UNOCI", "UNAMID"]

@@ -42,10 +42,10 @@ import json, resource, sys, time, warnings
 sys.path.insert(0, {src!r})
 kind, path = sys.argv[1], sys.argv[2]
 if kind == "allegations":
-    from pkoresearch.readers.un_conduct import read_table_of_allegations as read
+    from pkoresearch.data.readers.un_conduct import read_table_of_allegations as read
 else:
-    from pkoresearch.readers.un_gender import read_gender_statistics as read
-import pkoresearch.countries  # noqa: F401  (the crosswalk the readers load)
+    from pkoresearch.data.readers.un_gender import read_gender_statistics as read
+import pkoresearch.data.countries  # noqa: F401  (the crosswalk the readers load)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter()
 with warnings.catch_warnings():

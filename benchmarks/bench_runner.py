@@ -47,7 +47,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from pkoresearch import paths, registry, runner  # noqa: E402
+from pkoresearch import paths  # noqa: E402
+from pkoresearch.batch import runner  # noqa: E402
+from pkoresearch.data import registry  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CELLS: dict[str, float] = {}  # output folder -> seconds in cells, summed over its runs

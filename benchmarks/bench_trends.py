@@ -19,8 +19,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from pkoresearch import paths, trends
-from pkoresearch.readers.un_conduct import (
+from pkoresearch import paths
+from pkoresearch.analysis import trends
+from pkoresearch.data.readers.un_conduct import (
     NIO_CATEGORIES,
     PERSONNEL_CATEGORIES,
     RESULT_ORDER,

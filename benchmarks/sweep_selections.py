@@ -6,7 +6,7 @@ one quarter, empty subsets) on the real files and print how many runs failed and
                                                            # contributor with an allegation for 03
 
 The real files come from ../shared/external (or PKORESEARCH_EXTERNAL), imported into a temporary
-cache as the test suite does. Runs go through ``pkoresearch.runner.run_batch`` (one process per
+cache as the test suite does. Runs go through ``pkoresearch.batch.runner.run_batch`` (one process per
 run); executed notebooks of failed runs stay under the output folder's ``failed/``.
 ``tests/test_selections.py`` imports ``representative_runs`` from here.
 """
@@ -23,8 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from pkoresearch import registry, runner  # noqa: E402
-from pkoresearch.runner import Run  # noqa: E402
+from pkoresearch.batch import runner  # noqa: E402
+from pkoresearch.batch.runner import Run  # noqa: E402
+from pkoresearch.data import registry  # noqa: E402
 
 # the UN export's real data, whatever the cache holds by default
 REAL_01 = {"allegations_table": "un_allegations"}
@@ -143,8 +144,8 @@ def full_runs() -> list[Run]:
     least one allegation against its military or police personnel (03), all reporting years. Missions as
     notebook 01 offers them: a renamed operation under its current acronym (the export's "MONUC"
     rows are MONUSCO's; 01 rejects "MONUC" and lists "MONUSCO")."""
-    from pkoresearch import missions
-    from pkoresearch.readers.un_conduct import read_table_of_allegations
+    from pkoresearch.data import missions
+    from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 
     table = read_table_of_allegations(registry.cached_path("un_allegations"))
     runs = []

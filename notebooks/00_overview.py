@@ -24,7 +24,8 @@ import matplotlib.pyplot as plt
 
 import pkoresearch as pko
 from pkoresearch import notebook as nb
-from pkoresearch import overview, plots
+from pkoresearch.analysis import overview
+from pkoresearch.figures import plots
 
 names = nb.subset("dataset_names", dataset_names, pko.curated.SPECS)
 start_year, end_year = nb.year_range(start_year, end_year)

@@ -32,10 +32,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import pkoresearch as pko
-from pkoresearch import captions, plots, tables, trends
 from pkoresearch import notebook as nb
-from pkoresearch.readers.un_conduct import read_table_of_allegations
-from pkoresearch.readers.un_contributions import read_mission_month
+from pkoresearch.analysis import trends
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
+from pkoresearch.data.readers.un_contributions import read_mission_month
+from pkoresearch.figures import captions, plots, tables
 
 start_year, end_year = nb.year_range(start_year, end_year, lo=2003, hi=2030)
 table_path = nb.dataset_input("allegations_table", allegations_table, "un_allegations")

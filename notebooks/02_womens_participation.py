@@ -31,11 +31,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import pkoresearch as pko
-from pkoresearch import captions, plausibility, plots
 from pkoresearch import notebook as nb
-from pkoresearch import participation as pa
-from pkoresearch.coverage import Coverage
-from pkoresearch.readers.un_gender import read_gender_statistics
+from pkoresearch.analysis import participation as pa
+from pkoresearch.analysis import plausibility
+from pkoresearch.data.coverage import Coverage
+from pkoresearch.data.readers.un_gender import read_gender_statistics
+from pkoresearch.figures import captions, plots
 
 first_month, last_month = nb.month("start", start), nb.month("end", end, end=True)
 if first_month > last_month:
@@ -278,7 +279,7 @@ pko.results.record(
 )
 
 if mm_path is not None:  # the UN's monthly counts have both October 2015 and October 2020
-    from pkoresearch.readers.un_contributions import read_monthly
+    from pkoresearch.data.readers.un_contributions import read_monthly
 
     un_months = read_monthly(mm_path).totals(["month"]).rename(columns={"month": "date"})
     doubling = pa.doubling_target(un_months.assign(definition="all_uniformed"))
@@ -441,7 +442,7 @@ else:
 # The UN's open data on uniformed personnel by sex (Department of Peace Operations), month by month,
 # close the gap between the monthly gender statistics (to February 2014) and the later curated figures.
 # Each mission's months are first checked against the same mission's neighbouring months (women, men
-# and share; `pkoresearch.plausibility`): a suspect month is listed with the rule's numbers and left
+# and share; `pkoresearch.analysis.plausibility`): a suspect month is listed with the rule's numbers and left
 # out of the shares (`suspect_months`).
 # Yearly shares are women over personnel in the months the file has that year (2013-2016 lack one
 # month each, 2017 has five). The mission x month file sums all uniformed types: it gives **all
@@ -449,8 +450,8 @@ else:
 
 # %%
 if mm_path is not None:
-    from pkoresearch import panel as pn
-    from pkoresearch.readers.un_contributions import read_monthly
+    from pkoresearch.analysis import panel as pn
+    from pkoresearch.data.readers.un_contributions import read_monthly
 
     monthly_un = read_monthly(mm_path)
     un_groups = cats if monthly_un.split_by_type else ["all_uniformed"]

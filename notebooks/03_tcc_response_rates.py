@@ -36,9 +36,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import pkoresearch as pko
-from pkoresearch import captions, plots, response, tables, trends
 from pkoresearch import notebook as nb
-from pkoresearch.readers.un_conduct import read_table_of_allegations
+from pkoresearch.analysis import response, trends
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
+from pkoresearch.figures import captions, plots, tables
 
 ci_method = nb.choice("ci_method", ci_method, ["wilson", "clopper-pearson"])
 alpha = nb.probability("alpha", alpha)

@@ -32,11 +32,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import pkoresearch as pko
-from pkoresearch import missions, plausibility, plots, tables
 from pkoresearch import notebook as nb
-from pkoresearch import panel as pn
-from pkoresearch.readers.un_conduct import read_table_of_allegations
-from pkoresearch.readers.un_contributions import read_monthly
+from pkoresearch.analysis import panel as pn
+from pkoresearch.analysis import plausibility
+from pkoresearch.data import missions
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
+from pkoresearch.data.readers.un_contributions import read_monthly
+from pkoresearch.figures import plots, tables
 
 start_year, end_year = nb.year_range(start_year, end_year, lo=2010, hi=2030)
 outcome = nb.choice("outcome", outcome, list(pn.OUTCOMES))
@@ -93,7 +95,7 @@ if not ready:
 #   mission's months within six months either side (distance from their median in robust standard
 #   deviations, 1.4826 x MAD, with a floor); a month further than 6 is suspect, listed below with the
 #   rule's numbers, and left out of the share and the exposure like a month absent from the source
-#   (`pkoresearch.plausibility`; `panel.build_panel(..., suspect="keep")` keeps them).
+#   (`pkoresearch.analysis.plausibility`; `panel.build_panel(..., suspect="keep")` keeps them).
 # - **Allegations** by reporting year (`count_by`; or by the year the incident began, the reporting year
 #   where the export gives none) from the UN table of allegations: zero where the mission existed
 #   and the export covers the year, missing outside its coverage (before 2015; curated per-mission counts

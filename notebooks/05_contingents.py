@@ -37,12 +37,13 @@ output_dir: str = ""  # folder for figures, tables and results.json; "" means re
 import matplotlib.pyplot as plt
 
 import pkoresearch as pko
-from pkoresearch import contingents as cg
 from pkoresearch import notebook as nb
-from pkoresearch import panel as pn
-from pkoresearch import plots, stats
-from pkoresearch.readers.un_conduct import read_table_of_allegations
-from pkoresearch.readers.un_contributions import read_monthly
+from pkoresearch.analysis import contingents as cg
+from pkoresearch.analysis import panel as pn
+from pkoresearch.analysis import stats
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
+from pkoresearch.data.readers.un_contributions import read_monthly
+from pkoresearch.figures import plots
 
 start_year, end_year = nb.year_range(start_year, end_year, lo=2010, hi=2030)
 count_by = nb.choice("count_by", count_by, list(cg.COUNT_BY))

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from pkoresearch import paths, registry
+from pkoresearch import paths
+from pkoresearch.data import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = paths.external_dir()

@@ -122,7 +122,8 @@ RATE_LIMITS = pd.DataFrame(
 
 
 def cases():
-    from pkoresearch import plots, response
+    from pkoresearch.analysis import response
+    from pkoresearch.figures import plots
 
     return {
         "trend": lambda ax: plots.trend(
@@ -251,7 +252,7 @@ def draw_all(out: Path, exts=("png",)) -> list[Path]:
     """Draw every case into ``out``; returns the files written."""
     import matplotlib.pyplot as plt
 
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     written = []
     for name, draw in cases().items():

@@ -13,8 +13,10 @@ import sys
 import pytest
 
 from conftest import ROOT
-from pkoresearch import cli, registry, runconfig
-from pkoresearch.runconfig import Run, RunConfigError
+from pkoresearch import cli
+from pkoresearch.batch import runconfig
+from pkoresearch.batch.runconfig import Run, RunConfigError
+from pkoresearch.data import registry
 from test_registry import cache, odp_file, server  # noqa: F401 - fixtures
 
 

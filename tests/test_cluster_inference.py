@@ -15,8 +15,8 @@ import statsmodels.api as sm
 from scipy import stats as sps
 
 from conftest import external_file
-from pkoresearch import response, stats
-from pkoresearch.readers.un_conduct import read_table_of_allegations
+from pkoresearch.analysis import response, stats
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 
 
 def test_cluster_t_by_hand():

@@ -17,8 +17,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import cached_real_file
-from pkoresearch import cli, compare, registry
-from pkoresearch.runconfig import Run
+from pkoresearch import cli
+from pkoresearch.batch import compare
+from pkoresearch.batch.runconfig import Run
+from pkoresearch.data import registry
 
 CODE = """import pkoresearch as pko
 from pkoresearch import notebook as nb

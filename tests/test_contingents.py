@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 
 from conftest import external_file
-from pkoresearch import contingents as cg
-from pkoresearch.errors import ParameterError
-from pkoresearch.readers.un_conduct import read_table_of_allegations
-from pkoresearch.readers.un_contributions import (
+from pkoresearch.analysis import contingents as cg
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
+from pkoresearch.data.readers.un_contributions import (
     read_contributions_by_gender,
     read_country_mission_year,
     read_mission_month,
 )
+from pkoresearch.errors import ParameterError
 
 DTA = "UN_contributions_by_gender_mission_month_2010-2022.dta"
 CSV = "UN_contributions_by_gender_country_mission_year_2010-2021.csv"
@@ -167,7 +167,7 @@ def test_un_layout_by_type_partial_and_excluded_months(tmp_path):
 
 
 def test_ipi_gender_statistics_give_exposure_by_type():
-    from pkoresearch.readers.un_gender import read_gender_statistics
+    from pkoresearch.data.readers.un_gender import read_gender_statistics
 
     g = read_gender_statistics(external_file("IPIDataLab_TCC-DataScraper_Gender.Full.csv"))
     e = cg.exposure(g)

@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 
 from conftest import external_file
-from pkoresearch import panel as P
-from pkoresearch import plots, response, trends
+from pkoresearch.analysis import panel as P
+from pkoresearch.analysis import response, trends
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
+from pkoresearch.data.readers.un_contributions import read_mission_month
 from pkoresearch.errors import ParameterError
-from pkoresearch.readers.un_conduct import read_table_of_allegations
-from pkoresearch.readers.un_contributions import read_mission_month
+from pkoresearch.figures import plots
 
 XLSX = "UN_conduct_table_of_allegations_2024-07.xlsx"
 DTA = "UN_contributions_by_gender_mission_month_2010-2022.dta"

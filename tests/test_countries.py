@@ -8,7 +8,7 @@ import pytest
 
 import pkoresearch as pko
 from conftest import external_file
-from pkoresearch import countries
+from pkoresearch.data import countries
 
 
 def test_spelling_variants_meet_on_one_code():
@@ -50,7 +50,7 @@ def test_curated_country_names_all_resolve():
 
 
 def test_every_nationality_in_the_un_table_resolves_or_is_listed():
-    from pkoresearch.readers.un_conduct import read_table_of_allegations
+    from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 
     t = read_table_of_allegations(external_file("UN_conduct_table_of_allegations_2024-07.xlsx"))
     names = t.allegations["nationality"].dropna().str.split("; ").explode()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pkoresearch.coverage import Coverage, counts_in_coverage
+from pkoresearch.data.coverage import Coverage, counts_in_coverage
 from pkoresearch.errors import ParameterError
 
 
@@ -61,6 +61,6 @@ def test_bad_month_is_a_clear_error():
 def test_doctest():
     import doctest
 
-    import pkoresearch.coverage as mod
+    import pkoresearch.data.coverage as mod
 
     assert doctest.testmod(mod).failed == 0

@@ -10,7 +10,7 @@ import pytest
 
 import pkoresearch as pko
 from conftest import ROOT
-from pkoresearch.curated import SPECS, mark_preferred
+from pkoresearch.data.curated import SPECS, mark_preferred
 
 
 def _one(df: pd.DataFrame, query: str) -> float:
@@ -169,7 +169,7 @@ def test_later_report_preferred_and_reports_before_other_sources():
 
 
 def test_date_key_orders_partial_dates_after_full_ones_of_their_year():
-    from pkoresearch.curated import date_key
+    from pkoresearch.data.curated import date_key
 
     assert date_key("2013-02") < date_key("2013") < date_key("2014-01-01")
     assert date_key("2019-02-14") < date_key("2019-03") < date_key("")
@@ -309,7 +309,7 @@ def test_revisions_2016_and_2022_first_published_in_the_annual_reports():
 def test_first_published_is_the_earliest_dated_source_of_every_year():
     # independent of revisions(): every dated source giving a year's headline figure, and every
     # annual report covering the year, from the files themselves
-    from pkoresearch.curated import date_key
+    from pkoresearch.data.curated import date_key
 
     cat = pko.sources.catalogue().set_index("source_id")
     rows = pko.load("allegations", preferred=False)
@@ -345,7 +345,7 @@ def test_revisions_against_table_counts():
 
 def test_revisions_of_the_real_un_table():
     from conftest import external_file
-    from pkoresearch.readers.un_conduct import read_table_of_allegations
+    from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 
     t = read_table_of_allegations(external_file("UN_conduct_table_of_allegations_2024-07.xlsx"))
     counts = t.allegations.groupby("report_year").size().rename("allegations").reset_index()
@@ -362,7 +362,7 @@ def test_revisions_of_the_real_un_table():
 def test_load_reads_a_file_again_when_its_content_changes_and_hands_out_copies(tmp_path):
     """Loaded tables are kept by file content: a second load is the same table, changing the
     returned frame changes nothing for the next caller, and an edited file is read again."""
-    from pkoresearch import curated
+    from pkoresearch.data import curated
 
     copy = tmp_path / "followups.csv"
     copy.write_bytes(curated.dataset_path("followups").read_bytes())
@@ -389,7 +389,7 @@ def test_a_loaded_table_warns_again_on_every_load(tmp_path, monkeypatch):
     """What reading a table warned about is said again when it comes from the cache."""
     import warnings
 
-    from pkoresearch import curated
+    from pkoresearch.data import curated
 
     read = curated._read_checked
 

@@ -33,8 +33,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import EXTERNAL, ROOT, cached_real_file
-from pkoresearch import cli, registry, results, shipping
-from pkoresearch.runner import Run
+from pkoresearch import cli, results
+from pkoresearch.batch import shipping
+from pkoresearch.batch.runner import Run
+from pkoresearch.data import registry
 
 PINNED_TABLE = registry.get("un_allegations").sha256
 

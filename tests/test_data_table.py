@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from pkoresearch import cli, registry
-from pkoresearch.curated import datasets
-from pkoresearch.formatting import text_table
+from pkoresearch import cli
+from pkoresearch.data import registry
+from pkoresearch.data.curated import datasets
+from pkoresearch.figures.formatting import text_table
 
 
 def _squash(text: str) -> str:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from pkoresearch.curated import SPECS, table_schema
-from pkoresearch.schema import SOURCES_SPEC, pandera_schema
+from pkoresearch.data.curated import SPECS, table_schema
+from pkoresearch.data.schema import SOURCES_SPEC, pandera_schema
 
 frictionless = pytest.importorskip("frictionless")
 

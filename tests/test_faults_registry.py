@@ -23,10 +23,12 @@ from pathlib import Path
 import pytest
 
 from conftest import external_file
-from pkoresearch import cli, registry, runner
+from pkoresearch import cli
+from pkoresearch.batch import runner
+from pkoresearch.batch.runner import Run, RunConfigError
+from pkoresearch.data import registry
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 from pkoresearch.errors import DataError, ParameterError
-from pkoresearch.readers.un_conduct import read_table_of_allegations
-from pkoresearch.runner import Run, RunConfigError
 
 TABLE = "UN_conduct_table_of_allegations_2024-07.xlsx"
 ODP_HEADER = (

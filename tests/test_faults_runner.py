@@ -21,8 +21,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from pkoresearch import atomic, cli, execute, manifest, outdir, procs, results, runner
-from pkoresearch.runner import Run, RunConfigError
+from pkoresearch import cli, results
+from pkoresearch.batch import atomic, execute, manifest, outdir, procs, runner
+from pkoresearch.batch.runner import Run, RunConfigError
 
 CODE = """import os, time
 import pkoresearch as pko
@@ -572,7 +573,7 @@ def _cmdline(pid: int) -> bytes:
 
 def _is_kernel(pid: int) -> bool:
     """A cold kernel (``ipykernel_launcher``) or a warm one: a process forked by a fork server
-    (pkoresearch.warm), which has its server's command line and the server as parent."""
+    (pkoresearch.batch.warm), which has its server's command line and the server as parent."""
     cmd = _cmdline(pid)
     if b"ipykernel" in cmd:
         return True
@@ -810,7 +811,7 @@ def test_a_sweep_beyond_the_run_limit_is_refused_before_it_is_expanded(nbs, tmp_
 def test_the_largest_sweep_allowed_is_checked_in_one_pass(nbs, tmp_path):
     """10,000 runs (100 x 100): expanded, names and folders checked with sets (the quadratic
     checks took 4 s for 10,000 runs and 15 s for 22,500); a repeated name is still found."""
-    from pkoresearch import runconfig
+    from pkoresearch.batch import runconfig
 
     p = tmp_path / "runs.yaml"
     values = ", ".join(str(i) for i in range(100))

@@ -22,6 +22,7 @@ from faults import (
     write,
 )
 from pkoresearch import cli
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 from pkoresearch.errors import (
     AggregateRowsWarning,
     DataError,
@@ -30,7 +31,6 @@ from pkoresearch.errors import (
     NameVariantWarning,
     SchemaMismatch,
 )
-from pkoresearch.readers.un_conduct import read_table_of_allegations
 
 UN_TOTALS = [69, 104, 63, 56, 80, 66, 75, 79, 100]  # 2015-2023, the UN's published totals
 

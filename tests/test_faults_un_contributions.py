@@ -14,13 +14,13 @@ import pytest
 from conftest import ROOT, external_file
 from faults import MONTH_DTA, PNG, YEAR_CSV, fifo, problem_at, returns_promptly, write
 from pkoresearch import cli
-from pkoresearch.errors import AggregateRowsWarning, DataError, NameVariantWarning, SchemaMismatch
-from pkoresearch.readers.un_contributions import (
+from pkoresearch.data.readers.un_contributions import (
     read_contributions_by_gender,
     read_country_mission_year,
     read_mission_month,
     read_monthly,
 )
+from pkoresearch.errors import AggregateRowsWarning, DataError, NameVariantWarning, SchemaMismatch
 
 ODP = ROOT / "tests" / "fixtures" / "odp_contributionsbygender_small.csv"
 

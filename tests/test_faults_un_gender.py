@@ -11,6 +11,7 @@ import pytest
 
 from faults import PNG, fifo, problem_at, real_gender, returns_promptly, write
 from pkoresearch import cli
+from pkoresearch.data.readers.un_gender import read_gender_statistics
 from pkoresearch.errors import (
     AggregateRowsWarning,
     DataError,
@@ -19,7 +20,6 @@ from pkoresearch.errors import (
     NameVariantWarning,
     SchemaMismatch,
 )
-from pkoresearch.readers.un_gender import read_gender_statistics
 
 AUG = "2010-08-31"  # external README: summing 31 Aug 2010 gives 3,332 women of 99,920
 AUG_WOMEN, AUG_PERSONNEL = 3332, 99920

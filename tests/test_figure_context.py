@@ -11,8 +11,10 @@ import matplotlib.pyplot as plt
 import pytest
 
 from conftest import ROOT, cached_real_file, external_file
-from pkoresearch import overview, participation, plots, report, runner
-from pkoresearch.readers.un_gender import read_gender_statistics
+from pkoresearch.analysis import overview, participation
+from pkoresearch.batch import report, runner
+from pkoresearch.data.readers.un_gender import read_gender_statistics
+from pkoresearch.figures import plots
 
 
 def test_sweep_figures_name_their_mission(tmp_path):
@@ -84,7 +86,7 @@ def test_overlap_check_finds_crowded_labels():
 
 
 def test_overview_figures_are_readable():
-    from pkoresearch import curated
+    from pkoresearch.data import curated
 
     sizes = overview.organization_sizes(2011)
     assert sizes["label"].tolist() == [

@@ -14,8 +14,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from pkoresearch import cli, plots, runner
+from pkoresearch import cli
+from pkoresearch.batch import runner
 from pkoresearch.errors import ParameterError
+from pkoresearch.figures import plots
 
 
 def _figure():

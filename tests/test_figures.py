@@ -119,7 +119,7 @@ def _words(fig) -> list[str]:
 
 
 def test_trend_draws_no_segment_across_missing_years(plt):
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     years = [2010, 2011, 2012, 2016, 2017, 2018]  # 2013-2015 have no row at all
     d = pd.DataFrame(
@@ -154,7 +154,7 @@ def test_trend_draws_no_segment_across_missing_years(plt):
 
 
 def test_share_over_time_draws_no_segment_across_2014_2019(plt):
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     # one category, one definition, figures for 2009-2014 and 2019-2021 (as the curated shares)
     years = [2009, 2010, 2011, 2012, 2013, 2014, 2019, 2020, 2021]
@@ -213,7 +213,7 @@ def _cell_colour(fig, ax, col: int, row: int) -> np.ndarray:
 
 @pytest.mark.parametrize("function", ["heatmap", "share_heatmap"])
 def test_heatmap_does_not_draw_a_missing_cell_as_zero(plt, function):
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     # b 2011 has no row, b 2012 a missing value; a 2011 is a real 0
     d = pd.DataFrame(
@@ -246,7 +246,7 @@ def test_heatmap_does_not_draw_a_missing_cell_as_zero(plt, function):
 
 
 def test_every_public_plot_function_has_a_case():
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     public = {
         n
@@ -295,7 +295,7 @@ def test_tick_labels_do_not_overlap(plt, name):
 
 
 def test_long_category_names_do_not_overlap(plt):
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     # the 2011 report's organizations figure: long two-line names under seven bars
     names = [
@@ -329,7 +329,7 @@ def test_long_category_names_do_not_overlap(plt):
 
 @pytest.mark.parametrize("name", sorted(plot_cases.FUNCTIONS))
 def test_every_saved_figure_has_a_caption_naming_a_source(plt, tmp_path, name):
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     fig, _ = _draw_case(plt, name)
     written = plots.save(fig, tmp_path / f"{name}.png")
@@ -347,8 +347,8 @@ def test_every_saved_figure_has_a_caption_naming_a_source(plt, tmp_path, name):
 
 
 def test_save_refuses_a_figure_without_a_source(plt, tmp_path):
-    from pkoresearch import plots
     from pkoresearch.errors import ParameterError
+    from pkoresearch.figures import plots
 
     fig, ax = plt.subplots()
     ax.plot([1, 2], [3, 4])
@@ -360,7 +360,7 @@ def test_save_refuses_a_figure_without_a_source(plt, tmp_path):
 
 
 def test_caption_is_built_from_the_provenance_primary_un_documents_first(plt):
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     # a secondary source (a newspaper) and two records of one UN report (A/70/729)
     d = pd.DataFrame(
@@ -386,7 +386,8 @@ def test_caption_is_built_from_the_provenance_primary_un_documents_first(plt):
 def test_caption_names_a_un_file_read_by_a_reader(plt, tmp_path):
     from types import SimpleNamespace
 
-    from pkoresearch import captions, registry
+    from pkoresearch.data import registry
+    from pkoresearch.figures import captions
 
     entry = registry.get("un_allegations")
     table = SimpleNamespace(path=tmp_path / entry.filename)  # what the readers return: .path
@@ -403,7 +404,7 @@ def test_caption_names_a_un_file_read_by_a_reader(plt, tmp_path):
 
 
 def test_breakpoint_labels_are_inside_the_picture_and_readable(plt):
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     fig, ax = plt.subplots()
     plots.trend(
@@ -435,7 +436,7 @@ def test_breakpoint_labels_are_inside_the_picture_and_readable(plt):
 
 
 def test_parity_targets_are_labelled(plt):
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     fig, ax = plt.subplots()
     plots.share_over_time(plot_cases.SHARES, targets=plot_cases.TARGETS, ax=ax, source="x")
@@ -457,7 +458,7 @@ def test_save_with_show_displays_the_saved_png_at_screen_size_and_closes_the_fig
     import IPython.display
     from PIL import Image
 
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     shown = []
     monkeypatch.setattr(plots, "_in_jupyter_kernel", lambda: True)  # as in a notebook
@@ -491,7 +492,7 @@ def test_save_with_show_displays_the_saved_png_at_screen_size_and_closes_the_fig
 def test_save_writes_png_at_200_dpi_svg_and_pdf(plt, tmp_path):
     from PIL import Image
 
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot([1, 2], [1, 2])

@@ -1,11 +1,11 @@
-"""Numbers as the batch report shows them (pkoresearch.formatting): separators, shares, intervals,
+"""Numbers as the batch report shows them (pkoresearch.figures.formatting): separators, shares, intervals,
 years, missing values, and recorded results turned into displays that show every value whole."""
 
 from __future__ import annotations
 
 import pytest
 
-from pkoresearch import formatting as f
+from pkoresearch.figures import formatting as f
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from conftest import ROOT, cached_real_file
-from pkoresearch import runner
+from pkoresearch.batch import runner
 from test_report_browser import _Null, browse, chromium
 
 pytestmark = pytest.mark.skipif(

@@ -14,7 +14,7 @@ import yaml
 from packaging.requirements import Requirement
 
 from conftest import ROOT
-from pkoresearch import lock
+from pkoresearch.batch import lock
 
 LOCK = ROOT / "requirements" / "lock.txt"
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -113,7 +113,7 @@ def test_ci_and_the_readme_install_from_the_lock():
     install = "pip install --require-hashes -r requirements/lock.txt"
     assert install in ci and "--no-deps -e ." in ci
     assert "PKORESEARCH_UNLOCKED" in ci  # the test mode with the newest allowed versions
-    assert "python -m pkoresearch.lock --check" in ci
+    assert "python -m pkoresearch.batch.lock --check" in ci
     assert ci.index("tools/lint.sh") < ci.index("-m pytest")
     assert "git status --porcelain" in ci
     readme = (ROOT / "README.md").read_text()

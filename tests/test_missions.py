@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pkoresearch import missions
+from pkoresearch.data import missions
 
 
 def test_renamed_operations_are_harmonised_and_others_are_not():

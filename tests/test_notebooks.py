@@ -523,8 +523,8 @@ def test_response_defaults_read_the_cached_un_table(tmp_path):
 
 def test_response_with_the_real_table_and_an_as_of_date(tmp_path):
     from conftest import external_file
-    from pkoresearch import response
-    from pkoresearch.readers.un_conduct import read_table_of_allegations
+    from pkoresearch.analysis import response
+    from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 
     path = external_file("UN_conduct_table_of_allegations_2024-07.xlsx")
     got = _run("03_tcc_response_rates", tmp_path, allegations_table=str(path), as_of="2024-07-31")

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import pkoresearch as pko
-from pkoresearch import overview
-from pkoresearch.curated import SPECS
-from pkoresearch.schema import SOURCE_TYPES
+from pkoresearch.analysis import overview
+from pkoresearch.data.curated import SPECS
+from pkoresearch.data.schema import SOURCE_TYPES
 
 
 def test_confidence_by_dataset_counts_each_table_on_its_own():

@@ -48,7 +48,7 @@ def test_import_does_not_load_plotting_or_modelling_libraries():
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('seaborn', 'statsmodels', 'matplotlib'))\n"
         "print(','.join(heavy))\n"
-        "import pkoresearch.plots\n"
+        "import pkoresearch.figures.plots\n"
         "print('seaborn' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,10 +11,13 @@ import pytest
 from scipy import stats as sps
 
 from conftest import ROOT, external_file
-from pkoresearch import panel as P
+from pkoresearch.analysis import panel as P
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
+from pkoresearch.data.readers.un_contributions import (
+    read_contributions_by_gender,
+    read_mission_month,
+)
 from pkoresearch.errors import ParameterError
-from pkoresearch.readers.un_conduct import read_table_of_allegations
-from pkoresearch.readers.un_contributions import read_contributions_by_gender, read_mission_month
 
 DTA = "UN_contributions_by_gender_mission_month_2010-2022.dta"
 XLSX = "UN_conduct_table_of_allegations_2024-07.xlsx"
@@ -106,7 +109,7 @@ def test_partial_export_year_is_flagged(mission_month, table):
     shifted = c.counts[c.counts["month"].dt.year == 2021].copy()
     shifted["month"] = shifted["month"] + pd.DateOffset(years=3)
     c.counts = pd.concat([c.counts, shifted], ignore_index=True)
-    from pkoresearch.coverage import Coverage
+    from pkoresearch.data.coverage import Coverage
 
     c.coverage = Coverage.of_months("test", c.counts["month"])
     p = P.build_panel(c, table, 2024, 2024)
@@ -389,7 +392,7 @@ def test_all_specifications_and_the_regression_table(full):
 def test_coefficient_plot():
     import matplotlib.pyplot as plt
 
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     d = pd.DataFrame(
         {

@@ -16,10 +16,11 @@ import pandas as pd
 import pytest
 
 from conftest import external_file
-from pkoresearch import panel as P
-from pkoresearch import plots, stats
-from pkoresearch.readers.un_conduct import read_table_of_allegations
-from pkoresearch.readers.un_contributions import read_mission_month
+from pkoresearch.analysis import panel as P
+from pkoresearch.analysis import stats
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
+from pkoresearch.data.readers.un_contributions import read_mission_month
+from pkoresearch.figures import plots
 
 
 @pytest.fixture(scope="module")

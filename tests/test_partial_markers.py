@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from conftest import external_file
-from pkoresearch import plots, trends
-from pkoresearch.readers.un_conduct import read_table_of_allegations
-from pkoresearch.readers.un_contributions import read_mission_month
+from pkoresearch.analysis import trends
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
+from pkoresearch.data.readers.un_contributions import read_mission_month
+from pkoresearch.figures import plots
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pytest
 
 import pkoresearch as pko
 from conftest import external_file
-from pkoresearch import participation as pa
-from pkoresearch import stats
+from pkoresearch.analysis import participation as pa
+from pkoresearch.analysis import stats
 from pkoresearch.errors import ParameterError
 
 
@@ -287,7 +287,7 @@ def test_doubling_target_on_synthetic_counts():
 
 
 def test_doubling_target_on_the_un_monthly_totals():
-    from pkoresearch.readers.un_contributions import read_mission_month
+    from pkoresearch.data.readers.un_contributions import read_mission_month
 
     c = read_mission_month(external_file("UN_contributions_by_gender_mission_month_2010-2022.dta"))
     months = c.totals(["month"]).rename(columns={"month": "date"})
@@ -403,7 +403,7 @@ def test_contributors_are_matched_by_code_not_spelling():
 
 @pytest.fixture(scope="module")
 def real_gender():
-    from pkoresearch.readers.un_gender import read_gender_statistics
+    from pkoresearch.data.readers.un_gender import read_gender_statistics
 
     path = external_file("IPIDataLab_TCC-DataScraper_Gender.Full.csv")
     return read_gender_statistics(path), pd.read_csv(path)

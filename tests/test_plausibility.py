@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from conftest import external_file
-from pkoresearch import panel as P
-from pkoresearch import plausibility as pl
+from pkoresearch.analysis import panel as P
+from pkoresearch.analysis import plausibility as pl
+from pkoresearch.data.readers.un_contributions import read_mission_month
 from pkoresearch.errors import ParameterError
-from pkoresearch.readers.un_contributions import read_mission_month
 
 DTA = "UN_contributions_by_gender_mission_month_2010-2022.dta"
 
@@ -109,7 +109,7 @@ def test_panel_lists_the_suspect_months(mission_month):
 
 
 def test_gender_statistics_layout_spike_is_found_and_left_out():
-    from pkoresearch import participation as pa
+    from pkoresearch.analysis import participation as pa
 
     dates = pd.date_range("2012-01-31", periods=13, freq="ME")
     women = [100, 102, 98, 101, 99, 100, 400, 100, 103, 97, 100, 101, 99]

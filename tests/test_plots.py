@@ -45,7 +45,7 @@ def test_each_plot_returns_its_axes_and_saves_identical_bytes_across_processes(t
 def test_save_rejects_unknown_format(tmp_path):
     import matplotlib.pyplot as plt
 
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     fig, _ = plt.subplots()
     with pytest.raises(ValueError, match="expected a .png, .svg or .pdf"):
@@ -56,7 +56,7 @@ def test_save_rejects_unknown_format(tmp_path):
 def test_plot_uses_its_data_argument():
     import matplotlib.pyplot as plt
 
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     d = pd.DataFrame({"year": [2010, 2012], "g": ["a", "a"], "n": [2, 5]})
     fig, ax = plt.subplots()
@@ -85,7 +85,7 @@ def test_share_heatmap_shows_missing_as_missing_not_zero():
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
     from plot_cases import MISSION_SHARES
 
     fig, ax = plt.subplots()
@@ -107,7 +107,7 @@ def test_share_heatmap_shows_missing_as_missing_not_zero():
 def test_share_over_time_never_joins_two_definitions():
     import matplotlib.pyplot as plt
 
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
     from plot_cases import SHARES
 
     fig, ax = plt.subplots()
@@ -129,7 +129,7 @@ def test_heatmap_draws_missing_cells_as_missing_not_zero():
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     d = pd.DataFrame(
         {
@@ -160,7 +160,7 @@ def test_heatmap_draws_missing_cells_as_missing_not_zero():
 def test_trend_marks_partial_periods_apart():
     import matplotlib.pyplot as plt
 
-    from pkoresearch import plots
+    from pkoresearch.figures import plots
 
     d = pd.DataFrame(
         {

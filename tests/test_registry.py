@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXTERNAL, external_file
-from pkoresearch import cli, notebook, paths, registry
+from pkoresearch import cli, notebook, paths
+from pkoresearch.data import registry
 from pkoresearch.errors import ParameterError, UnknownDataset
 
 ODP_HEADER = (
@@ -201,7 +202,7 @@ def test_fetch_checks_the_pinned_checksum_and_records_the_source(server, cache):
         "un_allegations/UN_conduct_table_of_allegations_2024-07.xlsx",
         "un_allegations/record.json",
     ]
-    from pkoresearch.readers.un_conduct import read_table_of_allegations
+    from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 
     assert len(read_table_of_allegations(got.path).allegations) == 753
     # cached: a second fetch does not download again, unless the cached file was changed
@@ -466,7 +467,7 @@ def test_import_refuses_an_unpinned_file_its_reader_cannot_read(cache, tmp_path)
     report = registry.import_dir(bad, ["un_contributions_odp"])
     assert not report.imported and registry.cached("un_contributions_odp") is None
     assert (
-        "cannot be read by pkoresearch.readers.un_contributions.read_contributions_by_gender"
+        "cannot be read by pkoresearch.data.readers.un_contributions.read_contributions_by_gender"
         in report.rejected[0]
     )
     assert "row 2, column 'Female_Personnel': found x" in report.rejected[0]

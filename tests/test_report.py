@@ -14,7 +14,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from pkoresearch import formatting, report, results, runner
+from pkoresearch import results
+from pkoresearch.batch import report, runner
+from pkoresearch.figures import formatting
 
 SECRET_CODE = "secret_code_marker = 41 + 1"
 
@@ -131,7 +133,7 @@ def _figure(path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    # 100 x 75 pixels whatever theme another test left set (pkoresearch.plots saves "tight")
+    # 100 x 75 pixels whatever theme another test left set (pkoresearch.figures.plots saves "tight")
     with matplotlib.rc_context({"savefig.bbox": "standard"}):
         fig, ax = plt.subplots(figsize=(2, 1.5))
         ax.plot([0, 1], [0, 1])

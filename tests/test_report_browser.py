@@ -26,7 +26,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import ROOT
-from pkoresearch import formatting, results, runner
+from pkoresearch import results
+from pkoresearch.batch import runner
+from pkoresearch.figures import formatting
 
 
 def chromium() -> str | None:

@@ -13,9 +13,9 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from conftest import ROOT, external_file
-from pkoresearch import response, trends
+from pkoresearch.analysis import response, trends
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 from pkoresearch.errors import ParameterError, UnrecognisedValuesWarning
-from pkoresearch.readers.un_conduct import read_table_of_allegations
 
 
 def test_29_of_74_with_wilson_equal_to_statsmodels():
@@ -369,7 +369,7 @@ def test_explain_comparison_says_why_interval_and_test_disagree():
     neither = response.explain_comparison(response.compare(20, 50, 22, 50))
     assert "compatible with no difference" in neither and "clustered" not in neither
     # the reverse disagreement (rare with Fisher's conservative test): built by hand
-    from pkoresearch.stats import Estimate
+    from pkoresearch.analysis.stats import Estimate
 
     reverse = response.explain_comparison(Estimate(0.2, -0.01, 0.4, "x", 0.04, 0.05))
     assert (

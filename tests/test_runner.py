@@ -17,8 +17,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import ROOT
-from pkoresearch import cli, registry, results, runner
-from pkoresearch.runner import Run, RunConfigError
+from pkoresearch import cli, results
+from pkoresearch.batch import runner
+from pkoresearch.batch.runner import Run, RunConfigError
+from pkoresearch.data import registry
 
 TINY = """import pkoresearch as pko
 from pkoresearch import notebook as nb
@@ -604,7 +606,7 @@ def test_notebook_readers_import_jsonschema_without_building_the_iri_grammars():
     checker hidden; the module stays importable afterwards."""
     code = (
         "import sys\n"
-        "from pkoresearch._imports import notebook_readers\n"
+        "from pkoresearch.batch._imports import notebook_readers\n"
         "notebook_readers()\n"
         "import nbformat, papermill\n"
         "print('rfc3987_syntax' in sys.modules)\n"
@@ -667,7 +669,7 @@ def test_a_kernel_that_ends_before_it_starts_is_started_again(
     and kernel-stderr.log says so. After three such kernels the run fails with the error."""
     from jupyter_client.provisioning.local_provisioner import LocalPortCache
 
-    from pkoresearch import execute
+    from pkoresearch.batch import execute
 
     assert execute.KERNEL_START_ATTEMPTS == 3
     find = LocalPortCache.find_available_port

@@ -23,10 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, cached_real_file
-from pkoresearch import panel as pn
-from pkoresearch import participation as pa
-from pkoresearch import plots, response, results, stats, trends
+from pkoresearch import results
+from pkoresearch.analysis import panel as pn
+from pkoresearch.analysis import participation as pa
+from pkoresearch.analysis import response, stats, trends
 from pkoresearch.errors import NotEstimable
+from pkoresearch.figures import plots
 
 SETTINGS = settings(
     database=None,  # derandomised: nothing to replay, nothing written
@@ -40,14 +42,14 @@ CATEGORIES = ["military", "police", "civilian"]
 
 @pytest.fixture(scope="module")
 def raw():
-    from pkoresearch.readers.un_conduct import read_table_of_allegations
+    from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 
     return read_table_of_allegations(cached_real_file("un_allegations"))
 
 
 @pytest.fixture(scope="module")
 def gender():
-    from pkoresearch.readers.un_gender import read_gender_statistics
+    from pkoresearch.data.readers.un_gender import read_gender_statistics
 
     return read_gender_statistics(cached_real_file("un_gender_ipi"))
 
@@ -131,7 +133,7 @@ def test_yearly_counts_over_disjoint_missions_add_up(raw):
 
 
 def test_allegation_helpers_run_on_any_selection(raw):
-    from pkoresearch.readers.un_contributions import read_mission_month
+    from pkoresearch.data.readers.un_contributions import read_mission_month
 
     mission_month = read_mission_month(cached_real_file("un_contributions_mission_month"))
     names = _missions(raw)
@@ -310,7 +312,7 @@ def test_gender_shares_over_disjoint_missions_add_up_and_run(gender):
 
 
 def test_panel_models_run_on_any_selection(raw):
-    from pkoresearch.readers.un_contributions import read_monthly
+    from pkoresearch.data.readers.un_contributions import read_monthly
 
     contributions = read_monthly(cached_real_file("un_contributions_mission_month"))
     full = pn.build_panel(contributions, raw, 2011, 2022)

@@ -14,8 +14,8 @@ import pytest
 
 import pkoresearch as pko
 from conftest import ROOT
-from pkoresearch.curated import CONFIDENCE, SPECS, rests_on
-from pkoresearch.schema import SOURCE_TYPES
+from pkoresearch.data.curated import CONFIDENCE, SPECS, rests_on
+from pkoresearch.data.schema import SOURCE_TYPES
 
 
 @pytest.fixture(scope="module")

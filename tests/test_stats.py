@@ -10,7 +10,7 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import test_poisson_2indep as poisson_2indep
 
-from pkoresearch import stats
+from pkoresearch.analysis import stats
 from pkoresearch.errors import ParameterError
 
 

@@ -18,7 +18,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import ROOT, cached_real_file
-from pkoresearch import cli, registry, report, results
+from pkoresearch import cli, results
+from pkoresearch.batch import report
+from pkoresearch.data import registry
 
 NEEDS = "needs allegations_table: pkoresearch data fetch un_allegations"
 CODE = f"""import pkoresearch as pko

@@ -1,4 +1,4 @@
-"""Publication tables (pkoresearch.tables): written as CSV, LaTeX and HTML, and read back with the
+"""Publication tables (pkoresearch.figures.tables): written as CSV, LaTeX and HTML, and read back with the
 same numbers; formatted as a paper prints them (thousands separators, no ".0" on counts, no index,
 no cut text, a source note)."""
 
@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from conftest import external_file
-from pkoresearch import tables, trends
+from pkoresearch.analysis import trends
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 from pkoresearch.errors import ParameterError
-from pkoresearch.readers.un_conduct import read_table_of_allegations
+from pkoresearch.figures import tables
 
 LONG = (
     "Leave-one-out model not estimable without 2016: the level change at 2016 has no "

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, external_file
-from pkoresearch import missions as pko_missions
-from pkoresearch import stats, trends
+from pkoresearch.analysis import stats, trends
+from pkoresearch.data import missions as pko_missions
+from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 from pkoresearch.errors import MeasurementBreakWarning, ParameterError, UnrecognisedValuesWarning
-from pkoresearch.readers.un_conduct import read_table_of_allegations
 
 FIXTURE = ROOT / "tests" / "fixtures" / "table_of_allegations_small.csv"
 
@@ -424,8 +424,8 @@ def test_leave_one_out_reproduces_the_2016_level_change_on_the_curated_series(ra
 def _contributions(rows, months):
     from pathlib import Path
 
-    from pkoresearch.coverage import Coverage
-    from pkoresearch.readers.un_contributions import COUNTS_COLUMNS, Contributions
+    from pkoresearch.data.coverage import Coverage
+    from pkoresearch.data.readers.un_contributions import COUNTS_COLUMNS, Contributions
 
     c = pd.DataFrame(rows, columns=["mission", "month", "total"])
     c["month"] = pd.to_datetime(c["month"])
@@ -469,7 +469,7 @@ def test_mission_year_is_zero_only_where_the_mission_operated_and_the_source_cov
 
 
 def test_mission_year_on_the_real_files(export):
-    from pkoresearch.readers.un_contributions import read_mission_month
+    from pkoresearch.data.readers.un_contributions import read_mission_month
 
     contrib = read_mission_month(external_file(MISSION_MONTH))
     m = trends.mission_year(export, 2008, 2024, contributions=contrib).set_index(
@@ -497,7 +497,7 @@ def test_mission_year_on_the_real_files(export):
 def test_personnel_mean_of_the_months_available():
     import pandas as pd
 
-    from pkoresearch.readers.un_contributions import read_mission_month
+    from pkoresearch.data.readers.un_contributions import read_mission_month
 
     path = external_file(MISSION_MONTH)
     contrib = read_mission_month(path)

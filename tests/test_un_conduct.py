@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, external_file
+from pkoresearch.data.readers.un_conduct import COLUMNS, read_table_of_allegations
 from pkoresearch.errors import (
     DataError,
     DataFileNotFound,
@@ -17,7 +18,6 @@ from pkoresearch.errors import (
     SchemaMismatch,
     UnrecognisedValuesWarning,
 )
-from pkoresearch.readers.un_conduct import COLUMNS, read_table_of_allegations
 
 REAL = "UN_conduct_table_of_allegations_2024-07.xlsx"
 FIXTURE = ROOT / "tests" / "fixtures" / "table_of_allegations_small.csv"
@@ -88,7 +88,7 @@ def test_real_category_counts_equal_a_crosstab_of_the_raw_column(real):
         raw["Date"].str.split("/").str[1].astype(int).repeat(cats.str.len()),
         cats.explode().to_numpy(),
     )
-    from pkoresearch import trends
+    from pkoresearch.analysis import trends
 
     got = (
         trends.count_by(table, "personnel_category")

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from conftest import external_file
+from pkoresearch.data.readers.un_contributions import read_mission_month
 from pkoresearch.errors import DataError, DataFileNotFound, SchemaMismatch
-from pkoresearch.readers.un_contributions import read_mission_month
 
 DTA = "UN_contributions_by_gender_mission_month_2010-2022.dta"
 
@@ -87,12 +87,12 @@ def test_mission_month_bad_input(tmp_path):
 # ------------------------------------------------------------ the UN layout (odp_contributionsbygender)
 
 from conftest import ROOT  # noqa: E402
-from pkoresearch.errors import ParameterError, UnrecognisedValuesWarning  # noqa: E402
-from pkoresearch.readers.un_contributions import (  # noqa: E402
+from pkoresearch.data.readers.un_contributions import (  # noqa: E402
     read_contributions_by_gender,
     read_country_mission_year,
     read_monthly,
 )
+from pkoresearch.errors import ParameterError, UnrecognisedValuesWarning  # noqa: E402
 
 ODP = ROOT / "tests" / "fixtures" / "odp_contributionsbygender_small.csv"
 CSV = "UN_contributions_by_gender_country_mission_year_2010-2021.csv"
@@ -314,7 +314,7 @@ def test_yearly_means_bad_input(tmp_path):
 
 
 def test_odp_layout_empty_date_is_a_clear_error(tmp_path):
-    from pkoresearch.readers.un_contributions import read_contributions_by_gender
+    from pkoresearch.data.readers.un_contributions import read_contributions_by_gender
 
     lines = ODP.read_text().splitlines(keepends=True)
     p = tmp_path / "odp.csv"
@@ -328,7 +328,7 @@ def test_odp_layout_empty_date_is_a_clear_error(tmp_path):
 
 
 def test_yearly_means_total_must_match_its_parts(tmp_path):
-    from pkoresearch.readers.un_contributions import read_country_mission_year
+    from pkoresearch.data.readers.un_contributions import read_country_mission_year
 
     p = tmp_path / "cy.csv"
     p.write_text(

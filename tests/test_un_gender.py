@@ -6,13 +6,13 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, external_file
-from pkoresearch.errors import DataError, DataFileNotFound, SchemaMismatch
-from pkoresearch.readers.un_gender import (
+from pkoresearch.data.readers.un_gender import (
     COLUMNS,
     CountryCodeWarning,
     InconsistentTotalsWarning,
     read_gender_statistics,
 )
+from pkoresearch.errors import DataError, DataFileNotFound, SchemaMismatch
 
 REAL = "IPIDataLab_TCC-DataScraper_Gender.Full.csv"
 FIXTURE = ROOT / "tests" / "fixtures" / "gender_statistics_small.csv"
@@ -48,7 +48,7 @@ def test_real_category_sums_equal_the_file_total_columns(real):
 def test_totals_summed_in_slices_equal_one_pass_over_the_file(real, monkeypatch):
     """sum_by_sex sums slices of rows, then their sums (issue 27, memory): with slices of 1,000
     rows (112 slices of the real table) the totals are those of the file's own columns."""
-    from pkoresearch.readers import un_gender
+    from pkoresearch.data.readers import un_gender
 
     g, raw = real
     monkeypatch.setattr(un_gender, "SUM_CHUNK_ROWS", 1000)
@@ -210,8 +210,8 @@ def test_missing_and_empty_file(tmp_path):
 
 
 def test_header_only_and_short_rows_are_refused(tmp_path):
+    from pkoresearch.data.readers.un_gender import COLUMNS
     from pkoresearch.errors import DataError, SchemaMismatch
-    from pkoresearch.readers.un_gender import COLUMNS
 
     header = ",".join(["", *COLUMNS]) + "\n"
     (tmp_path / "header.csv").write_text(header)

@@ -1,4 +1,4 @@
-"""Warm-start kernels (pkoresearch.warm): each run a fresh forked kernel that nothing of an earlier
+"""Warm-start kernels (pkoresearch.batch.warm): each run a fresh forked kernel that nothing of an earlier
 run reaches, the same results and figure bytes as cold kernels, failures and timeouts handled as
 cold ones are, and no process left behind."""
 
@@ -19,7 +19,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import ROOT
-from pkoresearch import cli, results, runner, warm
+from pkoresearch import cli, results
+from pkoresearch.batch import runner, warm
 
 pytestmark = pytest.mark.skipif(not warm.warm_available()[0], reason=warm.warm_available()[1])
 
@@ -29,14 +30,14 @@ PARAMS = 'output_dir: str = ""  # output folder'
 DIRTY = """import threading, time
 import matplotlib.pyplot as plt
 import pandas as pd
-import pkoresearch.stats
+import pkoresearch.analysis.stats
 import pkoresearch as pko
 from pkoresearch import notebook as nb
 nb.output_dir(output_dir, "dirty")
 LEAKED_GLOBAL = 42
 plt.rcParams["lines.linewidth"] = 9.5
 pd.set_option("display.precision", 1)
-pkoresearch.stats.LEAKED_ATTRIBUTE = "dirty"
+pkoresearch.analysis.stats.LEAKED_ATTRIBUTE = "dirty"
 threading.Thread(target=time.sleep, args=(600,), name="leaked-thread").start()
 pko.results.record("linewidth", plt.rcParams["lines.linewidth"])
 pko.results.record("precision", pd.get_option("display.precision"))
@@ -47,13 +48,13 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import pkoresearch.stats
+import pkoresearch.analysis.stats
 import pkoresearch as pko
 from pkoresearch import notebook as nb
 nb.output_dir(output_dir, "check")
 record = pko.results.record
 record("leaked_global", "LEAKED_GLOBAL" in globals())
-record("leaked_attribute", hasattr(pkoresearch.stats, "LEAKED_ATTRIBUTE"))
+record("leaked_attribute", hasattr(pkoresearch.analysis.stats, "LEAKED_ATTRIBUTE"))
 record("threads", sorted(t.name.rstrip("0123456789") for t in threading.enumerate()))
 record("linewidth", plt.rcParams["lines.linewidth"])
 record("precision", pd.get_option("display.precision"))
@@ -204,7 +205,7 @@ def test_a_warm_kernel_starts_in_the_state_a_cold_one_does(nbs, tmp_path):
     w, c = (results.read(tmp_path / mode / "runs" / "check") for mode in ("warm", "cold"))
 
     def same_place(d: dict) -> dict:
-        # each run executes in its own work folder (pkoresearch.shipping): compare within it
+        # each run executes in its own work folder (pkoresearch.batch.shipping): compare within it
         work = str(Path(d["cwd"]).parent)
         return json.loads(json.dumps(d).replace(work, "<work folder>"))
 
@@ -388,7 +389,7 @@ def _tiny(folder: Path) -> Path:
 
 def _run_tiny(nbs: Path, out: Path, name: str = "tiny") -> dict:
     """Execute the tiny notebook once, here, with a warm kernel; the run's summary."""
-    from pkoresearch import execute
+    from pkoresearch.batch import execute
 
     return execute.execute_run(
         {"name": name, "notebook": "tiny.ipynb", "parameters": {}},
@@ -660,7 +661,7 @@ for proc in pathlib.Path("/proc").iterdir():
     try:
         if (
             proc.name.isdigit()
-            and b"pkoresearch._forkserver" in (proc / "cmdline").read_bytes()
+            and b"pkoresearch.batch._forkserver" in (proc / "cmdline").read_bytes()
             and mark.encode() in (proc / "environ").read_bytes()
         ):
             servers.append(int(proc.name))
@@ -739,7 +740,7 @@ def _kernels(out: Path, manifest: dict) -> list[dict]:
     found = []
     for r in manifest["runs"]:
         k = json.loads((out / "runs" / r["folder"] / "kernel.json").read_text())
-        forked = "pkoresearch._forkserver" in k["parent"]
+        forked = "pkoresearch.batch._forkserver" in k["parent"]
         assert r["kernel_start"].startswith(warm.WARM if forked else warm.COLD), (
             r["kernel_start"],
             k["parent"],
@@ -771,7 +772,7 @@ def test_a_kernelspec_written_by_ipykernel_install_starts_warm(
     m = _whoami_batch(whoami, out, spec["name"])
     assert m["kernel_start"].startswith("warm") and m["kernel_starts"] == {"warm": 2, "cold": 0}
     kernels = _kernels(out, m)
-    assert all("pkoresearch._forkserver" in k["parent"] for k in kernels)
+    assert all("pkoresearch.batch._forkserver" in k["parent"] for k in kernels)
     # the server was started with the kernelspec's options: the kernel's interpreter has them
     assert kernels[0]["xoptions"] == {"frozen_modules": "off"}
     assert kernels[0]["orig_argv"] == ["-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f"]
@@ -842,7 +843,7 @@ def test_a_forced_cold_fallback_is_never_recorded_as_warm(whoami, tmp_path, monk
     out = tmp_path / "out"
     m = _whoami_batch(whoami, out, name)
     kernels = _kernels(out, m)
-    assert all("pkoresearch._forkserver" not in k["parent"] for k in kernels)
+    assert all("pkoresearch.batch._forkserver" not in k["parent"] for k in kernels)
     for r in m["runs"]:
         assert r["kernel_start"].startswith("cold: warm start unavailable"), r["kernel_start"]
         assert "shadowed for the test" in r["kernel_start"]
@@ -939,7 +940,7 @@ def test_a_warm_kernel_is_indistinguishable_from_a_cold_one(tmp_path, monkeypatc
     and defaults), numpy, matplotlib, warning filters, sys.flags, -X and -W options, hashes,
     the environment, signal handlers. (With a random seed, as by default, kernels forked from
     one server share its seed: the seed is fixed when an interpreter starts.)"""
-    from pkoresearch import execute
+    from pkoresearch.batch import execute
 
     argv = [
         sys.executable,

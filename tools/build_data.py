@@ -16,7 +16,7 @@ What it does, so that every number in data/ can be traced back:
   other pages), and lists those it cannot place;
 - splits period labels ("2004-2006") into first and last year;
 - writes data/datapackage.json, the Frictionless descriptor, from the same specifications as the
-  loader's pandera schemas (pkoresearch.curated);
+  loader's pandera schemas (pkoresearch.data.curated);
 - drops nothing except rows whose source says "no source found" (listed in data/README.md).
 
 The output is deterministic: running it twice gives identical files. The `quote` columns of the
@@ -41,8 +41,8 @@ sys.path[:0] = [str(ROOT / "src"), str(Path(__file__).resolve().parent)]
 import provenance as pv  # noqa: E402
 
 from pkoresearch import __version__  # noqa: E402
-from pkoresearch.curated import SPECS, VIA_RANK, table_schema  # noqa: E402
-from pkoresearch.schema import PRIMARY_TYPES, SOURCES_SPEC  # noqa: E402
+from pkoresearch.data.curated import SPECS, VIA_RANK, table_schema  # noqa: E402
+from pkoresearch.data.schema import PRIMARY_TYPES, SOURCES_SPEC  # noqa: E402
 
 SEED_TEXT_MARK = "shared/seed/"
 
@@ -434,7 +434,7 @@ PACKAGE_LICENCE = {
 
 
 def datapackage(cited: dict[str, list[str]], sources: dict[str, dict]) -> dict:
-    """The descriptor of data/: one resource per table, schemas from pkoresearch.curated."""
+    """The descriptor of data/: one resource per table, schemas from pkoresearch.data.curated."""
     resources = []
     for name, spec in [*SPECS.items(), ("sources", SOURCES_SPEC)]:
         res = {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lint and format check (ruff, configured in pyproject.toml and notebooks/ruff.toml) over the code
-# and the notebooks' py:percent sources. CI (.ci/run) runs it before the tests.
+# and the notebooks' py:percent sources, and the layers' import contract (import-linter). CI
+# (.ci/run) runs it before the tests.
 #
 #     bash tools/lint.sh                  # check only; exit code 1 on any finding
 #
@@ -14,4 +15,8 @@ paths=(src tests tools benchmarks notebooks/*.py)
 status=0
 "$RUFF" check "${paths[@]}" || status=1
 "$RUFF" format --check "${paths[@]}" || status=1
+# the layers' import rules ([tool.importlinter] in pyproject.toml): analysis and data never import
+# figures or batch, data never analysis, batch never analysis, no circles
+LINT_IMPORTS=${LINT_IMPORTS:-$( [ -x .venv/bin/lint-imports ] && echo .venv/bin/lint-imports || echo lint-imports )}
+"$LINT_IMPORTS" --no-cache || status=1
 exit $status

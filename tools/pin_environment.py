@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from pkoresearch.lock import normalize, read_lock  # noqa: E402  (the checkout's, not installed)
+from pkoresearch.batch.lock import normalize, read_lock  # noqa: E402  (the checkout's, not installed)
 
 ENVIRONMENT = ROOT / "environment.yml"
 LOCK = ROOT / "requirements" / "lock.txt"
@@ -43,7 +43,7 @@ dependencies:
 def requirement_name(requirement: str) -> str:
     """``"dask[distributed]>=2024.1"`` -> ``"dask"`` (conda-forge's dask includes distributed).
     The spelling is kept (``country_converter`` is conda-forge's name); pins are looked up by
-    :func:`pkoresearch.lock.normalize`."""
+    :func:`pkoresearch.batch.lock.normalize`."""
     return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower()
 
 

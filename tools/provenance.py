@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urlparse
 
 # The record types (SOURCE_TYPES) and the preference among pages (VIA_RANK) are defined once, in
-# pkoresearch.curated, beside the schema of sources.csv.
-from pkoresearch.schema import ODS_PREFIX as ODS
+# pkoresearch.data.curated, beside the schema of sources.csv.
+from pkoresearch.data.schema import ODS_PREFIX as ODS
 
 UN_TERMS = "UN terms of use (https://www.un.org/en/about-us/terms-of-use); figures quoted as facts"
 US_GOV = "US government work (public domain in the United States)"

@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             print(exc, file=sys.stderr)
             return 1
         return 0
-    from pkoresearch import registry
+    from pkoresearch.data import registry
 
     cache, _ = registry.fill_temporary_cache()  # the same cache the test suite's nbval reads
     reports = Path(tempfile.mkdtemp(prefix="pko-reports-"))  # figures the notebooks write

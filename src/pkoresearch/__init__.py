@@ -18,59 +18,55 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "contingents": "contingents",
-    "curated": "curated",
+    "contingents": "analysis.contingents",
+    "curated": "data.curated",
     "errors": "errors",
-    "missions": "missions",
+    "missions": "data.missions",
     "notebook": "notebook",
-    "overview": "overview",
-    "panel": "panel",
-    "participation": "participation",
+    "overview": "analysis.overview",
+    "panel": "analysis.panel",
+    "participation": "analysis.participation",
     "paths": "paths",
-    "plots": "plots",
-    "readers": "readers",
-    "response": "response",
+    "plausibility": "analysis.plausibility",
+    "plots": "figures.plots",
+    "readers": "data.readers",
+    "response": "analysis.response",
     "results": "results",
-    "runner": "runner",
-    "sources": "sources",
-    "stats": "stats",
-    "trends": "trends",
+    "runner": "batch.runner",
+    "sources": "data.sources",
+    "stats": "analysis.stats",
+    "tables": "figures.tables",
+    "trends": "analysis.trends",
 }
 
 __all__ = ["__version__", "load", "datasets", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import (  # noqa: F401
+    from pkoresearch import errors, notebook, paths, results  # noqa: F401
+    from pkoresearch.analysis import (  # noqa: F401
         contingents,
-        curated,
-        errors,
-        missions,
-        notebook,
         overview,
         panel,
         participation,
-        paths,
-        plots,
-        readers,
         response,
-        results,
-        runner,
-        sources,
         stats,
         trends,
     )
+    from pkoresearch.batch import runner  # noqa: F401
+    from pkoresearch.data import curated, missions, readers, sources  # noqa: F401
+    from pkoresearch.figures import plots  # noqa: F401
 
 
 def load(name, preferred=True, path=None):
-    """Load a curated dataset; see :func:`pkoresearch.curated.load`."""
-    from .curated import load as _load
+    """Load a curated dataset; see :func:`pkoresearch.data.curated.load`."""
+    from pkoresearch.data.curated import load as _load
 
     return _load(name, preferred=preferred, path=path)
 
 
 def datasets():
-    """List the bundled datasets; see :func:`pkoresearch.curated.datasets`."""
-    from .curated import datasets as _datasets
+    """List the bundled datasets; see :func:`pkoresearch.data.curated.datasets`."""
+    from pkoresearch.data.curated import datasets as _datasets
 
     return _datasets()
 

@@ -3,7 +3,7 @@ folder is not on PATH)."""
 
 import sys
 
-from .cli import main
+from pkoresearch.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,8 +11,8 @@ import textwrap
 import warnings
 from pathlib import Path
 
-from . import __version__, paths
-from .errors import PkoError
+from pkoresearch import __version__, paths
+from pkoresearch.errors import PkoError
 
 DESCRIPTION = (
     "Run the pkoresearch notebooks in batch, compare two runs, list their parameters, list and "
@@ -63,8 +63,8 @@ def _parse_overrides(pairs: list[list[str]] | None) -> dict:
     A date such as 2024-07-31 stays the string it was typed as (notebook parameters are JSON)."""
     import datetime
 
-    from . import safeyaml
-    from .errors import ParameterError
+    from pkoresearch.batch import safeyaml
+    from pkoresearch.errors import ParameterError
 
     out = {}
     for name, raw in pairs or []:
@@ -79,7 +79,7 @@ def _parse_overrides(pairs: list[list[str]] | None) -> dict:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from . import runner
+    from pkoresearch.batch import runner
 
     nb_dir = _notebooks(args)
     overrides = _parse_overrides(args.parameter)
@@ -116,7 +116,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if closer:
             closer()
     out = Path(args.output).resolve()
-    from .results import COMPLETED
+    from pkoresearch.results import COMPLETED
 
     failed = [r for r in manifest["runs"] if r["status"] not in COMPLETED]
     lacking = [r for r in manifest["runs"] if r["status"] == "incomplete"]
@@ -165,7 +165,7 @@ def adhoc_runs(runs: list, now=None) -> list:
     import hashlib
     from datetime import UTC, datetime
 
-    from .runconfig import Run
+    from pkoresearch.batch.runconfig import Run
 
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     out = []
@@ -178,7 +178,7 @@ def adhoc_runs(runs: list, now=None) -> list:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from . import compare
+    from pkoresearch.batch import compare
 
     c = compare.compare(compare.resolve(args.a, args.output), compare.resolve(args.b, args.output))
     sys.stdout.write(compare.as_text(c))
@@ -208,7 +208,7 @@ def _notebooks(args: argparse.Namespace) -> Path:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .runner import declared_parameters
+    from pkoresearch.batch.runner import declared_parameters
 
     nb_dir = _notebooks(args)
     for nb in sorted(nb_dir.glob("*.ipynb")):
@@ -224,9 +224,9 @@ def _cmd_data(args: argparse.Namespace) -> int:
     """``pkoresearch data``: the bundled datasets, then the registry's real data files."""
     from pandas import isna
 
-    from . import registry
-    from .curated import datasets
-    from .formatting import text_table
+    from pkoresearch.data import registry
+    from pkoresearch.data.curated import datasets
+    from pkoresearch.figures.formatting import text_table
 
     width = max(60, min(100, shutil.get_terminal_size((100, 24)).columns))
     d = datasets()
@@ -296,7 +296,7 @@ def _describe(c) -> str:
 
 
 def _cmd_data_fetch(args: argparse.Namespace) -> int:
-    from . import registry
+    from pkoresearch.data import registry
 
     if not args.names and not args.all:
         print(
@@ -349,7 +349,7 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_import(args: argparse.Namespace) -> int:
-    from . import registry
+    from pkoresearch.data import registry
 
     report = registry.import_dir(args.folder, args.names or None)
     for c in report.imported:
@@ -374,7 +374,7 @@ def _cmd_data_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_status(args: argparse.Namespace) -> int:
-    from . import registry
+    from pkoresearch.data import registry
 
     print(f"cache: {paths.cache_dir()}")
     for row in registry.status():
@@ -418,8 +418,8 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
 def _cite(name: str | None, style: str) -> int:
     """Print the citations of every source behind a bundled dataset (or of one source id),
     primary documents first."""
-    from . import sources
-    from .curated import SPECS, load
+    from pkoresearch.data import sources
+    from pkoresearch.data.curated import SPECS, load
 
     if not name:
         print("pkoresearch data cite: expected a dataset name or a source id", file=sys.stderr)
@@ -443,9 +443,9 @@ def _check(path: Path, dataset: str | None) -> int:
     """Validate a researcher's file: a curated table, a UN table of allegations export, UN gender
     statistics or UN contributions by gender (any of its three layouts); print every problem
     found."""
-    from .curated import SPECS, load
-    from .errors import DataError
-    from .readers import un_conduct, un_contributions, un_gender
+    from pkoresearch.data.curated import SPECS, load
+    from pkoresearch.data.readers import un_conduct, un_contributions, un_gender
+    from pkoresearch.errors import DataError
 
     readers = {  # the third-party formats: reader, and a one-line summary of what it read
         "un_table_of_allegations": (
@@ -469,7 +469,7 @@ def _check(path: Path, dataset: str | None) -> int:
             lambda c: f"{len(c.counts)} rows; years unverified without the mission x month file",
         ),
     }
-    from .readers._checks import check_file, check_text
+    from pkoresearch.data.readers._checks import check_file, check_text
 
     try:  # what the path is, before anything opens it: a FIFO would hang the header sniffing
         check_file(path, "a data file to check")

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import paths, results
-from .errors import ParameterError
+from pkoresearch import paths, results
+from pkoresearch.paths import INPUTS_FILENAME
+from pkoresearch.errors import ParameterError
 
 
 def year_range(start_year: Any, end_year: Any, lo: int = 1948, hi: int = 2030) -> tuple[int, int]:
@@ -64,7 +65,6 @@ def choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     return value
 
 
-INPUTS_FILENAME = "inputs.json"
 _inputs: dict[str, dict[str, Any]] = {}  # data parameters resolved in this kernel, for the runner
 _out: dict[str, Path | None] = {"dir": None}
 
@@ -80,7 +80,7 @@ def dataset_input(name: str, value: Any, registry_name: str) -> Path | None:
 
     Example: ``table_path = nb.dataset_input("allegations_table", "auto", "un_allegations")``
     """
-    from . import registry
+    from pkoresearch.data import registry
 
     r = registry.resolve(value, registry_name, parameter=name)
     entry: dict[str, Any] = {
@@ -116,7 +116,7 @@ def data_used(name: str, uses: str, otherwise: str) -> str:
 
     Example: ``print(nb.data_used("allegations_table", "counts by category", "curated series"))``
     """
-    from . import registry
+    from pkoresearch.data import registry
 
     entry = _inputs.get(name)
     if entry is None:
@@ -291,7 +291,7 @@ def print_sources(frames, extra: Sequence[str] = ()) -> None:
     secondary sources; one citation a line with the number of rows citing it."""
     import textwrap
 
-    from .overview import sources_table
+    from pkoresearch.analysis.overview import sources_table
 
     def show(text: str) -> None:  # addresses are never split across lines
         print(

@@ -14,6 +14,9 @@ import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# the file in a run's output folder naming the data files a notebook read (notebook.record_inputs
+# writes it; the batch runner reads it for the report and ships it back from Dask workers)
+INPUTS_FILENAME = "inputs.json"
 _CHECKOUT_ROOT = PACKAGE_DIR.parents[1]  # src/pkoresearch -> project root
 
 
@@ -32,7 +35,7 @@ def data_dir() -> Path:
     root = project_root()
     if root is not None:
         return root / "data"
-    return PACKAGE_DIR / "data"
+    return PACKAGE_DIR / "data" / "bundled"
 
 
 def notebooks_dir() -> Path:

@@ -16,7 +16,7 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
-from .errors import ParameterError
+from pkoresearch.errors import ParameterError
 
 FILENAME = "results.json"
 # the statuses of a run that ran to its end: "incomplete" when the notebook said (with

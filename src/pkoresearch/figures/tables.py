@@ -1,0 +1,339 @@
+"""Tables for a paper: a DataFrame saved as CSV, LaTeX and HTML, formatted as journals print them.
+
+:func:`save_table` writes ``<name>.csv`` (the numbers as they are, for other software),
+``<name>.tex`` and ``<name>.html`` (formatted with `great_tables <https://posit-dev.github.io/great-tables/>`_:
+thousands separators, counts without decimals, a fixed number of decimals elsewhere, missing
+values as a dash, column titles in words, a title and a source note), and returns a
+:class:`SavedTable` that a notebook displays as the HTML table. No index column is written (a
+named index becomes an ordinary first column) and no text is cut short.
+
+Example::
+
+    from pkoresearch import tables
+    tables.save_table(counts, out / "tables" / "yearly_counts", title="Allegations by year",
+                      source="UN, Conduct in UN Field Missions", labels={"year": "Year"})
+"""
+
+from __future__ import annotations
+
+import html as _html
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pkoresearch.errors import ParameterError
+
+FORMATS = ("csv", "tex", "html")
+MISSING = "–"  # how a missing value is shown in the LaTeX and HTML tables (an en dash)
+
+
+@dataclass(repr=False)
+class SavedTable:
+    """A table written by :func:`save_table`: its files by format, and its HTML for display. Its
+    plain-text form (what a notebook stores beside the HTML, and nbval compares) is the title,
+    the formatted rows and the source note, with no path: the same on every machine."""
+
+    title: str
+    files: dict[str, Path]
+    html: str
+    text: str = ""
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text or self.title
+
+
+def _plain_frame(frame) -> Any:
+    """``frame`` without its index: row labels (a named index, a MultiIndex, an index of
+    labels) become ordinary columns; the default 0, 1, 2 ... index is dropped."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise ParameterError(
+            f"tables.save_table: found {type(frame).__name__}; expected a pandas DataFrame"
+        )
+    default = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    if default:
+        out = frame.reset_index(drop=True)
+    else:  # row labels (e.g. a regression table's terms) are kept, as an ordinary first column
+        names = [
+            n if n is not None else ("" if frame.index.nlevels == 1 else f"level {i}")
+            for i, n in enumerate(frame.index.names)
+        ]
+        out = frame.rename_axis(names).reset_index()
+    out.columns = [str(c) if not isinstance(c, tuple) else " ".join(map(str, c)) for c in out]
+    return out
+
+
+def _is_count(series) -> bool:
+    """An integer column, or a float column whose every value is whole (counts that became
+    floats through a missing value or a merge): printed without decimals."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(series):
+        return False
+    if pd.api.types.is_integer_dtype(series):
+        return True
+    if pd.api.types.is_float_dtype(series):
+        values = series.dropna().astype(float)
+        return len(values) > 0 and bool(((values % 1) == 0).all())
+    return False
+
+
+def _typed(frame, decimals: Mapping[str, int]) -> Any:
+    """Counts as nullable integers (so that the CSV says 91712, not 91712.0), other columns as
+    they are."""
+    import pandas as pd
+
+    out = frame.copy()
+    for col in out.columns:
+        if (
+            col not in decimals
+            and _is_count(out[col])
+            and not pd.api.types.is_integer_dtype(out[col])
+        ):
+            out[col] = out[col].astype("Int64")
+    return out
+
+
+def _is_p_value(name: str) -> bool:
+    n = name.lower().replace("-", "_").replace(" ", "_")
+    return n in ("p", "p_value", "pvalue") or n.endswith("_p_value")
+
+
+def _p_text(x: Any) -> str:
+    import math
+
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return MISSING
+    return "<0.001" if float(x) < 0.001 else f"{float(x):.3f}"
+
+
+def _label(name: str) -> str:
+    from pkoresearch.figures.formatting import humanize
+
+    text = humanize(name)
+    return text[:1].upper() + text[1:]
+
+
+def _escape_latex(text: str) -> str:
+    for a, b in (
+        ("\\", r"\textbackslash{}"),
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("$", r"\$"),
+        ("#", r"\#"),
+        ("_", r"\_"),
+        ("{", r"\{"),
+        ("}", r"\}"),
+    ):
+        text = text.replace(a, b) if a != "\\" else text.replace(a, "\x00")
+    return text.replace("\x00", r"\textbackslash{}")
+
+
+def save_table(
+    frame,
+    path: str | os.PathLike[str],
+    *,
+    title: str,
+    source: str | Sequence[str],
+    labels: Mapping[str, str] | None = None,
+    decimals: Mapping[str, int] | None = None,
+    default_decimals: int = 2,
+    notes: Sequence[str] = (),
+) -> SavedTable:
+    """Save ``frame`` as ``path.csv``, ``path.tex`` and ``path.html`` (the folder is created);
+    returns the :class:`SavedTable` (shown as HTML in a notebook).
+
+    ``title``: the table's title (say the selection: years, missions, categories). ``source``:
+    the source note (a sentence, or several joined with "; "), required. ``labels``: column ->
+    title in words (other columns: the name with underscores as spaces, e.g. "ci low" -> "Ci
+    low"; give words for those). ``decimals``: column -> decimals for non-count numbers (default
+    ``default_decimals``); counts (integer columns, or float columns of whole numbers) get none;
+    p-values (a column named ``p_value`` or ``*_p_value``) three decimals, "<0.001" below that.
+    Thousands are separated by commas in the LaTeX and HTML files; the CSV keeps plain numbers
+    (no separators, empty for missing) so other software reads them back exactly.
+
+    Example: ``save_table(rates, out / "tables" / "rates", title="Allegations per 1,000
+    personnel, 2010-2021", source="UN A/70/729 and later reports", decimals={"rate": 2})``
+    """
+    import pandas as pd
+    from great_tables import GT
+
+    if not title or not isinstance(title, str):
+        raise ParameterError(f"tables.save_table: title: found {title!r}; expected a sentence")
+    note = source if isinstance(source, str) else "; ".join(str(s) for s in source)
+    if not note:
+        raise ParameterError(
+            "tables.save_table: source: found an empty source note; expected the data's source"
+        )
+    decimals = dict(decimals or {})
+    data = _typed(_plain_frame(frame), decimals)
+    unknown = [c for c in [*(labels or {}), *decimals] if c not in data.columns]
+    if unknown:
+        raise ParameterError(
+            f"tables.save_table: found columns {unknown!r} in labels/decimals; expected "
+            f"columns of the table: {list(data.columns)!r}"
+        )
+    names = {c: (labels or {}).get(c) or _label(c) for c in data.columns}
+
+    base = Path(path)
+    if base.suffix in (".csv", ".tex", ".html"):
+        base = base.with_suffix("")
+    base.parent.mkdir(parents=True, exist_ok=True)
+    files = {fmt: base.with_name(base.name + "." + fmt) for fmt in FORMATS}
+    data.to_csv(files["csv"], index=False, encoding="utf-8", lineterminator="\n")
+
+    counts = [c for c in data.columns if pd.api.types.is_integer_dtype(data[c])]
+    floats = [
+        c
+        for c in data.columns
+        if c not in counts
+        and pd.api.types.is_numeric_dtype(data[c])
+        and not pd.api.types.is_bool_dtype(data[c])
+    ]
+    # years are labels, not quantities: no thousands separator
+    years = [
+        c for c in counts if c.lower() in ("year", "report_year") or c.lower().endswith("_year")
+    ]
+    # a fixed id (great_tables draws a random one): the same table gives the same HTML
+    table_id = "pko-" + re.sub(r"[^A-Za-z0-9_-]", "-", base.name)
+    gt = (
+        GT(data, id=table_id).tab_header(title=title).tab_source_note(source_note=f"Source: {note}")
+    )
+    for text in notes:
+        gt = gt.tab_source_note(source_note=text)
+    gt = gt.cols_label(**names)
+    plain_counts = [c for c in counts if c not in years]
+    if plain_counts:
+        gt = gt.fmt_integer(columns=plain_counts, sep_mark=",")
+    if years:
+        gt = gt.fmt_integer(columns=years, use_seps=False)
+    for col in floats:
+        if _is_p_value(col):  # a p-value below 0.001 reads "<0.001", never "0.000"
+            gt = gt.fmt(columns=col, fns=_p_text)
+            continue
+        gt = gt.fmt_number(columns=col, decimals=decimals.get(col, default_decimals), sep_mark=",")
+    gt = gt.sub_missing(missing_text=MISSING)
+    page = gt.as_raw_html(inline_css=False)
+    files["html"].write_text(
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_html.escape(title)}</title></head><body>\n{page}\n</body></html>\n",
+        encoding="utf-8",
+    )
+    files["tex"].write_text(_latex(gt, data, names, title), encoding="utf-8")
+    return SavedTable(title, files, page, _text(page, names, title, note, notes, data))
+
+
+def _text(page: str, names: Mapping[str, str], title: str, note: str, notes, data) -> str:
+    """The table as plain text: title, the formatted cells (as in the HTML), the source note."""
+    import pandas as pd
+
+    from pkoresearch.figures.formatting import text_table
+
+    rows = _html_rows(page)
+    right = [
+        i
+        for i, c in enumerate(data.columns)
+        if pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])
+    ]
+    text_cols = [i for i in range(len(data.columns)) if i not in right]
+    body = text_table(
+        rows,
+        list(names.values()),
+        width=100,
+        wrap=text_cols[-1] if text_cols else None,
+        right=right,
+    )
+    return "\n".join([title, body, f"Source: {note}", *notes])
+
+
+def _latex(gt, data, names: Mapping[str, str], title: str) -> str:
+    """The table as LaTeX (booktabs): great_tables' own output, which carries the formatting,
+    title and source note."""
+    try:
+        # "<" is not a text character in LaTeX's default font encoding
+        return gt.as_latex().replace("<0.001", "$<$0.001") + "\n"
+    except Exception as exc:  # noqa: BLE001 - say which table could not be written
+        raise ParameterError(
+            f"tables.save_table: {title!r}: great_tables could not write LaTeX ({exc})"
+        ) from None
+
+
+def read_latex(path: str | os.PathLike[str]) -> list[list[str]]:
+    """The body rows of a table written by :func:`save_table` as LaTeX, each a list of cell
+    texts (LaTeX escapes undone, thousands separators kept): for checking a table against its
+    data."""
+    text = Path(path).read_text(encoding="utf-8")
+    body = text.split("\\midrule", 1)[1].split("\\bottomrule", 1)[0]
+    rows = []
+    for line in body.split("\\\\"):
+        line = re.sub(r"^\\addlinespace(\[[^\]]*\])?", "", line.strip()).strip()
+        if not line or line.startswith("\\"):
+            continue
+        cells = [c.strip() for c in line.split("&")]
+        rows.append([_unescape_latex(c) for c in cells])
+    return rows
+
+
+def _unescape_latex(text: str) -> str:
+    for a, b in (
+        (r"\textbackslash{}", "\\"),
+        (r"\&", "&"),
+        (r"\%", "%"),
+        (r"\$", "$"),
+        (r"\#", "#"),
+        (r"\_", "_"),
+        (r"\{", "{"),
+        (r"\}", "}"),
+        ("{-}", "-"),
+        ("$<$", "<"),
+        ("--", "–"),
+    ):
+        text = text.replace(a, b)
+    return text.strip()
+
+
+def read_html(path: str | os.PathLike[str]) -> list[list[str]]:
+    """The body rows of a table written by :func:`save_table` as HTML, each a list of cell texts
+    (as shown: thousands separators kept): for checking a table against its data."""
+    return _html_rows(Path(path).read_text(encoding="utf-8"))
+
+
+def _html_rows(page: str) -> list[list[str]]:
+    from html.parser import HTMLParser
+
+    class _Rows(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows: list[list[str]] = []
+            self.cell: list[str] | None = None
+            self.body = False
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tbody":
+                self.body = True
+            elif self.body and tag == "tr":
+                self.rows.append([])
+            elif self.body and tag in ("td", "th") and "gt_row" in (dict(attrs).get("class") or ""):
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag == "tbody":
+                self.body = False
+            elif tag in ("td", "th") and self.cell is not None:
+                self.rows[-1].append("".join(self.cell).strip())
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = _Rows()
+    parser.feed(page)
+    return [r for r in parser.rows if r]
