@@ -136,7 +136,7 @@ def test_kernel_started_through_the_server_runs_the_first_cells(server, tmp_path
         )
         import pkoresearch
 
-        assert f"{pkoresearch.__version__} 9 {tmp_path.name}" in printed
+        assert f"{pkoresearch.__version__} 10 {tmp_path.name}" in printed
     finally:
         client.stop_channels()
         _call(server["base"], server["token"], f"/api/kernels/{kernel['id']}", "DELETE")

@@ -314,11 +314,11 @@ def test_wheel_carries_the_data_package_and_the_notebook_sources(tmp_path):
     (wheel,) = dist.glob("pkoresearch-*.whl")
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
-        package = json.loads(z.read("pkoresearch/data/datapackage.json"))
+        package = json.loads(z.read("pkoresearch/data/bundled/datapackage.json"))
         assert package["licenses"][0]["name"] == "CC-BY-4.0"
         for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
             assert f"pkoresearch/notebooks/{nb.name}" in names
             py = nb.with_suffix(".py")
             assert z.read(f"pkoresearch/notebooks/{py.name}") == py.read_bytes()
         assert "pkoresearch/notebooks/jupytext.toml" in names
-        assert "pkoresearch/templates/report.js" in names
+        assert "pkoresearch/batch/templates/report.js" in names

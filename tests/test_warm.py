@@ -310,7 +310,7 @@ def test_a_timed_out_kernel_takes_the_processes_it_started_with_it(nbs, tmp_path
 
 WORKER_DIES = """
 import asyncio, os, signal, sys
-from pkoresearch import warm
+from pkoresearch.batch import warm
 async def main():
     km = warm.WarmKernelManager(kernel_name="python3")
     await km.start_kernel()

@@ -31,7 +31,7 @@ year, year not covered by the personnel data).
 year, military allegations only, without the largest mission. Results are associations across
 mission-years, not effects of deploying women.
 
->>> from pkoresearch import panel                                               # doctest: +SKIP
+>>> from pkoresearch.analysis import panel                                               # doctest: +SKIP
 >>> p = panel.build_panel(read_mission_month("numperson.dta"), table, 2015, 2021)  # doctest: +SKIP
 >>> panel.fit_models(p).table()                                                  # doctest: +SKIP
 """

@@ -18,7 +18,7 @@ Three rules run through the module:
   2014 year-end), and a figure whose source states no month has ``complete`` <NA>.
 - **Rounded secondary figures are named** wherever a met / not met status rests on one.
 
->>> from pkoresearch import participation
+>>> from pkoresearch.analysis import participation
 >>> g = participation.growth(1016, 3332, 2005, 2010)
 >>> round(g.estimate, 2)
 3.28

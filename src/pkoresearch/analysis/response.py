@@ -9,7 +9,7 @@ Dates from a UN export are the export's own: pending cases are censored on :func
 (the first day of the export's last reporting month, or a date the caller gives), the same day
 for every subset, and yearly rates carry a ``complete`` flag from the export's coverage.
 
->>> from pkoresearch import response
+>>> from pkoresearch.analysis import response
 >>> r = response.curated_series("followups_answered")
 >>> r.set_index("year").loc[2010, ["responses", "requests"]].tolist()
 [29, 74]

@@ -7,7 +7,7 @@ papermill injected).
 
 Example::
 
-    from pkoresearch import compare
+    from pkoresearch.batch import compare
     c = compare.compare("reports/runs/a", "reports/runs/b")
     print(compare.as_text(c))
 """

@@ -265,6 +265,9 @@ class Shipper:
             "timeout": self.timeout,
             "kernel": self.kernel,
             "start": self.start,
+            # what plots.save writes (the batch's --figure-formats, set in the runner's
+            # environment): a Dask worker's kernels write the same files as a local worker's
+            "figure_formats": os.environ.get("PKORESEARCH_FIGURE_FORMATS", ""),
             "expect": self.expect,
             # a worker on this machine (not Dask) works inside the output folder and hands its
             # outputs back by reference: the same file system as the report (a full disk fails
@@ -487,7 +490,10 @@ def _run_in(work: Path, job: dict[str, Any], handles: dict[str, Any]) -> dict[st
         client_paths[str(target)] = spec["client_path"]
     out = work / "out"
     out.mkdir()
-    with _environ(PKORESEARCH_CACHE=str(cache)):
+    formats = (
+        {"PKORESEARCH_FIGURE_FORMATS": job["figure_formats"]} if job.get("figure_formats") else {}
+    )
+    with _environ(PKORESEARCH_CACHE=str(cache), **formats):
         summary = execute_into(
             {**run, "parameters": parameters},
             str(nb_dir),

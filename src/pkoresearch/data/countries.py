@@ -7,7 +7,7 @@ corrections in :data:`OVERRIDES`. Names that are not a country ("Unknown", "not 
 aggregate such as "others") stay unresolved: they are returned with a missing code and listed by
 :func:`crosswalk`, never dropped.
 
->>> from pkoresearch import countries
+>>> from pkoresearch.data import countries
 >>> countries.to_iso3(["Congo", "Democratic Republic of the Congo", "Tanzania"]).tolist()
 ['COG', 'COD', 'TZA']
 """

@@ -18,7 +18,7 @@ state, South Sudan, with a protection-of-civilians mandate, and UNISFA (S/RES/19
 over Abyei. Pooling them would give one "mission" two host countries and two mandates, and a
 mission fixed effect would then compare different operations as if one had changed.
 
->>> from pkoresearch import missions
+>>> from pkoresearch.data import missions
 >>> missions.harmonise(["MONUC", "UNMIS", "MINUSTAH"]).tolist()
 ['MONUSCO', 'UNMIS', 'MINUSTAH']
 >>> missions.kind_of(["MINUSCA", "UNAMA", "XYZ"]).tolist()

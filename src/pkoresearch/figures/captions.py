@@ -7,7 +7,7 @@ first: UN documents by symbol, then other official publications and UN data file
 sources (news stories, research pages) after "Secondary:". Full citations stay in the notebook's
 source list (:func:`pkoresearch.notebook.print_sources`).
 
->>> from pkoresearch import captions
+>>> from pkoresearch.figures import captions
 >>> captions.source_text(["tip2011-seed"])
 'Source: US Department of State (2011).'
 

@@ -9,7 +9,7 @@ named index becomes an ordinary first column) and no text is cut short.
 
 Example::
 
-    from pkoresearch import tables
+    from pkoresearch.figures import tables
     tables.save_table(counts, out / "tables" / "yearly_counts", title="Allegations by year",
                       source="UN, Conduct in UN Field Missions", labels={"year": "Year"})
 """
