@@ -15,7 +15,8 @@ from conftest import ROOT
 
 LINT = Path(sys.executable).parent / "lint-imports"
 pytestmark = pytest.mark.skipif(
-    not LINT.exists(), reason="import-linter is not installed (the dev extra: pip install -e '.[dev]')"
+    not LINT.exists(),
+    reason="import-linter is not installed (the dev extra: pip install -e '.[dev]')",
 )
 
 

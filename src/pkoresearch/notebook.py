@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from pkoresearch import paths, results
-from pkoresearch.paths import INPUTS_FILENAME
 from pkoresearch.errors import ParameterError
+from pkoresearch.paths import INPUTS_FILENAME
 
 
 def year_range(start_year: Any, end_year: Any, lo: int = 1948, hi: int = 2030) -> tuple[int, int]:
