@@ -209,21 +209,8 @@ def personnel_by_mission_year(
     out["exposure"] = out["personnel_mean"] * (n + out["months_gap_active"]) / 12
     out["exposure_known"] = out["months_unknown"] == 0
     out["kind"] = missions.kind_of(out["mission"]).to_numpy()
-    cols = [
-        "mission",
-        "kind",
-        "year",
-        "months_in_source",
-        "months_with_personnel",
-        "months_gap_active",
-        "months_unknown",
-        "months_suspect",
-        "women_mean",
-        "personnel_mean",
-        "share_pct",
-        "exposure",
-        "exposure_known",
-    ]
+    # the panel's personnel columns: PANEL_COLUMNS up to the allegation counts
+    cols = PANEL_COLUMNS[: PANEL_COLUMNS.index("exposure_known") + 1]
     out = out[cols].astype({"mission": "string", "kind": "string", "year": int})
     return out.sort_values(["mission", "year"]).reset_index(drop=True)
 
