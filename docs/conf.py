@@ -53,6 +53,9 @@ nitpick_ignore_regex = [
     (r"py:.*", r"pkoresearch(\.\w+)*\._\w+"),  # private names (in signatures) are not documented
 ]
 
+# quotes stay as written (titles and help texts are compared with their sources)
+smartquotes = False
+
 html_theme = "alabaster"
 html_title = "pkoresearch"
 html_theme_options = {"description": "Research on SEA by peacekeepers: data, statistics, notebooks"}
