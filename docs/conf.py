@@ -58,6 +58,9 @@ smartquotes = False
 
 html_theme = "alabaster"
 html_title = "pkoresearch"
-html_theme_options = {"description": "Research on SEA by peacekeepers: data, statistics, notebooks"}
+html_theme_options = {
+    "description": "Research on SEA by peacekeepers: data, statistics, notebooks",
+    "page_width": "1240px",  # notebook outputs (tables, figures) need the room
+}
 html_show_sourcelink = False
 html_copy_source = False

@@ -6,6 +6,7 @@ written (file names pointed at real files)."""
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 
 import pytest
@@ -27,6 +28,21 @@ def test_the_two_fresh_machine_commands_come_first():
     test_command = second.split("&& ")[-1].strip()
     ci = (ROOT / ".ci" / "run").read_text()
     assert test_command in ci  # CI runs exactly the README's test command
+
+
+def test_every_pkoresearch_command_in_the_readme_parses():
+    from pkoresearch.cli import build_parser
+
+    lines = [line for block in _bash_blocks() for line in block.splitlines()]
+    commands = [
+        shlex.split(part.split("#")[0])[1:]
+        for line in lines
+        for part in line.split(" && ")
+        if part.strip().startswith(".venv/bin/pkoresearch ")
+    ]
+    assert len(commands) >= 3
+    for argv in commands:
+        build_parser().parse_args(argv)  # exits (SystemExit) on an unknown command or option
 
 
 def test_the_docs_build_command_is_the_one_ci_runs():
