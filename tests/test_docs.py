@@ -17,6 +17,7 @@ import json
 import os
 import pkgutil
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -181,3 +182,23 @@ def _modules_with_examples() -> list[str]:
 def test_the_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name), verbose=False)
     assert result.failed == 0, f"{name}: {result.failed} of {result.attempted} examples failed"
+
+
+def test_every_pkoresearch_command_in_the_docs_parses():
+    from pkoresearch.cli import build_parser
+
+    commands = []
+    for page in sorted(DOCS.rglob("*.md")):
+        for block in re.findall(r"```bash\n(.*?)```", page.read_text(), flags=re.S):
+            for line in block.replace("\\\n", " ").splitlines():
+                for part in line.split(" && "):
+                    part = re.split(r" #| > | \| ", part)[0]  # comments, redirections, pipes
+                    words = shlex.split(part)
+                    if words and Path(words[0]).name == "pkoresearch":
+                        commands.append((page.name, words[1:]))
+    assert len(commands) >= 20
+    for page, argv in commands:
+        try:
+            build_parser().parse_args(argv)
+        except SystemExit as exc:  # argparse exits on an unknown command or option
+            raise AssertionError(f"{page}: pkoresearch {shlex.join(argv)}") from exc
