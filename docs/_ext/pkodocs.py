@@ -117,10 +117,14 @@ def modules_markdown(package: str) -> str:
     """One section per public module of ``package`` with its docstrings (autodoc)."""
     if not package:
         raise GeneratedPageError("% pkodocs: modules needs a package name")
-    out = []
-    for name in public_modules(package):
-        if name == package and package != "pkoresearch":
-            continue  # a layer's __init__ holds no API of its own
+    names = [n for n in public_modules(package) if n != package]  # a layer's __init__: no API
+    rows = []
+    for name in names:
+        doc = (importlib.import_module(name).__doc__ or "").strip()
+        first = doc.split("\n\n")[0].split(". ")[0].rstrip(".")
+        rows.append([f"{{py:mod}}`{name}`", first.replace("`", "")])
+    out = [_table(["module", "what it holds"], rows), ""]
+    for name in names:
         # autodoc writes reStructuredText (and the docstrings are), so it runs inside eval-rst
         out += [f"## `{name}`", "", "```{eval-rst}", f".. automodule:: {name}", "```", ""]
     return "\n".join(out)
