@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUFF=${RUFF:-$( [ -x .venv/bin/ruff ] && echo .venv/bin/ruff || echo ruff )}
-paths=(src tests tools benchmarks notebooks/*.py)
+paths=(src tests tools benchmarks docs/conf.py docs/_ext notebooks/*.py)
 status=0
 "$RUFF" check "${paths[@]}" || status=1
 "$RUFF" format --check "${paths[@]}" || status=1

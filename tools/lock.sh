@@ -4,7 +4,7 @@
 #     bash tools/lock.sh              # add what pyproject.toml newly asks for, keep other pins
 #     bash tools/lock.sh --upgrade    # every package to its newest allowed version
 #
-# requirements/lock.txt: every package (the dependencies, the test, dask and dev extras and all they
+# requirements/lock.txt: every package (the dependencies, the test, dask, dev and docs extras and all they
 # need) at one exact version with the sha256 of each of its files on PyPI, for Python 3.11 on Linux
 # x86_64, resolved by uv. environment.yml: the same dependencies pinned to the lock's versions
 # (tools/pin_environment.py). Needs python3 and the network to PyPI, nothing else: uv is installed
@@ -20,7 +20,7 @@ python3 -m venv "$work/venv"
 
 # --no-config and --default-index: a user's uv settings or mirror must not change the lock
 UV_CUSTOM_COMPILE_COMMAND="bash tools/lock.sh" "$work/venv/bin/uv" pip compile pyproject.toml \
-    --extra test --extra dask --extra dev \
+    --extra test --extra dask --extra dev --extra docs \
     --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
     --no-config --default-index https://pypi.org/simple \
     --output-file requirements/lock.txt --quiet "$@"

@@ -15,7 +15,7 @@ women, men and women's share (percent):
   the shorter side, so that a deployment or a drawdown there is not taken for a spike);
 - ``median`` and ``mad`` (median absolute deviation from that median, times 1.4826 so that it
   estimates a standard deviation for normal data) of the neighbourhood;
-- ``distance`` = |value - median| / scale, where scale = max(mad, floor): the floor keeps a
+- ``distance`` = ``|value - median| / scale``, where scale = max(mad, floor): the floor keeps a
   constant neighbourhood (MAD 0) from making any small move infinitely far: for counts 10% of the
   median or 5 persons, whichever is larger; for the share 0.5 percentage points or the binomial
   standard deviation of the neighbourhood median share out of the neighbourhood median total,

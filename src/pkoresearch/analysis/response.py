@@ -292,7 +292,7 @@ def select_contributors(
 def nio_state_counts(nio: pd.DataFrame, by: str = "report_year") -> pd.DataFrame:
     """Long table of a :func:`nio_rates` table for a stacked bar chart: ``label, state,
     allegations`` with states yes / no response / declined / pending (pending is a state of its
-    own, not a missing value). A year flagged ``complete`` False is labelled "YYYY\n(partial)"."""
+    own, not a missing value). A year flagged ``complete`` False is labelled ``"YYYY\\n(partial)"``."""
     label = nio[by].astype(str)
     if "complete" in nio:
         label = label.where(nio["complete"].fillna(True).astype(bool), label + "\n(partial)")

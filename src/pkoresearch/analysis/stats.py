@@ -547,7 +547,7 @@ def wild_score_bootstrap(
     T = sum_g S_g / sqrt(sum_g S_g^2) (a cluster-robust score test). Each bootstrap draw multiplies
     the cluster sums by independent weights w_g (Webb's six-point distribution by default,
     Rademacher with ``weights="rademacher"``), T* = sum w_g S_g / sqrt(sum w_g^2 S_g^2), without
-    refitting the model. The p-value is the share of draws with |T*| >= |T|. When every weight
+    refitting the model. The p-value is the share of draws with ``|T*| >= |T|``. When every weight
     combination fits in ``reps`` draws (6^G or 2^G) they are all enumerated (exact, no seed);
     otherwise ``reps`` draws from ``numpy.random.default_rng(seed)``, reproducible.
 

@@ -359,7 +359,7 @@ CONTRIBUTOR_PARAMETERS = ("contributors",)
 @functools.lru_cache(maxsize=1)
 def known_missions() -> tuple[str, ...]:
     """Every mission acronym a notebook can be asked for: the UN missions of the personnel and
-    allegation data (:data:`pkoresearch.data.missions.MISSIONS`) and those of the bundled per-mission
+    allegation data (``pkoresearch.data.missions.MISSIONS``) and those of the bundled per-mission
     figures."""
     import csv
 

@@ -13,7 +13,7 @@ statsmodels and pkoresearch, instead of starting a new interpreter and importing
 - One fork server per worker process, Python executable and kernel environment, kept for the
   worker's life (a pool worker executes several runs) and ended when the worker exits; the
   server kills its kernels when the worker's end of the socket closes, and kernels die with the
-  server. See :mod:`pkoresearch.batch._forkserver` for what is preloaded and how a child becomes a
+  server. See ``pkoresearch.batch._forkserver`` for what is preloaded and how a child becomes a
   kernel.
 
 Where ``fork`` is not available (not Linux), :func:`resolve_start` says so and the batch runs cold.

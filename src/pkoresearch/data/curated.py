@@ -395,6 +395,7 @@ def mark_preferred(df: pd.DataFrame, spec: DatasetSpec, catalogue: pd.DataFrame)
 
     ``catalogue`` is the source catalogue (:func:`pkoresearch.data.sources.catalogue`). Rule, applied
     in order until one row stands out:
+
     1. never a row read only on a copy page (``web_mirror``) when another source gives the figure;
     2. the higher confidence (high > medium > low);
     3. the source listed first in the dataset's ``source_priority`` (for personnel: the UN monthly
@@ -403,6 +404,7 @@ def mark_preferred(df: pd.DataFrame, spec: DatasetSpec, catalogue: pd.DataFrame)
        previous year's counts);
     5. the page it was read on: a UN publication, then a wire service, then other pages;
     6. the row that comes first in the file.
+
     Rows of a figure given by one source only are always preferred.
     """
     if not spec.figure:
@@ -476,10 +478,10 @@ def load(
 ) -> pd.DataFrame:
     """Load a curated table, typed and validated against its schema.
 
-    name: one of :func:`datasets` (``"allegations"``, ``"personnel"``, ``"followups"``, ...).
-    preferred: keep only the preferred row of each figure where sources disagree (see
-        :func:`mark_preferred`); ``False`` returns every revision with a ``preferred`` column.
-    path: a researcher's own copy of the table (same columns) to validate and load instead.
+    - name: one of :func:`datasets` (``"allegations"``, ``"personnel"``, ``"followups"``, ...).
+    - preferred: keep only the preferred row of each figure where sources disagree (see
+      :func:`mark_preferred`); ``False`` returns every revision with a ``preferred`` column.
+    - path: a researcher's own copy of the table (same columns) to validate and load instead.
 
     Every row carries ``source_id``, ``locator`` and ``confidence``; ``pko.sources.of(frame)``
     gives the catalogue entries of a frame's rows, and ``frame.attrs`` records the dataset and file.
