@@ -45,7 +45,14 @@ STYLES = ("text", "bibtex", "csl-json")
 def _read(path: str, digest: str | None) -> pd.DataFrame:  # digest: an edited file is read again
     from pathlib import Path
 
-    from pkoresearch.data.schema import SOURCES_SPEC, _check_columns, _convert, _display, _read_raw, _validate
+    from pkoresearch.data.schema import (
+        SOURCES_SPEC,
+        _check_columns,
+        _convert,
+        _display,
+        _read_raw,
+        _validate,
+    )
 
     p = Path(path)
     if not p.is_file():
@@ -101,7 +108,9 @@ def is_primary(record: dict[str, str]) -> bool:
 # --------------------------------------------------------------------------------------------------
 # citation styles
 
-_VIA_KIND = {
+# the kind of page a source was read on (``via_type``), in words: used by the citations here and
+# by tools/provenance.py's locators
+VIA_KIND = {
     "press_agency": "wire story",
     "newspaper": "article",
     "ngo_report": "NGO page",
@@ -117,7 +126,7 @@ _VIA_KIND = {
 def _via_kind(s: dict[str, str]) -> str:
     if s["via_url"].startswith("https://github.com/"):
         return "repository file"
-    return _VIA_KIND.get(s["via_type"], "page")
+    return VIA_KIND.get(s["via_type"], "page")
 
 
 def _text(s: dict[str, str]) -> str:
