@@ -124,3 +124,28 @@ def taken_port():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         yield taken.getsockname()[1]
+
+
+def tiny_notebook(
+    folder: Path, name: str, parameters: str, code: str, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Write ``folder/<name>.ipynb``: a ``parameters`` cell (``parameters``, one annotated line
+    with a comment per parameter) and one code cell (``code``), kernelspec ``python3``; make
+    ``folder`` the notebooks folder (``PKORESEARCH_NOTEBOOKS``) and return it. The small
+    notebooks the runner's tests execute instead of the real ones."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    folder.mkdir(exist_ok=True)
+    nb = new_notebook(
+        cells=[
+            new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+            new_code_cell(code),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(nb, folder / f"{name}.ipynb")
+    monkeypatch.setenv("PKORESEARCH_NOTEBOOKS", str(folder))
+    return folder

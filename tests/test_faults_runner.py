@@ -19,8 +19,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
+from conftest import tiny_notebook
 from pkoresearch import cli, results
 from pkoresearch.batch import atomic, execute, manifest, outdir, procs, runner
 from pkoresearch.batch.runner import Run, RunConfigError
@@ -47,27 +47,17 @@ print(label)"""
 @pytest.fixture
 def nbs(tmp_path, monkeypatch) -> Path:
     """A notebooks folder with one small parameterized notebook, ``faults.ipynb``."""
-    folder = tmp_path / "nbs"
-    folder.mkdir()
-    nb = new_notebook(
-        cells=[
-            new_code_cell(
-                'label: str = "x"  # a label\nvalue: int = 1  # a number\n'
-                "fail: bool = False  # make the run fail\n"
-                "sleep: float = 0.0  # seconds to sleep first\n"
-                "fill: bool = False  # fill the disk at the end\n"
-                'output_dir: str = ""  # output folder',
-                metadata={"tags": ["parameters"]},
-            ),
-            new_code_cell(CODE),
-        ],
-        metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
+    return tiny_notebook(
+        tmp_path / "nbs",
+        "faults",
+        'label: str = "x"  # a label\nvalue: int = 1  # a number\n'
+        "fail: bool = False  # make the run fail\n"
+        "sleep: float = 0.0  # seconds to sleep first\n"
+        "fill: bool = False  # fill the disk at the end\n"
+        'output_dir: str = ""  # output folder',
+        CODE,
+        monkeypatch,
     )
-    nbformat.write(nb, folder / "faults.ipynb")
-    monkeypatch.setenv("PKORESEARCH_NOTEBOOKS", str(folder))
-    return folder
 
 
 def quiet(n: int = 1) -> runner.Progress:

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import ROOT
+from conftest import ROOT, tiny_notebook
 from pkoresearch import cli, results
 from pkoresearch.batch import runner
 from pkoresearch.batch.runner import Run, RunConfigError
@@ -35,26 +35,16 @@ print(label)"""
 @pytest.fixture
 def tiny(tmp_path, monkeypatch) -> Path:
     """A folder with one small parameterized notebook, used as the notebooks folder."""
-    folder = tmp_path / "nbs"
-    folder.mkdir()
-    nb = new_notebook(
-        cells=[
-            new_code_cell(
-                'label: str = "x"  # a label\nvalue: int = 1  # a number\n'
-                "fail: bool = False  # make the run fail\n"
-                'data_file: str = ""  # path to an input file\n'
-                'output_dir: str = ""  # output folder',
-                metadata={"tags": ["parameters"]},
-            ),
-            new_code_cell(TINY),
-        ],
-        metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
+    return tiny_notebook(
+        tmp_path / "nbs",
+        "tiny",
+        'label: str = "x"  # a label\nvalue: int = 1  # a number\n'
+        "fail: bool = False  # make the run fail\n"
+        'data_file: str = ""  # path to an input file\n'
+        'output_dir: str = ""  # output folder',
+        TINY,
+        monkeypatch,
     )
-    nbformat.write(nb, folder / "tiny.ipynb")
-    monkeypatch.setenv("PKORESEARCH_NOTEBOOKS", str(folder))
-    return folder
 
 
 def test_runs_yaml_expands_sweeps(tmp_path):
