@@ -1229,7 +1229,7 @@ def read_contributor_file(path: str | Path, mission_month=None):
     UN's ``odp_contributionsbygender.csv`` or the IPI gender statistics (``Contributor ISO-3``).
     Returns what :func:`exposure` takes. Raises SchemaMismatch for any other header.
     Example: ``exposure(read_contributor_file(csv, read_mission_month(dta)))``"""
-    from pkoresearch.data.readers._checks import check_file
+    from pkoresearch.data.readers._checks import check_file, csv_header
     from pkoresearch.data.readers.un_contributions import (
         read_contributions_by_gender,
         read_country_mission_year,
@@ -1243,14 +1243,7 @@ def read_contributor_file(path: str | Path, mission_month=None):
         "UN's odp_contributionsbygender.csv or the IPI gender statistics (Contributor ISO-3)"
     )
     check_file(path, what)
-    try:
-        header = {
-            str(c).strip().lower() for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
-        }
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):
-        raise SchemaMismatch(
-            Problem(str(path), None, None, "a file that is not a readable CSV", what)
-        ) from None
+    header = csv_header(path, what)
     if {"year", "country", "mission"} <= header:
         return read_country_mission_year(path, mission_month)
     if "mission_acronym" in header:

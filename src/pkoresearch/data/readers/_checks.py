@@ -328,6 +328,19 @@ def read_csv_text(
     return parts[0] if len(parts) == 1 else pd.concat(parts)
 
 
+def csv_header(path: Path, expected: str) -> set[str]:
+    """The column names of a CSV file, stripped and in lower case, to tell its layout; a file
+    that cannot be read as CSV is a :class:`SchemaMismatch` naming ``expected``."""
+    try:
+        return {
+            str(c).strip().lower() for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+        }
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):
+        raise SchemaMismatch(
+            Problem(str(path), None, None, "a file that is not a readable CSV", expected)
+        ) from None
+
+
 def release_free_memory() -> None:
     """Hand memory freed by the C allocator back to the system (glibc's ``malloc_trim``; nothing
     elsewhere). A reader that builds its tables from many chunks frees the chunks' arrays in the

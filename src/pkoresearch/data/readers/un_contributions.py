@@ -42,7 +42,7 @@ import pandas as pd
 from pkoresearch.data import countries
 from pkoresearch.data.coverage import Coverage
 from pkoresearch.errors import AggregateRowsWarning, DataError, ParameterError, Problem, SchemaMismatch, UnrecognisedValuesWarning
-from pkoresearch.data.readers._checks import MAX_PERSONS, check_file, check_text, is_aggregate, read_csv_text, refuse_repeated_keys, unify_spellings, warn_name_variants, whole_numbers
+from pkoresearch.data.readers._checks import MAX_PERSONS, check_file, check_text, csv_header, is_aggregate, read_csv_text, refuse_repeated_keys, unify_spellings, warn_name_variants, whole_numbers
 
 COUNTS_COLUMNS = [
     "mission",
@@ -573,14 +573,7 @@ def read_monthly(path: str | os.PathLike[str]) -> Contributions:
     )
     _check_file(path, what)
     check_text(path, what)
-    try:
-        header = {
-            str(c).strip().lower() for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
-        }
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):
-        raise SchemaMismatch(
-            Problem(str(path), None, None, "a file that is not a readable CSV", what)
-        ) from None
+    header = csv_header(path, what)
     if "mission_acronym" in header:
         return read_contributions_by_gender(path)
     if {"year", "country", "mission"} <= header:
