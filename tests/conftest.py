@@ -127,19 +127,43 @@ def taken_port():
 
 
 def tiny_notebook(
-    folder: Path, name: str, parameters: str, code: str, monkeypatch: pytest.MonkeyPatch
+    folder: Path,
+    name: str,
+    monkeypatch: pytest.MonkeyPatch,
+    parameters: str = "",
+    imports: str = "",
+    before: str = "",
+    after: str = "",
 ) -> Path:
-    """Write ``folder/<name>.ipynb``: a ``parameters`` cell (``parameters``, one annotated line
-    with a comment per parameter) and one code cell (``code``), kernelspec ``python3``; make
-    ``folder`` the notebooks folder (``PKORESEARCH_NOTEBOOKS``) and return it. The small
-    notebooks the runner's tests execute instead of the real ones."""
+    """Write ``folder/<name>.ipynb``, the small parameterized notebook the runner's tests execute
+    instead of the real ones, make ``folder`` the notebooks folder (``PKORESEARCH_NOTEBOOKS``)
+    and return it. Its ``parameters`` cell has ``label`` (str), ``value`` (int), ``fail`` (bool),
+    then the lines ``parameters`` adds, then ``output_dir``; its code cell records ``label`` and
+    ``double`` (2 x value) and prints the label, raising first when ``fail``; ``imports`` are its
+    first lines, ``before`` runs after the output folder is made, ``after`` after the records.
+    Kernelspec ``python3``."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
+    params = (
+        'label: str = "x"  # a label\nvalue: int = 1  # a number\n'
+        "fail: bool = False  # make the run fail\n"
+        + parameters
+        + 'output_dir: str = ""  # output folder'
+    )
+    code = (
+        imports + "import pkoresearch as pko\nfrom pkoresearch import notebook as nb\n"
+        f'out = nb.output_dir(output_dir, "{name}")\n'
+        + before
+        + 'if fail:\n    raise RuntimeError("made to fail")\n'
+        'pko.results.record("label", label)\npko.results.record("double", 2 * value)\n'
+        + after
+        + "print(label)"
+    )
     folder.mkdir(exist_ok=True)
     nb = new_notebook(
         cells=[
-            new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+            new_code_cell(params, metadata={"tags": ["parameters"]}),
             new_code_cell(code),
         ],
         metadata={

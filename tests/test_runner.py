@@ -22,28 +22,16 @@ from pkoresearch.batch import runner
 from pkoresearch.batch.runner import Run, RunConfigError
 from pkoresearch.data import registry
 
-TINY = """import pkoresearch as pko
-from pkoresearch import notebook as nb
-out = nb.output_dir(output_dir, "tiny")
-if fail:
-    raise RuntimeError("made to fail")
-pko.results.record("label", label)
-pko.results.record("double", 2 * value)
-print(label)"""
-
 
 @pytest.fixture
 def tiny(tmp_path, monkeypatch) -> Path:
-    """A folder with one small parameterized notebook, used as the notebooks folder."""
+    """A folder with one small parameterized notebook (``tiny.ipynb``, conftest.tiny_notebook,
+    with a ``data_file`` parameter), used as the notebooks folder."""
     return tiny_notebook(
         tmp_path / "nbs",
         "tiny",
-        'label: str = "x"  # a label\nvalue: int = 1  # a number\n'
-        "fail: bool = False  # make the run fail\n"
-        'data_file: str = ""  # path to an input file\n'
-        'output_dir: str = ""  # output folder',
-        TINY,
         monkeypatch,
+        parameters='data_file: str = ""  # path to an input file\n',
     )
 
 
