@@ -13,36 +13,19 @@ together. Target: panel and fits under 10 s on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
-from pkoresearch import paths
+from _common import CSV, DTA, XLSX, require, timed
+
 from pkoresearch.analysis import contingents as cg
 from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 from pkoresearch.data.readers.un_contributions import read_country_mission_year, read_mission_month
-
-EXTERNAL = paths.external_dir()
-DTA = EXTERNAL / "UN_contributions_by_gender_mission_month_2010-2022.dta"
-CSV = EXTERNAL / "UN_contributions_by_gender_country_mission_year_2010-2021.csv"
-XLSX = EXTERNAL / "UN_conduct_table_of_allegations_2024-07.xlsx"
-
-
-def timed(fn, repeat: int):
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return result, min(times), statistics.median(times)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    for f in (DTA, CSV, XLSX):
-        if not f.is_file():
-            raise SystemExit(f"needs {f} (the third-party files in ../shared/external)")
+    require(DTA, CSV, XLSX)
     table, best, med = timed(lambda: read_table_of_allegations(XLSX), args.repeat)
     print(f"read the table of allegations: best {best:.3f} s, median {med:.3f} s")
     mm, best, med = timed(lambda: read_mission_month(DTA), args.repeat)

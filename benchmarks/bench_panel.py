@@ -11,35 +11,19 @@ Target: building the panel and fitting all specifications under 2 s on a 2-core 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
-from pkoresearch import paths
+from _common import DTA, XLSX, require, timed
+
 from pkoresearch.analysis import panel
 from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 from pkoresearch.data.readers.un_contributions import read_mission_month
-
-EXTERNAL = paths.external_dir()
-DTA = EXTERNAL / "UN_contributions_by_gender_mission_month_2010-2022.dta"
-XLSX = EXTERNAL / "UN_conduct_table_of_allegations_2024-07.xlsx"
-
-
-def timed(fn, repeat: int):
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return result, min(times), statistics.median(times)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    for f in (DTA, XLSX):
-        if not f.is_file():
-            raise SystemExit(f"needs {f} (the third-party files in ../shared/external)")
+    require(DTA, XLSX)
     contributions, best, med = timed(lambda: read_mission_month(DTA), args.repeat)
     print(
         f"read the mission x month file ({len(contributions.counts):,} rows): "

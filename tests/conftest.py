@@ -124,3 +124,52 @@ def taken_port():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         yield taken.getsockname()[1]
+
+
+def tiny_notebook(
+    folder: Path,
+    name: str,
+    monkeypatch: pytest.MonkeyPatch,
+    parameters: str = "",
+    imports: str = "",
+    before: str = "",
+    after: str = "",
+) -> Path:
+    """Write ``folder/<name>.ipynb``, the small parameterized notebook the runner's tests execute
+    instead of the real ones, make ``folder`` the notebooks folder (``PKORESEARCH_NOTEBOOKS``)
+    and return it. Its ``parameters`` cell has ``label`` (str), ``value`` (int), ``fail`` (bool),
+    then the lines ``parameters`` adds, then ``output_dir``; its code cell records ``label`` and
+    ``double`` (2 x value) and prints the label, raising first when ``fail``; ``imports`` are its
+    first lines, ``before`` runs after the output folder is made, ``after`` after the records.
+    Kernelspec ``python3``."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    params = (
+        'label: str = "x"  # a label\nvalue: int = 1  # a number\n'
+        "fail: bool = False  # make the run fail\n"
+        + parameters
+        + 'output_dir: str = ""  # output folder'
+    )
+    code = (
+        imports + "import pkoresearch as pko\nfrom pkoresearch import notebook as nb\n"
+        f'out = nb.output_dir(output_dir, "{name}")\n'
+        + before
+        + 'if fail:\n    raise RuntimeError("made to fail")\n'
+        'pko.results.record("label", label)\npko.results.record("double", 2 * value)\n'
+        + after
+        + "print(label)"
+    )
+    folder.mkdir(exist_ok=True)
+    nb = new_notebook(
+        cells=[
+            new_code_cell(params, metadata={"tags": ["parameters"]}),
+            new_code_cell(code),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(nb, folder / f"{name}.ipynb")
+    monkeypatch.setenv("PKORESEARCH_NOTEBOOKS", str(folder))
+    return folder

@@ -19,55 +19,35 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
+from conftest import tiny_notebook
 from pkoresearch import cli, results
 from pkoresearch.batch import atomic, execute, manifest, outdir, procs, runner
 from pkoresearch.batch.runner import Run, RunConfigError
 
-CODE = """import os, time
-import pkoresearch as pko
-from pkoresearch import notebook as nb
-out = nb.output_dir(output_dir, "faults")
-time.sleep(sleep)
-if fail:
-    raise RuntimeError("made to fail")
-pko.results.record("label", label)
-pko.results.record("double", 2 * value)
-if fill:  # fill the disk the run writes to, as a large figure would
-    with open(os.path.join(output_dir, "filler"), "wb", buffering=0) as fh:
-        try:
-            while True:
-                fh.write(b"x" * 65536)
-        except OSError:
-            pass
-print(label)"""
-
 
 @pytest.fixture
 def nbs(tmp_path, monkeypatch) -> Path:
-    """A notebooks folder with one small parameterized notebook, ``faults.ipynb``."""
-    folder = tmp_path / "nbs"
-    folder.mkdir()
-    nb = new_notebook(
-        cells=[
-            new_code_cell(
-                'label: str = "x"  # a label\nvalue: int = 1  # a number\n'
-                "fail: bool = False  # make the run fail\n"
-                "sleep: float = 0.0  # seconds to sleep first\n"
-                "fill: bool = False  # fill the disk at the end\n"
-                'output_dir: str = ""  # output folder',
-                metadata={"tags": ["parameters"]},
-            ),
-            new_code_cell(CODE),
-        ],
-        metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
+    """A notebooks folder with one small parameterized notebook, ``faults.ipynb``
+    (conftest.tiny_notebook), that can also sleep first and fill the disk at the end."""
+    return tiny_notebook(
+        tmp_path / "nbs",
+        "faults",
+        monkeypatch,
+        parameters="sleep: float = 0.0  # seconds to sleep first\n"
+        "fill: bool = False  # fill the disk at the end\n",
+        imports="import os, time\n",
+        before="time.sleep(sleep)\n",
+        after=(
+            "if fill:  # fill the disk the run writes to, as a large figure would\n"
+            '    with open(os.path.join(output_dir, "filler"), "wb", buffering=0) as fh:\n'
+            "        try:\n"
+            "            while True:\n"
+            '                fh.write(b"x" * 65536)\n'
+            "        except OSError:\n"
+            "            pass\n"
+        ),
     )
-    nbformat.write(nb, folder / "faults.ipynb")
-    monkeypatch.setenv("PKORESEARCH_NOTEBOOKS", str(folder))
-    return folder
 
 
 def quiet(n: int = 1) -> runner.Progress:

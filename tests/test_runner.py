@@ -16,45 +16,23 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import ROOT
+from conftest import ROOT, tiny_notebook
 from pkoresearch import cli, results
 from pkoresearch.batch import runner
 from pkoresearch.batch.runner import Run, RunConfigError
 from pkoresearch.data import registry
 
-TINY = """import pkoresearch as pko
-from pkoresearch import notebook as nb
-out = nb.output_dir(output_dir, "tiny")
-if fail:
-    raise RuntimeError("made to fail")
-pko.results.record("label", label)
-pko.results.record("double", 2 * value)
-print(label)"""
-
 
 @pytest.fixture
 def tiny(tmp_path, monkeypatch) -> Path:
-    """A folder with one small parameterized notebook, used as the notebooks folder."""
-    folder = tmp_path / "nbs"
-    folder.mkdir()
-    nb = new_notebook(
-        cells=[
-            new_code_cell(
-                'label: str = "x"  # a label\nvalue: int = 1  # a number\n'
-                "fail: bool = False  # make the run fail\n"
-                'data_file: str = ""  # path to an input file\n'
-                'output_dir: str = ""  # output folder',
-                metadata={"tags": ["parameters"]},
-            ),
-            new_code_cell(TINY),
-        ],
-        metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
+    """A folder with one small parameterized notebook (``tiny.ipynb``, conftest.tiny_notebook,
+    with a ``data_file`` parameter), used as the notebooks folder."""
+    return tiny_notebook(
+        tmp_path / "nbs",
+        "tiny",
+        monkeypatch,
+        parameters='data_file: str = ""  # path to an input file\n',
     )
-    nbformat.write(nb, folder / "tiny.ipynb")
-    monkeypatch.setenv("PKORESEARCH_NOTEBOOKS", str(folder))
-    return folder
 
 
 def test_runs_yaml_expands_sweeps(tmp_path):

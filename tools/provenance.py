@@ -21,28 +21,14 @@ from urllib.parse import urlparse
 # pkoresearch.data.curated, beside the schema of sources.csv.
 from pkoresearch.data.schema import ODS_PREFIX as ODS
 
+# The columns of sources.csv and the kind of each "via" page in words are defined once, in
+# pkoresearch.data.sources, which reads and cites the records this module writes.
+from pkoresearch.data.sources import COLUMNS as FIELDS
+from pkoresearch.data.sources import VIA_KIND
+
 UN_TERMS = "UN terms of use (https://www.un.org/en/about-us/terms-of-use); figures quoted as facts"
 US_GOV = "US government work (public domain in the United States)"
 NO_LICENCE = "no licence stated; figures quoted as facts"
-
-FIELDS = [
-    "source_id",
-    "type",
-    "title",
-    "author",
-    "publisher",
-    "date",
-    "document_symbol",
-    "official_url",
-    "url",
-    "via_type",
-    "via_publisher",
-    "via_url",
-    "via_date",
-    "accessed",
-    "licence",
-    "note",
-]
 
 
 @dataclass
@@ -893,17 +879,6 @@ GENERIC_LOCATORS = {
     "report text quoted",
     "UN conduct factsheet",
     "seed text",
-}
-VIA_KIND = {
-    "press_agency": "wire story",
-    "newspaper": "article",
-    "ngo_report": "NGO page",
-    "un_news": "UN page",
-    "un_document": "UN publication",
-    "un_data": "UN data",
-    "academic": "research page",
-    "government_report": "government page",
-    "web_mirror": "copy page",
 }
 NO_FINER = {
     "newspaper": "text of the article",

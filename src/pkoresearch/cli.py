@@ -439,13 +439,26 @@ def _cite(name: str | None, style: str) -> int:
     return 0
 
 
+def _refused(path: Path, exc: PkoError, kind: str | None = None) -> int:
+    """Print why ``path`` was refused: every problem of a :class:`DataError` (``as kind`` once
+    the format is known), else the error's message. Returns the exit code, 1."""
+    from pkoresearch.errors import DataError
+
+    if isinstance(exc, DataError):
+        print(f"{path}: {len(exc.problems)} problem(s)" + (f" as {kind}:" if kind else ":"))
+        for p in exc.problems:
+            print(f"  {p}")
+    else:
+        print(f"{path}: {exc}")
+    return 1
+
+
 def _check(path: Path, dataset: str | None) -> int:
     """Validate a researcher's file: a curated table, a UN table of allegations export, UN gender
     statistics or UN contributions by gender (any of its three layouts); print every problem
     found."""
     from pkoresearch.data.curated import SPECS, load
     from pkoresearch.data.readers import un_conduct, un_contributions, un_gender
-    from pkoresearch.errors import DataError
 
     readers = {  # the third-party formats: reader, and a one-line summary of what it read
         "un_table_of_allegations": (
@@ -475,14 +488,8 @@ def _check(path: Path, dataset: str | None) -> int:
         check_file(path, "a data file to check")
         if path.suffix.lower() not in (".xlsx", ".xlsm", ".dta"):
             check_text(path, "a CSV file")
-    except DataError as exc:
-        print(f"{path}: {len(exc.problems)} problem(s):")
-        for p in exc.problems:
-            print(f"  {p}")
-        return 1
     except PkoError as exc:
-        print(f"{path}: {exc}")
-        return 1
+        return _refused(path, exc)
     kind = dataset
     if kind is None:
         try:
@@ -533,14 +540,8 @@ def _check(path: Path, dataset: str | None) -> int:
             else:
                 df = load(kind, preferred=False, path=path)
                 summary = f"{len(df)} rows valid as {kind!r}"
-        except DataError as exc:
-            print(f"{path}: {len(exc.problems)} problem(s) as {kind}:")
-            for p in exc.problems:
-                print(f"  {p}")
-            return 1
         except PkoError as exc:
-            print(f"{path}: {exc}")
-            return 1
+            return _refused(path, exc, kind)
     for w in caught:
         print(f"warning: {w.message}")
     print(f"{path}: OK as {kind}: {summary}")

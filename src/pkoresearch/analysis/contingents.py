@@ -61,12 +61,13 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from pkoresearch.analysis import stats
+from pkoresearch.analysis import models, stats
 from pkoresearch.data import missions
 from pkoresearch.errors import NotEstimable, ParameterError
 
@@ -700,27 +701,17 @@ class Specification:
     bootstrap: bool = False
 
 
-@dataclass(frozen=True)
-class ModelResult:
-    """The women's-share term of one specification: rate ratio per percentage point."""
+@dataclass(frozen=True, kw_only=True)
+class ModelResult(models.ModelResult):
+    """The women's-share term of one specification: rate ratio per percentage point (the fields
+    of :class:`pkoresearch.analysis.models.ModelResult`, and the contingent panel's)."""
 
     spec: Specification
-    irr: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    coef: float
-    se: float
-    n: int
     clusters: int
     dropped: int  # observations dropped because their fixed-effect level has only zeros
-    converged: bool
-    method: str = ""
     boot_p: float = float("nan")
     boot_low: float = float("nan")
     boot_high: float = float("nan")
-    alpha_nb: float | None = None
-    not_estimable: str = ""
     params: pd.Series | None = field(default=None, repr=False, compare=False)
     bse: pd.Series | None = field(default=None, repr=False, compare=False)
 
@@ -750,31 +741,15 @@ class ModelResult:
 
 
 def drop_separated(d: pd.DataFrame, outcome: str, fe: Sequence[str]) -> tuple[pd.DataFrame, int]:
-    """Leave out observations in a fixed-effect level whose outcomes are all zero, repeatedly until
-    none is left (dropping one level can empty another): their level's estimate runs to minus
+    """Leave out observations in a fixed-effect level whose outcomes are all zero
+    (:func:`pkoresearch.analysis.models.drop_separated`): their level's estimate runs to minus
     infinity and they carry no information on the other coefficients. Returns the rest and the
     number dropped."""
-    n0 = len(d)
-    while fe:
-        keep = np.ones(len(d), dtype=bool)
-        for col in fe:
-            keep &= (d.groupby(col, observed=True)[outcome].transform("sum") > 0).to_numpy()
-        if keep.all():
-            break
-        d = d[keep]
-    return d, n0 - len(d)
+    kept, _ = models.drop_separated(d, outcome, fe)
+    return kept, len(d) - len(kept)
 
 
-def design(d: pd.DataFrame, share: str, fe: Sequence[str]) -> pd.DataFrame:
-    """Constant, the share, and one indicator per level of each fixed effect but the first."""
-    blocks = [np.ones((len(d), 1)), d[share].astype(float).to_numpy()[:, None]]
-    names = ["const", share]
-    for col in fe:
-        v = d[col].astype(str).to_numpy()
-        levels = np.unique(v)[1:]
-        blocks.append((v[:, None] == levels[None, :]).astype(float))
-        names += [f"{col}[{lv}]" for lv in levels]
-    return pd.DataFrame(np.hstack(blocks), columns=names, index=d.index)
+design = models.design  # constant, the share, one indicator per fixed-effect level but the first
 
 
 def _poisson(y, X, offset, groups=None):
@@ -846,7 +821,6 @@ def fit(
     d = sample.dropna(subset=[spec.outcome, spec.share, "exposure"])
     d = d[d["exposure"] > 0]
     d, dropped = drop_separated(d, spec.outcome, fe)
-    d = d.reset_index(drop=True)
     X = design(d, spec.share, fe)
     y = d[spec.outcome].astype(float).to_numpy()
     if len(d) <= X.shape[1] + 1:
@@ -869,11 +843,12 @@ def fit(
         n_clusters = int(g1.max() + 1)
     if n_clusters < 2:
         raise NotEstimable(f"{n_clusters} cluster; expected at least 2")
-    from pkoresearch.analysis.panel import _blas
-
     # one BLAS thread: these matrices are small, and a threaded BLAS on a busy machine is many
     # times slower
-    with _blas().limit(limits=1, user_api="blas"), warnings.catch_warnings(record=True) as caught:
+    with (
+        models.blas().limit(limits=1, user_api="blas"),
+        warnings.catch_warnings(record=True) as caught,
+    ):
         warnings.simplefilter("always")
         pois = _poisson(y, X, offset, groups)
         alpha_nb = None
@@ -904,7 +879,7 @@ def fit(
         and MIN_CLUSTERS <= g1.max() + 1 < BOOTSTRAP_BELOW
     ):
         model = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset)
-        with _blas().limit(limits=1, user_api="blas"):
+        with models.blas().limit(limits=1, user_api="blas"):
             bp = stats.wild_score_bootstrap(model, spec.share, g1, 0.0, reps, seed)[0]
             bl, bh = stats.wild_score_interval(
                 model, spec.share, g1, alpha, reps, seed, estimate=b, se=se
@@ -979,39 +954,34 @@ def specifications(outcome: str = "allegations", lag: int = 1) -> list[Specifica
 
 
 def _unavailable(spec: Specification, reason: str, n: int = 0) -> ModelResult:
-    nan = float("nan")
-    return ModelResult(
-        spec=spec,
-        irr=nan,
-        ci_low=nan,
-        ci_high=nan,
-        p_value=nan,
-        coef=nan,
-        se=nan,
-        n=n,
-        clusters=0,
-        dropped=0,
-        converged=False,
-        not_estimable=reason,
-    )
+    return ModelResult.unavailable(spec, reason, n=n, clusters=0, dropped=0)
 
 
-@dataclass
-class ModelTable:
-    """Every specification fitted: ``results`` in column order, the ``sample`` and its ``steps``."""
+@dataclass(kw_only=True)
+class ModelTable(models.ModelTable):
+    """Every specification fitted: ``results`` in column order, the ``sample`` and its ``steps``
+    (:class:`pkoresearch.analysis.models.ModelTable`)."""
+
+    COLUMNS: ClassVar[list[str]] = [
+        "specification",
+        "model",
+        "fixed_effects",
+        "cluster",
+        "irr",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "boot_p",
+        "boot_low",
+        "boot_high",
+        "n",
+        "clusters",
+        "dropped",
+        "converged",
+        "not_estimable",
+    ]
 
     results: list[ModelResult]
-    sample: pd.DataFrame
-    steps: pd.DataFrame
-    alpha: float = 0.05
-
-    @property
-    def fitted(self) -> list[ModelResult]:
-        return [r for r in self.results if not r.not_estimable]
-
-    def to_frame(self, estimable_only: bool = False) -> pd.DataFrame:
-        rows = [r.to_frame() for r in (self.fitted if estimable_only else self.results)]
-        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
     def table(self, digits: int = 3) -> pd.DataFrame:
         """The regression table in a paper's layout: one column per specification, the rate ratio
@@ -1041,9 +1011,7 @@ class ModelTable:
                 ),
                 "  bootstrap p-value": "-" if math.isnan(r.boot_p) else f"{r.boot_p:.3f}",
                 "Outcome": s.outcome.replace("_", " "),
-                "Share measured": "same year"
-                if s.share == "share_pct"
-                else s.share.replace("share_pct_lag", "") + " year(s) earlier",
+                "Share measured": models.share_measured(s.share),
                 "Contributor FE": "yes" if "iso3" in fe else "no",
                 "Mission x year FE": "yes" if "mission_year" in fe else "no",
                 "Model": FAMILIES[s.family],
@@ -1261,7 +1229,7 @@ def read_contributor_file(path: str | Path, mission_month=None):
     UN's ``odp_contributionsbygender.csv`` or the IPI gender statistics (``Contributor ISO-3``).
     Returns what :func:`exposure` takes. Raises SchemaMismatch for any other header.
     Example: ``exposure(read_contributor_file(csv, read_mission_month(dta)))``"""
-    from pkoresearch.data.readers._checks import check_file
+    from pkoresearch.data.readers._checks import check_file, csv_header
     from pkoresearch.data.readers.un_contributions import (
         read_contributions_by_gender,
         read_country_mission_year,
@@ -1275,14 +1243,7 @@ def read_contributor_file(path: str | Path, mission_month=None):
         "UN's odp_contributionsbygender.csv or the IPI gender statistics (Contributor ISO-3)"
     )
     check_file(path, what)
-    try:
-        header = {
-            str(c).strip().lower() for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
-        }
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):
-        raise SchemaMismatch(
-            Problem(str(path), None, None, "a file that is not a readable CSV", what)
-        ) from None
+    header = csv_header(path, what)
     if {"year", "country", "mission"} <= header:
         return read_country_mission_year(path, mission_month)
     if "mission_acronym" in header:

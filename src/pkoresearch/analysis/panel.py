@@ -38,16 +38,16 @@ mission-years, not effects of deploying women.
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-from pkoresearch.analysis import plausibility
+from pkoresearch.analysis import models, plausibility
 from pkoresearch.data import curated, missions
 from pkoresearch.errors import NotEstimable, ParameterError
 
@@ -72,6 +72,15 @@ REASON_NO_PERSONNEL_DATA = (
 )
 REASON_NO_PERSONNEL_YEAR = "the mission had no uniformed personnel in the personnel data that year"
 REASON_YEAR_NOT_COVERED = "the personnel data do not cover the year"
+# the columns of MissionPanel.unmatched: each allegation not counted in the panel, and why
+UNMATCHED_COLUMNS = [
+    "allegation_id",
+    "report_year",
+    "report_month",
+    "mission_in_source",
+    "mission",
+    "reason",
+]
 
 PANEL_COLUMNS = [
     "mission",
@@ -538,16 +547,7 @@ def build_panel(
     known = set(personnel["mission"])
     notes: list[str] = []
 
-    unmatched = pd.DataFrame(
-        columns=[
-            "allegation_id",
-            "report_year",
-            "report_month",
-            "mission_in_source",
-            "mission",
-            "reason",
-        ]
-    )
+    unmatched = pd.DataFrame(columns=UNMATCHED_COLUMNS)
     export_years: set[int] = set()
     in_years = fell_back = 0
     if table is not None:
@@ -596,16 +596,7 @@ def build_panel(
             [REASON_NO_MISSION, REASON_NO_PERSONNEL_DATA, REASON_YEAR_NOT_COVERED],
             REASON_NO_PERSONNEL_YEAR,
         )
-        unmatched = lost[
-            [
-                "allegation_id",
-                "report_year",
-                "report_month",
-                "mission_in_source",
-                "mission",
-                "reason",
-            ]
-        ].reset_index(drop=True)
+        unmatched = lost[UNMATCHED_COLUMNS].reset_index(drop=True)
         renamed = al.loc[al["mission"] != al["mission_in_source"], "mission_in_source"]
         if len(renamed):
             notes.append(
@@ -753,26 +744,16 @@ class Specification:
     leave_out: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class ModelResult:
-    """The women's-share term of one specification: IRR per percentage point with its interval."""
+@dataclass(frozen=True, kw_only=True)
+class ModelResult(models.ModelResult):
+    """The women's-share term of one specification: IRR per percentage point with its interval
+    (the fields of :class:`pkoresearch.analysis.models.ModelResult`, and the mission panel's)."""
 
     spec: Specification
-    irr: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    coef: float
-    se: float
-    n: int
     n_missions: int
-    alpha_nb: float | None
     dispersion: float | None  # Pearson chi2 / df of a Poisson fit
-    converged: bool
     dropped_all_zero: tuple[str, ...] = ()
     alpha: float = 0.05
-    method: str = ""
-    not_estimable: str = ""  # why the sample cannot support this specification ("" when fitted)
     # fixed-effect levels (years, or missions with mission effects) whose outcomes are all zero:
     # their rows are dropped before the fit (their effect would run to minus infinity)
     dropped_separated: tuple[str, ...] = ()
@@ -790,22 +771,8 @@ class ModelResult:
         cls, spec: Specification, reason: str, n: int = 0, n_missions: int = 0, alpha: float = 0.05
     ) -> ModelResult:
         """A specification the sample cannot support: missing estimates and the reason."""
-        nan = float("nan")
-        return cls(
-            spec=spec,
-            irr=nan,
-            ci_low=nan,
-            ci_high=nan,
-            p_value=nan,
-            coef=nan,
-            se=nan,
-            n=n,
-            n_missions=n_missions,
-            alpha_nb=None,
-            dispersion=None,
-            converged=False,
-            alpha=alpha,
-            not_estimable=reason,
+        return super().unavailable(
+            spec, reason, n=n, n_missions=n_missions, dispersion=None, alpha=alpha
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -833,26 +800,13 @@ class ModelResult:
 
 def design(sample: pd.DataFrame, share: str, mission_fe: bool = False) -> pd.DataFrame:
     """Design matrix: constant, the share (per percentage point), one indicator per year but the
-    first, and with ``mission_fe`` one per mission but the first (sorted)."""
-    blocks = [np.ones((len(sample), 1)), sample[share].astype(float).to_numpy()[:, None]]
-    names = ["const", share]
-    year = sample["year"].to_numpy()
-    years = np.unique(year)[1:]
-    blocks.append((year[:, None] == years[None, :]).astype(float))
-    names += [f"year_{y}" for y in years]
-    if mission_fe:
-        mission = sample["mission"].astype(str).to_numpy()
-        others = np.unique(mission)[1:]
-        blocks.append((mission[:, None] == others[None, :]).astype(float))
-        names += [f"mission_{m}" for m in others]
-    return pd.DataFrame(np.hstack(blocks), columns=names, index=sample.index)
+    first, and with ``mission_fe`` one per mission but the first (sorted): ``year_2016``,
+    ``mission_MINUSCA`` (:func:`pkoresearch.analysis.models.design`)."""
+    fe = ("year", "mission") if mission_fe else ("year",)
+    return models.design(sample, share, fe, name=lambda col, level: f"{col}_{level}")
 
 
-@functools.lru_cache(maxsize=1)
-def _blas():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
+_blas = models.blas  # the name contingents and the benchmarks knew it by
 
 
 def fit(
@@ -965,30 +919,17 @@ def fit(
 def drop_separated(
     d: pd.DataFrame, outcome: str, mission_fe: bool = False
 ) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
-    """Leave out the rows of fixed-effect levels whose outcomes are all zero (separation: the
-    level's effect would run to minus infinity and the fit would not converge). With
-    ``mission_fe``, missions without any allegation (``dropped_all_zero``); then years without
-    any allegation among the rows left (``separated``, e.g. ``("year 2021",)``), repeated until
-    every level left has an allegation. In a Poisson (or NB2) likelihood such rows are perfectly
-    predicted by a zero rate and carry no information on the other coefficients, so dropping
-    them is the limit of the fit with them (as fixest drops them). Returns ``(rows kept,
-    missions dropped, separated levels)``."""
-    dropped: list[str] = []
-    separated: list[str] = []
-    while len(d):
-        changed = False
-        if mission_fe:
-            any_m = d.groupby("mission")[outcome].transform("sum") > 0
-            if not any_m.all():
-                dropped += sorted(set(d.loc[~any_m, "mission"]))
-                d, changed = d[any_m], True
-        any_y = d.groupby("year")[outcome].transform("sum") > 0
-        if not any_y.all() and d["year"].nunique() > 1 and any_y.any():
-            separated += [f"year {y}" for y in sorted(set(d.loc[~any_y, "year"]))]
-            d, changed = d[any_y], True
-        if not changed:
-            break
-    return d.reset_index(drop=True), tuple(dropped), tuple(separated)
+    """Leave out the rows of fixed-effect levels whose outcomes are all zero
+    (:func:`pkoresearch.analysis.models.drop_separated`: their effect would run to minus infinity
+    and the fit would not converge): with ``mission_fe``, missions without any allegation
+    (``dropped_all_zero``); then years without any allegation among the rows left
+    (``separated``, e.g. ``("year 2021",)``). Returns ``(rows kept, missions dropped, separated
+    levels)``."""
+    kept, dropped = models.drop_separated(
+        d, outcome, ("mission", "year") if mission_fe else ("year",)
+    )
+    missions_dropped = tuple(str(m) for m in dropped.get("mission", ()))
+    return kept, missions_dropped, tuple(f"year {y}" for y in dropped["year"])
 
 
 def largest_mission(sample: pd.DataFrame) -> str:
@@ -1034,48 +975,33 @@ def specifications(
     return specs
 
 
-@dataclass
-class ModelTable:
+@dataclass(kw_only=True)
+class ModelTable(models.ModelTable):
     """Every specification fitted on one sample: ``results`` in column order, the ``sample`` and
-    the ``steps`` that made it."""
+    the ``steps`` that made it (:class:`pkoresearch.analysis.models.ModelTable`). ``to_frame()``:
+    one row per specification, ``specification, model, outcome, irr, ci_low, ci_high, p_value,
+    n, missions, alpha_nb, dispersion, converged, boot_p_value, dropped_separated``."""
+
+    COLUMNS: ClassVar[list[str]] = [
+        "specification",
+        "model",
+        "outcome",
+        "irr",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "n",
+        "missions",
+        "alpha_nb",
+        "dispersion",
+        "converged",
+        "boot_p_value",
+        "dropped_separated",
+    ]
 
     results: list[ModelResult]
-    sample: pd.DataFrame
-    steps: pd.DataFrame
     outcome: str
-    alpha: float = 0.05
     not_estimable: str = ""  # why nothing could be fitted ("" when the sample has mission-years)
-
-    @property
-    def fitted(self) -> list[ModelResult]:
-        """The specifications that could be estimated."""
-        return [r for r in self.results if not r.not_estimable]
-
-    def to_frame(self, estimable_only: bool = False) -> pd.DataFrame:
-        """One row per specification: ``specification, model, outcome, irr, ci_low, ci_high,
-        p_value, n, missions, alpha_nb, dispersion, converged`` (missing estimates where a
-        specification is not estimable; ``estimable_only`` leaves those out)."""
-        rows = [r.to_frame() for r in (self.fitted if estimable_only else self.results)]
-        if not rows:
-            return pd.DataFrame(
-                columns=[
-                    "specification",
-                    "model",
-                    "outcome",
-                    "irr",
-                    "ci_low",
-                    "ci_high",
-                    "p_value",
-                    "n",
-                    "missions",
-                    "alpha_nb",
-                    "dispersion",
-                    "converged",
-                    "boot_p_value",
-                    "dropped_separated",
-                ]
-            )
-        return pd.concat(rows, ignore_index=True)
 
     def summary(self) -> str:
         """One sentence: how many intervals include 1, counting only the specifications that were
@@ -1129,9 +1055,7 @@ class ModelTable:
                 if r.boot_p_value != r.boot_p_value
                 else f"{r.boot_p_value:.3f}",
                 "Outcome": s.outcome,
-                "Share measured": "same year"
-                if s.share == "share_pct"
-                else s.share.replace("share_pct_lag", "") + " year(s) earlier",
+                "Share measured": models.share_measured(s.share),
                 "Year effects": "yes",
                 "Mission fixed effects": "yes" if s.mission_fe else "no",
                 "Left out": ", ".join(

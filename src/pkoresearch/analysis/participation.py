@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import calendar
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,15 +40,7 @@ from pkoresearch.data import curated
 from pkoresearch.data.coverage import Coverage
 from pkoresearch.errors import ParameterError
 
-CURATED_CATEGORIES = [
-    "all_uniformed",
-    "military",
-    "military_contingents",
-    "staff_officers_experts",
-    "police",
-    "individual_police",
-    "formed_police_units",
-]
+CURATED_CATEGORIES = list(curated.PERSONNEL_CATEGORIES)  # the categories of the curated shares
 DEFAULT_CATEGORIES = [
     "all_uniformed",
     "military_contingents",
@@ -616,6 +608,20 @@ GAP_COLUMNS = [
 ]
 
 
+def _targets(
+    shares: pd.DataFrame, targets: pd.DataFrame | None
+) -> Iterator[tuple[str, int, float, str]]:
+    """The numeric targets (default: the curated ``parity_targets``) of the categories present in
+    ``shares``: ``(category, target year, target share in percent, definition counted)``."""
+    t = curated.load("parity_targets") if targets is None else targets
+    t = t.dropna(subset=["target_share_pct"])
+    present = set(shares["category"].astype(str))
+    for r in t.itertuples():
+        cat, ty, target = str(r.category), int(r.year), float(r.target_share_pct)
+        if cat in present:
+            yield cat, ty, target, definition_of(cat, ty)
+
+
 def parity_gap(shares: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each numeric parity target against the figures of its category counted under the target's
     own definition (:func:`definition_of` for the target year): ``category, target_year,
@@ -637,15 +643,8 @@ def parity_gap(shares: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.
     high), and ``basis`` says in words what the status rests on, including whether it holds
     within the figure's rounding. Categories absent from ``shares`` are left out.
     """
-    t = curated.load("parity_targets") if targets is None else targets
-    t = t.dropna(subset=["target_share_pct"])
-    present = set(shares["category"].astype(str))
     rows = []
-    for r in t.itertuples():
-        cat, ty, target = str(r.category), int(r.year), float(r.target_share_pct)
-        if cat not in present:
-            continue
-        dfn = definition_of(cat, ty)
+    for cat, ty, target, dfn in _targets(shares, targets):
         s = _series(shares, cat, dfn)
         upto, after = s[s["time"] < ty + 1], s[s["time"] >= ty + 1]
         row = {
@@ -958,15 +957,8 @@ def projections(
     ``projected`` says so. See :func:`project_year` for the models.
     Example: ``projections(curated_shares(), models=["logit", "linear"])``
     """
-    t = curated.load("parity_targets") if targets is None else targets
-    t = t.dropna(subset=["target_share_pct"])
-    present = set(shares["category"].astype(str))
     rows = []
-    for r in t.itertuples():
-        cat, ty, target = str(r.category), int(r.year), float(r.target_share_pct)
-        if cat not in present:
-            continue
-        dfn = definition_of(cat, ty)
+    for cat, ty, target, dfn in _targets(shares, targets):
         every = _series(shares, cat)
         s = every[every["definition"] == dfn]
         last_year = int(every["year"].max()) if len(every) else None

@@ -101,7 +101,9 @@ def is_primary(record: dict[str, str]) -> bool:
 # --------------------------------------------------------------------------------------------------
 # citation styles
 
-_VIA_KIND = {
+# the kind of page a source was read on (``via_type``), in words: used by the citations here and
+# by tools/provenance.py's locators
+VIA_KIND = {
     "press_agency": "wire story",
     "newspaper": "article",
     "ngo_report": "NGO page",
@@ -117,7 +119,7 @@ _VIA_KIND = {
 def _via_kind(s: dict[str, str]) -> str:
     if s["via_url"].startswith("https://github.com/"):
         return "repository file"
-    return _VIA_KIND.get(s["via_type"], "page")
+    return VIA_KIND.get(s["via_type"], "page")
 
 
 def _text(s: dict[str, str]) -> str:

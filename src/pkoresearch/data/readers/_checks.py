@@ -1,5 +1,5 @@
 """Checks the readers share: what a file is before it is opened, how its text reads, repeated keys,
-aggregate rows and spellings of one name."""
+aggregate rows and spellings of one name (unified, and the warning that says so)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ import os
 import re
 import stat
 import unicodedata
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pkoresearch.errors import DataError, DataFileNotFound, Problem, SchemaMismatch
+from pkoresearch.errors import (
+    DataError,
+    DataFileNotFound,
+    NameVariantWarning,
+    Problem,
+    SchemaMismatch,
+)
 
 # the first bytes of files that are often saved or renamed as .csv by mistake
 MAGIC = [
@@ -321,6 +328,19 @@ def read_csv_text(
     return parts[0] if len(parts) == 1 else pd.concat(parts)
 
 
+def csv_header(path: Path, expected: str) -> set[str]:
+    """The column names of a CSV file, stripped and in lower case, to tell its layout; a file
+    that cannot be read as CSV is a :class:`SchemaMismatch` naming ``expected``."""
+    try:
+        return {
+            str(c).strip().lower() for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+        }
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):
+        raise SchemaMismatch(
+            Problem(str(path), None, None, "a file that is not a readable CSV", expected)
+        ) from None
+
+
 def release_free_memory() -> None:
     """Hand memory freed by the C allocator back to the system (glibc's ``malloc_trim``; nothing
     elsewhere). A reader that builds its tables from many chunks frees the chunks' arrays in the
@@ -511,3 +531,46 @@ def unify_spellings(
     if not isinstance(names.dtype, pd.CategoricalDtype):
         out = out.astype(names.dtype)
     return out, rows
+
+
+def warn_name_variants(
+    changes: Sequence[pd.DataFrame],
+    path: str | os.PathLike[str],
+    per: str = "row",
+    see: str = "",
+    stacklevel: int = 2,
+) -> tuple[pd.DataFrame, int]:
+    """Join the tables of what :func:`unify_spellings` changed in each column and, when anything
+    did, warn with :class:`~pkoresearch.errors.NameVariantWarning` naming the file, each column,
+    the spelling found and the one used, up to ten of them (with ``per="row"`` how many rows and
+    the first row; with ``per="name"``, for names that are not one a row, how many times).
+    ``see`` names where the caller keeps the whole table (e.g. ``".name_variants"``);
+    ``stacklevel`` is the caller's, as for :func:`warnings.warn`. Returns the joined table
+    (``column, found, used, rows, first_row``; empty when nothing changed) and the number of
+    rows (or names) counted under another spelling."""
+    if per not in ("row", "name"):
+        raise ValueError(f"per: found {per!r}; expected 'row' or 'name'")
+    found = [c for c in changes if len(c)]
+    if not found:
+        return pd.DataFrame(columns=["column", "found", "used", "rows", "first_row"]), 0
+    variants = pd.concat(found, ignore_index=True)
+    n = int(variants["rows"].sum())
+    shown = "; ".join(
+        f"{r.column} {r.found!r} -> {r.used!r} "
+        + (f"({r.rows} row(s), first row {r.first_row})" if per == "row" else f"({r.rows} time(s))")
+        for r in variants.head(10).itertuples()
+    )
+    head = (
+        f"{n} row(s) spell a name another way"
+        if per == "row"
+        else f"{n} name(s) spelled another way"
+    )
+    where = f" (see {see})" if see else ""
+    warnings.warn(
+        NameVariantWarning(
+            f"{path}: {head} (case, accents, punctuation or spaces); counted under one "
+            f"spelling{where}: {shown}"
+        ),
+        stacklevel=stacklevel + 1,
+    )
+    return variants, n

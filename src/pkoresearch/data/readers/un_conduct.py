@@ -32,8 +32,8 @@ from pandas.api.types import union_categoricals
 
 from pkoresearch.data import countries
 from pkoresearch.data.coverage import Coverage
-from pkoresearch.errors import AggregateRowsWarning, DataError, DuplicateRowsWarning, MissingValuesWarning, NameVariantWarning, ParameterError, Problem, SchemaMismatch, UnrecognisedValuesWarning
-from pkoresearch.data.readers._checks import MAX_PERSONS, check_file, is_aggregate, iter_csv_text, release_free_memory, unify_spellings
+from pkoresearch.errors import AggregateRowsWarning, DataError, DuplicateRowsWarning, MissingValuesWarning, ParameterError, Problem, SchemaMismatch, UnrecognisedValuesWarning
+from pkoresearch.data.readers._checks import MAX_PERSONS, check_file, is_aggregate, iter_csv_text, release_free_memory, unify_spellings, warn_name_variants
 
 SHEET = "Export"
 COLUMNS = [
@@ -1216,26 +1216,13 @@ def _finish(a: pd.DataFrame, path: Path, counts: dict) -> tuple[pd.DataFrame, pd
     a["mission"], mission_variants = unify_spellings(a["mission"], path, "Mission")
     nats = _nationalities(a)
     nats["nationality"], nat_variants = unify_spellings(nats["nationality"], path, "Nationality")
-    variants = pd.concat(
-        [v for v in (mission_variants, nat_variants) if len(v)] or [mission_variants],
-        ignore_index=True,
-    )
-    counts["names_unified"] = int(variants["rows"].sum()) if len(variants) else 0
     if len(nat_variants):
         joined = nats.groupby("allegation_id", sort=False)["nationality"].agg("; ".join)
         a["nationality"] = a["allegation_id"].map(joined).astype("string").to_numpy()
-    if len(variants):
-        shown = "; ".join(
-            f"{r.column} {r.found!r} -> {r.used!r} ({r.rows} time(s))"
-            for r in variants.head(10).itertuples()
-        )
-        warnings.warn(
-            NameVariantWarning(
-                f"{path}: {int(variants['rows'].sum())} name(s) spelled another way (case, accents, "
-                f"punctuation or spaces) counted under one spelling: {shown}"
-            ),
-            stacklevel=3,
-        )
+    # a nationality line is not a row of the file: the warning counts names, not rows
+    _, counts["names_unified"] = warn_name_variants(
+        [mission_variants, nat_variants], path, per="name", stacklevel=3
+    )
     # codes per distinct line and per distinct cell (shared objects, not one string per row)
     line_codes, line_names = pd.factorize(nats["nationality"].to_numpy(dtype=object))
     iso = countries.to_iso3(list(line_names)).to_numpy(dtype=object)

@@ -41,8 +41,8 @@ import pandas as pd
 
 from pkoresearch.data import countries
 from pkoresearch.data.coverage import Coverage
-from pkoresearch.errors import AggregateRowsWarning, DataError, NameVariantWarning, ParameterError, Problem, SchemaMismatch, UnrecognisedValuesWarning
-from pkoresearch.data.readers._checks import MAX_PERSONS, check_file, check_text, is_aggregate, read_csv_text, refuse_repeated_keys, unify_spellings, whole_numbers
+from pkoresearch.errors import AggregateRowsWarning, DataError, ParameterError, Problem, SchemaMismatch, UnrecognisedValuesWarning
+from pkoresearch.data.readers._checks import MAX_PERSONS, check_file, check_text, csv_header, is_aggregate, read_csv_text, refuse_repeated_keys, unify_spellings, warn_name_variants, whole_numbers
 
 COUNTS_COLUMNS = [
     "mission",
@@ -202,20 +202,9 @@ def _names(df: pd.DataFrame, columns: dict[str, str], path: Path, counts_key: di
         df[c] = unified.astype("string")
         if len(changed):
             variants.append(changed)
-    if variants:
-        v = pd.concat(variants, ignore_index=True)
-        counts_key["names_unified"] = int(v["rows"].sum())
-        shown = "; ".join(
-            f"{r.column} {r.found!r} -> {r.used!r} ({r.rows} row(s), first row {r.first_row})"
-            for r in v.head(10).itertuples()
-        )
-        warnings.warn(
-            NameVariantWarning(
-                f"{path}: {int(v['rows'].sum())} row(s) spell a name another way (case, accents, "
-                f"punctuation or spaces); counted under one spelling: {shown}"
-            ),
-            stacklevel=3,
-        )
+    _, unified = warn_name_variants(variants, path, stacklevel=3)
+    if unified:
+        counts_key["names_unified"] = unified
     return df
 
 
@@ -584,14 +573,7 @@ def read_monthly(path: str | os.PathLike[str]) -> Contributions:
     )
     _check_file(path, what)
     check_text(path, what)
-    try:
-        header = {
-            str(c).strip().lower() for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
-        }
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):
-        raise SchemaMismatch(
-            Problem(str(path), None, None, "a file that is not a readable CSV", what)
-        ) from None
+    header = csv_header(path, what)
     if "mission_acronym" in header:
         return read_contributions_by_gender(path)
     if {"year", "country", "mission"} <= header:

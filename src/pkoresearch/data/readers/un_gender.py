@@ -44,8 +44,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from pkoresearch.errors import AggregateRowsWarning, DataError, DateNormalisedWarning, DuplicateRowsWarning, NameVariantWarning, Problem, SchemaMismatch, UnrecognisedValuesWarning
-from pkoresearch.data.readers._checks import is_aggregate, iter_csv_text, refuse_repeated_keys, unify_spellings, whole_numbers
+from pkoresearch.errors import AggregateRowsWarning, DataError, DateNormalisedWarning, DuplicateRowsWarning, Problem, SchemaMismatch, UnrecognisedValuesWarning
+from pkoresearch.data.readers._checks import is_aggregate, iter_csv_text, refuse_repeated_keys, unify_spellings, warn_name_variants, whole_numbers
 
 CATEGORIES = {
     "Individual Police": "individual_police",
@@ -332,21 +332,7 @@ def read_gender_statistics(
     for c in ("contributor", "mission"):
         df[c], changed = unify_spellings(df[c], path, c.capitalize())
         variants.append(changed)
-    variants = pd.concat([v for v in variants if len(v)] or [variants[0]], ignore_index=True)
-    if len(variants):
-        shown = "; ".join(
-            f"{r.column} {r.found!r} -> {r.used!r} ({r.rows} row(s), first row {r.first_row})"
-            for r in variants.head(10).itertuples()
-        )
-        warnings.warn(
-            NameVariantWarning(
-                f"{path}: {int(variants['rows'].sum())} row(s) spell a name another way (case, "
-                f"accents, punctuation or spaces); they are counted under one spelling (see "
-                f".name_variants): {shown}"
-            ),
-            stacklevel=2,
-        )
-    report["names_unified"] = int(variants["rows"].sum()) if len(variants) else 0
+    variants, report["names_unified"] = warn_name_variants(variants, path, see=".name_variants")
     df, dates_normalised = _one_date_per_month(df, path)
     report["dates_normalised"] = int(dates_normalised["rows"].sum()) if len(dates_normalised) else 0
 
