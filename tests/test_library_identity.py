@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 from scipy.optimize import isotonic_regression
-from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 from statsmodels.stats.rates import confint_poisson
 from statsmodels.stats.rates import test_poisson_2indep as poisson_2indep
 
@@ -107,6 +107,41 @@ def test_proportion_table_identical_row_by_row():
         _same(row.ci_low, 100 * lo)
         _same(row.ci_high, 100 * hi)
         assert row.rate == 100 * row.k / row.n
+
+
+def _newcombe(k1, n1, k0, n0, alpha):
+    """Newcombe's hybrid score interval for p1 - p0 (Newcombe 1998, method 10) from the two
+    Wilson intervals."""
+    p1, p0 = k1 / n1, k0 / n0
+    l1, u1 = _wilson(k1, n1, alpha)
+    l0, u0 = _wilson(k0, n0, alpha)
+    d = p1 - p0
+    return d - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2), d + math.sqrt(
+        (u1 - p1) ** 2 + (p0 - l0) ** 2
+    )
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.01, 0.1])
+def test_newcombe_difference_identical(alpha):
+    for k1, n1, k0, n0 in [
+        (27, 47, 29, 74),  # 2012 against 2010 follow-ups answered (notebook 03)
+        (0, 10, 0, 12),
+        (10, 10, 0, 12),
+        (0, 5, 5, 5),
+        (1, 1, 1, 2),
+        (120, 400, 300, 700),
+    ]:
+        e = response.compare(k1, n1, k0, n0, alpha=alpha)
+        lib = confint_proportions_2indep(
+            k1, n1, k0, n0, method="newcomb", compare="diff", alpha=alpha
+        )
+        ref = _newcombe(k1, n1, k0, n0, alpha)
+        assert e.estimate == k1 / n1 - k0 / n0
+        for got, a, b in zip((e.ci_low, e.ci_high), lib, ref):
+            _same(got, float(a))
+            _same(got, b)
+        table = [[k1, n1 - k1], [k0, n0 - k0]]
+        assert e.p_value == pytest.approx(sps.fisher_exact(table).pvalue, rel=1e-12)
 
 
 # -------------------------------------------------------------------------------- Poisson counts
