@@ -338,7 +338,8 @@ FLOATS = [
     0.0, -0.0, 1e-9, 0.0008, 0.00085, 0.000995, 0.005, 0.0099996, 0.02794, 0.05, -0.05, 0.0995,
     0.099999, 0.1, 0.125, 0.135, 0.3919, 0.5, 0.995, 0.9999, 1.0, 1.005, 1.3099, 2.5, 3.7, 7.03,
     18.0, 99.995, 100.0, 999.994, 999.996, 1234.567, -1234.567, 98_638.25, 123_456_789.123,
-    1e15 + 0.5, float("nan"), float("inf"), float("-inf"),
+    1e15 + 0.5, 2.675, 0.145, 1.115, -0.00123, -0.0995, 1e-300, 5e-324, 1.5e25, 1e30, -7.5e40,
+    float("nan"), float("inf"), float("-inf"),
 ]  # fmt: skip
 
 
@@ -356,6 +357,24 @@ def test_number_formatting_identical_on_a_grid():
             assert formatting.share(x) == _ref_share(x), x
             assert formatting.share(x / 100) == _ref_share(x / 100), x
     assert formatting.number(None) == formatting.percent(None) == formatting.share(None)
+    assert formatting.integer(10**40) == _ref_integer(10**40)
+
+
+def test_number_formatting_identical_on_random_values():
+    # every magnitude from 1e-12 to 1e12, both signs, and values on a rounding tie's either side
+    rng = np.random.default_rng(28)
+    values = np.concatenate(
+        [
+            rng.choice([-1, 1], 4000) * 10 ** rng.uniform(-12, 12, 4000),
+            np.round(rng.uniform(-100, 100, 2000), 3),  # x.xx5: ties in decimal, not in binary
+            rng.integers(-(10**9), 10**9, 1000) / 8,  # exact binary ties (x.125, x.375, ...)
+        ]
+    )
+    for x in values.tolist():
+        assert formatting.decimal(x) == _ref_decimal(x), x
+        assert formatting.percent(x) == _ref_percent(x), x
+        assert formatting.percent(x, 1) == _ref_percent(x, 1), x
+        assert formatting.share(x / 100) == _ref_share(x / 100), x
     assert formatting.interval(0.392, 0.288, 0.506) == "0.39 (0.29-0.51)"
     assert formatting.interval(0.18, -0.05, 0.35) == "0.18 (-0.05 to 0.35)"
     assert formatting.interval(12_345.5, 10_000, 15_000.25) == "12,345.5 (10,000-15,000.25)"
