@@ -2,8 +2,8 @@
 intervals as ``0.39 (0.29-0.51)``, and a notebook's recorded results (``results.json``) turned into
 small display structures that show every value whole.
 
-The digits, separators and signs come from babel (``babel.numbers.format_decimal`` and
-``format_percent``) with the fixed locale :data:`LOCALE` ``"en"``; the rules of how many digits
+The digits, separators and signs come from babel (its CLDR number patterns, as
+``babel.numbers.format_decimal`` and ``format_percent`` apply them) with the fixed locale :data:`LOCALE` ``"en"``; the rules of how many digits
 to show (two decimals from 0.1 up, two significant digits below, trailing zeros dropped) are the
 package's own, written as CLDR patterns.
 
@@ -34,6 +34,8 @@ Example: ``interval(0.392, 0.29, 0.51)`` -> ``"0.39 (0.29-0.51)"``.
 from __future__ import annotations
 
 import copy
+import decimal as _decimal
+import functools
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -70,22 +72,30 @@ LOCALE = "en"
 machine (``,`` between thousands, ``.`` before decimals, ``-`` for minus)."""
 
 
-def _babel(value: Real, pattern: str, percent: bool = False) -> str:
-    """``value`` through babel's CLDR number pattern in :data:`LOCALE`. The float goes in as its
-    exact binary value (``Decimal(float)``, not its shortest repr) and is rounded half to even in
-    a local decimal context wide enough for any float, so the digits are those of Python's own
-    ``format(x, ",.2f")``: ``2.675`` is ``2.67`` as in f-strings, not ``2.68``."""
-    import decimal as _decimal
+@functools.lru_cache(maxsize=64)
+def _pattern(pattern: str):
+    """babel's parsed CLDR number pattern and the locale, parsed once (parsing is most of the
+    cost of a ``format_decimal`` call)."""
+    from babel import Locale
+    from babel.numbers import parse_pattern
 
-    from babel.numbers import format_decimal, format_percent
+    return parse_pattern(pattern), Locale.parse(LOCALE)
 
-    d = _decimal.Decimal(value)
-    with _decimal.localcontext() as ctx:
+
+def _babel(value: Real, pattern: str) -> str:
+    """``value`` through babel's CLDR number pattern in :data:`LOCALE` (what
+    ``babel.numbers.format_decimal`` and, for a pattern ending in ``%``, ``format_percent`` do,
+    with the pattern parsed once). The float goes in as its exact binary value (``Decimal(float)``,
+    not its shortest repr) and is rounded half to even in a local decimal context wide enough for
+    any float, so the digits are those of Python's own ``format(x, ",.2f")``: ``2.675`` is
+    ``2.67`` as in f-strings, not ``2.68``. A ``%`` pattern multiplies by 100: the value is
+    divided first, exactly (a shift of the decimal exponent)."""
+    parsed, locale = _pattern(pattern)
+    with _decimal.localcontext() as ctx:  # every step exact: scaleb rounds to the context too
         ctx.prec, ctx.rounding = 1100, _decimal.ROUND_HALF_EVEN
         ctx.Emax, ctx.Emin = _decimal.MAX_EMAX, _decimal.MIN_EMIN
-        if percent:  # babel multiplies by 100: divide first, exactly (a shift of the exponent)
-            return format_percent(d.scaleb(-2), pattern, locale=LOCALE)
-        return format_decimal(d, pattern, locale=LOCALE)
+        d = _decimal.Decimal(value)
+        return parsed.apply(d.scaleb(-2) if pattern.endswith("%") else d, locale)
 
 
 def _places(n: int) -> str:
@@ -134,7 +144,7 @@ def percent(value: float, digits: int = 2) -> str:
     -> ``"18%"`` (at most ``digits`` decimals, trailing zeros dropped)."""
     if value is None:
         return NOT_AVAILABLE
-    return _babel(float(value), "#,##0" + _places(digits) + "%", percent=True)
+    return _babel(float(value), "#,##0" + _places(digits) + "%")
 
 
 def share(fraction: float, digits: int = 1) -> str:
