@@ -22,6 +22,36 @@ FILENAME = "results.json"
 # the statuses of a run that ran to its end: "incomplete" when the notebook said (with
 # :func:`incomplete`) that it lacked the data for its main question
 COMPLETED = ("ok", "incomplete")
+UNITS = {
+    "count": "a number of things: whole, thousands separated",
+    "share": "a fraction 0-1, shown in per cent (0.392 -> 39.2%)",
+    "pct": "already a percentage (7.03 -> 7.03%)",
+    "year": "calendar years, never thousands separated (also inside lists and dictionaries)",
+    "ratio": "a ratio: rate ratio, incidence rate ratio, odds ratio",
+    "rate": "events per a stated exposure (e.g. per 1,000 personnel)",
+    "p_value": "a p-value",
+    "number": "any other number",
+    "interval": "a pair [low, high]",
+}
+"""The units a headline number can be recorded with (:func:`record`'s ``unit``): the batch
+report formats a value by its recorded unit (:mod:`pkoresearch.figures.formatting`)."""
+UNIT_ALIASES = {"percent": "pct", "%": "pct", "fraction": "share", "proportion": "share"}
+
+
+def unit_name(unit: str | None, name: str = "") -> str | None:
+    """The canonical name of ``unit`` (one of :data:`UNITS`, or an alias such as ``"percent"``),
+    None for no unit; any other text raises ParameterError naming the result."""
+    if unit is None or unit == "":
+        return None
+    u = UNIT_ALIASES.get(str(unit).lower(), str(unit).lower())
+    if u not in UNITS:
+        raise ParameterError(
+            f"results.record: unit of {name or 'a result'}: found {unit!r}; expected one of "
+            f"{sorted(UNITS)} (or {sorted(UNIT_ALIASES)})"
+        )
+    return u
+
+
 _state: dict[str, Any] = {
     "path": None,
     "notebook": None,
@@ -63,7 +93,9 @@ def _plain(value: Any) -> Any:
 
 def record(name: str, value: Any, unit: str | None = None, dataset: str | None = None) -> None:
     """Record one headline number (or list/dict of numbers) under ``name``. Returns nothing, so
-    that a notebook cell ending with a record shows no output. ``dataset``: the data the number
+    that a notebook cell ending with a record shows no output. ``unit``: what the number is (one
+    of :data:`UNITS`: ``"count"``, ``"share"``, ``"pct"``, ``"year"``, ``"ratio"``, ...), stored
+    beside the value so that the report formats it without reading the name. ``dataset``: the data the number
     was computed from (a registry name such as ``"un_allegations"``, a file name, or
     ``"bundled"`` for the curated tables; :func:`pkoresearch.notebook.source_of` gives it for a
     data parameter); the batch report shows it where a run mixes sources.
@@ -72,6 +104,7 @@ def record(name: str, value: Any, unit: str | None = None, dataset: str | None =
     """
     if not name or not isinstance(name, str):
         raise ParameterError(f"results.record: name must be a non-empty string, got {name!r}")
+    unit = unit_name(unit, name)
     entry: dict[str, Any] = {"value": _plain(value)}
     if unit:
         entry["unit"] = unit

@@ -706,23 +706,6 @@ def outcome_times(
     return out
 
 
-def _pava(y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted least-squares non-decreasing fit (pool adjacent violators)."""
-    values: list[float] = []
-    weights: list[float] = []
-    sizes: list[int] = []
-    for yi, wi in zip(y, w):
-        values.append(float(yi))
-        weights.append(float(wi))
-        sizes.append(1)
-        while len(values) > 1 and values[-2] > values[-1]:
-            v, wt, s = values.pop(), weights.pop(), sizes.pop()
-            values[-1] = (values[-1] * weights[-1] + v * wt) / (weights[-1] + wt)
-            weights[-1] += wt
-            sizes[-1] += s
-    return np.repeat(values, sizes)
-
-
 @dataclass(frozen=True)
 class CurrentStatus:
     """Time to an event seen only as "happened yet or not" at one follow-up time per case."""
@@ -792,6 +775,8 @@ def time_to_outcome(
     be told apart from follow-up time.
     Example: ``time_to_outcome([100, 400, 900, 1500], [0, 1, 0, 1]).median`` -> 400.0
     """
+    from scipy.optimize import isotonic_regression
+
     c = np.asarray(followup_days, dtype=float)
     r = np.asarray(reported, dtype=int)
     if len(c) == 0 or len(c) != len(r):
@@ -805,7 +790,10 @@ def time_to_outcome(
         raise ParameterError(f"window: found {window!r}; expected a positive number of days")
     g = pd.DataFrame({"time": c, "reported": r}).groupby("time")["reported"].agg(["size", "sum"])
     g = g.rename(columns={"size": "n", "sum": "reported"}).reset_index()
-    g["share_reported"] = _pava((g["reported"] / g["n"]).to_numpy(), g["n"].to_numpy())
+    # the weighted least-squares non-decreasing fit (pool adjacent violators, scipy >= 1.12)
+    g["share_reported"] = isotonic_regression(
+        (g["reported"] / g["n"]).to_numpy(float), weights=g["n"].to_numpy(float), increasing=True
+    ).x
     g["still_open"] = 1 - g["share_reported"]
 
     def bound(t: float, lower: bool) -> float:
@@ -860,16 +848,23 @@ def compare(
     k1: int, n1: int, k0: int, n0: int, alpha: float = 0.05, clustered_by: str | None = None
 ) -> stats.Estimate:
     """Difference of two proportions (p1 - p0) with Newcombe's hybrid score interval (from the
-    two Wilson intervals) and Fisher's exact test (two-sided). ``clustered_by`` names how the
+    two Wilson intervals: ``statsmodels.stats.proportion.confint_proportions_2indep`` with
+    ``method="newcomb"``) and Fisher's exact test (two-sided). ``clustered_by`` names how the
     units are clustered, if they are: the method text then says both are optimistic.
     :func:`explain_comparison` puts the result in words.
     Example: ``compare(27, 47, 29, 74)`` (2012 against 2010 follow-ups answered)."""
-    e1 = stats.proportion(k1, n1, "wilson", alpha)
-    e0 = stats.proportion(k0, n0, "wilson", alpha)
-    p1, p0 = e1.estimate, e0.estimate
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    # the checks of each count (a clear error naming the bad one) and the two shares
+    p1 = stats.proportion(k1, n1, "wilson", alpha).estimate
+    p0 = stats.proportion(k0, n0, "wilson", alpha).estimate
     d = p1 - p0
-    low = d - math.sqrt((p1 - e1.ci_low) ** 2 + (e0.ci_high - p0) ** 2)
-    high = d + math.sqrt((e1.ci_high - p1) ** 2 + (p0 - e0.ci_low) ** 2)
+    low, high = (
+        float(v)
+        for v in confint_proportions_2indep(
+            k1, n1, k0, n0, method="newcomb", compare="diff", alpha=alpha
+        )
+    )
     p = float(sps.fisher_exact([[k1, n1 - k1], [k0, n0 - k0]]).pvalue)
     method = "Newcombe hybrid score interval; Fisher's exact test"
     if clustered_by:

@@ -3,9 +3,10 @@
 Every function is pure and returns a small frozen result object (``estimate``, ``ci_low``,
 ``ci_high``, ``p_value``, ``method``, ``.to_frame()``) or a DataFrame, never a bare tuple.
 
-- exact Poisson intervals for a count and a rate (Garwood, via the chi-square quantiles);
-- rate ratio of two Poisson counts with exposure: exact conditional (binomial) test and interval;
-- proportions with Wilson or Clopper-Pearson intervals;
+- exact Poisson intervals for a count and a rate (Garwood: ``statsmodels.stats.rates``);
+- rate ratio of two Poisson counts with exposure: exact conditional (binomial) test and interval
+  (``statsmodels.stats.rates`` test, Clopper-Pearson interval mapped to the ratio);
+- proportions with Wilson or Clopper-Pearson intervals (``statsmodels.stats.proportion``);
 - count GLMs with a log-exposure offset: quasi-Poisson with the Pearson scale (the default, safe
   with few observations), Poisson, negative binomial, or a choice by an overdispersion test; each
   says which model and why; segmented regression at breakpoints;
@@ -79,11 +80,18 @@ def _check_alpha(alpha: float) -> float:
 
 
 def poisson_interval(count: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Exact (Garwood) interval for the mean of a Poisson count: chi-square quantiles."""
+    """Exact (Garwood) interval for the mean of a Poisson count: gamma (chi-square) quantiles,
+    0 as the lower bound of a count of 0.
+
+    Computed by ``statsmodels.stats.rates.confint_poisson(count, 1, method="exact-c")`` (the
+    central interval, ``alpha/2`` in each tail): the same numbers as the chi-square quantiles
+    chi2(alpha/2, 2k)/2 and chi2(1 - alpha/2, 2k + 2)/2 (tests/test_library_identity.py).
+    """
+    from statsmodels.stats.rates import confint_poisson
+
     k = _check_count("count", count)
     _check_alpha(alpha)
-    low = 0.0 if k == 0 else sps.chi2.ppf(alpha / 2, 2 * k) / 2
-    high = sps.chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    low, high = confint_poisson(k, 1.0, method="exact-c", alpha=alpha)
     return float(low), float(high)
 
 
@@ -112,20 +120,28 @@ def rate_ratio(
     """Ratio of two Poisson rates (period 1 over period 0) with the exact conditional test.
 
     Given the total n = count1 + count0, count1 is binomial with p = RR*e1 / (RR*e1 + e0). The test
-    of RR = 1 is the exact binomial test of p = e1 / (e1 + e0); the interval is the Clopper-Pearson
-    interval of p mapped back to RR. Example: 85 allegations in 2010 (98,638 personnel) against
+    of RR = 1 is the exact binomial test of p = e1 / (e1 + e0), two-sided by the likelihood
+    ordering (``statsmodels.stats.rates.test_poisson_2indep(..., method="exact-cond")``, which
+    calls ``scipy.stats.binomtest``); the interval is the Clopper-Pearson interval of p
+    (``proportion_confint(..., method="beta")``) mapped back to RR: 0 when count1 is 0, infinite
+    when count0 is 0. statsmodels' own ``confint_poisson_2indep`` has no exact conditional
+    interval, hence the mapping here. Example: 85 allegations in 2010 (98,638 personnel) against
     112 in 2009 (98,196): ``rate_ratio(85, 98638, 112, 98196)``.
     """
+    from statsmodels.stats.proportion import proportion_confint
+    from statsmodels.stats.rates import test_poisson_2indep
+
     c1, c0 = _check_count("count1", count1), _check_count("count0", count0)
     e1, e0 = _check_positive("exposure1", exposure1), _check_positive("exposure0", exposure0)
     _check_alpha(alpha)
     n = c1 + c0
     if n == 0:
         raise ParameterError("rate_ratio: both counts are 0; expected at least one event")
-    p0 = e1 / (e1 + e0)
-    p_value = float(sps.binomtest(c1, n, p0).pvalue)
-    lo_p = 0.0 if c1 == 0 else sps.beta.ppf(alpha / 2, c1, n - c1 + 1)
-    hi_p = 1.0 if c1 == n else sps.beta.ppf(1 - alpha / 2, c1 + 1, n - c1)
+    with np.errstate(divide="ignore"):  # statsmodels divides by the rate of period 0 (may be 0)
+        p_value = float(
+            test_poisson_2indep(c1, e1, c0, e0, method="exact-cond", compare="ratio").pvalue
+        )
+    lo_p, hi_p = (float(v) for v in proportion_confint(c1, n, alpha=alpha, method="beta"))
 
     def to_rr(p: float) -> float:
         return math.inf if p >= 1 else p / (1 - p) * e0 / e1
@@ -147,10 +163,15 @@ def rate_ratio(
 
 
 def proportion(successes: int, n: int, method: str = "wilson", alpha: float = 0.05) -> Estimate:
-    """A proportion with a Wilson or Clopper-Pearson interval.
+    """A proportion with a Wilson or Clopper-Pearson interval, by
+    ``statsmodels.stats.proportion.proportion_confint`` (``method="wilson"`` or ``"beta"``;
+    two-sided, ``alpha/2`` in each tail; Clopper-Pearson's bounds are exactly 0 at 0 successes
+    and 1 at n).
 
     Example: ``proportion(29, 74)`` -> 0.392 (Wilson 95% CI 0.288-0.506).
     """
+    from statsmodels.stats.proportion import proportion_confint
+
     if method not in CI_METHODS:
         raise ParameterError(f"ci_method: found {method!r}; expected one of {list(CI_METHODS)}")
     k = _check_count("successes", successes)
@@ -159,19 +180,13 @@ def proportion(successes: int, n: int, method: str = "wilson", alpha: float = 0.
         raise ParameterError(f"proportion: found {k} successes out of {m}; expected successes <= n")
     _check_alpha(alpha)
     p = k / m
-    if method == "wilson":
-        z = sps.norm.ppf(1 - alpha / 2)
-        denom = 1 + z * z / m
-        centre = (p + z * z / (2 * m)) / denom
-        half = z * math.sqrt(p * (1 - p) / m + z * z / (4 * m * m)) / denom
-        low, high = centre - half, centre + half
-    else:
-        low = 0.0 if k == 0 else sps.beta.ppf(alpha / 2, k, m - k + 1)
-        high = 1.0 if k == m else sps.beta.ppf(1 - alpha / 2, k + 1, m - k)
+    low, high = proportion_confint(
+        k, m, alpha=alpha, method="wilson" if method == "wilson" else "beta"
+    )
     return Estimate(
         p,
-        float(max(low, 0.0)),
-        float(min(high, 1.0)),
+        float(low),  # statsmodels clips Wilson's bounds to 0-1; Clopper-Pearson's lie within
+        float(high),
         method,
         alpha=alpha,
         detail={"successes": k, "n": m},

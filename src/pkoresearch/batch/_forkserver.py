@@ -30,6 +30,25 @@ Requests (JSON, one per packet) and replies:
 End of file on the socket (the worker closed it, or died) makes the server kill every kernel it
 still has (their whole process groups) and exit. This module imports only the standard library
 at module level: the worker imports nothing heavy by starting it.
+
+Why our own server and not a library's:
+
+- the standard library's ``multiprocessing`` ``forkserver`` start method (with
+  ``set_forkserver_preload``) starts its server from the *calling* interpreter
+  (``spawn.get_executable()`` with ``util._args_from_interpreter_flags()``), not from the
+  kernelspec's command and interpreter options; its children run a pickled target through
+  ``multiprocessing``'s bootstrap (which closes stdin) and inherit the server's stdout/stderr,
+  not the requesting worker's; and the server reaps each child itself on ``SIGCHLD``, so a pid
+  could be reused while ``jupyter_client`` may still signal it (here a child is reaped only
+  when the worker polls it);
+- pools of kernels started ahead of time (for example jupyter_kernel_gateway's
+  ``prespawn_count``, or a pool kept by the runner): each pooled kernel still starts cold and
+  imports everything itself (the cost moves earlier, it does not go), and handing one kernel
+  several notebooks would break the fresh namespace every run must have;
+- ``jupyter_client`` itself starts kernels through provisioners (``LocalProvisioner``:
+  ``subprocess.Popen`` of the kernel command) and offers no fork-based start; the supported way
+  to change that is a provisioner, which is what :mod:`pkoresearch.batch.warm` adds, with this
+  module as its server.
 """
 
 from __future__ import annotations

@@ -8,7 +8,22 @@ manifest, so a report says whether it came from the locked set or from other ver
     python -m pkoresearch.batch.lock            # what differs between this environment and the lock
     python -m pkoresearch.batch.lock --check    # the same, exit code 1 when anything differs
 
-Standard library only: ``tools/pin_environment.py`` uses it from a bare Python.
+Standard library only: ``tools/pin_environment.py`` uses it from a bare Python (the virtual
+environment ``tools/lock.sh`` makes holds only pip and uv).
+
+This is a check of installed versions against pins, not a file lock (the batch's output-folder
+lock is ``filelock``, in :mod:`pkoresearch.batch.outdir`). Libraries considered for it:
+
+- ``packaging`` (``canonicalize_name``, ``Requirement``): not importable in that bare Python
+  (pip vendors its own copy), and the lock's lines need only ``name==version`` read;
+- ``pip check``: reports installed packages whose declared requirements are unmet, knows nothing
+  of the lock's pins;
+- ``uv pip sync --dry-run`` or pip-tools' ``pip-sync --dry-run``: need uv or pip-tools in the
+  environment being checked (neither is a dependency) and print an install plan, not the
+  structured :class:`LockStatus` the batch manifest records.
+
+The installed versions come from ``importlib.metadata`` (the standard library's own reader),
+reading only the header of each distribution's metadata for speed (:func:`_name_and_version`).
 """
 
 from __future__ import annotations

@@ -14,6 +14,22 @@ document is composed, before anything is built:
   parameter block between runs is ordinary YAML);
 - no alias to a node that contains it;
 - integers of at most ``max_int_digits`` digits.
+
+Why our own loader on top of PyYAML rather than another library:
+
+- ``yaml.SafeLoader`` alone is the base here (no tags, no objects built), but it has none of the
+  limits above;
+- strictyaml refuses flow style, anchors and aliases outright, and without a schema gives every
+  scalar back as a string: ``notebooks/runs.yaml`` writes lists in flow style
+  (``missions: [[MINUSCA], [MONUSCO], [UNMISS]]``, ``breakpoints: []``), its parameters must
+  keep their YAML types for papermill, and sharing a parameter block by alias is allowed;
+- ruamel.yaml would be a second YAML parser in the environment for this one file, while PyYAML
+  is already required (by this package and by papermill, jupytext, dask and others in the lock);
+  its safe loader would need the same limits written around it.
+
+The limits are a subclass of ``SafeLoader`` (counting depth while composing) and a walk of the
+composed node graph (nodes after aliases, self-containing aliases), so the parsing itself stays
+PyYAML's.
 """
 
 from __future__ import annotations

@@ -2,18 +2,27 @@
 intervals as ``0.39 (0.29-0.51)``, and a notebook's recorded results (``results.json``) turned into
 small display structures that show every value whole.
 
-The display rules follow what a result is, read from its ``unit`` when the notebook recorded one
-(``pko.results.record(name, value, unit=...)``: ``"share"`` for a fraction 0-1, ``"pct"`` for a
-percentage, ``"year"``, ``"count"``, ``"ratio"``) and otherwise from its name:
+The digits, separators and signs come from babel (its CLDR number patterns, as
+``babel.numbers.format_decimal`` and ``format_percent`` apply them) with the fixed locale :data:`LOCALE` ``"en"``; the rules of how many digits
+to show (two decimals from 0.1 up, two significant digits below, trailing zeros dropped) are the
+package's own, written as CLDR patterns.
 
-- ``*_pct`` values are percentages (``7.03`` -> ``7.03%``); ``share*`` values between 0 and 1 are
-  fractions (``0.0279`` -> ``2.8%``);
+The display rules follow what a result is: its ``unit``, recorded with it
+(``pko.results.record(name, value, unit=...)``; :data:`pkoresearch.results.UNITS`: ``"share"`` for
+a fraction 0-1, ``"pct"`` for a percentage, ``"year"``, ``"count"``, ``"ratio"``, ``"rate"``, ...).
+Only for a result recorded without a unit does the name decide, a fallback kept for notebooks
+(and older results files) that record none; :attr:`Headline.unit_guessed` marks those:
+
+- named ``*_pct``: a percentage (``7.03`` -> ``7.03%``); named ``share*`` with every value in
+  0-1: a fraction (``0.0279`` -> ``2.8%``); integers between 1800 and 2200 are years (no
+  separator) in a number named ``*_year`` or a list named ``*years*`` (``trend_years``,
+  ``years_not_covered``); values inside a dictionary are years only with ``unit="year"``.
+
+The shape of a value, whatever its unit:
+
 - ``X`` with a sibling ``X_ci`` (``[low, high]``) is one interval, ``0.96 (0.71-1.31)``; a list
   ``[estimate, low, high]`` with low <= estimate <= high is an interval too, and
   ``[k, n, k/n]`` (two counts and their ratio) reads ``29 of 74 (39.2%)``;
-- integers between 1800 and 2200 are years (no separator) in a number named ``*_year`` or a list
-  named ``*years*`` (``trend_years``, ``years_not_covered``); values inside a dictionary are years
-  only with ``unit="year"``;
 - ``None`` is shown as "not available", never as 0;
 - a result whose name says ``partial`` or ``not_year_end`` is flagged as a partial period.
 
@@ -25,12 +34,17 @@ Example: ``interval(0.392, 0.29, 0.51)`` -> ``"0.39 (0.29-0.51)"``.
 from __future__ import annotations
 
 import copy
+import decimal as _decimal
+import functools
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import Any
+
+from pkoresearch import results
+from pkoresearch.errors import ParameterError
 
 NOT_AVAILABLE = "not available"
 PARTIAL_WORDS = ("partial", "not_year_end")
@@ -53,13 +67,45 @@ def _is_num(x: Any) -> bool:
     )
 
 
+LOCALE = "en"
+"""The locale of every number the package writes: fixed, so that a report reads the same on any
+machine (``,`` between thousands, ``.`` before decimals, ``-`` for minus)."""
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(pattern: str):
+    """babel's parsed CLDR number pattern and the locale, parsed once (parsing is most of the
+    cost of a ``format_decimal`` call)."""
+    from babel import Locale
+    from babel.numbers import parse_pattern
+
+    return parse_pattern(pattern), Locale.parse(LOCALE)
+
+
+def _babel(value: Real, pattern: str) -> str:
+    """``value`` through babel's CLDR number pattern in :data:`LOCALE` (what
+    ``babel.numbers.format_decimal`` and, for a pattern ending in ``%``, ``format_percent`` do,
+    with the pattern parsed once). The float goes in as its exact binary value (``Decimal(float)``,
+    not its shortest repr) and is rounded half to even in a local decimal context wide enough for
+    any float, so the digits are those of Python's own ``format(x, ",.2f")``: ``2.675`` is
+    ``2.67`` as in f-strings, not ``2.68``. A ``%`` pattern multiplies by 100: the value is
+    divided first, exactly (a shift of the decimal exponent)."""
+    parsed, locale = _pattern(pattern)
+    with _decimal.localcontext() as ctx:  # every step exact: scaleb rounds to the context too
+        ctx.prec, ctx.rounding = 1100, _decimal.ROUND_HALF_EVEN
+        ctx.Emax, ctx.Emin = _decimal.MAX_EMAX, _decimal.MIN_EMIN
+        d = _decimal.Decimal(value)
+        return parsed.apply(d.scaleb(-2) if pattern.endswith("%") else d, locale)
+
+
+def _places(n: int) -> str:
+    """A pattern's optional decimals: at most ``n``, trailing zeros not written."""
+    return "." + "#" * n if n > 0 else ""
+
+
 def integer(n: int) -> str:
     """An integer with thousands separators: ``integer(12345)`` -> ``"12,345"``."""
-    return f"{int(n):,}"
-
-
-def _strip_zeros(text: str) -> str:
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return _babel(int(n), "#,##0")
 
 
 def decimal(x: float) -> str:
@@ -78,9 +124,9 @@ def decimal(x: float) -> str:
         return "0"
     a = abs(x)
     if a >= 0.1:
-        return _strip_zeros(f"{x:,.2f}")
+        return _babel(x, "#,##0.##")
     places = -math.floor(math.log10(a)) + 1
-    return _strip_zeros(f"{x:.{places}f}")
+    return _babel(x, "0" + _places(places))
 
 
 def number(x: Any) -> str:
@@ -98,7 +144,7 @@ def percent(value: float, digits: int = 2) -> str:
     -> ``"18%"`` (at most ``digits`` decimals, trailing zeros dropped)."""
     if value is None:
         return NOT_AVAILABLE
-    return _strip_zeros(f"{float(value):,.{digits}f}") + "%"
+    return _babel(float(value), "#,##0" + _places(digits) + "%")
 
 
 def share(fraction: float, digits: int = 1) -> str:
@@ -208,30 +254,62 @@ class Headline:
     partial: bool = False
     empty: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    unit: str | None = None  # the unit shown (recorded, else read from the name)
+    unit_guessed: bool = False  # no unit was recorded: the name decided (the fallback)
+
+
+def _recorded_unit(unit: str | None) -> str | None:
+    """A unit as read back from a results file: canonical when known (aliases such as
+    ``"percent"`` resolved), ``"number"`` for any other text (the notebook named a unit, so the
+    name is not read), None for none."""
+    if not unit:
+        return None
+    try:
+        return results.unit_name(unit)
+    except ParameterError:  # a results file written before units were checked
+        return "number"
 
 
 class _Style:
-    """How the numbers of one result are formatted (from its unit, else its name)."""
+    """How the numbers of one result are formatted: from its recorded ``unit``; only a result
+    recorded without one falls back to its name (``guessed`` is then True)."""
 
     def __init__(self, name: str, unit: str | None = None, value: Any = None):
         n = name.lower()
-        u = (unit or "").lower()
-        self.pct = u in ("pct", "percent", "%") or (not u and (n.endswith("_pct") or "_pct_" in n))
-        # a name saying "share" is a fraction only when every number in it lies in 0-1 (some
-        # notebooks record percentages under such names)
-        self.share = u in ("share", "fraction", "proportion") or (
-            not u
-            and not self.pct
-            and (n.startswith("share") or n.endswith("_share"))
-            and all(0 <= x <= 1 for x in _numbers(value))
-        )
-        self.unit_year = u == "year"
-        # a scalar is a year when named *_year; a list when named *years* (trend_years, ...)
-        self.years = self.unit_year or (
-            not u and (n == "year" or n.endswith("_year")) and not re.search(r"_(by|per)_year$", n)
-        )
-        self.years_list = self.unit_year or (not u and bool(re.search(r"(^|_)years(_|$)", n)))
-        self.range = n.endswith("_ci") or n.endswith("_range") or u == "interval"
+        self.unit = _recorded_unit(unit)
+        self.guessed = self.unit is None
+        if self.guessed:
+            # the fallback for results recorded without a unit: the name's conventions
+            self.pct = n.endswith("_pct") or "_pct_" in n
+            # a name saying "share" is a fraction only when every number in it lies in 0-1
+            # (some notebooks record percentages under such names)
+            self.share = (
+                not self.pct
+                and (n.startswith("share") or n.endswith("_share"))
+                and all(0 <= x <= 1 for x in _numbers(value))
+            )
+            self.unit_year = False
+            # a scalar is a year when named *_year; a list when named *years* (trend_years, ...);
+            # never the values inside a dictionary (years are its keys)
+            self.years = (n == "year" or n.endswith("_year")) and not re.search(
+                r"_(by|per)_year$", n
+            )
+            self.years_list = bool(re.search(r"(^|_)years(_|$)", n))
+        else:
+            self.pct = self.unit == "pct"
+            self.share = self.unit == "share"
+            self.unit_year = self.years = self.years_list = self.unit == "year"
+        # the shape of the value, not its unit: a pair named *_ci or *_range is one interval
+        self.range = n.endswith("_ci") or n.endswith("_range") or self.unit == "interval"
+
+    @property
+    def shown_unit(self) -> str | None:
+        """The unit the numbers are shown in: the recorded one, else the one the name gave."""
+        if not self.guessed:
+            return self.unit
+        if self.pct or self.share:
+            return "pct" if self.pct else "share"
+        return "year" if self.years or self.years_list else None
 
     def scalar(self, x: Any, as_year: bool = True) -> Text:
         exact = "" if x is None else repr(x) if isinstance(x, float) else str(x)
@@ -353,7 +431,9 @@ def is_partial(name: str) -> bool:
 
 def headlines(values: Mapping[str, Any], units: Mapping[str, str] | None = None) -> list[Headline]:
     """Every recorded result of a run as :class:`Headline` rows, in the recorded (sorted) order;
-    ``X`` and ``X_ci`` are shown together as one interval."""
+    ``X`` and ``X_ci`` are shown together as one interval. ``units``: ``{name: unit}`` as recorded
+    (``results.json``); each result is formatted by its unit, and only one without a unit by
+    its name (``Headline.unit_guessed`` says which)."""
     units = dict(units or {})
     out = []
     paired = {
@@ -385,6 +465,8 @@ def headlines(values: Mapping[str, Any], units: Mapping[str, str] | None = None)
                 shown,
                 empty=empty,
                 partial=is_partial(name) or _flags_incomplete(value),
+                unit=style.shown_unit,
+                unit_guessed=style.guessed,
             )
         )
     return out
