@@ -85,7 +85,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = _parse_overrides(args.parameter)
     if args.notebooks:
         runs = runner.runs_for([Path(n).name for n in args.notebooks], overrides)
-        if args.history:
+        if not args.replace:
+            # checked under the notebooks' own names (messages say run 'NOTEBOOK'), then each
+            # run gets a folder of its own
+            runner.check_runs(runs, nb_dir)
             runs = adhoc_runs(runs)
     else:
         runs = runner.with_overrides(runner.load_runs(args.runs or nb_dir / "runs.yaml"), overrides)
@@ -642,13 +645,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NOTEBOOK",
         help="notebook file names in the notebooks folder (default: every run in --runs)",
     )
-    p.add_argument(
+    keep = p.add_mutually_exclusive_group()
+    keep.add_argument(
         "--history",
-        action="store_true",
+        action="store_false",
+        dest="replace",
+        default=False,
         help="with NOTEBOOK: give the run a folder of its own, OUTPUT/runs/NOTEBOOK-TIME-HASH "
         "(UTC time, a hash of its parameters), so that it does not replace the last run of that "
         "notebook; index.html lists the earlier ones, pkoresearch compare A B compares two "
-        "(default: off, the run replaces OUTPUT/runs/NOTEBOOK)",
+        "(the default for ad-hoc runs; the batch of --runs keeps its fixed folders)",
+    )
+    keep.add_argument(
+        "--replace",
+        action="store_true",
+        dest="replace",
+        help="with NOTEBOOK: write to OUTPUT/runs/NOTEBOOK, replacing the last report of that "
+        "notebook (a failed run keeps the last good one) (default: off, see --history)",
     )
     p.add_argument(
         "--runs", help="run matrix, a YAML file (default: runs.yaml in the notebooks folder)"
