@@ -712,8 +712,27 @@ def test_contingents_defaults_on_the_real_files(tmp_path):
     assert all(lo < est < hi for est, lo, hi in irr.values())
     lo, hi = got["bootstrap_main"]
     assert lo < irr["Main: contributor + mission-year FE"][0] < hi
-    for name in ("regression_table.csv", "regression_table.tex", "regression_table.html"):
-        assert (tmp_path / "out" / name).stat().st_size > 500
+    for name in ("regression.csv", "regression.tex", "regression.html"):
+        assert (tmp_path / "out" / "tables" / name).stat().st_size > 500
+    # both counting years of the main column, each read back from the saved table (issue 26):
+    # a referee's figures, reporting year 1.033 (1.014-1.051), incident year 1.016 (0.997-1.035)
+    # with bootstrap p = 0.125
+    both = got["irr_main_by_counting_year"]
+    assert both["reporting_year"] == irr["Main: contributor + mission-year FE"]
+    assert both["reporting_year"] == pytest.approx([1.033, 1.014, 1.051], abs=6e-4)
+    assert both["incident_year"] == pytest.approx([1.016, 0.997, 1.035], abs=6e-4)
+    assert got["bootstrap_p_main_by_counting_year"]["incident_year"] == pytest.approx(
+        0.125, abs=0.01
+    )
+    from pkoresearch.figures import tables
+
+    rows = tables.read_html(tmp_path / "out" / "tables" / "main_by_counting_year.html")
+    assert [r[0] for r in rows] == ["reporting year", "incident year"]
+    assert [float(r[1]) for r in rows] == pytest.approx(  # the table's 3 decimals
+        [both[w][0] for w in ("reporting_year", "incident_year")], abs=6e-4
+    )
+    executed = (tmp_path / "05_contingents.ipynb").read_text()
+    assert "Main column by incident year: rate ratio 1.016 per percentage point" in executed
     for name in ("funnel.png", "share_and_rate.png", "coefficients.png"):
         assert (tmp_path / "out" / name).stat().st_size > 10_000
 
