@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -84,6 +85,35 @@ def test_fetch_shows_each_file_and_ends_with_a_summary(server, cache, monkeypatc
     )
     assert "FAILED un_contributions_country_year" in captured.err
     assert "pkoresearch data import DIR" in captured.err
+
+
+def test_fetch_shows_retries_while_they_happen(server, cache, monkeypatch, capsys):  # noqa: F811
+    """Issue 26, item 6: the local server on 127.0.0.1 cuts its first two answers half-way;
+    `data fetch` prints each failed attempt (with why) before the next, then the file and the
+    summary; pooch's own log lines stay out of the terminal."""
+    monkeypatch.setenv(registry.DOWNLOAD_BASE_ENV, f"{server.base}/good")
+    name = registry.get("un_gender_ipi").filename
+    server.cut[name] = 2
+    assert cli.main(["data", "fetch", "un_gender_ipi", "--retries", "2"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0] == f"[1/1] un_gender_ipi: {name} ..."
+    assert re.fullmatch(
+        r"  attempt 1 of 3 failed \(.*interrupted.*\); retrying \(2 attempts left\)", lines[1]
+    ), lines[1]
+    assert re.fullmatch(r"  attempt 2 of 3 failed \(.*\); retrying \(1 attempt left\)", lines[2]), (
+        lines[2]
+    )
+    assert not lines[3].startswith("  attempt")  # the third attempt succeeded: the file
+    assert lines[-1] == "1 fetched, 0 cached already, 0 failed of 1 file(s)"
+    assert [r for r in server.requests if r.endswith(name)] == [f"/good/{name}"] * 3
+    assert "Failed to download" not in captured.err + captured.out  # pooch's own wording
+    # without retries left: no retry line, the failure and the summary
+    shutil.rmtree(cache / "un_gender_ipi")
+    server.cut[name] = 1
+    assert cli.main(["data", "fetch", "un_gender_ipi", "--retries", "0"]) == 1
+    captured = capsys.readouterr()
+    assert "attempt" not in captured.out and "FAILED un_gender_ipi" in captured.err
 
 
 def test_mission_and_contributor_typos_are_caught_before_any_kernel(tmp_path):

@@ -315,7 +315,11 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
         print(f"[{i}/{len(chosen)}] {name}: {registry.get(name).filename} ...", flush=True)
         try:
             c = registry.fetch_one(
-                name, retries=args.retries, force=args.force, deadline=args.timeout
+                name,
+                retries=args.retries,
+                force=args.force,
+                deadline=args.timeout,
+                on_retry=lambda line: print(f"  {line}", flush=True),
             )
         except registry.RegistryError as exc:
             print(f"FAILED {exc}", file=sys.stderr, flush=True)
