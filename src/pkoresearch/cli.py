@@ -85,13 +85,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = _parse_overrides(args.parameter)
     if args.notebooks:
         runs = runner.runs_for([Path(n).name for n in args.notebooks], overrides)
-        if not args.replace:
-            # checked under the notebooks' own names (messages say run 'NOTEBOOK'), then each
-            # run gets a folder of its own
-            runner.check_runs(runs, nb_dir)
-            runs = adhoc_runs(runs)
     else:
         runs = runner.with_overrides(runner.load_runs(args.runs or nb_dir / "runs.yaml"), overrides)
+    # every check that needs no kernel (parameters, missions, years against the data's coverage)
+    # before anything starts, under the runs' own names (an ad-hoc run's folder is named after)
+    runner.check_runs(runs, nb_dir)
+    from pkoresearch.batch.runconfig import coverage_notes
+
+    for note in coverage_notes(runs, nb_dir):
+        print(f"NOTE {note}", file=sys.stderr)
+    if args.notebooks and not args.replace:
+        runs = adhoc_runs(runs)
     closer = None
     executor = None
     if args.executor == "dask":
