@@ -141,7 +141,7 @@ def test_trends_curated(tmp_path):
     assert "level_2016" not in got["segmented_irr"] and "counting_2017" not in got["segmented_irr"]
     low, high = got["leave_one_out_range"]["counting_2016"]
     assert low <= level[0] <= high
-    assert got["leave_one_out_not_estimable"] == {"counting_2016": "2016"}
+    assert got["leave_one_out_not_estimable"] == {"counting_2016": "without 2016"}
     assert (tmp_path / "out" / "segmented.png").is_file()
 
 
