@@ -334,6 +334,24 @@ def test_participation_curated(tmp_path):
     assert "prediction interval" in got["projections_linear"]["formed_police_units_2028"]
     assert got["contributors_date"] == "Jan 2021"
     assert got["top_contributors"]["Ethiopia"] == 708  # January 2021, the latest curated date
+    # issue 26, item 3: the share by year and category saved as a table, read back equal to
+    # the recorded year-end shares
+    import pandas as pd
+
+    from pkoresearch.figures import tables
+
+    saved = tmp_path / "out" / "tables" / "share_by_year_and_category"
+    csv = pd.read_csv(saved.with_suffix(".csv"))
+    assert list(csv.columns)[:4] == ["year", "period", "category", "share_pct"]
+    row = csv[(csv["year"] == 2013) & (csv["category"] == "All uniformed")]
+    assert row["share_pct"].tolist() == [3.82]
+    assert not csv["period"].str.contains("no month").any()  # "(month not recorded)"
+    for rows in (
+        tables.read_html(saved.with_suffix(".html")),
+        tables.read_latex(saved.with_suffix(".tex")),
+    ):
+        assert len(rows) == len(csv)
+        assert [float(r[3]) for r in rows] == pytest.approx(csv["share_pct"].round(2).tolist())
 
 
 def test_participation_resolution_2242_on_the_un_monthly_counts(tmp_path):
@@ -582,6 +600,24 @@ def test_participation_with_the_un_contributions_by_gender(tmp_path):
     # issue 25: UNOCI's implausible months of 2016 are named and left out (2016: 4.41% with them)
     assert got["suspect_months_un_contributions"] == [f"UNOCI 2016-{m:02d}" for m in (1, 3, 4, 5)]
     assert shares["all_uniformed 2016"] == 4.17
+    # issue 26, item 3: the same shares saved as a table (CSV, LaTeX, HTML), read back equal
+    import pandas as pd
+
+    from pkoresearch.figures import tables
+
+    saved = tmp_path / "out" / "tables" / "share_by_year_un_contributions"
+    csv = pd.read_csv(saved.with_suffix(".csv"))
+    assert csv["year"].tolist() == list(range(2010, 2022))
+    want = [shares[f"all_uniformed {y}"] for y in range(2010, 2022)]
+    assert csv.iloc[:, 1].round(2).tolist() == want
+    for rows in (
+        tables.read_html(saved.with_suffix(".html")),
+        tables.read_latex(saved.with_suffix(".tex")),
+    ):
+        assert [r[0] for r in rows] == [str(y) for y in range(2010, 2022)]
+        assert [float(r[1]) for r in rows] == want
+    by_mission = pd.read_csv(tmp_path / "out" / "tables" / "share_by_mission_un_contributions.csv")
+    assert by_mission.columns[0] == "mission" and len(by_mission) == 10
     (tmp_path / "kept").mkdir()
     kept = _run(
         "02_womens_participation",
