@@ -190,7 +190,7 @@ if ready:
 #
 # All missions and years of the sample pooled, with exact Poisson intervals and the count beside the
 # rate; the 25 contributors with the most person-years are shown, every contributor is in
-# `rates_by_contributor.csv`.
+# `tables/rates_by_contributor` (CSV, LaTeX, HTML).
 
 # %%
 if ready:
@@ -200,7 +200,31 @@ if ready:
     display(steps)
     outcome = "allegations" if weighting == "each" else "allegations_weighted"
     rates = cg.rates_by_contributor(sample, outcome)
-    rates.to_csv(out / "rates_by_contributor.csv", index=False)
+    tables.save_table(
+        rates,
+        out / "tables" / "rates_by_contributor",
+        title=(
+            f"Allegations per 1,000 person-years by contributor, contingent-years {start_year}-"
+            f"{end_year}, counted by {count_by.replace('_', ' ')}, all missions pooled"
+        ),
+        source=(
+            "UN, Conduct in UN Field Missions, table of allegations; UN uniformed personnel "
+            "contributions by contributor and mission"
+        ),
+        labels={
+            "iso3": "ISO 3166 code",
+            "contributor": "Contributor",
+            "allegations": "Allegations",
+            "person_years": "Person-years",
+            "rate": "Per 1,000 person-years",
+            "ci_low": "95% CI, low",
+            "ci_high": "95% CI, high",
+            "share_pct": "Women, %",
+            "contingent_years": "Contingent-years",
+            "missions": "Missions",
+        },
+        decimals={"person_years": 0, "rate": 2, "ci_low": 2, "ci_high": 2, "share_pct": 1},
+    )
     display(
         rates.head(25).round(
             {"person_years": 0, "rate": 2, "ci_low": 2, "ci_high": 2, "share_pct": 1}

@@ -750,6 +750,16 @@ def test_contingents_defaults_on_the_real_files(tmp_path):
     assert lo < irr["Main: contributor + mission-year FE"][0] < hi
     for name in ("regression.csv", "regression.tex", "regression.html"):
         assert (tmp_path / "out" / "tables" / name).stat().st_size > 500
+    # every contributor's rate, as a table: read back, the counts add up to the recorded rate
+    rates = pd.read_csv(tmp_path / "out" / "tables" / "rates_by_contributor.csv")
+    assert len(rates) == got["contributors_in_sample"]
+    assert 1000 * rates["allegations"].sum() / rates["person_years"].sum() == pytest.approx(
+        got["rate_per_1000"], abs=5e-4
+    )
+    from pkoresearch.figures import tables as tbl
+
+    shown = tbl.read_html(tmp_path / "out" / "tables" / "rates_by_contributor.html")
+    assert [int(r[2].replace(",", "")) for r in shown] == rates["allegations"].tolist()
     # both counting years of the main column, each read back from the saved table (issue 26):
     # a referee's figures, reporting year 1.033 (1.014-1.051), incident year 1.016 (0.997-1.035)
     # with bootstrap p = 0.125
