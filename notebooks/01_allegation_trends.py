@@ -453,9 +453,22 @@ if seg is not None:
     plots.save(fig, out / "segmented.png", show=True)
     loo = trends.leave_one_out(seg_rated, kept, family=model_family)
     print("Leave one year out: the level and slope IRRs refitted without each year in turn")
-    display(trends.leave_one_out_table(loo).round(3))
+    display(trends.leave_one_out_table(loo).rename(columns=trends.term_label).round(3))
     spread = trends.leave_one_out_range(loo)
-    display(spread.round(3))
+    display(
+        spread.assign(term=spread["term"].map(trends.term_label))
+        .rename(
+            columns={
+                "irr_all_years": "IRR, all years",
+                "irr_min": "lowest IRR",
+                "left_out_min": "lowest without",
+                "irr_max": "highest IRR",
+                "left_out_max": "highest without",
+                "not_estimable_without": "not estimable without",
+            }
+        )
+        .round(3)
+    )
     pko.results.record(
         "leave_one_out_range",
         {r.term: [round(r.irr_min, 4), round(r.irr_max, 4)] for r in spread.itertuples()},
@@ -463,7 +476,11 @@ if seg is not None:
     )
     pko.results.record(
         "leave_one_out_not_estimable",
-        {r.term: r.not_estimable_without for r in spread.itertuples() if r.not_estimable_without},
+        {
+            r.term: f"without {r.not_estimable_without}"
+            for r in spread.itertuples()
+            if r.not_estimable_without
+        },
         dataset=seg_source,
     )
 elif not kept:

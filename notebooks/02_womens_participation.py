@@ -36,7 +36,7 @@ from pkoresearch.analysis import participation as pa
 from pkoresearch.analysis import plausibility
 from pkoresearch.data.coverage import Coverage
 from pkoresearch.data.readers.un_gender import read_gender_statistics
-from pkoresearch.figures import captions, plots
+from pkoresearch.figures import captions, plots, tables
 
 first_month, last_month = nb.month("start", start), nb.month("end", end, end=True)
 if first_month > last_month:
@@ -155,6 +155,34 @@ split = pa.year_end_split(yearly)
 pko.results.record("share_pct_year_end", split["year_end"])
 pko.results.record("share_pct_not_year_end", split["not_year_end"])
 latest.round(2)
+
+# %%
+by_category = yearly.assign(category=yearly["category"].map(plots.readable))[
+    [c for c in ("year", "period", "category", "share_pct", "women", "personnel") if c in yearly]
+]
+tables.save_table(
+    by_category,
+    out / "tables" / "share_by_year_and_category",
+    title=(
+        f"Women's share of uniformed personnel by year and category, {int(yearly['year'].min())}-"
+        f"{int(yearly['year'].max())} (each year's last month)"
+        + ("" if chosen is None or gs_path is None else ", selected contributors")
+    ),
+    source=(
+        "UN monthly gender statistics (" + gs_path.name + ")"
+        if gs_path is not None
+        else "curated UN figures bundled with pkoresearch (data/personnel.csv)"
+    ),
+    labels={
+        "year": "Year",
+        "period": "Month of the figure",
+        "category": "Personnel category",
+        "share_pct": "Women, %",
+        "women": "Women",
+        "personnel": "Personnel",
+    },
+    decimals={"share_pct": 2},
+)
 
 # %% [markdown]
 # ## Share over time, with the parity targets
@@ -515,7 +543,19 @@ if mm_path is not None:
         "share_by_year_un_contributions",
         {f"{r.category} {r.year}": round(r.share_pct, 2) for r in un_years.itertuples()},
     )
-    display(un_years.pivot_table(index="year", columns="category", values="share_pct").round(2))
+    display(
+        tables.save_table(
+            un_years.pivot_table(index="year", columns="category", values="share_pct").rename(
+                columns=plots.readable
+            ),
+            out / "tables" / "share_by_year_un_contributions",
+            title="Women, % of uniformed personnel, by year (UN contributions by gender, mean of "
+            "the months present)",
+            source=f"UN Department of Peace Operations, contributions by gender ({mm_path.name})",
+            labels={"year": "Year"},
+            default_decimals=2,
+        )
+    )
 
 # %% [markdown]
 # Women's share by mission and year (mean of the months present), for the ten missions with the most
@@ -551,7 +591,17 @@ if mm_path is not None:
         title="Women's share of uniformed personnel by mission (UN contributions by gender)",
     )
     plots.save(fig, out / "mission_share_un_contributions.png", show=True)
-    display(shown.pivot_table(index="mission", columns="year", values="share_pct").round(1))
+    display(
+        tables.save_table(
+            shown.pivot_table(index="mission", columns="year", values="share_pct"),
+            out / "tables" / "share_by_mission_un_contributions",
+            title=f"Women, % of uniformed personnel, by mission and year: {len(chosen_un)} "
+            "missions (UN contributions by gender, mean of the months present; blank: no personnel)",
+            source=f"UN Department of Peace Operations, contributions by gender ({mm_path.name})",
+            labels={"mission": "Mission"},
+            default_decimals=1,
+        )
+    )
     print(
         f"Source: UN Department of Peace Operations, uniformed personnel contributions by gender ({mm_path.name})"
     )

@@ -578,7 +578,7 @@ if logit is not None:
         )
     pko.results.record("nio_odds_ratio_per_year", round(float(year_or.odds_ratio), 4))
     pko.results.record("nio_logit_clusters", int(logit.attrs["clusters"]))
-    display(logit.round(3))
+    display(logit.assign(term=logit["term"].map(pko.results.term_label)).round(3))
 
 # %% [markdown]
 # ## Sources

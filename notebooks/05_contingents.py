@@ -35,6 +35,7 @@ output_dir: str = ""  # folder for figures, tables and results.json; "" means re
 
 # %%
 import matplotlib.pyplot as plt
+import pandas as pd
 
 import pkoresearch as pko
 from pkoresearch import notebook as nb
@@ -43,7 +44,7 @@ from pkoresearch.analysis import panel as pn
 from pkoresearch.analysis import stats
 from pkoresearch.data.readers.un_conduct import read_table_of_allegations
 from pkoresearch.data.readers.un_contributions import read_monthly
-from pkoresearch.figures import plots
+from pkoresearch.figures import plots, tables
 
 start_year, end_year = nb.year_range(start_year, end_year, lo=2010, hi=2030)
 count_by = nb.choice("count_by", count_by, list(cg.COUNT_BY))
@@ -189,7 +190,7 @@ if ready:
 #
 # All missions and years of the sample pooled, with exact Poisson intervals and the count beside the
 # rate; the 25 contributors with the most person-years are shown, every contributor is in
-# `rates_by_contributor.csv`.
+# `tables/rates_by_contributor` (CSV, LaTeX, HTML).
 
 # %%
 if ready:
@@ -199,7 +200,31 @@ if ready:
     display(steps)
     outcome = "allegations" if weighting == "each" else "allegations_weighted"
     rates = cg.rates_by_contributor(sample, outcome)
-    rates.to_csv(out / "rates_by_contributor.csv", index=False)
+    tables.save_table(
+        rates,
+        out / "tables" / "rates_by_contributor",
+        title=(
+            f"Allegations per 1,000 person-years by contributor, contingent-years {start_year}-"
+            f"{end_year}, counted by {count_by.replace('_', ' ')}, all missions pooled"
+        ),
+        source=(
+            "UN, Conduct in UN Field Missions, table of allegations; UN uniformed personnel "
+            "contributions by contributor and mission"
+        ),
+        labels={
+            "iso3": "ISO 3166 code",
+            "contributor": "Contributor",
+            "allegations": "Allegations",
+            "person_years": "Person-years",
+            "rate": "Per 1,000 person-years",
+            "ci_low": "95% CI, low",
+            "ci_high": "95% CI, high",
+            "share_pct": "Women, %",
+            "contingent_years": "Contingent-years",
+            "missions": "Missions",
+        },
+        decimals={"person_years": 0, "rate": 2, "ci_low": 2, "ci_high": 2, "share_pct": 1},
+    )
     display(
         rates.head(25).round(
             {"person_years": 0, "rate": 2, "ci_low": 2, "ci_high": 2, "share_pct": 1}
@@ -282,9 +307,20 @@ if ready:
         keep_suspect=keep_suspect,
         reps=bootstrap_reps,
     )
-    display(fitted.table())
-    files = cg.save_table(fitted, out / "regression_table")
-    print("Regression table saved as " + ", ".join(f.name for f in files))
+    regression = tables.save_table(
+        fitted.table(),
+        out / "tables" / "regression",
+        title=(
+            f"Allegations per person-year and the contingent's women's share: contingent-years "
+            f"{start_year}-{end_year}, counted by {count_by.replace('_', ' ')} (associations, not effects)"
+        ),
+        source=(
+            "UN, Conduct in UN Field Missions, table of allegations; UN uniformed personnel "
+            "contributions by contributor and mission"
+        ),
+    )
+    display(regression)
+    print("Regression table saved as " + ", ".join(f.name for f in regression.files.values()))
     chosen = next(r for r in fitted.results if r.spec.name == specification)
     if chosen.not_estimable:
         print(nb.wrap(f"{chosen.spec.label}: not estimable ({chosen.not_estimable})."))
@@ -355,6 +391,101 @@ elif ready:
         source=[table, source],
     )
     plots.save(fig, out / "coefficients.png", show=True)
+
+# %% [markdown]
+# ## Reporting year or incident year
+#
+# Many allegations reported in a year concern incidents of earlier years. The main column is fitted
+# again with the allegations counted the other way (by the year the incident began, the reporting
+# year where none is given; or by the year the UN recorded it), everything else equal, as notebook 04
+# does for missions: if the two disagree, the association depends on where late reports are placed.
+
+# %%
+if ready:
+    other = "incident_year" if count_by == "reporting_year" else "reporting_year"
+    other_panel = cg.build_panel(exposure, table, start_year, end_year, other, personnel_type)
+    other_fit = cg.fit_models(
+        other_panel,
+        specs=["main"],
+        weighting=weighting,
+        lag=lag,
+        leave_out_contributors=left_contributors,
+        leave_out_missions=left_missions,
+        include_partial=include_partial,
+        keep_suspect=keep_suspect,
+        reps=bootstrap_reps,
+    )
+    by_counting = {count_by: fitted.results[0], other: other_fit.results[0]}
+    counting_rows = []
+    for way in ("reporting_year", "incident_year"):
+        r = by_counting[way]
+        if r.not_estimable:
+            print(
+                nb.wrap(
+                    f"Main column by {way.replace('_', ' ')}: not estimable ({r.not_estimable})."
+                )
+            )
+            continue
+        line = (
+            f"Main column by {way.replace('_', ' ')}"
+            + (" (the headline)" if way == count_by else "")
+            + f": rate ratio {r.irr:.3f} per percentage point of women "
+            f"(95% CI {r.ci_low:.3f}-{r.ci_high:.3f}), {r.n} contingent-years"
+        )
+        if r.boot_low == r.boot_low:
+            line += f"; wild cluster bootstrap p = {r.boot_p:.3f}"
+        print(nb.wrap(line + "."))
+        counting_rows.append(
+            {
+                "counted_by": way.replace("_", " "),
+                "rate_ratio": r.irr,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+                "bootstrap_p_value": r.boot_p,
+                "contingent_years": r.n,
+            }
+        )
+    if counting_rows:
+        display(
+            tables.save_table(
+                pd.DataFrame(counting_rows),
+                out / "tables" / "main_by_counting_year",
+                title=(
+                    f"Main column (contributor + mission-year fixed effects) by counting year, "
+                    f"{start_year}-{end_year}: rate ratio per percentage point of women"
+                ),
+                source="UN, Conduct in UN Field Missions, table of allegations; UN uniformed "
+                "personnel contributions by contributor and mission",
+                labels={
+                    "counted_by": "Allegations counted by",
+                    "rate_ratio": "Rate ratio per point",
+                    "ci_low": "95% CI, low",
+                    "ci_high": "95% CI, high",
+                    "bootstrap_p_value": "Wild bootstrap p-value",
+                    "contingent_years": "Contingent-years",
+                },
+                decimals={"rate_ratio": 3, "ci_low": 3, "ci_high": 3},
+            )
+        )
+    unit = "rate ratio per percentage point of women [estimate, 95% CI low, high]"
+    pko.results.record(
+        "irr_main_by_counting_year",
+        {
+            w: [round(r.irr, 4), round(r.ci_low, 4), round(r.ci_high, 4)]
+            for w, r in sorted(by_counting.items())
+            if not r.not_estimable
+        },
+        unit=unit,
+    )
+    pko.results.record(
+        "bootstrap_p_main_by_counting_year",
+        {
+            w: round(r.boot_p, 3)
+            for w, r in sorted(by_counting.items())
+            if not r.not_estimable and r.boot_p == r.boot_p
+        },
+        unit="p-value (wild cluster bootstrap)",
+    )
 
 # %% [markdown]
 # ## Why this is not an effect

@@ -1,4 +1,4 @@
-"""Run history and comparison: ad-hoc runs with --history get folders of their own (time and a
+"""Run history and comparison: ad-hoc runs get folders of their own (time and a
 hash of the parameters), index.html lists the earlier ones, and `pkoresearch compare A B` shows
 the headline numbers side by side with their differences and the parameters and data checksums
 that differ, as text and HTML."""
@@ -17,7 +17,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import cached_real_file
-from pkoresearch import cli
+from pkoresearch import cli, results
 from pkoresearch.batch import compare
 from pkoresearch.batch.runconfig import Run
 from pkoresearch.data import registry
@@ -71,7 +71,8 @@ def test_two_runs_kept_listed_and_compared(nbs, tmp_path):
     path = cached_real_file("un_allegations")
     sha = registry.sha256_of(path)
     out = tmp_path / "reports"
-    base = ["run", "cmp.ipynb", "--history", "-o", str(out), "--no-html", "--cold"]
+    # no option: an ad-hoc run keeps its own folder by default
+    base = ["run", "cmp.ipynb", "-o", str(out), "--no-html", "--cold"]
     with redirect_stdout(io.StringIO()):
         assert cli.main([*base, "-p", "factor", "2"]) == 0
         assert (
@@ -84,7 +85,8 @@ def test_two_runs_kept_listed_and_compared(nbs, tmp_path):
     (earlier,) = manifest["earlier_runs"]
     assert {latest["folder"], earlier["folder"]} == set(folders)
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert "Reports kept from earlier batches" in page and earlier["folder"] in page
+    assert "Reports kept from earlier batches" in page
+    assert earlier["folder"] in page and latest["folder"] in page
 
     a, b = earlier["folder"], latest["folder"]
     buf = io.StringIO()
@@ -111,6 +113,49 @@ def test_two_runs_kept_listed_and_compared(nbs, tmp_path):
     page = (tmp_path / "c.html").read_text(encoding="utf-8")
     assert "<td>scaled</td><td>20</td><td>50</td><td>+30</td>" in page
     assert sha in page
+
+
+def test_replace_and_the_batch_keep_fixed_folders(nbs, tmp_path):
+    """--replace writes to runs/NOTEBOOK (the second run replaces the first); a batch from a
+    run matrix keeps the folders named in it, run after run."""
+    out = tmp_path / "reports"
+    base = ["run", "cmp.ipynb", "--replace", "-o", str(out), "--no-html", "--cold"]
+    with redirect_stdout(io.StringIO()):
+        assert cli.main([*base, "-p", "factor", "2"]) == 0
+        assert cli.main([*base, "-p", "factor", "3"]) == 0
+    assert [p.name for p in (out / "runs").iterdir()] == ["cmp"]
+    assert results.read(out / "runs" / "cmp")["scaled"] == 30
+    matrix = tmp_path / "runs.yaml"
+    matrix.write_text("runs:\n  - {name: fixed, notebook: cmp.ipynb, parameters: {factor: 4}}\n")
+    batch = tmp_path / "batch"
+    with redirect_stdout(io.StringIO()):
+        for _ in range(2):
+            assert cli.main(["run", "--runs", str(matrix), "-o", str(batch), "--no-html"]) == 0
+    assert [p.name for p in (batch / "runs").iterdir()] == ["fixed"]
+    manifest = json.loads((batch / "manifest.json").read_text())
+    assert [r["folder"] for r in manifest["runs"]] == ["fixed"] and manifest["earlier_runs"] == []
+
+
+def test_the_default_batch_keeps_its_fixed_folders(tmp_path, monkeypatch):
+    """The README's first command (`pkoresearch run`, the default runs.yaml) runs under the
+    names of runs.yaml (the report depends on them); an ad-hoc run of the same notebook does not."""
+    from pkoresearch import paths
+    from pkoresearch.batch import runner
+
+    seen = []
+
+    def fake_batch(runs, **kw):
+        seen.append([r.folder for r in runs])
+        return {"runs": [], "duration_s": 0.0}
+
+    monkeypatch.setattr(runner, "run_batch", fake_batch)
+    with redirect_stdout(io.StringIO()):
+        assert cli.main(["run", "-o", str(tmp_path / "o")]) == 0
+        assert cli.main(["run", "01_allegation_trends.ipynb", "-o", str(tmp_path / "o")]) == 0
+    names = [r.folder for r in runner.load_runs(paths.notebooks_dir() / "runs.yaml")]
+    assert seen[0] == names and "allegation-trends" in names
+    (adhoc,) = seen[1]
+    assert re.fullmatch(r"01_allegation_trends-\d{8}-\d{6}-[0-9a-f]{8}", adhoc)
 
 
 def test_compare_names_a_run_that_is_not_there(tmp_path, capsys):

@@ -478,10 +478,18 @@ def test_real_models_and_table(panel, tmp_path):
     assert main.converged and main.dropped > 0 and main.clusters < cg.BOOTSTRAP_BELOW
     assert not math.isnan(main.boot_low)
     assert "not split" in m.results[6].not_estimable  # military: no split in this source
-    files = cg.save_table(m, tmp_path / "regression")
-    assert [f.suffix for f in files] == [".csv", ".tex", ".html"]
+    from pkoresearch.figures import tables
+
+    saved = tables.save_table(t, tmp_path / "regression", title="contingents", source="UN")
+    files = list(saved.files.values())
+    assert sorted(f.suffix for f in files) == [".csv", ".html", ".tex"]
     assert all(f.stat().st_size > 500 for f in files)
-    assert "Dropped (all-zero FE level)" in files[0].read_text()
+    assert "Dropped (all-zero FE level)" in saved.files["csv"].read_text()
+    # the main column's rate ratio and N read back from each format as the models give them
+    for rows in (tables.read_html(saved.files["html"]), tables.read_latex(saved.files["tex"])):
+        by_row = {r[0].strip(): r[1] for r in rows}
+        assert float(by_row["Women's share, rate ratio per point"]) == round(main.irr, 3)
+        assert int(by_row["Contingent-years"].replace(",", "")) == main.n
 
 
 # ------------------------------------------------------------------------- descriptive tables

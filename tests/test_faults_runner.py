@@ -164,13 +164,17 @@ def test_full_disk_during_a_run_keeps_the_earlier_report(nbs, tmp_path, mounts, 
     mount_tmpfs(out, "size=3m")
     mounts.append(out)
     assert (
-        cli.main(["run", "faults.ipynb", "-p", "label", "good", "-o", str(out), "--no-html"]) == 0
+        cli.main(
+            ["run", "faults.ipynb", "--replace", "-p", "label", "good", "-o", str(out), "--no-html"]
+        )
+        == 0
     )
     first = json.loads((out / "manifest.json").read_text())
     code = cli.main(
         [
             "run",
             "faults.ipynb",
+            "--replace",
             "-p",
             "label",
             "again",

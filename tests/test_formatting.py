@@ -129,10 +129,10 @@ def test_lists_read_by_their_shape():
             "last_complete_year": 2023,
         }
     )
-    assert t["segmented_irr"] == ["level 2016", "2.06 (1.39-3.06)"]
+    assert t["segmented_irr"] == ["level change from 2016", "2.06 (1.39-3.06)"]
     assert t["followups_answered"] == ["2010", "29 of 74 (39.2%)"]
     assert t["nio_appointed_overall"] == ["10, 20, 0.7"]
-    assert t["leave_one_out_range"] == ["slope 2016", "1.19-1.24"]
+    assert t["leave_one_out_range"] == ["change in yearly trend after 2016", "1.19-1.24"]
     assert t["trend_years"] == ["2008, 2009, 2021"]
     assert t["allegations_in_years"] == ["2,000"]
     assert t["allegations_by_year"] == ["2010", "2,000"]
@@ -215,3 +215,29 @@ def test_booleans_strings_and_empties():
         "years_not_covered": ["none"],
         "revisions": ["none"],
     }
+
+
+def test_model_terms_and_leave_one_out_read_as_words():
+    """Issue 26: the report showed "year c" and "Leave one out not estimable: level 2016: 2016"
+    (code names). Keys of the segmented model's terms and the leave-one-out names read as words."""
+    heads = f.headlines(
+        {
+            "segmented_irr": {
+                "year_c": [0.95, 0.9, 1.0],
+                "level_2016": [2.06, 1.39, 3.06],
+                "slope_2016": [1.1, 1.0, 1.2],
+                "counting_2008": [1.5, 1.1, 2.0],
+            },
+            "leave_one_out_not_estimable": {"level_2016": "without 2016"},
+        }
+    )
+    shown = {h.label: list(f.texts(h.shown)) for h in heads}
+    assert shown["Segmented IRR"][::2] == [  # the keys; the values are the intervals
+        "yearly change (trend)",
+        "level change from 2016",
+        "change in yearly trend after 2016",
+        "counting change from 2008",
+    ]
+    assert "year c" not in shown["Segmented IRR"]
+    assert shown["Leave-one-out not estimable"] == ["level change from 2016", "without 2016"]
+    assert f.key_label("some_other_key") == "some other key"  # other keys as before

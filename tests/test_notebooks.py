@@ -141,7 +141,7 @@ def test_trends_curated(tmp_path):
     assert "level_2016" not in got["segmented_irr"] and "counting_2017" not in got["segmented_irr"]
     low, high = got["leave_one_out_range"]["counting_2016"]
     assert low <= level[0] <= high
-    assert got["leave_one_out_not_estimable"] == {"counting_2016": "2016"}
+    assert got["leave_one_out_not_estimable"] == {"counting_2016": "without 2016"}
     assert (tmp_path / "out" / "segmented.png").is_file()
 
 
@@ -334,6 +334,24 @@ def test_participation_curated(tmp_path):
     assert "prediction interval" in got["projections_linear"]["formed_police_units_2028"]
     assert got["contributors_date"] == "Jan 2021"
     assert got["top_contributors"]["Ethiopia"] == 708  # January 2021, the latest curated date
+    # issue 26, item 3: the share by year and category saved as a table, read back equal to
+    # the recorded year-end shares
+    import pandas as pd
+
+    from pkoresearch.figures import tables
+
+    saved = tmp_path / "out" / "tables" / "share_by_year_and_category"
+    csv = pd.read_csv(saved.with_suffix(".csv"))
+    assert list(csv.columns)[:4] == ["year", "period", "category", "share_pct"]
+    row = csv[(csv["year"] == 2013) & (csv["category"] == "All uniformed")]
+    assert row["share_pct"].tolist() == [3.82]
+    assert not csv["period"].str.contains("no month").any()  # "(month not recorded)"
+    for rows in (
+        tables.read_html(saved.with_suffix(".html")),
+        tables.read_latex(saved.with_suffix(".tex")),
+    ):
+        assert len(rows) == len(csv)
+        assert [float(r[3]) for r in rows] == pytest.approx(csv["share_pct"].round(2).tolist())
 
 
 def test_participation_resolution_2242_on_the_un_monthly_counts(tmp_path):
@@ -582,6 +600,24 @@ def test_participation_with_the_un_contributions_by_gender(tmp_path):
     # issue 25: UNOCI's implausible months of 2016 are named and left out (2016: 4.41% with them)
     assert got["suspect_months_un_contributions"] == [f"UNOCI 2016-{m:02d}" for m in (1, 3, 4, 5)]
     assert shares["all_uniformed 2016"] == 4.17
+    # issue 26, item 3: the same shares saved as a table (CSV, LaTeX, HTML), read back equal
+    import pandas as pd
+
+    from pkoresearch.figures import tables
+
+    saved = tmp_path / "out" / "tables" / "share_by_year_un_contributions"
+    csv = pd.read_csv(saved.with_suffix(".csv"))
+    assert csv["year"].tolist() == list(range(2010, 2022))
+    want = [shares[f"all_uniformed {y}"] for y in range(2010, 2022)]
+    assert csv.iloc[:, 1].round(2).tolist() == want
+    for rows in (
+        tables.read_html(saved.with_suffix(".html")),
+        tables.read_latex(saved.with_suffix(".tex")),
+    ):
+        assert [r[0] for r in rows] == [str(y) for y in range(2010, 2022)]
+        assert [float(r[1]) for r in rows] == want
+    by_mission = pd.read_csv(tmp_path / "out" / "tables" / "share_by_mission_un_contributions.csv")
+    assert by_mission.columns[0] == "mission" and len(by_mission) == 10
     (tmp_path / "kept").mkdir()
     kept = _run(
         "02_womens_participation",
@@ -712,8 +748,37 @@ def test_contingents_defaults_on_the_real_files(tmp_path):
     assert all(lo < est < hi for est, lo, hi in irr.values())
     lo, hi = got["bootstrap_main"]
     assert lo < irr["Main: contributor + mission-year FE"][0] < hi
-    for name in ("regression_table.csv", "regression_table.tex", "regression_table.html"):
-        assert (tmp_path / "out" / name).stat().st_size > 500
+    for name in ("regression.csv", "regression.tex", "regression.html"):
+        assert (tmp_path / "out" / "tables" / name).stat().st_size > 500
+    # every contributor's rate, as a table: read back, the counts add up to the recorded rate
+    rates = pd.read_csv(tmp_path / "out" / "tables" / "rates_by_contributor.csv")
+    assert len(rates) == got["contributors_in_sample"]
+    assert 1000 * rates["allegations"].sum() / rates["person_years"].sum() == pytest.approx(
+        got["rate_per_1000"], abs=5e-4
+    )
+    from pkoresearch.figures import tables as tbl
+
+    shown = tbl.read_html(tmp_path / "out" / "tables" / "rates_by_contributor.html")
+    assert [int(r[2].replace(",", "")) for r in shown] == rates["allegations"].tolist()
+    # both counting years of the main column, each read back from the saved table (issue 26):
+    # a referee's figures, reporting year 1.033 (1.014-1.051), incident year 1.016 (0.997-1.035)
+    # with bootstrap p = 0.125
+    both = got["irr_main_by_counting_year"]
+    assert both["reporting_year"] == irr["Main: contributor + mission-year FE"]
+    assert both["reporting_year"] == pytest.approx([1.033, 1.014, 1.051], abs=6e-4)
+    assert both["incident_year"] == pytest.approx([1.016, 0.997, 1.035], abs=6e-4)
+    assert got["bootstrap_p_main_by_counting_year"]["incident_year"] == pytest.approx(
+        0.125, abs=0.01
+    )
+    from pkoresearch.figures import tables
+
+    rows = tables.read_html(tmp_path / "out" / "tables" / "main_by_counting_year.html")
+    assert [r[0] for r in rows] == ["reporting year", "incident year"]
+    assert [float(r[1]) for r in rows] == pytest.approx(  # the table's 3 decimals
+        [both[w][0] for w in ("reporting_year", "incident_year")], abs=6e-4
+    )
+    executed = (tmp_path / "05_contingents.ipynb").read_text()
+    assert "Main column by incident year: rate ratio 1.016 per percentage point" in executed
     for name in ("funnel.png", "share_and_rate.png", "coefficients.png"):
         assert (tmp_path / "out" / name).stat().st_size > 10_000
 

@@ -200,7 +200,9 @@ def test_curated_shares_flag_february_2014_rounding_and_bounds():
     # the last month of the IPI scrape is February 2014: kept, never the 2014 year-end
     assert mc.loc[2014, "month"] == 2 and not bool(mc.loc[2014, "complete"])
     assert mc.loc[2014, "period"] == "Feb 2014"
-    assert mc.loc[2019, "complete"] is pd.NA and mc.loc[2019, "period"] == "2019 (no month)"
+    assert (
+        mc.loc[2019, "complete"] is pd.NA and mc.loc[2019, "period"] == "2019 (month not recorded)"
+    )
     so = s[s["category"] == "staff_officers_experts"].set_index("year")
     # 2019: "more than 13%" (April) is a lower bound, so the year's figure is 16.7
     assert so.loc[2019, "share_pct"] == pytest.approx(16.7) and so.loc[2019, "kind"] == "point"
@@ -216,7 +218,7 @@ def test_parity_gap_uses_the_targets_own_definition_and_says_what_it_rests_on():
     police = gap.loc[("police", 2014)]
     assert police.status == "below target at last figure"  # Feb 2014 is not the 2014 year-end
     assert (police.observed_period, police.observed_pct) == ("Feb 2014", pytest.approx(10.15))
-    assert (police.next_period, police.next_pct) == ("2017 (no month)", 10.0)
+    assert (police.next_period, police.next_pct) == ("2017 (month not recorded)", 10.0)
     assert "not the 2014 year-end" in police.basis
     mc = gap.loc[("military_contingents", 2014)]
     assert mc.definition == "troops_with_staff_officers" and mc.status != "not met"

@@ -101,24 +101,11 @@ def test_wrong_type_and_missing_file_fail_before_execution(tiny):
 
 def test_failed_run_keeps_the_last_good_report(tiny, tmp_path, capsys):
     out = tmp_path / "reports"
-    assert cli.main(["run", "tiny.ipynb", "-p", "label", "good", "-o", str(out), "--no-html"]) == 0
+    base = ["run", "tiny.ipynb", "--replace", "-o", str(out), "--no-html"]
+    assert cli.main([*base, "-p", "label", "good"]) == 0
     good = out / "runs" / "tiny" / "results.json"
     assert results.read(good) == {"label": "good", "double": 2}
-    code = cli.main(
-        [
-            "run",
-            "tiny.ipynb",
-            "-p",
-            "label",
-            "bad",
-            "-p",
-            "fail",
-            "true",
-            "-o",
-            str(out),
-            "--no-html",
-        ]
-    )
+    code = cli.main([*base, "-p", "label", "bad", "-p", "fail", "true"])
     assert code == 1
     assert results.read(good) == {"label": "good", "double": 2}  # untouched
     failed_nb = nbformat.read(out / "failed" / "tiny" / "notebook.ipynb", as_version=4)
@@ -276,6 +263,7 @@ def test_list_and_run_with_a_notebooks_folder(tiny, tmp_path, monkeypatch, capsy
             [
                 "run",
                 "tiny.ipynb",
+                "--replace",
                 "--notebooks",
                 str(tiny),
                 "-p",

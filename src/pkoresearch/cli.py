@@ -85,10 +85,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = _parse_overrides(args.parameter)
     if args.notebooks:
         runs = runner.runs_for([Path(n).name for n in args.notebooks], overrides)
-        if args.history:
-            runs = adhoc_runs(runs)
     else:
         runs = runner.with_overrides(runner.load_runs(args.runs or nb_dir / "runs.yaml"), overrides)
+    # every check that needs no kernel (parameters, missions, years against the data's coverage)
+    # before anything starts, under the runs' own names (an ad-hoc run's folder is named after)
+    runner.check_runs(runs, nb_dir)
+    from pkoresearch.batch.runconfig import coverage_notes
+
+    for note in coverage_notes(runs, nb_dir):
+        print(f"NOTE {note}", file=sys.stderr)
+    if args.notebooks and not args.replace:
+        runs = adhoc_runs(runs)
     closer = None
     executor = None
     if args.executor == "dask":
@@ -312,7 +319,11 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
         print(f"[{i}/{len(chosen)}] {name}: {registry.get(name).filename} ...", flush=True)
         try:
             c = registry.fetch_one(
-                name, retries=args.retries, force=args.force, deadline=args.timeout
+                name,
+                retries=args.retries,
+                force=args.force,
+                deadline=args.timeout,
+                on_retry=lambda line: print(f"  {line}", flush=True),
             )
         except registry.RegistryError as exc:
             print(f"FAILED {exc}", file=sys.stderr, flush=True)
@@ -643,13 +654,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NOTEBOOK",
         help="notebook file names in the notebooks folder (default: every run in --runs)",
     )
-    p.add_argument(
+    keep = p.add_mutually_exclusive_group()
+    keep.add_argument(
         "--history",
-        action="store_true",
+        action="store_false",
+        dest="replace",
+        default=False,
         help="with NOTEBOOK: give the run a folder of its own, OUTPUT/runs/NOTEBOOK-TIME-HASH "
         "(UTC time, a hash of its parameters), so that it does not replace the last run of that "
         "notebook; index.html lists the earlier ones, pkoresearch compare A B compares two "
-        "(default: off, the run replaces OUTPUT/runs/NOTEBOOK)",
+        "(the default for ad-hoc runs; the batch of --runs keeps its fixed folders)",
+    )
+    keep.add_argument(
+        "--replace",
+        action="store_true",
+        dest="replace",
+        help="with NOTEBOOK: write to OUTPUT/runs/NOTEBOOK, replacing the last report of that "
+        "notebook (a failed run keeps the last good one) (default: off, see --history)",
     )
     p.add_argument(
         "--runs", help="run matrix, a YAML file (default: runs.yaml in the notebooks folder)"

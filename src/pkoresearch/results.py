@@ -196,3 +196,33 @@ def datasets_of(path: str | os.PathLike[str]) -> dict[str, str]:
         for k, v in (doc.get("results") or {}).items()
         if isinstance(v, dict) and v.get("dataset")
     }
+
+
+_TERMS = {"year_c": "yearly change (trend)", "const": "rate in the first year"}
+_TERM_PATTERNS = {
+    "level": "level change from {}",
+    "slope": "change in yearly trend after {}",
+    "counting": "counting change from {}",
+}
+
+
+def term_label(term: str) -> str:
+    """A model term of the segmented and trend models in words, for tables, figures and the
+    report's keys: ``year_c`` "yearly change (trend)", ``level_2016`` "level change from 2016",
+    ``slope_2016`` "change in yearly trend after 2016", ``counting_2016`` "counting change from
+    2016", ``const`` "rate in the first year"; any other name as it is, underscores as spaces.
+    (Here, below both the analysis and the report, so that the notebooks' tables and the batch
+    report use the same words.)
+
+    >>> term_label("slope_2016")
+    'change in yearly trend after 2016'
+    """
+    import re
+
+    text = str(term)
+    if text in _TERMS:
+        return _TERMS[text]
+    m = re.fullmatch(r"(level|slope|counting)_(\d{4})", text)
+    if m:
+        return _TERM_PATTERNS[m[1]].format(m[2])
+    return re.sub(r"_+", " ", text).strip()

@@ -1095,19 +1095,6 @@ def fit_models(
     return ModelTable(results=results, sample=sample, steps=steps, alpha=alpha)
 
 
-def save_table(models: ModelTable, path: str | Path, digits: int = 3) -> list[Path]:
-    """Write the regression table as CSV, LaTeX and HTML beside ``path`` (its suffix is replaced):
-    returns the three paths. (The issue-26 publication tables may replace this.)"""
-    path = Path(path)
-    t = models.table(digits)
-    t.index.name = ""
-    out = [path.with_suffix(".csv"), path.with_suffix(".tex"), path.with_suffix(".html")]
-    t.to_csv(out[0])
-    out[1].write_text(t.to_latex(escape=True), encoding="utf-8")
-    out[2].write_text(t.to_html(), encoding="utf-8")
-    return out
-
-
 # --------------------------------------------------------------------------------------------------
 # descriptive tables
 

@@ -147,9 +147,9 @@ def definitions(frame: pd.DataFrame) -> pd.Series:
 
 
 def _period(year, month) -> str:
-    """ "Feb 2014"; a figure without a month: "2019 (no month)"."""
+    """ "Feb 2014"; a figure without a month: "2019 (month not recorded)"."""
     if month is None or pd.isna(month) or int(month) == 0:
-        return f"{int(year)} (no month)"
+        return f"{int(year)} (month not recorded)"
     return f"{calendar.month_abbr[int(month)]} {int(year)}"
 
 

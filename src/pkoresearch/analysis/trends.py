@@ -718,23 +718,17 @@ def with_coverage(frame: pd.DataFrame, coverage: Coverage, year: str = "year") -
 
 
 def term_label(term: str) -> str:
-    """A model term in words, for tables and figures: ``year_c`` "yearly change (trend)",
-    ``level_2016`` "level change from 2016", ``slope_2016`` "slope change from 2016",
-    ``counting_2017`` "counting change from 2017", ``const`` "rate in the first year"; other terms
-    as they are, underscores as spaces.
+    """A model term in words (:func:`pkoresearch.results.term_label`): ``year_c`` "yearly change
+    (trend)", ``level_2016`` "level change from 2016", ``slope_2016`` "change in yearly trend
+    after 2016", ``counting_2017`` "counting change from 2017", ``const`` "rate in the first
+    year"; other terms as they are, underscores as spaces.
 
     >>> term_label("level_2016")
     'level change from 2016'
     """
-    import re as _re
+    from pkoresearch.results import term_label as words
 
-    fixed = {"year_c": "yearly change (trend)", "const": "rate in the first year"}
-    if term in fixed:
-        return fixed[term]
-    m = _re.fullmatch(r"(level|slope|counting)_(\d{4})", str(term))
-    if m:
-        return f"{m[1]} change from {m[2]}"
-    return str(term).replace("_", " ")
+    return words(term)
 
 
 def counting_changes(series: pd.DataFrame) -> dict[int, str]:
@@ -1369,7 +1363,7 @@ def _counting_terms(d: pd.DataFrame, counting: bool) -> tuple[pd.DataFrame, dict
 def _with_counting_reason(model: stats.CountModel, changes: dict[int, str]) -> stats.CountModel:
     if not changes:
         return model
-    said = "; ".join(f"counting_{y}: {t}" for y, t in changes.items())
+    said = "; ".join(f"{term_label(f'counting_{y}')}: {t}" for y, t in changes.items())
     return dataclasses.replace(
         model,
         reason=model.reason + ". Counting changes inside the "
@@ -1528,7 +1522,7 @@ def segmented(
             warnings.warn(
                 MeasurementBreakWarning(
                     f"breakpoint {b} coincides with a change in counting ({changes[b]}): its level "
-                    f"change cannot be told apart from it and is reported as counting_{b}; only the "
+                    f"change cannot be told apart from it and is reported as the {term_label(f'counting_{b}')}; only the "
                     "slope change is estimated"
                 ),
                 stacklevel=2,
@@ -1539,7 +1533,7 @@ def segmented(
                 MeasurementBreakWarning(
                     f"breakpoint {b}: no year in the data lies between it and the counting change "
                     f"{same[0].removeprefix('counting_')}, so its level change cannot be told apart "
-                    f"from {same[0]}; only the slope change is estimated"
+                    f"from the {term_label(same[0])}; only the slope change is estimated"
                 ),
                 stacklevel=2,
             )

@@ -348,6 +348,10 @@ def check_run(run: Run, notebooks: Path) -> list[str]:
         json.dumps(run.parameters)
     except TypeError as exc:
         problems.append(f"run {run.name!r}: parameters are not JSON data ({exc})")
+    if not problems:
+        outside, _ = years_against_coverage(run, declared)
+        if outside:
+            problems.append(f"run {run.name!r}: {outside}")
     return problems
 
 
@@ -416,6 +420,147 @@ def value_problem(name: str, value: Any) -> str | None:
                 + "; expected country names such as 'Ghana' or 'India'"
             )
     return None
+
+
+# the years a run asks for, checked against the coverage of the allegations data it will read
+ALLEGATIONS_PARAMETER = "allegations_table"
+
+
+def _default(declared: dict[str, dict[str, Any]], name: str) -> Any:
+    import ast
+
+    try:
+        return ast.literal_eval(str(declared[name]["default"]))
+    except (KeyError, ValueError, SyntaxError):
+        return None
+
+
+def _requested_years(run: Run, declared: dict[str, dict[str, Any]]) -> tuple[int, int] | None:
+    """The year range a run asks for: ``start_year``-``end_year``, or the span of ``years``
+    (None: all years, or a notebook without such parameters)."""
+
+    def value(name):
+        return run.parameters[name] if name in run.parameters else _default(declared, name)
+
+    if "start_year" in declared and "end_year" in declared:
+        lo, hi = value("start_year"), value("end_year")
+        if isinstance(lo, int) and isinstance(hi, int) and not isinstance(lo, bool) and lo <= hi:
+            return lo, hi
+        return None  # the notebook's own check names a wrong type or order
+    if "years" in declared:
+        ys = value("years")
+        if isinstance(ys, list) and ys and all(isinstance(y, int) for y in ys):
+            return min(ys), max(ys)
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _table_coverage(path: str, mtime_ns: int, size: int):
+    from pkoresearch.data.readers.un_conduct import read_table_of_allegations
+
+    return read_table_of_allegations(path).coverage
+
+
+@functools.lru_cache(maxsize=1)
+def _curated_coverage():
+    from pkoresearch.data import curated
+    from pkoresearch.data.coverage import Coverage
+
+    years = curated.revisions()["year"]
+    return Coverage.of_years("the curated yearly series (UN headline figures)", years)
+
+
+def allegations_coverage(value: Any, curated_fallback: bool):
+    """The :class:`~pkoresearch.data.coverage.Coverage` of the allegations data a data parameter
+    resolves to, read from the data: a UN table of allegations (its reporting months), or for the
+    bundled data the years of the curated headline series (only where the notebook falls back on
+    it, ``curated_fallback``). None when that cannot be known before the run (the notebook then
+    says what it found)."""
+    from pkoresearch.data import registry
+    from pkoresearch.errors import PkoError
+
+    try:
+        r = registry.resolve(value, "un_allegations", parameter=ALLEGATIONS_PARAMETER)
+    except PkoError:
+        return None  # named by the data parameter's own check
+    if r.path is None:
+        return _curated_coverage() if curated_fallback else None
+    st = Path(r.path).stat()
+    try:
+        return _table_coverage(str(Path(r.path).resolve()), st.st_mtime_ns, st.st_size)
+    except PkoError:
+        return None  # the notebook reports the file's problem, with its row and column
+
+
+def years_against_coverage(
+    run: Run, declared: dict[str, dict[str, Any]]
+) -> tuple[str | None, str | None]:
+    """``(problem, note)`` for the years a run asks for (``start_year``/``end_year`` or
+    ``years``) against the coverage of the allegations data it will read (``allegations_table``),
+    before any kernel starts: a range with no covered year is a problem (every count would be
+    missing); a range covered in part gives a note naming the years without data (missing, not
+    0). ``(None, None)`` when the range is covered or cannot be checked here."""
+    if ALLEGATIONS_PARAMETER not in declared:
+        return None, None
+    years = _requested_years(run, declared)
+    if years is None:
+        return None, None
+    value = run.parameters.get(ALLEGATIONS_PARAMETER, _default(declared, ALLEGATIONS_PARAMETER))
+    help_text = (declared[ALLEGATIONS_PARAMETER].get("help") or "").lower()
+    # the bundled series stands in for the table only where the notebook says so, and only for
+    # the whole series (missions have their own, shorter per-mission coverage)
+    fallback = (
+        "curated series" in help_text
+        and "start_year" in declared
+        and not run.parameters.get("missions")
+    )
+    cov = allegations_coverage(value, fallback)
+    if cov is None:
+        return None, None
+    lo, hi = years
+    covered = set(cov.years()["year"])
+    asked = range(lo, hi + 1)
+    missing = [y for y in asked if y not in covered]
+    what = f"{lo}-{hi}" if lo != hi else str(lo)
+    if len(missing) == len(asked):
+        return (
+            f"years {what}: {cov.source} covers {cov.label()}, none of these years; expected "
+            f"years inside that coverage (outside it every count is missing, not 0)",
+            None,
+        )
+    if missing:
+        return None, (
+            f"years {what}: {cov.source} covers {cov.label()}; {_spans(missing)} "
+            "have no data and are missing, not 0"
+        )
+    return None, None
+
+
+def _spans(years: Sequence[int]) -> str:
+    """[2008, 2009, 2010, 2013] -> "2008-2010, 2013"."""
+    out, start, prev = [], None, None
+    for y in [*years, None]:
+        if start is not None and (y is None or y != prev + 1):
+            out.append(str(start) if start == prev else f"{start}-{prev}")
+            start = None
+        if y is not None and start is None:
+            start = y
+        prev = y
+    return ", ".join(out)
+
+
+def coverage_notes(runs: Sequence[Run], notebooks: Path) -> list[str]:
+    """The notes of :func:`years_against_coverage` for runs whose year range the data cover only
+    in part (one line per run), for the terminal before the batch starts."""
+    notes = []
+    for r in runs:
+        nb = notebooks / r.notebook
+        if not nb.is_file() or notebook_problem(nb):
+            continue
+        _, note = years_against_coverage(r, declared_parameters(nb))
+        if note:
+            notes.append(f"run {r.name!r}: {note}")
+    return notes
 
 
 def _input_problem(value: str) -> str | None:

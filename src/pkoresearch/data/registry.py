@@ -24,11 +24,12 @@ every file from ``BASE/<file name>`` instead of its publisher's address: a mirro
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -591,9 +592,12 @@ def fetch_one(
     force: bool = False,
     timeout: float = 60,
     deadline: float | None = None,
+    on_retry: Callable[[str], None] | None = None,
 ) -> Cached:
     """Download dataset ``name`` into the cache (unless it is cached already and ``force`` is
-    false) and check its sha256; returns the cached file.
+    false) and check its sha256; returns the cached file. ``on_retry``: called with one line
+    (the attempt that failed, why, and how many are left) each time pooch retries, as it
+    happens (``pkoresearch data fetch`` prints it).
 
     pooch downloads into a temporary folder inside the cache, retrying ``retries`` times after a
     network failure or an interrupted transfer. ``timeout``: seconds to wait for each read;
@@ -645,7 +649,21 @@ def fetch_one(
         )
         # checksum compared below (not by pooch) so that a mismatch is not retried and names both
         download = _Download(timeout, deadline)
-        downloaded = Path(fetcher.fetch(entry.filename, downloader=download))
+        watcher = _RetryWatcher(on_retry, retries + 1)
+        # pooch's own handler stays at WARNING; the watcher sees its INFO retry records
+        quieted = [(h, h.level) for h in logger.handlers]
+        for h, _ in quieted:
+            h.setLevel(max(h.level, logging.WARNING))
+        logger.addHandler(watcher)
+        if on_retry is not None:
+            logger.setLevel(logging.INFO)
+        try:
+            downloaded = Path(fetcher.fetch(entry.filename, downloader=watcher.track(download)))
+        finally:
+            logger.removeHandler(watcher)
+            logger.setLevel(logging.WARNING)
+            for h, lvl in quieted:
+                h.setLevel(lvl)
         found = sha256_of(downloaded)
         if entry.pinned and found != entry.sha256:
             raise ChecksumMismatch(name, url, entry.sha256, found)
@@ -689,6 +707,43 @@ def fetch_one(
     finally:
         logger.setLevel(level)
         _unstage(staging)
+
+
+class _RetryWatcher(logging.Handler):
+    """Turns pooch's "Will attempt the download again" log records into ``on_retry`` lines,
+    with the reason of the failed attempt (pooch's other records are dropped: its own handler
+    stays quiet at WARNING). ``track`` wraps the downloader to remember why an attempt failed."""
+
+    def __init__(self, on_retry: Callable[[str], None] | None, attempts: int):
+        super().__init__(logging.INFO)
+        self.on_retry, self.attempts, self.reason = on_retry, attempts, ""
+
+    def track(self, download: Callable) -> Callable:
+        def tracked(url: str, output_file: Any, pooch: Any, check_only: bool = False) -> Any:
+            try:
+                return download(url, output_file, pooch, check_only=check_only)
+            except Exception as exc:
+                import requests
+
+                self.reason = (
+                    _reason(exc)
+                    if isinstance(exc, requests.exceptions.RequestException)
+                    else f"{type(exc).__name__}: {exc}"
+                )
+                raise
+
+        return tracked
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.on_retry is None or "attempt the download again" not in str(record.msg):
+            return
+        left = int(record.args[1]) if isinstance(record.args, tuple) else 0
+        failed = self.attempts - left
+        self.on_retry(
+            f"attempt {failed} of {self.attempts} failed"
+            + (f" ({self.reason})" if self.reason else "")
+            + f"; retrying ({left} attempt{'s' if left != 1 else ''} left)"
+        )
 
 
 class _DeadlinePassed(Exception):

@@ -189,14 +189,18 @@ _WORDS = {
 def humanize(name: str) -> str:
     """A result name for reading: ``allegations_by_year`` -> ``"Allegations by year"``,
     ``irr_per_year`` -> ``"IRR per year"``, ``latest_share_pct`` -> ``"Latest share (%)"``."""
-    words = [_WORDS.get(w.lower(), w) for w in re.split(r"_+", str(name).strip("_")) if w]
+    name = re.sub(r"(?i)leave_one_out", "leave-one-out", str(name))
+    words = [_WORDS.get(w.lower(), w) for w in re.split(r"_+", name.strip("_")) if w]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
 
 
 def key_label(key: str) -> str:
-    """A dictionary key as shown: underscores read as spaces, case kept."""
-    return re.sub(r"_+", " ", str(key)).strip()
+    """A dictionary key as shown: a model term in words (``level_2016`` "level change from 2016",
+    :func:`pkoresearch.results.term_label`), else underscores read as spaces, case kept."""
+    from pkoresearch.results import term_label
+
+    return term_label(key)
 
 
 def duration(seconds: float | None) -> str:
