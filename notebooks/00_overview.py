@@ -50,8 +50,8 @@ for name, text in overview.CAVEATS:
 
 # %%
 catalogue = pko.datasets().set_index("dataset").loc[names].reset_index()
-pko.results.record("datasets", len(catalogue))
-pko.results.record("curated_rows", int(catalogue["rows"].sum()))
+pko.results.record("datasets", len(catalogue), unit="count")
+pko.results.record("curated_rows", int(catalogue["rows"].sum()), unit="count")
 catalogue[["dataset", "rows", "preferred_rows", "first_year", "last_year", "sources"]]
 
 # %% [markdown]
@@ -105,6 +105,7 @@ by_dataset = overview.confidence_by_dataset(names, preferred=preferred_only)
 pko.results.record(
     "share_high_confidence_by_dataset",
     {r.dataset: round(float(r.share_high), 4) for r in by_dataset.itertuples()},
+    unit="share",
 )
 by_dataset.round(3)
 
@@ -122,7 +123,9 @@ by_dataset.round(3)
 # %%
 frames = [pko.load(n, preferred=preferred_only) for n in names]
 by_type = overview.sources_by_type(frames)
-pko.results.record("sources_by_type", dict(zip(by_type["type"], by_type["sources"].astype(int))))
+pko.results.record(
+    "sources_by_type", dict(zip(by_type["type"], by_type["sources"].astype(int))), unit="count"
+)
 by_type
 
 # %% [markdown]
@@ -137,6 +140,7 @@ revisions = overview.revisions("allegations")
 pko.results.record(
     "allegation_figures_revised",
     int(revisions[["year", "scope", "measure"]].drop_duplicates().shape[0]),
+    unit="count",
 )
 revisions.query("measure == 'allegations_total'")
 
@@ -154,7 +158,9 @@ revisions.query("measure == 'allegations_total'")
 if "allegations" in names:
     headline = pko.curated.revisions(start_year, end_year)
     pko.results.record(
-        "headline_years_revised", [int(y) for y in headline.loc[headline["revised"], "year"]]
+        "headline_years_revised",
+        [int(y) for y in headline.loc[headline["revised"], "year"]],
+        unit="year",
     )
     display(
         headline[
@@ -216,5 +222,5 @@ for topic, row in comparison.iterrows():
 # them with `pkoresearch data cite DATASET --format bibtex` (or `csl-json`).
 
 # %%
-pko.results.record("sources_cited", len(overview.sources_table(frames)))
+pko.results.record("sources_cited", len(overview.sources_table(frames)), unit="count")
 nb.print_sources(frames)

@@ -149,9 +149,11 @@ if table_path is not None:
         )
     )
     print(nb.wrap(trends.former_names_note(table)))
-    pko.results.record("count_by", count_by)
+    pko.results.record("count_by", count_by, unit="text")
     pko.results.record(
-        "counted_in_reporting_year_for_want_of_incident_year", trends.fell_back(table, count_by)
+        "counted_in_reporting_year_for_want_of_incident_year",
+        trends.fell_back(table, count_by),
+        unit="count",
     )
 else:
     chosen = None if missions is None else nb.subset("missions", missions, trends.mission_choices())
@@ -179,10 +181,14 @@ print(
         for y, p in summary["partial"].items()
     )
 )
-pko.results.record("allegations_by_year", {str(y): n for y, n in summary["by_year"].items()})
-pko.results.record("allegations_total", summary["total_complete"])
-pko.results.record("allegations_partial_years", {str(y): p for y, p in summary["partial"].items()})
-pko.results.record("years_not_covered", summary["not_covered"])
+pko.results.record(
+    "allegations_by_year", {str(y): n for y, n in summary["by_year"].items()}, unit="count"
+)
+pko.results.record("allegations_total", summary["total_complete"], unit="count")
+pko.results.record(
+    "allegations_partial_years", {str(y): p for y, p in summary["partial"].items()}, unit="count"
+)
+pko.results.record("years_not_covered", summary["not_covered"], unit="year")
 tables.save_table(
     counts[["year", "allegations", "months_covered", "complete"]],
     out / "tables" / "yearly_counts",
@@ -220,10 +226,12 @@ if table is not None:
             str(r.year): int(r.incident_year)
             for r in sensitivity.dropna(subset=["incident_year"]).itertuples()
         },
+        unit="count",
     )
     pko.results.record(
         "incidents_two_or_more_years_old_by_reporting_year",
         {str(r.year): int(r.two_or_more_years_before) for r in ages.itertuples()},
+        unit="count",
     )
 else:
     print(
@@ -323,16 +331,16 @@ if why is None:
     )
     for w in caught:
         print(nb.wrap(f"caution: {w.message}"))
-    pko.results.record("rate_ratio", round(rr.estimate, 4))
-    pko.results.record("rate_ratio_ci", [round(rr.ci_low, 4), round(rr.ci_high, 4)])
-    pko.results.record("rate_ratio_p_value", round(rr.p_value, 4))
+    pko.results.record("rate_ratio", round(rr.estimate, 4), unit="ratio")
+    pko.results.record("rate_ratio_ci", [round(rr.ci_low, 4), round(rr.ci_high, 4)], unit="ratio")
+    pko.results.record("rate_ratio_p_value", round(rr.p_value, 4), unit="p_value")
 else:
     note = (
         f"rate ratio {compare[0]} vs {compare[1]}: not computed: {why}. Set compare to complete "
         "years with a count and personnel."
     )
     print(nb.wrap(note))
-    pko.results.record("rate_ratio_note", note)
+    pko.results.record("rate_ratio_note", note, unit="text")
 
 # %% [markdown]
 # ## Trend and changes around policy dates
@@ -367,13 +375,15 @@ if model is not None:
         f"IRR per year {year_irr.irr:.3f} (95% CI {year_irr.ci_low:.3f}-{year_irr.ci_high:.3f}), "
         f"{model.n} complete years {model.fitted['year'].min()}-{model.fitted['year'].max()}"
     )
-    pko.results.record("irr_per_year", round(float(year_irr.irr), 4))
+    pko.results.record("irr_per_year", round(float(year_irr.irr), 4), unit="ratio")
     pko.results.record(
-        "irr_per_year_ci", [round(float(year_irr.ci_low), 4), round(float(year_irr.ci_high), 4)]
+        "irr_per_year_ci",
+        [round(float(year_irr.ci_low), 4), round(float(year_irr.ci_high), 4)],
+        unit="ratio",
     )
-    pko.results.record("trend_model", model.family)
-    pko.results.record("trend_dispersion", round(model.dispersion, 3))
-    pko.results.record("trend_years", [int(y) for y in model.fitted["year"]])
+    pko.results.record("trend_model", model.family, unit="text")
+    pko.results.record("trend_dispersion", round(model.dispersion, 3), unit="number")
+    pko.results.record("trend_years", [int(y) for y in model.fitted["year"]], unit="year")
 elif len(model_years) <= 2:
     print(
         f"trend model: not fitted (needs a denominator and more complete years than model parameters; "
@@ -430,6 +440,7 @@ if seg is not None:
             if r.term != "const"
         },
         dataset=seg_source,
+        unit="ratio",
     )
     fitted = seg_rated.merge(seg.fitted[["year", "fitted"]], on="year", how="left")
     fitted["fitted_rate"] = fitted["fitted"] / fitted["exposure"] * rate_per
@@ -473,6 +484,7 @@ if seg is not None:
         "leave_one_out_range",
         {r.term: [round(r.irr_min, 4), round(r.irr_max, 4)] for r in spread.itertuples()},
         dataset=seg_source,
+        unit="ratio",
     )
     pko.results.record(
         "leave_one_out_not_estimable",
@@ -482,6 +494,7 @@ if seg is not None:
             if r.not_estimable_without
         },
         dataset=seg_source,
+        unit="text",
     )
 elif not kept:
     print("segmented model: not fitted (no usable breakpoint)")
@@ -564,6 +577,7 @@ if table is not None:
             for r in totals.itertuples()
             if pd.notna(r.allegations_complete_years)
         },
+        unit="count",
     )
     pko.results.record(
         "allegations_by_mission_partial_years",
@@ -572,6 +586,7 @@ if table is not None:
             for r in totals.itertuples()
             if pd.notna(r.allegations_partial_years)
         },
+        unit="count",
     )
 
 # %%
@@ -595,6 +610,7 @@ if table is not None and table.counts["selected"] > 0:
     pko.results.record(
         "share_involving_children",
         round(float(done["with_child"].sum() / done["allegations"].sum()), 4),
+        unit="share",
     )
     lags = trends.with_coverage(trends.lag_summary(trends.report_lag(table)), coverage)
     display(lags.round(3))
@@ -640,7 +656,9 @@ elif table is not None and missions is None and categories is None:
             )
         )
     pko.results.record(
-        "revisions", {str(r.year): int(r.table_minus_first) for r in rev_done.itertuples()}
+        "revisions",
+        {str(r.year): int(r.table_minus_first) for r in rev_done.itertuples()},
+        unit="count",
     )
 elif table is not None:
     print(

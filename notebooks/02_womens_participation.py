@@ -148,12 +148,16 @@ else:
     )
 latest = pa.latest_figures(yearly)
 pko.results.record(
-    "latest_share_pct", {r.definition: round(float(r.share_pct), 2) for r in latest.itertuples()}
+    "latest_share_pct",
+    {r.definition: round(float(r.share_pct), 2) for r in latest.itertuples()},
+    unit="pct",
 )
-pko.results.record("latest_share_period", {r.definition: r.period for r in latest.itertuples()})
+pko.results.record(
+    "latest_share_period", {r.definition: r.period for r in latest.itertuples()}, unit="text"
+)
 split = pa.year_end_split(yearly)
-pko.results.record("share_pct_year_end", split["year_end"])
-pko.results.record("share_pct_not_year_end", split["not_year_end"])
+pko.results.record("share_pct_year_end", split["year_end"], unit="pct")
+pko.results.record("share_pct_not_year_end", split["not_year_end"], unit="pct")
 latest.round(2)
 
 # %%
@@ -245,7 +249,7 @@ print(
     f"{w2005:,} women (2005) -> {w2010:,} (Aug 2010): x{grew.estimate:.2f}, "
     f"+{grew.detail['change']:,.0f}, {grew.detail['yearly_growth_pct']:.1f}% a year"
 )
-pko.results.record("growth_2005_2010_ratio", round(grew.estimate, 3))
+pko.results.record("growth_2005_2010_ratio", round(grew.estimate, 3), unit="ratio")
 
 # %% [markdown]
 # ## Gap to the targets and projected year of reaching them
@@ -300,10 +304,13 @@ print(
         )
     )
 )
-pko.results.record("targets", {f"{r.category}_{r.target_year}": r.status for r in gap.itertuples()})
+pko.results.record(
+    "targets", {f"{r.category}_{r.target_year}": r.status for r in gap.itertuples()}, unit="text"
+)
 pko.results.record(
     "targets_resting_on_rounded_secondary",
     [f"{r.category}_{r.target_year}" for r in rounded.itertuples()],
+    unit="text",
 )
 
 if mm_path is not None:  # the UN's monthly counts have both October 2015 and October 2020
@@ -332,6 +339,7 @@ pko.results.record(
         "from": [doubling.baseline_period, doubling.baseline],
         "to": [doubling.end_period, doubling.end],
     },
+    unit="number",
 )
 
 proj = pa.projections(at_targets, targets, horizon, models=("logit", "linear"))
@@ -352,6 +360,7 @@ pko.results.record(
         f"{r.category}_{r.target_year}": r.projected
         for r in proj[proj["model"] == "logit"].itertuples()
     },
+    unit="text",
 )
 pko.results.record(
     "projections_linear",
@@ -359,6 +368,7 @@ pko.results.record(
         f"{r.category}_{r.target_year}": r.projected
         for r in proj[proj["model"] == "linear"].itertuples()
     },
+    unit="text",
 )
 
 # %% [markdown]
@@ -398,9 +408,11 @@ print(
         )
     )
 )
-pko.results.record("contributors_date", label)
-pko.results.record("top5_share_of_women_pct", round(top5, 2))
-pko.results.record("top_contributors", {r.country: int(r.women) for r in ranking.itertuples()})
+pko.results.record("contributors_date", label, unit="text")
+pko.results.record("top5_share_of_women_pct", round(top5, 2), unit="pct")
+pko.results.record(
+    "top_contributors", {r.country: int(r.women) for r in ranking.itertuples()}, unit="count"
+)
 fig, ax = plt.subplots(figsize=(7, 0.35 * len(ranking) + 1.8))
 overall = 100 * everyone["women"].sum() / everyone["personnel"].sum()
 plots.dot_shares(
@@ -452,6 +464,7 @@ if gs_path is not None:
             "missing": int((~grid["deployed"]).sum()),
             "not_year_end": int((grid["deployed"] & ~grid["complete"]).sum()),
         },
+        unit="count",
     )
 else:
     by_mission = None
@@ -506,6 +519,7 @@ if mm_path is not None:
             f"{r.mission} {r.month:%Y-%m}"
             for r in suspects_un.drop_duplicates(["mission", "month"]).itertuples()
         ),
+        unit="text",
     )
     un_years = pn.shares_by_year(monthly_un, un_groups, suspect=suspect_months)
     un_years = un_years[
@@ -542,6 +556,7 @@ if mm_path is not None:
     pko.results.record(
         "share_by_year_un_contributions",
         {f"{r.category} {r.year}": round(r.share_pct, 2) for r in un_years.itertuples()},
+        unit="pct",
     )
     display(
         tables.save_table(

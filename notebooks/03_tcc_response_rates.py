@@ -89,6 +89,7 @@ pko.results.record(
         str(r.year): [int(r.responses), int(r.requests), round(r.rate, 4)]
         for r in followups.itertuples()
     },
+    unit="count",
 )
 fig, ax = plt.subplots(figsize=(6, 3.6))
 plots.trend(
@@ -117,9 +118,11 @@ if nb.has_years(followups, [2010, 2012]):
         clustered_by=response.CLUSTERED["followups_answered"],
     )
     print(nb.wrap("2012 against 2010. " + response.explain_comparison(diff)))
-    pko.results.record("followups_2012_minus_2010", round(diff.estimate, 4))
+    pko.results.record("followups_2012_minus_2010", round(diff.estimate, 4), unit="share")
     pko.results.record(
-        "followups_2012_minus_2010_ci", [round(diff.ci_low, 4), round(diff.ci_high, 4)]
+        "followups_2012_minus_2010_ci",
+        [round(diff.ci_low, 4), round(diff.ci_high, 4)],
+        unit="share",
     )
 replying = response.curated_series("countries_replying", ci_method, alpha)
 print(
@@ -193,10 +196,12 @@ if table_path is not None:
     pko.results.record(
         "nio_appointed_overall",
         [int(totals.appointed), int(totals.decided), round(float(totals.rate), 4)],
+        unit="count",
     )
     pko.results.record(
         "nio_pending_as_not_appointed",
         [int(totals.appointed), int(totals.asked), round(float(totals.rate_pending_as_not), 4)],
+        unit="count",
     )
     pko.results.record(
         "nio_appointed_by_year",
@@ -209,6 +214,7 @@ if table_path is not None:
             }
             for r in nio.itertuples()
         },
+        unit="count",
     )
     if nio.empty:
         print("NIO requests by reporting year: none asked in the selection, nothing to show")
@@ -323,7 +329,7 @@ if table is not None:
     else:
         overdispersion = response.funnel_overdispersion(contrib, p0)
         print(nb.wrap(f"Funnel limits: exact binomial; {overdispersion.describe()}."))
-        pko.results.record("funnel_overdispersion_phi", round(overdispersion.phi, 3))
+        pko.results.record("funnel_overdispersion_phi", round(overdispersion.phi, 3), unit="number")
         fig, ax = plt.subplots(figsize=(7, 4.6))
         plots.funnel(
             contrib,
@@ -367,6 +373,7 @@ if table is not None:
             "decided": int(t.decided),
             "pending": int(t.pending),
         },
+        unit="count",
     )
     display(
         contrib.head(15)[
@@ -425,7 +432,7 @@ if table is not None:
             )
         )
         pko.results.record(
-            "outcome_median_days", None if pd.isna(tto.median) else float(tto.median)
+            "outcome_median_days", None if pd.isna(tto.median) else float(tto.median), unit="number"
         )
         fig, ax = plt.subplots()
         plots.survival(
@@ -444,7 +451,7 @@ if table is not None:
         )
         display(actions)
         pko.results.record(
-            "national_actions", {r.action: int(r.lines) for r in actions.itertuples()}
+            "national_actions", {r.action: int(r.lines) for r in actions.itertuples()}, unit="count"
         )
 
 # %% [markdown]
@@ -469,7 +476,7 @@ if table is not None:
         )
     )
     by_entity = response.durations_by_entity(durations, min_n=min_cases, alpha=alpha)
-    pko.results.record("censoring_day", durations.attrs["as_of"])
+    pko.results.record("censoring_day", durations.attrs["as_of"], unit="text")
     if by_entity.empty:
         print(
             nb.wrap(
@@ -486,6 +493,7 @@ if table is not None:
                 r.entity: (None if pd.isna(r.km_median) else float(r.km_median))
                 for r in by_entity.itertuples()
             },
+            unit="number",
         )
         curves = {
             e: response.kaplan_meier(d["days"], d["event"], alpha).table
@@ -576,8 +584,8 @@ if logit is not None:
                 f"({year_or_p.ci_low:.3f}-{year_or_p.ci_high:.3f})"
             )
         )
-    pko.results.record("nio_odds_ratio_per_year", round(float(year_or.odds_ratio), 4))
-    pko.results.record("nio_logit_clusters", int(logit.attrs["clusters"]))
+    pko.results.record("nio_odds_ratio_per_year", round(float(year_or.odds_ratio), 4), unit="ratio")
+    pko.results.record("nio_logit_clusters", int(logit.attrs["clusters"]), unit="count")
     display(logit.assign(term=logit["term"].map(pko.results.term_label)).round(3))
 
 # %% [markdown]

@@ -68,7 +68,7 @@ print(
 print(
     nb.data_used("contributions_mission_month", "women's share and exposure", "no model without it")
 )
-pko.results.record("ready", ready)
+pko.results.record("ready", ready, unit="text")
 if not ready:
     needs = (
         "Needs allegations_table (a UN table of allegations export) and contributions_mission_month "
@@ -137,12 +137,15 @@ if ready:
             f"{r.mission} {r.month:%Y-%m}"
             for r in panel.suspect_months.drop_duplicates(["mission", "month"]).itertuples()
         ),
+        unit="text",
     )
-    pko.results.record("count_by", count_by)
-    pko.results.record("counted_in_reporting_year_for_want_of_incident_year", panel.fell_back)
-    pko.results.record("panel_mission_years", len(panel.data))
-    pko.results.record("allegations_in_years", panel.allegations_in_years)
-    pko.results.record("unmatched_allegations", len(panel.unmatched))
+    pko.results.record("count_by", count_by, unit="text")
+    pko.results.record(
+        "counted_in_reporting_year_for_want_of_incident_year", panel.fell_back, unit="count"
+    )
+    pko.results.record("panel_mission_years", len(panel.data), unit="count")
+    pko.results.record("allegations_in_years", panel.allegations_in_years, unit="count")
+    pko.results.record("unmatched_allegations", len(panel.unmatched), unit="count")
     by_year = panel.by_year()
     display(by_year.round(2))
 
@@ -247,7 +250,7 @@ if ready:
         )
     )
     estimates = fitted.to_frame(estimable_only=True)
-    pko.results.record("mission_years_modelled", len(fitted.sample))
+    pko.results.record("mission_years_modelled", len(fitted.sample), unit="count")
     pko.results.record(
         "irr_per_point",
         {
@@ -258,6 +261,7 @@ if ready:
             ]
             for r in estimates.itertuples()
         },
+        unit="ratio",
     )
     pko.results.record(
         "models",
@@ -274,8 +278,9 @@ if ready:
             }
             for r in fitted.fitted
         },
+        unit="number",
     )
-    pko.results.record("models_summary", fitted.summary())
+    pko.results.record("models_summary", fitted.summary(), unit="text")
 
 # %%
 if ready and estimates.empty:
@@ -331,6 +336,7 @@ if ready and not estimates.empty:
             r.count_by: [round(r.irr, 3), round(r.ci_low, 3), round(r.ci_high, 3)]
             for r in sens.itertuples()
         },
+        unit="ratio",
     )
 elif ready:
     print("reporting year or incident year: no specification could be estimated")

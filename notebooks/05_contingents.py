@@ -93,7 +93,7 @@ print(
     )
 )
 ready = table_path is not None and contributor_path is not None
-pko.results.record("ready", ready)
+pko.results.record("ready", ready, unit="text")
 if not ready:
     needs = (
         "Needs allegations_table (a UN table of allegations export), contributions_by_contributor "
@@ -164,9 +164,9 @@ if ready:
         .reset_index()
     )
     display(quality)
-    pko.results.record("contingent_years", len(panel.data))
-    pko.results.record("allegations_in_years", panel.allegations_in_years)
-    pko.results.record("unmatched_lines", len(panel.unmatched))
+    pko.results.record("contingent_years", len(panel.data), unit="count")
+    pko.results.record("allegations_in_years", panel.allegations_in_years, unit="count")
+    pko.results.record("unmatched_lines", len(panel.unmatched), unit="count")
 
 # %% [markdown]
 # ## Allegations not in the panel
@@ -241,8 +241,8 @@ if ready:
             f"{int((rates['allegations'] > 0).sum())} of {len(rates)} contributors named at least once."
         )
     )
-    pko.results.record("rate_per_1000", round(total.estimate, 3))
-    pko.results.record("contributors_in_sample", int(sample["iso3"].nunique()))
+    pko.results.record("rate_per_1000", round(total.estimate, 3), unit="rate")
+    pko.results.record("contributors_in_sample", int(sample["iso3"].nunique()), unit="count")
 
 # %%
 if ready:
@@ -258,7 +258,7 @@ if ready:
         source=[table, source],
     )
     plots.save(fig, out / "funnel.png", show=True)
-    pko.results.record("funnel_phi", round(fl.phi, 2))
+    pko.results.record("funnel_phi", round(fl.phi, 2), unit="number")
 
 # %% [markdown]
 # ## Women's share and allegation rate by contributor
@@ -371,12 +371,14 @@ if ready:
             r.specification: [round(r.irr, 4), round(r.ci_low, 4), round(r.ci_high, 4)]
             for r in estimates.itertuples()
         },
+        unit="ratio",
     )
     pko.results.record(
         "bootstrap_main",
         None
         if fitted.results[0].boot_low != fitted.results[0].boot_low
         else [round(fitted.results[0].boot_low, 4), round(fitted.results[0].boot_high, 4)],
+        unit="ratio",
     )
 
 # %%
@@ -467,7 +469,6 @@ if ready:
                 decimals={"rate_ratio": 3, "ci_low": 3, "ci_high": 3},
             )
         )
-    unit = "rate ratio per percentage point of women [estimate, 95% CI low, high]"
     pko.results.record(
         "irr_main_by_counting_year",
         {
@@ -475,7 +476,7 @@ if ready:
             for w, r in sorted(by_counting.items())
             if not r.not_estimable
         },
-        unit=unit,
+        unit="ratio",
     )
     pko.results.record(
         "bootstrap_p_main_by_counting_year",
@@ -484,7 +485,7 @@ if ready:
             for w, r in sorted(by_counting.items())
             if not r.not_estimable and r.boot_p == r.boot_p
         },
-        unit="p-value (wild cluster bootstrap)",
+        unit="p_value",
     )
 
 # %% [markdown]
@@ -550,7 +551,7 @@ if ready and mission_month is not None:
                     f"the contingents here by {count_by.replace('_', ' ')}."
                 )
             )
-        pko.results.record("irr_missions_04", round(m04.irr, 4))
+        pko.results.record("irr_missions_04", round(m04.irr, 4), unit="ratio")
 elif ready:
     print("no mission x month file: notebook 04's mission-level model cannot be fitted here")
 

@@ -32,6 +32,7 @@ UNITS = {
     "p_value": "a p-value",
     "number": "any other number",
     "interval": "a pair [low, high]",
+    "text": "words, labels, dates or yes/no: shown as recorded",
 }
 """The units a headline number can be recorded with (:func:`record`'s ``unit``): the batch
 report formats a value by its recorded unit (:mod:`pkoresearch.figures.formatting`)."""
