@@ -19,8 +19,18 @@ import numpy as np
 import pandas as pd
 
 from pkoresearch import paths
+from pkoresearch.data.schema import (
+    SOURCES_SPEC,
+    Column,
+    DatasetSpec,
+    _check_columns,
+    _convert,
+    _digest,
+    _display,
+    _read_raw,
+    _validate,
+)
 from pkoresearch.errors import DataError, Problem, UnknownDataset
-from pkoresearch.data.schema import SOURCES_SPEC, Column, DatasetSpec, _check_columns, _convert, _digest, _display, _read_raw, _validate
 
 CONFIDENCE = ["high", "medium", "low"]
 YEAR_MIN, YEAR_MAX = 1948, 2030  # first UN peacekeeping operation .. a little past the data

@@ -45,7 +45,14 @@ STYLES = ("text", "bibtex", "csl-json")
 def _read(path: str, digest: str | None) -> pd.DataFrame:  # digest: an edited file is read again
     from pathlib import Path
 
-    from pkoresearch.data.schema import SOURCES_SPEC, _check_columns, _convert, _display, _read_raw, _validate
+    from pkoresearch.data.schema import (
+        SOURCES_SPEC,
+        _check_columns,
+        _convert,
+        _display,
+        _read_raw,
+        _validate,
+    )
 
     p = Path(path)
     if not p.is_file():

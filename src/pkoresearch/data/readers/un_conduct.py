@@ -32,8 +32,25 @@ from pandas.api.types import union_categoricals
 
 from pkoresearch.data import countries
 from pkoresearch.data.coverage import Coverage
-from pkoresearch.errors import AggregateRowsWarning, DataError, DuplicateRowsWarning, MissingValuesWarning, ParameterError, Problem, SchemaMismatch, UnrecognisedValuesWarning
-from pkoresearch.data.readers._checks import MAX_PERSONS, check_file, is_aggregate, iter_csv_text, release_free_memory, unify_spellings, warn_name_variants
+from pkoresearch.data.readers._checks import (
+    MAX_PERSONS,
+    check_file,
+    is_aggregate,
+    iter_csv_text,
+    release_free_memory,
+    unify_spellings,
+    warn_name_variants,
+)
+from pkoresearch.errors import (
+    AggregateRowsWarning,
+    DataError,
+    DuplicateRowsWarning,
+    MissingValuesWarning,
+    ParameterError,
+    Problem,
+    SchemaMismatch,
+    UnrecognisedValuesWarning,
+)
 
 SHEET = "Export"
 COLUMNS = [

@@ -41,8 +41,26 @@ import pandas as pd
 
 from pkoresearch.data import countries
 from pkoresearch.data.coverage import Coverage
-from pkoresearch.errors import AggregateRowsWarning, DataError, ParameterError, Problem, SchemaMismatch, UnrecognisedValuesWarning
-from pkoresearch.data.readers._checks import MAX_PERSONS, check_file, check_text, csv_header, is_aggregate, read_csv_text, refuse_repeated_keys, unify_spellings, warn_name_variants, whole_numbers
+from pkoresearch.data.readers._checks import (
+    MAX_PERSONS,
+    check_file,
+    check_text,
+    csv_header,
+    is_aggregate,
+    read_csv_text,
+    refuse_repeated_keys,
+    unify_spellings,
+    warn_name_variants,
+    whole_numbers,
+)
+from pkoresearch.errors import (
+    AggregateRowsWarning,
+    DataError,
+    ParameterError,
+    Problem,
+    SchemaMismatch,
+    UnrecognisedValuesWarning,
+)
 
 COUNTS_COLUMNS = [
     "mission",

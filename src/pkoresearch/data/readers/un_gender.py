@@ -44,8 +44,23 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from pkoresearch.errors import AggregateRowsWarning, DataError, DateNormalisedWarning, DuplicateRowsWarning, Problem, SchemaMismatch, UnrecognisedValuesWarning
-from pkoresearch.data.readers._checks import is_aggregate, iter_csv_text, refuse_repeated_keys, unify_spellings, warn_name_variants, whole_numbers
+from pkoresearch.data.readers._checks import (
+    is_aggregate,
+    iter_csv_text,
+    refuse_repeated_keys,
+    unify_spellings,
+    warn_name_variants,
+    whole_numbers,
+)
+from pkoresearch.errors import (
+    AggregateRowsWarning,
+    DataError,
+    DateNormalisedWarning,
+    DuplicateRowsWarning,
+    Problem,
+    SchemaMismatch,
+    UnrecognisedValuesWarning,
+)
 
 CATEGORIES = {
     "Individual Police": "individual_police",
