@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 
 from conftest import ROOT
 
@@ -32,6 +33,7 @@ def _nbval(folder) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_a_changed_number_fails_nbval(tmp_path):
     nb = nbformat.read(ROOT / "notebooks" / "03_tcc_response_rates.ipynb", as_version=4)
     good = tmp_path / "good"
