@@ -65,6 +65,7 @@ def uses_real_data(notebook: Path) -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
+    slow_modules_first(items)
     missing = _CACHE.get("missing")
     if not missing:
         return
@@ -76,6 +77,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if type(item).__name__ == "IPyNbCell" and uses_real_data(Path(item.path)):
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def slow_modules_first(items) -> None:
+    """Put the test modules that hold ``slow`` tests first, the most slow tests first, keeping
+    the order within each module and among the rest. pytest-xdist's ``--dist loadscope`` hands
+    out whole modules in this order (``--no-loadscope-reorder`` in pyproject.toml; by default
+    it orders them by their number of tests, which started the longest modules last and left one
+    worker running alone at the end)."""
+    slow: dict[Path, int] = {}
+    for item in items:
+        slow.setdefault(item.path, 0)
+        if item.get_closest_marker("slow"):
+            slow[item.path] += 1
+    rank = {path: i for i, path in enumerate(slow)}  # first appearance: the collection order
+    items.sort(key=lambda item: (-slow[item.path], rank[item.path]))
 
 
 def pytest_collectstart(collector):
