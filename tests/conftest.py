@@ -11,10 +11,13 @@ absent, nbval skips the notebooks whose data parameters default to ``"auto"``, s
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import tempfile
+import traceback
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -62,6 +65,7 @@ def uses_real_data(notebook: Path) -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
+    slow_modules_first(items)
     missing = _CACHE.get("missing")
     if not missing:
         return
@@ -73,6 +77,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if type(item).__name__ == "IPyNbCell" and uses_real_data(Path(item.path)):
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def slow_modules_first(items) -> None:
+    """Put the test modules that hold ``slow`` tests first, the most slow tests first, keeping
+    the order within each module and among the rest. pytest-xdist's ``--dist loadscope`` hands
+    out whole modules in this order (``--no-loadscope-reorder`` in pyproject.toml; by default
+    it orders them by their number of tests, which started the longest modules last and left one
+    worker running alone at the end)."""
+    slow: dict[Path, int] = {}
+    for item in items:
+        slow.setdefault(item.path, 0)
+        if item.get_closest_marker("slow"):
+            slow[item.path] += 1
+    rank = {path: i for i, path in enumerate(slow)}  # first appearance: the collection order
+    items.sort(key=lambda item: (-slow[item.path], rank[item.path]))
 
 
 def pytest_collectstart(collector):
@@ -173,3 +192,86 @@ def tiny_notebook(
     nbformat.write(nb, folder / f"{name}.ipynb")
     monkeypatch.setenv("PKORESEARCH_NOTEBOOKS", str(folder))
     return folder
+
+
+# --------------------------------------------------------------------------------------------------
+# Expensive outputs shared by several test modules (issue 28 item 6: CI time). Each is made once per
+# test session, also across pytest-xdist workers (the first process to ask makes it under a file
+# lock, the others wait for it), and is read-only for the tests: one that writes copies it first.
+
+
+def shared_folder(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """Folder ``name``, filled by ``make(folder)`` once for the whole test session. Under xdist the
+    workers' temporary folders share a parent, which holds it; a ``make`` that raised is not run
+    again: every later user fails with its traceback."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's popen-gwN
+    folder = root / f"shared-{name}"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        done, failed = folder / ".made", folder / ".failed"
+        if not done.is_file() and not failed.is_file():
+            folder.mkdir()
+            try:
+                make(folder)
+            except BaseException:
+                failed.write_text(traceback.format_exc(), encoding="utf-8")
+                raise
+            done.write_text("", encoding="utf-8")
+    if failed.is_file():
+        pytest.fail(f"the shared {name} could not be made:\n{failed.read_text()}", pytrace=False)
+    return folder
+
+
+class _Quiet:
+    def write(self, text: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+@pytest.fixture(scope="session")
+def default_batch(tmp_path_factory) -> dict:
+    """The committed ``notebooks/runs.yaml`` with the real files, as ``pkoresearch run --jobs 2``
+    runs it through the API (warm kernels, HTML reports, every figure format), once per session.
+    Returns ``reports`` (the output folder: read-only), ``manifest``, ``runs`` and ``cache`` (the
+    real-data cache the batch read, for a test that reruns part of it and compares bytes:
+    ``inputs.json`` names the cache's paths). Used by test_warm, test_index_browser,
+    test_report_browser and test_notebooks; skips where the real files are absent."""
+    import json
+
+    from pkoresearch.batch import runner
+
+    for name in ("un_allegations", "un_gender_ipi", "un_contributions_mission_month"):
+        cached_real_file(name)
+    runs = runner.load_runs(ROOT / "notebooks" / "runs.yaml")
+
+    def make(folder: Path) -> None:
+        saved = os.environ["PKORESEARCH_CACHE"]
+        os.environ["PKORESEARCH_CACHE"] = str(folder / "cache")  # this batch's own real-data cache
+        try:
+            registry.import_dir(EXTERNAL)
+            runner.run_batch(
+                runs,
+                output=folder / "reports",
+                jobs=2,
+                notebooks=ROOT / "notebooks",
+                warm_start=True,
+                progress=runner.Progress(len(runs), stream=_Quiet()),
+            )
+        finally:
+            os.environ["PKORESEARCH_CACHE"] = saved
+
+    folder = shared_folder(tmp_path_factory, "default-batch", make)
+    manifest = json.loads((folder / "reports" / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        "reports": folder / "reports",
+        "manifest": manifest,
+        "runs": runs,
+        "cache": folder / "cache",
+    }

@@ -361,6 +361,7 @@ def _injected(notebook: Path) -> str:
     return cell.source
 
 
+@pytest.mark.slow
 def test_a_sweep_on_the_hidden_cluster_equals_a_local_run(cluster, capsys):
     table = cached_real_file("un_allegations")
     mine = cluster.private / "inputs" / "my export.xlsx"

@@ -586,6 +586,7 @@ def _wait_for_kernels(proc: subprocess.Popen, n: int, limit: float = 120) -> set
     raise AssertionError("kernels did not start")
 
 
+@pytest.mark.slow
 def test_a_second_runner_stops_or_waits(nbs, tmp_path):
     """Runner A works on the folder; B (no --wait) stops at once with exit 2 naming A; C
     (--wait) starts when A is stopped and completes. No process of A or C outlives them."""
@@ -626,6 +627,7 @@ def test_a_second_runner_stops_or_waits(nbs, tmp_path):
     assert leftovers(out) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "kill-9"])
 def test_no_process_survives_the_runner(nbs, tmp_path, sig):
     """Two runs in two workers, each in its kernel; the runner is stopped (SIGTERM) or killed

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 
 from conftest import ROOT
 
@@ -32,6 +33,7 @@ def _nbval(folder) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_a_changed_number_fails_nbval(tmp_path):
     nb = nbformat.read(ROOT / "notebooks" / "03_tcc_response_rates.ipynb", as_version=4)
     good = tmp_path / "good"
@@ -40,14 +42,17 @@ def test_a_changed_number_fails_nbval(tmp_path):
     ok = _nbval(good)
     assert ok.returncode == 0, ok.stdout[-2000:]
 
-    changed = 0
-    for cell in nb.cells:
+    changed = []
+    for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             text = out.get("data", {}).get("text/plain")
             if text and "0.392" in text:
                 out["data"]["text/plain"] = text.replace("0.392", "0.393")
-                changed += 1
-    assert changed == 1  # the 29/74 follow-up rate as the committed notebook shows it
+                changed.append(i)
+    assert len(changed) == 1  # the 29/74 follow-up rate as the committed notebook shows it
+    # the changed copy stops after the changed cell: nbval compares cell by cell, and the cells
+    # after it (the real UN table's models) would only add time
+    nb.cells = nb.cells[: changed[0] + 1]
     bad = tmp_path / "bad"
     bad.mkdir()
     nbformat.write(nb, bad / "nb.ipynb")

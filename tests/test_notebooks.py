@@ -1,5 +1,6 @@
 """The notebooks: committed outputs that nbval can compare, and real papermill runs with a real
-kernel, from a folder other than the project, with defaults and other parameters.
+kernel, from a folder other than the project, with defaults and other parameters. The runs with
+every default are those of the session's shared default batch (``default_batch``, conftest.py).
 
 Data parameters default to "auto": with the test session's cache (filled from ../shared/external,
 see conftest.py) the defaults read the real files; tests of the curated path pass "bundled"."""
@@ -80,8 +81,20 @@ def _run(name: str, tmp_path: Path, **parameters) -> dict:
     return results.read(out_dir)
 
 
-def test_overview_defaults(tmp_path):
-    got = _run("00_overview", tmp_path)
+def _default_run(default_batch: dict, name: str) -> tuple[dict, Path]:
+    """Results and output folder of run ``name`` of the session's shared default batch
+    (conftest.py: runs.yaml with the real files, executed by papermill through the runner): a
+    notebook with its defaults, run once for the tests that check it. Read only."""
+    (run,) = [r for r in default_batch["manifest"]["runs"] if r["name"] == name]
+    assert run["status"] == "ok", run.get("error")
+    assert run["parameters"] == {}, "a default run passes no parameter"
+    out = default_batch["reports"] / "runs" / run["folder"]
+    return results.read(out), out
+
+
+@pytest.mark.slow
+def test_overview_defaults(default_batch):
+    got, out = _default_run(default_batch, "overview")
     assert got["datasets"] == 10
     # allegations: 188 reference rows + 14 figures from the report mentions (data/README.md);
     # annual_reports: 16 reports with a data year (issue 25 item 4)
@@ -90,7 +103,7 @@ def test_overview_defaults(tmp_path):
     assert got["headline_years_revised"] == [2011, 2012, 2014, 2016, 2017, 2018]
     assert got["share_high_confidence_by_dataset"]["personnel_by_country"] == 1
     assert got["share_high_confidence_by_dataset"]["allegations"] < 0.05
-    assert (tmp_path / "out" / "coverage.png").stat().st_size > 10_000
+    assert (out / "coverage.png").stat().st_size > 10_000
 
 
 def test_overview_other_parameters(tmp_path):
@@ -145,11 +158,12 @@ def test_trends_curated(tmp_path):
     assert (tmp_path / "out" / "segmented.png").is_file()
 
 
-def test_trends_defaults_read_the_cached_un_table(tmp_path):
+@pytest.mark.slow
+def test_trends_defaults_read_the_cached_un_table(default_batch):
     import pandas as pd
 
     path = cached_real_file("un_allegations")
-    got = _run("01_allegation_trends", tmp_path)
+    got, out = _default_run(default_batch, "allegation-trends")
     raw = pd.read_excel(path, sheet_name="Export", dtype=str)
     years = raw["Date"].str.split("/").str[1].astype(int)
     assert got["allegations_by_year"] == {
@@ -159,8 +173,8 @@ def test_trends_defaults_read_the_cached_un_table(tmp_path):
     assert got["allegations_partial_years"] == {
         "2024": {"allegations": int((years == 2024).sum()), "months_covered": 7}
     }
-    assert (tmp_path / "out" / "by_category.png").is_file()
-    used = json.loads((tmp_path / "out" / "inputs.json").read_text())["allegations_table"]
+    assert (out / "by_category.png").is_file()
+    used = json.loads((out / "inputs.json").read_text())["allegations_table"]
     assert used["dataset"] == "un_allegations" and used["how"] == "auto"
 
 
@@ -248,6 +262,7 @@ def test_trends_with_the_real_un_table_all_missions(tmp_path):
     assert 0.2 < got["share_involving_children"] < 0.35
 
 
+@pytest.mark.slow
 def test_trends_with_the_real_un_table_and_every_other_default(tmp_path):
     # issue 10: only allegations_table set (the mission x month file is found in the cache, as
     # "auto"). Years before the export (January 2015) are missing, never 0; 2024 (January-July)
@@ -370,11 +385,12 @@ def test_participation_resolution_2242_on_the_un_monthly_counts(tmp_path):
     assert d["ratio"] == round(int(women[202010]) / int(women[201510]), 3) == 1.259
 
 
-def test_participation_defaults_read_the_cached_gender_statistics(tmp_path):
+@pytest.mark.slow
+def test_participation_defaults_read_the_cached_gender_statistics(default_batch):
     import pandas as pd
 
     path = cached_real_file("un_gender_ipi")
-    got = _run("02_womens_participation", tmp_path)
+    got, out = _default_run(default_batch, "womens-participation")
     raw = pd.read_csv(path)
     last = raw[raw["Date"] == raw["Date"].max()]
     women = last.groupby("Contributor")["Total Female"].sum().sort_values(ascending=False)
@@ -382,7 +398,7 @@ def test_participation_defaults_read_the_cached_gender_statistics(tmp_path):
     assert got["latest_share_pct"]["all_uniformed"] == round(
         100 * last["Total Female"].sum() / last["Total Total"].sum(), 2
     )
-    assert (tmp_path / "out" / "mission_year_share.png").is_file()
+    assert (out / "mission_year_share.png").is_file()
 
 
 def test_participation_contributor_subset(tmp_path):
@@ -588,6 +604,7 @@ def test_response_rejects_a_bad_ci_method(tmp_path):
         _run("03_tcc_response_rates", tmp_path, ci_method="wald")
 
 
+@pytest.mark.slow
 def test_participation_with_the_un_contributions_by_gender(tmp_path):
     from conftest import external_file
 
@@ -655,8 +672,10 @@ def test_women_and_allegations_on_bundled_data_says_what_it_needs(tmp_path):
     assert "Needs allegations_table" in executed and "Traceback" not in executed
 
 
-def test_women_and_allegations_defaults_on_the_real_files(tmp_path):
-    got = _run("04_women_and_allegations", tmp_path, **_real_files())
+@pytest.mark.slow
+def test_women_and_allegations_defaults_on_the_real_files(default_batch):
+    # the defaults read the cached real files ("auto"); the tests below pass their paths
+    got, out = _default_run(default_batch, "women-and-allegations")
     import pandas as pd
 
     raw = pd.read_excel(_real_files()["allegations_table"], sheet_name="Export", dtype=str)
@@ -673,7 +692,7 @@ def test_women_and_allegations_defaults_on_the_real_files(tmp_path):
         "Without MONUSCO (NB)",
     }
     assert all(lo < est < hi for est, lo, hi in irr.values())
-    assert (tmp_path / "out" / "coefficients.png").stat().st_size > 10_000
+    assert (out / "coefficients.png").stat().st_size > 10_000
 
 
 def test_women_and_allegations_military_outcome(tmp_path):
@@ -734,10 +753,12 @@ def test_contingents_on_bundled_data_says_what_it_needs(tmp_path):
     assert "Needs allegations_table" in executed and "Traceback" not in executed
 
 
-def test_contingents_defaults_on_the_real_files(tmp_path):
+@pytest.mark.slow
+def test_contingents_defaults_on_the_real_files(default_batch):
     import pandas as pd
 
-    got = _run("05_contingents", tmp_path, **_contingent_files())
+    # the defaults read the cached real files ("auto"); the tests below pass their paths
+    got, out = _default_run(default_batch, "contingents")
     raw = pd.read_excel(_real_files()["allegations_table"], sheet_name="Export", dtype=str)
     years = raw["Date"].str.split("/").str[1].astype(int)
     uniformed = raw["Personnel Type"].str.contains(r"^(?:Military|Police)", regex=True)
@@ -749,16 +770,16 @@ def test_contingents_defaults_on_the_real_files(tmp_path):
     lo, hi = got["bootstrap_main"]
     assert lo < irr["Main: contributor + mission-year FE"][0] < hi
     for name in ("regression.csv", "regression.tex", "regression.html"):
-        assert (tmp_path / "out" / "tables" / name).stat().st_size > 500
+        assert (out / "tables" / name).stat().st_size > 500
     # every contributor's rate, as a table: read back, the counts add up to the recorded rate
-    rates = pd.read_csv(tmp_path / "out" / "tables" / "rates_by_contributor.csv")
+    rates = pd.read_csv(out / "tables" / "rates_by_contributor.csv")
     assert len(rates) == got["contributors_in_sample"]
     assert 1000 * rates["allegations"].sum() / rates["person_years"].sum() == pytest.approx(
         got["rate_per_1000"], abs=5e-4
     )
     from pkoresearch.figures import tables as tbl
 
-    shown = tbl.read_html(tmp_path / "out" / "tables" / "rates_by_contributor.html")
+    shown = tbl.read_html(out / "tables" / "rates_by_contributor.html")
     assert [int(r[2].replace(",", "")) for r in shown] == rates["allegations"].tolist()
     # both counting years of the main column, each read back from the saved table (issue 26):
     # a referee's figures, reporting year 1.033 (1.014-1.051), incident year 1.016 (0.997-1.035)
@@ -772,15 +793,15 @@ def test_contingents_defaults_on_the_real_files(tmp_path):
     )
     from pkoresearch.figures import tables
 
-    rows = tables.read_html(tmp_path / "out" / "tables" / "main_by_counting_year.html")
+    rows = tables.read_html(out / "tables" / "main_by_counting_year.html")
     assert [r[0] for r in rows] == ["reporting year", "incident year"]
     assert [float(r[1]) for r in rows] == pytest.approx(  # the table's 3 decimals
         [both[w][0] for w in ("reporting_year", "incident_year")], abs=6e-4
     )
-    executed = (tmp_path / "05_contingents.ipynb").read_text()
+    executed = (out / "notebook.ipynb").read_text()
     assert "Main column by incident year: rate ratio 1.016 per percentage point" in executed
     for name in ("funnel.png", "share_and_rate.png", "coefficients.png"):
-        assert (tmp_path / "out" / name).stat().st_size > 10_000
+        assert (out / name).stat().st_size > 10_000
 
 
 def test_contingents_military(tmp_path):

@@ -10,6 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import ROOT
@@ -109,6 +110,7 @@ def _placeholders(executed: Path) -> list[str]:
     return lines
 
 
+@pytest.mark.slow
 def test_wheel_in_a_fresh_venv_outside_the_checkout(tmp_path):
     """Build the wheel, install it in a new virtual environment outside the checkout, import the
     real files and run the batch: every section runs on real data.

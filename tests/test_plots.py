@@ -24,6 +24,7 @@ def _digests(folder) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
+@pytest.mark.slow
 def test_each_plot_returns_its_axes_and_saves_identical_bytes_across_processes(tmp_path):
     runs = []
     for i in range(2):

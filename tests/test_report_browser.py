@@ -3,9 +3,10 @@
 relative link and image resolves (images decode), and every headline number of ``results.json``
 is in the rendered DOM in its formatted form, whole.
 
-Two small batches: a notebook made for the test (a long yearly series, an interval, a share, a
+A small batch of a notebook made for the test (a long yearly series, an interval, a share, a
 partial year, a missing value, a figure in PNG, SVG and PDF; then a failed rerun that keeps the
-last good report), and the real ``01_allegation_trends`` notebook.
+last good report), and the real ``01_allegation_trends`` run of the session's shared default
+batch (``default_batch`` in conftest.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import ROOT
 from pkoresearch import results
 from pkoresearch.batch import runner
 from pkoresearch.figures import formatting
@@ -298,17 +298,16 @@ def test_run_pages_render_with_images_and_no_temporary_path(made_batch, name):
     assert ("savefig" in text) == (name == "notebook.html")  # the code is hidden in results.html
 
 
-def test_real_notebook_report_in_the_browser(tmp_path):
-    """01_allegation_trends with its defaults, as in the default batch: every headline number
-    whole in the rendered index, thumbnails decoding, the run's HTML rendering."""
-    out = tmp_path / "reports"
-    manifest = runner.run_batch(
-        [runner.Run("allegation-trends", "01_allegation_trends.ipynb", {})],
-        output=out,
-        notebooks=ROOT / "notebooks",
-        progress=runner.Progress(1, _Null()),
-    )
-    assert manifest["failed"] == 0, manifest["runs"][0].get("error")
+@pytest.mark.slow
+def test_real_notebook_report_in_the_browser(default_batch, tmp_path):
+    """01_allegation_trends with its defaults, in the default batch (the session's shared one,
+    conftest.py; read only): every headline number whole in the rendered index, thumbnails
+    decoding, the run's HTML rendering."""
+    out = default_batch["reports"]
+    manifest = default_batch["manifest"]
+    (run,) = [r for r in manifest["runs"] if r["name"] == "allegation-trends"]
+    assert run["status"] == "ok", run.get("error")
+    assert run["notebook"] == "01_allegation_trends.ipynb" and run["parameters"] == {}
     page = out / "index.html"
     shot = tmp_path / "index.png"
     dom = browse(page, tmp_path, shot)

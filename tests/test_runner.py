@@ -303,6 +303,7 @@ def _batch(out: Path, cwd: Path, *extra: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_real_batch_every_notebook_and_a_mission_sweep_on_bundled_data(tmp_path):
     """The committed runs.yaml, --jobs 2, through the command, nothing fetched; run twice, the same
     results and the same figure files."""
@@ -379,6 +380,7 @@ def data_notebook(tmp_path, monkeypatch) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_manifest_records_the_real_data_files_used(data_notebook, tmp_path):
     runs = [Run("before", "uses_data.ipynb", {})]
     # checked before anything runs: a registry name that is not cached

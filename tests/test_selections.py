@@ -397,6 +397,7 @@ def check_sweep(folder, manifest) -> None:
     assert "Models: not fitted: no mission-year left" in out["04-2010-2014"]
 
 
+@pytest.mark.slow
 @pytest.mark.notebook
 def test_notebooks_run_over_narrow_selections(tmp_path):
     """The representative sweep of benchmarks/sweep_selections.py (the ten selections of issue 18
