@@ -57,3 +57,91 @@ def test_model_terms_in_words():
     assert results.term_label("counting_2016") == "counting change from 2016"
     assert formatting.humanize("leave_one_out_not_estimable") == "Leave-one-out not estimable"
     assert formatting.key_label("level_2016") == "level change from 2016"
+
+
+# --------------------------------------------------------------------------------------------------
+# tables.for_display: what a notebook shows of a DataFrame, in words
+
+
+def _frame():
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "category": ["formed_police_units", "staff_officers_experts", "level_2016"],
+            "person_years": [1200, 35, 7],
+            "ci_low": [0.125, 0.5, None],
+            "p_value": [0.0004, 0.25, 1.0],
+            "dataset": ["allegations_by_mission"] * 3,
+            "note": ["a sentence, kept", "UN OIOS", "rests_on_nothing"],
+        }
+    )
+
+
+def test_for_display_headers_in_words():
+    from pkoresearch.figures import tables
+
+    shown = tables.for_display(_frame())
+    assert list(shown.columns) == [
+        "Category", "Person-years", "95% CI, low", "p-value", "Dataset", "Note",
+    ]  # fmt: skip
+    assert tables.for_display(_frame(), ci="90%").columns[2] == "90% CI, low"
+    assert tables.for_display(_frame(), labels={"note": "Remark"}).columns[-1] == "Remark"
+    # an unknown snake_case name falls back to words, never to the code
+    assert tables.header("some_new_column") == "Some new column"
+    assert tables.header("year_c") == "Yearly change (trend)"
+
+
+def test_for_display_category_cells_in_words_identifiers_kept():
+    from pkoresearch.figures import tables
+
+    shown = tables.for_display(_frame())
+    assert list(shown["Category"]) == [
+        "formed police units", "staff officers and military experts", "level change from 2016",
+    ]  # fmt: skip
+    assert list(shown["Dataset"]) == ["allegations_by_mission"] * 3  # a name a researcher types
+    assert list(shown["Note"]) == ["a sentence, kept", "UN OIOS", "rests on nothing"]
+    # the definition's words where a figure's legend has them
+    assert tables.category("experts_on_mission").startswith("military experts on mission")
+
+
+def test_for_display_leaves_numbers_and_input_alone():
+    import pandas as pd
+
+    from pkoresearch.figures import tables
+
+    frame = _frame()
+    before = frame.copy(deep=True)
+    shown = tables.for_display(frame)
+    pd.testing.assert_frame_equal(frame, before)  # the code's frame keeps its code names
+    for code, words in [("person_years", "Person-years"), ("ci_low", "95% CI, low"),
+                        ("p_value", "p-value")]:  # fmt: skip
+        pd.testing.assert_series_equal(shown[words], frame[code], check_names=False)
+        assert shown[words].dtype == frame[code].dtype
+
+
+def test_for_display_row_labels_in_words():
+    import pandas as pd
+
+    from pkoresearch.figures import tables
+
+    terms = pd.DataFrame({"irr": [1.5, 0.8]}, index=pd.Index(["year_c", "level_2016"], name="term"))
+    shown = tables.for_display(terms)
+    assert list(shown.index) == ["yearly change (trend)", "level change from 2016"]
+    assert shown.index.name == "Term" and list(shown.columns) == ["Incidence rate ratio"]
+    two = _frame().set_index(["category", "dataset"])[["ci_low"]]
+    shown = tables.for_display(two)
+    assert shown.index.names == ["Category", "Dataset"]
+    assert shown.index[0] == ("formed police units", "allegations_by_mission")
+    cats = _frame().astype({"category": "category"})
+    assert tables.for_display(cats)["Category"].iloc[0] == "formed police units"
+
+
+def test_for_display_rejects_what_is_not_a_table():
+    from pkoresearch.errors import ParameterError
+    from pkoresearch.figures import tables
+
+    with pytest.raises(ParameterError, match="expected a pandas DataFrame"):
+        tables.for_display([1, 2])
+    with pytest.raises(ParameterError, match="found columns \\['nope'\\]"):
+        tables.for_display(_frame(), labels={"nope": "x"})
