@@ -140,7 +140,17 @@ HEADERS = {
     "contingent_years": "Contingent-years",
     "mission_years": "Mission-years",
     "months_covered": "Months covered (of 12)",
-    "fell_back": "Year of report used (incident year not given)",
+    "fell_back": "No incident year, counted by report year",
+    "complete": "Whole year covered",
+    "same_year": "Same year",
+    "one_year_before": "One year before",
+    "two_or_more_years_before": "Two or more years before",
+    "no_incident_year": "No incident year",
+    "with_child": "With a child victim",
+    "with_incident_year": "With an incident year",
+    "table_complete": "Table complete",
+    "table_minus_first": "Table minus first published",
+    "table_minus_latest": "Table minus latest",
     "denominator_complete": "Personnel count complete",
     "share_pct": "Women, % of personnel",
     "share_reported": "Share reported",
@@ -187,6 +197,31 @@ CATEGORIES = {
     "incident_year": "year of incident",
     "no_incident_year": "incident year not given",
     "not_applicable": "not applicable",
+    # allegations scopes (pkoresearch.data.curated.SCOPES; data/README.md) and the headline measure
+    "peacekeeping_and_spm": "peacekeeping and special political missions",
+    "special_political": "special political missions",
+    "un_system_total": "UN system, total",
+    "un_system_non_peacekeeping": "UN system outside peacekeeping",
+    "un_system_non_peacekeeping_incl_ip": "UN system outside peacekeeping, implementing partners "
+    "included",
+    "implementing_partners": "implementing partners",
+    "non_un_forces": "non-UN forces",
+    "all_reported_incl_ip": "all reported, implementing partners included",
+    "all_reported_incl_non_un_forces": "all reported, non-UN forces included",
+    "allegations_total": "allegations, total",
+    # the 2011 report's organization figures (pkoresearch.analysis.overview.organization_figures)
+    "uniformed_personnel_covered_by_sea_policy_approx": "uniformed personnel covered by the "
+    "policy on sexual exploitation and abuse (about)",
+    "troops_approx_more_than": "troops (more than)",
+    "women_deployed_2010": "women deployed in 2010",
+    # source types (data/sources.csv)
+    "un_document": "UN document",
+    "un_data": "UN data",
+    "un_news": "UN News",
+    "government_report": "government report",
+    "ngo_report": "NGO report",
+    "press_agency": "press agency",
+    "web_mirror": "copy on another website",
 }
 
 # columns whose cells are identifiers a researcher types (dataset names, source ids): kept
