@@ -232,7 +232,8 @@ _CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 
 def header(name: Any, ci: str = "95%") -> str:
     """A column name as a table's header: :data:`HEADERS`, the figures' words
-    (:data:`pkoresearch.figures.plots.LABELS`), a model term in words
+    (:data:`pkoresearch.figures.plots.LABELS`), a category code's words (:func:`category`, for a
+    table with one column per category), a model term in words
     (:func:`pkoresearch.results.term_label`), else the name with spaces for underscores
     (:func:`~pkoresearch.figures.formatting.humanize`); first letter capitalised.
 
@@ -248,6 +249,8 @@ def header(name: Any, ci: str = "95%") -> str:
         return HEADERS[text].format(ci=ci)
     if text in LABELS:
         words = LABELS[text]
+    elif category(text) != text:  # a category code as a column (one column per category)
+        words = category(text)
     elif term_label(text) != text.replace("_", " ").strip():  # a model term
         words = term_label(text)
     else:
