@@ -176,12 +176,15 @@ HEADERS = {
     "preferred_value": "Value used",
     "source_id": "Source",
     "nationality_iso3": "Contributor (ISO 3166 code)",
+    "iso3": "ISO 3166 code",
+    "status": "Status",
     "flag_implausible": "Flagged implausible",
+    "mad": "Median absolute deviation",
     "reporting_year": "Reporting year",
     "incident_year": "Incident year",
     "count_by": "Counted by",
     "counted_by": "Counted by",
-    "allegation_id": "Allegation",
+    "allegation_id": "Allegation number",
 }
 
 # category code in a cell -> words. Personnel categories not here take the definitions' legend
