@@ -285,3 +285,20 @@ def test_for_display_rejects_what_is_not_a_table():
         tables.for_display([1, 2])
     with pytest.raises(ParameterError, match="found columns \\['nope'\\]"):
         tables.for_display(_frame(), labels={"nope": "x"})
+
+
+def test_one_column_per_category_reads_in_the_categorys_words():
+    from pkoresearch.figures import tables
+
+    assert tables.header("troops_with_staff_officers") == "Troops, staff officers included"
+    assert tables.header("formed_police_units") == "Formed police units"
+    assert tables.header("share_pct") == "Women, % of personnel"  # the figures' words
+
+
+def test_save_table_titles_use_the_same_words(tmp_path):
+    from pkoresearch.figures import tables
+
+    saved = tables.save_table(_frame(), tmp_path / "t", title="A table", source="made up")
+    head = saved.text.splitlines()[1]
+    assert "Person-years" in head and "95% CI, low" in head and "p-value" in head
+    assert "ci_low" not in saved.text and "Ci low" not in saved.text
