@@ -235,7 +235,7 @@ _CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 
 def header(name: Any, ci: str = "95%") -> str:
     """A column name as a table's header: :data:`HEADERS`, the figures' words
-    (:data:`pkoresearch.figures.plots.LABELS`), a category code's words (:func:`category`, for a
+    (``plots.LABELS``), a category code's words (:func:`category`, for a
     table with one column per category), a model term in words
     (:func:`pkoresearch.results.term_label`), else the name with spaces for underscores
     (:func:`~pkoresearch.figures.formatting.humanize`); first letter capitalised.
