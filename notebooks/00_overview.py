@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import pkoresearch as pko
 from pkoresearch import notebook as nb
 from pkoresearch.analysis import overview
-from pkoresearch.figures import plots
+from pkoresearch.figures import plots, tables
 
 names = nb.subset("dataset_names", dataset_names, pko.curated.SPECS)
 start_year, end_year = nb.year_range(start_year, end_year)
@@ -40,7 +40,7 @@ nb.display_options()
 
 # %%
 for name, text in overview.CAVEATS:
-    print(nb.wrap(f"- {name}: {text}", indent="  "))
+    print(nb.wrap(f"- {tables.category(name)}: {text}", indent="  "))
 
 # %% [markdown]
 # ## What is bundled
@@ -52,7 +52,9 @@ for name, text in overview.CAVEATS:
 catalogue = pko.datasets().set_index("dataset").loc[names].reset_index()
 pko.results.record("datasets", len(catalogue), unit="count")
 pko.results.record("curated_rows", int(catalogue["rows"].sum()), unit="count")
-catalogue[["dataset", "rows", "preferred_rows", "first_year", "last_year", "sources"]]
+tables.for_display(
+    catalogue[["dataset", "rows", "preferred_rows", "first_year", "last_year", "sources"]]
+)
 
 # %% [markdown]
 # ## Coverage by year
@@ -79,7 +81,7 @@ _ = plots.save(fig, out / "coverage.png", show=True)  # the files written
 # %%
 years_with_data = coverage.groupby("dataset")["year"].agg(["min", "max", "nunique"])
 years_with_data.columns = ["first_year", "last_year", "years_with_data"]
-years_with_data
+tables.for_display(years_with_data)
 
 # %% [markdown]
 # ## Provenance and confidence
@@ -107,7 +109,7 @@ pko.results.record(
     {r.dataset: round(float(r.share_high), 4) for r in by_dataset.itertuples()},
     unit="share",
 )
-by_dataset.round(3)
+tables.for_display(by_dataset.round(3))
 
 # %% [markdown]
 # ### Where the figures come from
@@ -126,7 +128,7 @@ by_type = overview.sources_by_type(frames)
 pko.results.record(
     "sources_by_type", dict(zip(by_type["type"], by_type["sources"].astype(int))), unit="count"
 )
-by_type
+tables.for_display(by_type)
 
 # %% [markdown]
 # ### Revisions: the same figure, different values
@@ -142,7 +144,7 @@ pko.results.record(
     int(revisions[["year", "scope", "measure"]].drop_duplicates().shape[0]),
     unit="count",
 )
-revisions.query("measure == 'allegations_total'")
+tables.for_display(revisions.query("measure == 'allegations_total'"))
 
 # %% [markdown]
 # The yearly headline count as **first published** and as **last revised**, with the document that
@@ -150,9 +152,9 @@ revisions.query("measure == 'allegations_total'")
 # from 2017; the two labels are compared as one series). *First published* is the earliest dated
 # source giving the year's data, the Secretary-General's annual report included: where that report's
 # own figure is not in the sources (2016: A/71/818, February 2017; 2022: A/77/748, 2023)
-# `first_value` is missing and `first_known_value` gives the earliest figure in hand (2016: 103, the
-# UN conduct fact sheet's count for field missions quoted in April 2017; A/72/751 gives 104 for the
-# same coverage: a revision, not a difference of scope; see `data/README.md`).
+# *First published value* is missing and *Earliest known value* gives the earliest figure in hand
+# (2016: 103, the UN conduct fact sheet's count for field missions quoted in April 2017; A/72/751
+# gives 104 for the same coverage: a revision, not a difference of scope; see `data/README.md`).
 
 # %%
 if "allegations" in names:
@@ -163,19 +165,21 @@ if "allegations" in names:
         unit="year",
     )
     display(
-        headline[
-            [
-                "year",
-                "first_value",
-                "first_document",
-                "first_date",
-                "first_known_value",
-                "latest_value",
-                "latest_document",
-                "latest_date",
-                "preferred_value",
+        tables.for_display(
+            headline[
+                [
+                    "year",
+                    "first_value",
+                    "first_document",
+                    "first_date",
+                    "first_known_value",
+                    "latest_value",
+                    "latest_document",
+                    "latest_date",
+                    "preferred_value",
+                ]
             ]
-        ]
+        )
     )
 else:
     print("first published and latest counts: needs the allegations dataset")
@@ -190,7 +194,7 @@ else:
 
 # %%
 figures = overview.organization_figures(2011)
-figures[["organization", "measure", "value", "confidence"]]
+tables.for_display(figures[["organization", "measure", "value", "confidence"]])
 
 # %%
 size = overview.organization_sizes(2011)  # each figure with what it counts, in words

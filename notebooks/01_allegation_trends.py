@@ -131,7 +131,7 @@ if table_path is not None:
     print(
         f"{raw_table.counts['rows_in_file']} allegations in the export, reported up to "
         f"{raw_table.as_of:%B %Y}; {table.counts['selected']} selected "
-        f"(filters: {', '.join(f'{k} {v}' for k, v in table.counts.items() if k.startswith('after'))})"
+        f"(filters: {', '.join(f'{tables.category(k)} {v}' for k, v in table.counts.items() if k.startswith('after'))})"
     )
     print(f"{len(raw_table.unrecognised)} cell value(s) not recognised (kept raw)")
     print(
@@ -201,18 +201,24 @@ tables.save_table(
 # ## Reporting year and incident year
 #
 # The same allegations counted in the year the UN recorded them and in the year the incident began
-# (`fell_back`: allegations without an incident start year, counted in their reporting year either
-# way), then, by reporting year, how old the incidents reported were. Allegations about incidents two
-# or more years old make a reporting-year count a mix of recent abuse and late reports; the
-# incident-year count of recent years will still grow as late reports arrive.
+# (*No incident year, counted by report year*: allegations without an incident start year, counted
+# in their reporting year either way), then, by reporting year, how old the incidents reported were.
+# Allegations about incidents two or more years old make a reporting-year count a mix of recent
+# abuse and late reports; the incident-year count of recent years will still grow as late reports
+# arrive.
 
 # %%
 if table is not None:
     every_year = trends.select(raw_table, None, None, chosen, categories)
     sensitivity = trends.counting_sensitivity(every_year, start_year, end_year)
-    display(sensitivity.dropna(subset=["reporting_year"]))
+    display(
+        tables.for_display(
+            sensitivity.dropna(subset=["reporting_year"]),
+            labels={"reporting_year": "By reporting year", "incident_year": "By incident year"},
+        )
+    )
     ages = trends.incident_age(trends.select(raw_table, start_year, end_year, chosen, categories))
-    display(ages.round(3))
+    display(tables.for_display(ages.round(3)))
     known = ages["allegations"].sum() - ages["no_incident_year"].sum()
     old = ages["two_or_more_years_before"].sum()
     print(
@@ -464,7 +470,7 @@ if seg is not None:
     plots.save(fig, out / "segmented.png", show=True)
     loo = trends.leave_one_out(seg_rated, kept, family=model_family)
     print("Leave one year out: the level and slope IRRs refitted without each year in turn")
-    display(trends.leave_one_out_table(loo).rename(columns=trends.term_label).round(3))
+    display(tables.for_display(trends.leave_one_out_table(loo).round(3)))
     spread = trends.leave_one_out_range(loo)
     display(
         spread.assign(term=spread["term"].map(trends.term_label))
@@ -511,7 +517,7 @@ elif not kept:
 if table is not None and table.counts["selected"] == 0:
     print(
         nb.wrap(
-            f"No allegation in the selection (filters: {', '.join(f'{k} {v}' for k, v in table.counts.items() if k.startswith('after'))}): "
+            f"No allegation in the selection (filters: {', '.join(f'{tables.category(k)} {v}' for k, v in table.counts.items() if k.startswith('after'))}): "
             "nothing to show by category, outcome, children or reporting lag; the mission-year table shows the zeros."
         )
     )
@@ -532,7 +538,7 @@ elif table is not None:
         .fillna(0)
         .astype(int)
     )
-    display(trends.with_coverage(wide.reset_index(), coverage))
+    display(tables.for_display(trends.with_coverage(wide.reset_index(), coverage)))
 
 # %% [markdown]
 # A mission-year shows 0 only where the mission had uniformed personnel that year (from
@@ -568,7 +574,7 @@ if table is not None:
     )
     plots.save(fig, out / "mission_year.png", show=True)
     print(nb.wrap(trends.mission_activity_note(mission_month)))
-    display(trends.mission_year_display(by_mission, list(top)))
+    display(tables.for_display(trends.mission_year_display(by_mission, list(top))))
     totals = trends.mission_totals(covered)
     pko.results.record(
         "allegations_by_mission",
@@ -603,9 +609,9 @@ if table is not None and table.counts["selected"] > 0:
         title=f"Investigation outcome as of {raw_table.as_of:%B %Y}\n{selection}",
     )
     plots.save(fig, out / "outcomes.png", show=True)
-    display(trends.with_coverage(outcomes.reset_index(), coverage))
+    display(tables.for_display(trends.with_coverage(outcomes.reset_index(), coverage)))
     children = trends.with_coverage(trends.child_share(table, count_by=count_by), coverage)
-    display(children.round(3))
+    display(tables.for_display(children.round(3)))
     done = children[children["complete"].fillna(False).astype(bool)]
     pko.results.record(
         "share_involving_children",
@@ -613,7 +619,7 @@ if table is not None and table.counts["selected"] > 0:
         unit="share",
     )
     lags = trends.with_coverage(trends.lag_summary(trends.report_lag(table)), coverage)
-    display(lags.round(3))
+    display(tables.for_display(lags.round(3)))
 
 # %%
 if table is not None and count_by != "reporting_year":
@@ -623,26 +629,28 @@ elif table is not None and missions is None and categories is None:
     print(
         nb.wrap(
             "Each year's count as first published (the earliest report or page giving it) and as "
-            "last revised, against the table's count now (table_complete False: the export covers "
+            "last revised, against the table's count now ('Table complete' False: the export covers "
             "only part of that year). " + rev.attrs["definition"] + "."
         )
     )
     display(
-        rev[
-            [
-                "year",
-                "first_value",
-                "first_document",
-                "first_date",
-                "first_known_value",
-                "latest_value",
-                "latest_document",
-                "table",
-                "table_minus_first",
-                "table_minus_latest",
-                "table_complete",
+        tables.for_display(
+            rev[
+                [
+                    "year",
+                    "first_value",
+                    "first_document",
+                    "first_date",
+                    "first_known_value",
+                    "latest_value",
+                    "latest_document",
+                    "table",
+                    "table_minus_first",
+                    "table_minus_latest",
+                    "table_complete",
+                ]
             ]
-        ]
+        )
     )
     rev_done = rev[rev["table_complete"] & rev["table_minus_first"].notna()]
     not_in_hand = rev.loc[rev["first_value"].isna(), ["year", "first_document"]]
@@ -652,7 +660,7 @@ elif table is not None and missions is None and categories is None:
                 "First published figure not in hand (the report that first published the year's "
                 "data is known, its figure is not): "
                 + ", ".join(f"{r.year} ({r.first_document})" for r in not_in_hand.itertuples())
-                + "; first_known_value gives the earliest figure in hand."
+                + "; 'Earliest known value' gives the earliest figure in hand."
             )
         )
     pko.results.record(

@@ -112,7 +112,7 @@ if gs_path is not None:
     suspects_gs = pa.suspect_months(counts)
     print(nb.wrap(plausibility.describe(suspects_gs, month="date")))
     if not suspects_gs.empty:
-        display(suspects_gs.round(plausibility.ROUNDING))
+        display(tables.for_display(suspects_gs.round(plausibility.ROUNDING)))
         if suspect_months == "exclude":
             counts = pa.without_suspect_months(counts, suspects_gs)
     coverage = Coverage.of_months("The UN monthly gender statistics", counts["date"].unique())
@@ -158,7 +158,7 @@ pko.results.record(
 split = pa.year_end_split(yearly)
 pko.results.record("share_pct_year_end", split["year_end"], unit="pct")
 pko.results.record("share_pct_not_year_end", split["not_year_end"], unit="pct")
-latest.round(2)
+tables.for_display(latest.round(2))
 
 # %%
 by_category = yearly.assign(category=yearly["category"].map(plots.readable))[
@@ -229,12 +229,12 @@ defined = pa.series_table(yearly)
 for r in defined.itertuples():
     print(
         nb.wrap(
-            f"{r.category} = {r.definition}: {r.description} ({r.figures} figure(s), {r.first} - "
+            f"{tables.category(r.category)} = {tables.category(r.definition)}: {r.description} ({r.figures} figure(s), {r.first} - "
             f"{r.last}; {r.not_year_end} not a year-end figure)",
             indent="    ",
         )
     )
-pa.share_table(yearly)
+tables.for_display(pa.share_table(yearly))
 
 # %% [markdown]
 # ## Growth named in the 2011 report
@@ -285,7 +285,8 @@ for r in gap.itertuples():
     seen += [] if pd.isna(r.next_pct) else [f"next figure {r.next_pct:g}% in {r.next_period}"]
     print(
         nb.wrap(
-            f"{r.category} {r.target_pct:g}% by {r.target_year} [{r.definition}]: {r.status}"
+            f"{tables.category(r.category)} {r.target_pct:g}% by {r.target_year} "
+            f"[{tables.category(r.definition)}]: {r.status}"
             + (f" ({'; '.join(seen)})" if seen else "")
             + (f". {r.basis[0].upper()}{r.basis[1:]}" if r.basis else ""),
             indent="    ",
@@ -297,7 +298,7 @@ print(
         "Statuses that rest on a rounded figure from a secondary source: "
         + (
             ", ".join(
-                f"{r.category} {r.target_year} ({r.observed_pct:g}%, {r.source_id})"
+                f"{tables.category(r.category)} {r.target_year} ({r.observed_pct:g}%, {r.source_id})"
                 for r in rounded.itertuples()
             )
             or "none"
@@ -326,7 +327,7 @@ print(
     nb.wrap(
         "Resolution 2242 (S/RES/2242 (2015)), doubling the women in military and police contingents "
         f"from {doubling.baseline_month} to {doubling.deadline_month}: {doubling.text} {counted} "
-        f"all uniformed women ({doubling.definition}), a wider group than the contingents the "
+        f"all uniformed women ({tables.category(doubling.definition)}), a wider group than the contingents the "
         "resolution names.",
         indent="    ",
     )
@@ -349,7 +350,7 @@ for (cat, year), rows in proj.groupby(["category", "target_year"], sort=False):
     told = fit["logit"] if r.n < 3 else f"logit {fit['logit']}; linear {fit['linear']}"
     print(
         nb.wrap(
-            f"{cat} {r.target_pct:g}% by {year} [{r.definition}; {used}; {r.left_out} figure(s) of other "
+            f"{tables.category(cat)} {r.target_pct:g}% by {year} [{tables.category(r.definition)}; {used}; {r.left_out} figure(s) of other "
             f"definitions left out]: {told}",
             indent="    ",
         )
@@ -425,7 +426,9 @@ plots.dot_shares(
     source=g if gs_path is not None else everyone,
 )
 plots.save(fig, out / "contributors.png", show=True)
-ranking[["country", "women", "personnel", "share_pct", "ci_low", "ci_high"]].round(2)
+tables.for_display(
+    ranking[["country", "women", "personnel", "share_pct", "ci_low", "ci_high"]].round(2)
+)
 
 # %% [markdown]
 # ## Missions
@@ -512,7 +515,7 @@ if mm_path is not None:
         )
     )
     if not suspects_un.empty:
-        display(suspects_un.round(plausibility.ROUNDING))
+        display(tables.for_display(suspects_un.round(plausibility.ROUNDING)))
     pko.results.record(
         "suspect_months_un_contributions",
         sorted(

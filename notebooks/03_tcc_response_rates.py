@@ -104,7 +104,12 @@ plots.trend(
     title=f"Follow-ups answered, {ci_method} {level} intervals",
 )
 plots.save(fig, out / "followups_answered.png", show=True)
-followups[["year", "responses", "requests", "rate", "ci_low", "ci_high", "complete", "source_id"]]
+tables.for_display(
+    followups[
+        ["year", "responses", "requests", "rate", "ci_low", "ci_high", "complete", "source_id"]
+    ],
+    ci=level,
+)
 
 # %%
 if nb.has_years(followups, [2010, 2012]):
@@ -131,7 +136,12 @@ print(
         + response.DEFINITIONS["countries_replying"]
     )
 )
-replying[["period", "responses", "requests", "rate", "ci_low", "ci_high", "complete", "source_id"]]
+tables.for_display(
+    replying[
+        ["period", "responses", "requests", "rate", "ci_low", "ci_high", "complete", "source_id"]
+    ],
+    ci=level,
+)
 
 # %% [markdown]
 # ## From the UN table of allegations
@@ -376,21 +386,28 @@ if table is not None:
         unit="count",
     )
     display(
-        contrib.head(15)[
-            [
-                "nationality",
-                "nationality_iso3",
-                "appointed",
-                "decided",
-                "pending",
-                "rate",
-                "ci_low",
-                "ci_high",
-                "rate_pending_as_not",
-                "shared",
-                "caution",
-            ]
-        ]
+        tables.for_display(
+            contrib.head(15)[
+                [
+                    "nationality",
+                    "nationality_iso3",
+                    "appointed",
+                    "decided",
+                    "pending",
+                    "rate",
+                    "ci_low",
+                    "ci_high",
+                    "rate_pending_as_not",
+                    "shared",
+                    "caution",
+                ]
+            ],
+            labels={
+                "rate": "Appointed, share of decided",
+                "rate_pending_as_not": "Appointed, pending counted as not",
+            },
+            ci=level,
+        )
     )
 
 # %% [markdown]
@@ -444,12 +461,21 @@ if table is not None:
             source=table,
         )
         plots.save(fig, out / "time_to_outcome.png", show=True)
-        display(response.outcome_horizons(tto).round(3))
+        display(
+            tables.for_display(
+                response.outcome_horizons(tto).round(3),
+                labels={
+                    "share_reported": "Outcome reported, share",
+                    "low": "Interval, low",
+                    "high": "Interval, high",
+                },
+            )
+        )
         actions = response.national_actions(raw, uni["allegation_id"].unique())
         print(
             "National governments' final actions (one line per action and allegation; persons in parentheses in the export):"
         )
-        display(actions)
+        display(tables.for_display(actions))
         pko.results.record(
             "national_actions", {r.action: int(r.lines) for r in actions.itertuples()}, unit="count"
         )
@@ -586,7 +612,11 @@ if logit is not None:
         )
     pko.results.record("nio_odds_ratio_per_year", round(float(year_or.odds_ratio), 4), unit="ratio")
     pko.results.record("nio_logit_clusters", int(logit.attrs["clusters"]), unit="count")
-    display(logit.assign(term=logit["term"].map(pko.results.term_label)).round(3))
+    display(
+        tables.for_display(
+            logit.assign(term=logit["term"].map(pko.results.term_label)).round(3), ci=level
+        )
+    )
 
 # %% [markdown]
 # ## Sources

@@ -130,7 +130,7 @@ if ready:
         )
     )
     if not panel.suspect_months.empty:
-        display(panel.suspect_months.round(plausibility.ROUNDING))
+        display(tables.for_display(panel.suspect_months.round(plausibility.ROUNDING)))
     pko.results.record(
         "suspect_months",
         sorted(
@@ -147,7 +147,7 @@ if ready:
     pko.results.record("allegations_in_years", panel.allegations_in_years, unit="count")
     pko.results.record("unmatched_allegations", len(panel.unmatched), unit="count")
     by_year = panel.by_year()
-    display(by_year.round(2))
+    display(tables.for_display(by_year.round(2)))
 
 # %% [markdown]
 # ## Allegations not in the panel
@@ -158,7 +158,7 @@ if ready:
 
 # %%
 if ready:
-    display(panel.unmatched_summary())
+    display(tables.for_display(panel.unmatched_summary()))
 
 # %% [markdown]
 # ## Models
@@ -188,7 +188,7 @@ if ready:
     fitted = pn.fit_models(
         panel, outcome, start_year, end_year, family=model, lag=lag, leave_out=left_out, kinds=kinds
     )
-    display(fitted.steps)
+    display(tables.for_display(fitted.steps))
     print(
         nb.wrap(
             f"Outcome: {pn.OUTCOME_TEXT[outcome]}; {len(fitted.sample)} mission-years, "
@@ -322,7 +322,7 @@ if ready and not estimates.empty:
         kinds=kinds,
     )
     sens = pn.counting_sensitivity(fitted, other_fit, count_by, other)
-    display(sens.round(3))
+    display(tables.for_display(sens.round(3)))
     fb = panel.fell_back if count_by == "incident_year" else other_panel.fell_back
     print(
         nb.wrap(

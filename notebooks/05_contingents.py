@@ -163,7 +163,7 @@ if ready:
         .rename("contingent_years")
         .reset_index()
     )
-    display(quality)
+    display(tables.for_display(quality))
     pko.results.record("contingent_years", len(panel.data), unit="count")
     pko.results.record("allegations_in_years", panel.allegations_in_years, unit="count")
     pko.results.record("unmatched_lines", len(panel.unmatched), unit="count")
@@ -178,11 +178,13 @@ if ready:
 
 # %%
 if ready:
-    display(panel.unmatched_summary())
+    display(tables.for_display(panel.unmatched_summary()))
     display(
-        panel.unmatched[["allegation_id", "year", "mission", "nationality", "reason"]]
-        .sort_values(["reason", "year", "allegation_id"])
-        .reset_index(drop=True)
+        tables.for_display(
+            panel.unmatched[["allegation_id", "year", "mission", "nationality", "reason"]]
+            .sort_values(["reason", "year", "allegation_id"])
+            .reset_index(drop=True)
+        )
     )
 
 # %% [markdown]
@@ -197,7 +199,7 @@ if ready:
     sample, steps = cg.model_sample(
         panel, left_contributors, left_missions, include_partial, keep_suspect
     )
-    display(steps)
+    display(tables.for_display(steps))
     outcome = "allegations" if weighting == "each" else "allegations_weighted"
     rates = cg.rates_by_contributor(sample, outcome)
     tables.save_table(
@@ -226,8 +228,11 @@ if ready:
         decimals={"person_years": 0, "rate": 2, "ci_low": 2, "ci_high": 2, "share_pct": 1},
     )
     display(
-        rates.head(25).round(
-            {"person_years": 0, "rate": 2, "ci_low": 2, "ci_high": 2, "share_pct": 1}
+        tables.for_display(
+            rates.head(25).round(
+                {"person_years": 0, "rate": 2, "ci_low": 2, "ci_high": 2, "share_pct": 1}
+            ),
+            labels={"rate": "Per 1,000 person-years"},
         )
     )
     total = stats.poisson_rate(

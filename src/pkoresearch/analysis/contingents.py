@@ -776,8 +776,7 @@ def _model_sample(
         ),
         ("exposure known and > 0", d["exposure"].notna() & (d["exposure"] > 0)),
         (
-            "not flagged implausible (flag_implausible)"
-            + (" (suspect kept, as asked)" if keep_suspect else ""),
+            "not flagged implausible" + (" (suspect kept, as asked)" if keep_suspect else ""),
             pd.Series(True, index=d.index) if keep_suspect else ~d["suspect"].astype(bool),
         ),
         (

@@ -32,8 +32,8 @@ CAVEATS = [
         "scope",
         "The UN's headline figures counted peacekeeping operations; from the 2016 figures on "
         "(A/72/751's 104; the first year with special political mission allegations in the UN "
-        "export) they count peacekeeping and special political missions together "
-        "(scope peacekeeping_and_spm). Do not join the two into one series without saying so.",
+        "export) they count peacekeeping and special political missions together (one scope "
+        "in the data). Do not join the two into one series without saying so.",
     ),
     (
         "tracking",

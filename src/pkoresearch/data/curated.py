@@ -841,9 +841,9 @@ def revisions(
             done &= out["year"].map(flags).fillna(False).astype(bool)
         if last_complete is not None or "complete" in table.columns:
             out["table_complete"] = done
+    # in words: a notebook prints it (HEADLINE_MEASURE, HEADLINE_SCOPES are the codes)
     out.attrs["definition"] = (
-        f"{HEADLINE_MEASURE}, scope {HEADLINE_SCOPES[0]} up to "
-        f"{COMBINED_SCOPE_FROM - 1}, {HEADLINE_SCOPES[1]} from "
-        f"{COMBINED_SCOPE_FROM}"
+        f"The headline count of allegations: UN peacekeeping up to {COMBINED_SCOPE_FROM - 1}, "
+        f"peacekeeping and special political missions from {COMBINED_SCOPE_FROM}"
     )
     return out

@@ -115,10 +115,229 @@ def _p_text(x: Any) -> str:
 
 
 def _label(name: str) -> str:
-    from pkoresearch.figures.formatting import humanize
+    return header(name)
 
-    text = humanize(name)
-    return text[:1].upper() + text[1:]
+
+# --------------------------------------------------------------------------------------------------
+# plain words for a table shown on a page (issue 26): headers and category codes
+
+# column name -> header in words, units where they apply ("{ci}" is the interval's level). Names
+# not here: the figures' words (plots.LABELS), then a model term's words (results.term_label),
+# then the name with spaces for underscores.
+HEADERS = {
+    "ci_low": "{ci} CI, low",
+    "ci_high": "{ci} CI, high",
+    "ci_low_pending_as_not": "{ci} CI, low (pending counted as no reply)",
+    "ci_high_pending_as_not": "{ci} CI, high (pending counted as no reply)",
+    "rate_pending_as_not": "Rate (pending counted as no reply)",
+    "p_value": "p-value",
+    "boot_p_value": "Bootstrap p-value",
+    "bootstrap_p_value": "Bootstrap p-value",
+    "odds_ratio": "Odds ratio",
+    "rate_ratio": "Rate ratio",
+    "person_years": "Person-years",
+    "personnel_months": "Personnel-months",
+    "contingent_years": "Contingent-years",
+    "mission_years": "Mission-years",
+    "months_covered": "Months covered (of 12)",
+    "fell_back": "No incident year, counted by report year",
+    "complete": "Whole year covered",
+    "same_year": "Same year",
+    "one_year_before": "One year before",
+    "two_or_more_years_before": "Two or more years before",
+    "no_incident_year": "No incident year",
+    "with_child": "With a child victim",
+    "with_incident_year": "With an incident year",
+    "table_complete": "Table complete",
+    "table_minus_first": "Table minus first published",
+    "table_minus_latest": "Table minus latest",
+    "denominator_complete": "Personnel count complete",
+    "share_pct": "Women, % of personnel",
+    "share_reported": "Share reported",
+    "share_high": "High confidence, share of rows",
+    "share_medium": "Medium confidence, share of rows",
+    "share_low": "Low confidence, share of rows",
+    "share_two_or_more": "Two or more years before, share",
+    "median_lag_years": "Median lag (years)",
+    "share_lag_over_1_year": "Lag over 1 year, share",
+    "km_median": "Kaplan-Meier median",
+    "naive_median_completed": "Median of completed cases",
+    "first_year": "First year",
+    "last_year": "Last year",
+    "years_with_data": "Years with data",
+    "preferred_rows": "Preferred rows",
+    "first_value": "First published value",
+    "first_document": "First published in",
+    "first_date": "First published on",
+    "first_known_value": "Earliest known value",
+    "latest_value": "Latest value",
+    "latest_document": "Latest published in",
+    "latest_date": "Latest published on",
+    "preferred_value": "Value used",
+    "source_id": "Source",
+    "nationality_iso3": "Contributor (ISO 3166 code)",
+    "iso3": "ISO 3166 code",
+    "status": "Status",
+    "flag_implausible": "Flagged implausible",
+    "mad": "Median absolute deviation",
+    "reporting_year": "Reporting year",
+    "incident_year": "Incident year",
+    "count_by": "Counted by",
+    "counted_by": "Counted by",
+    "allegation_id": "Allegation number",
+}
+
+# category code in a cell -> words. Personnel categories not here take the definitions' legend
+# words (plots.DEFINITION_LABELS), then the figures' words (plots.LABELS), then a model term's
+# words, then the code with spaces for underscores.
+CATEGORIES = {
+    "all_uniformed": "all uniformed personnel",
+    "military_contingents": "military contingents",
+    "staff_officers_experts": "staff officers and military experts",
+    "formed_police_units": "formed police units",
+    "individual_police": "individual police",
+    "reporting_year": "year of report",
+    "incident_year": "year of incident",
+    "no_incident_year": "incident year not given",
+    "not_applicable": "not applicable",
+    # allegations scopes (pkoresearch.data.curated.SCOPES; data/README.md) and the headline measure
+    "peacekeeping_and_spm": "peacekeeping and special political missions",
+    "special_political": "special political missions",
+    "un_system_total": "UN system, total",
+    "un_system_non_peacekeeping": "UN system outside peacekeeping",
+    "un_system_non_peacekeeping_incl_ip": "UN system outside peacekeeping, implementing partners "
+    "included",
+    "implementing_partners": "implementing partners",
+    "non_un_forces": "non-UN forces",
+    "all_reported_incl_ip": "all reported, implementing partners included",
+    "all_reported_incl_non_un_forces": "all reported, non-UN forces included",
+    "allegations_total": "allegations, total",
+    # the 2011 report's organization figures (pkoresearch.analysis.overview.organization_figures)
+    "uniformed_personnel_covered_by_sea_policy_approx": "uniformed personnel covered by the "
+    "policy on sexual exploitation and abuse (about)",
+    "troops_approx_more_than": "troops (more than)",
+    "women_deployed_2010": "women deployed in 2010",
+    # source types (data/sources.csv)
+    "un_document": "UN document",
+    "un_data": "UN data",
+    "un_news": "UN News",
+    "government_report": "government report",
+    "ngo_report": "NGO report",
+    "press_agency": "press agency",
+    "web_mirror": "copy on another website",
+}
+
+# columns whose cells are identifiers a researcher types (dataset names, source ids): kept
+KEEP = ("dataset", "source_id", "sources", "allegation_id")
+
+_CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
+
+def header(name: Any, ci: str = "95%") -> str:
+    """A column name as a table's header: :data:`HEADERS`, the figures' words
+    (``plots.LABELS``), a category code's words (:func:`category`, for a
+    table with one column per category), a model term in words
+    (:func:`pkoresearch.results.term_label`), else the name with spaces for underscores
+    (:func:`~pkoresearch.figures.formatting.humanize`); first letter capitalised.
+
+    >>> header("ci_low"), header("person_years"), header("p_value")
+    ('95% CI, low', 'Person-years', 'p-value')
+    """
+    from pkoresearch.figures.formatting import humanize
+    from pkoresearch.figures.plots import LABELS
+    from pkoresearch.results import term_label
+
+    text = str(name)
+    if text in HEADERS:
+        return HEADERS[text].format(ci=ci)
+    if text in LABELS:
+        words = LABELS[text]
+    elif category(text) != text:  # a category code as a column (one column per category)
+        words = category(text)
+    elif term_label(text) != text.replace("_", " ").strip():  # a model term
+        words = term_label(text)
+    else:
+        words = humanize(text)
+    return words[:1].upper() + words[1:]
+
+
+def category(value: Any) -> Any:
+    """A category code in a cell in words (``formed_police_units`` "formed police units",
+    ``level_2016`` "level change from 2016"); anything that is not a code (a number, a sentence,
+    a word without underscores) as it is."""
+    from pkoresearch.figures.plots import DEFINITION_LABELS, LABELS
+    from pkoresearch.results import term_label
+
+    if not isinstance(value, str):
+        return value
+    if value in CATEGORIES:
+        return CATEGORIES[value]
+    if value in DEFINITION_LABELS:
+        return DEFINITION_LABELS[value]
+    if not _CODE.fullmatch(value):
+        return value
+    return LABELS.get(value) or term_label(value)
+
+
+def for_display(frame, *, labels: Mapping[str, str] | None = None, ci: str = "95%") -> Any:
+    """``frame`` as a notebook shows it: column headers and index names in words
+    (:func:`header`, or ``labels``: column -> words), category codes in text cells and in the
+    row labels in words (:func:`category`; cells of identifier columns, :data:`KEEP`, as they
+    are). Numbers are untouched and ``frame`` is not modified: the DataFrame in the code keeps
+    its code names. ``ci``: the confidence level the ``ci_low``/``ci_high`` headers name.
+
+    Example: ``tables.for_display(rates[["year", "rate", "ci_low", "ci_high"]])``
+    """
+    import pandas as pd
+
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame()
+    if not isinstance(frame, pd.DataFrame):
+        raise ParameterError(
+            f"tables.for_display: found {type(frame).__name__}; expected a pandas DataFrame"
+        )
+    labels = dict(labels or {})
+    unknown = [c for c in labels if c not in frame.columns and c not in frame.index.names]
+    if unknown:
+        raise ParameterError(
+            f"tables.for_display: labels: found columns {unknown!r}; expected columns of the "
+            f"table: {[str(c) for c in frame.columns]!r}"
+        )
+
+    def name(c: Any) -> Any:
+        if c is None or not isinstance(c, str):
+            return c
+        return labels.get(c) or header(c, ci)
+
+    def words(values, col: Any) -> Any:
+        if str(col) in KEEP or pd.api.types.is_numeric_dtype(values.dtype):
+            return values
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        return values.map(category)
+
+    out = frame.copy()
+    for i, col in enumerate(frame.columns):
+        out.isetitem(i, words(frame.iloc[:, i], col))
+    if isinstance(out.index, pd.MultiIndex):
+        out.index = pd.MultiIndex.from_arrays(
+            [
+                pd.Index(words(out.index.get_level_values(i).to_series(), n).to_numpy(), name=n)
+                for i, n in enumerate(out.index.names)
+            ]
+        )
+    elif not isinstance(out.index, pd.RangeIndex):
+        out.index = pd.Index(
+            words(out.index.to_series(), out.index.name).to_numpy(), name=out.index.name
+        )
+    out.index.names = [name(n) for n in out.index.names]
+    if isinstance(out.columns, pd.MultiIndex):
+        out.columns = pd.MultiIndex.from_tuples(
+            [tuple(name(c) for c in t) for t in out.columns], names=out.columns.names
+        )
+    else:
+        out.columns = [name(c) for c in out.columns]
+    return out
 
 
 def _escape_latex(text: str) -> str:
