@@ -302,8 +302,8 @@ if ready:
 
 # %%
 if ready:
-    fitted = cg.fit_models(
-        panel,
+    # the model options every fit in this notebook shares (the other counting year's refit too)
+    fit_options = dict(
         weighting=weighting,
         lag=lag,
         leave_out_contributors=left_contributors,
@@ -312,6 +312,7 @@ if ready:
         keep_suspect=keep_suspect,
         reps=bootstrap_reps,
     )
+    fitted = cg.fit_models(panel, **fit_options)
     regression = tables.save_table(
         fitted.table(),
         out / "tables" / "regression",
@@ -411,17 +412,7 @@ elif ready:
 if ready:
     other = "incident_year" if count_by == "reporting_year" else "reporting_year"
     other_panel = cg.build_panel(exposure, table, start_year, end_year, other, personnel_type)
-    other_fit = cg.fit_models(
-        other_panel,
-        specs=["main"],
-        weighting=weighting,
-        lag=lag,
-        leave_out_contributors=left_contributors,
-        leave_out_missions=left_missions,
-        include_partial=include_partial,
-        keep_suspect=keep_suspect,
-        reps=bootstrap_reps,
-    )
+    other_fit = cg.fit_models(other_panel, specs=["main"], **fit_options)
     by_counting = {count_by: fitted.results[0], other: other_fit.results[0]}
     counting_rows = []
     for way in ("reporting_year", "incident_year"):
