@@ -394,7 +394,6 @@ def check_sweep(folder, manifest) -> None:
     assert got["allegations_by_mission"] == {"UNIFIL": 0}
     # 04, one year: the mission fixed-effects column is not estimable, and says why
     assert "Mission FE (Poisson QL): not estimable" in out["04-2019"]
-    assert "Models: not fitted: no mission-year left" in out["04-2010-2014"]
 
 
 @pytest.mark.slow
@@ -407,6 +406,22 @@ def test_notebooks_run_over_narrow_selections(tmp_path):
     sweep = _sweep_module()
     manifest = sweep.sweep(sweep.representative_runs(), tmp_path, jobs=2)
     check_sweep(tmp_path, manifest)
+
+
+def test_years_outside_the_tables_coverage_are_refused_before_any_kernel(tmp_path):
+    """Notebook 04 over 2010-2014 (the UN table starts in January 2015): the batch stops before
+    any kernel starts, stating the coverage; no run folder is made (its counts would all be
+    missing, not 0)."""
+    from pkoresearch.batch.runconfig import RunConfigError
+
+    cached_real_file("un_allegations")
+    sweep = _sweep_module()
+    with pytest.raises(RunConfigError) as err:
+        sweep.sweep([sweep.OUTSIDE_COVERAGE], tmp_path, jobs=1)
+    msg = str(err.value)
+    assert "run '04-2010-2014': years 2010-2014" in msg
+    assert "covers January 2015 - July 2024, none of these years" in msg
+    assert not (tmp_path / "runs").exists()
 
 
 def test_sweep_selections_cover_the_issue(raw):
