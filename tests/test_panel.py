@@ -409,3 +409,37 @@ def test_coefficient_plot():
     assert ax.get_xscale() == "log"
     assert any(line.get_xdata()[0] == 1.0 for line in ax.get_lines())  # the reference line
     plt.close(fig)
+
+
+def test_coefficient_plot_labels_a_narrow_ratio_axis():
+    """Notebook 05's ratios lie in 1.01-1.05 per percentage point: the round ratios of the log
+    axis (0.9, 1, 1.1, ...) leave only the reference 1 labelled there, so the axis gets evenly
+    spaced ticks inside the data's range, each labelled with its value."""
+    import matplotlib.pyplot as plt
+
+    from pkoresearch.figures import plots
+
+    d = pd.DataFrame(
+        {
+            "specification": ["main", "lagged"],
+            "irr": [1.033, 1.016],
+            "ci_low": [1.014, 0.997],
+            "ci_high": [1.051, 1.035],
+        }
+    )
+    fig, ax = plt.subplots()
+    plots.coefficients(d, ax=ax)
+    fig.canvas.draw()
+    ticks = list(ax.get_xticks())
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(ticks) >= 3
+    assert all(0.997 / 1.05 <= t <= 1.051 * 1.05 for t in ticks)
+    assert labels == [f"{t:g}" for t in ticks]  # every tick labelled with its own value
+    assert "1" in labels  # the reference
+    # wide ranges keep the round ratios
+    wide = d.assign(ci_low=[0.5, 0.7], ci_high=[2.0, 1.6])
+    fig2, ax2 = plt.subplots()
+    plots.coefficients(wide, ax=ax2)
+    assert {0.5, 1.0, 2.0} <= set(ax2.get_xticks())
+    plt.close(fig)
+    plt.close(fig2)

@@ -1509,6 +1509,16 @@ def coefficients(
             for t in (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2, 3, 4, 5, 10)
             if lo / 1.05 <= t <= hi * 1.05
         ]
+        if len(ticks) < 3:
+            # a narrow range (e.g. 1.01-1.05 per percentage point): the round ratios above leave
+            # at most the reference labelled, so the axis is read from evenly spaced ticks instead
+            from matplotlib.ticker import MaxNLocator
+
+            ticks = [
+                float(t)
+                for t in MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+                if t > 0 and lo / 1.05 <= t <= hi * 1.05
+            ]
         ax.xaxis.set_major_locator(FixedLocator(ticks))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
